@@ -1,0 +1,49 @@
+namespace PluginHost.Binlog.Events;
+
+/// <summary>One column of a table as described by a TABLE_MAP event (and, when it lacks metadata, by the schema).</summary>
+public sealed class TableColumn
+{
+    internal TableColumn(int index, ColumnType binlogType, ColumnType type, int metadata, bool nullable)
+    {
+        Index = index;
+        BinlogType = binlogType;
+        Type = type;
+        Metadata = metadata;
+        IsNullable = nullable;
+    }
+
+    /// <summary>Zero-based ordinal position.</summary>
+    public int Index { get; }
+
+    /// <summary>Column name, when known (table-map metadata or information_schema).</summary>
+    public string? Name { get; internal set; }
+
+    /// <summary>The type code written in the table map.</summary>
+    public ColumnType BinlogType { get; }
+
+    /// <summary>The real type (ENUM, SET or STRING for columns written as STRING).</summary>
+    public ColumnType Type { get; }
+
+    /// <summary>Type metadata from the table map (length, precision/scale, fsp…), already unpacked for STRING columns.</summary>
+    public int Metadata { get; }
+
+    public bool IsNullable { get; }
+
+    /// <summary>Integer/decimal/float column declared UNSIGNED (known only with metadata or schema).</summary>
+    public bool IsUnsigned { get; internal set; }
+
+    /// <summary>Collation id for character, ENUM and SET columns; 0 when unknown.</summary>
+    public int Collation { get; internal set; }
+
+    /// <summary>ENUM or SET labels, when known.</summary>
+    public string[]? Labels { get; internal set; }
+
+    /// <summary>Part of the primary key.</summary>
+    public bool IsPrimaryKey { get; internal set; }
+
+    /// <summary>A character column whose table map had no charset: decoded as UTF-8.</summary>
+    internal bool IsTextByDefault => Type is ColumnType.VarChar or ColumnType.VarString or ColumnType.String;
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Name ?? "@" + (Index + 1)} {Type}({Metadata})";
+}

@@ -1,0 +1,57 @@
+namespace PluginHost.Binlog.Events;
+
+/// <summary>TABLE_MAP_EVENT: binds a table id to a table's name and column layout for the row events that follow.</summary>
+public sealed class TableMapEvent : BinlogEvent
+{
+    internal TableMapEvent(BinlogEventHeader header, ulong tableId, ushort flags, string database, string table,
+        TableColumn[] columns, bool hasNames) : base(header)
+    {
+        TableId = tableId;
+        Flags = flags;
+        Database = database;
+        Table = table;
+        Columns = columns;
+        HasColumnNames = hasNames;
+    }
+
+    public ulong TableId { get; }
+    public ushort Flags { get; }
+    public string Database { get; }
+    public string Table { get; }
+    public IReadOnlyList<TableColumn> Columns { get; }
+
+    /// <summary>True when the map itself carried column names (binlog_row_metadata=FULL).</summary>
+    public bool HasColumnNames { get; }
+
+    /// <summary>True when every column has a name (from metadata or applied from the schema).</summary>
+    public bool IsNamed => Columns.All(c => c.Name != null);
+
+    /// <summary>Indexes of the primary key columns, in key order, when known.</summary>
+    public IReadOnlyList<int> PrimaryKey { get; internal set; } = [];
+
+    /// <summary>Fills in names, signedness, charsets, labels and key from a schema source for a map without metadata.</summary>
+    public void ApplySchema(TableSchema schema)
+    {
+        for (var i = 0; i < Columns.Count && i < schema.Columns.Count; i++)
+        {
+            var c = Columns[i];
+            var s = schema.Columns[i];
+            c.Name ??= s.Name;
+            if (!HasColumnNames)
+            {
+                c.IsUnsigned = s.IsUnsigned;
+                if (c.Collation == 0) c.Collation = s.Collation;
+                c.Labels ??= s.Labels;
+            }
+        }
+        if (PrimaryKey.Count == 0 && schema.PrimaryKey.Count > 0)
+        {
+            PrimaryKey = schema.PrimaryKey;
+            foreach (var i in schema.PrimaryKey)
+                if (i < Columns.Count) ((TableColumn)Columns[i]).IsPrimaryKey = true;
+        }
+    }
+
+    /// <summary><c>database.table</c>.</summary>
+    public string FullName => $"{Database}.{Table}";
+}

@@ -1,0 +1,86 @@
+using System.Buffers.Binary;
+
+namespace PluginHost.Binlog.Values;
+
+/// <summary>MySQL's packed binary DECIMAL (NEWDECIMAL) format: groups of nine digits in four bytes, big-endian, sign in the top bit.</summary>
+public static class BinaryDecimal
+{
+    private static readonly int[] DigitsToBytes = [0, 1, 1, 2, 2, 3, 3, 4, 4, 4];
+
+    /// <summary>Stored size in bytes of a DECIMAL(<paramref name="precision"/>, <paramref name="scale"/>).</summary>
+    public static int Size(int precision, int scale)
+    {
+        var intg = precision - scale;
+        return intg / 9 * 4 + DigitsToBytes[intg % 9] + scale / 9 * 4 + DigitsToBytes[scale % 9];
+    }
+
+    /// <summary>Formats the exact value, e.g. <c>-12.345</c>, <c>0.500</c>, <c>100</c>.</summary>
+    public static string ToString(ReadOnlySpan<byte> data, int precision, int scale)
+    {
+        var size = Size(precision, scale);
+        if (data.Length < size || precision <= 0 || scale > precision)
+            throw new BinlogFormatException($"DECIMAL({precision},{scale}) needs {size} bytes, got {data.Length}");
+        Span<byte> buf = stackalloc byte[size];
+        data[..size].CopyTo(buf);
+        var negative = (buf[0] & 0x80) == 0;
+        buf[0] ^= 0x80;
+        if (negative)
+            for (var i = 0; i < size; i++) buf[i] ^= 0xFF;
+
+        var intg = precision - scale;
+        var intg0 = intg / 9;
+        var intg0x = intg % 9;
+        var frac0 = scale / 9;
+        var frac0x = scale % 9;
+
+        Span<char> chars = stackalloc char[precision + 3];
+        var n = 0;
+        if (negative) chars[n++] = '-';
+        var started = false;
+        var pos = 0;
+        void Emit(Span<char> c, ref int n, uint v, int digits, ref bool started)
+        {
+            for (var d = digits - 1; d >= 0; d--)
+            {
+                var digit = (int)(v / Pow10[d] % 10);
+                if (!started && digit == 0) continue;
+                started = true;
+                c[n++] = (char)('0' + digit);
+            }
+        }
+        if (intg0x > 0)
+        {
+            var len = DigitsToBytes[intg0x];
+            Emit(chars, ref n, ReadBigEndian(buf.Slice(pos, len)), intg0x, ref started);
+            pos += len;
+        }
+        for (var i = 0; i < intg0; i++, pos += 4)
+            Emit(chars, ref n, BinaryPrimitives.ReadUInt32BigEndian(buf[pos..]), 9, ref started);
+        if (!started) chars[n++] = '0';
+        if (scale > 0)
+        {
+            chars[n++] = '.';
+            for (var i = 0; i < frac0; i++, pos += 4)
+            {
+                var v = BinaryPrimitives.ReadUInt32BigEndian(buf[pos..]);
+                for (var d = 8; d >= 0; d--) chars[n++] = (char)('0' + v / Pow10[d] % 10);
+            }
+            if (frac0x > 0)
+            {
+                var len = DigitsToBytes[frac0x];
+                var v = ReadBigEndian(buf.Slice(pos, len));
+                for (var d = frac0x - 1; d >= 0; d--) chars[n++] = (char)('0' + v / Pow10[d] % 10);
+            }
+        }
+        return new string(chars[..n]);
+    }
+
+    private static readonly uint[] Pow10 = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000];
+
+    private static uint ReadBigEndian(ReadOnlySpan<byte> b)
+    {
+        uint v = 0;
+        foreach (var x in b) v = (v << 8) | x;
+        return v;
+    }
+}

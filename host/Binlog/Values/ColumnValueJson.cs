@@ -1,0 +1,82 @@
+using System.Text.Json;
+
+namespace PluginHost.Binlog.Values;
+
+/// <summary>
+/// Writes column values in the event JSON shape: integers as numbers, DECIMAL as a string of its digits, dates and
+/// times as MariaDB prints them, TIMESTAMP as UTC ISO-8601, binary as base64, ENUM as its label, SET as an array of
+/// labels, JSON embedded.
+/// </summary>
+public static class ColumnValueJson
+{
+    /// <summary>Writes one value (the caller writes the property name). Missing values must be skipped by the caller.</summary>
+    public static void Write(Utf8JsonWriter w, in ColumnValue v)
+    {
+        Span<char> buf = stackalloc char[32];
+        switch (v.Kind)
+        {
+            case ValueKind.Missing:
+            case ValueKind.Null:
+                w.WriteNullValue();
+                break;
+            case ValueKind.Int:
+            case ValueKind.Year:
+                w.WriteNumberValue(v.Int64);
+                break;
+            case ValueKind.UInt:
+            case ValueKind.Bit:
+                w.WriteNumberValue(v.UInt64);
+                break;
+            case ValueKind.Float:
+                w.WriteNumberValue(v.Float);
+                break;
+            case ValueKind.Double:
+                w.WriteNumberValue(v.Double);
+                break;
+            case ValueKind.Decimal:
+                w.WriteStringValue(v.DecimalString());
+                break;
+            case ValueKind.String:
+                if (Charsets.IsUtf8(v.Aux)) w.WriteStringValue(v.RawBytes);
+                else w.WriteStringValue(v.AsString());
+                break;
+            case ValueKind.Bytes:
+            case ValueKind.Geometry:
+                w.WriteBase64StringValue(v.RawBytes);
+                break;
+            case ValueKind.Json:
+                var json = v.JsonText();
+                w.WriteRawValue(json.Length == 0 ? "null" : json, skipInputValidation: true);
+                break;
+            case ValueKind.Date:
+                v.DateTimeParts.WriteDate(buf);
+                w.WriteStringValue(buf[..10]);
+                break;
+            case ValueKind.DateTime:
+                w.WriteStringValue(buf[..v.DateTimeParts.FormatDateTime(buf, v.Scale, ' ')]);
+                break;
+            case ValueKind.Time:
+                w.WriteStringValue(buf[..v.DateTimeParts.FormatTime(buf, v.Scale)]);
+                break;
+            case ValueKind.Timestamp:
+                w.WriteStringValue(buf[..v.FormatTimestamp(buf)]);
+                break;
+            case ValueKind.Enum:
+                if (v.EnumLabel is { } label) w.WriteStringValue(label);
+                else w.WriteNumberValue(v.Int64);
+                break;
+            case ValueKind.Set:
+                if (v.SetLabels is { } labels)
+                {
+                    w.WriteStartArray();
+                    foreach (var l in labels) w.WriteStringValue(l);
+                    w.WriteEndArray();
+                }
+                else w.WriteNumberValue(v.UInt64);
+                break;
+            default:
+                w.WriteNullValue();
+                break;
+        }
+    }
+}
