@@ -177,7 +177,13 @@ public sealed class BinlogEventDecoder
     private void Verify(BinlogEventHeader header, ReadOnlySpan<byte> data)
     {
         var expected = BinaryPrimitives.ReadUInt32LittleEndian(data[^4..]);
-        var actual = Crc32.Compute(data[..^4]);
+        uint actual;
+        if (header.EventType == BinlogEventType.FormatDescription && (header.Flags & 1) != 0)
+        {
+            // The server sets LOG_EVENT_BINLOG_IN_USE_F in a file's format description after checksumming it.
+            actual = Crc32.Append(Crc32.Append(Crc32.Compute(data[..17]), [(byte)(data[17] & 0xFE)]), data[18..^4]);
+        }
+        else actual = Crc32.Compute(data[..^4]);
         if (expected != actual)
             throw new BinlogFormatException(
                 $"{header.EventType} event at position {header.Position}: CRC32 checksum mismatch (stored 0x{expected:X8}, computed 0x{actual:X8}); the binlog is corrupt or was damaged in transit");

@@ -1,0 +1,16 @@
+using PluginHost.Benchmarks;
+
+return args.FirstOrDefault() switch
+{
+    "decode" => DecodeBenchmark.Run(args.Skip(1).ToArray()),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("""
+        usage: dotnet run -c Release --project tests/PluginHost.Benchmarks -- <benchmark> [options]
+          decode [--rows N] [--runs N]   binlog decoding: our decoder vs mariadb-binlog on the same file
+        """);
+    return 2;
+}
