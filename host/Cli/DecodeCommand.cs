@@ -1,5 +1,4 @@
 using System.IO.Compression;
-using System.Text.Json;
 using PluginHost.Binlog;
 using PluginHost.Binlog.Events;
 using PluginHost.Binlog.Files;
@@ -48,9 +47,8 @@ public static class DecodeCommand
             name = name[..^3];
         }
         using var reader = new BinlogFileReader(stream, name, ownsStream: true);
-        using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
-        var rowWriter = new RowJsonWriter(writer, output, name);
+        var rowWriter = new RowJsonWriter(output, name);
         while (reader.ReadEvent() is { } e) rowWriter.Handle(e);
-        writer.Flush();
+        rowWriter.Flush();
     }
 }

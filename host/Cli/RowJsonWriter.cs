@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using PluginHost.Binlog;
 using PluginHost.Binlog.Events;
@@ -6,10 +7,33 @@ using PluginHost.Binlog.Values;
 namespace PluginHost.Cli;
 
 /// <summary>Writes the rows of decoded binlog events as JSON lines, tracking the GTID of the current transaction.</summary>
-internal sealed class RowJsonWriter(Utf8JsonWriter writer, Stream output, string fileName)
+internal sealed class RowJsonWriter
 {
+    private readonly ArrayBufferWriter<byte> _buffer = new(1 << 16);
+    private readonly Utf8JsonWriter writer;
+    private readonly Stream output;
     private string? _gtid;
-    private string _file = fileName;
+    private string _file;
+
+    public RowJsonWriter(Stream output, string fileName)
+    {
+        this.output = output;
+        _file = fileName;
+        writer = new Utf8JsonWriter(_buffer, new JsonWriterOptions
+        {
+            SkipValidation = true,
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        });
+    }
+
+    /// <summary>Writes what is buffered to the output stream.</summary>
+    public void Flush()
+    {
+        writer.Flush();
+        output.Write(_buffer.WrittenSpan);
+        _buffer.ResetWrittenCount();
+        writer.Reset(_buffer);
+    }
 
     public void Handle(BinlogEvent e)
     {
@@ -44,8 +68,10 @@ internal sealed class RowJsonWriter(Utf8JsonWriter writer, Stream output, string
             writer.WriteString("ts", ts);
             writer.WriteEndObject();
             writer.Flush();
-            output.WriteByte((byte)'\n');
-            writer.Reset(output);
+            _buffer.GetSpan(1)[0] = (byte)'\n';
+            _buffer.Advance(1);
+            writer.Reset(_buffer);
+            if (_buffer.WrittenCount > 1 << 16) Flush();
         }
     }
 

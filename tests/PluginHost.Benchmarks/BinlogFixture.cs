@@ -29,7 +29,7 @@ internal static class BinlogFixture
                 SELECT seq, CONCAT('customer-', seq % 997), (seq % 100000) / 100, seq % 50,
                        '2026-01-01 00:00:00' + INTERVAL (seq % 86400) SECOND
                 FROM seq_{start}_to_{end};
-                """);
+                """, "bench");
         }
         var file = db.BinlogFiles()[^1];
         db.FlushLogs();

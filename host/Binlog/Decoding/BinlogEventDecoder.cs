@@ -32,7 +32,9 @@ public sealed class BinlogEventDecoder
     /// <summary>The last FORMAT_DESCRIPTION seen.</summary>
     public FormatDescriptionEvent? FormatDescription => _format;
 
-    /// <summary>Called for a table map without column metadata, before any row of it is decoded (e.g. to apply information_schema).</summary>
+    /// <summary>Called, before any row of it is decoded, for a table map that needs the schema to decode right
+    /// (<see cref="TableMapEvent.NeedsSchema"/>: no column metadata, or MariaDB temporal columns of unknown precision),
+    /// e.g. to apply information_schema with <see cref="TableMapEvent.ApplySchema"/>.</summary>
     public Action<TableMapEvent>? OnTableMapWithoutMetadata { get; set; }
 
     /// <summary>The table map last seen for a table id.</summary>
@@ -77,9 +79,9 @@ public sealed class BinlogEventDecoder
         {
             case BinlogEventType.TableMap:
             {
-                var map = TableMapDecoder.Decode(header, body, PostHeader(BinlogEventType.TableMap, 8));
+                var map = TableMapDecoder.Decode(header, body, PostHeader(BinlogEventType.TableMap, 8), _format?.IsMariaDb == true);
                 _tables[map.TableId] = map;
-                if (!map.HasColumnNames) OnTableMapWithoutMetadata?.Invoke(map);
+                if (map.NeedsSchema) OnTableMapWithoutMetadata?.Invoke(map);
                 return map;
             }
             case BinlogEventType.WriteRowsV1:

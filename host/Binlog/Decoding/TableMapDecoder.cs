@@ -22,7 +22,9 @@ internal static class TableMapDecoder
         ColumnVisibility = 12,
     }
 
-    public static TableMapEvent Decode(BinlogEventHeader header, ReadOnlySpan<byte> body, int postHeaderLength)
+    /// <param name="isMariaDb">The binlog was written by MariaDB, whose optional metadata counts YEAR columns in the
+    /// SIGNEDNESS bitmap and GEOMETRY columns in the character-set lists (MySQL counts neither).</param>
+    public static TableMapEvent Decode(BinlogEventHeader header, ReadOnlySpan<byte> body, int postHeaderLength, bool isMariaDb = false)
     {
         var r = new PacketReader(body);
         var tableId = postHeaderLength == 6 ? r.ReadUInt32() : r.ReadUInt48();
@@ -111,16 +113,24 @@ internal static class TableMapDecoder
         }
         var hasNames = false;
         List<int>? keyOrder = null;
-        if (r.Remaining > 0) hasNames = ReadOptionalMetadata(ref r, columns, database, table, out keyOrder);
-        var map = new TableMapEvent(header, tableId, flags, database, table, columns, hasNames);
+        if (r.Remaining > 0) hasNames = ReadOptionalMetadata(ref r, columns, database, table, isMariaDb, out keyOrder);
+        var map = new TableMapEvent(header, tableId, flags, database, table, columns, hasNames)
+        {
+            // MariaDB's pre-10.1 "hires" TIME/DATETIME/TIMESTAMP(1..6) use these type codes without metadata.
+            HasUnknownTemporalPrecision = isMariaDb && columns.Any(c => c.Type is ColumnType.Time or ColumnType.DateTime or ColumnType.Timestamp),
+        };
         if (keyOrder is { Count: > 0 }) map.PrimaryKey = keyOrder;
         return map;
     }
 
-    private static bool ReadOptionalMetadata(ref PacketReader r, TableColumn[] columns, string db, string table, out List<int>? keyOrder)
+    private static bool ReadOptionalMetadata(ref PacketReader r, TableColumn[] columns, string db, string table, bool isMariaDb,
+        out List<int>? keyOrder)
     {
         keyOrder = null;
         var hasNames = false;
+        Func<TableColumn, bool> isCharacter = isMariaDb ? IsCharacterMariaDb : IsCharacter;
+        // Labels are decoded once every field has been read: their charset field may come before or after them.
+        List<(TableColumn Column, byte[][] Raw)>? labels = null;
         while (r.Remaining > 0)
         {
             var field = (MetadataField)r.ReadByte();
@@ -130,22 +140,25 @@ internal static class TableMapDecoder
             {
                 case MetadataField.Signedness:
                 {
+                    // One bit per numeric column, most significant bit first.
+                    var bits = f.Rest;
                     var bit = 0;
                     foreach (var c in columns)
                     {
-                        if (!IsNumeric(c.Type)) continue;
-                        var b = f.Rest[bit >> 3];
-                        c.IsUnsigned = (b & (0x80 >> (bit & 7))) != 0;
+                        if (!IsNumeric(c.Type) && !(isMariaDb && c.Type == ColumnType.Year)) continue;
+                        if (bit >> 3 >= bits.Length)
+                            throw new BinlogFormatException($"SIGNEDNESS metadata of {db}.{table} has {bits.Length} bytes, too few for its numeric columns");
+                        c.IsUnsigned = (bits[bit >> 3] & (0x80 >> (bit & 7))) != 0;
                         bit++;
                     }
                     break;
                 }
                 case MetadataField.DefaultCharset:
-                    ApplyDefaultCharset(ref f, columns, IsCharacter);
+                    ApplyDefaultCharset(ref f, columns, isCharacter);
                     break;
                 case MetadataField.ColumnCharset:
                     foreach (var c in columns)
-                        if (IsCharacter(c)) c.Collation = f.ReadLengthEncodedInt32();
+                        if (isCharacter(c)) c.Collation = f.ReadLengthEncodedInt32();
                     break;
                 case MetadataField.EnumAndSetDefaultCharset:
                     ApplyDefaultCharset(ref f, columns, IsEnumOrSet);
@@ -159,10 +172,10 @@ internal static class TableMapDecoder
                     hasNames = true;
                     break;
                 case MetadataField.SetStrValue:
-                    ReadLabels(ref f, columns, ColumnType.Set);
+                    ReadLabels(ref f, columns, ColumnType.Set, labels ??= []);
                     break;
                 case MetadataField.EnumStrValue:
-                    ReadLabels(ref f, columns, ColumnType.Enum);
+                    ReadLabels(ref f, columns, ColumnType.Enum, labels ??= []);
                     break;
                 case MetadataField.SimplePrimaryKey:
                 {
@@ -195,6 +208,12 @@ internal static class TableMapDecoder
                     break; // GEOMETRY_TYPE, COLUMN_VISIBILITY and future fields are not needed to decode values.
             }
         }
+        if (labels != null)
+            foreach (var (c, raw) in labels)
+            {
+                var encoding = Charsets.GetEncoding(c.Collation);
+                c.Labels = Array.ConvertAll(raw, l => encoding.GetString(l));
+            }
         return hasNames;
     }
 
@@ -212,20 +231,16 @@ internal static class TableMapDecoder
         }
     }
 
-    private static void ReadLabels(ref PacketReader f, TableColumn[] columns, ColumnType type)
+    private static void ReadLabels(ref PacketReader f, TableColumn[] columns, ColumnType type, List<(TableColumn, byte[][])> pending)
     {
         foreach (var c in columns)
         {
             if (c.Type != type) continue;
             var n = f.ReadLengthEncodedInt32();
-            if (n > 65535) throw new BinlogFormatException($"{type} column {c} claims {n} labels");
-            var labels = new string[n];
-            for (var i = 0; i < n; i++)
-            {
-                var len = f.ReadLengthEncodedInt32();
-                labels[i] = Charsets.GetEncoding(c.Collation).GetString(f.ReadBytes(len));
-            }
-            c.Labels = labels;
+            if (n > 65535 || n > f.Remaining) throw new BinlogFormatException($"{type} column {c} claims {n} labels in {f.Remaining} bytes");
+            var labels = new byte[n][];
+            for (var i = 0; i < n; i++) labels[i] = f.ReadBytes(f.ReadLengthEncodedInt32()).ToArray();
+            pending.Add((c, labels));
         }
     }
 
@@ -234,6 +249,9 @@ internal static class TableMapDecoder
 
     private static bool IsCharacter(TableColumn c) =>
         c.Type is ColumnType.String or ColumnType.VarChar or ColumnType.VarString or ColumnType.Blob;
+
+    // MariaDB's list also holds GEOMETRY columns (a BLOB underneath, charset binary): see is_character_type in its log_event_client.cc.
+    private static bool IsCharacterMariaDb(TableColumn c) => IsCharacter(c) || c.Type == ColumnType.Geometry;
 
     private static bool IsEnumOrSet(TableColumn c) => c.Type is ColumnType.Enum or ColumnType.Set;
 }

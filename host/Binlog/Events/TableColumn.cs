@@ -24,8 +24,9 @@ public sealed class TableColumn
     /// <summary>The real type (ENUM, SET or STRING for columns written as STRING).</summary>
     public ColumnType Type { get; }
 
-    /// <summary>Type metadata from the table map (length, precision/scale, fsp…), already unpacked for STRING columns.</summary>
-    public int Metadata { get; }
+    /// <summary>Type metadata from the table map (length, precision/scale, fsp…), already unpacked for STRING columns;
+    /// for MariaDB's "hires" TIME/DATETIME/TIMESTAMP the fsp, once applied from the schema.</summary>
+    public int Metadata { get; internal set; }
 
     public bool IsNullable { get; }
 

@@ -23,6 +23,19 @@ public sealed class TableMapEvent : BinlogEvent
     /// <summary>True when the map itself carried column names (binlog_row_metadata=FULL).</summary>
     public bool HasColumnNames { get; }
 
+    /// <summary>
+    /// True when the map alone cannot decode every value right and the schema should be applied
+    /// (<see cref="ApplySchema"/>, or the decoder's <c>OnTableMapWithoutMetadata</c> hook): it carries no column names
+    /// (binlog_row_metadata=MINIMAL or NO_LOG, so no signedness, charsets or labels either), or it is MariaDB's and has
+    /// TIME/DATETIME/TIMESTAMP columns of the pre-MySQL-5.6 type codes, which may be MariaDB's "hires" formats whose
+    /// fractional-second precision the map does not carry (tables created before MariaDB 10.1 or with
+    /// mysql56_temporal_format=OFF).
+    /// </summary>
+    public bool NeedsSchema => !HasColumnNames || HasUnknownTemporalPrecision;
+
+    /// <summary>MariaDB map with old-style temporal columns whose precision only the schema knows.</summary>
+    public bool HasUnknownTemporalPrecision { get; internal init; }
+
     /// <summary>True when every column has a name (from metadata or applied from the schema).</summary>
     public bool IsNamed => Columns.All(c => c.Name != null);
 
@@ -37,6 +50,9 @@ public sealed class TableMapEvent : BinlogEvent
             var c = Columns[i];
             var s = schema.Columns[i];
             c.Name ??= s.Name;
+            // MariaDB "hires" TIME/DATETIME/TIMESTAMP(1..6): the fsp decides the stored size (MySQL never has fsp > 0 here).
+            if (c.Type is ColumnType.Time or ColumnType.DateTime or ColumnType.Timestamp && c.Metadata == 0 && s.FractionalDigits is > 0 and <= 6)
+                c.Metadata = s.FractionalDigits;
             if (!HasColumnNames)
             {
                 c.IsUnsigned = s.IsUnsigned;

@@ -20,8 +20,9 @@ namespace PluginHost.Binlog.Protocol;
 /// it is broken and must be disposed; open a new one.
 /// </para>
 /// <para>
-/// Once a binlog dump has been started the connection only serves <see cref="ReadBinlogEventAsync"/> until
-/// the server ends the stream (non-blocking dump) or reports an error.
+/// Once a binlog dump has been started the connection only serves <see cref="ReadBinlogEventAsync"/>. When
+/// the stream ends (EOF of a non-blocking dump, or an error such as <see cref="BinlogNotAvailableException"/>)
+/// the server closes the connection, so it must then be disposed.
 /// </para>
 /// </remarks>
 public sealed class MySqlProtocolConnection : IAsyncDisposable
@@ -50,6 +51,7 @@ public sealed class MySqlProtocolConnection : IAsyncDisposable
         Ready,
         Busy,
         Streaming,
+        DumpEnded,
         Broken,
         Closed,
     }
@@ -78,7 +80,10 @@ public sealed class MySqlProtocolConnection : IAsyncDisposable
     /// <summary>True while a binlog dump is in progress (only <see cref="ReadBinlogEventAsync"/> may be used).</summary>
     public bool IsStreamingBinlog => _state == State.Streaming;
 
-    /// <summary>True when the connection can still be used (not broken by an I/O, protocol or timeout error, and not disposed).</summary>
+    /// <summary>
+    /// True when the connection can still be used: not broken by an I/O, protocol or timeout error, not at the
+    /// end of a binlog dump (the server closes the connection then), and not disposed.
+    /// </summary>
     public bool IsUsable => _state is State.Ready or State.Busy or State.Streaming;
 
     /// <summary>
@@ -337,6 +342,7 @@ public sealed class MySqlProtocolConnection : IAsyncDisposable
     /// The raw event (19-byte v4 header + body, plus the checksum if enabled), without the leading 0x00 status
     /// byte; or null when the server ended the stream with an EOF packet (non-blocking dump). The memory is
     /// owned by the connection and is only valid until the next call on this connection: decode or copy it first.
+    /// Once the stream has ended (null or an exception) the server closes the connection: dispose it.
     /// </returns>
     /// <exception cref="BinlogNotAvailableException">The requested start is not available on the server (error 1236).</exception>
     /// <exception cref="MySqlServerException">Another server error ended the stream.</exception>
@@ -566,12 +572,13 @@ public sealed class MySqlProtocolConnection : IAsyncDisposable
     {
         if (ResponseParser.IsEof(packet))
         {
-            _state = State.Ready;
+            _state = State.DumpEnded;
             return null;
         }
 
         if (ResponseParser.IsError(packet))
         {
+            _state = State.DumpEnded;
             MySqlServerException error = ResponseParser.ParseError(packet);
             if (error.ErrorCode == BinlogNotAvailableException.ErrorNumber)
             {
@@ -743,6 +750,8 @@ public sealed class MySqlProtocolConnection : IAsyncDisposable
                 throw new InvalidOperationException($"The connection to {Endpoint} is streaming the binary log; only ReadBinlogEventAsync can be used. Use another connection for queries.");
             case State.Broken:
                 throw new InvalidOperationException($"The connection to {Endpoint} is broken by an earlier error; dispose it and open a new one.");
+            case State.DumpEnded:
+                throw new InvalidOperationException($"The binlog dump on the connection to {Endpoint} has ended and the server closes the connection after a dump; dispose it and open a new one.");
             default:
                 throw new ObjectDisposedException(nameof(MySqlProtocolConnection), $"The connection to {Endpoint} is closed.");
         }
@@ -752,6 +761,7 @@ public sealed class MySqlProtocolConnection : IAsyncDisposable
     {
         State.Closed => new ObjectDisposedException(nameof(MySqlProtocolConnection), $"The connection to {Endpoint} is closed."),
         State.Broken => new InvalidOperationException($"The connection to {Endpoint} is broken by an earlier error; dispose it and open a new one."),
+        State.DumpEnded => new InvalidOperationException($"The binlog dump on the connection to {Endpoint} has already ended; dispose the connection and open a new one."),
         _ => new InvalidOperationException($"No binlog dump is in progress on the connection to {Endpoint}; call StartBinlogDumpAsync (or a GTID variant) first."),
     };
 
@@ -759,6 +769,11 @@ public sealed class MySqlProtocolConnection : IAsyncDisposable
     private bool OnFailure(Exception exception)
     {
         if (_state == State.Closed)
+        {
+            return false;
+        }
+
+        if (_state == State.DumpEnded)
         {
             return false;
         }

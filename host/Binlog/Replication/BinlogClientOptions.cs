@@ -1,0 +1,39 @@
+using PluginHost.Binlog.Protocol;
+
+namespace PluginHost.Binlog.Replication;
+
+/// <summary>Settings of a <see cref="BinlogClient"/>.</summary>
+public sealed record BinlogClientOptions
+{
+    /// <summary>How to reach and log in to the server.</summary>
+    public required ConnectionOptions Connection { get; init; }
+
+    /// <summary>This replica's server id: unique among the server's replicas.</summary>
+    public required uint ServerId { get; init; }
+
+    /// <summary>Where to start (ignored when <see cref="BinlogClient.ReadAsync"/> is given a resume position).</summary>
+    public BinlogStart Start { get; init; } = BinlogStart.Latest;
+
+    /// <summary>Heartbeat period asked of the server; the connection is declared dead after three silent periods.</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Verify CRC32 event checksums.</summary>
+    public bool VerifyChecksums { get; init; } = true;
+
+    /// <summary>Reconnect after a dropped connection (from the last complete transaction, without repeating events).</summary>
+    public bool Reconnect { get; init; } = true;
+
+    /// <summary>First delay before reconnecting; doubles up to <see cref="MaxReconnectDelay"/>.</summary>
+    public TimeSpan ReconnectDelay { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    public TimeSpan MaxReconnectDelay { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Give up after this many failed reconnect attempts in a row (0 = never give up).</summary>
+    public int MaxReconnectAttempts { get; init; }
+
+    /// <summary>Fill in column names, signedness and charsets from information_schema for table maps that carry none.</summary>
+    public bool UseInformationSchema { get; init; } = true;
+
+    /// <summary>Receives diagnostic messages (connects, reconnects, warnings).</summary>
+    public Action<string>? Log { get; init; }
+}
