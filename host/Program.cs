@@ -5,12 +5,14 @@ namespace PluginHost;
 /// <summary>The <c>pluginhost</c> command line.</summary>
 public static class Program
 {
-    public static int Main(string[] args)
+    public static async Task<int> Main(string[] args)
     {
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
         {
             Console.Error.WriteLine("""
                 usage: pluginhost <command> [options]
+                  run --config FILE       run every pipeline of a configuration until stopped
+                  run | demo [--seconds N] the embedded demo: throwaway MariaDB, sample schema, changes flowing to stdout
                   decode FILE...          print every changed row of binlog files as JSON lines
                 """);
             return args.Length == 0 ? 2 : 0;
@@ -19,6 +21,8 @@ public static class Program
         return args[0] switch
         {
             "decode" => DecodeCommand.Run(rest, Console.Error),
+            "run" => await RunCommand.RunAsync(rest),
+            "demo" => await DemoCommand.RunAsync(rest),
             _ => Unknown(args[0]),
         };
     }

@@ -176,7 +176,10 @@ internal static class RowImageDecoder
                 var len = lenBytes == 1 ? b[pos] : BinaryPrimitives.ReadUInt16LittleEndian(b.AsSpan(pos));
                 pos += lenBytes;
                 Need(pos, len, end);
-                v = Text(c, b, pos, len);
+                // BINARY(n): the server strips the trailing 0x00 padding when logging; the value remembers n to restore it.
+                v = c.Collation == Charsets.Binary
+                    ? ColumnValue.FromSlice(ValueKind.Bytes, b, pos, len, (ushort)Math.Min(meta, ushort.MaxValue))
+                    : Text(c, b, pos, len);
                 return pos + len;
             }
             case ColumnType.Enum:

@@ -1,5 +1,6 @@
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using PluginHost.Binlog.Protocol.Authentication;
 using PluginHost.Binlog.Protocol.Commands;
 using PluginHost.Binlog.Protocol.Framing;
@@ -550,6 +551,7 @@ public sealed class MySqlProtocolConnection : IAsyncDisposable
         return capabilities;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ReadOnlyMemory<byte>?> AwaitBinlogEventAsync(ValueTask<ReadOnlyMemory<byte>> pending)
     {
         try

@@ -86,10 +86,9 @@ public sealed class ServerHandshake
                 int part2Length = Math.Max(13, authDataLength - 8);
                 part2Length = Math.Min(part2Length, reader.Remaining);
                 scramble2 = reader.ReadBytes(part2Length);
-                int nul = scramble2.IndexOf((byte)0);
-                if (nul >= 0)
+                if (!scramble2.IsEmpty && scramble2[^1] == 0)
                 {
-                    scramble2 = scramble2.Slice(0, nul);
+                    scramble2 = scramble2.Slice(0, scramble2.Length - 1); // trailing NUL terminator
                 }
             }
 

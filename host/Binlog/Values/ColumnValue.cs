@@ -79,8 +79,26 @@ public readonly struct ColumnValue
     /// <summary>Fractional-second digits of DATETIME/TIME/TIMESTAMP, or the scale of a DECIMAL.</summary>
     public int Scale => _scale;
 
-    /// <summary>Collation id of a String value; precision of a DECIMAL; bit count of a BIT.</summary>
+    /// <summary>Collation id of a String value; precision of a DECIMAL; bit count of a BIT; declared length n of a
+    /// BINARY(n) Bytes value (0 for other binary values).</summary>
     public int Aux => _aux;
+
+    /// <summary>Length of the value: <see cref="RawBytes"/> plus the trailing zero bytes of a BINARY(n) value that the
+    /// binlog leaves out (the server strips BINARY's 0x00 padding when it logs a row).</summary>
+    public int BinaryLength => Kind == ValueKind.Bytes && _aux > RawLength ? _aux : RawLength;
+
+    private int RawLength => _ref is byte[] ? (int)(uint)_bits : 0;
+
+    /// <summary>Copies the whole value (<see cref="BinaryLength"/> bytes, BINARY padding restored) into
+    /// <paramref name="destination"/>; returns the number of bytes written.</summary>
+    public int CopyBinaryTo(Span<byte> destination)
+    {
+        var raw = RawBytes;
+        var length = BinaryLength;
+        raw.CopyTo(destination);
+        destination[raw.Length..length].Clear();
+        return length;
+    }
 
     /// <summary>Date/time parts of Date, DateTime and Time values.</summary>
     public MySqlDateTime DateTimeParts => MySqlDateTime.Unpack(_bits, _aux);
@@ -91,7 +109,8 @@ public readonly struct ColumnValue
     /// <summary>TIMESTAMP microseconds part.</summary>
     public int TimestampMicroseconds => (int)(_bits % 1_000_000);
 
-    /// <summary>The raw stored bytes of String, Bytes, Json, Geometry and Decimal values.</summary>
+    /// <summary>The raw stored bytes of String, Bytes, Json, Geometry and Decimal values, as logged (for BINARY(n) without
+    /// its trailing zero padding: see <see cref="BinaryLength"/> and <see cref="AsBytes"/>).</summary>
     public ReadOnlySpan<byte> RawBytes => _ref is byte[] b ? b.AsSpan((int)(_bits >> 32), (int)(uint)_bits) : default;
 
     /// <summary>The labels of an ENUM/SET column, when the table map carried them.</summary>
@@ -122,8 +141,14 @@ public readonly struct ColumnValue
         _ => ToString(),
     };
 
-    /// <summary>A copy of the bytes of a Bytes/Geometry/String value.</summary>
-    public byte[] AsBytes() => RawBytes.ToArray();
+    /// <summary>A copy of the bytes of a Bytes/Geometry/String value (BINARY(n) padding restored).</summary>
+    public byte[] AsBytes()
+    {
+        if (BinaryLength == RawLength) return RawBytes.ToArray();
+        var bytes = new byte[BinaryLength];
+        CopyBinaryTo(bytes);
+        return bytes;
+    }
 
     /// <summary>The exact digits of a DECIMAL, e.g. <c>-12.345</c>.</summary>
     public string DecimalString() => _ref is string s ? s : BinaryDecimal.ToString(RawBytes, _aux, _scale);
@@ -164,7 +189,7 @@ public readonly struct ColumnValue
         ValueKind.Double => Double.ToString("R", CultureInfo.InvariantCulture),
         ValueKind.Decimal => DecimalString(),
         ValueKind.String => AsString(),
-        ValueKind.Bytes or ValueKind.Geometry => Convert.ToBase64String(RawBytes),
+        ValueKind.Bytes or ValueKind.Geometry => Convert.ToBase64String(AsBytes()),
         ValueKind.Json => JsonText(),
         ValueKind.Date => DateTimeParts.ToDateString(),
         ValueKind.DateTime => DateTimeParts.ToDateTimeString(_scale),

@@ -40,6 +40,13 @@ public static class ColumnValueJson
                 if (Charsets.IsUtf8(v.Aux)) w.WriteStringValue(v.RawBytes);
                 else w.WriteStringValue(v.AsString());
                 break;
+            case ValueKind.Bytes when v.BinaryLength != v.RawBytes.Length:
+            {
+                // BINARY(n), n ≤ 255: restore the zero padding the binlog leaves out.
+                Span<byte> padded = stackalloc byte[256];
+                w.WriteBase64StringValue(padded[..v.CopyBinaryTo(padded)]);
+                break;
+            }
             case ValueKind.Bytes:
             case ValueKind.Geometry:
                 w.WriteBase64StringValue(v.RawBytes);

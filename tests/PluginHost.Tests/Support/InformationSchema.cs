@@ -9,7 +9,7 @@ public static class InformationSchema
     public static Dictionary<string, TableSchema> Load(MariaDbServer db, string database)
     {
         var text = db.Sql($"""
-            SELECT c.TABLE_NAME, c.COLUMN_NAME, c.DATA_TYPE, c.COLUMN_TYPE, IFNULL(co.ID, 0),
+            SELECT c.TABLE_NAME, c.COLUMN_NAME, c.DATA_TYPE, c.COLUMN_TYPE, IFNULL(co.ID, 63),
                    IFNULL(c.DATETIME_PRECISION, 0), c.COLUMN_KEY
             FROM information_schema.COLUMNS c
             LEFT JOIN information_schema.COLLATIONS co ON co.COLLATION_NAME = c.COLLATION_NAME

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 
 namespace PluginHost.Binlog.Protocol.Framing;
 
@@ -230,6 +231,7 @@ internal sealed class PacketChannel : IDisposable
         buffer[offset + 3] = sequence;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ReadOnlyMemory<byte>> ReadPacketSlowAsync(CancellationToken cancellationToken)
     {
         _readInProgress = true;
@@ -276,6 +278,7 @@ internal sealed class PacketChannel : IDisposable
     {
         byte[] joined = ArrayPool<byte>.Shared.Rent(MaxPacketPayload + (MaxPacketPayload / 2));
         _largePayload = joined;
+        bool firstHeaderMismatch = _sequenceMismatch;
         int total = 0;
         int length = firstLength;
         while (true)
@@ -299,15 +302,15 @@ internal sealed class PacketChannel : IDisposable
             total += length;
             if (length < MaxPacketPayload)
             {
+                _sequenceMismatch = firstHeaderMismatch;
                 return new ReadOnlyMemory<byte>(joined, 0, total);
             }
 
             await EnsureBufferedAsync(HeaderSize, cancellationToken).ConfigureAwait(false);
-            bool earlierMismatch = _sequenceMismatch;
             length = ConsumeHeader();
-            if (_sequenceMismatch && !earlierMismatch)
+            if (_sequenceMismatch)
             {
-                ThrowSequenceMismatch();
+                ThrowSequenceMismatch(); // continuation packets must follow in sequence
             }
         }
     }
@@ -344,6 +347,7 @@ internal sealed class PacketChannel : IDisposable
         throw new MySqlProtocolException(
             $"Packet out of order from {Endpoint}: expected sequence id {_expectedSequence}, received {_receivedSequence}.");
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask EnsureBufferedAsync(int count, CancellationToken cancellationToken)
     {
         int available = _readEnd - _readPos;
@@ -370,6 +374,7 @@ internal sealed class PacketChannel : IDisposable
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ReadExactAsync(Memory<byte> destination, CancellationToken cancellationToken)
     {
         int fromBuffer = Math.Min(_readEnd - _readPos, destination.Length);
@@ -387,6 +392,7 @@ internal sealed class PacketChannel : IDisposable
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadFromStreamAsync(Memory<byte> destination, CancellationToken cancellationToken)
     {
         int read;
@@ -414,6 +420,7 @@ internal sealed class PacketChannel : IDisposable
         return read;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadWithTimeoutAsync(Memory<byte> destination, CancellationToken cancellationToken)
     {
         CancellationTokenSource timeout = _timeoutSource ??= new CancellationTokenSource();

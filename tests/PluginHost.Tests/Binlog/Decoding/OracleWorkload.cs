@@ -42,7 +42,7 @@ public sealed class OracleWorkload
     {
         _r = new Random(seed);
         Tables = BuildTables();
-        foreach (var t in Tables.Concat([HiresTable]))
+        foreach (var t in AllTables)
         {
             _ids[t.Name] = [];
             _nextId[t.Name] = 1;
@@ -152,7 +152,9 @@ public sealed class OracleWorkload
             new("j", "JSON", JsonLit, CheckKind.Text, IsBlob: true),
         };
 
-        string[] small = ["a", "b", "é", "😀", "中文", "x y"];
+        // No label outside the BMP: MariaDB writes those as '?' into the table map's ENUM/SET metadata (a server
+        // limitation, checked separately), so only information_schema would have them right.
+        string[] small = ["a", "b", "é", "Ω", "中文", "x y"];
         var e300 = Enumerable.Range(1, 300).Select(i => $"v{i}").ToArray();
         var s64 = Enumerable.Range(1, 64).Select(i => $"m{i}").ToArray();
         var s9 = Enumerable.Range(1, 9).Select(i => $"n{i}").ToArray();
@@ -217,7 +219,7 @@ public sealed class OracleWorkload
             foreach (var c in t.Columns) sb.Append(", ").Append(Value(c));
             sb.Append(')');
         }
-        if (track) _nextId[t.Name] = next;
+        _nextId[t.Name] = next;
         return sb.Append(";\n").ToString();
     }
 

@@ -1,0 +1,75 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
+using PluginHost.Config;
+using PluginHost.Pipelines;
+using PluginHost.Sdk;
+
+namespace PluginHost.Cli;
+
+/// <summary><c>pluginhost run --config FILE</c>: runs every pipeline of a configuration until stopped (Ctrl+C, SIGTERM).</summary>
+public static class RunCommand
+{
+    public static async Task<int> RunAsync(IReadOnlyList<string> args)
+    {
+        var path = Option(args, "--config") ?? Option(args, "-c");
+        if (path is null) return await DemoCommand.RunAsync(args).ConfigureAwait(false);
+        var sinks = PluginHostServiceCollectionExtensions.CreateSinkCatalog();
+        HostConfig config;
+        try
+        {
+            config = ConfigLoader.Load(path, sinkTypes: sinks.Types);
+            ValidateSinks(config, sinks);
+        }
+        catch (ConfigException e)
+        {
+            await Console.Error.WriteLineAsync($"pluginhost: {path}: {e.Message}").ConfigureAwait(false);
+            return 2;
+        }
+        return await RunHostAsync(config, sinks, null).ConfigureAwait(false);
+    }
+
+    /// <summary>Builds and runs the host for a validated configuration.</summary>
+    public static async Task<int> RunHostAsync(HostConfig config, Plugins.SinkCatalog sinks,
+        Action<PipelineManager>? configure, CancellationToken cancellationToken = default)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.AddPluginHostLogging(config.Options.Log);
+        builder.Services.AddPluginHost(config, sinks);
+        using var host = builder.Build();
+        configure?.Invoke(host.Services.GetRequiredService<PipelineManager>());
+        await host.RunAsync(cancellationToken).ConfigureAwait(false);
+        return 0;
+    }
+
+    /// <summary>Creates each pipeline's sink once (then disposes it) so bad sink settings are reported at start, all together.</summary>
+    public static void ValidateSinks(HostConfig config, Plugins.SinkCatalog sinks)
+    {
+        var errors = new List<ConfigError>();
+        foreach (var p in config.Pipelines)
+        {
+            if (p.Options.Checkpoint.Type != "file")
+                errors.Add(new ConfigError(config.FilePath, p.Name, "checkpoint.type", $"unknown checkpoint store '{p.Options.Checkpoint.Type}' (known: file)"));
+            try
+            {
+                var sink = PipelineService.CreateSink(p, config, sinks, NullLoggerFactory.Instance);
+                sink.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+            catch (SinkConfigurationException e)
+            {
+                errors.Add(new ConfigError(config.FilePath, p.Name, "sink." + e.Key, e.Message[(e.Key.Length + 2)..]));
+            }
+        }
+        if (errors.Count > 0) throw new ConfigException(errors);
+    }
+
+    internal static string? Option(IReadOnlyList<string> args, string name)
+    {
+        for (var i = 0; i < args.Count; i++)
+        {
+            if (args[i] == name && i + 1 < args.Count) return args[i + 1];
+            if (args[i].StartsWith(name + "=", StringComparison.Ordinal)) return args[i][(name.Length + 1)..];
+        }
+        return null;
+    }
+}

@@ -1,0 +1,12 @@
+using System.Text.Json;
+
+namespace PluginHost.Config;
+
+/// <summary>Where a pipeline keeps its checkpoint: <c>file</c> (default, under state_dir) or a store a plugin provides.</summary>
+public sealed class CheckpointOptions
+{
+    public string Type { get; set; } = "file";
+
+    /// <summary>Settings of a non-file store (e.g. kafka), passed through.</summary>
+    public Dictionary<string, JsonElement> Settings { get; set; } = [];
+}

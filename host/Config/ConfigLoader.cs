@@ -1,0 +1,325 @@
+using System.Collections;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using PluginHost.Binlog.Protocol;
+using PluginHost.Binlog.Replication;
+using PluginHost.Pipelines;
+using PluginHost.Sdk;
+
+namespace PluginHost.Config;
+
+/// <summary>
+/// Loads <c>pluginhost.yaml</c>: YAML → environment overrides (<c>PLUGINHOST__SECTION__KEY</c>, pipelines by index
+/// or name) → <c>${ENV}</c> / <c>${ENV:-default}</c> substitution → strict binding (unknown keys are errors) →
+/// validation. Every problem is collected and reported together, each naming file, pipeline and key.
+/// </summary>
+public static partial class ConfigLoader
+{
+    public const string EnvironmentPrefix = "PLUGINHOST__";
+
+    /// <summary>Loads and validates a configuration file.</summary>
+    /// <param name="sinkTypes">Known sink types, to reject unknown ones at load time (null: not checked).</param>
+    public static HostConfig Load(string path, IReadOnlyDictionary<string, string>? environment = null, ISet<string>? sinkTypes = null)
+    {
+        if (!File.Exists(path))
+            throw new ConfigException([new ConfigError(path, null, "(file)", "not found")]);
+        return Parse(File.ReadAllText(path), path, environment, sinkTypes);
+    }
+
+    /// <summary>Parses and validates configuration text; <paramref name="fileName"/> is used in errors and for relative paths.</summary>
+    public static HostConfig Parse(string yaml, string fileName, IReadOnlyDictionary<string, string>? environment = null, ISet<string>? sinkTypes = null)
+    {
+        var env = environment ?? ReadEnvironment();
+        var errors = new List<ConfigError>();
+        var root = YamlToJson.Parse(yaml, fileName, errors);
+        if (root is null && errors.Count > 0) throw new ConfigException(errors);
+        if (root is not JsonObject obj)
+            throw new ConfigException([.. errors, new ConfigError(fileName, null, "(root)", "the file must be a YAML mapping")]);
+        ApplyEnvironmentOverrides(obj, env);
+        Substitute(obj, "", fileName, env, errors);
+        var bindErrors = new List<SinkConfigurationException>();
+        var options = SettingsBinder.Bind<HostOptions>(JsonSerializer.SerializeToElement(obj), bindErrors);
+        foreach (var e in bindErrors) errors.Add(ToConfigError(fileName, e.Key, e.Message[(e.Key.Length + 2)..], obj));
+        var pipelines = Validate(options, fileName, sinkTypes, errors);
+        if (errors.Count > 0) throw new ConfigException(errors);
+        return new HostConfig(options, fileName, pipelines);
+    }
+
+    /// <summary>Parses one pipeline (e.g. from the REST API, JSON or YAML) with the same rules as the file.</summary>
+    public static PipelineDefinition ParsePipeline(string text, string source, HostConfig current, ISet<string>? sinkTypes = null)
+    {
+        var errors = new List<ConfigError>();
+        var node = YamlToJson.Parse(text, source, errors); // JSON is YAML
+        if (node is not JsonObject obj)
+        {
+            if (errors.Count == 0) errors.Add(new ConfigError(source, null, "(body)", "a pipeline must be a mapping"));
+            throw new ConfigException(errors);
+        }
+        var env = ReadEnvironment();
+        Substitute(obj, "", source, env, errors);
+        var bindErrors = new List<SinkConfigurationException>();
+        var p = SettingsBinder.Bind<PipelineOptions>(JsonSerializer.SerializeToElement(obj), bindErrors);
+        foreach (var e in bindErrors) errors.Add(new ConfigError(source, p.Name.Length > 0 ? p.Name : null, e.Key, e.Message[(e.Key.Length + 2)..]));
+        var options = new HostOptions { Pipelines = [p] };
+        var defs = Validate(options, source, sinkTypes, errors);
+        if (errors.Count > 0) throw new ConfigException(errors);
+        return defs[0];
+    }
+
+    private static ConfigError ToConfigError(string file, string key, string message, JsonObject root)
+    {
+        var m = PipelineIndex().Match(key);
+        if (!m.Success) return new ConfigError(file, null, key, message);
+        var index = int.Parse(m.Groups[1].Value);
+        var name = (root["pipelines"] as JsonArray)?.ElementAtOrDefault(index)?["name"]?.GetValue<string>() ?? $"#{index}";
+        var rest = key[m.Length..].TrimStart('.');
+        return new ConfigError(file, name, rest.Length == 0 ? key : rest, message);
+    }
+
+    [GeneratedRegex(@"^pipelines\[(\d+)\]")]
+    private static partial Regex PipelineIndex();
+
+    [GeneratedRegex(@"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")]
+    private static partial Regex EnvReference();
+
+    private static IReadOnlyDictionary<string, string> ReadEnvironment()
+    {
+        var d = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (DictionaryEntry e in Environment.GetEnvironmentVariables()) d[(string)e.Key] = (string?)e.Value ?? "";
+        return d;
+    }
+
+    private static void ApplyEnvironmentOverrides(JsonObject root, IReadOnlyDictionary<string, string> env)
+    {
+        foreach (var (key, value) in env.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            if (!key.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase)) continue;
+            var segments = key[EnvironmentPrefix.Length..].Split("__", StringSplitOptions.RemoveEmptyEntries).Select(s => s.ToLowerInvariant()).ToArray();
+            if (segments.Length == 0) continue;
+            JsonNode current = root;
+            for (var i = 0; i < segments.Length; i++)
+            {
+                var last = i == segments.Length - 1;
+                var seg = segments[i];
+                if (current is JsonObject o)
+                {
+                    if (last) { o[seg] = JsonValue.Create(value); break; }
+                    if (o[seg] is not JsonNode next)
+                    {
+                        next = int.TryParse(segments[i + 1], out _) ? new JsonArray() : new JsonObject();
+                        o[seg] = next;
+                    }
+                    current = next;
+                }
+                else if (current is JsonArray a)
+                {
+                    JsonNode? item = int.TryParse(seg, out var index)
+                        ? index < a.Count ? a[index] : null
+                        : a.FirstOrDefault(x => x?["name"]?.GetValue<string>() == seg);
+                    if (item is null)
+                    {
+                        if (!int.TryParse(seg, out index) || index != a.Count) break; // can only append the next index
+                        item = last ? JsonValue.Create(value) : new JsonObject();
+                        a.Add(item);
+                        if (last) break;
+                    }
+                    else if (last)
+                    {
+                        a[a.IndexOf(item)] = JsonValue.Create(value);
+                        break;
+                    }
+                    current = item;
+                }
+                else break;
+            }
+        }
+    }
+
+    private static void Substitute(JsonNode node, string path, string file, IReadOnlyDictionary<string, string> env, List<ConfigError> errors)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var (k, v) in o.ToList())
+                {
+                    var p = path.Length == 0 ? k : $"{path}.{k}";
+                    if (v is JsonValue val && val.TryGetValue<string>(out var s) && s.Contains("${", StringComparison.Ordinal))
+                        o[k] = JsonValue.Create(Expand(s, p, file, env, errors));
+                    else if (v != null) Substitute(v, p, file, env, errors);
+                }
+                break;
+            case JsonArray a:
+                for (var i = 0; i < a.Count; i++)
+                {
+                    var p = $"{path}[{i}]";
+                    if (a[i] is JsonValue val && val.TryGetValue<string>(out var s) && s.Contains("${", StringComparison.Ordinal))
+                        a[i] = JsonValue.Create(Expand(s, p, file, env, errors));
+                    else if (a[i] is { } child) Substitute(child, p, file, env, errors);
+                }
+                break;
+        }
+    }
+
+    private static string Expand(string s, string path, string file, IReadOnlyDictionary<string, string> env, List<ConfigError> errors) =>
+        EnvReference().Replace(s, m =>
+        {
+            if (env.TryGetValue(m.Groups[1].Value, out var v)) return v;
+            if (m.Groups[2].Success) return m.Groups[2].Value;
+            errors.Add(new ConfigError(file, null, path, $"environment variable {m.Groups[1].Value} is not set"));
+            return "";
+        });
+
+    private static List<PipelineDefinition> Validate(HostOptions options, string file, ISet<string>? sinkTypes, List<ConfigError> errors)
+    {
+        var result = new List<PipelineDefinition>();
+        if (!System.Net.IPEndPoint.TryParse(options.Server.Listen, out _) && !options.Server.Listen.StartsWith("localhost:", StringComparison.Ordinal))
+            errors.Add(new ConfigError(file, null, "server.listen", $"'{options.Server.Listen}' is not host:port"));
+        if (options.Log.Level.ToLowerInvariant() is not ("trace" or "debug" or "info" or "information" or "warn" or "warning" or "error"))
+            errors.Add(new ConfigError(file, null, "log.level", "must be trace, debug, info, warn or error"));
+        if (options.Log.Format.ToLowerInvariant() is not ("text" or "json"))
+            errors.Add(new ConfigError(file, null, "log.format", "must be text or json"));
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var serverIds = new Dictionary<(string, int, uint), string>();
+        for (var i = 0; i < options.Pipelines.Count; i++)
+        {
+            var p = options.Pipelines[i];
+            var name = p.Name.Length > 0 ? p.Name : $"#{i}";
+            void Error(string key, string message) => errors.Add(new ConfigError(file, name, key, message));
+            if (p.Name.Length == 0) Error("name", "is required");
+            else if (!ValidName().IsMatch(p.Name)) Error("name", "may use letters, digits, '-', '_' and '.' only");
+            else if (!names.Add(p.Name)) Error("name", "is used by another pipeline");
+
+            var s = p.Source;
+            if (s.Host.Length == 0) Error("source.host", "is required");
+            if (s.Port is < 1 or > 65535) Error("source.port", "must be 1-65535");
+            if (s.User.Length == 0) Error("source.user", "is required");
+            if (s.ServerId == 0) Error("source.server_id", "is required and must be > 0 (unique among the server's replicas)");
+            else if (serverIds.TryGetValue((s.Host, s.Port, s.ServerId), out var other))
+                Error("source.server_id", $"{s.ServerId} is also used by pipeline '{other}' on the same server; each needs its own");
+            else serverIds[(s.Host, s.Port, s.ServerId)] = name;
+            var ssl = ParseSsl(s.Ssl);
+            if (ssl is null) Error("source.ssl", "must be none, preferred, required, verify_ca or verify_full");
+            var start = ParseStart(s.Start, Error);
+
+            foreach (var (pattern, key) in p.Filter.Include.Select((x, j) => (x, $"filter.include[{j}]")).Concat(p.Filter.Exclude.Select((x, j) => (x, $"filter.exclude[{j}]"))))
+                if (!EventFilter.IsValidPattern(pattern)) Error(key, $"'{pattern}' is not a database.table pattern");
+            var ops = new List<ChangeOperation>();
+            for (var j = 0; j < p.Filter.Events.Count; j++)
+            {
+                switch (p.Filter.Events[j].ToLowerInvariant())
+                {
+                    case "insert": ops.Add(ChangeOperation.Insert); break;
+                    case "update": ops.Add(ChangeOperation.Update); break;
+                    case "delete": ops.Add(ChangeOperation.Delete); break;
+                    default: Error($"filter.events[{j}]", $"'{p.Filter.Events[j]}' is not insert, update or delete"); break;
+                }
+            }
+            var onError = p.OnError.ToLowerInvariant().Replace("-", "_") switch
+            {
+                "stop" => OnErrorPolicy.Stop,
+                "skip" => OnErrorPolicy.Skip,
+                "dead_letter" => OnErrorPolicy.DeadLetter,
+                _ => (OnErrorPolicy?)null,
+            };
+            if (onError is null) Error("on_error", "must be stop, skip or dead_letter");
+            if (onError == OnErrorPolicy.DeadLetter && string.IsNullOrEmpty(p.DeadLetter))
+                Error("dead_letter", "is required with on_error: dead_letter (a .jsonl file path)");
+            if (p.BatchSize is < 1 or > 1_000_000) Error("batch_size", "must be 1-1000000");
+            if (p.QueueChunks is < 1 or > 100_000) Error("queue_chunks", "must be 1-100000");
+            if (p.Checkpoint.Type.Length == 0) Error("checkpoint.type", "is required");
+
+            string sinkType = "";
+            if (p.Sink.ValueKind != JsonValueKind.Object) Error("sink", "is required: a mapping with a type, e.g. { type: file, path: out.jsonl }");
+            else if (!p.Sink.TryGetProperty("type", out var t) || t.ValueKind != JsonValueKind.String || t.GetString()!.Length == 0)
+                Error("sink.type", "is required");
+            else
+            {
+                sinkType = t.GetString()!;
+                if (sinkTypes != null && !sinkTypes.Contains(sinkType))
+                    Error("sink.type", $"unknown sink type '{sinkType}' (known: {string.Join(", ", sinkTypes.Order())})");
+            }
+            if (p.Transform is { Length: > 0 } tr && !tr.EndsWith(".csx", StringComparison.OrdinalIgnoreCase))
+                Error("transform", "must be a .csx file");
+
+            var connection = new ConnectionOptions
+            {
+                Host = s.Host,
+                Port = s.Port,
+                User = s.User,
+                Password = s.Password,
+                SslMode = ssl ?? SslMode.Preferred,
+                SslCaFile = s.SslCa,
+                ConnectTimeout = s.ConnectTimeout,
+            };
+            result.Add(new PipelineDefinition(p, connection, start ?? BinlogStart.Latest,
+                new EventFilter(p.Filter.Include, p.Filter.Exclude, ops), sinkType, p.Sink.ValueKind == JsonValueKind.Object ? p.Sink.Clone() : default,
+                string.IsNullOrEmpty(p.Transform) ? null : p.Transform, onError ?? OnErrorPolicy.Stop, p.DeadLetter));
+        }
+        return result;
+    }
+
+    [GeneratedRegex(@"^[A-Za-z0-9_.\-]+$")]
+    private static partial Regex ValidName();
+
+    private static SslMode? ParseSsl(string s) => s.ToLowerInvariant().Replace("-", "_") switch
+    {
+        "none" or "disabled" or "off" or "false" => SslMode.None,
+        "preferred" => SslMode.Preferred,
+        "required" or "true" => SslMode.Required,
+        "verify_ca" => SslMode.VerifyCa,
+        "verify_full" or "verify_identity" => SslMode.VerifyFull,
+        _ => null,
+    };
+
+    private static BinlogStart? ParseStart(JsonElement start, Action<string, string> error)
+    {
+        switch (start.ValueKind)
+        {
+            case JsonValueKind.Undefined:
+            case JsonValueKind.Null:
+                return BinlogStart.Latest;
+            case JsonValueKind.String:
+                switch (start.GetString())
+                {
+                    case "latest": return BinlogStart.Latest;
+                    case "earliest": return BinlogStart.Earliest;
+                    default:
+                        error("source.start", $"'{start.GetString()}' is not latest, earliest, {{ gtid: … }} or {{ file: …, pos: … }}");
+                        return null;
+                }
+            case JsonValueKind.Object:
+            {
+                var keys = start.EnumerateObject().Select(p => p.Name).ToHashSet();
+                if (keys.SetEquals(["gtid"]) && start.GetProperty("gtid").GetString() is { Length: > 0 } gtid)
+                {
+                    if (Binlog.Gtid.MariaDbGtidList.TryParse(gtid, out _) || Binlog.Gtid.MySqlGtidSet.TryParse(gtid, out _))
+                        return BinlogStart.AtGtid(gtid);
+                    error("source.start.gtid", $"'{gtid}' is neither a MariaDB GTID (0-1-42) nor a MySQL GTID set (uuid:1-42)");
+                    return null;
+                }
+                if (keys.SetEquals(["file", "pos"]) || keys.SetEquals(["file"]))
+                {
+                    var file = start.GetProperty("file").GetString();
+                    long pos = 4;
+                    if (start.TryGetProperty("pos", out var p) && !(p.ValueKind == JsonValueKind.Number ? p.TryGetInt64(out pos) : long.TryParse(p.GetString(), out pos)))
+                    {
+                        error("source.start.pos", "must be a whole number");
+                        return null;
+                    }
+                    if (string.IsNullOrEmpty(file) || pos < 4)
+                    {
+                        error("source.start", "file must be a binlog file name and pos ≥ 4");
+                        return null;
+                    }
+                    return BinlogStart.At(file, pos);
+                }
+                error("source.start", "must be latest, earliest, { gtid: … } or { file: …, pos: … }");
+                return null;
+            }
+            default:
+                error("source.start", "must be latest, earliest, { gtid: … } or { file: …, pos: … }");
+                return null;
+        }
+    }
+}

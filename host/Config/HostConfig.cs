@@ -1,0 +1,33 @@
+namespace PluginHost.Config;
+
+/// <summary>
+/// A validated, immutable configuration snapshot. A change (file edit, REST call) builds and validates a new
+/// snapshot and swaps it in; an invalid one never replaces a running one.
+/// </summary>
+public sealed class HostConfig
+{
+    internal HostConfig(HostOptions options, string filePath, IReadOnlyList<PipelineDefinition> pipelines)
+    {
+        Options = options;
+        FilePath = filePath;
+        BaseDirectory = Path.GetDirectoryName(Path.GetFullPath(filePath)) ?? Directory.GetCurrentDirectory();
+        Pipelines = pipelines;
+    }
+
+    public HostOptions Options { get; }
+
+    /// <summary>The file the configuration came from (or a name for configurations from elsewhere).</summary>
+    public string FilePath { get; }
+
+    /// <summary>Relative paths in the configuration are resolved against this directory.</summary>
+    public string BaseDirectory { get; }
+
+    public IReadOnlyList<PipelineDefinition> Pipelines { get; }
+
+    /// <summary>Resolves a configured path against <see cref="BaseDirectory"/>.</summary>
+    public string Resolve(string path) => Path.GetFullPath(Path.Combine(BaseDirectory, path));
+
+    public string StateDirectory => Resolve(Options.StateDir);
+    public string PluginsDirectory => Resolve(Options.PluginsDir);
+    public string TransformsDirectory => Resolve(Options.TransformsDir);
+}

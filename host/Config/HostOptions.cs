@@ -1,0 +1,19 @@
+namespace PluginHost.Config;
+
+/// <summary>The whole configuration file (<c>pluginhost.yaml</c>).</summary>
+public sealed class HostOptions
+{
+    public ServerOptions Server { get; set; } = new();
+    public LogOptions Log { get; set; } = new();
+
+    /// <summary>Folder of plugin folders (each holding a plugin DLL and its dependencies).</summary>
+    public string PluginsDir { get; set; } = "plugins";
+
+    /// <summary>Folder of transform scripts.</summary>
+    public string TransformsDir { get; set; } = "transforms";
+
+    /// <summary>Folder of checkpoints and other state.</summary>
+    public string StateDir { get; set; } = "state";
+
+    public List<PipelineOptions> Pipelines { get; set; } = [];
+}

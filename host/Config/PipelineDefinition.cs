@@ -1,0 +1,21 @@
+using System.Text.Json;
+using PluginHost.Binlog.Protocol;
+using PluginHost.Binlog.Replication;
+using PluginHost.Pipelines;
+
+namespace PluginHost.Config;
+
+/// <summary>A validated pipeline: its options plus what was derived from them.</summary>
+public sealed record PipelineDefinition(
+    PipelineOptions Options,
+    ConnectionOptions Connection,
+    BinlogStart Start,
+    EventFilter Filter,
+    string SinkType,
+    JsonElement SinkSettings,
+    string? TransformPath,
+    OnErrorPolicy OnError,
+    string? DeadLetterPath)
+{
+    public string Name => Options.Name;
+}

@@ -1,0 +1,37 @@
+using System.Text.Json;
+
+namespace PluginHost.Config;
+
+/// <summary>One pipeline: a source, a filter, an optional transform and a sink.</summary>
+public sealed class PipelineOptions
+{
+    public string Name { get; set; } = "";
+    public SourceOptions Source { get; set; } = new();
+    public FilterOptions Filter { get; set; } = new();
+
+    /// <summary>Path of a .csx transform script (relative to the config file), or null.</summary>
+    public string? Transform { get; set; }
+
+    /// <summary>What a failing transform does: stop, skip or dead_letter.</summary>
+    public string OnError { get; set; } = "stop";
+
+    /// <summary>JSONL file for events the transform failed on (on_error: dead_letter).</summary>
+    public string? DeadLetter { get; set; }
+
+    /// <summary>The sink block: <c>type</c> plus the sink's own settings.</summary>
+    public JsonElement Sink { get; set; }
+
+    public CheckpointOptions Checkpoint { get; set; } = new();
+
+    /// <summary>Most events handed to the sink in one batch.</summary>
+    public int BatchSize { get; set; } = 4096;
+
+    /// <summary>Capacity of the queue between the binlog reader and the sink, in chunks of up to 1024 events.</summary>
+    public int QueueChunks { get; set; } = 64;
+
+    /// <summary>Per-event time limit for the transform.</summary>
+    public TimeSpan TransformTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>False to define a pipeline without running it.</summary>
+    public bool Enabled { get; set; } = true;
+}

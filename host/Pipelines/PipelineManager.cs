@@ -1,0 +1,100 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using PluginHost.Checkpoints;
+using PluginHost.Config;
+using PluginHost.Plugins;
+
+namespace PluginHost.Pipelines;
+
+/// <summary>
+/// Owns the running pipelines of a configuration snapshot: starts each as its own hosted service, stops them
+/// (gracefully, in parallel) with the host, and lets pipelines be added, replaced and removed at run time.
+/// </summary>
+public sealed class PipelineManager : IHostedService
+{
+    private readonly SinkCatalog _sinks;
+    private readonly ICheckpointStore _store;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _logger;
+    private readonly Dictionary<string, PipelineService> _services = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    public PipelineManager(HostConfig config, SinkCatalog sinks, ICheckpointStore store, ILoggerFactory loggers)
+    {
+        Config = config;
+        _sinks = sinks;
+        _store = store;
+        _loggers = loggers;
+        _logger = loggers.CreateLogger("PluginHost.Pipelines");
+    }
+
+    /// <summary>The configuration snapshot in force.</summary>
+    public HostConfig Config { get; private set; }
+
+    /// <summary>Adjusts every pipeline's binlog client (tests, demo).</summary>
+    public Func<Binlog.Replication.BinlogClientOptions, Binlog.Replication.BinlogClientOptions>? ConfigureClient { get; set; }
+
+    public IReadOnlyList<PipelineService> Pipelines
+    {
+        get { lock (_services) return _services.Values.ToList(); }
+    }
+
+    public PipelineService? Find(string name)
+    {
+        lock (_services) return _services.GetValueOrDefault(name);
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var p in Config.Pipelines.Where(p => p.Options.Enabled))
+            await StartPipelineAsync(p, cancellationToken).ConfigureAwait(false);
+        _logger.LogInformation("{Count} pipeline(s) started from {File}", _services.Count, Config.FilePath);
+    }
+
+    /// <summary>Starts (or replaces) one pipeline.</summary>
+    public async Task StartPipelineAsync(PipelineDefinition definition, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            PipelineService? old;
+            lock (_services) _services.TryGetValue(definition.Name, out old);
+            if (old != null) await old.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            var service = new PipelineService(definition, Config, _sinks, _store, _loggers) { ConfigureClient = ConfigureClient };
+            lock (_services) _services[definition.Name] = service;
+            await service.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Stops and removes one pipeline (its checkpoint stays unless <paramref name="forget"/>).</summary>
+    public async Task<bool> RemovePipelineAsync(string name, bool forget, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            PipelineService? service;
+            lock (_services)
+            {
+                if (!_services.Remove(name, out service)) return false;
+            }
+            await service.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            if (forget) await _store.DeleteAsync(name, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        var all = Pipelines;
+        await Task.WhenAll(all.Select(s => s.StopAsync(cancellationToken))).ConfigureAwait(false);
+        _logger.LogInformation("all pipelines stopped");
+    }
+}

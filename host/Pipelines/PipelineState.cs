@@ -1,0 +1,16 @@
+namespace PluginHost.Pipelines;
+
+/// <summary>The lifecycle state of a pipeline.</summary>
+public enum PipelineState
+{
+    Starting,
+    Running,
+    /// <summary>The source connection dropped; reconnecting with backoff.</summary>
+    Reconnecting,
+    /// <summary>The sink or checkpoint store is failing; the batch is retried, nothing is skipped.</summary>
+    Retrying,
+    Paused,
+    /// <summary>Stopped on an error that needs attention (see the last error).</summary>
+    Failed,
+    Stopped,
+}

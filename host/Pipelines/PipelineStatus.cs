@@ -1,0 +1,62 @@
+using PluginHost.Checkpoints;
+
+namespace PluginHost.Pipelines;
+
+/// <summary>Live, thread-safe status and counters of one pipeline (read by /health, /metrics and the REST API).</summary>
+public sealed class PipelineStatus(string name)
+{
+    private long _eventsIn, _eventsOut, _filtered, _dropped, _skipped, _deadLettered, _retries, _transactions;
+    private volatile object? _checkpoint;
+    private volatile string? _lastError;
+    private long _lastErrorAtTicks, _lastEventUnix, _lastActivityTicks;
+    private volatile PipelineState _state = PipelineState.Starting;
+
+    public string Name { get; } = name;
+    public PipelineState State { get => _state; set => _state = value; }
+    public string? LastError => _lastError;
+    public DateTimeOffset? LastErrorAt => _lastErrorAtTicks == 0 ? null : new DateTimeOffset(Interlocked.Read(ref _lastErrorAtTicks), TimeSpan.Zero);
+
+    /// <summary>Rows read that passed the filter.</summary>
+    public long EventsIn => Interlocked.Read(ref _eventsIn);
+    /// <summary>Events acknowledged by the sink.</summary>
+    public long EventsOut => Interlocked.Read(ref _eventsOut);
+    public long EventsFiltered => Interlocked.Read(ref _filtered);
+    /// <summary>Events a transform dropped (returned null).</summary>
+    public long EventsDropped => Interlocked.Read(ref _dropped);
+    /// <summary>Events skipped because the transform failed (on_error: skip).</summary>
+    public long EventsSkipped => Interlocked.Read(ref _skipped);
+    public long EventsDeadLettered => Interlocked.Read(ref _deadLettered);
+    public long SinkRetries => Interlocked.Read(ref _retries);
+    public long Transactions => Interlocked.Read(ref _transactions);
+    public Checkpoint? Checkpoint => _checkpoint as Checkpoint;
+
+    /// <summary>Binlog timestamp of the last event read (commit time on the server).</summary>
+    public DateTimeOffset? LastEventTime => _lastEventUnix == 0 ? null : DateTimeOffset.FromUnixTimeSeconds(Interlocked.Read(ref _lastEventUnix));
+
+    /// <summary>Seconds between now and the binlog time of the newest delivered change (0 when caught up and idle).</summary>
+    public double LagSeconds { get; set; }
+
+    public int QueueDepth { get; set; }
+    public int Reconnects { get; set; }
+    public string? SinkType { get; set; }
+    public string? TransformVersion { get; set; }
+    public string? TransformDiagnostics { get; set; }
+    public DateTimeOffset StartedAt { get; set; } = DateTimeOffset.UtcNow;
+
+    public void AddIn(long n) => Interlocked.Add(ref _eventsIn, n);
+    public void AddOut(long n) => Interlocked.Add(ref _eventsOut, n);
+    public void AddFiltered(long n) => Interlocked.Add(ref _filtered, n);
+    public void AddDropped(long n) => Interlocked.Add(ref _dropped, n);
+    public void AddSkipped(long n) => Interlocked.Add(ref _skipped, n);
+    public void AddDeadLettered(long n) => Interlocked.Add(ref _deadLettered, n);
+    public void AddRetry() => Interlocked.Increment(ref _retries);
+    public void AddTransactions(long n) => Interlocked.Add(ref _transactions, n);
+    public void SetCheckpoint(Checkpoint cp) => _checkpoint = cp;
+    public void SetLastEventTime(long unixSeconds) => Interlocked.Exchange(ref _lastEventUnix, unixSeconds);
+
+    public void SetError(string? message)
+    {
+        _lastError = message;
+        Interlocked.Exchange(ref _lastErrorAtTicks, message is null ? 0 : DateTimeOffset.UtcNow.UtcTicks);
+    }
+}

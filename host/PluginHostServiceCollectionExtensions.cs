@@ -1,0 +1,60 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using PluginHost.Checkpoints;
+using PluginHost.Config;
+using PluginHost.Pipelines;
+using PluginHost.Plugins;
+using PluginHost.Sinks;
+
+namespace PluginHost;
+
+/// <summary>Registers the host's services: configuration snapshot, sink catalog, checkpoint store, pipelines.</summary>
+public static class PluginHostServiceCollectionExtensions
+{
+    /// <summary>A sink catalog with the built-in sinks registered.</summary>
+    public static SinkCatalog CreateSinkCatalog()
+    {
+        var catalog = new SinkCatalog();
+        catalog.Register(new FileSinkFactory(), "built-in");
+        return catalog;
+    }
+
+    public static IServiceCollection AddPluginHost(this IServiceCollection services, HostConfig config, SinkCatalog sinks)
+    {
+        services.AddSingleton(config);
+        services.AddSingleton(sinks);
+        services.AddSingleton<ICheckpointStore>(_ => new FileCheckpointStore(config.StateDirectory));
+        services.AddSingleton<PipelineManager>();
+        services.AddHostedService(sp => sp.GetRequiredService<PipelineManager>());
+        services.Configure<Microsoft.Extensions.Hosting.HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(45));
+        return services;
+    }
+
+    /// <summary>Console logging per <c>log:</c> (text or json), every line on stderr so stdout stays for data.</summary>
+    public static ILoggingBuilder AddPluginHostLogging(this ILoggingBuilder logging, LogOptions options)
+    {
+        logging.ClearProviders();
+        logging.SetMinimumLevel(options.Level.ToLowerInvariant() switch
+        {
+            "trace" => LogLevel.Trace,
+            "debug" => LogLevel.Debug,
+            "warn" or "warning" => LogLevel.Warning,
+            "error" => LogLevel.Error,
+            _ => LogLevel.Information,
+        });
+        logging.AddFilter("Microsoft", LogLevel.Warning);
+        logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+        if (options.Format.Equals("json", StringComparison.OrdinalIgnoreCase))
+            logging.AddJsonConsole(o => o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ");
+        else
+            logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss ";
+                o.ColorBehavior = LoggerColorBehavior.Disabled;
+            });
+        logging.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        return logging;
+    }
+}

@@ -1,0 +1,94 @@
+namespace PluginHost.Sdk;
+
+/// <summary>
+/// One changed row, as transforms and sinks see it. Serialises (<see cref="ChangeEventJson"/>) to the event JSON:
+/// <c>{"op","database","table","before","after","gtid","file","pos","ts", …Extra}</c>.
+/// </summary>
+public sealed class ChangeEvent
+{
+    /// <summary>insert, update or delete.</summary>
+    public ChangeOperation Op { get; set; }
+
+    /// <summary>Source database (schema) name.</summary>
+    public string Database { get; set; } = "";
+
+    /// <summary>Source table name.</summary>
+    public string Table { get; set; } = "";
+
+    /// <summary>The row before the change (update, delete); null for inserts.</summary>
+    public Row? Before { get; set; }
+
+    /// <summary>The row after the change (insert, update); null for deletes.</summary>
+    public Row? After { get; set; }
+
+    /// <summary>Column types and key of the source table, when known.</summary>
+    public TableInfo? Schema { get; set; }
+
+    /// <summary>GTID of the transaction (<c>0-1-42</c> or <c>uuid:42</c>), when the server uses GTIDs.</summary>
+    public string? Gtid { get; set; }
+
+    /// <summary>Binlog file of the change.</summary>
+    public string? File { get; set; }
+
+    /// <summary>Binlog offset of the rows event holding the change.</summary>
+    public long Position { get; set; }
+
+    /// <summary>When the change was written to the binlog (second precision).</summary>
+    public DateTimeOffset Timestamp { get; set; }
+
+    /// <summary>Identifies the source transaction (its GTID, or file:offset of its start).</summary>
+    public string? TransactionId { get; set; }
+
+    /// <summary>Zero-based index of this event within its transaction.</summary>
+    public int IndexInTransaction { get; set; }
+
+    /// <summary>Destination chosen by a transform (e.g. a Kafka topic); null lets the sink decide.</summary>
+    public string? Destination { get; set; }
+
+    /// <summary>Extra fields, written as top-level fields of the event JSON.</summary>
+    public Dictionary<string, object?> Extra => _extra ??= new Dictionary<string, object?>(StringComparer.Ordinal);
+
+    /// <summary>True when <see cref="Extra"/> has fields (without allocating it).</summary>
+    public bool HasExtra => _extra is { Count: > 0 };
+
+    private Dictionary<string, object?>? _extra;
+
+    /// <summary>The row image that identifies the row: After for inserts and updates, Before for deletes.</summary>
+    public Row? Current => After ?? Before;
+
+    /// <summary>Primary key column → value (from <see cref="Current"/>); empty when the table has no known key.</summary>
+    public IReadOnlyDictionary<string, object?> PrimaryKey
+    {
+        get
+        {
+            var key = new Dictionary<string, object?>(StringComparer.Ordinal);
+            if (Schema is { } s && Current is { } row)
+                foreach (var name in s.PrimaryKey) key[name] = row[name];
+            return key;
+        }
+    }
+
+    /// <summary>A stable string for the row's identity (table + primary key, or the whole row when there is no key), for ordering lanes and partitioning.</summary>
+    public string RowKey()
+    {
+        var sb = new System.Text.StringBuilder(Database).Append('.').Append(Table);
+        if (Current is not { } row) return sb.ToString();
+        if (Schema is { PrimaryKey.Count: > 0 } s)
+            foreach (var name in s.PrimaryKey) sb.Append('\u001f').Append(ChangeEventJson.FormatScalar(row[name]));
+        else
+            foreach (var kv in row) sb.Append('\u001f').Append(ChangeEventJson.FormatScalar(kv.Value));
+        return sb.ToString();
+    }
+
+    /// <summary>A deep-enough copy for fan-out: rows and Extra are copied, values shared.</summary>
+    public ChangeEvent Clone()
+    {
+        var c = (ChangeEvent)MemberwiseClone();
+        c.Before = Before?.Clone();
+        c.After = After?.Clone();
+        c._extra = _extra is null ? null : new Dictionary<string, object?>(_extra, StringComparer.Ordinal);
+        return c;
+    }
+
+    public override string ToString() => ChangeEventJson.Serialize(this);
+}

@@ -1,0 +1,280 @@
+using System.Buffers;
+using System.Collections;
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace PluginHost.Sdk;
+
+/// <summary>
+/// The event JSON — the one shape every sink and <c>pluginhost decode</c> use:
+/// <c>{"op":"insert","database":"shop","table":"users","before":null,"after":{…},"gtid":"0-1-42","file":"mysql-bin.000001","pos":1234,"ts":"2026-11-21T10:00:00Z"}</c>
+/// followed by <see cref="ChangeEvent.Extra"/> fields.
+/// </summary>
+public static class ChangeEventJson
+{
+    /// <summary>Writer options used for event JSON: compact, non-ASCII text kept as is.</summary>
+    public static JsonWriterOptions WriterOptions { get; } = new()
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        SkipValidation = true,
+    };
+
+    private static readonly JsonEncodedText OpInsert = JsonEncodedText.Encode("insert");
+    private static readonly JsonEncodedText OpUpdate = JsonEncodedText.Encode("update");
+    private static readonly JsonEncodedText OpDelete = JsonEncodedText.Encode("delete");
+
+    /// <summary>The JSON name of an operation.</summary>
+    public static string OpName(ChangeOperation op) => op switch
+    {
+        ChangeOperation.Insert => "insert",
+        ChangeOperation.Update => "update",
+        _ => "delete",
+    };
+
+    /// <summary>Writes one event as a JSON object.</summary>
+    public static void Write(Utf8JsonWriter w, ChangeEvent e)
+    {
+        w.WriteStartObject();
+        w.WriteString("op"u8, e.Op switch { ChangeOperation.Insert => OpInsert, ChangeOperation.Update => OpUpdate, _ => OpDelete });
+        w.WriteString("database"u8, e.Database);
+        w.WriteString("table"u8, e.Table);
+        w.WritePropertyName("before"u8);
+        WriteRow(w, e.Before, e.Schema);
+        w.WritePropertyName("after"u8);
+        WriteRow(w, e.After, e.Schema);
+        if (e.Gtid is null) w.WriteNull("gtid"u8); else w.WriteString("gtid"u8, e.Gtid);
+        if (e.File is null) w.WriteNull("file"u8); else w.WriteString("file"u8, e.File);
+        w.WriteNumber("pos"u8, e.Position);
+        Span<char> ts = stackalloc char[20];
+        FormatTimestampSeconds(e.Timestamp, ts);
+        w.WriteString("ts"u8, ts);
+        if (e.HasExtra)
+            foreach (var kv in e.Extra)
+            {
+                w.WritePropertyName(kv.Key);
+                WriteValue(w, kv.Value, null);
+            }
+        w.WriteEndObject();
+    }
+
+    /// <summary>The event as a JSON string.</summary>
+    public static string Serialize(ChangeEvent e)
+    {
+        var buffer = new ArrayBufferWriter<byte>(512);
+        using (var w = new Utf8JsonWriter(buffer, WriterOptions)) Write(w, e);
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>The event as UTF-8 JSON bytes.</summary>
+    public static byte[] SerializeToUtf8Bytes(ChangeEvent e)
+    {
+        var buffer = new ArrayBufferWriter<byte>(512);
+        using (var w = new Utf8JsonWriter(buffer, WriterOptions)) Write(w, e);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Writes a row image as a JSON object, or null.</summary>
+    public static void WriteRow(Utf8JsonWriter w, Row? row, TableInfo? schema)
+    {
+        if (row is null)
+        {
+            w.WriteNullValue();
+            return;
+        }
+        w.WriteStartObject();
+        foreach (var kv in row)
+        {
+            w.WritePropertyName(kv.Key);
+            WriteValue(w, kv.Value, schema?.Find(kv.Key));
+        }
+        w.WriteEndObject();
+    }
+
+    /// <summary>Writes one value by the event JSON rules; <paramref name="column"/> supplies fractional-second digits.</summary>
+    public static void WriteValue(Utf8JsonWriter w, object? value, ColumnInfo? column)
+    {
+        Span<char> buf = stackalloc char[40];
+        switch (value)
+        {
+            case null: w.WriteNullValue(); break;
+            case string s: w.WriteStringValue(s); break;
+            case long l: w.WriteNumberValue(l); break;
+            case int i: w.WriteNumberValue(i); break;
+            case ulong ul: w.WriteNumberValue(ul); break;
+            case double d: w.WriteNumberValue(d); break;
+            case float f: w.WriteNumberValue(f); break;
+            case decimal m: w.WriteStringValue(m.ToString(CultureInfo.InvariantCulture)); break;
+            case bool b: w.WriteBooleanValue(b); break;
+            case byte[] bytes: w.WriteBase64StringValue(bytes); break;
+            case DateOnly date: w.WriteStringValue(buf[..FormatDate(date, buf)]); break;
+            case DateTime dt: w.WriteStringValue(buf[..FormatDateTime(dt, column?.FractionDigits ?? -1, buf)]); break;
+            case DateTimeOffset dto: w.WriteStringValue(buf[..FormatTimestamp(dto, column?.FractionDigits ?? -1, buf)]); break;
+            case TimeSpan t: w.WriteStringValue(buf[..FormatTime(t, column?.FractionDigits ?? -1, buf)]); break;
+            case JsonNode node: node.WriteTo(w); break;
+            case JsonElement el: el.WriteTo(w); break;
+            case short or sbyte or byte or ushort or uint: w.WriteNumberValue(Convert.ToInt64(value, CultureInfo.InvariantCulture)); break;
+            case Row row: WriteRow(w, row, null); break;
+            case IDictionary<string, object?> dict:
+                w.WriteStartObject();
+                foreach (var kv in dict)
+                {
+                    w.WritePropertyName(kv.Key);
+                    WriteValue(w, kv.Value, null);
+                }
+                w.WriteEndObject();
+                break;
+            case IEnumerable seq:
+                w.WriteStartArray();
+                foreach (var item in seq) WriteValue(w, item, null);
+                w.WriteEndArray();
+                break;
+            default: w.WriteStringValue(Convert.ToString(value, CultureInfo.InvariantCulture)); break;
+        }
+    }
+
+    /// <summary>A value as plain text (no quotes), for keys and logs.</summary>
+    public static string FormatScalar(object? value)
+    {
+        Span<char> buf = stackalloc char[40];
+        return value switch
+        {
+            null => "null",
+            string s => s,
+            byte[] b => Convert.ToBase64String(b),
+            DateOnly d => new string(buf[..FormatDate(d, buf)]),
+            DateTime dt => new string(buf[..FormatDateTime(dt, -1, buf)]),
+            DateTimeOffset o => new string(buf[..FormatTimestamp(o, -1, buf)]),
+            TimeSpan t => new string(buf[..FormatTime(t, -1, buf)]),
+            IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+            _ => value.ToString() ?? "",
+        };
+    }
+
+    private static void FormatTimestampSeconds(DateTimeOffset ts, Span<char> dest)
+    {
+        var u = ts.UtcDateTime;
+        u.TryFormat(dest, out _, "yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    }
+
+    private static int FormatDate(DateOnly d, Span<char> dest)
+    {
+        d.TryFormat(dest, out var n, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+        return n;
+    }
+
+    private static int Fraction(long ticksOfSecond, int digits, Span<char> dest)
+    {
+        var micro = (int)(ticksOfSecond / 10);
+        if (digits < 0) digits = micro == 0 ? 0 : 6;
+        if (digits == 0) return 0;
+        dest[0] = '.';
+        for (var d = 6; d > digits; d--) micro /= 10;
+        for (var i = digits; i >= 1; i--)
+        {
+            dest[i] = (char)('0' + micro % 10);
+            micro /= 10;
+        }
+        return digits + 1;
+    }
+
+    private static int FormatDateTime(DateTime dt, int digits, Span<char> dest)
+    {
+        dt.TryFormat(dest, out var n, "yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+        return n + Fraction(dt.Ticks % TimeSpan.TicksPerSecond, digits, dest[n..]);
+    }
+
+    private static int FormatTimestamp(DateTimeOffset dto, int digits, Span<char> dest)
+    {
+        var u = dto.UtcDateTime;
+        u.TryFormat(dest, out var n, "yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture);
+        n += Fraction(u.Ticks % TimeSpan.TicksPerSecond, digits, dest[n..]);
+        dest[n] = 'Z';
+        return n + 1;
+    }
+
+    private static int FormatTime(TimeSpan t, int digits, Span<char> dest)
+    {
+        var n = 0;
+        if (t < TimeSpan.Zero)
+        {
+            dest[n++] = '-';
+            t = t.Duration();
+        }
+        var hours = (long)t.TotalHours;
+        var hs = hours.ToString("00", CultureInfo.InvariantCulture);
+        hs.AsSpan().CopyTo(dest[n..]);
+        n += hs.Length;
+        dest[n++] = ':';
+        dest[n++] = (char)('0' + t.Minutes / 10);
+        dest[n++] = (char)('0' + t.Minutes % 10);
+        dest[n++] = ':';
+        dest[n++] = (char)('0' + t.Seconds / 10);
+        dest[n++] = (char)('0' + t.Seconds % 10);
+        return n + Fraction(t.Ticks % TimeSpan.TicksPerSecond, digits, dest[n..]);
+    }
+
+    /// <summary>
+    /// Reads an event from its JSON (e.g. a dead-letter line or a sample for <c>pluginhost check</c>). Values come
+    /// back as JSON-typed .NET values (long, ulong, double, string, bool, JsonNode for arrays and objects); unknown
+    /// top-level fields go to <see cref="ChangeEvent.Extra"/>.
+    /// </summary>
+    public static ChangeEvent Parse(string json)
+    {
+        var root = JsonNode.Parse(json) as JsonObject ?? throw new FormatException("an event must be a JSON object");
+        var e = new ChangeEvent();
+        foreach (var (name, node) in root)
+        {
+            switch (name)
+            {
+                case "op":
+                    e.Op = node?.GetValue<string>() switch
+                    {
+                        "insert" => ChangeOperation.Insert,
+                        "update" => ChangeOperation.Update,
+                        "delete" => ChangeOperation.Delete,
+                        var other => throw new FormatException($"\"op\" must be insert, update or delete, not '{other}'"),
+                    };
+                    break;
+                case "database": e.Database = node?.GetValue<string>() ?? ""; break;
+                case "table": e.Table = node?.GetValue<string>() ?? ""; break;
+                case "before": e.Before = ParseRow(node, "before"); break;
+                case "after": e.After = ParseRow(node, "after"); break;
+                case "gtid": e.Gtid = node?.GetValue<string>(); break;
+                case "file": e.File = node?.GetValue<string>(); break;
+                case "pos": e.Position = node?.GetValue<long>() ?? 0; break;
+                case "ts":
+                    if (node?.GetValue<string>() is { } ts) e.Timestamp = DateTimeOffset.Parse(ts, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+                    break;
+                default: e.Extra[name] = FromNode(node); break;
+            }
+        }
+        return e;
+    }
+
+    private static Row? ParseRow(JsonNode? node, string name)
+    {
+        if (node is null) return null;
+        if (node is not JsonObject obj) throw new FormatException($"\"{name}\" must be an object or null");
+        var row = new Row(obj.Count);
+        foreach (var (k, v) in obj) row[k] = FromNode(v);
+        return row;
+    }
+
+    private static object? FromNode(JsonNode? node)
+    {
+        if (node is not JsonValue v) return node?.DeepClone();
+        var el = v.GetValue<JsonElement>();
+        return el.ValueKind switch
+        {
+            JsonValueKind.String => el.GetString(),
+            JsonValueKind.Number when el.TryGetInt64(out var l) => l,
+            JsonValueKind.Number when el.TryGetUInt64(out var ul) => ul,
+            JsonValueKind.Number => el.GetDouble(),
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            _ => null,
+        };
+    }
+}

@@ -1,0 +1,27 @@
+namespace PluginHost.Sdk;
+
+/// <summary>The columns of a source table, shared by all events of that table.</summary>
+public sealed class TableInfo
+{
+    private readonly Dictionary<string, ColumnInfo> _byName;
+
+    public TableInfo(string database, string table, IReadOnlyList<ColumnInfo> columns)
+    {
+        Database = database;
+        Table = table;
+        Columns = columns;
+        _byName = new Dictionary<string, ColumnInfo>(columns.Count, StringComparer.Ordinal);
+        foreach (var c in columns) _byName.TryAdd(c.Name, c);
+        PrimaryKey = columns.Where(c => c.IsPrimaryKey).Select(c => c.Name).ToArray();
+    }
+
+    public string Database { get; }
+    public string Table { get; }
+    public IReadOnlyList<ColumnInfo> Columns { get; }
+
+    /// <summary>Names of the primary key columns (empty when the table has none or it is unknown).</summary>
+    public IReadOnlyList<string> PrimaryKey { get; }
+
+    /// <summary>The column with this name, or null.</summary>
+    public ColumnInfo? Find(string name) => _byName.GetValueOrDefault(name);
+}

@@ -1,0 +1,310 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Text.Json;
+using PluginHost.Binlog;
+using PluginHost.Binlog.Decoding;
+using PluginHost.Binlog.Events;
+using PluginHost.Binlog.Files;
+using PluginHost.Binlog.Values;
+using PluginHost.Tests.Support;
+using Xunit.Abstractions;
+
+namespace PluginHost.Tests.Binlog.Decoding;
+
+/// <summary>
+/// Real events (a MariaDB binlog of every column type, and the MySQL fixtures) mutated thousands of times with a fixed
+/// seed — bit flips, truncation, corrupted length fields, random bytes, appended garbage — and decoded with CRC checks
+/// off. Every case must either decode, values and all (ToString, ToObject and the event-JSON writer materialise the
+/// lazy text/DECIMAL/JSON values), or throw <see cref="BinlogFormatException"/>; never another exception, and never a
+/// BinlogFormatException that merely wraps an IndexOutOfRange/ArgumentOutOfRange/NullReference/InvalidCast.
+/// </summary>
+[Collection(MariaDbCollection.Name)]
+public sealed class DecoderFuzzTests(MariaDbServer db, ITestOutputHelper output)
+{
+    private const int Seed = 1234567;
+    private static readonly TimeSpan PerCaseLimit = TimeSpan.FromSeconds(2);
+
+    private sealed record Source(string Name, List<byte[]> Events);
+
+    [Fact]
+    public void Mutated_events_decode_or_throw_BinlogFormatException()
+    {
+        var sources = LoadSources();
+        var rng = new Random(Seed);
+        var failures = new List<string>();
+        var outcomes = new Dictionary<string, int>();
+        var sw = Stopwatch.StartNew();
+        var cases = 0;
+        var work = Task.Run(() =>
+        {
+            foreach (var source in sources)
+            {
+                var perSource = source.Name.StartsWith("mariadb", StringComparison.Ordinal) ? 12_000 : 4_000;
+                var candidates = Enumerable.Range(0, source.Events.Count).Where(i => IsInteresting(source.Events[i])).ToList();
+                for (var n = 0; n < perSource && failures.Count < 20; n++)
+                {
+                    var index = candidates[rng.Next(candidates.Count)];
+                    var mutated = Mutate(source.Events[index], rng, out var how);
+                    var caseWatch = Stopwatch.StartNew();
+                    var outcome = RunCase(source, index, mutated, out var failure);
+                    caseWatch.Stop();
+                    cases++;
+                    outcomes[outcome] = outcomes.GetValueOrDefault(outcome) + 1;
+                    if (failure != null)
+                        failures.Add($"{source.Name} event #{index} ({EventType(source.Events[index])}) {how}: {failure}");
+                    else if (caseWatch.Elapsed > PerCaseLimit)
+                        failures.Add($"{source.Name} event #{index} {how}: took {caseWatch.ElapsedMilliseconds} ms");
+                }
+            }
+        });
+        Assert.True(work.Wait(TimeSpan.FromMinutes(2)), $"fuzzing hung (after {cases} cases)");
+        output.WriteLine($"seed {Seed}: {cases} cases in {sw.ElapsedMilliseconds} ms; outcomes: " +
+                         string.Join(", ", outcomes.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} {kv.Value}")));
+        Assert.True(failures.Count == 0, $"seed {Seed}:\n" + string.Join("\n", failures));
+        Assert.True(cases >= 20_000, $"only {cases} cases");
+    }
+
+    [Fact]
+    public void Corrupted_files_read_to_the_end_or_throw_BinlogFormatException()
+    {
+        var rng = new Random(Seed + 1);
+        var failures = new List<string>();
+        var files = new[] { "mysql-bin.checksum-crc32", "mysql-bin.checksum-none", "mysql-bin.compressed", "mysql-bin.aurora-padding" }
+            .Select(f => (Name: f, Bytes: File.ReadAllBytes(RepoPaths.Fixture(f)))).ToList();
+        var cases = 0;
+        foreach (var (name, bytes) in files)
+        {
+            for (var n = 0; n < 300; n++)
+            {
+                var copy = (byte[])bytes.Clone();
+                var flips = rng.Next(1, 6);
+                for (var k = 0; k < flips; k++) copy[rng.Next(4, copy.Length)] ^= (byte)(1 << rng.Next(8));
+                if (rng.Next(4) == 0) Array.Resize(ref copy, rng.Next(4, copy.Length));
+                cases++;
+                var sw = Stopwatch.StartNew();
+                try
+                {
+                    using var reader = new BinlogFileReader(new MemoryStream(copy), name, new BinlogEventDecoder(verifyChecksums: false));
+                    while (reader.ReadEvent() is { } e) Materialise(e);
+                }
+                catch (BinlogFormatException e) when (!IsHiddenBug(e)) { }
+                catch (Exception e)
+                {
+                    failures.Add($"{name} case {n}: {Describe(e)}");
+                }
+                if (sw.Elapsed > PerCaseLimit) failures.Add($"{name} case {n}: took {sw.ElapsedMilliseconds} ms");
+            }
+        }
+        output.WriteLine($"{cases} corrupted files read");
+        Assert.True(failures.Count == 0, string.Join("\n", failures.Take(20)));
+    }
+
+    // ---------- cases ----------
+
+    private static string RunCase(Source source, int index, byte[] mutated, out string? failure)
+    {
+        failure = null;
+        var decoder = new BinlogEventDecoder(verifyChecksums: false);
+        try
+        {
+            // Context: the format description, then the table maps before the event, unmutated.
+            foreach (var ctx in Context(source, index)) decoder.Decode(ctx);
+        }
+        catch (BinlogFormatException e)
+        {
+            failure = "context did not decode: " + e.Message;
+            return "context";
+        }
+        try
+        {
+            var e = decoder.Decode(mutated);
+            Materialise(e);
+            // A mutated table map or format description also meets the events that follow it.
+            if (e is TableMapEvent or FormatDescriptionEvent)
+                for (var k = index + 1; k < Math.Min(source.Events.Count, index + 4); k++)
+                    Materialise(decoder.Decode(source.Events[k]));
+            return "decoded";
+        }
+        catch (BinlogFormatException e) when (!IsHiddenBug(e))
+        {
+            return "BinlogFormatException";
+        }
+        catch (Exception e)
+        {
+            failure = Describe(e);
+            return e.GetType().Name;
+        }
+    }
+
+    private static IEnumerable<byte[]> Context(Source source, int index)
+    {
+        var fde = source.Events.FindLastIndex(index, e => EventType(e) == BinlogEventType.FormatDescription);
+        if (fde >= 0 && fde != index) yield return source.Events[fde];
+        var maps = new List<byte[]>();
+        for (var k = index - 1; k > fde && maps.Count < 4; k--)
+        {
+            var t = EventType(source.Events[k]);
+            if (t == BinlogEventType.TableMap) maps.Add(source.Events[k]);
+            else if (maps.Count > 0 && !IsRows(t)) break;
+        }
+        maps.Reverse();
+        foreach (var m in maps) yield return m;
+    }
+
+    /// <summary>Decodes every value every way a consumer would.</summary>
+    private static void Materialise(BinlogEvent e)
+    {
+        switch (e)
+        {
+            case TransactionPayloadEvent tp:
+                foreach (var inner in tp.Events) Materialise(inner);
+                break;
+            case RowsEvent rows:
+                var buffer = new ArrayBufferWriter<byte>();
+                using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true }))
+                {
+                    foreach (var row in rows.Rows)
+                    foreach (var image in new[] { row.Before, row.After })
+                    {
+                        if (image == null) continue;
+                        foreach (var v in image)
+                        {
+                            _ = v.ToString();
+                            _ = v.ToObject();
+                            if (!v.IsMissing) ColumnValueJson.Write(w, v);
+                        }
+                    }
+                }
+                break;
+            case TableMapEvent map:
+                foreach (var c in map.Columns) _ = c.ToString();
+                break;
+        }
+    }
+
+    private static bool IsHiddenBug(BinlogFormatException e) =>
+        e.InnerException is IndexOutOfRangeException or ArgumentOutOfRangeException or NullReferenceException or InvalidCastException
+            or ArgumentException { ParamName: not null };
+
+    private static string Describe(Exception e) =>
+        $"{e.GetType().Name}{(e.InnerException != null ? " (inner " + e.InnerException.GetType().Name + ")" : "")}: {e.Message}\n{(e.InnerException ?? e).StackTrace?.Split('\n').Take(6).Aggregate((a, b) => a + "\n" + b)}";
+
+    // ---------- mutations ----------
+
+    private static byte[] Mutate(byte[] original, Random r, out string how)
+    {
+        var e = (byte[])original.Clone();
+        var fixLength = true;
+        switch (r.Next(9))
+        {
+            case 0:
+            case 1:
+            {
+                var n = r.Next(1, 9);
+                for (var k = 0; k < n; k++) e[r.Next(19, e.Length)] ^= (byte)(1 << r.Next(8));
+                how = $"{n} bit flips";
+                break;
+            }
+            case 2:
+            {
+                var len = r.Next(19, e.Length);
+                Array.Resize(ref e, len);
+                how = $"truncated to {len}";
+                break;
+            }
+            case 3:
+            {
+                // Length-encoded integer prefixes and big counts at a random spot.
+                var at = r.Next(19, e.Length);
+                var b = new byte[] { 0xFB, 0xFC, 0xFD, 0xFE, 0xFF, 0x00, 0x7F, 0x80 }[r.Next(8)];
+                e[at] = b;
+                for (var k = 1; k < 4 && at + k < e.Length; k++) if (r.Next(2) == 0) e[at + k] = 0xFF;
+                how = $"length-like byte 0x{b:X2} at {at}";
+                break;
+            }
+            case 4:
+            {
+                var at = r.Next(19, e.Length);
+                var n = Math.Min(e.Length - at, r.Next(1, 17));
+                r.NextBytes(e.AsSpan(at, n));
+                how = $"{n} random bytes at {at}";
+                break;
+            }
+            case 5:
+            {
+                var extra = new byte[r.Next(1, 64)];
+                r.NextBytes(extra);
+                e = [.. e, .. extra];
+                how = $"{extra.Length} bytes appended";
+                break;
+            }
+            case 6:
+            {
+                // A 16/24/32-bit little-endian field set to a large value.
+                var at = r.Next(19, Math.Max(20, e.Length - 4));
+                var v = new uint[] { 0xFFFF, 0xFFFFFF, 0xFFFFFFFF, 0x7FFFFFFF, 65536, 256 }[r.Next(6)];
+                for (var k = 0; k < 4 && at + k < e.Length; k++) e[at + k] = (byte)(v >> (8 * k));
+                how = $"field at {at} = 0x{v:X}";
+                break;
+            }
+            case 7:
+            {
+                // Header corruption: type, length (left inconsistent) or flags.
+                var at = new[] { 4, 9, 10, 17 }[r.Next(4)];
+                e[at] = (byte)r.Next(256);
+                fixLength = at != 9 && at != 10;
+                how = $"header byte {at} = 0x{e[at]:X2}";
+                break;
+            }
+            default:
+            {
+                // Swap two chunks of the event body.
+                var a = r.Next(19, e.Length);
+                var b = r.Next(19, e.Length);
+                var n = Math.Min(r.Next(1, 9), Math.Min(e.Length - a, e.Length - b));
+                var tmp = e.AsSpan(a, n).ToArray();
+                e.AsSpan(b, n).CopyTo(e.AsSpan(a, n));
+                tmp.CopyTo(e.AsSpan(b, n));
+                how = $"swapped {n} bytes {a}<->{b}";
+                break;
+            }
+        }
+        if (fixLength) BinaryPrimitives.WriteUInt32LittleEndian(e.AsSpan(9), (uint)e.Length);
+        return e;
+    }
+
+    // ---------- sources ----------
+
+    private List<Source> LoadSources()
+    {
+        var sources = new List<Source>();
+        var run = MariaDbOracleTests.SharedRun(db);
+        foreach (var f in run.SegmentA.Concat(run.SegmentB).Concat(run.SegmentC))
+            sources.Add(new Source("mariadb " + Path.GetFileName(f), ReadRaw(f, 6000)));
+        foreach (var f in new[] { "mysql-bin.checksum-crc32", "mysql-bin.checksum-none", "mysql-bin.compressed", "mysql-bin.sakila.gz" })
+            sources.Add(new Source(f, ReadRaw(RepoPaths.Fixture(f), 3000)));
+        foreach (var s in sources) output.WriteLine($"{s.Name}: {s.Events.Count} events");
+        return sources;
+    }
+
+    private static List<byte[]> ReadRaw(string path, int max)
+    {
+        var list = new List<byte[]>();
+        using var reader = BinlogRenderer.OpenReader(path);
+        while (list.Count < max)
+        {
+            var raw = reader.NextRaw();
+            if (raw.IsEmpty) break;
+            if (raw.Length <= 1 << 16) list.Add(raw.ToArray());
+        }
+        return list;
+    }
+
+    private static BinlogEventType EventType(byte[] e) => (BinlogEventType)e[4];
+
+    private static bool IsRows(BinlogEventType t) => t is >= BinlogEventType.WriteRowsV1 and <= BinlogEventType.DeleteRowsV1
+        or >= BinlogEventType.WriteRowsV2 and <= BinlogEventType.DeleteRowsV2 or BinlogEventType.PartialUpdateRows;
+
+    private static bool IsInteresting(byte[] e) => e.Length > 20 && EventType(e) != BinlogEventType.Stop;
+}

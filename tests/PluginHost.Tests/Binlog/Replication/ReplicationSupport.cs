@@ -1,0 +1,194 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using PluginHost.Binlog.Events;
+using PluginHost.Binlog.Files;
+using PluginHost.Binlog.Protocol;
+using PluginHost.Binlog.Replication;
+using PluginHost.Binlog.Values;
+using PluginHost.Tests.Support;
+using Xunit.Abstractions;
+
+namespace PluginHost.Tests.Binlog.Replication;
+
+/// <summary>Helpers shared by the replication tests: client options, row rendering, file decode, bounded reads.</summary>
+internal static class Repl
+{
+    private static int _nextServerId = 1000;
+
+    /// <summary>A distinct replica server id per client, so clients never kick each other off the server.</summary>
+    public static uint NextServerId() => (uint)Interlocked.Increment(ref _nextServerId);
+
+    public static ConnectionOptions Connection(MariaDbServer db, string? user = null, string? password = null) => new()
+    {
+        Host = db.Host,
+        Port = db.Port,
+        User = user ?? db.User,
+        Password = password ?? db.Password,
+        SslMode = SslMode.None,
+        ConnectTimeout = TimeSpan.FromSeconds(5),
+    };
+
+    public static BinlogClientOptions Options(MariaDbServer db, BinlogStart start, ITestOutputHelper? output = null,
+        TimeSpan? heartbeat = null, string? user = null, string? password = null) => new()
+    {
+        Connection = Connection(db, user, password),
+        ServerId = NextServerId(),
+        Start = start,
+        HeartbeatInterval = heartbeat ?? TimeSpan.FromSeconds(1),
+        ReconnectDelay = TimeSpan.FromMilliseconds(50),
+        MaxReconnectDelay = TimeSpan.FromMilliseconds(500),
+        Log = output == null ? null : Logger(output),
+    };
+
+    private static Action<string> Logger(ITestOutputHelper output) => m =>
+    {
+        try { output.WriteLine($"{DateTime.Now:HH:mm:ss.fff} client: {m}"); } catch (InvalidOperationException) { }
+    };
+
+    /// <summary>The server's current binlog file and position (SHOW MASTER STATUS through the CLI).</summary>
+    public static (string File, long Position) MasterStatus(MariaDbServer db)
+    {
+        var f = db.Sql("SHOW MASTER STATUS;").Split('\n')[0].Split('\t');
+        return (f[0], long.Parse(f[1], CultureInfo.InvariantCulture));
+    }
+
+    public static string GtidBinlogPos(MariaDbServer db) => db.Sql("SELECT @@GLOBAL.gtid_binlog_pos;").Trim();
+
+    /// <summary>One changed row as text: table, operation, and every column as name=value (ColumnValue.ToString()).</summary>
+    public static IEnumerable<string> Render(RowsEvent e)
+    {
+        foreach (var r in e.Rows)
+            yield return $"{e.Table.Database}.{e.Table.Table} {e.Kind} {Image(e.Table, r.Before)} -> {Image(e.Table, r.After)}";
+    }
+
+    private static string Image(TableMapEvent t, ColumnValue[]? values)
+    {
+        if (values is null) return "-";
+        var sb = new StringBuilder("{");
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (values[i].IsMissing) continue;
+            if (sb.Length > 1) sb.Append(", ");
+            sb.Append(t.Columns[i].Name ?? "@" + (i + 1)).Append('=').Append(values[i].ToString());
+        }
+        return sb.Append('}').ToString();
+    }
+
+    /// <summary>Rows of the given events (rendered after the fact, so values must not depend on reused buffers).</summary>
+    public static List<string> Rows(IEnumerable<BinlogEvent> events, string? database = null) =>
+        events.OfType<RowsEvent>().Where(e => database == null || e.Table.Database == database).SelectMany(Render).ToList();
+
+    /// <summary>
+    /// Decodes the binlog files from <paramref name="file"/>:<paramref name="position"/> onwards with <see cref="BinlogFileReader"/>
+    /// (events before the position are decoded for state, not returned).
+    /// </summary>
+    public static List<BinlogEvent> DecodeFiles(MariaDbServer db, string file, long position)
+    {
+        var result = new List<BinlogEvent>();
+        foreach (var path in db.BinlogFiles().Where(p => string.CompareOrdinal(Path.GetFileName(p), file) >= 0))
+        {
+            using var reader = new BinlogFileReader(path);
+            var first = Path.GetFileName(path) == file;
+            while (reader.ReadEvent() is { } e)
+                if (!first || e.Header.Position >= position) result.Add(e);
+        }
+        return result;
+    }
+
+    /// <summary>Inserts a marker row; streams stop at the row whose value is this marker.</summary>
+    public static bool IsMarker(BinlogEvent e, string table, string marker) =>
+        e is RowsEvent r && r.Table.Table == table && r.Rows.Any(x => x.After is { } a && a.Any(v => v.ToString() == marker));
+
+    /// <summary>Events of a file decode up to and including the first rows event holding the marker.</summary>
+    public static List<BinlogEvent> UpToMarker(List<BinlogEvent> events, string table, string marker)
+    {
+        var i = events.FindIndex(e => IsMarker(e, table, marker));
+        Assert.True(i >= 0, $"marker {marker} not found in the file decode");
+        return events.Take(i + 1).ToList();
+    }
+
+    /// <summary>Asserts two row lists are identical, showing the first difference.</summary>
+    public static void SameRows(IReadOnlyList<string> expected, IReadOnlyList<string> actual, string what)
+    {
+        for (var i = 0; i < Math.Min(expected.Count, actual.Count); i++)
+            if (expected[i] != actual[i])
+                Assert.Fail($"{what}: row {i} differs\n expected: {expected[i]}\n actual:   {actual[i]}");
+        if (expected.Count != actual.Count)
+            Assert.Fail($"{what}: expected {expected.Count} rows, got {actual.Count}" +
+                (actual.Count > expected.Count ? $"; first extra: {actual[expected.Count]}" : $"; first missing: {expected[actual.Count]}"));
+    }
+}
+
+/// <summary>
+/// Drives a <see cref="BinlogClient"/> stream step by step with a deadline, so a broken client fails the test instead of hanging it.
+/// </summary>
+internal sealed class Reader : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _cts;
+    private readonly IAsyncEnumerator<BinlogEvent> _events;
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+    public Reader(BinlogClient client, BinlogPosition? resumeFrom = null, TimeSpan? deadline = null)
+    {
+        Client = client;
+        _cts = new CancellationTokenSource(deadline ?? TimeSpan.FromSeconds(30));
+        _events = client.ReadAsync(resumeFrom, _cts.Token).GetAsyncEnumerator(_cts.Token);
+    }
+
+    public BinlogClient Client { get; }
+
+    private Task? _watched;
+
+    /// <summary>A task running beside the stream (e.g. the writer): when it fails, the next read fails with its exception.</summary>
+    public void Watch(Task task) => _watched = task;
+
+    /// <summary>Every event handed out so far.</summary>
+    public List<BinlogEvent> Seen { get; } = new();
+
+    /// <summary>The next event; fails the test when the stream ends or the deadline passes.</summary>
+    public async Task<BinlogEvent> NextAsync()
+    {
+        bool more;
+        try
+        {
+            var move = _events.MoveNextAsync().AsTask();
+            if (_watched is { IsCompleted: false } w)
+            {
+                await Task.WhenAny(move, w);
+                if (w.IsFaulted) await w; // the writer failed: report that instead of waiting for the deadline
+            }
+            more = await move;
+        }
+        catch (OperationCanceledException) when (_cts.IsCancellationRequested)
+        {
+            throw new TimeoutException($"no event within the deadline ({_clock.Elapsed.TotalSeconds:F1} s, {Seen.Count} events seen; last: {Seen.LastOrDefault()})");
+        }
+        Assert.True(more, "the stream ended");
+        Seen.Add(_events.Current);
+        return _events.Current;
+    }
+
+    /// <summary>Reads until <paramref name="stop"/> holds for an event (included); returns the events read by this call.</summary>
+    public async Task<List<BinlogEvent>> UntilAsync(Func<BinlogEvent, bool> stop)
+    {
+        var list = new List<BinlogEvent>();
+        while (true)
+        {
+            var e = await NextAsync();
+            list.Add(e);
+            if (stop(e)) return list;
+        }
+    }
+
+    /// <summary>Reads until the stream is connected and positioned: the format description has arrived.</summary>
+    public Task<List<BinlogEvent>> ConnectedAsync() => UntilAsync(e => e is FormatDescriptionEvent);
+
+    public async ValueTask DisposeAsync()
+    {
+        _cts.Cancel();
+        try { await _events.DisposeAsync(); } catch (Exception) { }
+        await Client.DisposeAsync();
+        _cts.Dispose();
+    }
+}

@@ -1,0 +1,173 @@
+using PluginHost.Binlog.Events;
+using PluginHost.Binlog.Replication;
+using PluginHost.Tests.Support;
+using Xunit.Abstractions;
+
+namespace PluginHost.Tests.Binlog.Replication;
+
+/// <summary>Where a stream starts (latest, earliest, file+position, GTID), where it says it is, and resuming from it.</summary>
+[Collection(MariaDbCollection.Name)]
+public sealed class StartModeTests(MariaDbServer db, ITestOutputHelper output)
+{
+    private const string Db = "repl_start";
+
+    private void Reset() =>
+        db.Sql($"DROP DATABASE IF EXISTS {Db}; CREATE DATABASE {Db}; CREATE TABLE {Db}.t (id INT PRIMARY KEY, tx INT, v VARCHAR(20)) ENGINE=InnoDB;" +
+               $"CREATE TABLE {Db}.marker (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(100)) ENGINE=InnoDB;");
+
+    /// <summary>Transaction <paramref name="tx"/>: three statements on rows 100·tx+1…; returns @@gtid_binlog_pos after its commit.</summary>
+    private string Transaction(int tx) => db.Sql(
+        $"USE {Db}; BEGIN; INSERT INTO t VALUES ({tx * 100 + 1}, {tx}, 'a'), ({tx * 100 + 2}, {tx}, 'b'); " +
+        $"UPDATE t SET v = 'u' WHERE id = {tx * 100 + 1}; DELETE FROM t WHERE id = {tx * 100 + 2}; COMMIT; SELECT @@GLOBAL.gtid_binlog_pos;").Trim();
+
+    private static int TxOf(RowsEvent e) => (int)(e.Rows[0].After ?? e.Rows[0].Before)![1].Int64;
+
+    private string Marker()
+    {
+        var marker = "m-" + Guid.NewGuid().ToString("N");
+        db.Sql(Workload.Marker(Db, marker));
+        return marker;
+    }
+
+    [Fact]
+    public async Task Latest_sees_only_changes_made_after_it_connected()
+    {
+        Reset();
+        Transaction(1);
+        await using var reader = new Reader(new BinlogClient(Repl.Options(db, BinlogStart.Latest, output)));
+        await reader.ConnectedAsync();
+        Transaction(2);
+        var marker = Marker();
+        var events = await reader.UntilAsync(e => Repl.IsMarker(e, "marker", marker));
+        var txs = events.OfType<RowsEvent>().Where(e => e.Table.Table == "t").Select(TxOf).Distinct().ToList();
+        Assert.Equal([2], txs);
+    }
+
+    [Fact]
+    public async Task Earliest_starts_at_the_oldest_binlog_file()
+    {
+        Reset();
+        var oldest = Path.GetFileName(db.BinlogFiles()[0]);
+        var marker = Marker();
+        await using var reader = new Reader(new BinlogClient(Repl.Options(db, BinlogStart.Earliest, output)));
+        await reader.ConnectedAsync();
+        Assert.Equal(oldest, reader.Client.CurrentFile);
+        var events = await reader.UntilAsync(e => Repl.IsMarker(e, "marker", marker));
+        // Everything the files hold, from the first event of the oldest one.
+        var expected = Repl.Rows(Repl.UpToMarker(Repl.DecodeFiles(db, oldest, 4), "marker", marker));
+        Repl.SameRows(expected, Repl.Rows(events), "earliest vs file decode");
+        var firstReal = events.First(e => e is not (RotateEvent or FormatDescriptionEvent) && e.Header.NextPosition != 0);
+        Assert.True(firstReal.Header.Position <= 256, $"first event at {firstReal.Header.Position}");
+    }
+
+    [Fact]
+    public async Task File_and_position_start_exactly_there()
+    {
+        Reset();
+        Transaction(1);
+        var (file, pos) = Repl.MasterStatus(db);
+        Transaction(2);
+        Transaction(3);
+        var marker = Marker();
+        await using var reader = new Reader(new BinlogClient(Repl.Options(db, BinlogStart.At(file, pos), output)));
+        var events = await reader.UntilAsync(e => Repl.IsMarker(e, "marker", marker));
+        Assert.Equal([2, 3], events.OfType<RowsEvent>().Where(e => e.Table.Table == "t").Select(TxOf).Distinct());
+        var first = events.First(e => e.Header.NextPosition != 0 && e is not (RotateEvent or FormatDescriptionEvent));
+        Assert.Equal(pos, first.Header.Position);
+    }
+
+    [Fact]
+    public async Task Gtid_start_continues_right_after_that_transaction()
+    {
+        Reset();
+        var gtids = new List<string>();
+        for (var tx = 1; tx <= 5; tx++) gtids.Add(Transaction(tx));
+        var marker = Marker();
+        // gtid_binlog_pos after transaction 2 is "0-1-N": the stream must start with transaction 3, GTID 0-1-(N+1).
+        var after2 = gtids[1];
+        Assert.Matches(@"^0-1-\d+$", after2);
+        var seq = long.Parse(after2.Split('-')[2]);
+        await using var reader = new Reader(new BinlogClient(Repl.Options(db, BinlogStart.AtGtid(after2), output)));
+        var events = await reader.UntilAsync(e => Repl.IsMarker(e, "marker", marker));
+        var firstGtid = events.OfType<MariaDbGtidEvent>().First();
+        Assert.Equal($"0-1-{seq + 1}", firstGtid.Gtid);
+        var rows = events.OfType<RowsEvent>().ToList();
+        Assert.Equal(3, TxOf(rows[0]));
+        Assert.Equal([3, 4, 5], rows.Where(e => e.Table.Table == "t").Select(TxOf).Distinct());
+        Assert.Equal(Repl.GtidBinlogPos(db), reader.Client.Committed!.Gtid);
+        Assert.Equal(Repl.MasterStatus(db), (reader.Client.Committed.File, reader.Client.Committed.Position));
+    }
+
+    [Fact]
+    public async Task Committed_moves_only_at_transaction_ends_and_ends_at_the_servers_gtid_position()
+    {
+        Reset();
+        var (file, pos) = Repl.MasterStatus(db);
+        await using var reader = new Reader(new BinlogClient(Repl.Options(db, BinlogStart.At(file, pos), output)));
+        await reader.ConnectedAsync();
+        var start = reader.Client.Committed!;
+        Assert.Equal((file, pos), (start.File, start.Position));
+        Assert.Equal(db.Sql($"SELECT BINLOG_GTID_POS('{file}', {pos});").Trim(), start.Gtid);
+
+        for (var tx = 1; tx <= 4; tx++) Transaction(tx);
+        db.Sql($"USE {Db}; ALTER TABLE t ADD COLUMN w INT;");
+        Transaction(5);
+        var marker = Marker();
+        var ends = 0;
+        var previous = start;
+        while (true)
+        {
+            var e = await reader.NextAsync();
+            var committed = reader.Client.Committed!;
+            var isEnd = e is XidEvent || e is QueryEvent { IsBegin: false } && reader.Client.CurrentGtid is null;
+            if (isEnd)
+            {
+                ends++;
+                Assert.Equal(new BinlogPosition(reader.Client.CurrentFile!, e.Header.NextPosition, committed.Gtid), committed);
+                Assert.NotEqual(previous.Gtid, committed.Gtid);
+            }
+            else
+            {
+                Assert.True(previous == committed, $"Committed moved at {e} from {previous} to {committed}");
+                if (e is RowsEvent) Assert.NotNull(reader.Client.CurrentGtid);
+            }
+            previous = committed;
+            if (Repl.IsMarker(e, "marker", marker)) break;
+        }
+        var last = await reader.UntilAsync(e => e is XidEvent); // the marker's commit
+        Assert.Equal(Repl.GtidBinlogPos(db), reader.Client.Committed!.Gtid);
+        Assert.Equal(Repl.MasterStatus(db), (reader.Client.Committed.File, reader.Client.Committed.Position));
+        Assert.True(ends >= 6, $"{ends} transaction ends");
+        Assert.Null(reader.Client.CurrentGtid);
+        _ = last;
+    }
+
+    [Fact]
+    public async Task Resuming_from_a_committed_position_taken_mid_transaction_continues_with_the_next_transaction()
+    {
+        Reset();
+        var (file, pos) = Repl.MasterStatus(db);
+        for (var tx = 1; tx <= 6; tx++) Transaction(tx);
+        var marker = Marker();
+
+        BinlogPosition committed;
+        await using (var first = new Reader(new BinlogClient(Repl.Options(db, BinlogStart.At(file, pos), output))))
+        {
+            // Stop in the middle of transaction 4: after its first rows event, before its commit.
+            await first.UntilAsync(e => e is RowsEvent r && r.Table.Table == "t" && TxOf(r) == 4);
+            committed = first.Client.Committed!;
+            Assert.NotNull(first.Client.CurrentGtid);
+        }
+        output.WriteLine($"resuming from {committed}");
+
+        var options = Repl.Options(db, BinlogStart.Latest, output); // the resume position wins over the start
+        await using var second = new Reader(new BinlogClient(options), committed);
+        var events = await second.UntilAsync(e => Repl.IsMarker(e, "marker", marker));
+        var rows = Repl.Rows(events, Db).Where(r => r.StartsWith(Db + ".t ")).ToList();
+        var expected = Repl.Rows(Repl.UpToMarker(Repl.DecodeFiles(db, file, pos), "marker", marker), Db)
+            .Where(r => r.StartsWith(Db + ".t ")).ToList();
+        // Transactions 4, 5, 6 in full (4 rows each: 2 inserts, 1 update, 1 delete), none of 1-3.
+        Repl.SameRows(expected.Skip(3 * 4).ToList(), rows, "resumed stream");
+        Assert.Equal(4, TxOf(events.OfType<RowsEvent>().First()));
+    }
+}
