@@ -19,6 +19,7 @@ public sealed class BinlogClient : IAsyncDisposable
     private BinlogEventDecoder? _decoder;
     private TransactionTracker? _tracker;
     private (string File, long Position)? _lastDelivered;
+    private bool _connectedOnce;
 
     public BinlogClient(BinlogClientOptions options)
     {
@@ -37,7 +38,7 @@ public sealed class BinlogClient : IAsyncDisposable
     /// <summary>GTID of the transaction being streamed, if any.</summary>
     public string? CurrentGtid => _tracker?.CurrentGtid;
 
-    /// <summary>Number of times the client reconnected after a connection loss.</summary>
+    /// <summary>Number of times the client reconnected (successfully) after a connection loss.</summary>
     public int Reconnects { get; private set; }
 
     /// <summary>Bytes of binlog events received.</summary>
@@ -52,29 +53,31 @@ public sealed class BinlogClient : IAsyncDisposable
     {
         var attempt = 0;
         var delay = _options.ReconnectDelay;
-        var resume = resumeFrom;
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var (ev, error) = await NextAsync(resume, cancellationToken).ConfigureAwait(false);
+            var (ev, error) = await NextAsync(resumeFrom, cancellationToken).ConfigureAwait(false);
             if (error is null)
             {
                 attempt = 0;
                 delay = _options.ReconnectDelay;
-                if (ev is null) yield break;
-                yield return ev;
+                yield return ev!;
                 continue;
             }
+            var wasStreaming = _connection != null;
             await DropConnectionAsync().ConfigureAwait(false);
-            if (!_options.Reconnect || !IsTransient(error) || cancellationToken.IsCancellationRequested)
+            // A failure before the first stream ever started is a configuration problem (wrong host or port, server down,
+            // bad start): report it at once instead of retrying forever. Later losses are retried.
+            if (!_options.Reconnect || !_connectedOnce || !IsTransient(error) || cancellationToken.IsCancellationRequested)
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
             attempt++;
             if (_options.MaxReconnectAttempts > 0 && attempt > _options.MaxReconnectAttempts)
                 throw new BinlogReplicationException($"Gave up after {attempt - 1} reconnect attempts to {_options.Connection.Endpoint}: {error.Message}", error);
-            _options.Log?.Invoke($"binlog connection to {_options.Connection.Endpoint} lost ({error.Message}); reconnecting in {delay.TotalMilliseconds:F0} ms from {Committed}");
+            _options.Log?.Invoke(wasStreaming
+                ? $"binlog connection to {_options.Connection.Endpoint} lost ({error.Message}); reconnecting in {delay.TotalMilliseconds:F0} ms from {Committed}"
+                : $"reconnecting to {_options.Connection.Endpoint} failed ({error.Message}); retrying in {delay.TotalMilliseconds:F0} ms");
             await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxReconnectDelay.Ticks));
-            resume = null; // from now on: the tracker's committed position
         }
     }
 
@@ -88,12 +91,14 @@ public sealed class BinlogClient : IAsyncDisposable
             }
             while (true)
             {
-                var raw = await _connection!.ReadBinlogEventAsync(ct).ConfigureAwait(false);
-                if (raw is null) return (null, null);
-                BytesReceived += raw.Value.Length;
-                var ev = _decoder!.Decode(raw.Value.Span);
-                if (ev is TableMapEvent { HasColumnNames: false } map && _schema != null)
+                var raw = await _connection!.ReadBinlogEventAsync(ct).ConfigureAwait(false)
+                          // The dump is blocking: the server only ends it when it goes away (shutdown, KILL).
+                          ?? throw new MySqlConnectionException($"The server {_options.Connection.Endpoint} ended the binlog stream.");
+                BytesReceived += raw.Length;
+                var ev = _decoder!.Decode(raw.Span);
+                if (ev is TableMapEvent { NeedsSchema: true } map && _options.UseInformationSchema)
                 {
+                    _schema ??= new InformationSchemaProvider(_options.Connection with { Database = null });
                     var schema = await _schema.GetAsync(map.Database, map.Table, ct).ConfigureAwait(false);
                     if (schema != null && schema.Columns.Count == map.Columns.Count) map.ApplySchema(schema);
                     else if (schema != null)
@@ -103,7 +108,7 @@ public sealed class BinlogClient : IAsyncDisposable
 
                 _tracker!.Observe(ev);
                 var next = ev.Header.NextPosition;
-                if (next != 0 && _lastDelivered is { } last && ev is not (RotateEvent or FormatDescriptionEvent))
+                if (next != 0 && _lastDelivered is { } last && ev is not (RotateEvent or FormatDescriptionEvent or HeartbeatEvent))
                 {
                     var c = string.CompareOrdinal(_tracker.File, last.File);
                     if (c < 0 || c == 0 && next <= last.Position) continue; // already handed out before the reconnect
@@ -141,6 +146,7 @@ public sealed class BinlogClient : IAsyncDisposable
         {
             var settings = await ServerChecks.CheckAsync(connection, ct).ConfigureAwait(false);
             Server = settings;
+            // After a loss: from the last complete transaction (events already handed out are skipped, not repeated).
             var start = _tracker?.Committed ?? resume ?? await ResolveStartAsync(connection, settings, ct).ConfigureAwait(false);
             if (settings.Flavor == ServerFlavor.MariaDb && start.Gtid is null && start.File.Length > 0)
                 start = start with { Gtid = await ServerChecks.MariaDbGtidAtAsync(connection, start.File, start.Position, ct).ConfigureAwait(false) };
@@ -151,7 +157,6 @@ public sealed class BinlogClient : IAsyncDisposable
             {
                 var ns = (long)(_options.HeartbeatInterval.TotalMilliseconds * 1_000_000);
                 await connection.ExecuteAsync($"SET @master_heartbeat_period = {ns}", ct).ConfigureAwait(false);
-                connection.ReadTimeout = _options.HeartbeatInterval * 3 + TimeSpan.FromSeconds(1);
             }
             if (settings.Flavor == ServerFlavor.MariaDb)
                 await connection.ExecuteAsync("SET @mariadb_slave_capability = 4", ct).ConfigureAwait(false);
@@ -166,9 +171,8 @@ public sealed class BinlogClient : IAsyncDisposable
             }
 
             _decoder = new BinlogEventDecoder(settings.Checksum, _options.VerifyChecksums);
-            _tracker ??= new TransactionTracker(start, settings.Flavor);
-            if (_options.UseInformationSchema && settings.RowMetadata is not "FULL")
-                _schema ??= new InformationSchemaProvider(_options.Connection with { Database = null });
+            if (_tracker is null) _tracker = new TransactionTracker(start, settings.Flavor);
+            else _tracker.Restart(); // the server resends the interrupted transaction from its start
 
             var flags = settings.Flavor == ServerFlavor.MariaDb ? BinlogDumpFlags.SendAnnotateRowsEvent : BinlogDumpFlags.None;
             try
@@ -188,8 +192,15 @@ public sealed class BinlogClient : IAsyncDisposable
                 throw new BinlogReplicationException(
                     $"Reading the binlog was refused for {_options.Connection.User} on {_options.Connection.Endpoint}: grant REPLICATION SLAVE ON *.*.", e);
             }
+            // While streaming, a silent server is a dead one after three missed heartbeats; without heartbeats an idle
+            // stream is normal and must not time out.
+            connection.ReadTimeout = _options.HeartbeatInterval > TimeSpan.Zero
+                ? _options.HeartbeatInterval * 3 + TimeSpan.FromSeconds(1)
+                : Timeout.InfiniteTimeSpan;
             _options.Log?.Invoke($"streaming binlog from {_options.Connection.Endpoint} ({settings.Version}) at {start}");
             _connection = connection;
+            if (_connectedOnce) Reconnects++;
+            _connectedOnce = true;
         }
         catch
         {
@@ -225,7 +236,6 @@ public sealed class BinlogClient : IAsyncDisposable
         {
             try { await _connection.DisposeAsync().ConfigureAwait(false); } catch (Exception) { }
             _connection = null;
-            Reconnects++;
         }
     }
 

@@ -26,7 +26,7 @@ internal sealed class InformationSchemaProvider(ConnectionOptions options) : IAs
             _connection = await MySqlProtocolConnection.OpenAsync(options, ct).ConfigureAwait(false);
         }
         var result = await _connection.QueryAsync($"""
-            SELECT c.COLUMN_NAME, c.DATA_TYPE, c.COLUMN_TYPE, c.COLUMN_KEY, co.ID
+            SELECT c.COLUMN_NAME, c.DATA_TYPE, c.COLUMN_TYPE, c.COLUMN_KEY, co.ID, c.DATETIME_PRECISION
             FROM information_schema.COLUMNS c
             LEFT JOIN information_schema.COLLATIONS co ON co.COLLATION_NAME = c.COLLATION_NAME
             WHERE c.TABLE_SCHEMA = {Sql.Quote(database)} AND c.TABLE_NAME = {Sql.Quote(table)}
@@ -44,7 +44,8 @@ internal sealed class InformationSchemaProvider(ConnectionOptions options) : IAs
                 var columnType = r[2] ?? "";
                 var collation = int.TryParse(r[4], out var id) ? id : 63;
                 string[]? labels = dataType is "enum" or "set" ? ParseLabels(columnType) : null;
-                columns.Add(new SchemaColumn(r[0] ?? "", dataType, columnType.Contains("unsigned", StringComparison.OrdinalIgnoreCase), collation, labels));
+                var fsp = dataType is "time" or "datetime" or "timestamp" && int.TryParse(r[5], out var p) ? p : 0;
+                columns.Add(new SchemaColumn(r[0] ?? "", dataType, columnType.Contains("unsigned", StringComparison.OrdinalIgnoreCase), collation, labels, fsp));
                 if (r[3] == "PRI") primaryKey.Add(i);
             }
             schema = new TableSchema(database, table, columns, primaryKey);

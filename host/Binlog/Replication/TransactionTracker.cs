@@ -41,6 +41,19 @@ internal sealed class TransactionTracker
     /// <summary>True between a transaction's first event and its end.</summary>
     public bool InTransaction => _inTransaction || _standalone;
 
+    /// <summary>
+    /// Forgets the transaction in progress: after a reconnect the server streams again from <see cref="Committed"/>,
+    /// i.e. from the start of the interrupted transaction.
+    /// </summary>
+    public void Restart()
+    {
+        _inTransaction = false;
+        _standalone = false;
+        _pendingMariaGtid = null;
+        _pendingMySqlGtid = null;
+        CurrentGtid = null;
+    }
+
     /// <summary>Observes an event; returns true when it ended a transaction (Committed moved).</summary>
     public bool Observe(BinlogEvent e)
     {
@@ -74,7 +87,7 @@ internal sealed class TransactionTracker
                 _inTransaction = true;
                 _standalone = false;
                 return false;
-            case QueryEvent q when q.IsCommit || q.IsRollback:
+            case QueryEvent q when q.IsCommit || q.IsRollback && !IsRollbackToSavepoint(q.Sql):
                 return End(e);
             case QueryEvent:
                 return _inTransaction ? false : End(e);
@@ -85,6 +98,14 @@ internal sealed class TransactionTracker
             default:
                 return false;
         }
+    }
+
+    /// <summary><c>ROLLBACK TO [SAVEPOINT] x</c> undoes part of a transaction and does not end it.</summary>
+    private static bool IsRollbackToSavepoint(string sql)
+    {
+        var rest = sql.AsSpan(8).TrimStart();
+        if (rest.StartsWith("WORK", StringComparison.OrdinalIgnoreCase)) rest = rest[4..].TrimStart();
+        return rest.StartsWith("TO", StringComparison.OrdinalIgnoreCase) && (rest.Length == 2 || !char.IsLetterOrDigit(rest[2]));
     }
 
     private bool End(BinlogEvent e)

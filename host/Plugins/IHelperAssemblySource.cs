@@ -1,0 +1,11 @@
+namespace PluginHost.Plugins;
+
+/// <summary>The helper-function assemblies currently loaded from plugins; scripts recompile when they change.</summary>
+public interface IHelperAssemblySource
+{
+    /// <summary>The current set (an immutable snapshot).</summary>
+    IReadOnlyList<HelperAssembly> Current { get; }
+
+    /// <summary>Raised after a helper plugin was loaded, reloaded or removed.</summary>
+    event Action? Changed;
+}
