@@ -25,11 +25,41 @@ public sealed class FileSink : ISink
         else
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+            RepairTornLine(path);
             _stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, 1);
             _isFile = true;
         }
         _fsync = fsync;
         _writer = new Utf8JsonWriter(_buffer, ChangeEventJson.WriterOptions);
+    }
+
+    /// <summary>
+    /// After a crash the file may end in a partly written line. Those events were never checkpointed, so they will be
+    /// delivered again: cut the partial line off so every line stays one whole event.
+    /// </summary>
+    internal static void RepairTornLine(string path)
+    {
+        if (!File.Exists(path)) return;
+        using var f = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
+        if (f.Length == 0) return;
+        var buffer = new byte[64 * 1024];
+        var end = f.Length;
+        while (end > 0)
+        {
+            var start = Math.Max(0, end - buffer.Length);
+            var n = (int)(end - start);
+            f.Position = start;
+            f.ReadExactly(buffer, 0, n);
+            var i = buffer.AsSpan(0, n).LastIndexOf((byte)'\n');
+            if (i >= 0)
+            {
+                var keep = start + i + 1;
+                if (keep != f.Length) f.SetLength(keep);
+                return;
+            }
+            end = start;
+        }
+        f.SetLength(0);
     }
 
     public ValueTask WriteAsync(IReadOnlyList<ChangeEvent> batch, CancellationToken cancellationToken)

@@ -55,7 +55,8 @@ public sealed class BinlogEventDecoder
             throw new BinlogFormatException($"{header.EventType} event at position {header.Position}: {e.Message}", e);
         }
         catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or OverflowException or FormatException
-                                      or System.Text.DecoderFallbackException or InvalidCastException)
+                                      or System.Text.DecoderFallbackException or InvalidCastException or NotSupportedException
+                                      or InvalidDataException)
         {
             throw new BinlogFormatException($"{header.EventType} event at position {header.Position} is malformed: {e.Message}", e);
         }
@@ -307,6 +308,9 @@ public sealed class BinlogEventDecoder
         var columns = table.Columns;
         while (pos < end)
         {
+            // An image of no columns takes no bytes: such an event would hold endless rows (it is corrupt).
+            if (count1 == 0 && count2 == 0)
+                throw new BinlogFormatException($"rows event for {table.FullName} has no columns in its row images but {end - pos} bytes of rows");
             ColumnValue[]? before = null, after = null;
             switch (kind)
             {
@@ -377,12 +381,24 @@ public sealed class BinlogEventDecoder
         }
         var payload = r.Rest;
         if (payloadSize >= 0 && payloadSize <= payload.Length) payload = payload[..(int)payloadSize];
-        byte[] raw = compression switch
+        // zstd cannot expand data more than ~32768 times (an RLE block of 128 KiB in 4 bytes): a larger claim is a
+        // corrupt size field, refused before it becomes a giant allocation.
+        if (compression == 0 && uncompressedSize > 64L * 1024 * Math.Max(payload.Length, 16))
+            throw new BinlogFormatException($"transaction payload of {payload.Length} compressed bytes claims {uncompressedSize} uncompressed bytes");
+        byte[] raw;
+        try
         {
-            0 => Zstd.Decompress(payload, uncompressedSize),
-            255 => payload.ToArray(),
-            _ => throw new BinlogFormatException($"transaction payload compressed with unknown algorithm {compression}"),
-        };
+            raw = compression switch
+            {
+                0 => Zstd.Decompress(payload, uncompressedSize),
+                255 => payload.ToArray(),
+                _ => throw new BinlogFormatException($"transaction payload compressed with unknown algorithm {compression}"),
+            };
+        }
+        catch (InvalidDataException e)
+        {
+            throw new BinlogFormatException($"transaction payload does not decompress: {e.Message}", e);
+        }
         // The inner events carry no checksum of their own.
         var saved = Checksum;
         Checksum = ChecksumAlgorithm.Off;

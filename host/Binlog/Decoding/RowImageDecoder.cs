@@ -40,6 +40,10 @@ internal static class RowImageDecoder
     private static BinlogFormatException Truncated(int pos, int need, int end) =>
         new($"row image truncated: needed {need} bytes at offset {pos}, {end - pos} left");
 
+    // MySQL and MariaDB refuse NaN and infinities in FLOAT/DOUBLE columns, and JSON cannot carry them.
+    private static BinlogFormatException NotFinite(TableColumn c, double value) =>
+        new($"column {c} holds {value}, which no MySQL/MariaDB FLOAT or DOUBLE column can store");
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Need(int pos, int n, int end)
     {
@@ -76,13 +80,21 @@ internal static class RowImageDecoder
                 v = c.IsUnsigned ? ColumnValue.FromUInt(ll) : ColumnValue.FromInt((long)ll);
                 return pos + 8;
             case ColumnType.Float:
+            {
                 Need(pos, 4, end);
-                v = ColumnValue.FromFloat(BinaryPrimitives.ReadSingleLittleEndian(b.AsSpan(pos)));
+                var f = BinaryPrimitives.ReadSingleLittleEndian(b.AsSpan(pos));
+                if (!float.IsFinite(f)) throw NotFinite(c, f);
+                v = ColumnValue.FromFloat(f);
                 return pos + 4;
+            }
             case ColumnType.Double:
+            {
                 Need(pos, 8, end);
-                v = ColumnValue.FromDouble(BinaryPrimitives.ReadDoubleLittleEndian(b.AsSpan(pos)));
+                var d = BinaryPrimitives.ReadDoubleLittleEndian(b.AsSpan(pos));
+                if (!double.IsFinite(d)) throw NotFinite(c, d);
+                v = ColumnValue.FromDouble(d);
                 return pos + 8;
+            }
             case ColumnType.NewDecimal:
             {
                 int precision = meta >> 8, scale = meta & 0xFF;
