@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using PluginHost.Checkpoints;
@@ -25,6 +26,13 @@ public static class PluginHostServiceCollectionExtensions
         services.AddSingleton(config);
         services.AddSingleton(sinks);
         services.AddSingleton<ICheckpointStore>(_ => new FileCheckpointStore(config.StateDirectory));
+        // Per-pipeline checkpoint stores (checkpoint.type): file (the store above) or one a sink plugin provides.
+        services.TryAddSingleton(_ => new CheckpointStoreCatalog(sinks));
+        // Plugins before pipelines: hosted services start in registration order, and pipelines need their sink types.
+        services.AddSingleton(sp => new PluginManager(new PluginManagerOptions { Directory = config.PluginsDirectory }, sinks,
+            sp.GetRequiredService<ILoggerFactory>(), () => sp.GetService<PipelineManager>()));
+        services.AddSingleton<IHelperAssemblySource>(sp => sp.GetRequiredService<PluginManager>());
+        services.AddHostedService(sp => sp.GetRequiredService<PluginManager>());
         services.AddSingleton<PipelineManager>();
         services.AddHostedService(sp => sp.GetRequiredService<PipelineManager>());
         services.Configure<Microsoft.Extensions.Hosting.HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(45));

@@ -14,6 +14,7 @@ public static class Program
                   run --config FILE       run every pipeline of a configuration until stopped
                   run | demo [--seconds N] the embedded demo: throwaway MariaDB, sample schema, changes flowing to stdout
                   decode FILE...          print every changed row of binlog files as JSON lines
+                  check SCRIPT.csx [--event SAMPLE.json]  compile a transform script and run it on a sample event
                 """);
             return args.Length == 0 ? 2 : 0;
         }
@@ -21,6 +22,8 @@ public static class Program
         return args[0] switch
         {
             "decode" => DecodeCommand.Run(rest, Console.Error),
+            "check" => await CheckCommand.RunAsync(rest),
+            "deadletter" => await DeadLetterCommand.RunAsync(rest),
             "run" => await RunCommand.RunAsync(rest),
             "demo" => await DemoCommand.RunAsync(rest),
             _ => Unknown(args[0]),

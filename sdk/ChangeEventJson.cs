@@ -103,6 +103,9 @@ public static class ChangeEventJson
             case long l: w.WriteNumberValue(l); break;
             case int i: w.WriteNumberValue(i); break;
             case ulong ul: w.WriteNumberValue(ul); break;
+            // JSON has no NaN or infinities (SQL columns never hold them; a transform might): written as strings, not thrown.
+            case double d when !double.IsFinite(d): w.WriteStringValue(d.ToString(CultureInfo.InvariantCulture)); break;
+            case float f when !float.IsFinite(f): w.WriteStringValue(f.ToString(CultureInfo.InvariantCulture)); break;
             case double d: w.WriteNumberValue(d); break;
             case float f: w.WriteNumberValue(f); break;
             case decimal m: w.WriteStringValue(m.ToString(CultureInfo.InvariantCulture)); break;

@@ -42,6 +42,12 @@ public static class SettingsBinder
             {
                 if (!properties.TryGetValue(Normalize(prop.Name), out var p))
                     throw new SinkConfigurationException(key, $"unknown setting (known: {string.Join(", ", properties.Values.Select(v => ToSnake(v.Name)))})");
+                if (prop.Value.ValueKind == JsonValueKind.Null && !p.PropertyType.IsValueType && IsDeclaredNotNull(p))
+                {
+                    // An empty YAML value (`password:`) for a non-nullable setting: "" for text, the default otherwise.
+                    if (p.PropertyType == typeof(string)) p.SetValue(target, "");
+                    continue;
+                }
                 p.SetValue(target, Convert(p.PropertyType, prop.Value, key, errors));
             }
             catch (SinkConfigurationException e) when (errors != null)
@@ -55,6 +61,7 @@ public static class SettingsBinder
     private static object? Convert(Type type, JsonElement v, string path, List<SinkConfigurationException>? errors = null)
     {
         var underlying = Nullable.GetUnderlyingType(type);
+        if (type == typeof(JsonElement)) return v.Clone();
         if (v.ValueKind == JsonValueKind.Null)
         {
             if (!type.IsValueType || underlying != null) return null;
@@ -149,6 +156,9 @@ public static class SettingsBinder
         }
         return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out value) && value >= TimeSpan.Zero;
     }
+
+    private static bool IsDeclaredNotNull(PropertyInfo p) =>
+        new NullabilityInfoContext().Create(p).WriteState == NullabilityState.NotNull;
 
     private static string Normalize(string name) => name.Replace("_", "").Replace("-", "").Replace(".", "").ToLowerInvariant();
 

@@ -18,8 +18,9 @@ public static class RunCommand
         HostConfig config;
         try
         {
-            config = ConfigLoader.Load(path, sinkTypes: sinks.Types);
-            ValidateSinks(config, sinks);
+            // Sink types and settings are validated by RunHostAsync, once the plugins that provide them are loaded.
+            config = ConfigLoader.Load(path);
+            foreach (var warning in config.Warnings) await Console.Error.WriteLineAsync($"pluginhost: {path}: {warning}").ConfigureAwait(false);
         }
         catch (ConfigException e)
         {
@@ -37,19 +38,33 @@ public static class RunCommand
         builder.Logging.AddPluginHostLogging(config.Options.Log);
         builder.Services.AddPluginHost(config, sinks);
         using var host = builder.Build();
+        // Plugins first: pipelines need their sink types, and sink settings can only be validated once they are known.
+        var plugins = host.Services.GetRequiredService<Plugins.PluginManager>();
+        await plugins.LoadAllAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ValidateSinks(config, sinks);
+        }
+        catch (ConfigException e)
+        {
+            await Console.Error.WriteLineAsync($"pluginhost: {config.FilePath}: {e.Message}").ConfigureAwait(false);
+            foreach (var failed in plugins.Plugins.Where(p => p.State == Plugins.PluginState.Failed))
+                await Console.Error.WriteLineAsync($"pluginhost: plugin {failed.Name} did not load: {failed.Error}").ConfigureAwait(false);
+            return 2;
+        }
         configure?.Invoke(host.Services.GetRequiredService<PipelineManager>());
         await host.RunAsync(cancellationToken).ConfigureAwait(false);
         return 0;
     }
 
     /// <summary>Creates each pipeline's sink once (then disposes it) so bad sink settings are reported at start, all together.</summary>
-    public static void ValidateSinks(HostConfig config, Plugins.SinkCatalog sinks)
+    public static void ValidateSinks(HostConfig config, Plugins.SinkCatalog sinks, Checkpoints.CheckpointStoreCatalog? checkpoints = null)
     {
         var errors = new List<ConfigError>();
+        // Checkpoint stores: file, or one a plugin provides (e.g. kafka); unknown types and bad settings are reported here.
+        (checkpoints ?? new Checkpoints.CheckpointStoreCatalog(sinks)).Validate(config, errors);
         foreach (var p in config.Pipelines)
         {
-            if (p.Options.Checkpoint.Type != "file")
-                errors.Add(new ConfigError(config.FilePath, p.Name, "checkpoint.type", $"unknown checkpoint store '{p.Options.Checkpoint.Type}' (known: file)"));
             try
             {
                 var sink = PipelineService.CreateSink(p, config, sinks, NullLoggerFactory.Instance);
@@ -58,6 +73,11 @@ public static class RunCommand
             catch (SinkConfigurationException e)
             {
                 errors.Add(new ConfigError(config.FilePath, p.Name, "sink." + e.Key, e.Message[(e.Key.Length + 2)..]));
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // e.g. the file sink cannot create its directory: still a configuration problem, reported with the others.
+                errors.Add(new ConfigError(config.FilePath, p.Name, "sink", e.Message));
             }
         }
         if (errors.Count > 0) throw new ConfigException(errors);

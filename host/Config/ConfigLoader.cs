@@ -24,7 +24,8 @@ public static partial class ConfigLoader
     {
         if (!File.Exists(path))
             throw new ConfigException([new ConfigError(path, null, "(file)", "not found")]);
-        return Parse(File.ReadAllText(path), path, environment, sinkTypes);
+        var text = File.ReadAllText(path);
+        return PikachuConfig.TryLoad(text, path, environment, sinkTypes) ?? Parse(text, path, environment, sinkTypes);
     }
 
     /// <summary>Parses and validates configuration text; <paramref name="fileName"/> is used in errors and for relative paths.</summary>
@@ -40,7 +41,10 @@ public static partial class ConfigLoader
         Substitute(obj, "", fileName, env, errors);
         var bindErrors = new List<SinkConfigurationException>();
         var options = SettingsBinder.Bind<HostOptions>(JsonSerializer.SerializeToElement(obj), bindErrors);
-        foreach (var e in bindErrors) errors.Add(ToConfigError(fileName, e.Key, e.Message[(e.Key.Length + 2)..], obj));
+        foreach (var e in bindErrors) errors.Add(new ConfigError(fileName, null, e.Key, e.Message[(e.Key.Length + 2)..]));
+        // Errors found before binding (YAML, ${…}) and by the binder name the pipeline by its index: name it.
+        for (var i = 0; i < errors.Count; i++)
+            if (errors[i].Pipeline is null) errors[i] = ToConfigError(fileName, errors[i].Key, errors[i].Message, obj);
         var pipelines = Validate(options, fileName, sinkTypes, errors);
         if (errors.Count > 0) throw new ConfigException(errors);
         return new HostConfig(options, fileName, pipelines);
@@ -72,10 +76,14 @@ public static partial class ConfigLoader
         var m = PipelineIndex().Match(key);
         if (!m.Success) return new ConfigError(file, null, key, message);
         var index = int.Parse(m.Groups[1].Value);
-        var name = (root["pipelines"] as JsonArray)?.ElementAtOrDefault(index)?["name"]?.GetValue<string>() ?? $"#{index}";
+        var name = NameOf((root["pipelines"] as JsonArray)?.ElementAtOrDefault(index)) is { Length: > 0 } n ? n : $"#{index}";
         var rest = key[m.Length..].TrimStart('.');
         return new ConfigError(file, name, rest.Length == 0 ? key : rest, message);
     }
+
+    /// <summary>The <c>name</c> of a pipeline node, when it is a mapping with a text name.</summary>
+    private static string? NameOf(JsonNode? pipeline) =>
+        pipeline is JsonObject o && o["name"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 
     [GeneratedRegex(@"^pipelines\[(\d+)\]")]
     private static partial Regex PipelineIndex();
@@ -95,7 +103,9 @@ public static partial class ConfigLoader
         foreach (var (key, value) in env.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
             if (!key.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase)) continue;
-            var segments = key[EnvironmentPrefix.Length..].Split("__", StringSplitOptions.RemoveEmptyEntries).Select(s => s.ToLowerInvariant()).ToArray();
+            // Keys are matched in lower case (YAML keys are snake_case); pipeline names keep their case.
+            var raw = key[EnvironmentPrefix.Length..].Split("__", StringSplitOptions.RemoveEmptyEntries);
+            var segments = raw.Select(s => s.ToLowerInvariant()).ToArray();
             if (segments.Length == 0) continue;
             JsonNode current = root;
             for (var i = 0; i < segments.Length; i++)
@@ -116,7 +126,7 @@ public static partial class ConfigLoader
                 {
                     JsonNode? item = int.TryParse(seg, out var index)
                         ? index < a.Count ? a[index] : null
-                        : a.FirstOrDefault(x => x?["name"]?.GetValue<string>() == seg);
+                        : a.FirstOrDefault(x => string.Equals(NameOf(x), raw[i], StringComparison.OrdinalIgnoreCase));
                     if (item is null)
                     {
                         if (!int.TryParse(seg, out index) || index != a.Count) break; // can only append the next index
@@ -164,8 +174,9 @@ public static partial class ConfigLoader
     private static string Expand(string s, string path, string file, IReadOnlyDictionary<string, string> env, List<ConfigError> errors) =>
         EnvReference().Replace(s, m =>
         {
-            if (env.TryGetValue(m.Groups[1].Value, out var v)) return v;
-            if (m.Groups[2].Success) return m.Groups[2].Value;
+            var set = env.TryGetValue(m.Groups[1].Value, out var v);
+            if (m.Groups[2].Success && string.IsNullOrEmpty(v)) return m.Groups[2].Value; // ${X:-d}: d when X is unset or empty
+            if (set) return v!;
             errors.Add(new ConfigError(file, null, path, $"environment variable {m.Groups[1].Value} is not set"));
             return "";
         });
@@ -272,6 +283,8 @@ public static partial class ConfigLoader
         _ => null,
     };
 
+    private static string? Text(JsonElement e) => e.ValueKind == JsonValueKind.String ? e.GetString() : null;
+
     private static BinlogStart? ParseStart(JsonElement start, Action<string, string> error)
     {
         switch (start.ValueKind)
@@ -291,7 +304,7 @@ public static partial class ConfigLoader
             case JsonValueKind.Object:
             {
                 var keys = start.EnumerateObject().Select(p => p.Name).ToHashSet();
-                if (keys.SetEquals(["gtid"]) && start.GetProperty("gtid").GetString() is { Length: > 0 } gtid)
+                if (keys.SetEquals(["gtid"]) && Text(start.GetProperty("gtid")) is { Length: > 0 } gtid)
                 {
                     if (Binlog.Gtid.MariaDbGtidList.TryParse(gtid, out _) || Binlog.Gtid.MySqlGtidSet.TryParse(gtid, out _))
                         return BinlogStart.AtGtid(gtid);
@@ -300,9 +313,9 @@ public static partial class ConfigLoader
                 }
                 if (keys.SetEquals(["file", "pos"]) || keys.SetEquals(["file"]))
                 {
-                    var file = start.GetProperty("file").GetString();
+                    var file = Text(start.GetProperty("file"));
                     long pos = 4;
-                    if (start.TryGetProperty("pos", out var p) && !(p.ValueKind == JsonValueKind.Number ? p.TryGetInt64(out pos) : long.TryParse(p.GetString(), out pos)))
+                    if (start.TryGetProperty("pos", out var p) && !(p.ValueKind == JsonValueKind.Number ? p.TryGetInt64(out pos) : long.TryParse(Text(p), out pos)))
                     {
                         error("source.start.pos", "must be a whole number");
                         return null;

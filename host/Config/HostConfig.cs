@@ -24,6 +24,9 @@ public sealed class HostConfig
 
     public IReadOnlyList<PipelineDefinition> Pipelines { get; }
 
+    /// <summary>Things to tell the user at start that are not errors (e.g. pikachu settings that were not carried over).</summary>
+    public IReadOnlyList<string> Warnings { get; internal set; } = [];
+
     /// <summary>Resolves a configured path against <see cref="BaseDirectory"/>.</summary>
     public string Resolve(string path) => Path.GetFullPath(Path.Combine(BaseDirectory, path));
 

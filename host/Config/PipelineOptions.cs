@@ -24,10 +24,10 @@ public sealed class PipelineOptions
     public CheckpointOptions Checkpoint { get; set; } = new();
 
     /// <summary>Most events handed to the sink in one batch.</summary>
-    public int BatchSize { get; set; } = 4096;
+    public int BatchSize { get; set; } = 2048;
 
     /// <summary>Capacity of the queue between the binlog reader and the sink, in chunks of up to 1024 events.</summary>
-    public int QueueChunks { get; set; } = 64;
+    public int QueueChunks { get; set; } = 16;
 
     /// <summary>Per-event time limit for the transform.</summary>
     public TimeSpan TransformTimeout { get; set; } = TimeSpan.FromSeconds(1);

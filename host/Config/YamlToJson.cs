@@ -10,17 +10,39 @@ internal static class YamlToJson
     public static JsonNode? Parse(string yaml, string file, List<ConfigError> errors)
     {
         var stream = new YamlStream();
+        var parser = new TrackingParser(new Parser(new StringReader(yaml)));
         try
         {
-            stream.Load(new StringReader(yaml));
+            stream.Load(parser);
         }
         catch (YamlException e)
         {
             errors.Add(new ConfigError(file, null, $"line {e.Start.Line}, column {e.Start.Column}", $"YAML syntax error: {e.InnerException?.Message ?? e.Message}"));
             return null;
         }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet's scanner fails this way on some malformed input (e.g. an unclosed flow mapping): name where
+            // parsing stopped, which is where the problem is.
+            var at = parser.LastEnd;
+            errors.Add(new ConfigError(file, null, $"line {at.Line}, column {at.Column}", $"YAML syntax error after this point ({e.Message})"));
+            return null;
+        }
         if (stream.Documents.Count == 0) return new JsonObject();
         return Convert(stream.Documents[0].RootNode, "", file, errors);
+    }
+
+    /// <summary>Remembers where the last parsed event ended, for errors the parser reports without a position.</summary>
+    private sealed class TrackingParser(IParser inner) : IParser
+    {
+        public Mark LastEnd { get; private set; } = new(0, 1, 1);
+        public YamlDotNet.Core.Events.ParsingEvent? Current => inner.Current;
+
+        public bool MoveNext()
+        {
+            if (inner.Current is { } current) LastEnd = current.End;
+            return inner.MoveNext();
+        }
     }
 
     private static JsonNode? Convert(YamlNode node, string path, string file, List<ConfigError> errors)

@@ -19,8 +19,15 @@ public sealed class PipelineManager : IHostedService
     private readonly Dictionary<string, PipelineService> _services = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _gate = new(1, 1);
 
-    public PipelineManager(HostConfig config, SinkCatalog sinks, ICheckpointStore store, ILoggerFactory loggers)
+    private readonly IHelperAssemblySource? _helpers;
+
+    private readonly CheckpointStoreCatalog _checkpoints;
+
+    public PipelineManager(HostConfig config, SinkCatalog sinks, ICheckpointStore store, ILoggerFactory loggers, IHelperAssemblySource? helpers = null,
+        CheckpointStoreCatalog? checkpoints = null)
     {
+        _checkpoints = checkpoints ?? new CheckpointStoreCatalog(sinks);
+        _helpers = helpers;
         Config = config;
         _sinks = sinks;
         _store = store;
@@ -60,7 +67,7 @@ public sealed class PipelineManager : IHostedService
             PipelineService? old;
             lock (_services) _services.TryGetValue(definition.Name, out old);
             if (old != null) await old.StopAsync(CancellationToken.None).ConfigureAwait(false);
-            var service = new PipelineService(definition, Config, _sinks, _store, _loggers) { ConfigureClient = ConfigureClient };
+            var service = new PipelineService(definition, Config, _sinks, _store, _loggers) { ConfigureClient = ConfigureClient, Helpers = _helpers, Checkpoints = _checkpoints };
             lock (_services) _services[definition.Name] = service;
             await service.StartAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -82,7 +89,19 @@ public sealed class PipelineManager : IHostedService
                 if (!_services.Remove(name, out service)) return false;
             }
             await service.StopAsync(CancellationToken.None).ConfigureAwait(false);
-            if (forget) await _store.DeleteAsync(name, cancellationToken).ConfigureAwait(false);
+            if (forget)
+            {
+                // The pipeline's own store (file or e.g. kafka), opened just for this.
+                var store = _checkpoints.Open(service.Definition, Config, _store, _loggers);
+                try
+                {
+                    await store.DeleteAsync(name, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    if (!ReferenceEquals(store, _store) && store is IAsyncDisposable d) await d.DisposeAsync().ConfigureAwait(false);
+                }
+            }
             return true;
         }
         finally

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using PluginHost.Binlog;
 using PluginHost.Binlog.Events;
 using PluginHost.Binlog.Replication;
 using PluginHost.Checkpoints;
@@ -16,6 +17,12 @@ namespace PluginHost.Pipelines;
 /// at any moment loses nothing and repeats at most the transactions after the last checkpoint. Transform and sink
 /// versions are switched only between transactions.
 /// </summary>
+/// <remarks>
+/// A sink that throws (from WriteAsync or FlushAsync) makes the runner start over from the last checkpoint — the
+/// binlog is read again from there and every event since is handed to the sink again — after a backoff, for as long
+/// as it takes (state <see cref="PipelineState.Retrying"/>); nothing is ever skipped. A graceful stop finishes the
+/// transaction being read, delivers and checkpoints it, so a restart repeats nothing.
+/// </remarks>
 public sealed class PipelineRunner
 {
     private const int ChunkSize = 1024;
@@ -25,10 +32,14 @@ public sealed class PipelineRunner
     private readonly DeadLetterFile? _deadLetter;
     private ISink _sink;
     private IEventTransform? _transform;
-    private volatile ISink? _pendingSink;
-    private volatile StrongBox<IEventTransform?>? _pendingTransform;
-    private TaskCompletionSource? _sinkSwapped;
-    private long _delivered;
+    private PendingSinkSwap? _pendingSink;
+    private StrongBox<IEventTransform?>? _pendingTransform;
+    private TaskCompletionSource _wake = NewSignal();
+    private BinlogPosition? _origin;
+    private long _written;
+    private int _failuresInARow;
+    private BinlogClient? _client; // the current (or last) connection, for BinlogBytesRead
+    private long _bytesOfEarlierClients;
 
     public PipelineRunner(PipelineDefinition definition, ISink sink, ICheckpointStore store, ILogger logger,
         PipelineStatus status, IEventTransform? transform = null, DeadLetterFile? deadLetter = null)
@@ -48,23 +59,44 @@ public sealed class PipelineRunner
     /// <summary>How long a graceful stop waits for in-flight events to be delivered.</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>First delay before starting over after a sink or checkpoint-store failure; doubles up to <see cref="MaxRetryDelay"/>.</summary>
+    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Source options beyond the definition (tests shorten heartbeats and backoff).</summary>
     public Func<BinlogClientOptions, BinlogClientOptions>? ConfigureClient { get; init; }
 
     /// <summary>The sink in use.</summary>
     public ISink Sink => _sink;
 
-    /// <summary>Switches to a new sink at the next transaction boundary (the old one is flushed first, then disposed).</summary>
-    public Task SwapSinkAsync(ISink next)
+    /// <summary>Bytes of binlog received from the server since this runner started, over every connection (metrics).</summary>
+    public long BinlogBytesRead => Interlocked.Read(ref _bytesOfEarlierClients) + (Volatile.Read(ref _client)?.BytesReceived ?? 0);
+
+    /// <summary>
+    /// Switches to a new sink at the next transaction boundary — at once when the pipeline is idle between
+    /// transactions. The old sink has flushed everything it was given before it is disposed; every event goes to
+    /// exactly one of them. The task completes when the new sink is live (cancelled if a newer swap replaces this one
+    /// or the pipeline stops first; a replaced sink is disposed).
+    /// </summary>
+    public async Task SwapSinkAsync(ISink next)
     {
-        var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _sinkSwapped = tcs;
-        _pendingSink = next;
-        return tcs.Task;
+        var swap = new PendingSinkSwap(next);
+        if (Interlocked.Exchange(ref _pendingSink, swap) is { } superseded)
+        {
+            await superseded.Sink.DisposeAsync().ConfigureAwait(false);
+            superseded.Done.TrySetCanceled();
+        }
+        Wake();
+        await swap.Done.Task.ConfigureAwait(false);
     }
 
     /// <summary>Switches to a new transform version at the next transaction boundary.</summary>
-    public void SwapTransform(IEventTransform? next) => _pendingTransform = new StrongBox<IEventTransform?>(next);
+    public void SwapTransform(IEventTransform? next)
+    {
+        Volatile.Write(ref _pendingTransform, new StrongBox<IEventTransform?>(next));
+        Wake();
+    }
 
     /// <summary>Runs until <paramref name="stoppingToken"/> is cancelled (then drains and checkpoints) or a fatal error.</summary>
     public async Task RunAsync(CancellationToken stoppingToken)
@@ -72,15 +104,73 @@ public sealed class PipelineRunner
         var name = _definition.Name;
         Status.State = PipelineState.Starting;
         Status.SinkType = _definition.SinkType;
-        var checkpoint = await _store.LoadAsync(name, stoppingToken).ConfigureAwait(false);
+        Checkpoint? checkpoint;
+        try
+        {
+            checkpoint = await _store.LoadAsync(name, stoppingToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+        {
+            Fail(e);
+            throw;
+        }
+        catch (OperationCanceledException)
+        {
+            Status.State = PipelineState.Stopped;
+            return;
+        }
         if (checkpoint != null)
         {
             Status.SetCheckpoint(checkpoint);
-            _delivered = checkpoint.EventsDelivered;
+            _written = checkpoint.EventsDelivered;
             _logger.LogInformation("pipeline {Pipeline}: resuming from checkpoint {Checkpoint}", name, checkpoint);
         }
         else _logger.LogInformation("pipeline {Pipeline}: no checkpoint, starting at {Start}", name, _definition.Start);
 
+        try
+        {
+            var delay = RetryDelay;
+            while (true)
+            {
+                var resume = Status.Checkpoint is { } cp ? new BinlogPosition(cp.File, cp.Position, cp.Gtid) : _origin;
+                _written = Status.Checkpoint?.EventsDelivered ?? 0;
+                var sinkError = await RunOnceAsync(resume, stoppingToken).ConfigureAwait(false);
+                if (sinkError is null || stoppingToken.IsCancellationRequested) break;
+                if (_failuresInARow == 0) delay = RetryDelay;
+                _failuresInARow++;
+                Status.State = PipelineState.Retrying;
+                Status.SetError($"sink failed: {sinkError.Message}");
+                Status.AddRetry();
+                if (_failuresInARow == 1 || _failuresInARow % 10 == 0)
+                    _logger.LogWarning("pipeline {Pipeline}: the sink failed (attempt {Attempt}); starting over from checkpoint {Checkpoint} in {Delay}: {Error}",
+                        name, _failuresInARow, (object?)Status.Checkpoint ?? _origin, delay, sinkError.Message);
+                try
+                {
+                    await Task.Delay(delay, stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+            }
+        }
+        finally
+        {
+            if (Interlocked.Exchange(ref _pendingSink, null) is { } pending)
+            {
+                await pending.Sink.DisposeAsync().ConfigureAwait(false);
+                pending.Done.TrySetCanceled();
+            }
+        }
+        if (Status.State != PipelineState.Failed) Status.State = PipelineState.Stopped;
+        _logger.LogInformation("pipeline {Pipeline}: stopped at {Checkpoint}", name, Status.Checkpoint);
+    }
+
+    /// <summary>One run of reader and writer from <paramref name="resume"/>; returns the sink's exception when the sink failed (to start over), null when stopped.</summary>
+    private async Task<Exception?> RunOnceAsync(BinlogPosition? resume, CancellationToken stoppingToken)
+    {
+        var name = _definition.Name;
         var clientOptions = new BinlogClientOptions
         {
             Connection = _definition.Connection,
@@ -91,7 +181,7 @@ public sealed class PipelineRunner
         };
         if (ConfigureClient != null) clientOptions = ConfigureClient(clientOptions);
         await using var client = new BinlogClient(clientOptions);
-        var resume = checkpoint is null ? null : new BinlogPosition(checkpoint.File, checkpoint.Position, checkpoint.Gtid);
+        if (Interlocked.Exchange(ref _client, client) is { } previous) Interlocked.Add(ref _bytesOfEarlierClients, previous.BytesReceived);
 
         var channel = Channel.CreateBounded<EventChunk>(new BoundedChannelOptions(_definition.Options.QueueChunks)
         {
@@ -100,15 +190,14 @@ public sealed class PipelineRunner
             FullMode = BoundedChannelFullMode.Wait,
         });
         using var hardStop = new CancellationTokenSource();
-        using var readerStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        using var readStop = CancellationTokenSource.CreateLinkedTokenSource(hardStop.Token);
         Exception? readerError = null;
         var reader = Task.Run(async () =>
         {
             try
             {
-                await ReadLoopAsync(client, resume, channel.Writer, readerStop.Token).ConfigureAwait(false);
+                await ReadLoopAsync(client, resume, channel.Writer, stoppingToken, readStop).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (readerStop.IsCancellationRequested) { }
             catch (Exception e)
             {
                 readerError = e;
@@ -126,19 +215,24 @@ public sealed class PipelineRunner
             }
             finally
             {
-                readerStop.Cancel(); // a failed writer must not leave the reader blocked on a full queue
+                readStop.Cancel(); // a failed writer must not leave the reader blocked on a full queue
             }
         }, CancellationToken.None);
 
-        // On a graceful stop the writer drains what was read; give it a deadline.
+        // On a graceful stop the reader finishes its transaction and the writer drains what was read; give it a deadline.
         using var drainTimer = stoppingToken.Register(() => hardStop.CancelAfter(DrainTimeout));
         try
         {
             await Task.WhenAll(reader, writer).ConfigureAwait(false);
         }
+        catch (SinkFailedException e)
+        {
+            return e.InnerException ?? e;
+        }
         catch (OperationCanceledException) when (hardStop.IsCancellationRequested)
         {
             _logger.LogWarning("pipeline {Pipeline}: stopped before the sink acknowledged everything; undelivered events will be read again", name);
+            return null;
         }
         catch (Exception e)
         {
@@ -151,8 +245,7 @@ public sealed class PipelineRunner
             Fail(readerError);
             throw readerError;
         }
-        Status.State = PipelineState.Stopped;
-        _logger.LogInformation("pipeline {Pipeline}: stopped at {Checkpoint}", name, Status.Checkpoint);
+        return null;
     }
 
     private void Fail(Exception e)
@@ -162,111 +255,172 @@ public sealed class PipelineRunner
         _logger.LogError("pipeline {Pipeline}: failed: {Error}", _definition.Name, e.Message);
     }
 
-    private async Task ReadLoopAsync(BinlogClient client, BinlogPosition? resume, ChannelWriter<EventChunk> output, CancellationToken ct)
+    /// <summary>
+    /// Reads the binlog into chunks. Invariant: a chunk with a <see cref="EventChunk.TransactionEnd"/> holds only events
+    /// of transactions that end at or before it (events after a boundary start a new chunk), so the writer can switch
+    /// versions and checkpoint exactly there. On a graceful stop the transaction being read is finished first.
+    /// </summary>
+    private async Task ReadLoopAsync(BinlogClient client, BinlogPosition? resume, ChannelWriter<EventChunk> output,
+        CancellationToken stopRequested, CancellationTokenSource readStop)
     {
+        var ct = readStop.Token;
         var filter = _definition.Filter;
-        var factory = new ChangeEventFactory();
         var chunk = new EventChunk(ChunkSize);
         var committed = client.Committed;
         string? transactionId = null;
         var index = 0;
         var lastPush = Stopwatch.GetTimestamp();
         var reconnects = 0;
+        var gate = new object();
+        var midTransaction = false; // events of the transaction being read were handed on (guarded by gate)
 
-        async ValueTask Push(EventChunk c)
+        // Stop at once when between transactions; otherwise after the transaction being read ends.
+        using var onStop = stopRequested.Register(() =>
         {
-            await output.WriteAsync(c, ct).ConfigureAwait(false);
+            lock (gate)
+                if (!midTransaction) readStop.Cancel();
+        });
+
+        async ValueTask Push()
+        {
+            await output.WriteAsync(chunk, ct).ConfigureAwait(false);
+            chunk = new EventChunk(ChunkSize);
             lastPush = Stopwatch.GetTimestamp();
         }
 
-        void AddRows(RowsEvent rows)
+        // False when a stop was requested before the transaction handed on anything: then stop here.
+        bool BeginRows()
+        {
+            lock (gate)
+            {
+                if (midTransaction) return true;
+                if (readStop.IsCancellationRequested || stopRequested.IsCancellationRequested) return false;
+                midTransaction = true;
+                return true;
+            }
+        }
+
+        async ValueTask<bool> AddRows(RowsEvent rows, long position)
         {
             var op = rows.Kind switch { RowChangeKind.Insert => ChangeOperation.Insert, RowChangeKind.Update => ChangeOperation.Update, _ => ChangeOperation.Delete };
             if (!filter.IncludesTable(rows.Table.Database, rows.Table.Table) || !filter.IncludesOperation(op))
             {
                 Status.AddFiltered(rows.Rows.Count);
                 index += rows.Rows.Count;
-                return;
+                return true;
             }
-            var info = factory.TableInfoOf(rows.Table);
-            transactionId ??= client.CurrentGtid ?? $"{client.CurrentFile}:{rows.Header.Position}";
-            foreach (var row in rows.Rows)
-            {
-                var e = factory.Create(rows, row, info);
-                e.Gtid = client.CurrentGtid;
-                e.File = client.CurrentFile;
-                e.TransactionId = transactionId;
-                e.IndexInTransaction = index++;
-                chunk.Events.Add(e);
-            }
+            if (!BeginRows()) return false;
+            // Keep the invariant: what follows a transaction end goes into a chunk of its own.
+            if (chunk.TransactionEnd != null) await Push().ConfigureAwait(false);
+            transactionId ??= client.CurrentGtid ?? $"{client.CurrentFile}:{position}";
+            // Rows stay in their compact decoded form in the queue; they become sdk events on the sink side.
+            for (var i = 0; i < rows.Rows.Count; i++)
+                chunk.Rows.Add(new PendingRow(rows, i, client.CurrentGtid, client.CurrentFile, position, transactionId, index++));
             Status.AddIn(rows.Rows.Count);
             chunk.LastEventTime = rows.Header.Timestamp;
+            return true;
         }
 
-        await foreach (var ev in client.ReadAsync(resume, ct).ConfigureAwait(false))
+        try
         {
-            if (client.Reconnects != reconnects)
+            await foreach (var ev in client.ReadAsync(resume, ct).ConfigureAwait(false))
             {
-                reconnects = client.Reconnects;
-                Status.Reconnects = reconnects;
-            }
-            if (Status.State is PipelineState.Starting or PipelineState.Reconnecting) Status.State = PipelineState.Running;
-            switch (ev)
-            {
-                case RowsEvent rows:
-                    AddRows(rows);
-                    break;
-                case TransactionPayloadEvent payload:
-                    foreach (var inner in payload.Events)
-                        if (inner is RowsEvent r) AddRows(r);
-                    break;
-                case QueryEvent { IsBegin: false, IsCommit: false, IsRollback: false }:
-                    factory.Invalidate();
-                    break;
-                case HeartbeatEvent:
-                    if (chunk.Events.Count == 0 && chunk.TransactionEnd is null) Status.LagSeconds = 0;
-                    break;
-            }
-            if (ev.Header.Timestamp != 0) Status.SetLastEventTime(ev.Header.Timestamp);
-
-            if (!ReferenceEquals(client.Committed, committed))
-            {
-                committed = client.Committed;
-                transactionId = null;
-                index = 0;
-                if (committed is not null && committed.File.Length > 0)
+                _origin ??= client.Committed; // where this pipeline began, for starting over before any checkpoint
+                if (client.Reconnects != reconnects)
                 {
-                    chunk.TransactionEnd = committed;
-                    chunk.Transactions++;
+                    reconnects = client.Reconnects;
+                    Status.Reconnects = reconnects;
                 }
-            }
-            // Hand over full chunks, and transaction ends promptly; coalesce transactions with no wanted rows.
-            var due = chunk.Events.Count >= ChunkSize ||
-                      chunk.TransactionEnd != null && (chunk.Events.Count > 0 || Stopwatch.GetElapsedTime(lastPush).TotalMilliseconds >= 200) ||
-                      ev is HeartbeatEvent && chunk.TransactionEnd != null;
-            if (due)
-            {
-                await Push(chunk).ConfigureAwait(false);
-                chunk = new EventChunk(ChunkSize);
+                if (Status.State is PipelineState.Starting or PipelineState.Reconnecting) Status.State = PipelineState.Running;
+                var keepGoing = true;
+                switch (ev)
+                {
+                    case RowsEvent rows:
+                        keepGoing = await AddRows(rows, rows.Header.Position).ConfigureAwait(false);
+                        break;
+                    case TransactionPayloadEvent payload:
+                        foreach (var inner in payload.Events)
+                            if (inner is RowsEvent r && !(keepGoing = await AddRows(r, payload.Header.Position).ConfigureAwait(false)))
+                                break;
+                        break;
+                    case HeartbeatEvent:
+                        if (chunk.Rows.Count == 0 && chunk.TransactionEnd is null) Status.LagSeconds = 0;
+                        break;
+                }
+                if (!keepGoing) break;
+                if (ev.Header.Timestamp != 0) Status.SetLastEventTime(ev.Header.Timestamp);
+
+                // The resume point moves only between transactions (a transaction end, a rotate, the GTID list at a file start).
+                if (!ReferenceEquals(client.Committed, committed))
+                {
+                    committed = client.Committed;
+                    transactionId = null;
+                    index = 0;
+                    if (ev is XidEvent or QueryEvent or TransactionPayloadEvent) chunk.Transactions++;
+                    if (committed is not null && committed.File.Length > 0) chunk.TransactionEnd = committed;
+                    lock (gate) midTransaction = false;
+                }
+                var stopNow = false;
+                if (stopRequested.IsCancellationRequested)
+                    lock (gate) stopNow = !midTransaction;
+                // Hand over full chunks, and transaction ends promptly; coalesce transactions with no wanted rows.
+                var due = chunk.Rows.Count >= ChunkSize ||
+                          chunk.TransactionEnd != null && (stopNow || chunk.Rows.Count > 0 || Stopwatch.GetElapsedTime(lastPush).TotalMilliseconds >= 200) ||
+                          ev is HeartbeatEvent && chunk.TransactionEnd != null;
+                if (due) await Push().ConfigureAwait(false);
+                if (stopNow) return;
             }
         }
+        catch (Exception) when (readStop.IsCancellationRequested)
+        {
+            // Stopped (gracefully between transactions, by the writer, or hard); what was read but not handed on is read again next time.
+        }
+        // A last transaction end not yet handed on (transactions without wanted rows) still moves the checkpoint.
+        if (chunk.TransactionEnd != null) output.TryWrite(chunk);
     }
 
     private async Task WriteLoopAsync(ChannelReader<EventChunk> input, CancellationToken hardStop)
     {
         var batchSize = _definition.Options.BatchSize;
         var transformed = new List<ChangeEvent>(4);
-        while (await input.WaitToReadAsync(hardStop).ConfigureAwait(false))
+        var factory = new ChangeEventFactory(); // used on this (sink) side only
+        var atBoundary = true; // everything handed to the sink so far ends at a transaction boundary
+        while (true)
         {
+            // Wait for events; while idle at a boundary, pending version switches happen at once.
+            var wake = Volatile.Read(ref _wake).Task;
+            if (atBoundary) await SwitchVersionsAsync(hardStop).ConfigureAwait(false);
+            var ready = input.WaitToReadAsync(hardStop);
+            if (!ready.IsCompleted)
+            {
+                var readyTask = ready.AsTask();
+                while (!readyTask.IsCompleted)
+                {
+                    await Task.WhenAny(readyTask, wake).ConfigureAwait(false);
+                    wake = Volatile.Read(ref _wake).Task;
+                    if (!readyTask.IsCompleted && atBoundary) await SwitchVersionsAsync(hardStop).ConfigureAwait(false);
+                }
+                ready = new ValueTask<bool>(readyTask);
+            }
+            if (!await ready.ConfigureAwait(false)) break;
+
             Status.QueueDepth = input.CanCount ? input.Count : 0;
             var batch = new List<ChangeEvent>(Math.Min(batchSize, 8192));
             BinlogPosition? end = null;
+            var eventsToEnd = 0;
             var transactions = 0;
             long newestEventTime = 0;
             while (batch.Count < batchSize && input.TryRead(out var chunk))
             {
-                foreach (var e in chunk.Events)
+                foreach (var pending in chunk.Rows)
                 {
+                    var rows = pending.Event;
+                    var e = factory.Create(rows, rows.Rows[pending.Row], factory.TableInfoOf(rows.Table));
+                    e.Gtid = pending.Gtid;
+                    e.File = pending.File;
+                    e.Position = pending.Position;
+                    e.TransactionId = pending.TransactionId;
+                    e.IndexInTransaction = pending.Index;
                     if (_transform is null)
                     {
                         batch.Add(e);
@@ -275,54 +429,78 @@ public sealed class PipelineRunner
                     transformed.Clear();
                     if (Transform(e, transformed)) batch.AddRange(transformed);
                 }
+                atBoundary = chunk.TransactionEnd != null;
                 if (chunk.TransactionEnd != null)
                 {
                     end = chunk.TransactionEnd;
+                    eventsToEnd = batch.Count;
                     transactions += chunk.Transactions;
                     if (chunk.LastEventTime != 0) newestEventTime = chunk.LastEventTime;
-                    if (_pendingTransform is { } t)
-                    {
-                        _pendingTransform = null;
-                        _transform = t.Value;
-                        Status.TransformVersion = t.Value?.Version;
-                        _logger.LogInformation("pipeline {Pipeline}: transform version {Version} live from the next transaction", _definition.Name, t.Value?.Version ?? "(none)");
-                    }
-                    if (_pendingSink != null) break; // cut the batch here so the old sink gets exactly what precedes the boundary
+                    SwitchTransform();
+                    if (Volatile.Read(ref _pendingSink) != null) break; // cut the batch here so the old sink gets exactly what precedes the boundary
                 }
                 else if (chunk.LastEventTime != 0) newestEventTime = chunk.LastEventTime;
             }
             if (batch.Count > 0)
-                await RetryAsync("writing to the sink", () => _sink.WriteAsync(batch, hardStop), hardStop).ConfigureAwait(false);
+            {
+                var writeStarted = Stopwatch.GetTimestamp();
+                await SinkCallAsync(() => _sink.WriteAsync(batch, hardStop), hardStop).ConfigureAwait(false);
+                Status.AddOut(batch.Count);
+                PipelineMetrics.BatchWritten(_definition.Name, batch, writeStarted); // per batch, not per event
+            }
             if (end != null)
             {
-                await RetryAsync("flushing the sink", () => _sink.FlushAsync(hardStop), hardStop).ConfigureAwait(false);
+                var flushStarted = Stopwatch.GetTimestamp();
+                await SinkCallAsync(() => _sink.FlushAsync(hardStop), hardStop).ConfigureAwait(false);
+                PipelineMetrics.Flushed(_definition.Name, flushStarted);
                 _deadLetter?.Flush();
-                var cp = new Checkpoint(end.File, end.Position, end.Gtid, DateTimeOffset.UtcNow, _delivered + batch.Count);
+                var cp = new Checkpoint(end.File, end.Position, end.Gtid, DateTimeOffset.UtcNow, _written + eventsToEnd);
                 await RetryAsync("saving the checkpoint", () => new ValueTask(_store.SaveAsync(_definition.Name, cp, hardStop)), hardStop).ConfigureAwait(false);
-                _delivered += batch.Count;
-                Status.AddOut(batch.Count);
                 Status.AddTransactions(transactions);
                 Status.SetCheckpoint(cp);
                 if (newestEventTime != 0) Status.LagSeconds = Math.Max(0, DateTimeOffset.UtcNow.ToUnixTimeSeconds() - newestEventTime);
-                if (_pendingSink is { } next)
+                if (_failuresInARow > 0 || Status.State == PipelineState.Retrying)
                 {
-                    _pendingSink = null;
-                    var old = _sink;
-                    _sink = next;
-                    await old.DisposeAsync().ConfigureAwait(false);
-                    _sinkSwapped?.TrySetResult();
-                    _logger.LogInformation("pipeline {Pipeline}: switched to a new sink version", _definition.Name);
+                    _failuresInARow = 0;
+                    Status.State = PipelineState.Running;
+                    Status.SetError(null);
+                    _logger.LogInformation("pipeline {Pipeline}: the sink works again", _definition.Name);
                 }
             }
-            else if (batch.Count > 0)
-            {
-                // Part of a long transaction: delivered but not yet checkpointable.
-                _delivered += batch.Count;
-                Status.AddOut(batch.Count);
-            }
+            // Part of a long transaction (events after the last end): delivered, checkpointable at its end.
+            _written += batch.Count;
         }
         // Final flush so nothing accepted stays buffered.
-        await RetryAsync("flushing the sink", () => _sink.FlushAsync(hardStop), hardStop).ConfigureAwait(false);
+        await SinkCallAsync(() => _sink.FlushAsync(hardStop), hardStop).ConfigureAwait(false);
+    }
+
+    private void SwitchTransform()
+    {
+        if (Interlocked.Exchange(ref _pendingTransform, null) is not { } t) return;
+        _transform = t.Value;
+        Status.TransformVersion = t.Value?.Version;
+        _logger.LogInformation("pipeline {Pipeline}: transform version {Version} live from the next transaction", _definition.Name, t.Value?.Version ?? "(none)");
+    }
+
+    /// <summary>At a transaction boundary: applies a pending transform and sink (the old sink has flushed everything it got).</summary>
+    private async Task SwitchVersionsAsync(CancellationToken hardStop)
+    {
+        SwitchTransform();
+        if (Volatile.Read(ref _pendingSink) is null) return;
+        await SinkCallAsync(() => _sink.FlushAsync(hardStop), hardStop).ConfigureAwait(false);
+        if (Interlocked.Exchange(ref _pendingSink, null) is not { } next) return;
+        var old = _sink;
+        _sink = next.Sink;
+        try
+        {
+            await old.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _logger.LogWarning("pipeline {Pipeline}: disposing the old sink failed: {Error}", _definition.Name, e.Message);
+        }
+        next.Done.TrySetResult();
+        _logger.LogInformation("pipeline {Pipeline}: switched to a new sink version", _definition.Name);
     }
 
     private bool Transform(ChangeEvent e, List<ChangeEvent> output)
@@ -351,15 +529,29 @@ public sealed class PipelineRunner
         }
     }
 
+    /// <summary>A sink call; a failure ends this run so the pipeline starts over from the last checkpoint.</summary>
+    private static async Task SinkCallAsync(Func<ValueTask> call, CancellationToken ct)
+    {
+        try
+        {
+            await call().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            throw new SinkFailedException(e);
+        }
+    }
+
+    /// <summary>Retries an idempotent call (the checkpoint save) in place, with backoff, until it works.</summary>
     private async Task RetryAsync(string what, Func<ValueTask> action, CancellationToken ct)
     {
-        var delay = TimeSpan.FromMilliseconds(200);
+        var delay = RetryDelay;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
                 await action().ConfigureAwait(false);
-                if (Status.State == PipelineState.Retrying)
+                if (attempt > 1)
                 {
                     Status.State = PipelineState.Running;
                     Status.SetError(null);
@@ -369,7 +561,6 @@ public sealed class PipelineRunner
             }
             catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
             {
-                if (e is TransformFailedException) throw;
                 Status.State = PipelineState.Retrying;
                 Status.SetError($"{what} failed: {e.Message}");
                 Status.AddRetry();
@@ -377,8 +568,21 @@ public sealed class PipelineRunner
                     _logger.LogWarning("pipeline {Pipeline}: {What} failed (attempt {Attempt}), retrying in {Delay}: {Error}",
                         _definition.Name, what, attempt, delay, e.Message);
                 await Task.Delay(delay, ct).ConfigureAwait(false);
-                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 30_000));
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
             }
         }
     }
+
+    private void Wake() => Interlocked.Exchange(ref _wake, NewSignal()).TrySetResult();
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private sealed class PendingSinkSwap(ISink sink)
+    {
+        public ISink Sink { get; } = sink;
+        public TaskCompletionSource Done { get; } = NewSignal();
+    }
+
+    /// <summary>The sink threw: the run ends and the pipeline starts over from its last checkpoint.</summary>
+    private sealed class SinkFailedException(Exception inner) : Exception(inner.Message, inner);
 }

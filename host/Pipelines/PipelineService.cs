@@ -38,6 +38,12 @@ public sealed class PipelineService : BackgroundService
     /// <summary>The running engine (null before start or after a failure).</summary>
     public PipelineRunner? Runner => _runner;
 
+    /// <summary>Where the pipeline's checkpoint store comes from when it is not the file store (null: a catalog of the sink plugins' stores).</summary>
+    public CheckpointStoreCatalog? Checkpoints { get; init; }
+
+    /// <summary>Helper plugins the pipeline's transform script compiles against (null: none).</summary>
+    public IHelperAssemblySource? Helpers { get; init; }
+
     /// <summary>Lets tests and the demo adjust the binlog client (heartbeats, backoff).</summary>
     public Func<Binlog.Replication.BinlogClientOptions, Binlog.Replication.BinlogClientOptions>? ConfigureClient { get; init; }
 
@@ -65,13 +71,32 @@ public sealed class PipelineService : BackgroundService
             _logger.LogError("pipeline {Pipeline}: cannot create its {Type} sink: {Error}", Definition.Name, Definition.SinkType, e.Message);
             return;
         }
-        DeadLetterFile? deadLetter = Definition.DeadLetterPath is { } dl ? new DeadLetterFile(_config.Resolve(dl)) : null;
+        ICheckpointStore store;
         try
         {
-            _runner = new PipelineRunner(Definition, sink, _store, _logger, Status, transform: null, deadLetter)
+            store = (Checkpoints ?? new CheckpointStoreCatalog(_sinks)).Open(Definition, _config, _store, _loggers);
+        }
+        catch (Exception e)
+        {
+            Status.State = PipelineState.Failed;
+            Status.SetError($"checkpoint: {e.Message}");
+            _logger.LogError("pipeline {Pipeline}: cannot open its {Type} checkpoint store: {Error}", Definition.Name, Definition.Options.Checkpoint.Type, e.Message);
+            await sink.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
+        DeadLetterFile? deadLetter = Definition.DeadLetterPath is { } dl ? new DeadLetterFile(_config.Resolve(dl)) : null;
+        // The transform script: compiled before the first event (waits for a fix if it does not compile), then hot-reloaded.
+        var scripts = Definition.TransformPath is { } tp
+            ? new Scripting.ScriptTransformHost(_config.Resolve(tp), tp, Helpers, Definition.Options.TransformTimeout, Status, _logger)
+            : null;
+        try
+        {
+            var transform = scripts is null ? null : await scripts.StartAsync(stoppingToken).ConfigureAwait(false);
+            _runner = new PipelineRunner(Definition, sink, store, _logger, Status, transform, deadLetter)
             {
                 ConfigureClient = ConfigureClient,
             };
+            scripts?.Attach(_runner.SwapTransform, transform);
             await _runner.RunAsync(stoppingToken).ConfigureAwait(false);
         }
         catch (Exception e) when (!stoppingToken.IsCancellationRequested || e is not OperationCanceledException)
@@ -86,7 +111,9 @@ public sealed class PipelineService : BackgroundService
         finally
         {
             await (_runner?.Sink ?? sink).DisposeAsync().ConfigureAwait(false);
+            if (!ReferenceEquals(store, _store) && store is IAsyncDisposable storeDisposable) await storeDisposable.DisposeAsync().ConfigureAwait(false);
             deadLetter?.Dispose();
+            scripts?.Dispose();
         }
     }
 }

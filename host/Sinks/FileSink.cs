@@ -73,6 +73,7 @@ public sealed class FileSink : ISink
             _writer.Reset(_buffer);
             if (_buffer.WrittenCount >= 1 << 20) Drain();
         }
+        Drain(); // visible to readers now; durable at FlushAsync
         return ValueTask.CompletedTask;
     }
 

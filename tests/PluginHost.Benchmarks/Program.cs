@@ -3,6 +3,7 @@ using PluginHost.Benchmarks;
 return args.FirstOrDefault() switch
 {
     "decode" => DecodeBenchmark.Run(args.Skip(1).ToArray()),
+    "pipeline" => await PipelineBenchmark.RunAsync(args.Skip(1).ToArray()),
     _ => Usage(),
 };
 
@@ -11,6 +12,8 @@ static int Usage()
     Console.Error.WriteLine("""
         usage: dotnet run -c Release --project tests/PluginHost.Benchmarks -- <benchmark> [options]
           decode [--rows N] [--runs N]   binlog decoding: our decoder vs mariadb-binlog on the same file
+          pipeline [--rows N] [--rate N] [--seconds N]
+                                         end to end through the host: catch-up events/s, commit-to-sink latency, peak RSS
         """);
     return 2;
 }

@@ -199,8 +199,6 @@ public sealed class BinlogEventDecoder
         var serverVersion = System.Text.Encoding.ASCII.GetString(r.ReadBytes(50)).TrimEnd('\0');
         var created = r.ReadUInt32();
         var headerLength = r.ReadByte();
-        if (headerLength != BinlogEventHeader.Size)
-            throw new BinlogFormatException($"unsupported binlog header length {headerLength} (binlog version {version})");
         var checksum = ChecksumAlgorithm.Off;
         var postHeaderEnd = data.Length;
         if (SupportsChecksum(serverVersion))
@@ -213,6 +211,9 @@ public sealed class BinlogEventDecoder
                 throw new BinlogFormatException($"unknown binlog checksum algorithm {(int)checksum}");
             if (checksum == ChecksumAlgorithm.Undefined) checksum = ChecksumAlgorithm.Off;
         }
+        // Checked after the checksum, so that a corrupt event is reported as such.
+        if (headerLength != BinlogEventHeader.Size)
+            throw new BinlogFormatException($"unsupported binlog header length {headerLength} (binlog version {version})");
         var start = BinlogEventHeader.Size + 57;
         var postHeaders = data[start..Math.Max(start, postHeaderEnd)].ToArray();
         var fde = new FormatDescriptionEvent(header, version, serverVersion, created, headerLength, postHeaders, checksum);

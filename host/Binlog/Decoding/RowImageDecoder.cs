@@ -146,6 +146,7 @@ internal static class RowImageDecoder
             }
             case ColumnType.Timestamp2:
             {
+                if (meta > 6) throw new BinlogFormatException($"invalid TIMESTAMP fsp {meta}");
                 var fracBytes = (meta + 1) / 2;
                 Need(pos, 4 + fracBytes, end);
                 long secs = BinaryPrimitives.ReadUInt32BigEndian(b.AsSpan(pos));
@@ -155,6 +156,7 @@ internal static class RowImageDecoder
             }
             case ColumnType.DateTime2:
             {
+                if (meta > 6) throw new BinlogFormatException($"invalid DATETIME fsp {meta}");
                 var fracBytes = (meta + 1) / 2;
                 Need(pos, 5 + fracBytes, end);
                 var intPart = (long)ReadBigEndian(b, pos, 5) - 0x8000000000L;
@@ -190,7 +192,7 @@ internal static class RowImageDecoder
                 Need(pos, len, end);
                 // BINARY(n): the server strips the trailing 0x00 padding when logging; the value remembers n to restore it.
                 v = c.Collation == Charsets.Binary
-                    ? ColumnValue.FromSlice(ValueKind.Bytes, b, pos, len, (ushort)Math.Min(meta, ushort.MaxValue))
+                    ? ColumnValue.FromSlice(ValueKind.Bytes, b, pos, len, (ushort)(meta <= 255 ? meta : 0))
                     : Text(c, b, pos, len);
                 return pos + len;
             }

@@ -57,11 +57,14 @@ internal static class TableMapDecoder
                 case ColumnType.LongBlob:
                 case ColumnType.Json:
                 case ColumnType.Geometry:
+                case ColumnType.Vector:
+                    meta = metaReader.ReadByte();
+                    break;
                 case ColumnType.Timestamp2:
                 case ColumnType.DateTime2:
                 case ColumnType.Time2:
-                case ColumnType.Vector:
                     meta = metaReader.ReadByte();
+                    if (meta > 6) throw new BinlogFormatException($"{binlogType} column {i + 1} of {database}.{table} has fractional-second precision {meta} (at most 6)");
                     break;
                 case ColumnType.Timestamp:
                 case ColumnType.DateTime:

@@ -109,22 +109,21 @@ public sealed class BinlogFileReader : IDisposable
     {
         if (_end - _start >= needed) return true;
         if (_eof) return false;
-        if (needed > _buffer.Length)
-        {
-            var bigger = new byte[Math.Max(needed, _buffer.Length * 2)];
-            Buffer.BlockCopy(_buffer, _start, bigger, 0, _end - _start);
-            _end -= _start;
-            _start = 0;
-            _buffer = bigger;
-        }
-        else if (_start > 0)
+        if (_start > 0)
         {
             Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
             _end -= _start;
             _start = 0;
         }
-        while (_end - _start < needed)
+        while (_end < needed)
         {
+            if (_end == _buffer.Length)
+            {
+                // Grow as the data arrives, not to what a (possibly corrupt) length field claims.
+                var bigger = new byte[(int)Math.Min(needed, _buffer.Length * 2L)];
+                Buffer.BlockCopy(_buffer, 0, bigger, 0, _end);
+                _buffer = bigger;
+            }
             var n = _stream.Read(_buffer, _end, _buffer.Length - _end);
             if (n == 0) { _eof = true; return false; }
             _end += n;

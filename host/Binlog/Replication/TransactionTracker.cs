@@ -95,6 +95,9 @@ internal sealed class TransactionTracker
                 return End(e);
             case TransactionPayloadEvent:
                 return End(e);
+            case UnknownEvent { Header.EventType: BinlogEventType.XaPrepare }:
+                return End(e); // XA PREPARE ends its group; XA COMMIT/ROLLBACK follows as a group of its own
+
             default:
                 return false;
         }

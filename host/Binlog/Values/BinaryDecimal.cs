@@ -40,6 +40,7 @@ public static class BinaryDecimal
         var pos = 0;
         void Emit(Span<char> c, ref int n, uint v, int digits, ref bool started)
         {
+            Check(v, digits);
             for (var d = digits - 1; d >= 0; d--)
             {
                 var digit = (int)(v / Pow10[d] % 10);
@@ -63,16 +64,25 @@ public static class BinaryDecimal
             for (var i = 0; i < frac0; i++, pos += 4)
             {
                 var v = BinaryPrimitives.ReadUInt32BigEndian(buf[pos..]);
+                Check(v, 9);
                 for (var d = 8; d >= 0; d--) chars[n++] = (char)('0' + v / Pow10[d] % 10);
             }
             if (frac0x > 0)
             {
                 var len = DigitsToBytes[frac0x];
                 var v = ReadBigEndian(buf.Slice(pos, len));
+                Check(v, frac0x);
                 for (var d = frac0x - 1; d >= 0; d--) chars[n++] = (char)('0' + v / Pow10[d] % 10);
             }
         }
         return new string(chars[..n]);
+
+        // A group of k digits holds less than 10^k (as MySQL's bin2decimal checks): more means corrupt bytes.
+        static void Check(uint group, int digits)
+        {
+            if (digits < 9 ? group >= Pow10[digits] : group > 999_999_999)
+                throw new BinlogFormatException($"DECIMAL digit group {group} does not fit {digits} digits: the value is corrupt");
+        }
     }
 
     private static readonly uint[] Pow10 = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000];

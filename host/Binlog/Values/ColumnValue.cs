@@ -153,8 +153,21 @@ public readonly struct ColumnValue
     /// <summary>The exact digits of a DECIMAL, e.g. <c>-12.345</c>.</summary>
     public string DecimalString() => _ref is string s ? s : BinaryDecimal.ToString(RawBytes, _aux, _scale);
 
-    /// <summary>JSON text of a JSON value (MySQL binary JSON decoded; MariaDB's JSON is plain text).</summary>
-    public string JsonText() => MySqlJsonBinary.ToJson(RawBytes);
+    /// <summary>JSON text of a MySQL JSON column value (binary JSON decoded). MariaDB's JSON columns are LONGTEXT in
+    /// the binlog and come out as String values.</summary>
+    /// <exception cref="BinlogFormatException">The binary JSON is malformed (the <see cref="MySqlJsonFormatException"/>
+    /// is its inner exception), so that every value that fails to materialise fails with the decoder's exception type.</exception>
+    public string JsonText()
+    {
+        try
+        {
+            return MySqlJsonBinary.ToJson(RawBytes);
+        }
+        catch (MySqlJsonFormatException e)
+        {
+            throw new BinlogFormatException($"JSON column value is corrupt: {e.Message}", e);
+        }
+    }
 
     /// <summary>A DECIMAL given as digits (old-style DECIMAL columns).</summary>
     internal static ColumnValue FromDecimalString(string digits) => new(ValueKind.Decimal, 0, digits);

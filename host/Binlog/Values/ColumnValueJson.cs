@@ -43,7 +43,7 @@ public static class ColumnValueJson
             case ValueKind.Bytes when v.BinaryLength != v.RawBytes.Length:
             {
                 // BINARY(n), n ≤ 255: restore the zero padding the binlog leaves out.
-                Span<byte> padded = stackalloc byte[256];
+                Span<byte> padded = v.BinaryLength <= 256 ? stackalloc byte[256] : new byte[v.BinaryLength];
                 w.WriteBase64StringValue(padded[..v.CopyBinaryTo(padded)]);
                 break;
             }

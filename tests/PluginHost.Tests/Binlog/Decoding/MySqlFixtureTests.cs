@@ -31,6 +31,7 @@ public sealed class MySqlFixtureTests(ITestOutputHelper output)
         var path = RepoPaths.Fixture("mysql-bin.compressed");
         var payloads = 0;
         var innerRows = 0;
+        RowChange? updated = null;
         using (var reader = new BinlogFileReader(path))
         {
             Assert.Equal(ChecksumAlgorithm.Crc32, ((FormatDescriptionEvent)reader.ReadEvent()!).Checksum);
@@ -44,6 +45,7 @@ public sealed class MySqlFixtureTests(ITestOutputHelper output)
                 foreach (var inner in tp.Events.OfType<RowsEvent>())
                 foreach (var row in inner.Rows)
                 {
+                    if (inner.Kind == RowChangeKind.Update && inner.Table.FullName == "demo.movies") updated = row;
                     innerRows++;
                     output.WriteLine($"{inner.Kind} {inner.Table.FullName} before=[{Show(row.Before)}] after=[{Show(row.After)}]");
                 }
@@ -52,6 +54,11 @@ public sealed class MySqlFixtureTests(ITestOutputHelper output)
         var counts = CountRows(path, out var events, out _);
         output.WriteLine($"compressed: {events} events, {payloads} payloads, rows I/U/D {counts.I}/{counts.U}/{counts.D}");
         Assert.True(payloads > 0, "no TRANSACTION_PAYLOAD event found");
+        // The one row: an UPDATE of demo.movies adding "Action" to the genre of "Once Upon a Time in the West".
+        Assert.Equal("Western", updated!.Value.Before![4].AsString());
+        Assert.Equal("Western|Action", updated.Value.After![4].AsString());
+        Assert.Equal("Once Upon a Time in the West", updated.Value.After![1].AsString());
+        Assert.Equal("1", updated.Value.After![0].ToString());
         Assert.True(innerRows > 0, "no rows inside the payloads");
         Assert.Equal(innerRows, counts.I + counts.U + counts.D);
     }

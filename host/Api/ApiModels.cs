@@ -1,0 +1,128 @@
+using System.Reflection;
+using System.Text.Json.Nodes;
+using PluginHost.Pipelines;
+using PluginHost.Plugins;
+
+namespace PluginHost.Api;
+
+/// <summary>A pipeline as <c>GET /pipelines</c> shows it (secrets masked).</summary>
+/// <param name="State">starting, running, reconnecting, retrying, paused, failed, stopped or disabled.</param>
+/// <param name="Origin">file (the configuration file) or api (created or replaced over the API).</param>
+/// <param name="Position">The checkpoint: where the pipeline resumes (file, pos, GTID).</param>
+/// <param name="LagSeconds">Seconds between now and the binlog time of the newest delivered change.</param>
+/// <param name="EventsPerSecond">Events the sink took per second over the last second.</param>
+/// <param name="EventsPerSecondHistory">The same, once a second for the last minute, oldest first.</param>
+/// <param name="Config">The pipeline's definition with secrets masked (only in <c>GET /pipelines/{name}</c>).</param>
+public sealed record PipelineInfo(
+    string Name,
+    string State,
+    PipelineOrigin Origin,
+    bool Enabled,
+    bool Paused,
+    PositionInfo? Position,
+    string? Gtid,
+    double LagSeconds,
+    DateTimeOffset? LastEventTime,
+    EventCounters Events,
+    long SinkRetries,
+    long Transactions,
+    int Reconnects,
+    int QueueDepth,
+    long BinlogBytesRead,
+    double EventsPerSecond,
+    IReadOnlyList<double> EventsPerSecondHistory,
+    ErrorInfo? LastError,
+    TransformInfo? Transform,
+    SinkInfo Sink,
+    DateTimeOffset StartedAt,
+    JsonNode? Config);
+
+public sealed record PositionInfo(string File, long Pos, string? Gtid, DateTimeOffset UpdatedAt, long EventsDelivered);
+
+/// <param name="In">Rows read that passed the filter.</param>
+/// <param name="Out">Events handed to (and accepted by) the sink.</param>
+/// <param name="Filtered">Rows the filter left out.</param>
+/// <param name="Dropped">Events the transform dropped.</param>
+/// <param name="Skipped">Events skipped because the transform failed (on_error: skip).</param>
+/// <param name="DeadLettered">Events written to the dead-letter file (on_error: dead_letter).</param>
+public sealed record EventCounters(long In, long Out, long Filtered, long Dropped, long Skipped, long DeadLettered);
+
+public sealed record ErrorInfo(string Message, DateTimeOffset? At);
+
+/// <param name="Version">The transform version live in the pipeline.</param>
+/// <param name="Diagnostics">Compiler messages of the last compile, one per line (errors first).</param>
+public sealed record TransformInfo(string Path, string? Version, string? Diagnostics);
+
+/// <param name="Origin">built-in, or the plugin it comes from (<c>plugin NAME VERSION</c>).</param>
+public sealed record SinkInfo(string Type, string? Origin, string? Plugin, string? PluginVersion);
+
+/// <summary><c>GET /plugins</c>.</summary>
+public sealed record PluginsInfo(string Directory, IReadOnlyList<PluginStatus> Plugins, IReadOnlyList<SinkTypeInfo> SinkTypes);
+
+public sealed record SinkTypeInfo(string Type, string? Origin);
+
+/// <summary>The request of <c>POST /pipelines/{name}/seek</c> (one of the forms).</summary>
+/// <param name="Start"><c>latest</c>, <c>earliest</c>, or an object with <c>gtid</c> or <c>file</c>+<c>pos</c>.</param>
+public sealed record SeekRequest(JsonNode? Start, string? Gtid, string? File, long? Pos);
+
+internal static class ApiModels
+{
+    public static readonly string Version =
+        typeof(ApiModels).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
+        ?? typeof(ApiModels).Assembly.GetName().Version?.ToString() ?? "0.0.0";
+
+    public static PipelineInfo Build(PipelineControl.Snapshot s, HostTelemetry telemetry, SinkCatalog sinks, PluginManager? plugins, bool withConfig)
+    {
+        var st = s.Status;
+        var def = s.Entry.Definition;
+        var secrets = Secrets.ValuesOf(def);
+        var cp = st.Checkpoint;
+        var sinkType = def?.SinkType ?? st.SinkType ?? "";
+        var plugin = plugins?.Plugins.FirstOrDefault(p => p.SinkTypes.Contains(sinkType, StringComparer.Ordinal));
+        var error = st.LastError is { } e ? new ErrorInfo(Secrets.Scrub(e, secrets)!, st.LastErrorAt) : null;
+        return new PipelineInfo(
+            s.Name,
+            s.State,
+            s.Entry.Origin,
+            s.Entry.Enabled,
+            s.Entry.Paused,
+            cp is null ? null : new PositionInfo(cp.File, cp.Position, cp.Gtid, cp.UpdatedAt, cp.EventsDelivered),
+            cp?.Gtid,
+            st.LagSeconds,
+            st.LastEventTime,
+            new EventCounters(st.EventsIn, st.EventsOut, st.EventsFiltered, st.EventsDropped, st.EventsSkipped, st.EventsDeadLettered),
+            st.SinkRetries,
+            st.Transactions,
+            st.Reconnects,
+            st.QueueDepth,
+            s.Runner?.BinlogBytesRead ?? 0,
+            Math.Round(telemetry.EventsPerSecond(s.Name), 2),
+            telemetry.History(s.Name),
+            error,
+            def?.TransformPath is { } path || st.TransformVersion != null || st.TransformDiagnostics != null
+                ? new TransformInfo(def?.TransformPath ?? "", st.TransformVersion, Secrets.Scrub(st.TransformDiagnostics, secrets))
+                : null,
+            new SinkInfo(sinkType, sinks.OriginOf(sinkType), plugin?.Name, plugin?.Version),
+            st.StartedAt,
+            withConfig ? Secrets.Redact(PipelineControl.OptionsJson(s.Entry)) : null);
+    }
+
+    /// <summary>Go-style duration as pikachu prints it: <c>2h45m30s</c>.</summary>
+    public static string GoDuration(TimeSpan t)
+    {
+        var total = (long)t.TotalSeconds;
+        var h = total / 3600;
+        var m = total / 60 % 60;
+        var sec = total % 60;
+        return h > 0 ? $"{h}h{m}m{sec}s" : m > 0 ? $"{m}m{sec}s" : $"{sec}s";
+    }
+
+    /// <summary>Bytes as pikachu prints them: <c>2.5MB</c>.</summary>
+    public static string Bytes(long bytes) => bytes switch
+    {
+        >= 1L << 30 => $"{bytes / (double)(1L << 30):0.#}GB",
+        >= 1L << 20 => $"{bytes / (double)(1L << 20):0.#}MB",
+        >= 1L << 10 => $"{bytes / (double)(1L << 10):0.#}KB",
+        _ => $"{bytes}B",
+    };
+}

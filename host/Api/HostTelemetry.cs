@@ -1,0 +1,280 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using PluginHost.Pipelines;
+using PluginHost.Plugins;
+
+namespace PluginHost.Api;
+
+/// <summary>
+/// The host's metrics and the pipeline state log. Owns this host's instruments on the <c>PluginHost</c> meter (observed
+/// from <see cref="PipelineStatus"/> at scrape time, so they cost nothing between scrapes), listens to them and to the
+/// data path's own (<see cref="PipelineMetrics"/>) with a <see cref="MeterListener"/>, and every 250 ms notes each
+/// pipeline's state — logging one line per change — and every second its events/s (kept for a minute, for the
+/// dashboard's sparklines).
+/// </summary>
+public sealed class HostTelemetry : IHostedService, IDisposable
+{
+    private const int HistoryLength = 60;
+    private static readonly string[] States = ["starting", "running", "reconnecting", "retrying", "paused", "failed", "stopped", "disabled"];
+
+    private readonly PipelineControl _control;
+    private readonly PluginManager? _plugins;
+    private readonly ILogger _logger;
+    private readonly Meter _meter;
+    private readonly MeterListener _listener;
+    private readonly MetricStore _store = new();
+    private readonly object _scrape = new();
+    private readonly Counter<long> _reloads;
+    private readonly Dictionary<string, Watch> _watch = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _failures = new(StringComparer.Ordinal);
+    private CancellationTokenSource? _stop;
+    private Task? _loop;
+
+    private sealed class Watch
+    {
+        public string State = "";
+        public PipelineStatus? Status;
+        public long Out;
+        public long SampledAt;
+        public string? TransformVersion;
+        public string? TransformDiagnostics;
+        public readonly Queue<double> Rates = new();
+        public double Rate;
+    }
+
+    public HostTelemetry(PipelineControl control, ILoggerFactory loggers, PluginManager? plugins = null)
+    {
+        _control = control;
+        _plugins = plugins;
+        _logger = loggers.CreateLogger("PluginHost.Pipelines");
+        StartedAt = DateTimeOffset.UtcNow;
+        _meter = new Meter(PipelineMetrics.MeterName, typeof(HostTelemetry).Assembly.GetName().Version?.ToString());
+        _reloads = _meter.CreateCounter<long>("pluginhost.reloads", "{reload}", "Reloads by kind (config, plugin, transform) and result (ok, failed)");
+        CreateObservables();
+
+        _ = PipelineMetrics.Events; // make sure the data path's instruments exist before the listener starts
+        _listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, listener) =>
+            {
+                if (ReferenceEquals(instrument.Meter, _meter))
+                    listener.EnableMeasurementEvents(instrument, _store.Register(instrument, false, null));
+                else if (ReferenceEquals(instrument.Meter, PipelineMetrics.Meter))
+                    // The data path's meter is shared by every host in the process (tests): keep this host's pipelines.
+                    listener.EnableMeasurementEvents(instrument, _store.Register(instrument, true, _control.IsKnown));
+            },
+            MeasurementsCompleted = (instrument, _) => _store.Remove(instrument),
+        };
+        _listener.SetMeasurementEventCallback<long>((_, value, tags, state) => ((MetricStore.InstrumentData)state!).Record(value, tags));
+        _listener.SetMeasurementEventCallback<int>((_, value, tags, state) => ((MetricStore.InstrumentData)state!).Record(value, tags));
+        _listener.SetMeasurementEventCallback<double>((_, value, tags, state) => ((MetricStore.InstrumentData)state!).Record(value, tags));
+        _listener.Start();
+
+        _control.Reloaded += (kind, ok) => _reloads.Add(1, new KeyValuePair<string, object?>("kind", kind), new("result", ok ? "ok" : "failed"));
+        if (_plugins != null) _plugins.StatusChanged += OnPluginStatus;
+    }
+
+    public DateTimeOffset StartedAt { get; }
+
+    /// <summary>Events per second the sink took over the last second.</summary>
+    public double EventsPerSecond(string pipeline)
+    {
+        lock (_watch) return _watch.TryGetValue(pipeline, out var w) ? w.Rate : 0;
+    }
+
+    /// <summary>Events per second, one value a second, oldest first (up to a minute).</summary>
+    public IReadOnlyList<double> History(string pipeline)
+    {
+        lock (_watch) return _watch.TryGetValue(pipeline, out var w) ? w.Rates.ToList() : [];
+    }
+
+    /// <summary>The whole exposition (observable instruments are observed now).</summary>
+    public string Prometheus()
+    {
+        lock (_scrape)
+        {
+            _store.ClearObservable();
+            _listener.RecordObservableInstruments();
+            return _store.WritePrometheus();
+        }
+    }
+
+    /// <summary>Sum and count of the sink's write durations (for pikachu's average response time).</summary>
+    public (double Sum, long Count) SinkWriteDurations()
+    {
+        if (_store.Find("pluginhost.sink.duration") is not { } h) return (0, 0);
+        double sum = 0;
+        long count = 0;
+        foreach (var s in h.Series.Values)
+        {
+            if (!s.Labels.Any(l => l is { Key: "call", Value: "write" })) continue;
+            lock (s)
+            {
+                sum += s.Sum;
+                count += s.Count;
+            }
+        }
+        return (sum, count);
+    }
+
+    /// <summary>Distinct tables (database.table) events were delivered for.</summary>
+    public int TablesSeen() =>
+        _store.Find("pluginhost.events") is { } c ? c.Series.Values.Select(s => s.Labels.FirstOrDefault(l => l.Key == "table").Value).Distinct().Count() : 0;
+
+    private void CreateObservables()
+    {
+        IEnumerable<Measurement<long>> Each(Func<PipelineControl.Snapshot, long> value) =>
+            _control.List().Select(s => new Measurement<long>(value(s), new KeyValuePair<string, object?>("pipeline", s.Name)));
+        IEnumerable<Measurement<double>> EachD(Func<PipelineControl.Snapshot, double> value) =>
+            _control.List().Select(s => new Measurement<double>(value(s), new KeyValuePair<string, object?>("pipeline", s.Name)));
+
+        _meter.CreateObservableCounter("pluginhost.events.received", () => Each(s => s.Status.EventsIn), "{event}",
+            "Rows read from the binlog that passed the pipeline's filter");
+        _meter.CreateObservableCounter("pluginhost.events.filtered", () => Each(s => s.Status.EventsFiltered), "{event}",
+            "Rows read from the binlog that the pipeline's filter left out");
+        _meter.CreateObservableCounter("pluginhost.events.dropped", () => Each(s => s.Status.EventsDropped), "{event}",
+            "Events the transform dropped (returned nothing)");
+        _meter.CreateObservableCounter("pluginhost.events.skipped", () => Each(s => s.Status.EventsSkipped), "{event}",
+            "Events skipped because the transform failed on them (on_error: skip)");
+        _meter.CreateObservableCounter("pluginhost.events.dead_lettered", () => Each(s => s.Status.EventsDeadLettered), "{event}",
+            "Events written to the dead-letter file because the transform failed on them (on_error: dead_letter)");
+        _meter.CreateObservableCounter("pluginhost.errors", () => _control.List().SelectMany(s => new[]
+            {
+                new Measurement<long>(s.Status.SinkRetries, new KeyValuePair<string, object?>("pipeline", s.Name), new("kind", "sink")),
+                new Measurement<long>(s.Status.EventsSkipped + s.Status.EventsDeadLettered, new KeyValuePair<string, object?>("pipeline", s.Name), new("kind", "transform")),
+                new Measurement<long>(_failures.GetValueOrDefault(s.Name), new KeyValuePair<string, object?>("pipeline", s.Name), new("kind", "failed")),
+            }), "{error}",
+            "Errors by pipeline and kind: sink (a sink or checkpoint call failed and was retried), transform (the transform threw), failed (the pipeline stopped on an error)");
+        _meter.CreateObservableCounter("pluginhost.sink.retries", () => Each(s => s.Status.SinkRetries), "{retry}",
+            "Times the pipeline started over from its checkpoint because the sink (or checkpoint store) failed");
+        _meter.CreateObservableCounter("pluginhost.transactions", () => Each(s => s.Status.Transactions), "{transaction}",
+            "Source transactions delivered and checkpointed");
+        _meter.CreateObservableCounter("pluginhost.reconnects", () => Each(s => s.Status.Reconnects), "{reconnect}",
+            "Reconnections to the source server");
+        _meter.CreateObservableCounter("pluginhost.binlog.read", () => Each(s => s.Runner?.BinlogBytesRead ?? 0), "By",
+            "Bytes of binlog received from the source server");
+        _meter.CreateObservableGauge("pluginhost.lag", () => EachD(s => s.Status.LagSeconds), "s",
+            "Seconds between now and the binlog time of the newest delivered change (0 when caught up)");
+        _meter.CreateObservableGauge("pluginhost.queue.depth", () => Each(s => s.Status.QueueDepth), "{chunk}",
+            "Chunks (of up to 1024 events) waiting between the binlog reader and the sink");
+        _meter.CreateObservableGauge("pluginhost.last_event.time", () => _control.List().Where(s => s.Status.LastEventTime != null)
+                .Select(s => new Measurement<double>(s.Status.LastEventTime!.Value.ToUnixTimeSeconds(), new KeyValuePair<string, object?>("pipeline", s.Name))), "s",
+            "Binlog time (Unix seconds) of the last event read");
+        _meter.CreateObservableGauge("pluginhost.pipeline.state", () => _control.List().SelectMany(s => States.Select(state =>
+                new Measurement<int>(s.State == state ? 1 : 0, new KeyValuePair<string, object?>("pipeline", s.Name), new("state", state)))), null,
+            "1 for the state each pipeline is in, 0 for the others");
+        _meter.CreateObservableGauge("pluginhost.pipelines", () => new Measurement<int>(_control.Entries().Count), "{pipeline}",
+            "Pipelines defined (running or not)");
+        _meter.CreateObservableGauge("pluginhost.uptime", () => new Measurement<double>((DateTimeOffset.UtcNow - StartedAt).TotalSeconds), "s",
+            "Seconds since the host started");
+        _meter.CreateObservableGauge("pluginhost.memory.managed", () => new Measurement<long>(GC.GetTotalMemory(false)), "By",
+            "Bytes of managed memory in use");
+    }
+
+    private void OnPluginStatus(PluginStatus status)
+    {
+        if (status.State == PluginState.Removed) return;
+        var ok = status.State == PluginState.Loaded && status.Error is null;
+        _reloads.Add(1, new KeyValuePair<string, object?>("kind", "plugin"), new("result", ok ? "ok" : "failed"));
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _stop = new CancellationTokenSource();
+        Observe(sample: false);
+        _loop = Task.Run(() => LoopAsync(_stop.Token), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_stop is null || _loop is null) return;
+        await _stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _loop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) { }
+        Observe(sample: false); // the last state changes (stopped)
+    }
+
+    private async Task LoopAsync(CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
+        var tick = 0;
+        while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+        {
+            try
+            {
+                Observe(sample: ++tick % 4 == 0);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _logger.LogDebug("pipeline watch failed: {Error}", e.Message);
+            }
+        }
+    }
+
+    /// <summary>Logs state changes (one line each) and counts failures; with <paramref name="sample"/>, events/s and transform reloads too.</summary>
+    private void Observe(bool sample)
+    {
+        var now = System.Diagnostics.Stopwatch.GetTimestamp();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var s in _control.List())
+        {
+            seen.Add(s.Name);
+            Watch w;
+            lock (_watch)
+            {
+                if (!_watch.TryGetValue(s.Name, out w!))
+                {
+                    w = new Watch { Status = s.Status, Out = s.Status.EventsOut, SampledAt = now, TransformVersion = s.Status.TransformVersion };
+                    _watch[s.Name] = w;
+                }
+            }
+            var state = s.State;
+            if (state != w.State)
+            {
+                var secrets = Secrets.ValuesOf(s.Entry.Definition);
+                var reason = state is "failed" or "retrying" or "reconnecting" && s.Status.LastError is { } error ? ": " + Secrets.Scrub(error, secrets) : "";
+                if (w.State.Length == 0) _logger.LogInformation("pipeline {Pipeline}: {State}{Reason}", s.Name, state, reason);
+                else if (state == "failed") _logger.LogError("pipeline {Pipeline}: {From} → {State}{Reason}", s.Name, w.State, state, reason);
+                else _logger.LogInformation("pipeline {Pipeline}: {From} → {State}{Reason}", s.Name, w.State, state, reason);
+                if (state == "failed") _failures.AddOrUpdate(s.Name, 1, (_, n) => n + 1);
+                w.State = state;
+            }
+            if (!sample) continue;
+            var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(w.SampledAt, now).TotalSeconds;
+            var current = s.Status.EventsOut;
+            var delta = ReferenceEquals(w.Status, s.Status) ? current - w.Out : current; // a new run counts from 0
+            var rate = elapsed > 0 ? Math.Max(0, delta) / elapsed : 0;
+            lock (_watch)
+            {
+                w.Rate = rate;
+                w.Rates.Enqueue(Math.Round(rate, 2));
+                while (w.Rates.Count > HistoryLength) w.Rates.Dequeue();
+            }
+            (w.Status, w.Out, w.SampledAt) = (s.Status, current, now);
+            if (s.Status.TransformVersion is { } v && v != w.TransformVersion && w.TransformVersion != null)
+                _reloads.Add(1, new KeyValuePair<string, object?>("kind", "transform"), new("result", "ok"));
+            if (s.Status.TransformDiagnostics is { } d && d != w.TransformDiagnostics && d.Contains(": error ", StringComparison.Ordinal) && w.TransformVersion != null)
+                _reloads.Add(1, new KeyValuePair<string, object?>("kind", "transform"), new("result", "failed"));
+            (w.TransformVersion, w.TransformDiagnostics) = (s.Status.TransformVersion ?? w.TransformVersion, s.Status.TransformDiagnostics);
+        }
+        lock (_watch)
+            foreach (var gone in _watch.Keys.Where(k => !seen.Contains(k)).ToList())
+            {
+                _logger.LogInformation("pipeline {Pipeline}: {From} → removed", gone, _watch[gone].State);
+                _watch.Remove(gone);
+            }
+    }
+
+    public void Dispose()
+    {
+        if (_plugins != null) _plugins.StatusChanged -= OnPluginStatus;
+        _listener.Dispose();
+        _meter.Dispose();
+        _stop?.Dispose();
+    }
+}

@@ -1,0 +1,129 @@
+using Microsoft.Extensions.Logging;
+using PluginHost.Pipelines;
+using PluginHost.Sdk;
+
+namespace PluginHost.Plugins;
+
+/// <summary>
+/// Hands new sink versions to one running pipeline, one at a time. <see cref="PipelineRunner.SwapSinkAsync"/> takes a
+/// sink that becomes live at the pipeline's next transaction boundary (the old one flushed, acknowledged and
+/// disposed first). A pipeline that sees no transaction keeps its swap pending, so a newer version arriving meanwhile
+/// is queued here (replacing, and disposing, any older queued one that was never handed over) and handed over right
+/// after the pending one lands. When the pipeline ends first, sinks that never went live are disposed here.
+/// </summary>
+internal sealed class SinkSwapper
+{
+    private readonly PipelineService _service;
+    private readonly PipelineRunner _runner;
+    private readonly ILogger _logger;
+    private readonly Action _settled;
+    private readonly object _gate = new();
+    private ISink? _inFlight;
+    private ISink? _queued;
+    private readonly List<ISink> _disposing = [];
+
+    public SinkSwapper(PipelineService service, PipelineRunner runner, ILogger logger, Action settled)
+    {
+        _service = service;
+        _runner = runner;
+        _logger = logger;
+        _settled = settled;
+    }
+
+    public PipelineRunner Runner => _runner;
+
+    /// <summary>The sinks besides the live one that this swapper still holds: handed over, queued, being disposed.</summary>
+    public IReadOnlyList<ISink> PendingSinks()
+    {
+        lock (_gate)
+        {
+            var list = new List<ISink>(2);
+            if (_inFlight != null) list.Add(_inFlight);
+            if (_queued != null) list.Add(_queued);
+            list.AddRange(_disposing);
+            return list;
+        }
+    }
+
+    /// <summary>True while a sink is handed over or queued.</summary>
+    public bool Busy
+    {
+        get { lock (_gate) return _inFlight != null || _queued != null; }
+    }
+
+    /// <summary>Makes <paramref name="next"/> this pipeline's sink from its next transaction boundary on (or after the pending swap).</summary>
+    public void Swap(ISink next)
+    {
+        ISink? superseded = null;
+        lock (_gate)
+        {
+            if (_inFlight is null)
+            {
+                _inFlight = next;
+                Issue(next);
+            }
+            else
+            {
+                superseded = _queued;
+                _queued = next;
+            }
+        }
+        if (superseded != null) DisposeQuietly(superseded, "superseded before it went live");
+    }
+
+    private void Issue(ISink sink)
+    {
+        var swapped = _runner.SwapSinkAsync(sink);
+        var ended = _service.ExecuteTask ?? Task.CompletedTask;
+        _ = Task.WhenAny(swapped, ended).ContinueWith(_ => OnIssuedDone(sink, swapped), TaskScheduler.Default);
+    }
+
+    private void OnIssuedDone(ISink sink, Task swapped)
+    {
+        var toDispose = new List<ISink>();
+        lock (_gate)
+        {
+            if (swapped.IsCompletedSuccessfully)
+            {
+                _inFlight = null;
+                if (_queued != null)
+                {
+                    _inFlight = _queued;
+                    _queued = null;
+                    Issue(_inFlight);
+                }
+            }
+            else
+            {
+                // The pipeline ended before its next boundary: the runner never took this sink (nor will it). A
+                // cancelled swap was disposed by the runner itself; one still pending when the pipeline ended is ours.
+                if (!swapped.IsCanceled && !swapped.IsFaulted && !ReferenceEquals(_runner.Sink, sink)) toDispose.Add(sink);
+                if (_queued != null) toDispose.Add(_queued);
+                _inFlight = _queued = null;
+            }
+        }
+        foreach (var s in toDispose) DisposeQuietly(s, "its pipeline stopped before switching");
+        _settled();
+    }
+
+    private void DisposeQuietly(ISink sink, string why)
+    {
+        lock (_gate) _disposing.Add(sink);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await sink.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                _logger.LogWarning("pipeline {Pipeline}: disposing a sink that {Why} failed: {Error}", _service.Definition.Name, why, e.Message);
+            }
+            finally
+            {
+                lock (_gate) _disposing.Remove(sink);
+                _settled();
+            }
+        });
+    }
+}

@@ -1,0 +1,287 @@
+using System.Diagnostics;
+using System.Reflection;
+using PluginHost.Pipelines;
+using PluginHost.Plugins;
+using PluginHost.Sdk;
+
+namespace PluginHost.Scripting;
+
+/// <summary>
+/// One loaded version of a transform script: its own collectible <see cref="System.Runtime.Loader.AssemblyLoadContext"/>,
+/// one script instance (whose top-level fields are the version's state) and <c>Transform</c> bound to a delegate.
+/// <see cref="Apply"/> is a plain delegate call plus two field writes for the <see cref="TransformWatchdog"/>.
+/// Called by one thread at a time (the pipeline's writer).
+/// </summary>
+public sealed class CompiledTransform : IEventTransform, IDisposable
+{
+    private static long _versions;
+
+    private Func<ChangeEvent, ChangeEvent?>? _single;
+    private Func<ChangeEvent, IEnumerable<ChangeEvent?>?>? _many;
+    private Action<ChangeEvent>? _void;
+    private ScriptLoadContext? _context;
+    private Assembly? _assembly;
+    private FieldInfo? _trippedField, _onTripField;
+    private object? _instance;
+    private readonly object _unloadGate = new();
+
+    // Event clock: written by the pipeline thread, read by the watchdog.
+    private long _sequence;
+    private long _active;     // token of the event being transformed, 0 when idle
+    private long _tripToken;  // token the watchdog found over its limit
+    private long _stuckToken; // token reported stuck (still running well past the limit)
+    private long _tripTicks;  // how long the tripped event had run when tripped
+
+    // Watchdog's own bookkeeping (only the watchdog thread touches these).
+    private long _watchToken, _watchSince;
+
+    private CompiledTransform(ScriptBuild build, TimeSpan timeout, string version)
+    {
+        Path = build.Path;
+        Shape = build.Shape;
+        Timeout = timeout;
+        ContentHash = build.ContentHash;
+        Version = version;
+        Warnings = build.Diagnostics;
+    }
+
+    /// <summary>e.g. <c>obfuscate.csx@1a2b3c4d.3</c>: file, hash of script and helper versions, load number.</summary>
+    public string Version { get; }
+
+    /// <summary>The script as named in diagnostics.</summary>
+    public string Path { get; }
+    public TransformShape Shape { get; }
+    public string ContentHash { get; }
+
+    /// <summary>Per-event time limit.</summary>
+    public TimeSpan Timeout { get; }
+
+    /// <summary>Helper plugins the compiled script actually references (a reload of one of them recompiles the script).</summary>
+    public IReadOnlyList<HelperAssembly> UsedHelpers { get; private set; } = [];
+
+    /// <summary>Warnings of the compilation.</summary>
+    public IReadOnlyList<ScriptDiagnostic> Warnings { get; }
+
+    /// <summary>Raised (on the watchdog thread) when an event keeps running well past the limit outside any guarded loop: the thread cannot be aborted.</summary>
+    public Action<string>? Stuck { get; set; }
+
+    /// <summary>Raised when an event reported <see cref="Stuck"/> finally returned (it then fails with a timeout).</summary>
+    public Action? Recovered { get; set; }
+
+    /// <summary>True once <see cref="Unload"/> ran.</summary>
+    public bool IsUnloaded => _context is null;
+
+    /// <summary>Tracks the load context's collection after <see cref="Unload"/> (tests).</summary>
+    public WeakReference ContextReference { get; private set; } = new(null);
+
+    /// <summary>
+    /// Loads a successful build into a new collectible context, runs the script's top-level code (at most
+    /// <paramref name="initTimeout"/>) and binds <c>Transform</c>. Throws <see cref="ScriptCompilationException"/> (PH0003)
+    /// when the top-level code throws or does not finish.
+    /// </summary>
+    public static CompiledTransform Load(ScriptBuild build, TimeSpan timeout, TimeSpan? initTimeout = null)
+    {
+        if (!build.Success) throw new ScriptCompilationException(build.Diagnostics);
+        var n = Interlocked.Increment(ref _versions);
+        var t = new CompiledTransform(build, timeout, $"{System.IO.Path.GetFileName(build.Path)}@{build.ContentHash[..8]}.{n}");
+        var context = new ScriptLoadContext($"script {t.Version}", build.Helpers);
+        try
+        {
+            t.Bind(context, build, initTimeout ?? TimeSpan.FromSeconds(10));
+        }
+        catch
+        {
+            t._single = null; t._many = null; t._void = null; t._instance = null; t._assembly = null;
+            context.Unload();
+            throw;
+        }
+        TransformWatchdog.Watch(t);
+        return t;
+    }
+
+    private void Bind(ScriptLoadContext context, ScriptBuild build, TimeSpan initTimeout)
+    {
+        _context = context;
+        ContextReference = new WeakReference(context);
+        using (var image = new MemoryStream(build.Image!, writable: false)) _assembly = context.LoadFromStream(image);
+        var type = _assembly.GetType(build.ScriptClass!, throwOnError: true)!;
+        var referenced = _assembly.GetReferencedAssemblies().Select(a => a.Name ?? "").ToHashSet(StringComparer.OrdinalIgnoreCase);
+        UsedHelpers = build.Helpers.Where(h => referenced.Contains(h.Assembly.GetName().Name ?? "")).ToList();
+        context.KeepOnly(referenced); // unused helper versions must not be kept alive by this context
+
+        if (build.HasGuard && type.GetNestedType(LoopGuard.ClassName, BindingFlags.Public) is { } guard)
+        {
+            _trippedField = guard.GetField("Tripped", BindingFlags.Public | BindingFlags.Static);
+            _onTripField = guard.GetField("OnTrip", BindingFlags.Public | BindingFlags.Static);
+            _onTripField?.SetValue(null, new Action<int>(OnGuardCheck));
+        }
+
+        // Run the top-level code: creates the script instance (submission slot 1), initialises its fields.
+        var factory = type.GetMethod("<Factory>", BindingFlags.Public | BindingFlags.Static)
+                      ?? throw new InvalidOperationException("compiled script has no factory");
+        var submissions = new object?[2];
+        var init = Task.Run(() => (Task)factory.Invoke(null, [submissions])!); // unwrapped: completes with the top-level code
+        try
+        {
+            if (!init.Wait(initTimeout))
+                throw Init($"the script's top-level code did not finish within {initTimeout.TotalSeconds:0.#} s", null);
+        }
+        catch (AggregateException e)
+        {
+            var inner = e.Flatten().InnerExceptions[0];
+            if (inner is TargetInvocationException { InnerException: { } ti }) inner = ti;
+            throw Init($"the script's top-level code threw {inner.GetType().Name}: {inner.Message}", inner);
+        }
+        _instance = submissions[1];
+
+        var method = type.GetMethod("Transform", BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly)!;
+        var target = method.IsStatic ? null : _instance;
+        switch (Shape)
+        {
+            case TransformShape.Single: _single = (Func<ChangeEvent, ChangeEvent?>)Delegate.CreateDelegate(typeof(Func<ChangeEvent, ChangeEvent?>), target, method); break;
+            case TransformShape.Many: _many = (Func<ChangeEvent, IEnumerable<ChangeEvent?>?>)Delegate.CreateDelegate(typeof(Func<ChangeEvent, IEnumerable<ChangeEvent?>?>), target, method); break;
+            default: _void = (Action<ChangeEvent>)Delegate.CreateDelegate(typeof(Action<ChangeEvent>), target, method); break;
+        }
+    }
+
+    private ScriptCompilationException Init(string message, Exception? inner)
+    {
+        var where = inner is null ? null : Locate(inner);
+        return new ScriptCompilationException([new ScriptDiagnostic(where?.File ?? Path, where?.Line ?? 1, 1, "error", "PH0003", message)]);
+    }
+
+    /// <inheritdoc />
+    public void Apply(ChangeEvent change, List<ChangeEvent> output)
+    {
+        var token = ++_sequence;
+        Volatile.Write(ref _active, token);
+        var late = false;
+        try
+        {
+            switch (Shape)
+            {
+                case TransformShape.Single:
+                    if (_single!(change) is { } result) output.Add(result);
+                    break;
+                case TransformShape.Many:
+                    if (_many!(change) is { } results)
+                        foreach (var r in results)
+                            if (r != null) output.Add(r);
+                    break;
+                default:
+                    _void!(change);
+                    output.Add(change);
+                    break;
+            }
+        }
+        catch (Exception e) when (e is not TransformTimeoutException)
+        {
+            throw Wrap(e);
+        }
+        finally
+        {
+            Volatile.Write(ref _active, 0);
+            if (Volatile.Read(ref _tripToken) != 0) late = EndTrip(token);
+        }
+        if (late)
+            throw new TransformTimeoutException($"transform exceeded its time limit of {Seconds(Timeout)}: the event took over {Seconds(TimeSpan.FromTicks(_tripTicks))} ({Path})");
+    }
+
+    /// <summary>Called by the script's loop checks when the guard flag is up: throws if the current event is the tripped one.</summary>
+    private void OnGuardCheck(int line)
+    {
+        var active = Volatile.Read(ref _active);
+        if (active != 0 && Volatile.Read(ref _tripToken) == active)
+            throw new TransformTimeoutException(
+                $"transform exceeded its time limit of {Seconds(Timeout)}: stopped in the loop at {Path}:line {line} after {Seconds(TimeSpan.FromTicks(_tripTicks))}");
+        _trippedField?.SetValue(null, false); // a stale trip of an event that has since finished
+    }
+
+    private bool EndTrip(long token)
+    {
+        var tripped = Interlocked.Exchange(ref _tripToken, 0);
+        _trippedField?.SetValue(null, false);
+        if (Interlocked.Exchange(ref _stuckToken, 0) != 0) Recovered?.Invoke();
+        return tripped == token;
+    }
+
+    /// <summary>The watchdog's look at this transform (every tick).</summary>
+    internal void Observe(long now)
+    {
+        var active = Volatile.Read(ref _active);
+        if (active == 0 || active != _watchToken)
+        {
+            _watchToken = active;
+            _watchSince = now;
+            return;
+        }
+        var elapsed = Stopwatch.GetElapsedTime(_watchSince, now);
+        if (elapsed >= Timeout && Volatile.Read(ref _tripToken) != active)
+        {
+            _tripTicks = elapsed.Ticks;
+            Volatile.Write(ref _tripToken, active);
+            _trippedField?.SetValue(null, true);
+        }
+        var grace = Timeout > TimeSpan.FromSeconds(1) ? Timeout : TimeSpan.FromSeconds(1);
+        if (elapsed >= Timeout + grace && Volatile.Read(ref _stuckToken) != active)
+        {
+            Volatile.Write(ref _stuckToken, active);
+            Stuck?.Invoke($"transform {Path} has been running one event for {Seconds(elapsed)} (limit {Seconds(Timeout)}) outside any loop " +
+                          "it can interrupt (a blocking call, a helper function or deep recursion); a thread cannot be aborted, so the pipeline waits for it");
+        }
+    }
+
+    private ScriptException Wrap(Exception e)
+    {
+        var where = Locate(e);
+        var at = where is null ? $" (in {Path})" : $" (at {where.Value.File}:line {where.Value.Line})";
+        return new ScriptException($"{e.GetType().Name}: {e.Message}{at}", e);
+    }
+
+    private (string File, int Line)? Locate(Exception e)
+    {
+        var assembly = _assembly;
+        if (assembly is null) return null;
+        try
+        {
+            foreach (var frame in new StackTrace(e, fNeedFileInfo: true).GetFrames())
+                if (frame.GetMethod()?.Module.Assembly == assembly && frame.GetFileLineNumber() > 0)
+                    return (frame.GetFileName() ?? Path, frame.GetFileLineNumber());
+        }
+        catch (Exception) { } // symbols are a nicety
+        return null;
+    }
+
+    private static string Seconds(TimeSpan t) => t.TotalSeconds >= 10 ? $"{t.TotalSeconds:0} s" : $"{t.TotalSeconds:0.###} s";
+
+    /// <summary>
+    /// Drops this version: stops watching it, releases the delegate and script instance and starts unloading its
+    /// context (the runtime frees it once nothing references its code). Call only once the pipeline no longer uses it.
+    /// </summary>
+    public void Unload()
+    {
+        ScriptLoadContext? context;
+        lock (_unloadGate)
+        {
+            context = _context;
+            if (context is null) return;
+            _context = null;
+        }
+        TransformWatchdog.Unwatch(this);
+        try { _onTripField?.SetValue(null, null); } catch (Exception) { }
+        _single = null;
+        _many = null;
+        _void = null;
+        _instance = null;
+        _assembly = null;
+        _trippedField = null;
+        _onTripField = null;
+        Stuck = null;
+        Recovered = null;
+        context.Unload();
+    }
+
+    public void Dispose() => Unload();
+
+    public override string ToString() => Version;
+}

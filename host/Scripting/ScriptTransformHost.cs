@@ -1,0 +1,297 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using PluginHost.Pipelines;
+using PluginHost.Plugins;
+
+namespace PluginHost.Scripting;
+
+/// <summary>The outcome of one (re)compilation of a pipeline's script.</summary>
+/// <param name="Success">True when a new version was loaded and handed to the pipeline.</param>
+/// <param name="Version">The new version (null on failure or when nothing changed).</param>
+/// <param name="Diagnostics">Errors (on failure) or warnings.</param>
+/// <param name="Reason">What triggered it: start, file changed, helper plugin changed, request.</param>
+/// <param name="CompileTime">Compile and load time.</param>
+/// <param name="Unchanged">True when the script and its helpers were unchanged, so nothing was compiled.</param>
+public sealed record ScriptReload(bool Success, CompiledTransform? Version, IReadOnlyList<ScriptDiagnostic> Diagnostics, string Reason, TimeSpan CompileTime, bool Unchanged = false);
+
+/// <summary>
+/// The transform of one pipeline: compiles its <c>.csx</c> off the event path, watches the file (debounced) and the
+/// helper plugins, recompiles in the background and hands each new version to the pipeline, which switches at the
+/// next transaction boundary (<see cref="PipelineRunner.SwapTransform"/>). A script that does not compile leaves the
+/// running version in place and reports its diagnostics (log and <see cref="PipelineStatus.TransformDiagnostics"/>).
+/// Versions the pipeline no longer runs are unloaded (their collectible contexts freed).
+/// </summary>
+public sealed class ScriptTransformHost : IDisposable
+{
+    private readonly string _file;
+    private readonly IHelperAssemblySource? _helpers;
+    private readonly TimeSpan _timeout;
+    private readonly PipelineStatus _status;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _compileGate = new(1, 1);
+    private readonly object _gate = new();
+    private readonly List<CompiledTransform> _handed = []; // given to the pipeline, oldest first; [0] is (or was) live
+    private readonly TaskCompletionSource<CompiledTransform> _firstGood = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Timer _helperDebounce;
+    private CompiledTransform? _current;
+    private Action<IEventTransform?>? _swap;
+    private IDisposable? _watch;
+    private Timer? _maintenance;
+    private string? _lastAttemptHash;
+    private bool _lastFailed;
+    private volatile bool _disposed;
+    private int _stuck;
+
+    /// <param name="scriptPath">The script file.</param>
+    /// <param name="displayPath">The name used in diagnostics and logs (e.g. as written in the pipeline's <c>transform:</c>).</param>
+    /// <param name="helpers">Helper plugins (null: none).</param>
+    /// <param name="timeout">Per-event time limit.</param>
+    /// <param name="status">The pipeline's status (diagnostics are published there; its TransformVersion tells which version is live).</param>
+    /// <param name="logger">The pipeline's logger.</param>
+    public ScriptTransformHost(string scriptPath, string displayPath, IHelperAssemblySource? helpers, TimeSpan timeout, PipelineStatus status, ILogger logger)
+    {
+        _file = Path.GetFullPath(scriptPath);
+        DisplayPath = displayPath;
+        _helpers = helpers;
+        _timeout = timeout;
+        _status = status;
+        _logger = logger;
+        _helperDebounce = new Timer(_ => OnHelpersSettled(), null, Timeout.Infinite, Timeout.Infinite);
+    }
+
+    public string DisplayPath { get; }
+
+    /// <summary>Quiet time after the last file event before recompiling (editors save in several steps).</summary>
+    public TimeSpan Debounce { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>The newest version that compiled (handed to the pipeline, possibly not live yet).</summary>
+    public CompiledTransform? Current
+    {
+        get { lock (_gate) return _current; }
+    }
+
+    /// <summary>Diagnostics of the last compilation (errors if it failed, else warnings).</summary>
+    public IReadOnlyList<ScriptDiagnostic> Diagnostics { get; private set; } = [];
+
+    /// <summary>Versions loaded and not yet unloaded (the live one, and any waiting for the next transaction).</summary>
+    public int LoadedVersions
+    {
+        get { lock (_gate) return _handed.Count(v => !v.IsUnloaded) + (_current is { IsUnloaded: false } c && !_handed.Contains(c) ? 1 : 0); }
+    }
+
+    /// <summary>Raised after every compilation attempt (on a background thread).</summary>
+    public event Action<ScriptReload>? Reloaded;
+
+    private string Pipeline => _status.Name;
+
+    /// <summary>
+    /// Starts watching and compiles the script. When it does not compile the pipeline is shown failed with the
+    /// diagnostics, and this waits until a saved fix compiles (or <paramref name="cancellationToken"/>): the pipeline never
+    /// runs without its transform.
+    /// </summary>
+    public async Task<CompiledTransform> StartAsync(CancellationToken cancellationToken)
+    {
+        _watch = ScriptFileWatcher.Subscribe(_file, Debounce, () => _ = ReloadAsync("file changed"));
+        if (_helpers != null) _helpers.Changed += OnHelpersChanged;
+        _maintenance = new Timer(_ => RetireUnused(), null, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(100));
+        var first = await ReloadAsync("start").ConfigureAwait(false);
+        if (first.Success) return first.Version!;
+        var errors = first.Diagnostics.Where(d => d.IsError).ToList();
+        _status.State = PipelineState.Failed;
+        _status.SetError($"transform {DisplayPath} does not compile ({errors.Count} error(s), first: {errors.FirstOrDefault()}); waiting for a fix");
+        var version = await _firstGood.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        _status.State = PipelineState.Starting;
+        _status.SetError(null);
+        return version;
+    }
+
+    /// <summary>Connects the pipeline: later versions go to <paramref name="swap"/>; <paramref name="initial"/> is the version it was built with.</summary>
+    public void Attach(Action<IEventTransform?> swap, IEventTransform? initial)
+    {
+        lock (_gate)
+        {
+            _swap = swap;
+            if (initial is CompiledTransform c && !_handed.Contains(c)) _handed.Add(c);
+            if (_current != null && !ReferenceEquals(_current, initial))
+            {
+                _handed.Add(_current);
+                swap(_current);
+            }
+        }
+    }
+
+    /// <summary>Recompiles now if the script or its helpers changed (serialised with other reloads).</summary>
+    public async Task<ScriptReload> ReloadAsync(string reason, bool force = false)
+    {
+        await _compileGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_disposed) return new ScriptReload(false, null, [], reason, TimeSpan.Zero, Unchanged: true);
+            var clock = Stopwatch.StartNew();
+            var helpers = _helpers?.Current ?? [];
+            ScriptBuild build;
+            string? text = null;
+            try
+            {
+                text = ReadScript(_file);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                build = ScriptCompiler.Unreadable(DisplayPath, $"cannot read the script: {e.Message}", helpers);
+                return Report(build, null, build.Diagnostics, reason, clock);
+            }
+            var hash = ScriptCompiler.HashOf(text, helpers);
+            if (!force && (hash == _current?.ContentHash || hash == _lastAttemptHash && _lastFailed))
+                return new ScriptReload(false, null, Diagnostics, reason, clock.Elapsed, Unchanged: true);
+            _lastAttemptHash = hash;
+            build = await Task.Run(() => ScriptCompiler.Compile(DisplayPath, text, helpers)).ConfigureAwait(false);
+            CompiledTransform? loaded = null;
+            var diagnostics = build.Diagnostics;
+            if (build.Success)
+            {
+                try
+                {
+                    loaded = CompiledTransform.Load(build, _timeout);
+                }
+                catch (ScriptCompilationException e)
+                {
+                    diagnostics = [.. build.Diagnostics, .. e.Diagnostics];
+                }
+            }
+            return Report(build, loaded, diagnostics, reason, clock);
+        }
+        finally
+        {
+            _compileGate.Release();
+        }
+    }
+
+    private ScriptReload Report(ScriptBuild build, CompiledTransform? loaded, IReadOnlyList<ScriptDiagnostic> diagnostics, string reason, Stopwatch clock)
+    {
+        Diagnostics = diagnostics;
+        _status.TransformDiagnostics = ScriptDiagnostic.Format(diagnostics);
+        if (loaded != null)
+        {
+            _lastFailed = false;
+            loaded.Stuck = OnStuck;
+            loaded.Recovered = OnRecovered;
+            CompiledTransform? unused = null;
+            lock (_gate)
+            {
+                var previous = _current;
+                _current = loaded;
+                if (_swap != null)
+                {
+                    _handed.Add(loaded);
+                    _swap(loaded);
+                }
+                else if (previous != null && !_handed.Contains(previous)) unused = previous; // never ran
+            }
+            unused?.Unload();
+            _logger.LogInformation("pipeline {Pipeline}: transform {Script} compiled as {Version} in {Ms} ms ({Reason}){Warnings}",
+                Pipeline, DisplayPath, loaded.Version, (long)clock.Elapsed.TotalMilliseconds, reason,
+                diagnostics.Count == 0 ? "" : "\n" + ScriptDiagnostic.Format(diagnostics));
+            _firstGood.TrySetResult(loaded);
+        }
+        else
+        {
+            _lastFailed = true;
+            var running = Current?.Version;
+            _logger.LogError("pipeline {Pipeline}: transform {Script} does not compile ({Reason}); {Keeps}:\n{Diagnostics}",
+                Pipeline, DisplayPath, reason, running is null ? "no version is running" : $"version {running} keeps running",
+                ScriptDiagnostic.Format(diagnostics));
+        }
+        var result = new ScriptReload(loaded != null, loaded, diagnostics, reason, clock.Elapsed);
+        try { Reloaded?.Invoke(result); }
+        catch (Exception e) { _logger.LogWarning("pipeline {Pipeline}: a reload listener failed: {Error}", Pipeline, e.Message); }
+        return result;
+    }
+
+    private static string ReadScript(string path)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                using var reader = new StreamReader(stream, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+                return reader.ReadToEnd();
+            }
+            catch (IOException) when (attempt < 4 && File.Exists(path))
+            {
+                Thread.Sleep(25 * attempt); // being replaced
+            }
+        }
+    }
+
+    private void OnHelpersChanged() => _helperDebounce.Change(Debounce, Timeout.InfiniteTimeSpan);
+
+    private void OnHelpersSettled()
+    {
+        if (_disposed || _helpers is null) return;
+        var now = _helpers.Current;
+        var current = Current;
+        var dependent = current is null || _lastFailed ||
+                        current.UsedHelpers.Any(used => !now.Any(h => ReferenceEquals(h, used) || h.PluginName == used.PluginName && h.Version == used.Version));
+        if (dependent) _ = ReloadAsync("helper plugin changed");
+    }
+
+    /// <summary>Unloads versions older than the one the pipeline runs now (it switched past them).</summary>
+    private void RetireUnused()
+    {
+        var live = _status.TransformVersion;
+        List<CompiledTransform> retired;
+        lock (_gate)
+        {
+            var index = _handed.FindIndex(v => v.Version == live);
+            if (index <= 0) return;
+            retired = _handed.GetRange(0, index);
+            _handed.RemoveRange(0, index);
+        }
+        foreach (var v in retired)
+        {
+            v.Unload();
+            _logger.LogDebug("pipeline {Pipeline}: transform version {Version} unloaded", Pipeline, v.Version);
+        }
+    }
+
+    private void OnStuck(string message)
+    {
+        Interlocked.Exchange(ref _stuck, 1);
+        _status.State = PipelineState.Failed;
+        _status.SetError(message);
+        _logger.LogError("pipeline {Pipeline}: {Message}", Pipeline, message);
+    }
+
+    private void OnRecovered()
+    {
+        if (Interlocked.Exchange(ref _stuck, 0) == 0) return;
+        if (_status.State == PipelineState.Failed)
+        {
+            _status.State = PipelineState.Running;
+            _status.SetError(null);
+        }
+        _logger.LogWarning("pipeline {Pipeline}: the stuck transform call returned; the event fails with a timeout", Pipeline);
+    }
+
+    /// <summary>Stops watching and unloads every version. Call after the pipeline stopped.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _watch?.Dispose();
+        if (_helpers != null) _helpers.Changed -= OnHelpersChanged;
+        _helperDebounce.Dispose();
+        _maintenance?.Dispose();
+        _firstGood.TrySetCanceled();
+        List<CompiledTransform> all;
+        lock (_gate)
+        {
+            all = [.. _handed];
+            if (_current != null && !all.Contains(_current)) all.Add(_current);
+            _handed.Clear();
+            _current = null;
+        }
+        foreach (var v in all) v.Unload();
+    }
+}

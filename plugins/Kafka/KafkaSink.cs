@@ -1,0 +1,298 @@
+using Confluent.Kafka;
+using PluginHost.Sdk;
+
+namespace PluginHost.Plugins.Kafka;
+
+/// <summary>
+/// Produces each event to its topic with an idempotent, <c>acks=all</c> producer. <see cref="FlushAsync"/> returns
+/// only when the cluster acknowledged every message produced so far, and throws when any delivery failed since the
+/// last flush: the host then starts over from its last checkpoint and hands those events again (duplicates are
+/// possible, loss and per-row reordering are not). While the cluster is unreachable messages wait in the producer —
+/// they never time out by default — and the pipeline holds; after <c>flush_timeout</c> the flush reports the delay
+/// (the pipeline shows as retrying) and the next write first waits for those messages, so a long outage does not
+/// pile up copies.
+/// </summary>
+public sealed class KafkaSink : ISink
+{
+    private readonly KafkaSinkOptions _options;
+    private readonly IPluginLogger _logger;
+    private readonly Dictionary<string, string> _config;
+    private readonly EventEncoder _encoder;
+    private readonly TopicNames _topics;
+    private readonly TopicCreator? _creator;
+    private readonly object _zeroGate = new();
+    private readonly List<(string Topic, Message<byte[]?, byte[]?> Message)> _scratch = new(4);
+    private readonly HashSet<string> _newTopics = new(StringComparer.Ordinal);
+    private readonly Action<DeliveryReport<byte[]?, byte[]?>> _onDelivery;
+    private readonly KafkaClients.Throttle _errorThrottle = new(TimeSpan.FromSeconds(30));
+    private IProducer<byte[]?, byte[]?> _producer;
+    private TaskCompletionSource? _zero;
+    private long _outstanding;
+    private int _failures;
+    private Error? _firstError;
+    private volatile bool _fatal;
+    private bool _drainFirst;
+    private (Error Error, long At)? _lastClientError;
+    private long _produced, _acknowledged;
+
+    public KafkaSink(SinkContext context)
+    {
+        _logger = context.Logger;
+        _options = context.Bind<KafkaSinkOptions>();
+        var o = _options;
+        if (string.IsNullOrWhiteSpace(o.BootstrapServers) && !o.Producer.ContainsKey("bootstrap.servers"))
+            throw new SinkConfigurationException("bootstrap_servers", "is required (host:port[,host:port…])");
+        if (TopicNames.Validate(o.Topic) is { } topicError) throw new SinkConfigurationException("topic", topicError);
+        if (o.Partitions is 0 or < -1) throw new SinkConfigurationException("partitions", "must be ≥ 1 (or -1 for the broker's default)");
+        if (o.ReplicationFactor is 0 or < -1 or > short.MaxValue) throw new SinkConfigurationException("replication_factor", "must be ≥ 1 (or -1 for the broker's default)");
+        if (o.FlushTimeout <= TimeSpan.Zero) throw new SinkConfigurationException("flush_timeout", "must be positive");
+        _config = KafkaClients.ReliableProducerDefaults(o.BootstrapServers, $"pluginhost-{context.PipelineName}");
+        foreach (var (k, v) in o.Producer) _config[k] = v;
+        KafkaClients.WarnAboutWeakSettings(o.Producer, _logger, "producer");
+        _encoder = new EventEncoder(o.Format, context.PipelineName);
+        _topics = new TopicNames(o.Topic, context.PipelineName);
+        _onDelivery = OnDelivery;
+        _producer = Build();
+        if (o.CreateTopics)
+            _creator = new TopicCreator(() => new DependentAdminClientBuilder(_producer.Handle).Build(), _config["bootstrap.servers"], o.Partitions, o.ReplicationFactor,
+                o.TopicConfig, _logger, TimeSpan.FromSeconds(15));
+    }
+
+    /// <summary>Messages handed to the producer.</summary>
+    public long Produced => Interlocked.Read(ref _produced);
+
+    /// <summary>Messages the cluster acknowledged.</summary>
+    public long Acknowledged => Interlocked.Read(ref _acknowledged);
+
+    /// <summary>Messages produced and not yet acknowledged (or failed).</summary>
+    public long Outstanding => Interlocked.Read(ref _outstanding);
+
+    private IProducer<byte[]?, byte[]?> Build()
+    {
+        KafkaNative.EnsureResolver();
+        try
+        {
+            return new ProducerBuilder<byte[]?, byte[]?>(_config)
+                .SetErrorHandler(OnClientError)
+                .SetLogHandler(KafkaClients.LogHandler(_logger))
+                .Build();
+        }
+        catch (DllNotFoundException e)
+        {
+            throw new SinkConfigurationException("type", KafkaNative.NotFoundMessage(e));
+        }
+        catch (Exception e) when (e is ArgumentException or KafkaException or InvalidOperationException)
+        {
+            throw new SinkConfigurationException("producer", e.Message);
+        }
+    }
+
+    public async ValueTask WriteAsync(IReadOnlyList<ChangeEvent> batch, CancellationToken cancellationToken)
+    {
+        await PrepareAsync(cancellationToken).ConfigureAwait(false);
+        ThrowIfFailed();
+        if (_creator is { Refused: false })
+        {
+            _newTopics.Clear();
+            foreach (var e in batch)
+            {
+                var t = _topics.For(e);
+                if (_creator.Needs(t)) _newTopics.Add(t);
+            }
+            if (_newTopics.Count > 0) await _creator.EnsureAsync(_newTopics, cancellationToken).ConfigureAwait(false);
+        }
+        foreach (var e in batch)
+        {
+            Encode(e);
+            foreach (var (topic, message) in _scratch)
+                if (!TryProduce(topic, message)) await ProduceWhenRoomAsync(topic, message, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The messages one event becomes (in <see cref="_scratch"/>).</summary>
+    private void Encode(ChangeEvent e)
+    {
+        _scratch.Clear();
+        var topic = _topics.For(e);
+        if (_options.Format == KafkaFormat.Debezium && EventEncoder.ChangesKey(e))
+        {
+            // Debezium's rule for a primary-key change: a delete under the old key (then its tombstone), a create under the new one.
+            var oldKey = _encoder.Key(e, e.Before);
+            _scratch.Add((topic, new Message<byte[]?, byte[]?>
+            {
+                Key = oldKey, Value = _encoder.Value(e, ChangeOperation.Delete, e.Before, null), Headers = _encoder.Headers(e, ChangeOperation.Delete),
+            }));
+            if (_options.Tombstones) _scratch.Add((topic, new Message<byte[]?, byte[]?> { Key = oldKey, Value = null, Headers = _encoder.Headers(e, ChangeOperation.Delete) }));
+            _scratch.Add((topic, new Message<byte[]?, byte[]?>
+            {
+                Key = _encoder.Key(e, e.After), Value = _encoder.Value(e, ChangeOperation.Insert, null, e.After), Headers = _encoder.Headers(e, ChangeOperation.Insert),
+            }));
+            return;
+        }
+        var key = _encoder.Key(e);
+        _scratch.Add((topic, new Message<byte[]?, byte[]?> { Key = key, Value = _encoder.Value(e), Headers = _encoder.Headers(e, e.Op) }));
+        if (e.Op == ChangeOperation.Delete && _options.Tombstones && key != null)
+            _scratch.Add((topic, new Message<byte[]?, byte[]?> { Key = key, Value = null, Headers = _encoder.Headers(e, e.Op) }));
+    }
+
+    public async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        await PrepareAsync(cancellationToken).ConfigureAwait(false);
+        if (!await DrainAsync(cancellationToken).ConfigureAwait(false))
+        {
+            _drainFirst = true;
+            throw new KafkaSinkException($"{Outstanding} message(s) not acknowledged within {_options.FlushTimeout.TotalSeconds:0.#} s" +
+                                         (RecentClientError() is { } err ? $" ({KafkaClients.Describe(err)})" : "") +
+                                         "; they stay queued in the producer and the pipeline holds until the cluster takes them");
+        }
+        ThrowIfFailed();
+    }
+
+    /// <summary>Waits until nothing is outstanding; false after <c>flush_timeout</c>.</summary>
+    private async Task<bool> DrainAsync(CancellationToken cancellationToken)
+    {
+        var deadline = Environment.TickCount64 + (long)_options.FlushTimeout.TotalMilliseconds;
+        while (true)
+        {
+            TaskCompletionSource wait;
+            lock (_zeroGate)
+            {
+                if (Interlocked.Read(ref _outstanding) == 0 || _fatal) return true;
+                wait = _zero = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+            try
+            {
+                await wait.Task.WaitAsync(TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                if (Environment.TickCount64 >= deadline) return false;
+            }
+        }
+    }
+
+    /// <summary>Throws (once) when a delivery failed since the last check: the host starts over from its checkpoint.</summary>
+    private void ThrowIfFailed()
+    {
+        var failures = Interlocked.Exchange(ref _failures, 0);
+        if (failures == 0 && !_fatal) return;
+        var error = Interlocked.Exchange(ref _firstError, null) ?? new Error(ErrorCode.Local_Fatal, "the producer failed");
+        throw new KafkaSinkException($"{failures} message(s) were not delivered ({KafkaClients.Describe(error)})");
+    }
+
+    /// <summary>Before producing: replaces a producer that hit a fatal error; after a timed-out flush, waits for what is still queued.</summary>
+    private async ValueTask PrepareAsync(CancellationToken cancellationToken)
+    {
+        if (_fatal)
+        {
+            _logger.Warning($"the Kafka producer hit a fatal error ({KafkaClients.Describe(_firstError ?? new Error(ErrorCode.Local_Fatal))}); replacing it " +
+                            $"({Outstanding} unacknowledged message(s) are dropped with it; the host sends them again from its checkpoint)");
+            var old = _producer;
+            _creator?.Reset();
+            await Task.Run(old.Dispose, CancellationToken.None).ConfigureAwait(false);
+            _producer = Build();
+            Interlocked.Exchange(ref _outstanding, 0);
+            Interlocked.Exchange(ref _failures, 0);
+            _firstError = null;
+            _drainFirst = false;
+            _fatal = false;
+        }
+        if (_drainFirst)
+        {
+            // The host is starting over after a timed-out flush: let the copies still queued go first, or each retry adds more.
+            if (!await DrainAsync(cancellationToken).ConfigureAwait(false))
+                throw new KafkaSinkException($"{Outstanding} message(s) from before still not acknowledged" +
+                                             (RecentClientError() is { } err ? $" ({KafkaClients.Describe(err)})" : "") + "; holding");
+            _drainFirst = false;
+        }
+    }
+
+    /// <summary>Hands one message to the producer; false when its queue is full.</summary>
+    private bool TryProduce(string topic, Message<byte[]?, byte[]?> message)
+    {
+        Interlocked.Increment(ref _outstanding);
+        try
+        {
+            _producer.Produce(topic, message, _onDelivery);
+            _produced++;
+            return true;
+        }
+        catch (ProduceException<byte[]?, byte[]?> e)
+        {
+            Decrement();
+            if (e.Error.Code == ErrorCode.Local_QueueFull) return false;
+            if (e.Error.IsFatal) _fatal = true;
+            throw new KafkaSinkException($"cannot produce to '{topic}': {KafkaClients.Describe(e.Error)}", e);
+        }
+        catch
+        {
+            Decrement();
+            throw;
+        }
+    }
+
+    private async ValueTask ProduceWhenRoomAsync(string topic, Message<byte[]?, byte[]?> message, CancellationToken cancellationToken)
+    {
+        var deadline = Environment.TickCount64 + (long)_options.FlushTimeout.TotalMilliseconds;
+        var delay = 1;
+        do
+        {
+            if (Environment.TickCount64 >= deadline)
+            {
+                _drainFirst = true;
+                throw new KafkaSinkException($"the producer queue stayed full for {_options.FlushTimeout.TotalSeconds:0.#} s" +
+                                             (RecentClientError() is { } err ? $" ({KafkaClients.Describe(err)})" : "") + "; holding");
+            }
+            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            delay = Math.Min(delay * 2, 50);
+        } while (!TryProduce(topic, message));
+    }
+
+    private void OnDelivery(DeliveryReport<byte[]?, byte[]?> report)
+    {
+        if (report.Error.IsError)
+        {
+            Interlocked.CompareExchange(ref _firstError, report.Error, null);
+            Interlocked.Increment(ref _failures);
+            if (report.Error.IsFatal) _fatal = true;
+        }
+        else Interlocked.Increment(ref _acknowledged);
+        Decrement();
+    }
+
+    private void Decrement()
+    {
+        if (Interlocked.Decrement(ref _outstanding) == 0)
+            lock (_zeroGate) _zero?.TrySetResult();
+    }
+
+    private void OnClientError(IProducer<byte[]?, byte[]?> producer, Error error)
+    {
+        _lastClientError = (error, Environment.TickCount64);
+        if (error.IsFatal)
+        {
+            Interlocked.CompareExchange(ref _firstError, error, null);
+            _fatal = true;
+            _logger.Error($"Kafka producer: fatal error: {KafkaClients.Describe(error)}");
+            lock (_zeroGate) _zero?.TrySetResult();
+        }
+        else if (_errorThrottle.Allow(error.Code.ToString()))
+            _logger.Warning($"Kafka producer: {KafkaClients.Describe(error)}");
+    }
+
+    private Error? RecentClientError() =>
+        _lastClientError is { } e && Environment.TickCount64 - e.At < 60_000 ? e.Error : null;
+
+    public async ValueTask DisposeAsync()
+    {
+        _creator?.Dispose();
+        var producer = _producer;
+        await Task.Run(producer.Dispose).ConfigureAwait(false);
+    }
+}
+
+/// <summary>The Kafka sink could not deliver (yet); the host retries.</summary>
+public sealed class KafkaSinkException : Exception
+{
+    public KafkaSinkException(string message, Exception? inner = null) : base(message, inner) { }
+}

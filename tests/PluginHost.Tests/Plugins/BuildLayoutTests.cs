@@ -1,0 +1,69 @@
+using PluginHost.Plugins;
+using PluginHost.Tests.Support;
+
+namespace PluginHost.Tests.Plugins;
+
+/// <summary>
+/// <c>dotnet build</c> puts every plugin project of the solution into <c>artifacts/plugins/&lt;Folder&gt;/</c> with its
+/// .deps.json and dependencies and without PluginHost.Sdk.dll (plugins/Directory.Build.props/.targets), ready to load.
+/// The test project references UserFunctions and Webhook, so building the tests builds those two.
+/// </summary>
+public sealed class BuildLayoutTests
+{
+    private static string BuiltPlugins => Path.Combine(RepoPaths.RepoRoot, "artifacts", "plugins");
+
+    [Fact]
+    public void Each_plugin_has_its_own_folder_with_deps_json_and_no_sdk()
+    {
+        Assert.Equal(BuiltPlugins, PluginDirectories.BuiltPlugins);
+        var userFunctions = Path.Combine(BuiltPlugins, "UserFunctions");
+        Assert.True(File.Exists(Path.Combine(userFunctions, "PluginHost.Plugins.UserFunctions.dll")), $"{userFunctions} has no plugin DLL");
+        Assert.True(File.Exists(Path.Combine(userFunctions, "PluginHost.Plugins.UserFunctions.deps.json")));
+        foreach (var folder in Directory.GetDirectories(BuiltPlugins))
+        {
+            Assert.Empty(Directory.GetFiles(folder, "PluginHost.Sdk.*", SearchOption.AllDirectories));
+            Assert.NotEmpty(Directory.GetFiles(folder, "*.deps.json"));
+            Assert.EndsWith(".dll", PluginFolder.FindMainAssembly(folder));
+        }
+    }
+
+    [Fact]
+    public async Task UserFunctions_loads_from_its_build_folder_as_a_helper_plugin()
+    {
+        await using var box = new PluginSandbox();
+        ThirdPartyPlugins.CopyTo(Path.Combine(BuiltPlugins, "UserFunctions"), box.PluginFolder("UserFunctions"));
+
+        await box.Manager.LoadAllAsync();
+
+        var status = Assert.Single(box.Manager.Plugins);
+        Assert.Equal(PluginState.Loaded, status.State);
+        Assert.Equal("0.1.0", status.Version);
+        Assert.Equal("PluginHost.Plugins.UserFunctions.dll", status.AssemblyFile);
+        Assert.Empty(status.SinkTypes);
+        Assert.Equal(["PluginHost.Plugins.UserFunctions.UserFunctions"], status.HelperTypes);
+        var helper = Assert.Single(box.Manager.Current);
+        Assert.NotEmpty(helper.Image);
+        Assert.Equal("J********h", PluginLoadingTests.Invoke(helper.Assembly, "PluginHost.Plugins.UserFunctions.UserFunctions", "tObfString", "John Smith"));
+        // It is its own copy, not the one this test assembly references.
+        Assert.NotSame(typeof(PluginHost.Plugins.UserFunctions.UserFunctions).Assembly, helper.Assembly);
+    }
+
+    [Fact]
+    public async Task Every_built_plugin_of_the_solution_loads()
+    {
+        var copy = Path.Combine(Path.GetTempPath(), "pluginhost-builtplugins-" + Guid.NewGuid().ToString("N")[..8]);
+        foreach (var folder in Directory.GetDirectories(BuiltPlugins))
+            ThirdPartyPlugins.CopyTo(folder, Path.Combine(copy, Path.GetFileName(folder)));
+        await using var box = new PluginSandbox(directory: copy);
+        try
+        {
+            await box.Manager.LoadAllAsync();
+            Assert.NotEmpty(box.Manager.Plugins);
+            Assert.All(box.Manager.Plugins, p => Assert.True(p.State == PluginState.Loaded, $"plugin {p.Name}: {p.Error}"));
+        }
+        finally
+        {
+            Directory.Delete(copy, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,133 @@
+using System.Text;
+using Microsoft.Extensions.Logging;
+using PluginHost.Checkpoints;
+using PluginHost.Config;
+using PluginHost.Pipelines;
+using PluginHost.Plugins;
+using PluginHost.Tests.Pipelines;
+using PluginHost.Tests.Support;
+using Xunit.Abstractions;
+
+namespace PluginHost.Tests.Plugins;
+
+/// <summary>Hot reload of a sink plugin under a pipeline streaming from a real MariaDB.</summary>
+[Collection(MariaDbCollection.Name)]
+public sealed class HotReloadPipelineTests(MariaDbServer db, ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Replacing_the_plugin_while_rows_stream_delivers_every_row_exactly_once_in_order()
+    {
+        const int transactions = 120, rowsPerTransaction = 5, replacements = 5;
+        var built = await ThirdPartyPlugins.GetAsync();
+        db.Sql("DROP DATABASE IF EXISTS plugins_reload; CREATE DATABASE plugins_reload; " +
+               "CREATE TABLE plugins_reload.t (id INT PRIMARY KEY, v VARCHAR(20));");
+        var start = Kit.MasterStatus(db);
+
+        var root = Path.Combine(Path.GetTempPath(), "pluginhost-reloadpipe-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(root);
+        ThirdPartyPlugins.CopyTo(built.SinkV1, Path.Combine(root, "plugins", "testsink"));
+        var config = ConfigLoader.Parse($$"""
+            state_dir: state
+            plugins_dir: plugins
+            server: { enabled: false }
+            pipelines:
+              - name: reload
+                source: { host: {{db.Host}}, port: {{db.Port}}, user: {{db.User}}, password: "", server_id: {{Kit.NextServerId()}}, start: {{Kit.FileStart(start)}}, ssl: none, heartbeat: 1s }
+                filter: { include: ["plugins_reload.*"] }
+                sink: { type: testsink, path: out.txt }
+            """, Path.Combine(root, "pluginhost.yaml"), new Dictionary<string, string>());
+        var outFile = Path.Combine(root, "out.txt");
+
+        using var loggers = LoggerFactory.Create(b => b.AddProvider(new OutputLoggerProvider(output)).SetMinimumLevel(LogLevel.Information));
+        var catalog = PluginHostServiceCollectionExtensions.CreateSinkCatalog();
+        PipelineManager? pipelines = null;
+        var plugins = new PluginManager(new PluginManagerOptions
+        {
+            Directory = config.PluginsDirectory,
+            DebounceDelay = TimeSpan.FromMilliseconds(200),
+            ShadowDirectory = Path.Combine(root, "shadow"),
+        }, catalog, loggers, () => pipelines);
+        try
+        {
+            await plugins.StartAsync(default);
+            Assert.Equal(PluginState.Loaded, plugins.Find("testsink")!.State);
+            pipelines = new PipelineManager(config, catalog, new FileCheckpointStore(config.StateDirectory), loggers, plugins)
+            {
+                ConfigureClient = o => o with { ReconnectDelay = TimeSpan.FromMilliseconds(50) },
+            };
+            await pipelines.StartAsync(default);
+
+            // ~6 s of transactions of 5 rows each, from an independent client.
+            var script = new StringBuilder();
+            for (var t = 0; t < transactions; t++)
+            {
+                script.Append("BEGIN;");
+                for (var r = 1; r <= rowsPerTransaction; r++)
+                    script.Append($"INSERT INTO plugins_reload.t VALUES ({t * rowsPerTransaction + r}, 'row');");
+                script.Append("COMMIT; DO SLEEP(0.05);\n");
+            }
+            var writer = Task.Run(() => db.Sql(script.ToString()));
+
+            // Meanwhile replace the plugin's files several times: 2.0.0, 1.0.0, 2.0.0, …
+            for (var i = 0; i < replacements; i++)
+            {
+                await Task.Delay(500);
+                var loads = plugins.Find("testsink")!.Loads;
+                ThirdPartyPlugins.CopyTo(i % 2 == 0 ? built.SinkV2 : built.SinkV1, Path.Combine(root, "plugins", "testsink"));
+                await Wait.UntilAsync(() => plugins.Find("testsink")!.Loads == loads + 1, TimeSpan.FromSeconds(10), $"replacement {i + 1} to load");
+                Assert.Null(plugins.Find("testsink")!.Error);
+            }
+            await writer.WaitAsync(TimeSpan.FromSeconds(60));
+            const int total = transactions * rowsPerTransaction;
+            await Wait.UntilAsync(() => Kit.Lines(outFile).Count >= total, TimeSpan.FromSeconds(20), $"{total} rows in {outFile}");
+            await pipelines.StopAsync(default);
+            Assert.Equal(PipelineState.Stopped, pipelines.Find("reload")!.Status.State);
+
+            var lines = File.ReadAllLines(outFile).Select(l => l.Split('\t')).ToList();
+            // Every row exactly once, in commit order.
+            Assert.Equal(Enumerable.Range(1, total).Select(i => i.ToString()), lines.Select(l => l[2]));
+            Assert.All(lines, l => Assert.Equal("t", l[1]));
+            // A transaction is written by one version only.
+            for (var t = 0; t < transactions; t++)
+                Assert.Single(lines.Skip(t * rowsPerTransaction).Take(rowsPerTransaction).Select(l => l[0]).Distinct());
+            // Versions follow each other: each load wrote one contiguous stretch, and never again after the next took over.
+            var runs = new List<string>();
+            foreach (var tag in lines.Select(l => l[0]))
+                if (runs.Count == 0 || runs[^1] != tag) runs.Add(tag);
+            output.WriteLine("versions in order: " + string.Join(" → ", runs));
+            Assert.Equal(runs.Count, runs.Distinct().Count());
+            Assert.True(runs.Count >= 3, $"expected the stream to switch versions mid-way, got {string.Join(" → ", runs)}");
+            Assert.StartsWith("1.0.0/", runs[0]);
+            foreach (var tag in runs)
+            {
+                var parts = tag.Split('/');
+                Assert.Equal(parts[0], parts[2]); // each version with its own copy of ThirdParty.Lib
+            }
+            for (var i = 1; i < runs.Count; i++) Assert.NotEqual(runs[i - 1].Split('/')[0], runs[i].Split('/')[0]);
+        }
+        finally
+        {
+            if (pipelines != null) await pipelines.StopAsync(default);
+            await plugins.DisposeAsync();
+            try { Directory.Delete(root, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    private sealed class OutputLoggerProvider(ITestOutputHelper output) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => new OutputLogger(output);
+        public void Dispose() { }
+
+        private sealed class OutputLogger(ITestOutputHelper output) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+            public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                try { output.WriteLine($"{DateTime.Now:HH:mm:ss.fff} {logLevel}: {formatter(state, exception)}"); }
+                catch (InvalidOperationException) { } // the test is over
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+using System.Runtime.CompilerServices;
+using PluginHost.Plugins;
+using Xunit.Abstractions;
+
+namespace PluginHost.Tests.Plugins;
+
+/// <summary>Unloading really frees memory: old plugin contexts are collected and memory stays flat over many reloads.</summary>
+public sealed class UnloadTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Reloading_a_plugin_200_times_collects_every_old_context_and_memory_stays_flat()
+    {
+        const int reloads = 200;
+        var built = await ThirdPartyPlugins.GetAsync();
+        await using var box = new PluginSandbox();
+        ThirdPartyPlugins.CopyTo(built.SinkV1, box.PluginFolder("testsink"));
+        await box.Manager.LoadAllAsync();
+        var helperChanges = 0;
+        box.Manager.Changed += () => Interlocked.Increment(ref helperChanges);
+
+        var contexts = new List<WeakReference>(reloads + 1) { box.Manager.WeakContextOf("testsink")! };
+        long afterFirst20 = 0;
+        for (var i = 1; i <= reloads; i++)
+        {
+            await ReloadAndUseAsync(box);
+            contexts.Add(box.Manager.WeakContextOf("testsink")!);
+            if (i == 20)
+            {
+                CollectUntil(() => contexts.Take(contexts.Count - 1).All(w => !w.IsAlive));
+                afterFirst20 = GC.GetTotalMemory(forceFullCollection: true);
+            }
+        }
+        Assert.Equal(reloads, helperChanges);
+        Assert.Equal(reloads + 1, box.Manager.Find("testsink")!.Loads);
+
+        var collected = CollectUntil(() => contexts.Take(reloads).All(w => !w.IsAlive));
+        var alive = contexts.Take(reloads).Count(w => w.IsAlive);
+        Assert.True(collected, $"{alive} of {reloads} old plugin contexts are still alive");
+        Assert.True(contexts[^1].IsAlive, "the running version must stay loaded");
+        Assert.Equal(0, box.Manager.Find("testsink")!.PendingUnloads);
+
+        var afterAll = GC.GetTotalMemory(forceFullCollection: true);
+        output.WriteLine($"managed heap after 20 reloads: {afterFirst20 / 1024} KiB; after {reloads}: {afterAll / 1024} KiB");
+        Assert.True(afterAll - afterFirst20 < 2 * 1024 * 1024,
+            $"managed memory grew by {(afterAll - afterFirst20) / 1024} KiB between reload 20 and reload {reloads}");
+    }
+
+    /// <summary>Reloads and uses the new version (creates a sink, writes, calls a helper) without keeping any reference to it.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static async Task ReloadAndUseAsync(PluginSandbox box)
+    {
+        var status = await box.Manager.ReloadAsync("testsink");
+        Assert.Equal(PluginState.Loaded, status!.State);
+        await using (var sink = box.CreateSink("testsink", """{"type":"testsink","path":"out.txt"}"""))
+        {
+            await sink.WriteAsync([new PluginHost.Sdk.ChangeEvent { Table = "t", After = new PluginHost.Sdk.Row { ["id"] = 1 } }], default);
+        }
+        Assert.Equal("HI!", PluginLoadingTests.Invoke(box.Manager.Current[0].Assembly, "ThirdParty.Sink.SinkHelpers", "tShout", "hi"));
+    }
+
+    private static bool CollectUntil(Func<bool> done)
+    {
+        for (var i = 0; i < 50; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+            if (done()) return true;
+            Thread.Sleep(20);
+        }
+        return done();
+    }
+}

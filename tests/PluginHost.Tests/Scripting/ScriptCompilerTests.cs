@@ -1,0 +1,279 @@
+using System.Diagnostics;
+using PluginHost.Scripting;
+using PluginHost.Sdk;
+using static PluginHost.Tests.Scripting.ScriptTestKit;
+
+namespace PluginHost.Tests.Scripting;
+
+/// <summary>The script contract, diagnostics and the time limit, on compiled scripts without a pipeline.</summary>
+public sealed class ScriptCompilerTests
+{
+    private readonly TestHelperSource _helpers = new();
+
+    [Fact]
+    public void Seed_example_compiles_as_written_and_calls_the_helper_unqualified()
+    {
+        using var t = Load(SeedExample, _helpers);
+        var e = Event(1, "hello world");
+        var output = Run(t, e);
+        var json = Assert.Single(output).ToString();
+        Assert.Same(e, output[0]);
+        Assert.Contains("\"after\":{\"id\":1,\"text_col\":\"h*********d\",\"changed\":1}", json);
+        Assert.EndsWith(",\"ext\":1}", json);
+
+        var shortText = Run(t, Event(2, "abc"))[0];
+        Assert.Equal("abc", shortText.After!["text_col"]);
+        var delete = Run(t, Event(3, "gone", ChangeOperation.Delete))[0];
+        Assert.Null(delete.After);
+        Assert.Equal(1, delete.Extra["ext"]);
+    }
+
+    [Fact]
+    public void Returning_null_drops_the_event()
+    {
+        using var t = Load("""
+            ChangeEvent? Transform(ChangeEvent e) => e.Table == "users" ? null : e;
+            """);
+        Assert.Empty(Run(t, Event(1, "x")));
+        var other = Event(2, "y");
+        other.Table = "orders";
+        Assert.Single(Run(t, other));
+    }
+
+    [Fact]
+    public void Fan_out_with_an_iterator_or_a_list()
+    {
+        using var iterator = Load("""
+            IEnumerable<ChangeEvent> Transform(ChangeEvent e)
+            {
+                yield return e;
+                var audit = e.Clone();
+                audit.Destination = "audit";
+                audit.Extra["copy"] = true;
+                yield return audit;
+            }
+            """);
+        Assert.Equal(TransformShape.Many, iterator.Shape);
+        var output = Run(iterator, Event(1, "x"));
+        Assert.Equal(2, output.Count);
+        Assert.Null(output[0].Destination);
+        Assert.Equal("audit", output[1].Destination);
+        Assert.False(output[0].HasExtra);
+
+        using var list = Load("""
+            List<ChangeEvent> Transform(ChangeEvent e) => e.Table == "drop" ? new() : new() { e, e.Clone(), null! };
+            """);
+        Assert.Equal(2, Run(list, Event(1, "x")).Count); // nulls are skipped
+    }
+
+    [Fact]
+    public void A_void_transform_mutates_and_keeps_the_event()
+    {
+        using var t = Load("void Transform(ChangeEvent e) => e.Destination = $\"{e.Database}.{e.Table}\";");
+        Assert.Equal("shop.users", Assert.Single(Run(t, Event(1, "x"))).Destination);
+    }
+
+    [Fact]
+    public void Script_level_fields_and_statics_persist_across_events_of_one_version_and_start_fresh_in_the_next()
+    {
+        const string script = """
+            using System.Collections.Concurrent;
+            int seen = 0;
+            static long total;
+            var names = new HashSet<string>();   // top-level code runs once, when the version loads
+            ChangeEvent Transform(ChangeEvent e)
+            {
+                seen++; total++;
+                names.Add((string)e.After!["text_col"]!);
+                e.Extra["seen"] = seen;
+                e.Extra["total"] = total;
+                e.Extra["distinct"] = names.Count;
+                return e;
+            }
+            """;
+        using var v1 = Load(script);
+        Run(v1, Event(1, "a"));
+        Run(v1, Event(2, "a"));
+        var third = Run(v1, Event(3, "b"))[0];
+        Assert.Equal(3, third.Extra["seen"]);
+        Assert.Equal(3L, third.Extra["total"]);
+        Assert.Equal(2, third.Extra["distinct"]);
+
+        using var v2 = Load(script);
+        var first = Run(v2, Event(4, "c"))[0];
+        Assert.Equal(1, first.Extra["seen"]);
+        Assert.Equal(1L, first.Extra["total"]);
+    }
+
+    [Fact]
+    public void Compile_errors_carry_the_file_line_and_column_as_written()
+    {
+        const string script = """
+            // a comment
+            ChangeEvent Transform(ChangeEvent e)
+            {
+                for (var i = 0; i < 3; i++) { e.Extra["i"] = i; }
+                while (e.Extra.Count > 10) e.Extra.Clear();
+                var x = undefinedThing;
+                e.After!["n"] = 1;   int y = "text";
+                return e;
+            }
+            """;
+        var build = ScriptCompiler.Compile("transforms/bad.csx", script, []);
+        Assert.False(build.Success);
+        var errors = build.Diagnostics.Where(d => d.IsError).Select(d => d.ToString()).ToList();
+        Assert.Contains("transforms/bad.csx(6,13): error CS0103: The name 'undefinedThing' does not exist in the current context", errors);
+        Assert.Contains(errors, s => s.StartsWith("transforms/bad.csx(7,34): error CS0029:", StringComparison.Ordinal));
+        Assert.Equal(2, errors.Count);
+    }
+
+    [Fact]
+    public void Errors_inside_guarded_loops_and_after_line_directives_map_back_exactly()
+    {
+        const string script = """
+            ChangeEvent Transform(ChangeEvent e)
+            {
+                while (true) { break; }   foreach (var kv in e.Extra) { nope(); }
+                do e.Position++; while (e.Position < 0);
+                for (;;) missing();
+            #line 100 "other.csx"
+                return undefinedAfterLine;
+            }
+            """;
+        var build = ScriptCompiler.Compile("loops.csx", script, []);
+        var errors = build.Diagnostics.Where(d => d.IsError).Select(d => d.ToString()).OrderBy(s => s).ToList();
+        Assert.Equal(
+        [
+            "loops.csx(3,61): error CS0103: The name 'nope' does not exist in the current context",
+            "loops.csx(5,14): error CS0103: The name 'missing' does not exist in the current context",
+            "other.csx(100,12): error CS0103: The name 'undefinedAfterLine' does not exist in the current context",
+        ], errors);
+    }
+
+    [Fact]
+    public void Syntax_errors_are_reported_with_positions()
+    {
+        var build = ScriptCompiler.Compile("s.csx", "ChangeEvent Transform(ChangeEvent e)\n{\n    return e\n}\n", []);
+        Assert.Equal("s.csx(3,13): error CS1002: ; expected", Assert.Single(build.Diagnostics).ToString());
+    }
+
+    [Fact]
+    public void A_missing_or_wrongly_typed_Transform_is_an_error()
+    {
+        var none = ScriptCompiler.Compile("n.csx", "int x = 1;", []);
+        Assert.Equal("PH0001", Assert.Single(none.Diagnostics).Id);
+
+        var wrong = ScriptCompiler.Compile("w.csx", "// first\nstring Transform(ChangeEvent e) => \"\";", []);
+        var d = Assert.Single(wrong.Diagnostics);
+        Assert.Equal("PH0002", d.Id);
+        Assert.Equal((2, 8), (d.Line, d.Column));
+        Assert.Contains("returns string", d.Message);
+
+        var args = ScriptCompiler.Compile("a.csx", "ChangeEvent Transform(ChangeEvent e, int n) => e;", []);
+        Assert.Equal("PH0002", Assert.Single(args.Diagnostics).Id);
+    }
+
+    [Fact]
+    public void Unknown_helper_without_the_plugin_is_a_clear_error()
+    {
+        var build = ScriptCompiler.Compile("transforms/obfuscate.csx", SeedExample, []);
+        Assert.Equal("transforms/obfuscate.csx(7,76): error CS0103: The name 'tObfString' does not exist in the current context",
+            Assert.Single(build.Diagnostics, d => d.IsError).ToString());
+    }
+
+    [Fact]
+    public void Exceptions_surface_with_the_script_line()
+    {
+        using var t = Load("""
+            ChangeEvent Transform(ChangeEvent e)
+            {
+                var id = (long)e.After!["id"]!;
+                if (id % 2 == 0)
+                    throw new InvalidOperationException($"even id {id}");
+                return e;
+            }
+            """, path: "transforms/thrower.csx");
+        Assert.Single(Run(t, Event(1, "x")));
+        var ex = Assert.Throws<ScriptException>(() => Run(t, Event(2, "x")));
+        Assert.Equal("InvalidOperationException: even id 2 (at transforms/thrower.csx:line 5)", ex.Message);
+        Assert.IsType<InvalidOperationException>(ex.InnerException);
+    }
+
+    [Fact]
+    public void Top_level_code_that_throws_is_a_load_error()
+    {
+        var build = ScriptCompiler.Compile("init.csx", "var map = new Dictionary<string,int>();\nmap.Add(\"a\", 1); map.Add(\"a\", 2);\nChangeEvent Transform(ChangeEvent e) => e;", []);
+        Assert.True(build.Success);
+        var ex = Assert.Throws<ScriptCompilationException>(() => CompiledTransform.Load(build, TimeSpan.FromSeconds(1)));
+        var d = Assert.Single(ex.Diagnostics);
+        Assert.Equal("PH0003", d.Id);
+        Assert.Equal(2, d.Line);
+        Assert.Contains("ArgumentException", d.Message);
+    }
+
+    [Fact]
+    public void A_script_stuck_in_a_loop_is_stopped_by_the_time_limit_and_the_next_event_runs()
+    {
+        using var t = Load("""
+            ChangeEvent Transform(ChangeEvent e)
+            {
+                var n = 0L;
+                if (e.Table == "spin")
+                    while (true) { n++; }
+                if (e.Table == "goto")
+                {
+                again:
+                    n++;
+                    goto again;
+                }
+                if (e.Table == "nested")
+                    foreach (var i in Enumerable.Range(0, 10))
+                        for (;;) n += i;
+                return e;
+            }
+            """, path: "transforms/spin.csx", timeout: TimeSpan.FromMilliseconds(200));
+        foreach (var (table, line) in new[] { ("spin", 5), ("goto", 8), ("nested", 14) })
+        {
+            var e = Event(1, "x");
+            e.Table = table;
+            var clock = Stopwatch.StartNew();
+            var ex = Assert.Throws<TransformTimeoutException>(() => Run(t, e));
+            Assert.InRange(clock.ElapsedMilliseconds, 180, 1500);
+            Assert.Contains($"time limit of 0.2 s: stopped in the loop at transforms/spin.csx:line {line}", ex.Message);
+            Assert.Single(Run(t, Event(2, "ok"))); // the guard is down again
+        }
+    }
+
+    [Fact]
+    public void An_event_that_blocks_outside_a_loop_fails_with_a_timeout_when_it_returns()
+    {
+        using var t = Load("""
+            ChangeEvent Transform(ChangeEvent e)
+            {
+                if (e.Table == "slow") System.Threading.Thread.Sleep(400);
+                return e;
+            }
+            """, timeout: TimeSpan.FromMilliseconds(100));
+        var e = Event(1, "x");
+        e.Table = "slow";
+        var ex = Assert.Throws<TransformTimeoutException>(() => Run(t, e));
+        Assert.Contains("time limit of 0.1 s", ex.Message);
+        Assert.Single(Run(t, Event(2, "ok")));
+    }
+
+    [Fact]
+    public void Implicit_usings_cover_common_namespaces()
+    {
+        using var t = Load("""
+            ChangeEvent Transform(ChangeEvent e)
+            {
+                var sb = new StringBuilder("x");
+                var node = new JsonObject { ["a"] = 1 };
+                e.Extra["j"] = node;
+                e.Extra["s"] = sb.Append(new List<int> { 1, 2 }.Sum()).ToString();
+                return e;
+            }
+            """);
+        Assert.EndsWith(",\"j\":{\"a\":1},\"s\":\"x3\"}", Run(t, Event(1, "x"))[0].ToString());
+    }
+}
