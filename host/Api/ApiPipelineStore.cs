@@ -110,7 +110,7 @@ internal sealed class ApiPipelineStore
         null => new YamlScalarNode("~") { Style = ScalarStyle.Plain },
         JsonValue v when v.TryGetValue<string>(out var s) => Quoted(s),
         // Numbers and booleans from a JSON body: plain scalars (the configuration binder reads text anyway).
-        JsonValue v => new YamlScalarNode(v.ToJsonString()) { Style = ScalarStyle.Plain },
+        _ => new YamlScalarNode(node.ToJsonString()) { Style = ScalarStyle.Plain },
     };
 
     private static YamlScalarNode Quoted(string s) => new(s) { Style = ScalarStyle.DoubleQuoted };

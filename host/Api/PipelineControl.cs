@@ -290,7 +290,7 @@ public sealed class PipelineControl : IHostedService
     public Task DeleteAsync(string name, bool forget, CancellationToken ct) => Locked(ct, async () =>
     {
         Get(name);
-        if (!await _manager.RemovePipelineAsync(name, forget, CancellationToken.None).ConfigureAwait(false) && forget)
+        if (await StopAsync(name, forget).ConfigureAwait(false) is null && forget)
             await _checkpoints.DeleteAsync(name, CancellationToken.None).ConfigureAwait(false);
         _store.Remove(name);
         _store.Paused.Remove(name);
@@ -310,8 +310,7 @@ public sealed class PipelineControl : IHostedService
         {
             if (running)
             {
-                var status = _manager.Find(entry.Name)!.Status;
-                await _manager.RemovePipelineAsync(entry.Name, false, CancellationToken.None).ConfigureAwait(false);
+                var status = await StopAsync(entry.Name).ConfigureAwait(false);
                 Replace(entry with { Detached = entry.Detached ?? status });
             }
             else if (entry.Detached is null)
@@ -319,8 +318,45 @@ public sealed class PipelineControl : IHostedService
             return;
         }
         if (running && same) return;
-        await _manager.StartPipelineAsync(entry.Definition!, CancellationToken.None).ConfigureAwait(false);
+        if (running) await StopAsync(entry.Name).ConfigureAwait(false);
+        await StartAsync(entry.Definition!).ConfigureAwait(false);
         Replace(entry with { Detached = null });
+    }
+
+    /// <summary>
+    /// Stops a pipeline gracefully (it checkpoints what it delivered) and removes it from the manager. One stopped before
+    /// its first checkpoint gets one where it began reading, so it resumes there — not at its configured start
+    /// (e.g. <c>latest</c>, which would skip what happens meanwhile). Returns its last status (null when it did not run).
+    /// </summary>
+    private async Task<PipelineStatus?> StopAsync(string name, bool forget = false)
+    {
+        var service = _manager.Find(name);
+        if (service is null) return null;
+        await _manager.RemovePipelineAsync(name, forget, CancellationToken.None).ConfigureAwait(false);
+        if (!forget && service.Runner?.Origin is { File.Length: > 0 } origin &&
+            await _checkpoints.LoadAsync(name, CancellationToken.None).ConfigureAwait(false) is null)
+        {
+            var cp = new Checkpoint(origin.File, origin.Position, origin.Gtid, DateTimeOffset.UtcNow, 0);
+            await _checkpoints.SaveAsync(name, cp, CancellationToken.None).ConfigureAwait(false);
+            service.Status.SetCheckpoint(cp);
+        }
+        return service.Status;
+    }
+
+    /// <summary>Starts (or replaces) a pipeline in the manager; its status shows the checkpoint it resumes from at once.</summary>
+    private async Task StartAsync(PipelineDefinition definition)
+    {
+        await _manager.StartPipelineAsync(definition, CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            if (_manager.Find(definition.Name)?.Status is { Checkpoint: null } status &&
+                await _checkpoints.LoadAsync(definition.Name, CancellationToken.None).ConfigureAwait(false) is { } cp && status.Checkpoint is null)
+                status.SetCheckpoint(cp);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException)
+        {
+            // The pipeline itself reports an unreadable checkpoint (it fails with the reason).
+        }
     }
 
     // ---------------------------------------------------------------- pause, resume, restart, seek
@@ -330,9 +366,7 @@ public sealed class PipelineControl : IHostedService
     {
         var e = Usable(name);
         if (e.Paused) return SnapshotOf(e);
-        var status = _manager.Find(name)?.Status;
-        await _manager.RemovePipelineAsync(name, false, CancellationToken.None).ConfigureAwait(false);
-        status ??= new PipelineStatus(name) { SinkType = e.Definition!.SinkType };
+        var status = await StopAsync(name).ConfigureAwait(false) ?? new PipelineStatus(name) { SinkType = e.Definition!.SinkType };
         if (status.Checkpoint is null && await _checkpoints.LoadAsync(name, CancellationToken.None).ConfigureAwait(false) is { } cp) status.SetCheckpoint(cp);
         status.State = PipelineState.Paused;
         _store.Paused.Add(name);
@@ -352,7 +386,7 @@ public sealed class PipelineControl : IHostedService
         if (_store.Paused.Remove(name)) _store.Save();
         var resumed = e with { Paused = false, Detached = null };
         Replace(resumed);
-        await _manager.StartPipelineAsync(resumed.Definition!, CancellationToken.None).ConfigureAwait(false);
+        await StartAsync(resumed.Definition!).ConfigureAwait(false);
         _logger.LogInformation("pipeline {Pipeline}: resumed over the API", name);
         return SnapshotOf(Get(name));
     });
@@ -364,8 +398,9 @@ public sealed class PipelineControl : IHostedService
         if (!e.Enabled) throw ApiProblemException.Conflict($"pipeline '{name}' is disabled (enabled: false): PUT it with enabled: true");
         if (_store.Paused.Remove(name)) _store.Save();
         var restarted = e with { Paused = false, Detached = null };
+        await StopAsync(name).ConfigureAwait(false);
         Replace(restarted);
-        await _manager.StartPipelineAsync(restarted.Definition!, CancellationToken.None).ConfigureAwait(false);
+        await StartAsync(restarted.Definition!).ConfigureAwait(false);
         _logger.LogInformation("pipeline {Pipeline}: restarted over the API", name);
         return SnapshotOf(Get(name));
     });
@@ -412,7 +447,7 @@ public sealed class PipelineControl : IHostedService
             }
         }
         var running = !e.Paused && _manager.Find(name) != null;
-        if (running) await _manager.RemovePipelineAsync(name, false, CancellationToken.None).ConfigureAwait(false);
+        if (running) await StopAsync(name).ConfigureAwait(false);
         var previous = await _checkpoints.LoadAsync(name, CancellationToken.None).ConfigureAwait(false);
         var cp = new Checkpoint(file, pos, gtid, DateTimeOffset.UtcNow, previous?.EventsDelivered ?? 0);
         await _checkpoints.SaveAsync(name, cp, CancellationToken.None).ConfigureAwait(false);
@@ -423,7 +458,7 @@ public sealed class PipelineControl : IHostedService
             status.SetCheckpoint(cp);
             Replace(e with { Detached = status });
         }
-        else await _manager.StartPipelineAsync(def, CancellationToken.None).ConfigureAwait(false);
+        else await StartAsync(def).ConfigureAwait(false);
         return SnapshotOf(Get(name));
     });
 
@@ -539,7 +574,7 @@ public sealed class PipelineControl : IHostedService
             _fileConfig = next;
             foreach (var name in removed)
             {
-                await _manager.RemovePipelineAsync(name, false, CancellationToken.None).ConfigureAwait(false);
+                await StopAsync(name).ConfigureAwait(false);
                 RemoveEntry(name);
             }
             if (_store.Paused.RemoveWhere(n => removed.Contains(n)) > 0) _store.Save();
@@ -572,7 +607,7 @@ public sealed class PipelineControl : IHostedService
         }
     });
 
-    private static List<string> RestartRequired(HostOptions running, HostOptions next)
+    private static List<string> RestartRequired(Config.HostOptions running, Config.HostOptions next)
     {
         var list = new List<string>();
         void Check(string key, object? a, object? b)
@@ -600,12 +635,20 @@ public sealed class PipelineControl : IHostedService
             try
             {
                 node = JsonNode.Parse(body.Length == 0 ? "null" : body);
+                _ = node?.ToJsonString(); // materialises every object: duplicate keys show up here
             }
             catch (JsonException e)
             {
                 throw ApiProblemException.Invalid("the body is not valid JSON", new Dictionary<string, string[]>
                 {
                     ["(body)"] = [$"invalid JSON at line {(e.LineNumber ?? 0) + 1}, byte {(e.BytePositionInLine ?? 0) + 1}"],
+                });
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+            {
+                throw ApiProblemException.Invalid("the body is not valid JSON", new Dictionary<string, string[]>
+                {
+                    ["(body)"] = [$"invalid JSON: {e.Message}"],
                 });
             }
             obj = node as JsonObject ?? throw ApiProblemException.Invalid("a pipeline is a JSON object",

@@ -128,13 +128,24 @@ public static class DeadLetterCommand
         HostConfig config;
         try
         {
-            (config, sinks) = LoadConfig(configPath, sinks);
+            config = ConfigLoader.Load(configPath);
         }
         catch (ConfigException e)
         {
             await o.WriteLineAsync($"pluginhost: {configPath}: {e.Message}").ConfigureAwait(false);
             return 2;
         }
+        using var loggers = LoggerFactory.Create(b => b.AddPluginHostLogging(config.Options.Log));
+        // The sink types: built-in ones and the plugins of plugins_dir, loaded as `run` loads them (kept loaded
+        // until the replaying sink is disposed).
+        PluginManager? plugins = null;
+        if (sinks is null)
+        {
+            sinks = PluginHostServiceCollectionExtensions.CreateSinkCatalog();
+            plugins = new PluginManager(new PluginManagerOptions { Directory = config.PluginsDirectory, Watch = false }, sinks, loggers);
+            await plugins.LoadAllAsync(ct).ConfigureAwait(false);
+        }
+        await using var pluginScope = plugins;
         var candidates = config.Pipelines.Where(p => pipelineName is null || p.Name == pipelineName).ToList();
         if (pipelineName is null && candidates.Count > 1) candidates = candidates.Where(p => p.SinkType == "webhook").ToList();
         if (candidates.Count != 1)
@@ -146,9 +157,12 @@ public static class DeadLetterCommand
         }
         var pipeline = candidates[0];
 
-        using var loggers = LoggerFactory.Create(b => b.AddPluginHostLogging(config.Options.Log));
-        var factory = sinks.Find(pipeline.SinkType)
-                      ?? throw new InvalidOperationException($"unknown sink type '{pipeline.SinkType}'");
+        if (sinks.Find(pipeline.SinkType) is not { } factory)
+        {
+            await o.WriteLineAsync($"pluginhost deadletter replay: pipeline '{pipeline.Name}': unknown sink type '{pipeline.SinkType}' " +
+                                   $"(known: {string.Join(", ", sinks.Types.Order())}; plugins come from {config.PluginsDirectory})").ConfigureAwait(false);
+            return 2;
+        }
         var logger = new PluginLogger(loggers.CreateLogger($"PluginHost.Sink.{pipeline.SinkType}"), ReplayName(pipeline));
         ISink sink;
         try
@@ -233,12 +247,4 @@ public static class DeadLetterCommand
 
     /// <summary>The pipeline name the replaying sink reports under (so its counters are told from the running pipeline's).</summary>
     private static string ReplayName(PipelineDefinition p) => p.Name + ".replay";
-
-    /// <summary>The configuration and the sink types it may use (built-in and plugins), as <c>run</c> loads them.</summary>
-    private static (HostConfig, SinkCatalog) LoadConfig(string path, SinkCatalog? sinks)
-    {
-        sinks ??= PluginHostServiceCollectionExtensions.CreateSinkCatalog();
-        var config = ConfigLoader.Load(path, sinkTypes: sinks.Types);
-        return (config, sinks);
-    }
 }

@@ -34,10 +34,19 @@ public static class RunCommand
     public static async Task<int> RunHostAsync(HostConfig config, Plugins.SinkCatalog sinks,
         Action<PipelineManager>? configure, CancellationToken cancellationToken = default)
     {
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.AddPluginHostLogging(config.Options.Log);
-        builder.Services.AddPluginHost(config, sinks);
-        using var host = builder.Build();
+        // A WebApplication serving the REST API, health, metrics and dashboard when server.enabled (see Api/ApiHost),
+        // running the configuration's pipelines overlaid with those the API created or changed.
+        IHost built;
+        try
+        {
+            built = Api.ApiHost.Build(config, sinks);
+        }
+        catch (ConfigException e)
+        {
+            await Console.Error.WriteLineAsync($"pluginhost: {config.FilePath}: {e.Message}").ConfigureAwait(false);
+            return 2;
+        }
+        using var host = built;
         // Plugins first: pipelines need their sink types, and sink settings can only be validated once they are known.
         var plugins = host.Services.GetRequiredService<Plugins.PluginManager>();
         await plugins.LoadAllAsync(cancellationToken).ConfigureAwait(false);

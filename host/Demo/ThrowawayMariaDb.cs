@@ -23,6 +23,8 @@ public class ThrowawayMariaDb : IDisposable
 
     public ThrowawayMariaDb() : this(extraArgs: null) { }
 
+    /// <summary>A server with extra mariadbd arguments (e.g. <c>--binlog-format=STATEMENT</c>).</summary>
+
     public ThrowawayMariaDb(string? extraArgs)
     {
         _root = Path.Combine(Path.GetTempPath(), "pluginhost-mariadb-" + Guid.NewGuid().ToString("N")[..8]);
@@ -31,11 +33,13 @@ public class ThrowawayMariaDb : IDisposable
         Directory.CreateDirectory(_root);
         var install = FindTool("mariadb-install-db");
         var daemon = FindTool("mariadbd");
-        Run(install, $"--no-defaults --datadir={DataDir} --user=root --auth-root-authentication-method=normal", TimeSpan.FromMinutes(2));
+        var tmp = Path.Combine(_root, "tmp");
+        Directory.CreateDirectory(tmp); // each instance its own tmpdir: parallel installs collide otherwise
+        Run(install, $"--no-defaults --datadir={DataDir} --tmpdir={tmp} --user=root --auth-root-authentication-method=normal --skip-test-db", TimeSpan.FromMinutes(2));
         Port = FreePort();
         var args = $"--no-defaults --datadir={DataDir} --port={Port} --socket={SocketPath} --bind-address=127.0.0.1 " +
                    $"--log-bin={BinlogBaseName} --binlog-format=ROW --binlog-row-image=FULL --binlog-row-metadata=FULL " +
-                   $"--binlog-checksum=CRC32 --server-id=1 --user=root --pid-file={Path.Combine(_root, "mysqld.pid")} " +
+                   $"--binlog-checksum=CRC32 --server-id=1 --user=root --tmpdir={tmp} --pid-file={Path.Combine(_root, "mysqld.pid")} " +
                    $"--log-error={Path.Combine(_root, "error.log")} --skip-name-resolve --innodb-buffer-pool-size=128M " +
                    $"--innodb-flush-log-at-trx-commit=2 --sync-binlog=0 --max-allowed-packet=64M {extraArgs}";
         var psi = new ProcessStartInfo(daemon, args) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -76,8 +80,15 @@ public class ThrowawayMariaDb : IDisposable
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        p.StandardInput.Write(sql);
-        p.StandardInput.Close();
+        try
+        {
+            p.StandardInput.Write(sql);
+            p.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // The client stopped reading (it failed on an earlier statement): its stderr below says why.
+        }
         p.WaitForExit();
         if (p.ExitCode != 0) throw new InvalidOperationException($"mariadb client failed ({p.ExitCode}): {stderr.Result}\nSQL: {Truncate(sql)}");
         return stdout.Result;

@@ -73,6 +73,10 @@ public sealed class PipelineRunner
     /// <summary>Bytes of binlog received from the server since this runner started, over every connection (metrics).</summary>
     public long BinlogBytesRead => Interlocked.Read(ref _bytesOfEarlierClients) + (Volatile.Read(ref _client)?.BytesReceived ?? 0);
 
+    /// <summary>Where this runner began reading (its resolved start), null until connected. Lets the API pin a pipeline
+    /// that is stopped before its first checkpoint to where it was, instead of its configured start.</summary>
+    public BinlogPosition? Origin => Volatile.Read(ref _origin);
+
     /// <summary>
     /// Switches to a new sink at the next transaction boundary — at once when the pipeline is idle between
     /// transactions. The old sink has flushed everything it was given before it is disposed; every event goes to
@@ -385,12 +389,14 @@ public sealed class PipelineRunner
         var transformed = new List<ChangeEvent>(4);
         var factory = new ChangeEventFactory(); // used on this (sink) side only
         var atBoundary = true; // everything handed to the sink so far ends at a transaction boundary
+        EventChunk? partial = null; // a chunk the last batch took only the first rows of (batch_size reached)
+        var partialOffset = 0;
         while (true)
         {
             // Wait for events; while idle at a boundary, pending version switches happen at once.
             var wake = Volatile.Read(ref _wake).Task;
             if (atBoundary) await SwitchVersionsAsync(hardStop).ConfigureAwait(false);
-            var ready = input.WaitToReadAsync(hardStop);
+            var ready = partial != null ? new ValueTask<bool>(true) : input.WaitToReadAsync(hardStop);
             if (!ready.IsCompleted)
             {
                 var readyTask = ready.AsTask();
@@ -410,10 +416,18 @@ public sealed class PipelineRunner
             var eventsToEnd = 0;
             var transactions = 0;
             long newestEventTime = 0;
-            while (batch.Count < batchSize && input.TryRead(out var chunk))
+            while (batch.Count < batchSize)
             {
-                foreach (var pending in chunk.Rows)
+                EventChunk? chunk = partial;
+                var first = partialOffset;
+                if (chunk is null && !input.TryRead(out chunk)) break;
+                partial = null;
+                partialOffset = 0;
+                var pendingRows = chunk.Rows;
+                var i = first;
+                for (; i < pendingRows.Count && batch.Count < batchSize; i++)
                 {
+                    var pending = pendingRows[i];
                     var rows = pending.Event;
                     var e = factory.Create(rows, rows.Rows[pending.Row], factory.TableInfoOf(rows.Table));
                     e.Gtid = pending.Gtid;
@@ -428,6 +442,15 @@ public sealed class PipelineRunner
                     }
                     transformed.Clear();
                     if (Transform(e, transformed)) batch.AddRange(transformed);
+                }
+                if (i < pendingRows.Count)
+                {
+                    // The batch is full inside this chunk: the rest goes in the next batch (no boundary here).
+                    partial = chunk;
+                    partialOffset = i;
+                    atBoundary = false;
+                    if (chunk.LastEventTime != 0) newestEventTime = chunk.LastEventTime;
+                    break;
                 }
                 atBoundary = chunk.TransactionEnd != null;
                 if (chunk.TransactionEnd != null)

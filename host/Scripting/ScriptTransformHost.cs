@@ -64,6 +64,9 @@ public sealed class ScriptTransformHost : IDisposable
     /// <summary>Quiet time after the last file event before recompiling (editors save in several steps).</summary>
     public TimeSpan Debounce { get; init; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>False to recompile only on <see cref="ReloadAsync"/> and helper changes (tests, benchmarks).</summary>
+    public bool WatchFile { get; init; } = true;
+
     /// <summary>The newest version that compiled (handed to the pipeline, possibly not live yet).</summary>
     public CompiledTransform? Current
     {
@@ -91,7 +94,7 @@ public sealed class ScriptTransformHost : IDisposable
     /// </summary>
     public async Task<CompiledTransform> StartAsync(CancellationToken cancellationToken)
     {
-        _watch = ScriptFileWatcher.Subscribe(_file, Debounce, () => _ = ReloadAsync("file changed"));
+        if (WatchFile) _watch = ScriptFileWatcher.Subscribe(_file, Debounce, () => _ = ReloadAsync("file changed"));
         if (_helpers != null) _helpers.Changed += OnHelpersChanged;
         _maintenance = new Timer(_ => RetireUnused(), null, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(100));
         var first = await ReloadAsync("start").ConfigureAwait(false);
@@ -237,7 +240,7 @@ public sealed class ScriptTransformHost : IDisposable
     }
 
     /// <summary>Unloads versions older than the one the pipeline runs now (it switched past them).</summary>
-    private void RetireUnused()
+    internal void RetireUnused()
     {
         var live = _status.TransformVersion;
         List<CompiledTransform> retired;

@@ -58,6 +58,24 @@ internal sealed class WebhookRoute
     public bool Update { get; }
     public bool Delete { get; }
 
+    private long _lastWarning;
+    private int _suppressed;
+
+    /// <summary>Failure messages of one task are logged at most every 5 s; the ones in between are counted.</summary>
+    public bool ShouldLog(out int suppressed)
+    {
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _lastWarning);
+        if (last != 0 && now - last < 5000 || Interlocked.CompareExchange(ref _lastWarning, now, last) != last)
+        {
+            Interlocked.Increment(ref _suppressed);
+            suppressed = 0;
+            return false;
+        }
+        suppressed = Interlocked.Exchange(ref _suppressed, 0);
+        return true;
+    }
+
     public bool Takes(ChangeOperation op) => op switch
     {
         ChangeOperation.Insert => Insert,

@@ -233,6 +233,7 @@ public sealed class WebhookSink : ISink
             byte[]? body = null;
             string? id = null;
             var holding = false;
+            var warned = false;
             try
             {
                 for (var attempt = 1; ; attempt++)
@@ -258,7 +259,7 @@ public sealed class WebhookSink : ISink
                     if (result.Success)
                     {
                         sink.Stats.AddDelivered(events.Count);
-                        if (attempt > 1)
+                        if (warned)
                             sink._logger.Info($"webhook {route.Id}: delivered to {route.Url} after {attempt} attempts");
                         return;
                     }
@@ -287,8 +288,12 @@ public sealed class WebhookSink : ISink
                                                $"and no dead_letter file is set: holding {events.Count} event(s) on lane {_index} and retrying until {route.Url} accepts them");
                     }
                     var delay = sink._policy.Delay(attempt, result.RetryAfter);
-                    if (attempt == 1 || attempt % 10 == 0)
-                        sink._logger.Warning($"webhook {route.Id}: {route.Url} failed (attempt {attempt}): {result.Error}; retrying in {delay.TotalMilliseconds:0} ms");
+                    if (route.ShouldLog(out var suppressed))
+                    {
+                        warned = true;
+                        sink._logger.Warning($"webhook {route.Id}: {route.Url} failed (attempt {attempt}): {result.Error}; retrying in {delay.TotalMilliseconds:0} ms" +
+                                             (suppressed > 0 ? $" ({suppressed} more failure(s) of this task since the last message)" : ""));
+                    }
                     sink.Stats.AddRetry();
                     await Task.Delay(delay, stop).ConfigureAwait(false);
                 }

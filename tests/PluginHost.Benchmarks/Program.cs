@@ -4,6 +4,7 @@ return args.FirstOrDefault() switch
 {
     "decode" => DecodeBenchmark.Run(args.Skip(1).ToArray()),
     "pipeline" => await PipelineBenchmark.RunAsync(args.Skip(1).ToArray()),
+    "transform" => await TransformBenchmark.RunAsync(args.Skip(1).ToArray()),
     _ => Usage(),
 };
 
@@ -14,6 +15,8 @@ static int Usage()
           decode [--rows N] [--runs N]   binlog decoding: our decoder vs mariadb-binlog on the same file
           pipeline [--rows N] [--rate N] [--seconds N]
                                          end to end through the host: catch-up events/s, commit-to-sink latency, peak RSS
+          transform [--events N] [--rounds N] [--reloads N]
+                                         obfuscate.csx per event vs the same JavaScript in Jint; save-to-live reload time
         """);
     return 2;
 }

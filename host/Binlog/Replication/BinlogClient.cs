@@ -103,6 +103,8 @@ public sealed class BinlogClient : IAsyncDisposable
                     if (schema != null && schema.Columns.Count == map.Columns.Count) map.ApplySchema(schema);
                     else if (schema != null)
                         _options.Log?.Invoke($"{map.FullName}: table map has {map.Columns.Count} columns, information_schema {schema.Columns.Count}; using positional names");
+                    else
+                        _options.Log?.Invoke($"{map.FullName}: not visible in information_schema (dropped since, or {_options.Connection.User} lacks SELECT on it); using positional names");
                 }
                 else if (ev is QueryEvent { IsBegin: false, IsCommit: false, IsRollback: false }) _schema?.Invalidate();
 

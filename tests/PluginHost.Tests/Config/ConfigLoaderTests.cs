@@ -346,7 +346,7 @@ public sealed class ConfigLoaderTests
         Assert.StartsWith("line 4,", Assert.Single(bad).Key);
 
         var dup = Errors("log: { level: info }\nlog: { level: warn }\n");
-        AssertError(dup, null, "log", "duplicate key");
+        AssertError(dup, null, "line 2, column 1", "duplicate key");
     }
 
     [Fact]

@@ -137,11 +137,13 @@ internal sealed class FlakySink(ISink inner) : ISink
     public int FailNextFlushes;
     public TimeSpan WriteDelay;
     public int WriteCalls, FlushCalls, Failures;
+    public readonly System.Collections.Concurrent.ConcurrentQueue<string> Calls = new();
 
     public async ValueTask WriteAsync(IReadOnlyList<ChangeEvent> batch, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref WriteCalls);
         if (WriteDelay > TimeSpan.Zero) await Task.Delay(WriteDelay, cancellationToken);
+        Calls.Enqueue($"{DateTime.Now:ss.fff} write [{string.Join(",", batch.Select(e => e.Current?["id"]))}]{(FailWrites ? " FAIL" : "")}");
         if (FailWrites)
         {
             Interlocked.Increment(ref Failures);
@@ -153,7 +155,9 @@ internal sealed class FlakySink(ISink inner) : ISink
     public async ValueTask FlushAsync(CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref FlushCalls);
-        if (Interlocked.Decrement(ref FailNextFlushes) >= 0)
+        var fail = Interlocked.Decrement(ref FailNextFlushes) >= 0;
+        Calls.Enqueue($"{DateTime.Now:ss.fff} flush{(fail ? " FAIL" : "")}");
+        if (fail)
         {
             Interlocked.Increment(ref Failures);
             throw new IOException("boom: flush refused");
@@ -208,8 +212,8 @@ internal sealed class RecordingStore(ICheckpointStore inner, string sinkFile) : 
                 var before = all.Where(x => string.CompareOrdinal(x.Event.File, cp.File) < 0 ||
                                             x.Event.File == cp.File && x.Event.Position < cp.Position).ToList();
                 var missing = before.Where(x => !delivered.Contains(x.Key)).ToList();
-                Assert.True(missing.Count == 0,
-                    $"checkpoint {cp} was saved before {missing.Count} earlier event(s) were delivered, e.g. {missing[0].Key}");
+                if (missing.Count > 0)
+                    Assert.Fail($"checkpoint {cp} was saved before {missing.Count} earlier event(s) were delivered, e.g. {missing[0].Key}");
             }
         }
     }

@@ -39,14 +39,14 @@ public sealed class PipelineTests(MariaDbServer db, ITestOutputHelper output) : 
             DROP DATABASE IF EXISTS pt_order; CREATE DATABASE pt_order CHARACTER SET utf8mb4;
             CREATE TABLE pt_order.customers (id INT PRIMARY KEY, name VARCHAR(40), balance DECIMAL(10,2), born DATE, seen DATETIME(3));
             CREATE TABLE pt_order.orders (id BIGINT UNSIGNED PRIMARY KEY, customer_id INT, status ENUM('new','paid'), note JSON);
-            CREATE DATABASE IF NOT EXISTS pt_other; CREATE TABLE IF NOT EXISTS pt_other.t (id INT PRIMARY KEY);
+            CREATE DATABASE IF NOT EXISTS pt_other; DROP TABLE IF EXISTS pt_other.t_order; CREATE TABLE pt_other.t_order (id INT PRIMARY KEY);
             """);
         var start = Kit.MasterStatus(db);
         await using var p = Pipeline(Kit.PipelineYaml(db, "order", Kit.FileStart(start), """{ include: ["pt_order.*"] }""", Out("order.jsonl"))).Start();
         db.Sql("""
             INSERT INTO customers VALUES (1, 'Ann', 10.50, '1990-01-02', '2026-01-01 10:00:00.250');
             INSERT INTO orders VALUES (18446744073709551615, 1, 'new', '{"gift": true}');
-            INSERT INTO pt_other.t VALUES (1);
+            INSERT INTO pt_other.t_order VALUES (1);
             BEGIN;
               UPDATE customers SET balance = balance - 5 WHERE id = 1;
               UPDATE orders SET status = 'paid' WHERE customer_id = 1;
@@ -174,7 +174,7 @@ public sealed class PipelineTests(MariaDbServer db, ITestOutputHelper output) : 
     public async Task A_graceful_stop_checkpoints_and_a_restart_delivers_exactly_the_new_changes()
     {
         db.Sql("DROP DATABASE IF EXISTS pt_resume; CREATE DATABASE pt_resume; CREATE TABLE pt_resume.t (id INT PRIMARY KEY, v VARCHAR(10));" +
-               "CREATE DATABASE IF NOT EXISTS pt_other; CREATE TABLE IF NOT EXISTS pt_other.t (id INT PRIMARY KEY);");
+               "CREATE DATABASE IF NOT EXISTS pt_other; DROP TABLE IF EXISTS pt_other.t_resume; CREATE TABLE pt_other.t_resume (id INT PRIMARY KEY);");
         var yaml = Kit.PipelineYaml(db, "resume", Kit.FileStart(Kit.MasterStatus(db)), """{ include: ["pt_resume.*"] }""", Out("resume.jsonl"));
         var config = Kit.Config(_dir, yaml);
         var store = new FileCheckpointStore(config.StateDirectory);
@@ -183,9 +183,9 @@ public sealed class PipelineTests(MariaDbServer db, ITestOutputHelper output) : 
         {
             db.Sql("INSERT INTO t VALUES (1, 'a'); INSERT INTO t VALUES (2, 'a'); INSERT INTO t VALUES (3, 'a');", "pt_resume");
             await Kit.WaitUntil(() => Kit.Lines(Out("resume.jsonl")).Count >= 3, "the first 3 events");
-            db.Sql("DELETE FROM pt_other.t; INSERT INTO pt_other.t VALUES (1);"); // filtered out, but it moves the position
+            db.Sql("INSERT INTO pt_other.t_resume VALUES (1), (2);"); // filtered out, but it moves the position
             var endOfBinlog = Kit.MasterStatus(db);
-            await Kit.WaitUntil(() => first.Status.EventsFiltered >= 1, "the filtered change to be read");
+            await Kit.WaitUntil(() => first.Status.EventsFiltered >= 2, "the filtered change to be read");
             await first.StopAsync();
             Assert.Equal(PipelineState.Stopped, first.Status.State);
             // The final checkpoint is written, and reaches past the filtered transactions to the end of the binlog.
@@ -250,6 +250,7 @@ public sealed class PipelineTests(MariaDbServer db, ITestOutputHelper output) : 
 
         var lines = Kit.Lines(Out("flaky.jsonl"));
         var described = lines.Select(ChangeEventJson.Parse).Select(Kit.Describe).ToList();
+        output.WriteLine(string.Join("\n", sink.Calls));
         Assert.Equal(["insert t 1", "insert t 2", "insert t 3", "insert t 4", "update t 1", "delete t 3", "insert t 5", "insert t 6", "insert t 7"],
             described.Distinct());
         Assert.All(described.GroupBy(d => d).Where(g => g.Count() > 1), g => Assert.Contains(g.Key, new[] { "insert t 5", "insert t 6" }));

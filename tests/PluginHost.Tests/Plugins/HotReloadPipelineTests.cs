@@ -77,6 +77,12 @@ public sealed class HotReloadPipelineTests(MariaDbServer db, ITestOutputHelper o
                 await Wait.UntilAsync(() => plugins.Find("testsink")!.Loads == loads + 1, TimeSpan.FromSeconds(10), $"replacement {i + 1} to load");
                 Assert.Null(plugins.Find("testsink")!.Error);
             }
+            // A broken version mid-stream is rejected; the last good one goes on delivering.
+            var good = plugins.Find("testsink")!;
+            ThirdPartyPlugins.CopyTo(built.SinkBroken, Path.Combine(root, "plugins", "testsink"));
+            await Wait.UntilAsync(() => plugins.Find("testsink")!.Error != null, TimeSpan.FromSeconds(10), "the broken version to be rejected");
+            Assert.Contains("threw in its constructor", plugins.Find("testsink")!.Error);
+            Assert.Equal((good.Version, good.Loads, PluginState.Loaded), (plugins.Find("testsink")!.Version, plugins.Find("testsink")!.Loads, plugins.Find("testsink")!.State));
             await writer.WaitAsync(TimeSpan.FromSeconds(60));
             const int total = transactions * rowsPerTransaction;
             await Wait.UntilAsync(() => Kit.Lines(outFile).Count >= total, TimeSpan.FromSeconds(20), $"{total} rows in {outFile}");
@@ -104,6 +110,10 @@ public sealed class HotReloadPipelineTests(MariaDbServer db, ITestOutputHelper o
                 Assert.Equal(parts[0], parts[2]); // each version with its own copy of ThirdParty.Lib
             }
             for (var i = 1; i < runs.Count; i++) Assert.NotEqual(runs[i - 1].Split('/')[0], runs[i].Split('/')[0]);
+
+            // Every replaced version's context was unloaded and collected once its pipeline switched away from it.
+            Assert.True(UnloadTests.CollectUntil(() => plugins.Find("testsink")!.PendingUnloads == 0),
+                $"{plugins.Find("testsink")!.PendingUnloads} old plugin contexts are still alive");
         }
         finally
         {

@@ -60,6 +60,12 @@ public sealed class ThirdPartyPlugins
     {
         var root = Path.Combine(Path.GetTempPath(), "pluginhost-thirdparty-" + Environment.ProcessId + "-" + Guid.NewGuid().ToString("N")[..6]);
         Directory.CreateDirectory(root);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try { Directory.Delete(root, recursive: true); }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        };
         var sdk = typeof(ISink).Assembly.Location;
         File.WriteAllText(Path.Combine(root, "NuGet.config"), """
             <?xml version="1.0" encoding="utf-8"?>

@@ -58,7 +58,7 @@ public sealed class UnloadTests(ITestOutputHelper output)
         Assert.Equal("HI!", PluginLoadingTests.Invoke(box.Manager.Current[0].Assembly, "ThirdParty.Sink.SinkHelpers", "tShout", "hi"));
     }
 
-    private static bool CollectUntil(Func<bool> done)
+    internal static bool CollectUntil(Func<bool> done)
     {
         for (var i = 0; i < 50; i++)
         {

@@ -146,7 +146,7 @@ public sealed class ScriptPipelineTests(MariaDbServer db)
 
         await File.WriteAllTextAsync(p.ScriptPath, "ChangeEvent Transform(ChangeEvent e)\n{\n    e.Extra[\"v\"] = 2\n    return e;\n}\n");
         await p.WaitForAsync(() => p.Status.TransformDiagnostics != null, "the broken edit's diagnostics");
-        Assert.Equal("transforms/t.csx(3,22): error CS1002: ; expected", p.Status.TransformDiagnostics);
+        Assert.Equal("transforms/t.csx(3,21): error CS1002: ; expected", p.Status.TransformDiagnostics);
         db.Sql("INSERT INTO t VALUES (1);", "script_fix");
         await p.WaitForAsync(() => p.OutputCount() >= 1, "1 event");
         Assert.Equal(1, (int)p.Output()[0]["v"]!);

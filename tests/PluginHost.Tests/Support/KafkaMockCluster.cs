@@ -125,6 +125,22 @@ public sealed unsafe class KafkaMockCluster : IDisposable
         return result;
     }
 
+    /// <summary>Records in a topic (sum of high minus low watermarks over its partitions); 0 when it does not exist.</summary>
+    public long Count(string topic)
+    {
+        KafkaNative.EnsureResolver();
+        var config = new ConsumerConfig { BootstrapServers = BootstrapServers, GroupId = "test-counter", AllowAutoCreateTopics = false };
+        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(config).SetLogHandler((_, _) => { }).SetErrorHandler((_, _) => { }).Build();
+        using var admin = new DependentAdminClientBuilder(consumer.Handle).Build();
+        var md = admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.Single(t => t.Topic == topic);
+        if (md.Error.IsError) return 0;
+        return md.Partitions.Sum(p =>
+        {
+            var w = consumer.QueryWatermarkOffsets(new TopicPartition(topic, p.PartitionId), TimeSpan.FromSeconds(10));
+            return w.High.Value - w.Low.Value;
+        });
+    }
+
     /// <summary>Runs Debian's kcat against the cluster: <c>kcat -C -b … -t TOPIC -e -f FORMAT</c>; returns its output lines.</summary>
     public IReadOnlyList<string> Kcat(string topic, string format = "%k %s\\n", TimeSpan? timeout = null)
     {

@@ -139,22 +139,22 @@ public sealed class WebhookMariaDbTests(MariaDbServer db, ITestOutputHelper outp
             if (attempt > 3) return new Reply();
             return x switch
             {
-                < 0.15 => new Reply(500),
-                < 0.18 => new Reply(429, RetryAfter: "1"),
-                < 0.20 => new Reply(503),
-                < 0.22 => new Reply(Delay: TimeSpan.FromSeconds(2)), // past the 400 ms timeout
+                < 0.10 => new Reply(500),
+                < 0.11 => new Reply(429, RetryAfter: "1"),
+                < 0.13 => new Reply(503),
+                < 0.14 => new Reply(Delay: TimeSpan.FromSeconds(2)), // past the 300 ms timeout
                 _ => new Reply(),
             };
         };
         var sink = new JsonObject
         {
-            ["type"] = "webhook", ["callback_host"] = receiver.BaseUrl, ["worker_count"] = 8, ["timeout"] = "400ms",
+            ["type"] = "webhook", ["callback_host"] = receiver.BaseUrl, ["worker_count"] = 16, ["timeout"] = "300ms",
             ["max_retries"] = 100000, ["retry_base_delay"] = "20ms", ["retry_max_delay"] = "500ms",
             ["tasks"] = new JsonArray(TaskOf("t", "/faults")),
         };
         await using var p = await WebhookPipeline.StartAsync(db, "faults", "wh_fault", sink, output);
         await p.RunningAsync();
-        const int rows = 200;
+        const int rows = 150;
         var expected = Enumerable.Range(1, rows).ToDictionary(i => (long)i, _ => new List<string> { "i0" });
         db.Sql($"INSERT INTO t SELECT seq, 0, 'x' FROM seq_1_to_{rows};", "wh_fault");
         var version = new int[rows + 1];
@@ -170,17 +170,17 @@ public sealed class WebhookMariaDbTests(MariaDbServer db, ITestOutputHelper outp
             }
             db.Sql(sql.ToString(), "wh_fault");
         }
-        Round(20);
+        Round(10);
         await Task.Delay(300);
         await receiver.StopAsync(); // connection refused from now on
         var downFor = System.Diagnostics.Stopwatch.StartNew();
         while (downFor.Elapsed < TimeSpan.FromSeconds(downSeconds))
         {
-            Round(5);
+            Round(2);
             await Task.Delay(250);
         }
         await receiver.StartAgainAsync();
-        Round(20);
+        Round(10);
         db.Sql("DELETE FROM t WHERE id <= 10;", "wh_fault");
         for (var i = 1; i <= 10; i++) expected[i].Add("d");
         await p.CaughtUpAsync(db, TimeSpan.FromSeconds(60));

@@ -109,6 +109,17 @@ public sealed class ServerSetupErrorTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Binary_logging_off_is_refused_naming_log_bin()
+    {
+        using var db = new MariaDbServer("--skip-log-bin");
+        await using var reader = new Reader(new BinlogClient(Repl.Options(db, BinlogStart.Latest, output)), deadline: TimeSpan.FromSeconds(20));
+        var error = await Assert.ThrowsAsync<BinlogReplicationException>(() => reader.NextAsync());
+        output.WriteLine(error.Message);
+        Assert.Contains("log_bin", error.Message);
+        Assert.Contains($"127.0.0.1:{db.Port}", error.Message);
+    }
+
+    [Fact]
     public async Task Purged_start_file_is_not_available_quickly()
     {
         using var db = new MariaDbServer(extraArgs: null);

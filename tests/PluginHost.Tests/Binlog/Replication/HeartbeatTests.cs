@@ -15,6 +15,7 @@ public sealed class HeartbeatTests(MariaDbServer db, ITestOutputHelper output)
     {
         await using var reader = new Reader(new BinlogClient(Repl.Options(db, BinlogStart.Latest, output, heartbeat: TimeSpan.FromMilliseconds(200))));
         await reader.ConnectedAsync();
+        var start = reader.Client.Committed;
         var clock = Stopwatch.StartNew();
         var beats = new List<HeartbeatEvent>();
         while (beats.Count < 4)
@@ -27,7 +28,7 @@ public sealed class HeartbeatTests(MariaDbServer db, ITestOutputHelper output)
         Assert.All(beats, h => Assert.Equal(reader.Client.CurrentFile, h.LogFile));
         Assert.Equal(0, reader.Client.Reconnects);
         // Heartbeats are not transactions: the resume point did not move.
-        Assert.Equal(Repl.MasterStatus(db), (reader.Client.Committed!.File, reader.Client.Committed.Position));
+        Assert.Equal(start, reader.Client.Committed);
     }
 
     [Fact]
@@ -45,5 +46,23 @@ public sealed class HeartbeatTests(MariaDbServer db, ITestOutputHelper output)
         var events = await row;
         Assert.DoesNotContain(events, e => e is HeartbeatEvent);
         Assert.Equal(0, reader.Client.Reconnects);
+    }
+
+    [Fact]
+    public async Task Cancelling_an_idle_stream_ends_it_promptly_without_reconnecting()
+    {
+        await using var client = new BinlogClient(Repl.Options(db, BinlogStart.Latest, output, heartbeat: TimeSpan.FromSeconds(30)));
+        using var cts = new CancellationTokenSource();
+        var events = client.ReadAsync(cancellationToken: cts.Token).GetAsyncEnumerator();
+        while (await events.MoveNextAsync() && events.Current is not FormatDescriptionEvent) { }
+        var pending = events.MoveNextAsync().AsTask();
+        await Task.Delay(200);
+        Assert.False(pending.IsCompleted);
+        var clock = Stopwatch.StartNew();
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"took {clock.Elapsed}");
+        Assert.Equal(0, client.Reconnects);
+        await events.DisposeAsync();
     }
 }

@@ -77,4 +77,22 @@ public sealed class LiveStreamTests(MariaDbServer db, ITestOutputHelper output)
         Repl.SameRows(expected, Repl.Rows(events, Db + "2"), "stream over two rotations vs file decode");
         Assert.Equal(2, events.Count(e => e is RotateEvent { IsArtificial: false }));
     }
+
+    [Fact]
+    public async Task Rows_larger_than_one_protocol_packet_arrive_whole()
+    {
+        // A 17 MB row makes a rows event longer than 16 MB - 1: the server splits it over several packets.
+        db.Sql($"DROP DATABASE IF EXISTS {Db}3; CREATE DATABASE {Db}3; CREATE TABLE {Db}3.b (id INT PRIMARY KEY, v LONGBLOB, w LONGTEXT CHARACTER SET utf8mb4);");
+        var (file, pos) = Repl.MasterStatus(db);
+        await using var reader = new Reader(new BinlogClient(Repl.Options(db, BinlogStart.At(file, pos), output)));
+        db.Sql($"INSERT INTO {Db}3.b VALUES (1, REPEAT(UNHEX('00FF7F80'), 17 * 1024 * 256), REPEAT('ü', 10)), (2, 'small', REPEAT('€', 3 * 1024 * 1024));" +
+               $"UPDATE {Db}3.b SET w = CONCAT(w, 'x') WHERE id = 1;");
+        var events = await reader.UntilAsync(e => e is RowsEvent { Kind: RowChangeKind.Update });
+        var rows = events.OfType<RowsEvent>().ToList();
+        Assert.Equal(17 * 1024 * 1024, rows[0].Rows[0].After![1].RawBytes.Length);
+        Assert.Equal(3 * 1024 * 1024, rows.SelectMany(r => r.Rows).Single(r => r.After![0].Int64 == 2).After![2].AsString().Length);
+        var expected = Repl.DecodeFiles(db, file, pos).OfType<RowsEvent>().Where(e => e.Table.Database == Db + "3").SelectMany(Repl.Render).ToList();
+        Repl.SameRows(expected, Repl.Rows(events, Db + "3"), "large rows");
+        Assert.True(reader.Client.BytesReceived > 2 * 17 * 1024 * 1024);
+    }
 }

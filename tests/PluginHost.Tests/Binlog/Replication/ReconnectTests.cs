@@ -20,9 +20,9 @@ public sealed class ReconnectTests(MariaDbServer db, ITestOutputHelper output)
                $"CREATE TABLE {Db}.big (id INT PRIMARY KEY, tx INT, n INT, pad VARCHAR(1000)) ENGINE=InnoDB;" +
                $"CREATE TABLE {Db}.marker (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(100)) ENGINE=InnoDB;");
         var (file, pos) = Repl.MasterStatus(db);
-        // Eight transactions of about 1.8 MB each (several statements, hundreds of rows events each): far more than the
+        // Ten transactions of about 1.8 MB each (several statements, hundreds of rows events each): far more than the
         // socket buffers hold, so the connection dies while the client is inside a transaction.
-        for (var tx = 1; tx <= 8; tx++)
+        for (var tx = 1; tx <= 10; tx++)
         {
             db.Sql($"""
                 USE {Db}; BEGIN;

@@ -96,6 +96,20 @@ internal static class Repl
         return result;
     }
 
+    /// <summary>
+    /// Asserts that <paramref name="committed"/> is where the server's binlog ends, but for housekeeping events the server
+    /// may add at any time (binlog checkpoints): no transaction follows it.
+    /// </summary>
+    public static void AtEndOfTransactions(MariaDbServer db, BinlogPosition committed)
+    {
+        var (file, position) = MasterStatus(db);
+        Assert.True(committed.CompareFileOffset(file, position) <= 0, $"Committed {committed} is past the end of the binlog {file}:{position}");
+        var after = DecodeFiles(db, committed.File, committed.Position);
+        Assert.True(after.Count == 0 || after[0].Header.Position == committed.Position || after[0] is FormatDescriptionEvent,
+            $"Committed {committed} is not an event boundary");
+        Assert.DoesNotContain(after, e => e is MariaDbGtidEvent or RowsEvent or QueryEvent);
+    }
+
     /// <summary>Inserts a marker row; streams stop at the row whose value is this marker.</summary>
     public static bool IsMarker(BinlogEvent e, string table, string marker) =>
         e is RowsEvent r && r.Table.Table == table && r.Rows.Any(x => x.After is { } a && a.Any(v => v.ToString() == marker));

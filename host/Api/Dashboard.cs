@@ -1,0 +1,278 @@
+namespace PluginHost.Api;
+
+/// <summary>
+/// The live dashboard served at <c>GET /</c>: one self-contained page (no build step, no external resources). It follows
+/// <c>GET /stream</c> (server-sent events, a snapshot a second) and shows every pipeline's state, events/s sparkline,
+/// counters, lag, position, last error and transform diagnostics, with pause / resume / restart / seek buttons that
+/// ask for the admin token when the API wants one (kept in the tab's sessionStorage only).
+/// </summary>
+internal static class Dashboard
+{
+    public const string Html = """
+<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>PluginHost</title>
+<style>
+  :root { --bg:#f4f5f7; --card:#fff; --ink:#1d2330; --muted:#6b7280; --line:#e3e6eb; --accent:#2f6fde;
+          --ok:#17803d; --warn:#b45309; --bad:#c62828; --idle:#6b7280; --info:#2f6fde; }
+  * { box-sizing: border-box; }
+  body { margin:0; font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif; background:var(--bg); color:var(--ink); }
+  header { display:flex; align-items:center; gap:12px; padding:12px 20px; background:#1d2330; color:#fff; position:sticky; top:0; z-index:2; }
+  header h1 { font-size:18px; margin:0; font-weight:600; letter-spacing:.2px; }
+  header .muted { color:#b8c0cc; }
+  .spacer { flex:1; }
+  .pill { display:inline-block; padding:1px 9px; border-radius:999px; font-size:12px; font-weight:600; text-transform:uppercase; letter-spacing:.4px;
+          background:#e5e7eb; color:var(--idle); }
+  .pill[data-state=UP], .pill[data-state=running] { background:#dcfce7; color:var(--ok); }
+  .pill[data-state=DOWN], .pill[data-state=failed] { background:#fee2e2; color:var(--bad); }
+  .pill[data-state=paused] { background:#fef3c7; color:var(--warn); }
+  .pill[data-state=retrying], .pill[data-state=reconnecting] { background:#ffedd5; color:#c2410c; }
+  .pill[data-state=starting] { background:#dbeafe; color:var(--info); }
+  .conn { font-size:12px; color:#b8c0cc; }
+  .conn.live::before { content:"● "; color:#4ade80; }
+  .conn.down::before { content:"● "; color:#f87171; }
+  main { padding:18px 20px 60px; display:grid; gap:14px; grid-template-columns:repeat(auto-fill,minmax(560px,1fr)); }
+  .card { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:14px 16px; box-shadow:0 1px 2px rgba(0,0,0,.04); }
+  .card[data-state=failed] { border-color:#f5b5b5; }
+  .card[data-state=paused] { border-color:#f3d58a; }
+  .head { display:flex; align-items:center; gap:10px; margin-bottom:10px; flex-wrap:wrap; }
+  .head h2 { font-size:16px; margin:0; }
+  .muted { color:var(--muted); font-size:12px; }
+  button { font:inherit; font-size:13px; padding:4px 11px; border-radius:6px; border:1px solid #c9ced6; background:#fff; color:var(--ink); cursor:pointer; }
+  button:hover:not(:disabled) { border-color:var(--accent); color:var(--accent); }
+  button:disabled { opacity:.45; cursor:default; }
+  header button { background:transparent; color:#fff; border-color:#4b5563; }
+  .grid { display:grid; grid-template-columns:repeat(4,1fr); gap:8px 14px; }
+  .stat label, .error label, .transform label { display:block; font-size:11px; color:var(--muted); text-transform:uppercase; letter-spacing:.4px; }
+  .stat span { font-size:18px; font-weight:600; font-variant-numeric:tabular-nums; }
+  .stat.wide { grid-column:span 2; }
+  .stat.wide span, .stat.small span { font-size:13px; font-weight:500; }
+  .mono { font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; }
+  .eps-box { grid-column:span 2; display:flex; align-items:flex-end; gap:10px; }
+  .spark { width:100%; height:34px; }
+  .spark polyline { fill:none; stroke:var(--accent); stroke-width:1.6; vector-effect:non-scaling-stroke; }
+  .spark .area { fill:rgba(47,111,222,.10); stroke:none; }
+  .error, .transform { margin-top:10px; padding-top:8px; border-top:1px dashed var(--line); }
+  .error pre { color:var(--bad); }
+  pre { margin:4px 0 0; white-space:pre-wrap; word-break:break-word; font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; }
+  #empty { grid-column:1/-1; text-align:center; padding:40px; }
+  #toast { position:fixed; right:18px; bottom:18px; max-width:520px; padding:10px 14px; border-radius:8px; background:#1d2330; color:#fff;
+           font-size:13px; opacity:0; transition:opacity .2s; pointer-events:none; }
+  #toast.show { opacity:.95; }
+  #toast.bad { background:var(--bad); }
+</style>
+</head>
+<body>
+<header>
+  <h1>PluginHost</h1>
+  <span id="host-status" class="pill">…</span>
+  <span id="host-meta" class="muted"></span>
+  <span class="spacer"></span>
+  <span id="conn" class="conn">connecting…</span>
+  <button id="token-button" type="button" title="The admin token (server.admin_token), kept in this tab only">Token</button>
+</header>
+<main id="pipelines"><p id="empty" class="muted">No pipelines yet.</p></main>
+<div id="toast" role="status" aria-live="polite"></div>
+
+<template id="card-template">
+  <section class="card">
+    <div class="head">
+      <h2 class="name"></h2>
+      <span class="state pill"></span>
+      <span class="origin muted"></span>
+      <span class="spacer"></span>
+      <button type="button" class="pause">Pause</button>
+      <button type="button" class="resume">Resume</button>
+      <button type="button" class="restart">Restart</button>
+      <button type="button" class="seek">Seek…</button>
+    </div>
+    <div class="grid">
+      <div class="eps-box">
+        <div class="stat"><label>events/s</label><span class="eps">0</span></div>
+        <svg class="spark" viewBox="0 0 240 34" preserveAspectRatio="none" aria-label="events per second, last minute">
+          <polygon class="area" points=""></polygon><polyline points=""></polyline>
+        </svg>
+      </div>
+      <div class="stat"><label>events in</label><span class="events-in">0</span></div>
+      <div class="stat"><label>events out</label><span class="events-out">0</span></div>
+      <div class="stat"><label>lag</label><span class="lag">–</span></div>
+      <div class="stat"><label>queue (chunks)</label><span class="queue">0</span></div>
+      <div class="stat wide small"><label>filtered · dropped · skipped · dead-lettered</label><span class="others"></span></div>
+      <div class="stat wide small"><label>position</label><span class="position mono"></span></div>
+      <div class="stat wide small"><label>sink</label><span class="sink"></span></div>
+    </div>
+    <div class="error" hidden><label>last error <span class="error-at"></span></label><pre class="error-text"></pre></div>
+    <div class="transform" hidden><label>transform</label><span class="transform-info mono"></span><pre class="diagnostics" hidden></pre></div>
+  </section>
+</template>
+
+<script>
+"use strict";
+const TOKEN_KEY = "pluginhost.admin_token";
+const main = document.getElementById("pipelines");
+const empty = document.getElementById("empty");
+const cards = new Map();
+const q = (root, selector) => root.querySelector(selector);
+const number = n => Number(n || 0).toLocaleString("en-US");
+
+function lag(seconds) {
+  if (!seconds || seconds < 1) return "0 s";
+  if (seconds < 120) return seconds.toFixed(0) + " s";
+  if (seconds < 7200) return (seconds / 60).toFixed(1) + " min";
+  return (seconds / 3600).toFixed(1) + " h";
+}
+
+let toastTimer;
+function toast(message, bad) {
+  const t = document.getElementById("toast");
+  t.textContent = message;
+  t.className = "show" + (bad ? " bad" : "");
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => t.className = bad ? "bad" : "", bad ? 8000 : 3000);
+}
+
+function spark(svg, values) {
+  const points = values && values.length ? values : [0];
+  const max = Math.max(1, ...points);
+  const w = 240, h = 34, step = points.length > 1 ? w / (points.length - 1) : w;
+  const xy = points.map((v, i) => (i * step).toFixed(1) + "," + (h - 2 - (v / max) * (h - 4)).toFixed(1));
+  q(svg, "polyline").setAttribute("points", xy.join(" "));
+  q(svg, "polygon").setAttribute("points", "0," + h + " " + xy.join(" ") + " " + ((points.length - 1) * step).toFixed(1) + "," + h);
+}
+
+function createCard(name) {
+  const card = document.getElementById("card-template").content.firstElementChild.cloneNode(true);
+  card.dataset.pipeline = name;
+  q(card, ".name").textContent = name;
+  q(card, ".pause").addEventListener("click", () => act(name, "pause"));
+  q(card, ".resume").addEventListener("click", () => act(name, "resume"));
+  q(card, ".restart").addEventListener("click", () => act(name, "restart"));
+  q(card, ".seek").addEventListener("click", () => {
+    const target = prompt("Seek " + name + " to: latest, earliest, a GTID (0-1-42) or file:pos (mysql-bin.000001:4)", "latest");
+    if (target && target.trim()) act(name, "seek", seekBody(target));
+  });
+  return card;
+}
+
+function seekBody(text) {
+  const t = text.trim();
+  if (t === "latest" || t === "earliest") return { start: t };
+  if (/^\d+-\d+-\d+(\s*,\s*\d+-\d+-\d+)*$/.test(t) || /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:/i.test(t)) return { gtid: t };
+  const m = /^(.+):(\d+)$/.exec(t);
+  if (m) return { file: m[1], pos: Number(m[2]) };
+  return { gtid: t };
+}
+
+function update(card, p) {
+  card.dataset.state = p.state;
+  const state = q(card, ".state");
+  state.textContent = p.state;
+  state.dataset.state = p.state;
+  q(card, ".origin").textContent = p.origin === "api" ? "defined over the API" : "from the configuration file";
+  q(card, ".eps").textContent = (p.events_per_second || 0).toFixed(1);
+  spark(q(card, ".spark"), p.events_per_second_history);
+  q(card, ".events-in").textContent = number(p.events.in);
+  q(card, ".events-out").textContent = number(p.events.out);
+  q(card, ".lag").textContent = lag(p.lag_seconds);
+  q(card, ".queue").textContent = number(p.queue_depth);
+  q(card, ".others").textContent = [p.events.filtered, p.events.dropped, p.events.skipped, p.events.dead_lettered].map(number).join(" · ");
+  const pos = p.position;
+  q(card, ".position").textContent = pos
+    ? (pos.file ? pos.file + ":" + pos.pos : "GTID") + (pos.gtid ? "  ·  GTID " + pos.gtid : "")
+    : "no checkpoint yet";
+  q(card, ".sink").textContent = p.sink.type + (p.sink.origin ? " (" + p.sink.origin + ")" : "");
+  const error = q(card, ".error");
+  error.hidden = !p.last_error;
+  if (p.last_error) {
+    q(card, ".error-text").textContent = p.last_error.message;
+    q(card, ".error-at").textContent = p.last_error.at ? "· " + new Date(p.last_error.at).toLocaleString() : "";
+  }
+  const transform = q(card, ".transform");
+  transform.hidden = !p.transform;
+  if (p.transform) {
+    q(card, ".transform-info").textContent = (p.transform.path || "(transform)") + "  ·  version " + (p.transform.version || "none live");
+    const diagnostics = q(card, ".diagnostics");
+    diagnostics.hidden = !p.transform.diagnostics;
+    diagnostics.textContent = p.transform.diagnostics || "";
+  }
+  const paused = p.state === "paused", disabled = p.state === "disabled";
+  q(card, ".pause").disabled = paused || disabled;
+  q(card, ".resume").disabled = disabled || !(paused || p.state === "failed" || p.state === "stopped");
+  q(card, ".restart").disabled = disabled;
+  q(card, ".seek").disabled = disabled;
+}
+
+function render(snapshot) {
+  const status = document.getElementById("host-status");
+  status.textContent = snapshot.status;
+  status.dataset.state = snapshot.status;
+  document.getElementById("host-meta").textContent = "v" + snapshot.version + " · up " + snapshot.uptime +
+    " · " + snapshot.pipelines.length + " pipeline" + (snapshot.pipelines.length === 1 ? "" : "s");
+  const seen = new Set();
+  for (const p of snapshot.pipelines) {
+    seen.add(p.name);
+    let card = cards.get(p.name);
+    if (!card) {
+      card = createCard(p.name);
+      cards.set(p.name, card);
+      main.appendChild(card);
+    }
+    update(card, p);
+  }
+  for (const [name, card] of cards)
+    if (!seen.has(name)) { card.remove(); cards.delete(name); }
+  empty.hidden = cards.size > 0;
+}
+
+async function act(name, action, body) {
+  const url = "pipelines/" + encodeURIComponent(name) + "/" + action;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const headers = { "Content-Type": "application/json" };
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    if (token) headers["Authorization"] = "Bearer " + token;
+    let response;
+    try {
+      response = await fetch(url, { method: "POST", headers, body: body === undefined ? "" : JSON.stringify(body) });
+    } catch (e) {
+      toast(action + " " + name + ": " + e.message, true);
+      return;
+    }
+    if (response.status === 401) {
+      const entered = prompt((token ? "That token was refused. " : "") + "Admin token (server.admin_token) to " + action + " " + name + ":");
+      if (!entered) { toast(action + " " + name + ": the admin token is needed", true); return; }
+      sessionStorage.setItem(TOKEN_KEY, entered.trim());
+      continue;
+    }
+    let payload = {};
+    try { payload = await response.json(); } catch (e) { }
+    if (!response.ok) {
+      const fields = payload.errors ? Object.entries(payload.errors).map(([k, v]) => k + ": " + v.join("; ")).join(" · ") : "";
+      toast(action + " " + name + ": " + (payload.detail || payload.title || response.statusText) + (fields ? " — " + fields : ""), true);
+      return;
+    }
+    if (cards.has(name)) update(cards.get(name), payload);
+    toast(name + ": " + action + " done — " + payload.state);
+    return;
+  }
+}
+
+document.getElementById("token-button").addEventListener("click", () => {
+  const entered = prompt("Admin token (server.admin_token) for this tab; empty to forget it:", "");
+  if (entered === null) return;
+  if (entered.trim()) sessionStorage.setItem(TOKEN_KEY, entered.trim()); else sessionStorage.removeItem(TOKEN_KEY);
+  toast(entered.trim() ? "token kept for this tab" : "token forgotten");
+});
+
+const conn = document.getElementById("conn");
+const events = new EventSource("stream");
+events.onopen = () => { conn.textContent = "live"; conn.className = "conn live"; };
+events.onerror = () => { conn.textContent = "reconnecting…"; conn.className = "conn down"; };
+events.onmessage = e => render(JSON.parse(e.data));
+</script>
+</body>
+</html>
+""";
+}

@@ -1,0 +1,222 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using PluginHost.Tests.Support;
+using Xunit.Abstractions;
+
+namespace PluginHost.Tests.Api;
+
+/// <summary>/health, /metrics (checked by promtool), /metrics.json, the OpenAPI document and the state-change log.</summary>
+[Collection(MariaDbCollection.Name)]
+public sealed class ApiObservabilityTests(MariaDbServer db, ITestOutputHelper output)
+{
+    private string NewDatabase()
+    {
+        var name = "api_" + Guid.NewGuid().ToString("N")[..8];
+        db.Sql($"CREATE DATABASE {name}; USE {name}; CREATE TABLE t1 (id INT PRIMARY KEY, v INT); CREATE TABLE t2 (id INT PRIMARY KEY, v INT);");
+        return name;
+    }
+
+    [Fact]
+    public async Task Health_has_pikachus_shape_an_entry_per_pipeline_and_is_503_when_one_failed()
+    {
+        var database = NewDatabase();
+        var broken = ApiTestHost.PipelineYaml(db, "broken", database).Replace("ssl: none }", "ssl: none, start: { file: mysql-bin.999999, pos: 4 } }");
+        await using var host = await ApiTestHost.StartNewAsync(ApiTestHost.PipelineYaml(db, "fine", database) + broken);
+        await host.WaitForStateAsync("fine", "running");
+        db.Sql("INSERT INTO t1 VALUES (1, 1);", database);
+        await host.WaitForOutAsync("fine", 1);
+        var failed = await host.WaitForStateAsync("broken", "failed");
+        Assert.False(string.IsNullOrEmpty(failed.GetProperty("last_error").GetProperty("message").GetString()));
+        Assert.NotEqual(JsonValueKind.Null, failed.GetProperty("last_error").GetProperty("at").ValueKind);
+
+        var (status, health, _) = await host.GetAsync("health");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        Assert.Equal("DOWN", health.GetProperty("status").GetString());
+        foreach (var key in new[] { "uptime", "version", "last_event_time", "event_queue_size", "monitor_running", "dispatcher_running" })
+            Assert.True(health.TryGetProperty(key, out _), key);
+        Assert.Matches(@"^(\d+h)?(\d+m)?\d+s$", health.GetProperty("uptime").GetString());
+        Assert.NotEqual(JsonValueKind.Null, health.GetProperty("last_event_time").ValueKind);
+        var fine = health.GetProperty("pipelines").GetProperty("fine");
+        Assert.Equal("UP", fine.GetProperty("status").GetString());
+        Assert.Equal("running", fine.GetProperty("state").GetString());
+        var down = health.GetProperty("pipelines").GetProperty("broken");
+        Assert.Equal("DOWN", down.GetProperty("status").GetString());
+        Assert.False(string.IsNullOrEmpty(down.GetProperty("last_error").GetString()));
+
+        Assert.Equal(HttpStatusCode.OK, (await host.GetAsync("health/live")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await host.GetAsync("health/ready")).Status);
+
+        // One log line per state change (and none per event); the failure is counted.
+        Assert.Contains(host.Logs.Lines, l => l.StartsWith("Error ") && l.Contains("pipeline broken:") && l.Contains("→ failed"));
+        Assert.Contains(host.Logs.Lines, l => l.Contains("pipeline fine: starting → running") || l.Contains("pipeline fine: running"));
+        var metrics = await (await host.Http.GetAsync("metrics")).Content.ReadAsStringAsync();
+        Assert.Contains("pluginhost_errors_total{kind=\"failed\",pipeline=\"broken\"} 1", metrics);
+        Assert.Contains("pluginhost_pipeline_state{pipeline=\"broken\",state=\"failed\"} 1", metrics);
+
+        // Without the failed pipeline the host is healthy again.
+        Assert.Equal(HttpStatusCode.NoContent, (await host.SendAsync(HttpMethod.Delete, "pipelines/broken")).Status);
+        (status, health, _) = await host.GetAsync("health");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("UP", health.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Metrics_are_valid_prometheus_exposition_with_events_by_table_and_op()
+    {
+        var database = NewDatabase();
+        await using var host = await ApiTestHost.StartNewAsync(ApiTestHost.PipelineYaml(db, "counted", database));
+        await host.WaitForStateAsync("counted", "running");
+        db.Sql("INSERT INTO t1 VALUES (1,1),(2,2),(3,3); UPDATE t1 SET v = 9 WHERE id < 3; DELETE FROM t1 WHERE id = 3; INSERT INTO t2 VALUES (1,1);", database);
+        await host.WaitForOutAsync("counted", 7);
+
+        var response = await host.Http.GetAsync("metrics");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/plain; version=0.0.4; charset=utf-8", response.Content.Headers.ContentType?.ToString());
+        var text = await response.Content.ReadAsStringAsync();
+        output.WriteLine(text);
+        Assert.Contains($"pluginhost_events_total{{op=\"insert\",pipeline=\"counted\",table=\"{database}.t1\"}} 3", text);
+        Assert.Contains($"pluginhost_events_total{{op=\"update\",pipeline=\"counted\",table=\"{database}.t1\"}} 2", text);
+        Assert.Contains($"pluginhost_events_total{{op=\"delete\",pipeline=\"counted\",table=\"{database}.t1\"}} 1", text);
+        Assert.Contains($"pluginhost_events_total{{op=\"insert\",pipeline=\"counted\",table=\"{database}.t2\"}} 1", text);
+        Assert.Contains("pluginhost_events_received_total{pipeline=\"counted\"} 7", text);
+        Assert.Contains("# TYPE pluginhost_sink_duration_seconds histogram", text);
+        Assert.Matches("pluginhost_sink_duration_seconds_bucket\\{call=\"write\",pipeline=\"counted\",le=\"\\+Inf\"\\} [1-9]", text);
+        Assert.Matches("pluginhost_sink_duration_seconds_count\\{call=\"flush\",pipeline=\"counted\"\\} [1-9]", text);
+        Assert.Matches("pluginhost_binlog_read_bytes_total\\{pipeline=\"counted\"\\} [1-9]\\d*", text);
+        foreach (var name in new[] { "pluginhost_lag_seconds", "pluginhost_queue_depth", "pluginhost_sink_retries_total", "pluginhost_errors_total",
+                     "pluginhost_events_dead_lettered_total", "pluginhost_transactions_total", "pluginhost_pipeline_state", "pluginhost_uptime_seconds" })
+            Assert.Contains($"# TYPE {name} ", text);
+        Assert.DoesNotContain("pipeline=\"fine\"", text); // another host's pipelines (same process) are not ours
+
+        // promtool, the Prometheus project's own checker, accepts it (syntax and lint).
+        var (code, promtool) = await RunAsync("promtool", "check metrics", text);
+        Assert.True(code == 0, $"promtool check metrics: exit {code}\n{promtool}");
+
+        // pikachu's JSON shape.
+        var (status, json, _) = await host.GetAsync("metrics.json");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.True(json.GetProperty("system").GetProperty("goroutines").GetInt32() > 0);
+        Assert.EndsWith("B", json.GetProperty("system").GetProperty("memory_alloc").GetString());
+        Assert.Equal(2, json.GetProperty("monitor").GetProperty("tables_monitored").GetInt32());
+        Assert.Equal(7, json.GetProperty("monitor").GetProperty("total_events_processed").GetInt64());
+        Assert.StartsWith("mysql-bin.", json.GetProperty("monitor").GetProperty("binlog_position").GetProperty("file").GetString());
+        Assert.Equal("running", json.GetProperty("dispatcher").GetProperty("status").GetString());
+        Assert.Equal(7, json.GetProperty("dispatcher").GetProperty("webhooks_sent").GetInt64());
+        Assert.EndsWith("ms", json.GetProperty("dispatcher").GetProperty("avg_response_time").GetString());
+        var task = Assert.Single(json.GetProperty("tasks").EnumerateArray());
+        Assert.Equal("counted", task.GetProperty("task_id").GetString());
+        Assert.Equal($"{database}.*", task.GetProperty("table_name").GetString());
+        Assert.Equal("active", task.GetProperty("status").GetString());
+        Assert.Equal(7, task.GetProperty("events_processed").GetInt64());
+
+        // The events/s history is kept for the dashboard.
+        var p = await host.WaitForAsync("counted", x => x.GetProperty("events_per_second_history").GetArrayLength() >= 2, "a rate history");
+        Assert.All(p.GetProperty("events_per_second_history").EnumerateArray(), v => Assert.True(v.GetDouble() >= 0));
+    }
+
+    [Fact]
+    public async Task The_openapi_document_describes_every_endpoint()
+    {
+        await using var host = await ApiTestHost.StartNewAsync("");
+        var (status, doc, _) = await host.GetAsync("openapi/v1.json");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("PluginHost", doc.GetProperty("info").GetProperty("title").GetString());
+        var paths = doc.GetProperty("paths");
+        foreach (var (path, method) in new[]
+                 {
+                     ("/pipelines", "get"), ("/pipelines", "post"), ("/pipelines/{name}", "get"), ("/pipelines/{name}", "put"),
+                     ("/pipelines/{name}", "delete"), ("/pipelines/{name}/pause", "post"), ("/pipelines/{name}/resume", "post"),
+                     ("/pipelines/{name}/restart", "post"), ("/pipelines/{name}/seek", "post"), ("/reload", "post"), ("/plugins", "get"),
+                     ("/health", "get"), ("/health/live", "get"), ("/health/ready", "get"), ("/metrics", "get"), ("/metrics.json", "get"),
+                 })
+        {
+            Assert.True(paths.TryGetProperty(path, out var item) && item.TryGetProperty(method, out _), $"{method} {path} missing");
+            var op = paths.GetProperty(path).GetProperty(method);
+            Assert.Equal(method != "get", op.TryGetProperty("security", out _));
+        }
+        Assert.True(paths.GetProperty("/pipelines").GetProperty("post").GetProperty("requestBody").GetProperty("content").TryGetProperty("application/yaml", out _));
+        Assert.True(doc.GetProperty("components").GetProperty("securitySchemes").TryGetProperty("admin_token", out _));
+    }
+
+    [Fact]
+    public async Task The_pluginhost_executable_serves_the_api_and_logs_json_with_one_line_per_state_change()
+    {
+        var database = NewDatabase();
+        var port = MariaDbServer.FreePort();
+        var dir = ApiTestHost.WriteConfig(null, port, ApiTestHost.Token, ApiTestHost.PipelineYaml(db, "proc", database, password: ""),
+            extraTop: "log: { level: info, format: json }");
+        var log = Path.Combine(dir, "host.log");
+        using var process = HostProcess.Start(log, "run", "--config", Path.Combine(dir, "pluginhost.yaml"));
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+        var clock = Stopwatch.StartNew();
+        string? state = null;
+        while (clock.Elapsed < TimeSpan.FromSeconds(30) && state != "running")
+        {
+            try
+            {
+                var body = await http.GetStringAsync("pipelines/proc");
+                state = JsonDocument.Parse(body).RootElement.GetProperty("state").GetString();
+            }
+            catch (HttpRequestException) { }
+            if (process.HasExited) break;
+            await Task.Delay(200);
+        }
+        Assert.True(state == "running", $"the host did not serve a running pipeline:\n{process.ReadLog()}");
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("health")).StatusCode);
+        db.Sql("INSERT INTO t1 VALUES (1,1),(2,2),(3,3);", database);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.PostAsync("pipelines/proc/pause", null)).StatusCode);
+        using var pause = new HttpRequestMessage(HttpMethod.Post, "pipelines/proc/pause");
+        pause.Headers.Authorization = new("Bearer", ApiTestHost.Token);
+        var paused = await http.SendAsync(pause);
+        Assert.Equal(HttpStatusCode.OK, paused.StatusCode);
+        Assert.True(process.Terminate(TimeSpan.FromSeconds(30)), "no graceful exit on SIGTERM");
+
+        var lines = process.ReadLog().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var json = lines.Select(l => (Line: l, Doc: TryJson(l))).ToList();
+        Assert.All(json, x => Assert.True(x.Doc != null, $"not a JSON log line: {x.Line}"));
+        var messages = json.Select(x => x.Doc!.RootElement.GetProperty("Message").GetString()!).ToList();
+        Assert.Contains(messages, m => Regex.IsMatch(m, "^pipeline proc: (starting → )?running$") || m == "pipeline proc: starting");
+        Assert.Contains("pipeline proc: running → paused", messages);
+        Assert.Contains(messages, m => m.StartsWith("REST API, health, metrics and dashboard on http://127.0.0.1:" + port, StringComparison.Ordinal));
+        // Three changed rows, no line about any of them.
+        Assert.DoesNotContain(messages, m => m.Contains("\"id\"", StringComparison.Ordinal) || m.Contains("INSERT", StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain(ApiTestHost.Token, string.Join('\n', lines));
+    }
+
+    private static JsonDocument? TryJson(string line)
+    {
+        try
+        {
+            return JsonDocument.Parse(line);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static async Task<(int Code, string Output)> RunAsync(string tool, string args, string stdin)
+    {
+        var psi = new ProcessStartInfo(tool, args) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        Process p;
+        try
+        {
+            p = Process.Start(psi)!;
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new InvalidOperationException($"{tool} not found ({e.Message}): run scripts/setup.sh (Debian package prometheus)", e);
+        }
+        using (p)
+        {
+            var stdout = p.StandardOutput.ReadToEndAsync();
+            var stderr = p.StandardError.ReadToEndAsync();
+            await p.StandardInput.WriteAsync(stdin);
+            p.StandardInput.Close();
+            await p.WaitForExitAsync();
+            return (p.ExitCode, await stdout + await stderr);
+        }
+    }
+}

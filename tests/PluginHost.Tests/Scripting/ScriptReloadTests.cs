@@ -1,0 +1,213 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Loader;
+using Microsoft.Extensions.Logging.Abstractions;
+using PluginHost.Pipelines;
+using PluginHost.Scripting;
+using PluginHost.Sdk;
+using static PluginHost.Tests.Scripting.ScriptTestKit;
+
+namespace PluginHost.Tests.Scripting;
+
+/// <summary>Hot reload without a database: unloading, helper reloads, debounced saves.</summary>
+public sealed class ScriptReloadTests
+{
+    private static string Script(int v) => $$"""
+        var state = new byte[64 * 1024];   // some per-version memory, to make a leak visible
+        ChangeEvent Transform(ChangeEvent e)
+        {
+            e.Extra["v"] = {{v}};
+            if (e.After is { } row && row["text_col"] is string s) row["text_col"] = tObfString(s);
+            return e;
+        }
+        """;
+
+    /// <summary>Plays the pipeline: takes handed-over versions and switches to them at the next "transaction".</summary>
+    private sealed class FakeRunner(PipelineStatus status)
+    {
+        private IEventTransform? _pending;
+        public IEventTransform? Live { get; private set; }
+
+        public void Start(IEventTransform initial)
+        {
+            Live = initial;
+            status.TransformVersion = initial.Version;
+        }
+
+        public void Swap(IEventTransform? next) => Volatile.Write(ref _pending, next);
+
+        public ChangeEvent Transaction(ChangeEvent e)
+        {
+            if (Interlocked.Exchange(ref _pending, null) is { } next)
+            {
+                Live = next;
+                status.TransformVersion = next.Version;
+            }
+            return Run(Live!, e).Single();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static async Task<(ScriptTransformHost Host, FakeRunner Runner, PipelineStatus Status, string Path)> StartAsync(TestHelperSource helpers, string script)
+    {
+        var path = Path.Combine(TempDir(), "t.csx");
+        await File.WriteAllTextAsync(path, script);
+        var status = new PipelineStatus("reload");
+        var host = new ScriptTransformHost(path, "transforms/t.csx", helpers, TimeSpan.FromSeconds(1), status, NullLogger.Instance) { WatchFile = false };
+        var runner = new FakeRunner(status);
+        var initial = await host.StartAsync(CancellationToken.None);
+        runner.Start(initial);
+        host.Attach(runner.Swap, initial);
+        return (host, runner, status, path);
+    }
+
+    private static void FullGc()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+    }
+
+    [Fact]
+    public async Task Five_hundred_reloads_collect_every_old_context_and_memory_stays_flat()
+    {
+        const int reloads = 500;
+        var helpers = new TestHelperSource();
+        var (host, runner, _, path) = await StartAsync(helpers, Script(0));
+        using var _ = host;
+        var contexts = new List<WeakReference>();
+        var helperContexts = new List<WeakReference> { helpers.CurrentContext };
+        long memoryAt100 = 0;
+        var contextsAt100 = 0;
+        var clock = Stopwatch.StartNew();
+        for (var i = 1; i <= reloads; i++)
+        {
+            if (i % 100 == 50)
+            {
+                helpers.Reload(TestHelperSource.DefaultSource.Replace("\"v1\"", $"\"v{i}\""), raise: false); // a helper plugin reload too
+                helperContexts.Add(helpers.CurrentContext);
+            }
+            await File.WriteAllTextAsync(path, Script(i));
+            var reload = await host.ReloadAsync("test");
+            Assert.True(reload.Success, string.Join("\n", reload.Diagnostics));
+            contexts.Add(reload.Version!.ContextReference);
+            reload = null;
+            var e = runner.Transaction(Event(i, "secret"));
+            Assert.Equal(i, e.Extra["v"]);
+            Assert.Equal("s****t", e.After!["text_col"]);
+            host.RetireUnused();
+            Assert.Equal(1, host.LoadedVersions);
+            if (i == 100)
+            {
+                FullGc();
+                memoryAt100 = GC.GetTotalMemory(forceFullCollection: true);
+                contextsAt100 = AssemblyLoadContext.All.Count();
+            }
+        }
+        var elapsed = clock.Elapsed;
+        FullGc();
+        var memoryAt500 = GC.GetTotalMemory(forceFullCollection: true);
+        var alive = contexts.Take(reloads - 1).Count(w => w.IsAlive);
+        for (var attempt = 0; attempt < 20 && alive > 0; attempt++)
+        {
+            FullGc();
+            await Task.Delay(50);
+            alive = contexts.Take(reloads - 1).Count(w => w.IsAlive);
+        }
+        Assert.Equal(0, alive); // every replaced version's context was collected
+        Assert.True(contexts[^1].IsAlive, "the live version must stay loaded");
+        Assert.Equal(0, helperContexts.Take(helperContexts.Count - 1).Count(w => w.IsAlive)); // old helper versions too
+        Assert.InRange(AssemblyLoadContext.All.Count(), 0, contextsAt100 + 2);
+        var growth = memoryAt500 - memoryAt100;
+        Assert.True(growth < 8 << 20, $"managed memory grew by {growth / 1024} KiB over 400 reloads ({memoryAt100 / 1024} → {memoryAt500 / 1024} KiB)");
+        Assert.True(elapsed < TimeSpan.FromSeconds(60), $"500 reloads took {elapsed}");
+    }
+
+    [Fact]
+    public async Task A_helper_reload_recompiles_the_scripts_that_use_it_and_only_those()
+    {
+        var helpers = new TestHelperSource();
+        var (user, userRunner, _, _) = await StartAsync(helpers, Script(1));
+        var (other, otherRunner, _, _) = await StartAsync(helpers, "ChangeEvent Transform(ChangeEvent e) { e.Extra[\"plain\"] = true; return e; }");
+        using var u = user;
+        using var o = other;
+        var userReloads = new List<ScriptReload>();
+        var otherReloads = new List<ScriptReload>();
+        user.Reloaded += userReloads.Add;
+        other.Reloaded += otherReloads.Add;
+        var firstUser = user.Current!.Version;
+        var firstOther = other.Current!.Version;
+        var oldHelper = helpers.CurrentContext;
+
+        helpers.Reload(TestHelperSource.DefaultSource.Replace("s[0] + new string('*', s.Length - 2) + s[^1]", "new string('#', s.Length)"));
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (userReloads.Count == 0 && DateTime.UtcNow < deadline) await Task.Delay(20);
+        await Task.Delay(400); // time for the other host to (not) react
+        Assert.True(Assert.Single(userReloads).Success);
+        Assert.Equal("helper plugin changed", userReloads[0].Reason);
+        Assert.NotEqual(firstUser, user.Current!.Version);
+        Assert.Equal("######", userRunner.Transaction(Event(1, "secret")).After!["text_col"]);
+        Assert.Empty(otherReloads);
+        Assert.Equal(firstOther, other.Current!.Version);
+        Assert.Equal(true, otherRunner.Transaction(Event(1, "x")).Extra["plain"]);
+
+        user.RetireUnused();
+        for (var i = 0; i < 20 && oldHelper.IsAlive; i++)
+        {
+            FullGc();
+            await Task.Delay(20);
+        }
+        Assert.False(oldHelper.IsAlive, "the old helper plugin's context is still referenced after the scripts moved on");
+    }
+
+    [Fact]
+    public async Task Removing_the_helper_keeps_the_old_version_running_and_reports_the_error()
+    {
+        var helpers = new TestHelperSource();
+        var (host, runner, status, _) = await StartAsync(helpers, Script(1));
+        using var _ = host;
+        var version = host.Current!.Version;
+        var reloaded = new TaskCompletionSource<ScriptReload>();
+        host.Reloaded += r => reloaded.TrySetResult(r);
+        helpers.Clear();
+        var result = await reloaded.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.False(result.Success);
+        Assert.Contains("error CS0103: The name 'tObfString' does not exist", status.TransformDiagnostics);
+        Assert.Equal(version, host.Current!.Version);
+        Assert.Equal("s****t", runner.Transaction(Event(1, "secret")).After!["text_col"]);
+    }
+
+    [Fact]
+    public async Task An_editor_saving_in_several_steps_triggers_one_compile_of_the_final_text()
+    {
+        var dir = TempDir();
+        var path = Path.Combine(dir, "t.csx");
+        await File.WriteAllTextAsync(path, "ChangeEvent Transform(ChangeEvent e) { e.Extra[\"v\"] = 1; return e; }");
+        var status = new PipelineStatus("editor");
+        using var host = new ScriptTransformHost(path, "t.csx", null, TimeSpan.FromSeconds(1), status, NullLogger.Instance) { Debounce = TimeSpan.FromMilliseconds(150) };
+        var initial = await host.StartAsync(CancellationToken.None);
+        var reloads = new List<ScriptReload>();
+        host.Reloaded += r => { lock (reloads) reloads.Add(r); };
+
+        // truncate + partial write, then a backup file, then the real content via a temp file renamed over it
+        await File.WriteAllTextAsync(path, "ChangeEvent Transform(ChangeEvent e) { e.Extra[");
+        await File.WriteAllTextAsync(Path.Combine(dir, "t.csx~"), "backup");
+        await Task.Delay(30);
+        var temp = Path.Combine(dir, ".t.csx.tmp");
+        await File.WriteAllTextAsync(temp, "ChangeEvent Transform(ChangeEvent e) { e.Extra[\"v\"] = 2; return e; }");
+        File.Move(temp, path, overwrite: true);
+        File.SetLastWriteTimeUtc(path, DateTime.UtcNow);
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (host.Current == initial && DateTime.UtcNow < deadline) await Task.Delay(20);
+        await Task.Delay(500);
+        lock (reloads)
+        {
+            var compiled = reloads.Where(r => !r.Unchanged).ToList();
+            Assert.True(Assert.Single(compiled).Success, string.Join("\n", compiled.SelectMany(r => r.Diagnostics)));
+        }
+        Assert.Equal(2, Run(host.Current!, Event(1, "x"))[0].Extra["v"]);
+    }
+}
