@@ -24,7 +24,7 @@ ChangeEvent? Transform(ChangeEvent e)
     Strip(e.After);
     // An update that only touched audit columns is noise once they are gone.
     if (e.Op == ChangeOperation.Update && e.Before is { } before && e.After is { } after &&
-        before.Count == after.Count && before.All(kv => after.TryGetValue(kv.Key, out var v) && Equals(kv.Value, v)))
+        before.Count == after.Count && before.All(kv => after.TryGetValue(kv.Key, out var v) && object.Equals(kv.Value, v)))
         return null;
     return e;
 }

@@ -15,6 +15,20 @@ internal static class ApiJson
         if (!o.Converters.Any(c => c is JsonStringEnumConverter))
             o.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
         o.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        if (!o.Converters.Any(c => c is SafeJsonElementConverter)) o.Converters.Add(new SafeJsonElementConverter());
         return o;
+    }
+
+    /// <summary>Writes an unset <see cref="JsonElement"/> (e.g. a pipeline without <c>source.start</c>) as null instead of throwing.</summary>
+    private sealed class SafeJsonElementConverter : JsonConverter<JsonElement>
+    {
+        public override JsonElement Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            JsonElement.ParseValue(ref reader);
+
+        public override void Write(Utf8JsonWriter writer, JsonElement value, JsonSerializerOptions options)
+        {
+            if (value.ValueKind == JsonValueKind.Undefined) writer.WriteNullValue();
+            else value.WriteTo(writer);
+        }
     }
 }

@@ -94,7 +94,7 @@ internal static class ApiModels
             st.SinkRetries,
             st.Transactions,
             st.Reconnects,
-            st.QueueDepth,
+            s.QueueDepth,
             s.Runner?.BinlogBytesRead ?? 0,
             Math.Round(telemetry.EventsPerSecond(s.Name), 2),
             telemetry.History(s.Name),

@@ -15,6 +15,7 @@ internal static class Dashboard
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>PluginHost</title>
+<link rel="icon" href="data:,">
 <style>
   :root { --bg:#f4f5f7; --card:#fff; --ink:#1d2330; --muted:#6b7280; --line:#e3e6eb; --accent:#2f6fde;
           --ok:#17803d; --warn:#b45309; --bad:#c62828; --idle:#6b7280; --info:#2f6fde; }
@@ -38,10 +39,11 @@ internal static class Dashboard
   .card { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:14px 16px; box-shadow:0 1px 2px rgba(0,0,0,.04); }
   .card[data-state=failed] { border-color:#f5b5b5; }
   .card[data-state=paused] { border-color:#f3d58a; }
-  .head { display:flex; align-items:center; gap:10px; margin-bottom:10px; flex-wrap:wrap; }
+  .head { display:flex; align-items:center; gap:8px; margin-bottom:10px; flex-wrap:wrap; }
+  .head .actions { display:flex; gap:6px; margin-left:auto; }
   .head h2 { font-size:16px; margin:0; }
   .muted { color:var(--muted); font-size:12px; }
-  button { font:inherit; font-size:13px; padding:4px 11px; border-radius:6px; border:1px solid #c9ced6; background:#fff; color:var(--ink); cursor:pointer; }
+  button { font:inherit; font-size:13px; padding:3px 9px; border-radius:6px; border:1px solid #c9ced6; background:#fff; color:var(--ink); cursor:pointer; }
   button:hover:not(:disabled) { border-color:var(--accent); color:var(--accent); }
   button:disabled { opacity:.45; cursor:default; }
   header button { background:transparent; color:#fff; border-color:#4b5563; }
@@ -83,11 +85,12 @@ internal static class Dashboard
       <h2 class="name"></h2>
       <span class="state pill"></span>
       <span class="origin muted"></span>
-      <span class="spacer"></span>
-      <button type="button" class="pause">Pause</button>
-      <button type="button" class="resume">Resume</button>
-      <button type="button" class="restart">Restart</button>
-      <button type="button" class="seek">Seek…</button>
+      <span class="actions">
+        <button type="button" class="pause">Pause</button>
+        <button type="button" class="resume">Resume</button>
+        <button type="button" class="restart">Restart</button>
+        <button type="button" class="seek">Seek…</button>
+      </span>
     </div>
     <div class="grid">
       <div class="eps-box">
@@ -171,7 +174,8 @@ function update(card, p) {
   const state = q(card, ".state");
   state.textContent = p.state;
   state.dataset.state = p.state;
-  q(card, ".origin").textContent = p.origin === "api" ? "defined over the API" : "from the configuration file";
+  q(card, ".origin").textContent = p.origin === "api" ? "via API" : "config file";
+  q(card, ".origin").title = p.origin === "api" ? "created or changed over the REST API" : "defined in the configuration file";
   q(card, ".eps").textContent = (p.events_per_second || 0).toFixed(1);
   spark(q(card, ".spark"), p.events_per_second_history);
   q(card, ".events-in").textContent = number(p.events.in);

@@ -63,13 +63,13 @@ internal static class HealthReports
         var list = control.List();
         var uptime = DateTimeOffset.UtcNow - telemetry.StartedAt;
         var pipelines = list.ToDictionary(s => s.Name, s => new PipelineHealth(
-            s.IsFailed ? "DOWN" : "UP", s.State, s.Status.LastEventTime, s.Status.LagSeconds, s.Status.QueueDepth,
+            s.IsFailed ? "DOWN" : "UP", s.State, s.Status.LastEventTime, s.Status.LagSeconds, s.QueueDepth,
             Secrets.Scrub(s.Status.LastError, Secrets.ValuesOf(s.Entry.Definition)), s.Status.LastErrorAt), StringComparer.Ordinal);
         return new HealthInfo(
             list.Any(s => s.IsFailed) ? "DOWN" : "UP",
             list.Any(s => Reading.Contains(s.State)),
             list.Any(s => s.State is "running" or "retrying"),
-            list.Sum(s => s.Status.QueueDepth),
+            list.Sum(s => s.QueueDepth),
             list.Max(s => s.Status.LastEventTime),
             ApiModels.GoDuration(uptime),
             Math.Round(uptime.TotalSeconds, 3),
@@ -100,7 +100,7 @@ internal static class HealthReports
             anyFailed ? "degraded" : list.Any(s => s.State is "running" or "retrying") ? "running" : "stopped",
             list.Count(s => s.State is "running" or "retrying"),
             list.Count,
-            list.Sum(s => s.Status.QueueDepth),
+            list.Sum(s => s.QueueDepth),
             list.Sum(s => s.Entry.Definition?.Options.QueueChunks ?? 0),
             sent,
             failed,

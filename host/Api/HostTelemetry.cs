@@ -156,7 +156,7 @@ public sealed class HostTelemetry : IHostedService, IDisposable
             "Bytes of binlog received from the source server");
         _meter.CreateObservableGauge("pluginhost.lag", () => EachD(s => s.Status.LagSeconds), "s",
             "Seconds between now and the binlog time of the newest delivered change (0 when caught up)");
-        _meter.CreateObservableGauge("pluginhost.queue.depth", () => Each(s => s.Status.QueueDepth), "{chunk}",
+        _meter.CreateObservableGauge("pluginhost.queue.depth", () => Each(s => s.QueueDepth), "{chunk}",
             "Chunks (of up to 1024 events) waiting between the binlog reader and the sink");
         _meter.CreateObservableGauge("pluginhost.last_event.time", () => _control.List().Where(s => s.Status.LastEventTime != null)
                 .Select(s => new Measurement<double>(s.Status.LastEventTime!.Value.ToUnixTimeSeconds(), new KeyValuePair<string, object?>("pipeline", s.Name))), "s",

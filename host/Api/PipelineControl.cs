@@ -57,6 +57,9 @@ public sealed class PipelineControl : IHostedService
             : Status.State.ToString().ToLowerInvariant();
 
         public bool IsFailed => State == "failed";
+
+        /// <summary>Chunks queued between reader and sink (0 when it does not run: the last reading would be stale).</summary>
+        public int QueueDepth => Runner is null ? 0 : Status.QueueDepth;
     }
 
     /// <summary>The outcome of <c>POST /reload</c>.</summary>
@@ -366,7 +369,9 @@ public sealed class PipelineControl : IHostedService
     {
         var e = Usable(name);
         if (e.Paused) return SnapshotOf(e);
-        var status = await StopAsync(name).ConfigureAwait(false) ?? new PipelineStatus(name) { SinkType = e.Definition!.SinkType };
+        // Shown as paused from now on (not as stopped while it drains).
+        Replace(e with { Paused = true, Detached = _manager.Find(name)?.Status ?? new PipelineStatus(name) { SinkType = e.Definition!.SinkType } });
+        var status = await StopAsync(name).ConfigureAwait(false) ?? Get(name).Detached!;
         if (status.Checkpoint is null && await _checkpoints.LoadAsync(name, CancellationToken.None).ConfigureAwait(false) is { } cp) status.SetCheckpoint(cp);
         status.State = PipelineState.Paused;
         _store.Paused.Add(name);
@@ -634,8 +639,8 @@ public sealed class PipelineControl : IHostedService
             JsonNode? node;
             try
             {
-                node = JsonNode.Parse(body.Length == 0 ? "null" : body);
-                _ = node?.ToJsonString(); // materialises every object: duplicate keys show up here
+                // Duplicate keys are an error, as in the YAML file.
+                node = JsonNode.Parse(body.Length == 0 ? "null" : body, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false });
             }
             catch (JsonException e)
             {
@@ -763,8 +768,41 @@ public sealed class PipelineControl : IHostedService
     private static string CanonicalOf(PipelineDefinition d) => JsonSerializer.Serialize(d.Options, Canonical);
 
     /// <summary>The options of a pipeline as JSON (for <c>GET /pipelines/{name}</c>; redact before showing).</summary>
-    internal static JsonNode? OptionsJson(Entry e) =>
-        e.Raw is { } raw ? raw.DeepClone() : e.Definition is { } d ? JsonSerializer.SerializeToNode(d.Options, Canonical) : null;
+    /// <remarks>
+    /// The bound options (typed, with defaults); for a pipeline sent over the API, values that were <c>${ENV}</c>
+    /// references show the reference, not what it expanded to.
+    /// </remarks>
+    internal static JsonNode? OptionsJson(Entry e)
+    {
+        if (e.Definition is not { } d) return e.Raw?.DeepClone();
+        var typed = JsonSerializer.SerializeToNode(d.Options, Canonical);
+        if (e.Raw is { } raw && typed != null) KeepReferences(raw, typed);
+        return typed;
+    }
+
+    private static void KeepReferences(JsonNode raw, JsonNode typed)
+    {
+        static string Key(string k) => k.Replace("_", "", StringComparison.Ordinal).ToLowerInvariant();
+        switch (raw, typed)
+        {
+            case (JsonObject r, JsonObject t):
+                foreach (var (k, v) in r)
+                {
+                    var key = t.ContainsKey(k) ? k : t.Select(x => x.Key).FirstOrDefault(x => Key(x) == Key(k));
+                    if (key is null || v is null) continue;
+                    if (v is JsonValue value && value.TryGetValue<string>(out var s) && s.Contains("${", StringComparison.Ordinal)) t[key] = s;
+                    else if (t[key] is { } child) KeepReferences(v, child);
+                }
+                break;
+            case (JsonArray r, JsonArray t):
+                for (var i = 0; i < Math.Min(r.Count, t.Count); i++)
+                {
+                    if (r[i] is JsonValue value && value.TryGetValue<string>(out var s) && s.Contains("${", StringComparison.Ordinal)) t[i] = s;
+                    else if (r[i] is { } rc && t[i] is { } tc) KeepReferences(rc, tc);
+                }
+                break;
+        }
+    }
 
     private async Task<T> Locked<T>(CancellationToken ct, Func<Task<T>> action)
     {

@@ -119,7 +119,11 @@ public static class CheckCommand
                     continue;
                 }
                 if (results.Count == 0) await errors.WriteLineAsync($"event {i + 1}: dropped (Transform returned {(transform.Shape == TransformShape.Many ? "no events" : "null")})").ConfigureAwait(false);
-                foreach (var r in results) await output.WriteLineAsync(ChangeEventJson.Serialize(r)).ConfigureAwait(false);
+                foreach (var r in results)
+                {
+                    await output.WriteLineAsync(ChangeEventJson.Serialize(r)).ConfigureAwait(false);
+                    if (r.Destination != null) await errors.WriteLineAsync($"event {i + 1}: destination {r.Destination}").ConfigureAwait(false); // not part of the event JSON
+                }
             }
             await output.FlushAsync().ConfigureAwait(false);
             return exit;

@@ -380,7 +380,13 @@ public sealed class PipelineRunner
             // Stopped (gracefully between transactions, by the writer, or hard); what was read but not handed on is read again next time.
         }
         // A last transaction end not yet handed on (transactions without wanted rows) still moves the checkpoint.
-        if (chunk.TransactionEnd != null) output.TryWrite(chunk);
+        if (chunk.TransactionEnd != null)
+        {
+            if (ct.IsCancellationRequested) output.TryWrite(chunk);
+            else
+                try { await output.WriteAsync(chunk, ct).ConfigureAwait(false); }
+                catch (OperationCanceledException) { }
+        }
     }
 
     private async Task WriteLoopAsync(ChannelReader<EventChunk> input, CancellationToken hardStop)

@@ -96,6 +96,9 @@ public sealed class PipelineService : BackgroundService
             {
                 ConfigureClient = ConfigureClient,
             };
+            // The runner owns the sink now (and may swap it): this method's hoisted local must not pin the first
+            // sink, or a plugin version replaced by a hot reload could never be unloaded while the pipeline runs.
+            sink = null!;
             scripts?.Attach(_runner.SwapTransform, transform);
             await _runner.RunAsync(stoppingToken).ConfigureAwait(false);
         }

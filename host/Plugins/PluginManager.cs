@@ -214,6 +214,14 @@ public sealed class PluginManager : IHelperAssemblySource, IHostedService, IAsyn
             return _entries.TryGetValue(name, out var e) && e.Current is { } c ? new WeakReference(c.Context) : null;
     }
 
+    /// <summary>Old versions not collected yet: plugin, load number, whether Unload() was called (diagnostics, tests).</summary>
+    internal IReadOnlyList<(string Plugin, int Generation, bool Unloading)> PendingUnloadDetails()
+    {
+        lock (_stateLock)
+            return _retired.Where(r => r.Plugin != null || r.Weak.IsAlive)
+                .Select(r => (r.Name, r.Generation, r.Plugin is null)).ToList();
+    }
+
     // ---------------------------------------------------------------------------------------------------------------
 
     private void LoadOrReload(string name, bool force)
@@ -627,5 +635,7 @@ public sealed class PluginManager : IHelperAssemblySource, IHostedService, IAsyn
         public LoadedPlugin? Plugin { get; set; } = plugin;
 
         public WeakReference Weak { get; } = new(plugin.Context);
+
+        public int Generation { get; } = plugin.Generation;
     }
 }

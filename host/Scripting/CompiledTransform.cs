@@ -105,9 +105,9 @@ public sealed class CompiledTransform : IEventTransform, IDisposable
         ContextReference = new WeakReference(context);
         using (var image = new MemoryStream(build.Image!, writable: false)) _assembly = context.LoadFromStream(image);
         var type = _assembly.GetType(build.ScriptClass!, throwOnError: true)!;
-        var referenced = _assembly.GetReferencedAssemblies().Select(a => a.Name ?? "").ToHashSet(StringComparer.OrdinalIgnoreCase);
-        UsedHelpers = build.Helpers.Where(h => referenced.Contains(h.Assembly.GetName().Name ?? "")).ToList();
-        context.KeepOnly(referenced); // unused helper versions must not be kept alive by this context
+        UsedHelpers = build.UsedHelpers;
+        // Unused helper versions must not be kept alive by this context (the emitted assembly references every imported helper).
+        context.KeepOnly(UsedHelpers.Select(h => h.Assembly.GetName().Name ?? "").ToHashSet(StringComparer.OrdinalIgnoreCase));
 
         if (build.HasGuard && type.GetNestedType(LoopGuard.ClassName, BindingFlags.Public) is { } guard)
         {
@@ -278,6 +278,7 @@ public sealed class CompiledTransform : IEventTransform, IDisposable
         _onTripField = null;
         Stuck = null;
         Recovered = null;
+        UsedHelpers = []; // lets old helper plugin versions go too
         context.Unload();
     }
 

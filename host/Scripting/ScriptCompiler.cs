@@ -50,6 +50,9 @@ public sealed class ScriptBuild
     /// <summary>Hash of the script text and the helper versions it was compiled against.</summary>
     public string ContentHash { get; }
     public IReadOnlyList<HelperAssembly> Helpers { get; }
+
+    /// <summary>The helpers the script's code actually calls (a reload of one of them recompiles the script).</summary>
+    public IReadOnlyList<HelperAssembly> UsedHelpers { get; init; } = [];
     public TimeSpan Elapsed { get; }
 }
 
@@ -95,7 +98,8 @@ public static class ScriptCompiler
                 usings: usings,
                 optimizationLevel: OptimizationLevel.Release,
                 nullableContextOptions: NullableContextOptions.Enable,
-                allowUnsafe: false)
+                allowUnsafe: false,
+                concurrentBuild: false) // tiny compilations: parallel binding costs more than it saves
             .WithSpecificDiagnosticOptions([
                 new KeyValuePair<string, ReportDiagnostic>("CS1701", ReportDiagnostic.Suppress),
                 new KeyValuePair<string, ReportDiagnostic>("CS1702", ReportDiagnostic.Suppress),
@@ -115,7 +119,34 @@ public static class ScriptCompiler
 
         var shape = CheckSignature(compilation, tree, guard, diagnostics);
         if (diagnostics.Any(d => d.IsError)) return Failed(path, diagnostics, hash, helpers, clock);
-        return new ScriptBuild(path, diagnostics, pe.ToArray(), compilation.ScriptClass!.MetadataName, shape, guard.HasGuard, hash, helpers, clock.Elapsed);
+        var usedHelpers = HelpersUsed(compilation, compiled, helpers);
+        return new ScriptBuild(path, diagnostics, pe.ToArray(), compilation.ScriptClass!.MetadataName, shape, guard.HasGuard, hash, helpers, clock.Elapsed)
+        {
+            UsedHelpers = usedHelpers,
+        };
+    }
+
+    /// <summary>
+    /// The helpers whose members the code refers to. (Imports alone make the emitted assembly reference every helper
+    /// assembly, and the compiler counts an import as a use, so this looks at what the names bind to.)
+    /// </summary>
+    private static List<HelperAssembly> HelpersUsed(CSharpCompilation compilation, SyntaxTree tree, IReadOnlyList<HelperAssembly> helpers)
+    {
+        if (helpers.Count == 0) return [];
+        var byAssembly = new Dictionary<IAssemblySymbol, HelperAssembly>(SymbolEqualityComparer.Default);
+        foreach (var h in helpers)
+            if (compilation.GetAssemblyOrModuleSymbol(ScriptReferences.Of(h)) is IAssemblySymbol a) byAssembly.TryAdd(a, h);
+        var model = compilation.GetSemanticModel(tree);
+        var used = new List<HelperAssembly>();
+        foreach (var name in tree.GetRoot().DescendantNodes().OfType<Microsoft.CodeAnalysis.CSharp.Syntax.SimpleNameSyntax>())
+        {
+            var info = model.GetSymbolInfo(name);
+            foreach (var symbol in info.Symbol is { } s ? [s] : info.CandidateSymbols)
+                if (symbol.ContainingAssembly is { } assembly && byAssembly.TryGetValue(assembly, out var helper) && !used.Contains(helper))
+                    used.Add(helper);
+            if (used.Count == byAssembly.Count) break;
+        }
+        return used;
     }
 
     private static ScriptBuild Failed(string path, List<ScriptDiagnostic> diagnostics, string hash, IReadOnlyList<HelperAssembly> helpers, Stopwatch clock) =>

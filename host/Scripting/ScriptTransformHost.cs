@@ -31,7 +31,7 @@ public sealed class ScriptTransformHost : IDisposable
     private readonly SemaphoreSlim _compileGate = new(1, 1);
     private readonly object _gate = new();
     private readonly List<CompiledTransform> _handed = []; // given to the pipeline, oldest first; [0] is (or was) live
-    private readonly TaskCompletionSource<CompiledTransform> _firstGood = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _firstGood = new(TaskCreationOptions.RunContinuationsAsynchronously); // no result: must not keep a version alive
     private readonly Timer _helperDebounce;
     private CompiledTransform? _current;
     private Action<IEventTransform?>? _swap;
@@ -102,10 +102,10 @@ public sealed class ScriptTransformHost : IDisposable
         var errors = first.Diagnostics.Where(d => d.IsError).ToList();
         _status.State = PipelineState.Failed;
         _status.SetError($"transform {DisplayPath} does not compile ({errors.Count} error(s), first: {errors.FirstOrDefault()}); waiting for a fix");
-        var version = await _firstGood.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _firstGood.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         _status.State = PipelineState.Starting;
         _status.SetError(null);
-        return version;
+        return Current ?? throw new ObjectDisposedException(nameof(ScriptTransformHost));
     }
 
     /// <summary>Connects the pipeline: later versions go to <paramref name="swap"/>; <paramref name="initial"/> is the version it was built with.</summary>
@@ -194,7 +194,7 @@ public sealed class ScriptTransformHost : IDisposable
             _logger.LogInformation("pipeline {Pipeline}: transform {Script} compiled as {Version} in {Ms} ms ({Reason}){Warnings}",
                 Pipeline, DisplayPath, loaded.Version, (long)clock.Elapsed.TotalMilliseconds, reason,
                 diagnostics.Count == 0 ? "" : "\n" + ScriptDiagnostic.Format(diagnostics));
-            _firstGood.TrySetResult(loaded);
+            _firstGood.TrySetResult();
         }
         else
         {

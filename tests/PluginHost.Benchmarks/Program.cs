@@ -3,8 +3,10 @@ using PluginHost.Benchmarks;
 return args.FirstOrDefault() switch
 {
     "decode" => DecodeBenchmark.Run(args.Skip(1).ToArray()),
+    "webhook" => await WebhookBenchmark.RunAsync(args.Skip(1).ToArray()),
     "pipeline" => await PipelineBenchmark.RunAsync(args.Skip(1).ToArray()),
     "transform" => await TransformBenchmark.RunAsync(args.Skip(1).ToArray()),
+    "kafka" => await KafkaBenchmark.RunAsync(args.Skip(1).ToArray()),
     _ => Usage(),
 };
 
@@ -13,10 +15,14 @@ static int Usage()
     Console.Error.WriteLine("""
         usage: dotnet run -c Release --project tests/PluginHost.Benchmarks -- <benchmark> [options]
           decode [--rows N] [--runs N]   binlog decoding: our decoder vs mariadb-binlog on the same file
+          webhook [--events N] [--batched-events N] [--workers N] [--rate N] [--seconds N]
+                                         webhook sink: events/s unbatched and in batches of 100, commit-to-2xx latency
           pipeline [--rows N] [--rate N] [--seconds N]
                                          end to end through the host: catch-up events/s, commit-to-sink latency, peak RSS
           transform [--events N] [--rounds N] [--reloads N]
                                          obfuscate.csx per event vs the same JavaScript in Jint; save-to-live reload time
+          kafka [--rows N] [--format json|debezium] [--partitions N] [--no-transform]
+                                         MariaDB backlog → host (obfuscate.csx) → Kafka mock cluster: events/s
         """);
     return 2;
 }

@@ -45,8 +45,12 @@ public sealed class BinlogClient : IAsyncDisposable
     public long BytesReceived { get; private set; }
 
     /// <summary>
-    /// Streams events until cancelled. <paramref name="resumeFrom"/> (a checkpoint) wins over the configured start.
-    /// Connection losses are retried with backoff; configuration and server errors end the stream with a clear exception.
+    /// Streams events until cancelled. <paramref name="resumeFrom"/> (a checkpoint) wins over the configured start; once this
+    /// client has streamed, a later call continues from where it is (<see cref="Committed"/>) and ignores it.
+    /// Connection losses are retried with backoff and the stream goes on without repeating or losing an event;
+    /// configuration and server errors end the stream with a clear exception. So does a failure of the very first
+    /// connection (nothing listening, wrong credentials, server down): this client never streamed, so there is
+    /// nothing to recover and the caller learns of the mistake at once instead of through an endless retry loop.
     /// </summary>
     public async IAsyncEnumerable<BinlogEvent> ReadAsync(BinlogPosition? resumeFrom = null,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)

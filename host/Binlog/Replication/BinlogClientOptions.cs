@@ -14,13 +14,19 @@ public sealed record BinlogClientOptions
     /// <summary>Where to start (ignored when <see cref="BinlogClient.ReadAsync"/> is given a resume position).</summary>
     public BinlogStart Start { get; init; } = BinlogStart.Latest;
 
-    /// <summary>Heartbeat period asked of the server; the connection is declared dead after three silent periods.</summary>
+    /// <summary>
+    /// Heartbeat period asked of the server; the connection is declared dead after three silent periods plus a second.
+    /// <see cref="TimeSpan.Zero"/> asks for none, and then an idle stream never times out.
+    /// </summary>
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Verify CRC32 event checksums.</summary>
     public bool VerifyChecksums { get; init; } = true;
 
-    /// <summary>Reconnect after a dropped connection (from the last complete transaction, without repeating events).</summary>
+    /// <summary>
+    /// Reconnect after a dropped connection (from the last complete transaction, without repeating events). The first
+    /// connection of a client is not retried: failing to connect at all is reported at once.
+    /// </summary>
     public bool Reconnect { get; init; } = true;
 
     /// <summary>First delay before reconnecting; doubles up to <see cref="MaxReconnectDelay"/>.</summary>

@@ -95,7 +95,7 @@ public sealed class ApiPipelineTests(MariaDbServer db)
         async Task<JsonElement> Rejected(string body, string contentType, HttpStatusCode expected, params string[] fields)
         {
             var (status, problem, response) = await host.PostAsync("pipelines", body, contentType);
-            Assert.True(status == expected, $"{status}: {problem}");
+            Assert.True(status == expected, $"{status}: {problem}\n{host.Logs.Text}");
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
             Assert.Equal((int)expected, problem.GetProperty("status").GetInt32());
             foreach (var field in fields)

@@ -80,12 +80,12 @@ internal sealed class RunningPipeline : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private Task? _run;
 
-    public RunningPipeline(PipelineDefinition definition, ISink sink, ICheckpointStore store, ITestOutputHelper output, PipelineStatus? status = null)
+    public RunningPipeline(PipelineDefinition definition, ISink sink, ICheckpointStore store, ITestOutputHelper output, IEventTransform? transform = null)
     {
         Definition = definition;
         Store = store;
-        Status = status ?? new PipelineStatus(definition.Name);
-        Runner = new PipelineRunner(definition, sink, store, new TestLogger(output, definition.Name), Status)
+        Status = new PipelineStatus(definition.Name);
+        Runner = new PipelineRunner(definition, sink, store, new TestLogger(output, definition.Name), Status, transform)
         {
             RetryDelay = TimeSpan.FromMilliseconds(50),
             MaxRetryDelay = TimeSpan.FromMilliseconds(400),
@@ -130,11 +130,23 @@ internal sealed class RunningPipeline : IAsyncDisposable
     }
 }
 
+/// <summary>A transform version that stamps each event with its version (and passes it on).</summary>
+internal sealed class StampTransform(string version) : IEventTransform
+{
+    public string Version => version;
+
+    public void Apply(ChangeEvent change, List<ChangeEvent> output)
+    {
+        change.Extra["version"] = version;
+        output.Add(change);
+    }
+}
+
 /// <summary>A sink that wraps another and can be told to throw (or be slow), for retry tests.</summary>
 internal sealed class FlakySink(ISink inner) : ISink
 {
     public volatile bool FailWrites;
-    public int FailNextFlushes;
+    private int FailNextFlushes;
     public TimeSpan WriteDelay;
     public int WriteCalls, FlushCalls, Failures;
     public readonly System.Collections.Concurrent.ConcurrentQueue<string> Calls = new();
@@ -155,15 +167,25 @@ internal sealed class FlakySink(ISink inner) : ISink
     public async ValueTask FlushAsync(CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref FlushCalls);
-        var fail = Interlocked.Decrement(ref FailNextFlushes) >= 0;
+        bool fail;
+        lock (Calls)
+        {
+            fail = FailNextFlushes > 0;
+            if (fail) FailNextFlushes--;
+        }
         Calls.Enqueue($"{DateTime.Now:ss.fff} flush{(fail ? " FAIL" : "")}");
         if (fail)
         {
             Interlocked.Increment(ref Failures);
             throw new IOException("boom: flush refused");
         }
-        Interlocked.Exchange(ref FailNextFlushes, 0);
         await inner.FlushAsync(cancellationToken);
+    }
+
+    /// <summary>Makes the next <paramref name="count"/> flushes throw.</summary>
+    public void FailFlushes(int count)
+    {
+        lock (Calls) FailNextFlushes = count;
     }
 
     public ValueTask DisposeAsync() => inner.DisposeAsync();
@@ -182,8 +204,12 @@ internal sealed class RecordingStore(ICheckpointStore inner, string sinkFile) : 
 
     public async Task SaveAsync(string pipeline, Checkpoint checkpoint, CancellationToken ct)
     {
-        if (Interlocked.Decrement(ref FailNextSaves) >= 0) throw new IOException("disk full");
-        Interlocked.Exchange(ref FailNextSaves, 0);
+        lock (Saves)
+            if (FailNextSaves > 0)
+            {
+                FailNextSaves--;
+                throw new IOException("disk full");
+            }
         var delivered = Kit.Lines(sinkFile).Select(Key).ToHashSet();
         lock (Saves) Saves.Add((checkpoint, delivered));
         await inner.SaveAsync(pipeline, checkpoint, ct);

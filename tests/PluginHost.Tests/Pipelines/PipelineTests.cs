@@ -24,12 +24,12 @@ public sealed class PipelineTests(MariaDbServer db, ITestOutputHelper output) : 
 
     private string Out(string name) => Path.Combine(_dir, name);
 
-    private RunningPipeline Pipeline(string yaml, ISink? sink = null, ICheckpointStore? store = null)
+    private RunningPipeline Pipeline(string yaml, ISink? sink = null, ICheckpointStore? store = null, IEventTransform? transform = null)
     {
         var config = Kit.Config(_dir, yaml);
         var def = config.Pipelines[0];
         return new RunningPipeline(def, sink ?? new FileSink(def.SinkSettings.GetProperty("path").GetString()!),
-            store ?? new FileCheckpointStore(config.StateDirectory), output);
+            store ?? new FileCheckpointStore(config.StateDirectory), output, transform);
     }
 
     [Fact]
@@ -220,7 +220,8 @@ public sealed class PipelineTests(MariaDbServer db, ITestOutputHelper output) : 
         await using var p = Pipeline(yaml, sink, store).Start();
 
         db.Sql("INSERT INTO t VALUES (1, 0);", "pt_flaky");
-        await Kit.WaitUntil(() => Kit.Lines(Out("flaky.jsonl")).Count >= 1 && p.Status.Checkpoint != null, "the first event");
+        var afterFirst = Kit.MasterStatus(db);
+        await Kit.WaitUntil(() => p.Status.Checkpoint?.Position == afterFirst.Position, "the first event");
         var before = p.Status.Checkpoint!;
 
         // The sink goes down: writes throw. The pipeline retries (from its checkpoint) and never moves past it.
@@ -239,11 +240,15 @@ public sealed class PipelineTests(MariaDbServer db, ITestOutputHelper output) : 
         Assert.True(p.Status.SinkRetries >= 3);
 
         // Flushes refused: the events already written may come again, but none is lost and none is checkpointed early.
-        sink.FailNextFlushes = 2;
+        var failures = sink.Failures;
+        sink.FailFlushes(2);
         db.Sql("INSERT INTO t VALUES (5, 0); INSERT INTO t VALUES (6, 0);", "pt_flaky");
-        await Kit.WaitUntil(() => Kit.Events(Out("flaky.jsonl")).Select(Kit.Id).Contains(6) && p.Status.State == PipelineState.Running, "delivery after refused flushes");
+        var after6 = Kit.MasterStatus(db);
+        await Kit.WaitUntil(() => sink.Failures == failures + 2 && p.Status.Checkpoint?.Position == after6.Position && p.Status.State == PipelineState.Running,
+            "delivery after refused flushes");
+        Assert.Contains(6L, Kit.Events(Out("flaky.jsonl")).Select(Kit.Id));
         // Checkpoint store failures are retried in place.
-        store.FailNextSaves = 2;
+        lock (store.Saves) store.FailNextSaves = 2;
         db.Sql("INSERT INTO t VALUES (7, 0);", "pt_flaky");
         var end = Kit.MasterStatus(db);
         await Kit.WaitUntil(() => p.Status.Checkpoint?.Position == end.Position, "the checkpoint after refused saves");
@@ -311,11 +316,11 @@ public sealed class PipelineTests(MariaDbServer db, ITestOutputHelper output) : 
     }
 
     [Fact]
-    public async Task A_sink_swap_happens_between_transactions_with_nothing_lost_or_repeated()
+    public async Task Sink_and_transform_swaps_happen_between_transactions_with_nothing_lost_or_repeated()
     {
         db.Sql("DROP DATABASE IF EXISTS pt_swap; CREATE DATABASE pt_swap; CREATE TABLE pt_swap.t (id INT PRIMARY KEY, tx INT);");
         var yaml = Kit.PipelineYaml(db, "swap", Kit.FileStart(Kit.MasterStatus(db)), """{ include: ["pt_swap.*"] }""", Out("swap-a.jsonl"));
-        await using var p = Pipeline(yaml).Start();
+        await using var p = Pipeline(yaml, transform: new StampTransform("v1")).Start();
         await p.WaitRunning();
 
         // A steady stream of three-statement transactions.
@@ -331,7 +336,9 @@ public sealed class PipelineTests(MariaDbServer db, ITestOutputHelper output) : 
                 await Task.Delay(5);
             }
         });
-        await Kit.WaitUntil(() => Kit.Lines(Out("swap-a.jsonl")).Count >= 15, "the first transactions");
+        await Kit.WaitUntil(() => Kit.Lines(Out("swap-a.jsonl")).Count >= 6, "the first transactions");
+        p.Runner.SwapTransform(new StampTransform("v2"));
+        await Kit.WaitUntil(() => Kit.Lines(Out("swap-a.jsonl")).Count >= 21, "more transactions");
         await p.Runner.SwapSinkAsync(new FileSink(Out("swap-b.jsonl"))).WaitAsync(TimeSpan.FromSeconds(10));
         await writer;
         await Kit.WaitUntil(() => Kit.Lines(Out("swap-a.jsonl")).Count + Kit.Lines(Out("swap-b.jsonl")).Count >= transactions * 3, "every row");
@@ -343,6 +350,14 @@ public sealed class PipelineTests(MariaDbServer db, ITestOutputHelper output) : 
         Assert.Equal(Enumerable.Range(0, transactions * 3).Select(i => (long)i), a.Concat(b).Select(Kit.Id));
         Assert.Equal(0, a.Count % 3); // whole transactions on each side
         Assert.True(a.Max(e => (long)e.After!["tx"]!) < b.Min(e => (long)e.After!["tx"]!));
+        // Each transaction saw exactly one transform version; v1 first, then v2 for good.
+        var versions = a.Concat(b).GroupBy(e => (long)e.After!["tx"]!).Select(g => g.Select(e => (string)e.Extra["version"]!).Distinct().ToList()).ToList();
+        Assert.All(versions, v => Assert.Single(v));
+        var sequence = versions.Select(v => v[0]).ToList();
+        Assert.Equal(sequence.Order(StringComparer.Ordinal), sequence);
+        Assert.Contains("v1", sequence);
+        Assert.Contains("v2", sequence);
+        Assert.Equal("v2", p.Status.TransformVersion);
 
         // While idle (between transactions) a swap happens at once.
         await p.Runner.SwapSinkAsync(new FileSink(Out("swap-c.jsonl"))).WaitAsync(TimeSpan.FromSeconds(5));

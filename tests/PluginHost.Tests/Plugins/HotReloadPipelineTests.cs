@@ -86,6 +86,11 @@ public sealed class HotReloadPipelineTests(MariaDbServer db, ITestOutputHelper o
             await writer.WaitAsync(TimeSpan.FromSeconds(60));
             const int total = transactions * rowsPerTransaction;
             await Wait.UntilAsync(() => Kit.Lines(outFile).Count >= total, TimeSpan.FromSeconds(20), $"{total} rows in {outFile}");
+            // While the pipeline still runs, every replaced version's context is unloaded and collected: the
+            // pipeline switched away from it and nothing else holds it.
+            Assert.True(UnloadTests.CollectUntil(() => plugins.Find("testsink")!.PendingUnloads == 0),
+                $"old plugin contexts still alive: {string.Join(", ", plugins.PendingUnloadDetails())}");
+            Assert.Equal(PipelineState.Running, pipelines.Find("reload")!.Status.State);
             await pipelines.StopAsync(default);
             Assert.Equal(PipelineState.Stopped, pipelines.Find("reload")!.Status.State);
 
@@ -111,9 +116,6 @@ public sealed class HotReloadPipelineTests(MariaDbServer db, ITestOutputHelper o
             }
             for (var i = 1; i < runs.Count; i++) Assert.NotEqual(runs[i - 1].Split('/')[0], runs[i].Split('/')[0]);
 
-            // Every replaced version's context was unloaded and collected once its pipeline switched away from it.
-            Assert.True(UnloadTests.CollectUntil(() => plugins.Find("testsink")!.PendingUnloads == 0),
-                $"{plugins.Find("testsink")!.PendingUnloads} old plugin contexts are still alive");
         }
         finally
         {

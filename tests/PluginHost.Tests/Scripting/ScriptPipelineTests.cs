@@ -104,7 +104,11 @@ public sealed class ScriptPipelineTests(MariaDbServer db)
 
         await stop.WaitForAsync(() => stop.Status.State == PipelineState.Failed, "the stop pipeline to fail");
         Assert.Contains("no multiples of three (3) (at transforms/t.csx:line 5)", stop.Status.LastError);
-        Assert.Equal([1, 2], stop.Output().Select(e => (int)e["after"]!["id"]!).ToArray()); // nothing after the failing event
+        // Nothing from the failing event on; 1 and 2 only if they were written in an earlier batch (else they are
+        // read again from the checkpoint when the pipeline restarts).
+        var delivered = stop.Output().Select(e => (int)e["after"]!["id"]!).ToArray();
+        Assert.Equal(new[] { 1, 2 }.Take(delivered.Length), delivered);
+        Assert.Equal(0, stop.Status.EventsSkipped + stop.Status.EventsDeadLettered);
     }
 
     [Fact]

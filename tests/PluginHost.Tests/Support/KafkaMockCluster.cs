@@ -125,20 +125,29 @@ public sealed unsafe class KafkaMockCluster : IDisposable
         return result;
     }
 
-    /// <summary>Records in a topic (sum of high minus low watermarks over its partitions); 0 when it does not exist.</summary>
+    private IConsumer<byte[]?, byte[]?>? _counter;
+    private IAdminClient? _counterAdmin;
+
+    /// <summary>Records in a topic (sum of high minus low watermarks over its partitions); 0 when it does not exist. Reuses one client.</summary>
     public long Count(string topic)
     {
-        KafkaNative.EnsureResolver();
-        var config = new ConsumerConfig { BootstrapServers = BootstrapServers, GroupId = "test-counter", AllowAutoCreateTopics = false };
-        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(config).SetLogHandler((_, _) => { }).SetErrorHandler((_, _) => { }).Build();
-        using var admin = new DependentAdminClientBuilder(consumer.Handle).Build();
-        var md = admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.Single(t => t.Topic == topic);
-        if (md.Error.IsError) return 0;
-        return md.Partitions.Sum(p =>
+        lock (this)
         {
-            var w = consumer.QueryWatermarkOffsets(new TopicPartition(topic, p.PartitionId), TimeSpan.FromSeconds(10));
-            return w.High.Value - w.Low.Value;
-        });
+            if (_counter is null)
+            {
+                KafkaNative.EnsureResolver();
+                var config = new ConsumerConfig { BootstrapServers = BootstrapServers, GroupId = "test-counter", AllowAutoCreateTopics = false };
+                _counter = new ConsumerBuilder<byte[]?, byte[]?>(config).SetLogHandler((_, _) => { }).SetErrorHandler((_, _) => { }).Build();
+                _counterAdmin = new DependentAdminClientBuilder(_counter.Handle).Build();
+            }
+            var md = _counterAdmin!.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.Single(t => t.Topic == topic);
+            if (md.Error.IsError) return 0;
+            return md.Partitions.Sum(p =>
+            {
+                var w = _counter.QueryWatermarkOffsets(new TopicPartition(topic, p.PartitionId), TimeSpan.FromSeconds(10));
+                return w.High.Value - w.Low.Value;
+            });
+        }
     }
 
     /// <summary>Runs Debian's kcat against the cluster: <c>kcat -C -b … -t TOPIC -e -f FORMAT</c>; returns its output lines.</summary>
@@ -162,6 +171,9 @@ public sealed unsafe class KafkaMockCluster : IDisposable
 
     public void Dispose()
     {
+        _counterAdmin?.Dispose();
+        _counter?.Dispose();
+        _counter = null;
         var lib = Lib.Value;
         if (_mcluster != IntPtr.Zero) lib.MockClusterDestroy(_mcluster);
         _mcluster = IntPtr.Zero;

@@ -110,6 +110,29 @@ internal static class Repl
         Assert.DoesNotContain(after, e => e is MariaDbGtidEvent or RowsEvent or QueryEvent);
     }
 
+    /// <summary>
+    /// (file, offset) of every event in the binlog files from <paramref name="file"/> on, read raw (not decoded), up to and
+    /// including <paramref name="last"/>.
+    /// </summary>
+    public static List<(string File, long Position)> RawPositions(MariaDbServer db, string file, (string File, long Position) last)
+    {
+        var result = new List<(string, long)>();
+        foreach (var path in db.BinlogFiles().Where(p => string.CompareOrdinal(Path.GetFileName(p), file) >= 0))
+        {
+            using var reader = new BinlogFileReader(path);
+            var name = Path.GetFileName(path);
+            while (true)
+            {
+                var position = reader.Position;
+                if (reader.NextRaw().IsEmpty) break;
+                result.Add((name, position));
+                if ((name, position) == last) return result;
+            }
+        }
+        Assert.Fail($"{last} not found in the binlog files");
+        return result;
+    }
+
     /// <summary>Inserts a marker row; streams stop at the row whose value is this marker.</summary>
     public static bool IsMarker(BinlogEvent e, string table, string marker) =>
         e is RowsEvent r && r.Table.Table == table && r.Rows.Any(x => x.After is { } a && a.Any(v => v.ToString() == marker));
@@ -160,10 +183,19 @@ internal sealed class Reader : IAsyncDisposable
     /// <summary>Every event handed out so far.</summary>
     public List<BinlogEvent> Seen { get; } = new();
 
+    /// <summary>For each event of <see cref="Seen"/>: the binlog file it was read from.</summary>
+    public List<string> SeenIn { get; } = new();
+
+    /// <summary>(file, offset) of the events handed out that are read from a file (not heartbeats or artificial ones).</summary>
+    public List<(string File, long Position)> FileEvents() => Seen.Select((e, i) => (e, i))
+        .Where(x => x.e.Header.NextPosition != 0 && x.e is not HeartbeatEvent)
+        .Select(x => (SeenIn[x.i], x.e.Header.Position)).ToList();
+
     /// <summary>The next event; fails the test when the stream ends or the deadline passes.</summary>
     public async Task<BinlogEvent> NextAsync()
     {
         bool more;
+        var previousFile = Client.CurrentFile;
         try
         {
             var move = _events.MoveNextAsync().AsTask();
@@ -180,6 +212,7 @@ internal sealed class Reader : IAsyncDisposable
         }
         Assert.True(more, "the stream ended");
         Seen.Add(_events.Current);
+        SeenIn.Add(_events.Current is RotateEvent { IsArtificial: false } ? previousFile! : Client.CurrentFile!);
         return _events.Current;
     }
 

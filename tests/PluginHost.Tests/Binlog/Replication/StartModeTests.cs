@@ -53,12 +53,17 @@ public sealed class StartModeTests(MariaDbServer db, ITestOutputHelper output)
         await reader.ConnectedAsync();
         Assert.Equal(oldest, reader.Client.CurrentFile);
         var events = await reader.UntilAsync(e => Repl.IsMarker(e, "marker", marker));
-        // Everything the files hold, from the first event of the oldest one.
-        var expected = Repl.Rows(Repl.UpToMarker(Repl.DecodeFiles(db, oldest, 4), "marker", marker));
-        Repl.SameRows(expected, Repl.Rows(events), "earliest vs file decode");
-        var firstReal = events.First(e => e is not (RotateEvent or FormatDescriptionEvent) && e.Header.NextPosition != 0);
-        Assert.True(firstReal.Header.Position <= 256, $"first event at {firstReal.Header.Position}");
+        // Every event the files hold, from the first one of the oldest file, in order. (Compared by position, not decoded:
+        // older files may hold table maps without metadata of tables that have changed since.)
+        var received = reader.FileEvents();
+        Assert.Equal((oldest, 4L), received[0]);
+        var expected = Repl.RawPositions(db, oldest, received[^1]);
+        Assert.Equal(expected.Count, received.Count);
+        Assert.Equal(expected, received);
+        Assert.Equal([Marker0(marker)], Repl.Rows(events.Where(e => Repl.IsMarker(e, "marker", marker))));
     }
+
+    private static string Marker0(string marker) => $"{Db}.marker Insert - -> {{id=1, v={marker}}}";
 
     [Fact]
     public async Task File_and_position_start_exactly_there()
