@@ -38,8 +38,8 @@ public static class ApiHost
         {
             var builder = Host.CreateApplicationBuilder();
             builder.Logging.AddPluginHostLogging(config.Options.Log);
-            builder.Services.AddPluginHost(prepared.Effective, sinks);
             AddControl(builder.Services, prepared);
+            builder.Services.AddPluginHost(prepared.Effective, sinks);
             configure?.Invoke(builder);
             return builder.Build();
         }
@@ -53,8 +53,8 @@ public static class ApiHost
 
         var web = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ApplicationName = "pluginhost" });
         web.Logging.AddPluginHostLogging(config.Options.Log);
-        web.Services.AddPluginHost(prepared.Effective, sinks);
         AddControl(web.Services, prepared);
+        web.Services.AddPluginHost(prepared.Effective, sinks);
         var auth = new AdminAuth(server.AdminToken);
         web.Services.AddSingleton(auth);
         web.Services.AddProblemDetails();
@@ -127,6 +127,10 @@ public static class ApiHost
         return app;
     }
 
+    /// <summary>
+    /// Registered before the pipelines so that the metrics listener exists before the first event is delivered, and
+    /// (hosted services stop in reverse order) the state log still notes the pipelines stopping at shutdown.
+    /// </summary>
     private static void AddControl(IServiceCollection services, PipelineControl.Prepared prepared)
     {
         services.AddSingleton(sp => new PipelineControl(prepared, sp.GetRequiredService<PipelineManager>(), sp.GetRequiredService<SinkCatalog>(),

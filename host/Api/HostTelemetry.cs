@@ -238,7 +238,8 @@ public sealed class HostTelemetry : IHostedService, IDisposable
             {
                 var secrets = Secrets.ValuesOf(s.Entry.Definition);
                 var reason = state is "failed" or "retrying" or "reconnecting" && s.Status.LastError is { } error ? ": " + Secrets.Scrub(error, secrets) : "";
-                if (w.State.Length == 0) _logger.LogInformation("pipeline {Pipeline}: {State}{Reason}", s.Name, state, reason);
+                if (w.State.Length == 0 && state == "failed") _logger.LogError("pipeline {Pipeline}: {State}{Reason}", s.Name, state, reason);
+                else if (w.State.Length == 0) _logger.LogInformation("pipeline {Pipeline}: {State}{Reason}", s.Name, state, reason);
                 else if (state == "failed") _logger.LogError("pipeline {Pipeline}: {From} → {State}{Reason}", s.Name, w.State, state, reason);
                 else _logger.LogInformation("pipeline {Pipeline}: {From} → {State}{Reason}", s.Name, w.State, state, reason);
                 if (state == "failed") _failures.AddOrUpdate(s.Name, 1, (_, n) => n + 1);

@@ -232,7 +232,9 @@ public sealed class PipelineControl : IHostedService
     private Snapshot SnapshotOf(Entry e)
     {
         if (!e.Paused && _manager.Find(e.Name) is { } service) return new Snapshot(e, service.Status, service.Runner);
-        return new Snapshot(e, e.Detached ?? new PipelineStatus(e.Name) { State = PipelineState.Stopped, SinkType = e.Definition?.SinkType }, null);
+        // Not in the manager yet (host starting) or between a stop and a start (restart, seek): about to run.
+        var state = e.Enabled && !e.Paused ? PipelineState.Starting : PipelineState.Stopped;
+        return new Snapshot(e, e.Detached ?? new PipelineStatus(e.Name) { State = state, SinkType = e.Definition?.SinkType }, null);
     }
 
     private Entry Get(string name) => Entries().FirstOrDefault(e => e.Name == name) ?? throw ApiProblemException.NotFound(name);

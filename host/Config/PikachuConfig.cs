@@ -298,9 +298,9 @@ public static class PikachuConfig
         if (enabled)
         {
             serverOut["enabled"] = "true";
-            serverOut["listen"] = $"0.0.0.0:{port}";
-            Warn("server", $"listening on 0.0.0.0:{port} like pikachu; this port also serves pluginhost's REST API and metrics: " +
-                           "set PLUGINHOST__SERVER__ADMIN_TOKEN, or PLUGINHOST__SERVER__LISTEN=127.0.0.1:" + port + " to keep it local");
+            serverOut["listen"] = $"127.0.0.1:{port}";
+            Warn("server", $"health is served on 127.0.0.1:{port}/health (pikachu listened on all interfaces; this port also serves pluginhost's REST API): " +
+                           $"to expose it set PLUGINHOST__SERVER__ADMIN_TOKEN and PLUGINHOST__SERVER__LISTEN=0.0.0.0:{port}");
         }
 
         if (errors.Count > 0) throw new ConfigException(errors);

@@ -181,6 +181,12 @@ public sealed class PipelineRunner
             ServerId = _definition.Options.Source.ServerId,
             Start = _definition.Start,
             HeartbeatInterval = _definition.Options.Source.Heartbeat,
+            RetryInitialConnect = true, // a database that is down or restarting is waited for, not a reason to fail
+            OnConnectionLost = e =>
+            {
+                Status.State = PipelineState.Reconnecting;
+                Status.SetError($"source: {e.Message}");
+            },
             Log = m => _logger.LogInformation("pipeline {Pipeline}: {Message}", name, m),
         };
         if (ConfigureClient != null) clientOptions = ConfigureClient(clientOptions);

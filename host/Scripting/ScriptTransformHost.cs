@@ -94,7 +94,17 @@ public sealed class ScriptTransformHost : IDisposable
     /// </summary>
     public async Task<CompiledTransform> StartAsync(CancellationToken cancellationToken)
     {
-        if (WatchFile) _watch = ScriptFileWatcher.Subscribe(_file, Debounce, () => _ = ReloadAsync("file changed"));
+        if (WatchFile)
+        {
+            try
+            {
+                _watch = ScriptFileWatcher.Subscribe(_file, Debounce, () => _ = ReloadAsync("file changed"));
+            }
+            catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException)
+            {
+                _logger.LogError("pipeline {Pipeline}: cannot watch {Script} for changes ({Error}); it will not be reloaded", Pipeline, DisplayPath, e.Message);
+            }
+        }
         if (_helpers != null) _helpers.Changed += OnHelpersChanged;
         _maintenance = new Timer(_ => RetireUnused(), null, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(100));
         var first = await ReloadAsync("start").ConfigureAwait(false);
@@ -171,6 +181,11 @@ public sealed class ScriptTransformHost : IDisposable
 
     private ScriptReload Report(ScriptBuild build, CompiledTransform? loaded, IReadOnlyList<ScriptDiagnostic> diagnostics, string reason, Stopwatch clock)
     {
+        if (_disposed)
+        {
+            loaded?.Unload(); // the pipeline stopped while this compiled
+            return new ScriptReload(false, null, diagnostics, reason, clock.Elapsed);
+        }
         Diagnostics = diagnostics;
         _status.TransformDiagnostics = ScriptDiagnostic.Format(diagnostics);
         if (loaded != null)

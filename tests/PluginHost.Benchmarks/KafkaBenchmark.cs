@@ -18,6 +18,7 @@ internal static class KafkaBenchmark
         var format = StringOption(args, "--format", "json");
         var transform = !args.Contains("--no-transform");
         var partitions = IntOption(args, "--partitions", 6);
+        var minutes = IntOption(args, "--minutes", 5);
         var root = RepoRoot();
         var plugins = Path.Combine(root, "artifacts", "plugins");
         if (!File.Exists(Path.Combine(plugins, "Kafka", "PluginHost.Plugins.Kafka.dll")))
@@ -38,11 +39,23 @@ internal static class KafkaBenchmark
         cluster.CreateTopic("bench.orders", partitions);
         cluster.CreateTopic("pluginhost.state", 1);
         var dir = Directory.CreateTempSubdirectory("pluginhost-kafka-bench-").FullName;
+        // A private copy of the built plugins: a rebuild of artifacts/plugins during the run must not hot-reload the sink.
+        var pluginCopy = Path.Combine(dir, "plugins");
+        foreach (var name in new[] { "Kafka", "UserFunctions" })
+        {
+            var from = Path.Combine(plugins, name);
+            foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+            {
+                var to = Path.Combine(pluginCopy, name, Path.GetRelativePath(from, file));
+                Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+                File.Copy(file, to);
+            }
+        }
         File.WriteAllText(Path.Combine(dir, "pluginhost.yaml"), $$"""
             state_dir: state
-            plugins_dir: {{plugins}}
+            plugins_dir: {{pluginCopy}}
             server: { enabled: false }
-            log: { level: warn }
+            log: { level: {{StringOption(args, "--log", "warn")}} }
             pipelines:
               - name: bench
                 source: { host: 127.0.0.1, port: {{db.Port}}, user: root, password: "", server_id: 778, ssl: none, start: { file: {{start[0]}}, pos: {{start[1].Trim()}} } }
@@ -65,11 +78,17 @@ internal static class KafkaBenchmark
             var selfCpu0 = self.TotalProcessorTime;
             Stopwatch? sinceFirst = null;
             long count;
+            var report = Stopwatch.StartNew();
             while ((count = cluster.Count("bench.orders")) < rows)
             {
+                if (report.Elapsed > TimeSpan.FromSeconds(5))
+                {
+                    Console.WriteLine($"  {sw.Elapsed.TotalSeconds:F0} s: {count:N0} events acknowledged");
+                    report.Restart();
+                }
                 if (sinceFirst is null && count > 0) sinceFirst = Stopwatch.StartNew();
                 if (host.HasExited) throw new InvalidOperationException($"the host exited ({host.ExitCode})");
-                if (sw.Elapsed > TimeSpan.FromMinutes(5)) throw new TimeoutException($"only {count:N0} of {rows:N0} events after 5 minutes");
+                if (sw.Elapsed > TimeSpan.FromMinutes(minutes)) throw new TimeoutException($"only {count:N0} of {rows:N0} events after {minutes} minutes");
                 await Task.Delay(100);
             }
             var total = sw.Elapsed.TotalSeconds;

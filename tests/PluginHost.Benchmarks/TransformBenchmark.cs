@@ -109,8 +109,9 @@ public static class TransformBenchmark
         Console.WriteLine($"  C#  obfuscate.csx (delegate call)              {csNs,10:F0}  {1e9 / csNs,10:N0}");
         Console.WriteLine($"  JS  Jint, event already a JS object            {jsNs,10:F0}  {1e9 / jsNs,10:N0}");
         Console.WriteLine($"  JS  Jint, incl. event -> JS -> event           {jsFullNs,10:F0}  {1e9 / jsFullNs,10:N0}");
-        Console.WriteLine($"  C# is {jsNs / csNs:F0}x faster than the JS call alone, {jsFullNs / csNs:F0}x with conversion " +
-                          $"(targets: < 1000 ns/event {(csNs < 1000 ? "met" : "MISSED")}, >= 20x {(jsNs / csNs >= 20 ? "met" : "MISSED")})");
+        var jsBest = Math.Min(jsNs, jsFullNs);
+        Console.WriteLine($"  C# is {jsNs / csNs:F0}x faster than the JS call alone, {jsFullNs / csNs:F0}x than JS with conversion " +
+                          $"(targets: < 1000 ns/event {(csNs < 1000 ? "met" : "MISSED")}, >= 20x the faster JS figure {(jsBest / csNs >= 20 ? "met" : "MISSED")})");
 
         // Save → live.
         Console.WriteLine();
@@ -236,10 +237,11 @@ public static class TransformBenchmark
 
     private static double MeasureJint(Engine engine, JsValue transform, int count)
     {
+        const int batch = 100; // pre-made JS objects are big: keep few alive so the collector does not skew the figure
         long ticks = 0;
-        for (var done = 0; done < count; done += Batch)
+        for (var done = 0; done < count; done += batch)
         {
-            var events = MakeJsEvents(engine, Batch);
+            var events = MakeJsEvents(engine, batch);
             var start = Stopwatch.GetTimestamp();
             foreach (var e in events) transform.Invoke(e);
             ticks += Stopwatch.GetTimestamp() - start;

@@ -18,6 +18,7 @@ public sealed class QueryEvent(BinlogEventHeader header, uint threadId, uint exe
     /// <summary>True for <c>COMMIT</c> (non-transactional engines end their group with a COMMIT query).</summary>
     public bool IsCommit => Sql.Equals("COMMIT", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>True for <c>ROLLBACK</c>.</summary>
-    public bool IsRollback => Sql.StartsWith("ROLLBACK", StringComparison.OrdinalIgnoreCase);
+    /// <summary>True for <c>ROLLBACK</c> (not <c>ROLLBACK TO savepoint</c>, which stays inside the transaction).</summary>
+    public bool IsRollback => Sql.StartsWith("ROLLBACK", StringComparison.OrdinalIgnoreCase) &&
+                              !Sql.AsSpan(8).TrimStart().StartsWith("TO", StringComparison.OrdinalIgnoreCase);
 }

@@ -70,13 +70,14 @@ public sealed class BinlogClient : IAsyncDisposable
             }
             var wasStreaming = _connection != null;
             await DropConnectionAsync().ConfigureAwait(false);
-            // A failure before the first stream ever started is a configuration problem (wrong host or port, server down,
-            // bad start): report it at once instead of retrying forever. Later losses are retried.
-            if (!_options.Reconnect || !_connectedOnce || !IsTransient(error) || cancellationToken.IsCancellationRequested)
+            // A failure before the first stream ever started is usually a configuration problem (wrong host or port,
+            // bad start): report it at once unless asked to ride out a server that is down. Later losses are retried.
+            if (!_options.Reconnect || !(_connectedOnce || _options.RetryInitialConnect) || !IsTransient(error) || cancellationToken.IsCancellationRequested)
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
             attempt++;
             if (_options.MaxReconnectAttempts > 0 && attempt > _options.MaxReconnectAttempts)
                 throw new BinlogReplicationException($"Gave up after {attempt - 1} reconnect attempts to {_options.Connection.Endpoint}: {error.Message}", error);
+            _options.OnConnectionLost?.Invoke(error);
             _options.Log?.Invoke(wasStreaming
                 ? $"binlog connection to {_options.Connection.Endpoint} lost ({error.Message}); reconnecting in {delay.TotalMilliseconds:F0} ms from {Committed}"
                 : $"reconnecting to {_options.Connection.Endpoint} failed ({error.Message}); retrying in {delay.TotalMilliseconds:F0} ms");

@@ -29,6 +29,13 @@ public sealed record BinlogClientOptions
     /// </summary>
     public bool Reconnect { get; init; } = true;
 
+    /// <summary>
+    /// Also retry (with the same backoff) when the very first connection fails for a transient reason (connection
+    /// refused or dropped, server restarting). Off by default so a wrong host fails at once; services that must ride
+    /// out a database restart (pipelines) turn it on. Authentication and configuration errors always fail at once.
+    /// </summary>
+    public bool RetryInitialConnect { get; init; }
+
     /// <summary>First delay before reconnecting; doubles up to <see cref="MaxReconnectDelay"/>.</summary>
     public TimeSpan ReconnectDelay { get; init; } = TimeSpan.FromMilliseconds(200);
 
@@ -39,6 +46,9 @@ public sealed record BinlogClientOptions
 
     /// <summary>Fill in column names, signedness and charsets from information_schema for table maps that carry none.</summary>
     public bool UseInformationSchema { get; init; } = true;
+
+    /// <summary>Called when the connection is lost (or cannot be made) and the client is about to retry.</summary>
+    public Action<Exception>? OnConnectionLost { get; init; }
 
     /// <summary>Receives diagnostic messages (connects, reconnects, warnings).</summary>
     public Action<string>? Log { get; init; }

@@ -93,6 +93,40 @@ public sealed class PluginLoadingTests
     }
 
     [Fact]
+    public async Task Native_libraries_resolve_through_the_plugins_deps_json_from_a_shadow_copy()
+    {
+        var zlib = new[] { "/lib/x86_64-linux-gnu/libz.so.1", "/usr/lib/x86_64-linux-gnu/libz.so.1", "/lib/aarch64-linux-gnu/libz.so.1", "/usr/lib/libz.so.1" }
+            .FirstOrDefault(File.Exists);
+        Assert.True(zlib != null, "zlib (zlib1g, installed by scripts/setup.sh) is needed as the stand-in native library");
+        var built = await ThirdPartyPlugins.GetAsync();
+        await using var box = new PluginSandbox();
+        var folder = box.PluginFolder("testsink");
+        ThirdPartyPlugins.CopyTo(built.SinkV1, folder);
+        // Ship the native library the way NuGet packages do: a file named in .deps.json (runtimes/<rid>/native/…).
+        var native = Path.Combine("runtimes", "linux-x64", "native", "libpluginnative.so");
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(folder, native))!);
+        File.Copy(zlib!, Path.Combine(folder, native));
+        var depsPath = Path.Combine(folder, "ThirdParty.Sink.deps.json");
+        var deps = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(depsPath))!;
+        var target = deps["targets"]!.AsObject().First().Value!.AsObject();
+        var self = target.First(kv => kv.Key.StartsWith("ThirdParty.Sink/", StringComparison.Ordinal)).Value!.AsObject();
+        self["native"] = new System.Text.Json.Nodes.JsonObject { [native.Replace('\\', '/')] = new System.Text.Json.Nodes.JsonObject() };
+        File.WriteAllText(depsPath, deps.ToJsonString());
+
+        await box.Manager.LoadAllAsync();
+        var helper = Assert.Single(box.Manager.Current);
+        var version = (string?)Invoke(helper.Assembly, "ThirdParty.Sink.SinkHelpers", "tNativeVersion");
+        Assert.Matches(@"^\d+\.\d+", version);
+
+        // It was loaded from a copy under the shadow directory, not from the plugin folder.
+        var copies = Directory.GetFiles(box.Manager.ShadowDirectory, "libpluginnative.so", SearchOption.AllDirectories);
+        Assert.Single(copies);
+        Assert.Contains($"{Environment.ProcessId}-testsink-", copies[0]);
+        Directory.Delete(folder, recursive: true);
+        Assert.Equal(version, Invoke(helper.Assembly, "ThirdParty.Sink.SinkHelpers", "tNativeVersion"));
+    }
+
+    [Fact]
     public async Task Broken_plugins_are_statuses_with_clear_errors_and_the_others_still_load()
     {
         var built = await ThirdPartyPlugins.GetAsync();

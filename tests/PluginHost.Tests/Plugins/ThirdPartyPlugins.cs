@@ -145,6 +145,13 @@ public sealed class ThirdPartyPlugins
             {
                 public static string tShout(string s) => s.ToUpperInvariant() + "!";
                 public static string tLibVersion() => LibInfo.Version;
+
+                // A native library of the plugin's own (a test drops zlib in as libpluginnative.so): resolved
+                // through the plugin's .deps.json by its load context.
+                [System.Runtime.InteropServices.DllImport("pluginnative", EntryPoint = "zlibVersion")]
+                private static extern System.IntPtr ZlibVersion();
+
+                public static string tNativeVersion() => System.Runtime.InteropServices.Marshal.PtrToStringAnsi(ZlibVersion())!;
             }
             """);
         Project(root, "SinkV1", "ThirdParty.Sink", "1.0.0", plugin: true, "../TestSink.cs", reference: "Lib1");

@@ -262,6 +262,29 @@ public sealed class ScriptCompilerTests
     }
 
     [Fact]
+    public async Task An_event_stuck_outside_any_loop_is_reported_stuck_then_recovered()
+    {
+        using var t = Load("""
+            ChangeEvent Transform(ChangeEvent e)
+            {
+                System.Threading.Thread.Sleep(1400); // a blocking call: no loop check can run
+                return e;
+            }
+            """, timeout: TimeSpan.FromMilliseconds(100));
+        string? stuck = null;
+        var recovered = false;
+        t.Stuck = m => stuck = m;
+        t.Recovered = () => recovered = true;
+        var clock = Stopwatch.StartNew();
+        var ex = await Assert.ThrowsAsync<TransformTimeoutException>(() => Task.Run(() => Run(t, Event(1, "x"))));
+        Assert.InRange(clock.ElapsedMilliseconds, 1300, 5000);
+        Assert.NotNull(stuck); // reported after limit + 1 s, while still running
+        Assert.Contains("cannot be aborted", stuck);
+        Assert.True(recovered);
+        Assert.Contains("time limit of 0.1 s", ex.Message);
+    }
+
+    [Fact]
     public void Implicit_usings_cover_common_namespaces()
     {
         using var t = Load("""

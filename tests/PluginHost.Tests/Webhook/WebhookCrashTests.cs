@@ -77,7 +77,10 @@ public sealed class WebhookCrashTests(MariaDbServer db, ITestOutputHelper output
             db.Sql($"INSERT INTO t SELECT seq, 0 FROM seq_1_to_{rows};", "wh_crash");
             foreach (var list in expected.Values) list.Add("i0");
             Round(10);
-            await Wait.UntilAsync(() => receiver.Accepted.Count > 0, TimeSpan.FromSeconds(20), () => host.ReadLog());
+            // Everything so far delivered and checkpointed: the restarts must resume from there, not from the start.
+            var checkpoint = Path.Combine(dir, "state", "crashhook.checkpoint.json");
+            await Wait.UntilAsync(() => receiver.Events().Count >= rows + 100 && File.Exists(checkpoint), TimeSpan.FromSeconds(20), () => host.ReadLog());
+            var firstCheckpoint = File.ReadAllText(checkpoint);
 
             // Every request fails now: new changes sit in the lanes, being retried. Kill the host in the middle of it.
             Volatile.Write(ref mode, 1);
@@ -93,6 +96,7 @@ public sealed class WebhookCrashTests(MariaDbServer db, ITestOutputHelper output
             Volatile.Write(ref mode, 2);
             host = HostProcess.Start(log, "run", "--config", config);
             await Wait.UntilAsync(() => host.ReadLog().Split("streaming binlog").Length > 2, TimeSpan.FromSeconds(30), () => host.ReadLog());
+            Assert.Contains("resuming from checkpoint", host.ReadLog());
             Round(20);
             await Task.Delay(700);
             host.KillHard();
@@ -109,6 +113,7 @@ public sealed class WebhookCrashTests(MariaDbServer db, ITestOutputHelper output
                 () => $"{receiver.Events().Count} of {total} changes arrived; log:\n{host.ReadLog()}");
             Assert.True(host.Terminate(TimeSpan.FromSeconds(20)), "the host did not stop on SIGTERM");
 
+            Assert.NotEqual(firstCheckpoint, File.ReadAllText(checkpoint));
             var raw = receiver.Accepted.Sum(r => r.Events().Count());
             output.WriteLine($"{total} changes; the receiver accepted {raw} events ({raw - total} redelivered after the kills, same webhook-id)");
             AssertSameHistories(expected, ByRow(receiver.Events().Select(e => e.Event)));
