@@ -40,7 +40,7 @@ public static class DeadLetterCommand
             return 2;
         }
         return args[0] == "show"
-            ? Show(file, o)
+            ? Show(file, output ?? Console.Out)
             : await ReplayAsync(file, RunCommand.Option(args, "--config") ?? RunCommand.Option(args, "-c"), RunCommand.Option(args, "--pipeline"),
                 args.Contains("--delete"), o, null, cancellationToken).ConfigureAwait(false);
     }

@@ -88,6 +88,19 @@ internal sealed class LoopGuard
         return new LoopGuard(original.WithChanges(changes), recorded, original.Length);
     }
 
+    /// <summary>True when a position of <see cref="Text"/> lies in code this class inserted (checks or the guard class).</summary>
+    public bool IsInserted(int position)
+    {
+        var shift = 0;
+        foreach (var (at, length) in _insertions)
+        {
+            if (position < at + shift) return false;
+            if (position < at + shift + length) return true;
+            shift += length;
+        }
+        return _insertions.Count > 0 && position - shift >= _originalLength;
+    }
+
     /// <summary>Maps a position in <see cref="Text"/> back to the original text (insertions map to where they were made).</summary>
     public int ToOriginal(int position)
     {

@@ -112,6 +112,7 @@ public static class ScriptCompiler
         var emit = compilation.Emit(pe, options: new EmitOptions(debugInformationFormat: DebugInformationFormat.Embedded));
         var diagnostics = emit.Diagnostics
             .Where(d => d.Severity is DiagnosticSeverity.Error or DiagnosticSeverity.Warning && !d.IsSuppressed)
+            .Where(d => d.Severity == DiagnosticSeverity.Error || !d.Location.IsInSource || !guard.IsInserted(d.Location.SourceSpan.Start)) // our own code's warnings
             .Select(d => ToScriptDiagnostic(d, tree, guard))
             .Distinct()
             .ToList();

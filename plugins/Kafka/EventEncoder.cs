@@ -17,7 +17,11 @@ internal sealed class EventEncoder
     private static readonly byte[] OpDelete = "delete"u8.ToArray();
     private static readonly string Version = "pluginhost-" + (typeof(EventEncoder).Assembly.GetName().Version?.ToString(3) ?? "0");
 
+    /// <summary>The headers the encoder can add.</summary>
+    public static readonly string[] KnownHeaders = ["op", "pipeline", "gtid", "position"];
+
     private readonly KafkaFormat _format;
+    private readonly bool _op, _pipelineHeader, _gtid, _position;
     private readonly string _pipeline;
     private readonly byte[] _pipelineBytes;
     private readonly ArrayBufferWriter<byte> _buffer = new(2048);
@@ -25,9 +29,13 @@ internal sealed class EventEncoder
     private string? _lastGtid;
     private byte[]? _lastGtidBytes;
 
-    public EventEncoder(KafkaFormat format, string pipeline)
+    public EventEncoder(KafkaFormat format, string pipeline, IReadOnlyCollection<string> headers)
     {
         _format = format;
+        _op = headers.Contains("op");
+        _pipelineHeader = headers.Contains("pipeline");
+        _gtid = headers.Contains("gtid");
+        _position = headers.Contains("position");
         _pipeline = pipeline;
         _pipelineBytes = Encoding.UTF8.GetBytes(pipeline);
         _writer = new Utf8JsonWriter(_buffer, ChangeEventJson.WriterOptions);
@@ -115,24 +123,22 @@ internal sealed class EventEncoder
         w.WriteEndObject();
     }
 
-    /// <summary>Headers: <c>op</c>, <c>pipeline</c>, <c>gtid</c> (when the server uses GTIDs) and <c>position</c> (<c>file:pos</c>).</summary>
-    public Headers Headers(ChangeEvent e, ChangeOperation op)
+    /// <summary>The chosen headers of <c>op</c>, <c>pipeline</c>, <c>gtid</c> (when the server uses GTIDs) and <c>position</c> (<c>file:pos</c>); null for none.</summary>
+    public Headers? Headers(ChangeEvent e, ChangeOperation op)
     {
-        var h = new Headers
-        {
-            { "op", op switch { ChangeOperation.Insert => OpInsert, ChangeOperation.Update => OpUpdate, _ => OpDelete } },
-            { "pipeline", _pipelineBytes },
-        };
-        if (e.Gtid is { } gtid)
+        Headers? h = null;
+        if (_op) (h ??= new Headers()).Add("op", op switch { ChangeOperation.Insert => OpInsert, ChangeOperation.Update => OpUpdate, _ => OpDelete });
+        if (_pipelineHeader) (h ??= new Headers()).Add("pipeline", _pipelineBytes);
+        if (_gtid && e.Gtid is { } gtid)
         {
             if (!ReferenceEquals(gtid, _lastGtid))
             {
                 _lastGtid = gtid;
                 _lastGtidBytes = Encoding.UTF8.GetBytes(gtid);
             }
-            h.Add("gtid", _lastGtidBytes);
+            (h ??= new Headers()).Add("gtid", _lastGtidBytes);
         }
-        if (e.File is { } file) h.Add("position", Encoding.UTF8.GetBytes($"{file}:{e.Position}"));
+        if (_position && e.File is { } file) (h ??= new Headers()).Add("position", Encoding.UTF8.GetBytes($"{file}:{e.Position}"));
         return h;
     }
 

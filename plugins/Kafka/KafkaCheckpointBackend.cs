@@ -49,7 +49,6 @@ public sealed class KafkaCheckpointBackend : ICheckpointBackend
             ["group.id"] = $"pluginhost-state-{context.PipelineName}", // required by the client; never joined (we assign)
             ["enable.auto.commit"] = "false",
             ["enable.partition.eof"] = "true",
-            ["allow.auto.create.topics"] = "false",
             ["auto.offset.reset"] = "earliest",
             ["isolation.level"] = "read_committed",
         };

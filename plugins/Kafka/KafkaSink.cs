@@ -49,7 +49,9 @@ public sealed class KafkaSink : ISink
         _config = KafkaClients.ReliableProducerDefaults(o.BootstrapServers, $"pluginhost-{context.PipelineName}");
         foreach (var (k, v) in o.Producer) _config[k] = v;
         KafkaClients.WarnAboutWeakSettings(o.Producer, _logger, "producer");
-        _encoder = new EventEncoder(o.Format, context.PipelineName);
+        if (o.Headers.FirstOrDefault(h => !EventEncoder.KnownHeaders.Contains(h)) is { } unknownHeader)
+            throw new SinkConfigurationException("headers", $"'{unknownHeader}' is not a header the sink can send (known: {string.Join(", ", EventEncoder.KnownHeaders)})");
+        _encoder = new EventEncoder(o.Format, context.PipelineName, o.Headers);
         _topics = new TopicNames(o.Topic, context.PipelineName);
         _onDelivery = OnDelivery;
         _producer = Build();

@@ -44,6 +44,9 @@ public sealed class KafkaSinkOptions
     /// </summary>
     public TimeSpan FlushTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Message headers to send: any of <c>op</c>, <c>pipeline</c>, <c>gtid</c>, <c>position</c> (all by default; <c>[]</c> for none).</summary>
+    public List<string> Headers { get; set; } = ["op", "pipeline", "gtid", "position"];
+
     /// <summary>librdkafka producer settings, passed through as given (they override the sink's defaults).</summary>
     public Dictionary<string, string> Producer { get; set; } = [];
 }

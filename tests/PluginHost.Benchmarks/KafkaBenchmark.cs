@@ -19,6 +19,8 @@ internal static class KafkaBenchmark
         var transform = !args.Contains("--no-transform");
         var partitions = IntOption(args, "--partitions", 6);
         var minutes = IntOption(args, "--minutes", 5);
+        var headers = args.Contains("--no-headers") ? ", headers: []" : "";
+        var producer = StringOption(args, "--producer", ""); // e.g. "compression.type: lz4"
         var root = RepoRoot();
         var plugins = Path.Combine(root, "artifacts", "plugins");
         if (!File.Exists(Path.Combine(plugins, "Kafka", "PluginHost.Plugins.Kafka.dll")))
@@ -61,7 +63,7 @@ internal static class KafkaBenchmark
                 source: { host: 127.0.0.1, port: {{db.Port}}, user: root, password: "", server_id: 778, ssl: none, start: { file: {{start[0]}}, pos: {{start[1].Trim()}} } }
                 filter: { include: ["bench.*"] }
             {{(transform ? $"    transform: {Path.Combine(root, "transforms", "obfuscate.csx")}" : "")}}
-                sink: { type: kafka, bootstrap_servers: "{{cluster.BootstrapServers}}", format: {{format}}, create_topics: false }
+                sink: { type: kafka, bootstrap_servers: "{{cluster.BootstrapServers}}", format: {{format}}, create_topics: false{{headers}}{{(producer.Length > 0 ? $", producer: {{ {producer} }}" : "")}} }
                 checkpoint: { type: kafka, settings: { create_topic: false } }
             """);
         var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
@@ -111,7 +113,8 @@ internal static class KafkaBenchmark
             var sample = cluster.ReadAll("bench.orders", TimeSpan.FromSeconds(60)).Take(1).Select(r => $"{r.Key} {r.Value}").FirstOrDefault();
 
             Console.WriteLine();
-            Console.WriteLine($"{Environment.ProcessorCount} cores, .NET {Environment.Version}; format {format}, {(transform ? "obfuscate.csx transform" : "no transform")}, {partitions} partitions, 3 mock brokers");
+            Console.WriteLine($"{Environment.ProcessorCount} cores, .NET {Environment.Version}; format {format}, {(transform ? "obfuscate.csx transform" : "no transform")}, " +
+                              $"{(headers.Length > 0 ? "no headers" : "4 headers")}{(producer.Length > 0 ? ", producer: " + producer : "")}, {partitions} partitions, 3 mock brokers; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
             Console.WriteLine($"MariaDB → pluginhost → Kafka: {rows:N0} events acknowledged in {total:F2} s from host start = {rows / total:N0} events/s " +
                               $"(from the first acknowledged event: {rows / steady:N0} events/s)");
             Console.WriteLine($"host CPU {hostCpu:F1} s ({hostCpu / total * 100:F0}% of one core), mock cluster + this process {clusterCpu:F1} s; host peak RSS {rss:F0} MB");

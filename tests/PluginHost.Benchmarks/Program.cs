@@ -21,7 +21,7 @@ static int Usage()
                                          end to end through the host: catch-up events/s, commit-to-sink latency, peak RSS
           transform [--events N] [--rounds N] [--reloads N]
                                          obfuscate.csx per event vs the same JavaScript in Jint; save-to-live reload time
-          kafka [--rows N] [--format json|debezium] [--partitions N] [--no-transform]
+          kafka [--rows N] [--format json|debezium] [--partitions N] [--no-transform] [--no-headers] [--producer "k: v"]
                                          MariaDB backlog → host (obfuscate.csx) → Kafka mock cluster: events/s
         """);
     return 2;

@@ -37,7 +37,7 @@ public sealed class ApiPipelineTests(MariaDbServer db)
         await using var host = await ApiTestHost.StartNewAsync(pipelines);
         await host.WaitForStateAsync("show", "running");
         db.Sql("INSERT INTO t VALUES (1,'a'),(2,'b'); UPDATE t SET v='c' WHERE id=1;", database);
-        var p = await host.WaitForOutAsync("show", 3);
+        var p = await host.WaitForCheckpointAsync("show", 3);
 
         var (status, list, _) = await host.GetAsync("pipelines");
         Assert.Equal(HttpStatusCode.OK, status);

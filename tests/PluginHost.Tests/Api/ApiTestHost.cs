@@ -166,6 +166,23 @@ internal sealed class ApiTestHost : IAsyncDisposable
     public Task<JsonElement> WaitForOutAsync(string name, long atLeast, int seconds = 20) =>
         WaitForAsync(name, p => p.GetProperty("events").GetProperty("out").GetInt64() >= atLeast, $"events.out ≥ {atLeast}", seconds);
 
+    /// <summary>Waits for a log line (the state log notes changes within a quarter second).</summary>
+    public async Task<string> WaitForLogAsync(Func<string, bool> match, string what, int seconds = 10)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(seconds))
+        {
+            if (Logs.Lines.FirstOrDefault(match) is { } line) return line;
+            await Task.Delay(50);
+        }
+        throw new Xunit.Sdk.XunitException($"no log line {what} within {seconds} s; log:\n{Logs.Text}");
+    }
+
+    /// <summary>Waits until the pipeline's checkpoint covers <paramref name="events"/> delivered events.</summary>
+    public Task<JsonElement> WaitForCheckpointAsync(string name, long events, int seconds = 20) =>
+        WaitForAsync(name, p => p.GetProperty("position") is { ValueKind: JsonValueKind.Object } cp && cp.GetProperty("events_delivered").GetInt64() >= events,
+            $"a checkpoint after {events} events", seconds);
+
     /// <summary>Lines the file sink of <paramref name="pipeline"/> wrote.</summary>
     public string[] Output(string pipeline)
     {

@@ -102,15 +102,14 @@ public sealed class PluginLoadingTests
         await using var box = new PluginSandbox();
         var folder = box.PluginFolder("testsink");
         ThirdPartyPlugins.CopyTo(built.SinkV1, folder);
-        // Ship the native library the way NuGet packages do: a file named in .deps.json (runtimes/<rid>/native/…).
-        var native = Path.Combine("runtimes", "linux-x64", "native", "libpluginnative.so");
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(folder, native))!);
+        // Ship the native library as a build output does: beside the DLL, named in the .deps.json "native" assets.
+        const string native = "libpluginnative.so";
         File.Copy(zlib!, Path.Combine(folder, native));
         var depsPath = Path.Combine(folder, "ThirdParty.Sink.deps.json");
         var deps = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(depsPath))!;
         var target = deps["targets"]!.AsObject().First().Value!.AsObject();
         var self = target.First(kv => kv.Key.StartsWith("ThirdParty.Sink/", StringComparison.Ordinal)).Value!.AsObject();
-        self["native"] = new System.Text.Json.Nodes.JsonObject { [native.Replace('\\', '/')] = new System.Text.Json.Nodes.JsonObject() };
+        self["native"] = new System.Text.Json.Nodes.JsonObject { [native] = new System.Text.Json.Nodes.JsonObject() };
         File.WriteAllText(depsPath, deps.ToJsonString());
 
         await box.Manager.LoadAllAsync();

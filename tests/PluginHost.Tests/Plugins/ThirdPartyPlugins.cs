@@ -54,10 +54,30 @@ public sealed class ThirdPartyPlugins
         }
     }
 
+    /// <summary>The test host is often killed without running ProcessExit: remove build folders of runs that are gone.</summary>
+    private static void DeleteLeftovers()
+    {
+        foreach (var dir in Directory.GetDirectories(Path.GetTempPath(), "pluginhost-thirdparty-*"))
+        {
+            var parts = Path.GetFileName(dir).Split('-');
+            if (parts.Length < 3 || !int.TryParse(parts[2], out var pid)) continue;
+            try
+            {
+                using var process = Process.GetProcessById(pid);
+                continue; // still running
+            }
+            catch (ArgumentException) { }
+            try { Directory.Delete(dir, recursive: true); }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+    }
+
     private static string Output(string root, string project) => Path.Combine(root, project, "bin", "Debug", "net10.0");
 
     private static ThirdPartyPlugins Build()
     {
+        DeleteLeftovers();
         var root = Path.Combine(Path.GetTempPath(), "pluginhost-thirdparty-" + Environment.ProcessId + "-" + Guid.NewGuid().ToString("N")[..6]);
         Directory.CreateDirectory(root);
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>

@@ -10,7 +10,7 @@ namespace PluginHost.Tests.Support;
 /// librdkafka's mock cluster (real Kafka wire protocol, in this process) with three brokers on loopback ports, driven
 /// through P/Invoke into the system librdkafka. Known limits (librdkafka 2.0.2): no CreateTopics/DeleteTopics (topics
 /// are auto-created with 4 partitions unless made with <see cref="CreateTopic"/>), no compaction, aborted
-/// transactions stay visible. Broker ids are 1…N.
+/// transactions stay visible, each partition keeps only its newest 5 MB / 100,000 message sets. Broker ids are 1…N.
 /// </summary>
 public sealed unsafe class KafkaMockCluster : IDisposable
 {
@@ -84,7 +84,6 @@ public sealed unsafe class KafkaMockCluster : IDisposable
             GroupId = "test-reader-" + Guid.NewGuid().ToString("N")[..8],
             EnableAutoCommit = false,
             EnablePartitionEof = true,
-            AllowAutoCreateTopics = false,
         };
         using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(config).SetLogHandler((_, _) => { }).SetErrorHandler((_, _) => { }).Build();
         int partitions;
@@ -128,7 +127,11 @@ public sealed unsafe class KafkaMockCluster : IDisposable
     private IConsumer<byte[]?, byte[]?>? _counter;
     private IAdminClient? _counterAdmin;
 
-    /// <summary>Records in a topic (sum of high minus low watermarks over its partitions); 0 when it does not exist. Reuses one client.</summary>
+    /// <summary>
+    /// Records ever written to a topic (the sum of its partitions' high watermarks); 0 when it does not exist. Reuses
+    /// one client. (The mock keeps only the newest 5 MB or 100,000 message sets per partition: older ones are dropped
+    /// and the low watermark moves, so a large topic cannot be read back whole.)
+    /// </summary>
     public long Count(string topic)
     {
         lock (this)
@@ -136,7 +139,7 @@ public sealed unsafe class KafkaMockCluster : IDisposable
             if (_counter is null)
             {
                 KafkaNative.EnsureResolver();
-                var config = new ConsumerConfig { BootstrapServers = BootstrapServers, GroupId = "test-counter", AllowAutoCreateTopics = false };
+                var config = new ConsumerConfig { BootstrapServers = BootstrapServers, GroupId = "test-counter" };
                 _counter = new ConsumerBuilder<byte[]?, byte[]?>(config).SetLogHandler((_, _) => { }).SetErrorHandler((_, _) => { }).Build();
                 _counterAdmin = new DependentAdminClientBuilder(_counter.Handle).Build();
             }
@@ -145,7 +148,7 @@ public sealed unsafe class KafkaMockCluster : IDisposable
             return md.Partitions.Sum(p =>
             {
                 var w = _counter.QueryWatermarkOffsets(new TopicPartition(topic, p.PartitionId), TimeSpan.FromSeconds(10));
-                return w.High.Value - w.Low.Value;
+                return w.High.Value;
             });
         }
     }

@@ -247,6 +247,43 @@ public sealed class WebhookDeliveryTests(ITestOutputHelper output)
         Assert.Equal("Basic " + Convert.ToBase64String("ann:pw"u8.ToArray()), v.Header("Authorization"));
     }
 
+    /// <summary><c>pluginhost deadletter replay</c> as a command: the real executable, the plugin loaded from plugins_dir.</summary>
+    [Fact]
+    public async Task Deadletter_replay_command_resends_through_the_plugin_loaded_by_the_host()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var dir = Directory.CreateTempSubdirectory("pluginhost-replay-cli-").FullName;
+        var config = Path.Combine(dir, "pluginhost.yaml");
+        await File.WriteAllTextAsync(config, $$"""
+            plugins_dir: {{PluginHost.Plugins.PluginDirectories.BuiltPlugins}}
+            server: { enabled: false }
+            pipelines:
+              - name: hooks
+                source: { host: 127.0.0.1, user: root, server_id: 99 }
+                sink: { type: webhook, callback_host: "{{receiver.BaseUrl}}", dead_letter: dlq.jsonl,
+                        tasks: [ { id: users, table: users, url: /users }, { id: all, table: "*", url: /all } ] }
+            """);
+        var dlq = Path.Combine(dir, "dlq.jsonl");
+        var lines = new[] { Row("users", ChangeOperation.Insert, 1, 0), Row("users", ChangeOperation.Update, 1, 1) }
+            .Select(e => new JsonObject
+            {
+                ["event"] = JsonNode.Parse(ChangeEventJson.Serialize(e)), ["task"] = "users", ["url"] = "http://old/users", ["status"] = 500,
+                ["error"] = "HTTP 500", ["attempts"] = 6, ["transaction"] = e.TransactionId, ["index"] = 0, ["key"] = new JsonArray("id"),
+            }.ToJsonString());
+        await File.WriteAllLinesAsync(dlq, lines);
+        using var host = PluginHost.Tests.Support.HostProcess.Start(Path.Combine(dir, "replay.log"), "deadletter", "replay", dlq, "--config", config);
+        await Wait.UntilAsync(() => host.HasExited, TimeSpan.FromSeconds(30), host.ReadLog);
+        var log = host.ReadLog();
+        output.WriteLine(log);
+        Assert.Contains("replayed 2 event(s): 2 delivered, 0 dead-lettered again", log);
+        // Only to the task they failed on (not to "all"), in row order.
+        Assert.Equal(["/users", "/users"], receiver.Accepted.Select(r => r.Path));
+        Assert.Equal(["i0", "u1"], receiver.Events().Select(e => Step(e.Event)));
+        Assert.False(File.Exists(dlq));
+        Assert.Single(Directory.GetFiles(dir, "dlq.jsonl.replayed-*"));
+        Directory.Delete(dir, true);
+    }
+
     [Fact]
     public async Task Flush_waits_for_every_lane_and_a_closed_sink_refuses_writes()
     {

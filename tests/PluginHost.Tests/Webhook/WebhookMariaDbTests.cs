@@ -125,6 +125,7 @@ public sealed class WebhookMariaDbTests(MariaDbServer db, ITestOutputHelper outp
     /// </summary>
     [Theory]
     [InlineData(5)]
+    [InlineData(30)] // the "receiver down for 30 s", at its real length
     public async Task Faults_lose_nothing_and_keep_row_order(int downSeconds)
     {
         db.Sql("DROP DATABASE IF EXISTS wh_fault; CREATE DATABASE wh_fault; CREATE TABLE wh_fault.t (id INT PRIMARY KEY, v INT NOT NULL, pad VARCHAR(20));");
@@ -177,7 +178,7 @@ public sealed class WebhookMariaDbTests(MariaDbServer db, ITestOutputHelper outp
         while (downFor.Elapsed < TimeSpan.FromSeconds(downSeconds))
         {
             Round(2);
-            await Task.Delay(250);
+            await Task.Delay(500);
         }
         await receiver.StartAgainAsync();
         Round(10);
