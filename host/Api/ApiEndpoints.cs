@@ -17,7 +17,17 @@ internal static class ApiEndpoints
     public static void MapPluginHostApi(this WebApplication app, AdminAuth auth)
     {
         // ---- dashboard, health, metrics (read-only, no token)
-        app.MapGet("/", () => Results.Content(Dashboard.Html, "text/html; charset=utf-8"))
+        app.MapGet("/", (HttpContext http) =>
+            {
+                // Its buttons change things: no framing by other sites (clickjacking), nothing loaded from elsewhere.
+                var h = http.Response.Headers;
+                h.ContentSecurityPolicy = "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'";
+                h.XFrameOptions = "DENY";
+                h.XContentTypeOptions = "nosniff";
+                h["Referrer-Policy"] = "no-referrer";
+                h.CacheControl = "no-cache";
+                return Results.Content(Dashboard.Html, "text/html; charset=utf-8");
+            })
             .ExcludeFromDescription();
         app.MapGet("/stream", StreamAsync)
             .WithSummary("The dashboard's live feed: server-sent events, one DashboardSnapshot (JSON) a second")

@@ -559,7 +559,7 @@ public sealed class PipelineControl : IHostedService
             var current = Entries();
             var fileOwned = current.Where(x => x.Origin == PipelineOrigin.File).ToDictionary(x => x.Name, StringComparer.Ordinal);
             var wanted = next.Pipelines.Where(p => !_store.Deleted.Contains(p.Name) && _store.Find(p.Name) is null).ToList();
-            var overridden = next.Pipelines.Where(p => _store.Find(p.Name) is not null).Select(p => p.Name).ToList();
+            var overridden = next.Pipelines.Where(p => _store.Find(p.Name) is not null || _store.Deleted.Contains(p.Name)).Select(p => p.Name).ToList();
             var added = wanted.Where(p => !fileOwned.ContainsKey(p.Name)).ToList();
             var changed = wanted.Where(p => fileOwned.TryGetValue(p.Name, out var o) && CanonicalOf(o.Definition!) != CanonicalOf(p)).ToList();
             var unchanged = wanted.Where(p => fileOwned.TryGetValue(p.Name, out var o) && CanonicalOf(o.Definition!) == CanonicalOf(p)).Select(p => p.Name).ToList();

@@ -31,6 +31,7 @@ public sealed class WebhookSink : ISink
     private readonly CancellationTokenSource _stop = new();
     private readonly object _gate = new();
     private TaskCompletionSource? _idle;
+    private volatile Exception? _fault;
     private long _pending;
     private int _holding;
     private int _disposed;
@@ -123,6 +124,7 @@ public sealed class WebhookSink : ISink
             Task wait;
             lock (_gate)
             {
+                if (_fault is { } fault) throw new InvalidOperationException($"webhook sink broken: {fault.Message}", fault);
                 if (Volatile.Read(ref _pending) == 0) return;
                 _idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 wait = _idle.Task;
@@ -146,6 +148,11 @@ public sealed class WebhookSink : ISink
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _stop.Cancel();
+        lock (_gate)
+        {
+            _idle?.TrySetException(new ObjectDisposedException(nameof(WebhookSink)));
+            _idle = null;
+        }
         foreach (var lane in _lanes) lane.Queue.Writer.TryComplete();
         try
         {
@@ -220,8 +227,14 @@ public sealed class WebhookSink : ISink
             catch (ObjectDisposedException) when (stop.IsCancellationRequested) { }
             catch (Exception e)
             {
+                // A bug, not a delivery failure (those are retried above): make it visible instead of hanging a flush.
                 _sink._logger.Error($"webhook lane {_index} stopped: {e.Message}", e);
-                throw;
+                lock (_sink._gate)
+                {
+                    _sink._fault = e;
+                    _sink._idle?.TrySetException(e);
+                    _sink._idle = null;
+                }
             }
         }
 

@@ -15,7 +15,7 @@ static int Usage()
     Console.Error.WriteLine("""
         usage: dotnet run -c Release --project tests/PluginHost.Benchmarks -- <benchmark> [options]
           decode [--rows N] [--runs N]   binlog decoding: our decoder vs mariadb-binlog on the same file
-          webhook [--events N] [--batched-events N] [--workers N] [--rate N] [--seconds N]
+          webhook [--events N] [--batched-events N] [--workers N] [--rate N] [--seconds N] [--queue-chunks N] [--in-process] [--no-checkpoint]
                                          webhook sink: events/s unbatched and in batches of 100, commit-to-2xx latency
           pipeline [--rows N] [--rate N] [--seconds N]
                                          end to end through the host: catch-up events/s, commit-to-sink latency, peak RSS

@@ -30,6 +30,8 @@ internal static class WebhookBenchmark
         var seconds = IntOption(args, "--seconds", 10);
         var inProcess = args.Contains("--in-process");
         var queueChunks = IntOption(args, "--queue-chunks", 0);
+        var noCheckpoint = args.Contains("--no-checkpoint");
+        if (noCheckpoint) inProcess = true;
         Console.WriteLine($"webhook benchmark on {Environment.ProcessorCount} CPU(s), .NET {Environment.Version}");
 
         await using var receiver = await Receiver.StartAsync();
@@ -40,8 +42,8 @@ internal static class WebhookBenchmark
         var batched = await ThroughputAsync(receiver, batchedEvents, workers, batchSize: 100);
         Console.WriteLine($"2. batches of 100:         {batched.EventsPerSecond,10:N0} events/s  ({batched.Requests:N0} requests in {batched.Seconds:F2} s, {workers} lanes)   target ≥ 100,000");
 
-        var (p50, p99, p999, max, count, p50Start, p99Start) = await LatencyAsync(receiver, rate, seconds, inProcess, queueChunks);
-        Console.WriteLine($"3. commit-to-2xx latency at {rate:N0} changes/s for {seconds} s from MariaDB through the host{(inProcess ? " (in-process pipeline)" : "")} ({count:N0} changes):");
+        var (p50, p99, p999, max, count, p50Start, p99Start) = await LatencyAsync(receiver, rate, seconds, inProcess, queueChunks, noCheckpoint);
+        Console.WriteLine($"3. commit-to-2xx latency at {rate:N0} changes/s for {seconds} s from MariaDB through the host{(inProcess ? " (in-process pipeline)" : "")}{(noCheckpoint ? " without checkpoint saves" : "")}{(queueChunks > 0 ? $", queue_chunks {queueChunks}" : "")} ({count:N0} changes):");
         Console.WriteLine($"   p50 {p50:F2} ms   p99 {p99:F2} ms   p99.9 {p999:F2} ms   max {max:F2} ms   target p99 < 10 ms");
         Console.WriteLine($"   (measured from the commit's return to the receiver; from the start of the INSERT: p50 {p50Start:F2} ms, p99 {p99Start:F2} ms)");
         var ok = unbatched.EventsPerSecond >= 10_000 && batched.EventsPerSecond >= 100_000 && p99 < 10;
@@ -102,7 +104,7 @@ internal static class WebhookBenchmark
     /// host process runs a webhook pipeline to the receiver; latency = receiver time − commit time of each row.
     /// </summary>
     private static async Task<(double P50, double P99, double P999, double Max, int Count, double P50Start, double P99Start)> LatencyAsync(
-        Receiver receiver, int rate, int seconds, bool inProcess, int queueChunks)
+        Receiver receiver, int rate, int seconds, bool inProcess, int queueChunks, bool noCheckpoint)
     {
         using var db = new ThrowawayMariaDb();
         db.Sql("CREATE DATABASE bench; CREATE TABLE bench.ticks (id INT NOT NULL PRIMARY KEY, note VARCHAR(40) NOT NULL);");
@@ -152,7 +154,9 @@ internal static class WebhookBenchmark
             var config = PluginHost.Config.ConfigLoader.Load(Path.Combine(dir, "pluginhost.yaml"));
             var def = config.Pipelines[0];
             var sink = new WebhookSinkFactory().Create(new SinkContext(def.Name, def.SinkSettings, new ConsoleLog(), config.BaseDirectory));
-            var runner = new PluginHost.Pipelines.PipelineRunner(def, sink, new PluginHost.Checkpoints.FileCheckpointStore(config.StateDirectory),
+            // --no-checkpoint: checkpoints are not saved (diagnostic: what the pipeline and sink cost without the fsyncs).
+            PluginHost.Checkpoints.ICheckpointStore store = noCheckpoint ? new NoStore() : new PluginHost.Checkpoints.FileCheckpointStore(config.StateDirectory);
+            var runner = new PluginHost.Pipelines.PipelineRunner(def, sink, store,
                 Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, new PluginHost.Pipelines.PipelineStatus(def.Name));
             pipeline = Task.Run(async () =>
             {
@@ -235,6 +239,13 @@ internal static class WebhookBenchmark
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) ? v : fallback;
+    }
+
+    private sealed class NoStore : PluginHost.Checkpoints.ICheckpointStore
+    {
+        public Task<PluginHost.Checkpoints.Checkpoint?> LoadAsync(string p, CancellationToken c) => Task.FromResult<PluginHost.Checkpoints.Checkpoint?>(null);
+        public Task SaveAsync(string p, PluginHost.Checkpoints.Checkpoint cp, CancellationToken c) => Task.CompletedTask;
+        public Task DeleteAsync(string p, CancellationToken c) => Task.CompletedTask;
     }
 
     private sealed class ConsoleLog : IPluginLogger

@@ -80,7 +80,7 @@ public sealed class ApiLifecycleTests(MariaDbServer db)
         // A reload of the unchanged file changes nothing the API decided.
         var (reloaded, result, _) = await second.PostAsync("reload");
         Assert.Equal(HttpStatusCode.OK, reloaded);
-        Assert.Equal(["file1"], result.GetProperty("overridden_by_api").EnumerateArray().Select(x => x.GetString()!));
+        Assert.Equal(["file1", "file2"], result.GetProperty("overridden_by_api").EnumerateArray().Select(x => x.GetString()!)); // replaced, deleted
         Assert.Equal(0, result.GetProperty("added").GetArrayLength());
         Assert.Equal(HttpStatusCode.NotFound, (await second.GetAsync("pipelines/file2")).Status);
     }

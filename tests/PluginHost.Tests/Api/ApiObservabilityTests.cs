@@ -166,7 +166,8 @@ public sealed class ApiObservabilityTests(MariaDbServer db, ITestOutputHelper ou
         }
         Assert.True(state == "running", $"the host did not serve a running pipeline:\n{process.ReadLog()}");
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("health")).StatusCode);
-        while (clock.Elapsed < TimeSpan.FromSeconds(30) && !process.ReadLog().Contains("pipeline proc: starting → running")) await Task.Delay(100);
+        // (JSON lines escape the arrow: \u2192.)
+        while (clock.Elapsed < TimeSpan.FromSeconds(30) && !process.ReadLog().Contains("pipeline proc: starting \\u2192 running")) await Task.Delay(100);
         db.Sql("INSERT INTO t1 VALUES (1,1),(2,2),(3,3);", database);
         Assert.Equal(HttpStatusCode.Unauthorized, (await http.PostAsync("pipelines/proc/pause", null)).StatusCode);
         using var pause = new HttpRequestMessage(HttpMethod.Post, "pipelines/proc/pause");
