@@ -28,6 +28,8 @@ internal sealed class EventEncoder
     private readonly Utf8JsonWriter _writer;
     private string? _lastGtid;
     private byte[]? _lastGtidBytes;
+    private string? _lastFile;
+    private byte[] _lastFilePrefix = [];
 
     public EventEncoder(KafkaFormat format, string pipeline, IReadOnlyCollection<string> headers)
     {
@@ -138,8 +140,24 @@ internal sealed class EventEncoder
             }
             (h ??= new Headers()).Add("gtid", _lastGtidBytes);
         }
-        if (_position && e.File is { } file) (h ??= new Headers()).Add("position", Encoding.UTF8.GetBytes($"{file}:{e.Position}"));
+        if (_position && e.File is { } file) (h ??= new Headers()).Add("position", Position(file, e.Position));
         return h;
+    }
+
+    /// <summary><c>file:pos</c> as UTF-8, without an intermediate string.</summary>
+    private byte[] Position(string file, long position)
+    {
+        if (!ReferenceEquals(file, _lastFile))
+        {
+            _lastFile = file;
+            _lastFilePrefix = Encoding.UTF8.GetBytes(file + ":");
+        }
+        Span<byte> digits = stackalloc byte[20];
+        System.Buffers.Text.Utf8Formatter.TryFormat(position, digits, out var n);
+        var bytes = new byte[_lastFilePrefix.Length + n];
+        _lastFilePrefix.CopyTo(bytes, 0);
+        digits[..n].CopyTo(bytes.AsSpan(_lastFilePrefix.Length));
+        return bytes;
     }
 
     /// <summary>True when an update changes the row's primary key (Debezium then sends a delete and a create).</summary>

@@ -58,6 +58,12 @@ public sealed class KafkaSinkTests
         Assert.Equal("""{"id":2}""", Assert.Single(cluster.ReadAll("cdc.main.shop.orders")).Key);
         Assert.Equal("""{"id":3}""", Assert.Single(cluster.ReadAll("cdc.main.shop.odd_name_")).Key);
         Assert.Equal("""{"id":9}""", Assert.Single(cluster.ReadAll("audit-log")).Key);
+
+        // headers: [] sends none.
+        await using var bare = Sink(cluster, ""","headers":[],"topic":"bare" """);
+        await bare.WriteAsync([Event(ChangeOperation.Insert, 1, "a", 0)], CancellationToken.None);
+        await bare.FlushAsync(CancellationToken.None);
+        Assert.Empty(Assert.Single(cluster.ReadAll("bare")).Headers);
     }
 
     [Fact]
@@ -211,6 +217,7 @@ public sealed class KafkaSinkTests
         Assert.Equal("topc", Assert.Throws<SinkConfigurationException>(() => factory.Create(SinkContext("""{"type":"kafka","bootstrap_servers":"x:1","topc":"a"}"""))).Key);
         Assert.Equal("format", Assert.Throws<SinkConfigurationException>(() => factory.Create(SinkContext("""{"type":"kafka","bootstrap_servers":"x:1","format":"avro"}"""))).Key);
         Assert.Equal("topic", Assert.Throws<SinkConfigurationException>(() => factory.Create(SinkContext("""{"type":"kafka","bootstrap_servers":"x:1","topic":"{db}.{table}"}"""))).Key);
+        Assert.Equal("headers", Assert.Throws<SinkConfigurationException>(() => factory.Create(SinkContext("""{"type":"kafka","bootstrap_servers":"x:1","headers":["op","nope"]}"""))).Key);
         var producer = Assert.Throws<SinkConfigurationException>(() => factory.Create(SinkContext("""{"type":"kafka","bootstrap_servers":"x:1","producer":{"no.such.setting":"1"}}""")));
         Assert.Equal("producer", producer.Key);
         Assert.Contains("no.such.setting", producer.Message);
