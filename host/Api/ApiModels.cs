@@ -61,10 +61,6 @@ public sealed record PluginsInfo(string Directory, IReadOnlyList<PluginStatus> P
 
 public sealed record SinkTypeInfo(string Type, string? Origin);
 
-/// <summary>The request of <c>POST /pipelines/{name}/seek</c> (one of the forms).</summary>
-/// <param name="Start"><c>latest</c>, <c>earliest</c>, or an object with <c>gtid</c> or <c>file</c>+<c>pos</c>.</param>
-public sealed record SeekRequest(JsonNode? Start, string? Gtid, string? File, long? Pos);
-
 internal static class ApiModels
 {
     public static readonly string Version =

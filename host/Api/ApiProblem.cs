@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
 using PluginHost.Config;
 
 namespace PluginHost.Api;
@@ -47,11 +46,4 @@ internal sealed class ApiProblemException(int status, string title, string? deta
         503 => "https://tools.ietf.org/html/rfc9110#section-15.6.4",
         _ => "about:blank",
     };
-}
-
-/// <summary>Problem details the OpenAPI document names for error responses.</summary>
-internal static class ProblemTypes
-{
-    public static readonly Type Problem = typeof(ProblemDetails);
-    public static readonly Type Validation = typeof(HttpValidationProblemDetails);
 }

@@ -11,7 +11,7 @@ namespace PluginHost.Api;
 /// from <see cref="PipelineStatus"/> at scrape time, so they cost nothing between scrapes), listens to them and to the
 /// data path's own (<see cref="PipelineMetrics"/>) with a <see cref="MeterListener"/>, and every 250 ms notes each
 /// pipeline's state — logging one line per change — and every second its events/s (kept for a minute, for the
-/// dashboard's sparklines).
+/// dashboard's sparklines). Transform reloads are counted by the scripting host itself (<see cref="PipelineMetrics.TransformReloads"/>).
 /// </summary>
 public sealed class HostTelemetry : IHostedService, IDisposable
 {
@@ -37,8 +37,6 @@ public sealed class HostTelemetry : IHostedService, IDisposable
         public PipelineStatus? Status;
         public long Out;
         public long SampledAt;
-        public string? TransformVersion;
-        public string? TransformDiagnostics;
         public readonly Queue<double> Rates = new();
         public double Rate;
     }
@@ -50,7 +48,7 @@ public sealed class HostTelemetry : IHostedService, IDisposable
         _logger = loggers.CreateLogger("PluginHost.Pipelines");
         StartedAt = DateTimeOffset.UtcNow;
         _meter = new Meter(PipelineMetrics.MeterName, typeof(HostTelemetry).Assembly.GetName().Version?.ToString());
-        _reloads = _meter.CreateCounter<long>("pluginhost.reloads", "{reload}", "Reloads by kind (config, plugin, transform) and result (ok, failed)");
+        _reloads = _meter.CreateCounter<long>("pluginhost.reloads", "{reload}", "Reloads by kind (config: POST /reload; plugin: a plugin folder loaded again) and result (ok, failed)");
         CreateObservables();
 
         _ = PipelineMetrics.Events; // make sure the data path's instruments exist before the listener starts
@@ -229,7 +227,7 @@ public sealed class HostTelemetry : IHostedService, IDisposable
             {
                 if (!_watch.TryGetValue(s.Name, out w!))
                 {
-                    w = new Watch { Status = s.Status, Out = s.Status.EventsOut, SampledAt = now, TransformVersion = s.Status.TransformVersion };
+                    w = new Watch { Status = s.Status, Out = s.Status.EventsOut, SampledAt = now };
                     _watch[s.Name] = w;
                 }
             }
@@ -257,11 +255,6 @@ public sealed class HostTelemetry : IHostedService, IDisposable
                 while (w.Rates.Count > HistoryLength) w.Rates.Dequeue();
             }
             (w.Status, w.Out, w.SampledAt) = (s.Status, current, now);
-            if (s.Status.TransformVersion is { } v && v != w.TransformVersion && w.TransformVersion != null)
-                _reloads.Add(1, new KeyValuePair<string, object?>("kind", "transform"), new("result", "ok"));
-            if (s.Status.TransformDiagnostics is { } d && d != w.TransformDiagnostics && d.Contains(": error ", StringComparison.Ordinal) && w.TransformVersion != null)
-                _reloads.Add(1, new KeyValuePair<string, object?>("kind", "transform"), new("result", "failed"));
-            (w.TransformVersion, w.TransformDiagnostics) = (s.Status.TransformVersion ?? w.TransformVersion, s.Status.TransformDiagnostics);
         }
         lock (_watch)
             foreach (var gone in _watch.Keys.Where(k => !seen.Contains(k)).ToList())

@@ -27,7 +27,7 @@ public sealed class PipelineOptions
     public int BatchSize { get; set; } = 2048;
 
     /// <summary>Capacity of the queue between the binlog reader and the sink, in chunks of up to 1024 events.</summary>
-    public int QueueChunks { get; set; } = 16;
+    public int QueueChunks { get; set; } = 64;
 
     /// <summary>Per-event time limit for the transform.</summary>
     public TimeSpan TransformTimeout { get; set; } = TimeSpan.FromSeconds(1);

@@ -28,6 +28,14 @@ public static class PipelineMetrics
         "Time the sink took per call: write (one batch) or flush (acknowledging up to a transaction end)", tags: null,
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
 
+    /// <summary>Transform compiles (the first one and every hot reload), tagged <c>pipeline</c> and <c>result</c> (ok, failed).</summary>
+    public static readonly Counter<long> TransformReloads = Meter.CreateCounter<long>("pluginhost.transform.reloads", "{reload}",
+        "Transform script compiles (first and hot reloads), by pipeline and result (ok, failed: the previous version keeps running)");
+
+    /// <summary>After a transform script was compiled (<paramref name="ok"/>) or rejected.</summary>
+    public static void TransformCompiled(string pipeline, bool ok) =>
+        TransformReloads.Add(1, new KeyValuePair<string, object?>("pipeline", pipeline), new("result", ok ? "ok" : "failed"));
+
     /// <summary>After a successful <c>ISink.WriteAsync</c> of <paramref name="batch"/> that began at <paramref name="startTimestamp"/> (<see cref="Stopwatch.GetTimestamp"/>).</summary>
     public static void BatchWritten(string pipeline, List<ChangeEvent> batch, long startTimestamp)
     {

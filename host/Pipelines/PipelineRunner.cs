@@ -136,6 +136,7 @@ public sealed class PipelineRunner
             var delay = RetryDelay;
             while (true)
             {
+                await WaitForCheckpointsAsync().ConfigureAwait(false);
                 var resume = Status.Checkpoint is { } cp ? new BinlogPosition(cp.File, cp.Position, cp.Gtid) : _origin;
                 _written = Status.Checkpoint?.EventsDelivered ?? 0;
                 var sinkError = await RunOnceAsync(resume, stoppingToken).ConfigureAwait(false);
@@ -490,9 +491,11 @@ public sealed class PipelineRunner
                 PipelineMetrics.Flushed(_definition.Name, flushStarted);
                 _deadLetter?.Flush();
                 var cp = new Checkpoint(end.File, end.Position, end.Gtid, DateTimeOffset.UtcNow, _written + eventsToEnd);
-                await RetryAsync("saving the checkpoint", () => new ValueTask(_store.SaveAsync(_definition.Name, cp, hardStop)), hardStop).ConfigureAwait(false);
+                // Saved in the background (latest position wins) so the write path never waits on the store's fsync;
+                // while the store is failing, the pipeline holds here instead of running ahead of its checkpoint.
+                if (_saveFailing) await WaitForCheckpointsAsync().ConfigureAwait(false);
+                QueueCheckpoint(cp, hardStop);
                 Status.AddTransactions(transactions);
-                Status.SetCheckpoint(cp);
                 if (newestEventTime != 0) Status.LagSeconds = Math.Max(0, DateTimeOffset.UtcNow.ToUnixTimeSeconds() - newestEventTime);
                 if (_failuresInARow > 0 || Status.State == PipelineState.Retrying)
                 {
@@ -505,8 +508,78 @@ public sealed class PipelineRunner
             // Part of a long transaction (events after the last end): delivered, checkpointable at its end.
             _written += batch.Count;
         }
-        // Final flush so nothing accepted stays buffered.
+        // Final flush so nothing accepted stays buffered, and the last checkpoint saved.
         await SinkCallAsync(() => _sink.FlushAsync(hardStop), hardStop).ConfigureAwait(false);
+        await WaitForCheckpointsAsync().ConfigureAwait(false);
+    }
+
+    private readonly object _saveGate = new();
+    private Checkpoint? _toSave;
+    private bool _saverRunning;
+    private volatile bool _saveFailing;
+    private Task _saver = Task.CompletedTask;
+
+    /// <summary>Hands a flushed position to the background saver; only the newest pending one is written.</summary>
+    private void QueueCheckpoint(Checkpoint cp, CancellationToken ct)
+    {
+        lock (_saveGate)
+        {
+            _toSave = cp;
+            if (_saverRunning) return;
+            _saverRunning = true;
+            _saver = Task.Run(() => SaveLoopAsync(ct), CancellationToken.None);
+        }
+    }
+
+    private async Task SaveLoopAsync(CancellationToken ct)
+    {
+        while (true)
+        {
+            Checkpoint? cp;
+            lock (_saveGate)
+            {
+                cp = _toSave;
+                _toSave = null;
+                if (cp is null)
+                {
+                    _saverRunning = false;
+                    return;
+                }
+            }
+            try
+            {
+                await _store.SaveAsync(_definition.Name, cp, ct).ConfigureAwait(false);
+                Status.SetCheckpoint(cp);
+                if (_saveFailing)
+                {
+                    _saveFailing = false;
+                    Status.State = PipelineState.Running;
+                    Status.SetError(null);
+                    _logger.LogInformation("pipeline {Pipeline}: saving the checkpoint works again", _definition.Name);
+                }
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                if (!_saveFailing) _logger.LogWarning("pipeline {Pipeline}: saving the checkpoint failed, retrying: {Error}", _definition.Name, e.Message);
+                _saveFailing = true;
+                Status.State = PipelineState.Retrying;
+                Status.SetError($"saving the checkpoint failed: {e.Message}");
+                Status.AddRetry();
+                lock (_saveGate) _toSave ??= cp; // keep it (unless a newer one came)
+                try { await Task.Delay(RetryDelay, ct).ConfigureAwait(false); } catch (OperationCanceledException) { }
+            }
+            catch (Exception)
+            {
+                lock (_saveGate) _saverRunning = false;
+                return; // stopping hard: the position is read again next time
+            }
+        }
+    }
+
+    /// <summary>Waits until every queued checkpoint is saved (or the saver gave up because of a hard stop).</summary>
+    private Task WaitForCheckpointsAsync()
+    {
+        lock (_saveGate) return _saver;
     }
 
     private void SwitchTransform()

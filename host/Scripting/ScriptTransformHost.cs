@@ -220,6 +220,7 @@ public sealed class ScriptTransformHost : IDisposable
                 ScriptDiagnostic.Format(diagnostics));
         }
         var result = new ScriptReload(loaded != null, loaded, diagnostics, reason, clock.Elapsed);
+        PipelineMetrics.TransformCompiled(Pipeline, loaded != null); // /metrics: pluginhost_transform_reloads_total
         try { Reloaded?.Invoke(result); }
         catch (Exception e) { _logger.LogWarning("pipeline {Pipeline}: a reload listener failed: {Error}", Pipeline, e.Message); }
         return result;

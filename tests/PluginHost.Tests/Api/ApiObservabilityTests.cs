@@ -118,6 +118,40 @@ public sealed class ApiObservabilityTests(MariaDbServer db, ITestOutputHelper ou
     }
 
     [Fact]
+    public async Task Transform_version_and_compiler_diagnostics_are_shown_and_reloads_counted()
+    {
+        var database = NewDatabase();
+        var dir = ApiTestHost.WriteConfig(null, MariaDbServer.FreePort(), ApiTestHost.Token,
+            ApiTestHost.PipelineYaml(db, "shaped", database, extra: "    transform: shape.csx"));
+        var script = Path.Combine(dir, "shape.csx");
+        File.WriteAllText(script, "ChangeEvent Transform(ChangeEvent e) { int unused; e.Extra[\"shaped\"] = 1; return e; }\n");
+        await using var host = await ApiTestHost.StartAsync(dir);
+        var p = await host.WaitForStateAsync("shaped", "running", seconds: 60);
+        var transform = p.GetProperty("transform");
+        Assert.Equal("shape.csx", transform.GetProperty("path").GetString());
+        var version = transform.GetProperty("version").GetString();
+        Assert.False(string.IsNullOrEmpty(version));
+        Assert.Contains("warning CS0168", transform.GetProperty("diagnostics").GetString());
+        db.Sql("INSERT INTO t1 VALUES (1,1);", database);
+        Assert.Contains("\"shaped\":1", (await host.WaitForOutputAsync("shaped", 1))[0]);
+
+        // A version that does not compile: its errors are shown, the running version stays.
+        File.WriteAllText(script, "ChangeEvent Transform(ChangeEvent e) { return nope; }\n");
+        p = await host.WaitForAsync("shaped", x => x.GetProperty("transform").GetProperty("diagnostics").GetString()?.Contains("error CS0103") == true,
+            "compile errors shown", seconds: 60);
+        Assert.Equal(version, p.GetProperty("transform").GetProperty("version").GetString());
+        Assert.Equal("running", p.GetProperty("state").GetString());
+
+        // Fixed: a new version goes live.
+        File.WriteAllText(script, "ChangeEvent Transform(ChangeEvent e) { e.Extra[\"shaped\"] = 2; return e; }\n");
+        p = await host.WaitForAsync("shaped", x => x.GetProperty("transform").GetProperty("version").GetString() is { } v && v != version,
+            "a new version live", seconds: 60);
+        var metrics = await (await host.Http.GetAsync("metrics")).Content.ReadAsStringAsync();
+        Assert.Matches("pluginhost_transform_reloads_total\\{pipeline=\"shaped\",result=\"failed\"\\} [1-9]", metrics);
+        Assert.Matches("pluginhost_transform_reloads_total\\{pipeline=\"shaped\",result=\"ok\"\\} ([2-9]|\\d\\d)", metrics); // first compile + the fix
+    }
+
+    [Fact]
     public async Task The_openapi_document_describes_every_endpoint()
     {
         await using var host = await ApiTestHost.StartNewAsync("");

@@ -23,7 +23,10 @@ public sealed class DashboardBrowserTests(MariaDbServer db, ITestOutputHelper ou
         var database = "api_" + Guid.NewGuid().ToString("N")[..8];
         db.Sql($"CREATE DATABASE {database}; USE {database}; CREATE TABLE orders (id INT PRIMARY KEY, amount DECIMAL(10,2));");
         var broken = ApiTestHost.PipelineYaml(db, "archive", database).Replace("ssl: none }", "ssl: none, start: { file: mysql-bin.999999, pos: 4 } }");
-        await using var host = await ApiTestHost.StartNewAsync(ApiTestHost.PipelineYaml(db, "orders", database) + broken);
+        var dir = ApiTestHost.WriteConfig(null, MariaDbServer.FreePort(), ApiTestHost.Token,
+            ApiTestHost.PipelineYaml(db, "orders", database, extra: "    transform: orders.csx") + broken);
+        File.WriteAllText(Path.Combine(dir, "orders.csx"), "ChangeEvent Transform(ChangeEvent e) { int unused; e.Extra[\"seen\"] = true; return e; }\n");
+        await using var host = await ApiTestHost.StartAsync(dir);
         await host.WaitForStateAsync("orders", "running");
         await host.WaitForStateAsync("archive", "failed");
 
@@ -51,6 +54,8 @@ public sealed class DashboardBrowserTests(MariaDbServer db, ITestOutputHelper ou
         await Expect(archive.Locator(".state")).ToHaveTextAsync("failed");
         await Expect(archive.Locator(".error-text")).Not.ToBeEmptyAsync();
         await Expect(orders.Locator(".events-out")).ToHaveTextAsync("0");
+        await Expect(orders.Locator(".transform-info")).ToContainTextAsync("orders.csx");
+        await Expect(orders.Locator(".diagnostics")).ToContainTextAsync("warning CS0168");
 
         // Changes in MariaDB move the counters (a few seconds of them, so the sparkline has a shape).
         for (var i = 1; i <= 6; i++)

