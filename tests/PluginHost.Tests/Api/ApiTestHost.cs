@@ -52,7 +52,7 @@ internal sealed class ApiTestHost : IAsyncDisposable
             source: { host: 127.0.0.1, port: {{db.Port}}, user: {{user}}, password: "{{password}}", server_id: {{NextServerId()}}, ssl: none }
             filter: { include: ["{{database}}.*"] }
             sink: { type: file, path: out-{{name}}.jsonl, fsync: false }
-        {{extra}}
+        {{(extra.Length > 0 ? extra + "\n" : "")}}
         """;
 
     /// <summary>Writes <c>pluginhost.yaml</c> into <paramref name="dir"/> (a new temp directory when null).</summary>

@@ -89,9 +89,9 @@ public sealed class DashboardBrowserTests(MariaDbServer db, ITestOutputHelper ou
         await Task.Delay(1500);
         await Expect(orders.Locator(".events-out")).ToHaveTextAsync(expected.ToString());
 
-        var dir = Path.Combine(AppContext.BaseDirectory, "screenshots");
-        Directory.CreateDirectory(dir);
-        var shot = Path.Combine(dir, "dashboard.png");
+        var shots = Path.Combine(AppContext.BaseDirectory, "screenshots");
+        Directory.CreateDirectory(shots);
+        var shot = Path.Combine(shots, "dashboard.png");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = shot, FullPage = true });
         output.WriteLine($"screenshot: {shot}");
         Assert.True(new FileInfo(shot).Length > 10_000);
