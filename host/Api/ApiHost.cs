@@ -134,7 +134,7 @@ public static class ApiHost
     private static void AddControl(IServiceCollection services, PipelineControl.Prepared prepared)
     {
         services.AddSingleton(sp => new PipelineControl(prepared, sp.GetRequiredService<PipelineManager>(), sp.GetRequiredService<SinkCatalog>(),
-            sp.GetRequiredService<ICheckpointStore>(), sp.GetRequiredService<ILoggerFactory>()));
+            sp.GetRequiredService<ICheckpointStore>(), sp.GetRequiredService<CheckpointStoreCatalog>(), sp.GetRequiredService<ILoggerFactory>()));
         services.AddHostedService(sp => sp.GetRequiredService<PipelineControl>());
         services.AddSingleton(sp => new HostTelemetry(sp.GetRequiredService<PipelineControl>(), sp.GetRequiredService<ILoggerFactory>(),
             sp.GetService<PluginManager>()));

@@ -92,7 +92,7 @@ internal static class ApiModels
             st.Reconnects,
             s.QueueDepth,
             s.Runner?.BinlogBytesRead ?? 0,
-            Math.Round(telemetry.EventsPerSecond(s.Name), 2),
+            s.Runner is null ? 0 : Math.Round(telemetry.EventsPerSecond(s.Name), 2),
             telemetry.History(s.Name),
             error,
             def?.TransformPath is { } path || st.TransformVersion != null || st.TransformDiagnostics != null

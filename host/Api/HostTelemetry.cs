@@ -247,7 +247,7 @@ public sealed class HostTelemetry : IHostedService, IDisposable
             var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(w.SampledAt, now).TotalSeconds;
             var current = s.Status.EventsOut;
             var delta = ReferenceEquals(w.Status, s.Status) ? current - w.Out : current; // a new run counts from 0
-            var rate = elapsed > 0 ? Math.Max(0, delta) / elapsed : 0;
+            var rate = elapsed > 0 && s.Runner != null ? Math.Max(0, delta) / elapsed : 0; // paused, stopped: 0
             lock (_watch)
             {
                 w.Rate = rate;

@@ -82,6 +82,8 @@ public sealed class PipelineControl : IHostedService
     private readonly PipelineManager _manager;
     private readonly SinkCatalog _sinks;
     private readonly ICheckpointStore _checkpoints;
+    private readonly CheckpointStoreCatalog _stores;
+    private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
     private readonly ApiPipelineStore _store;
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -91,11 +93,14 @@ public sealed class PipelineControl : IHostedService
     private HostConfig _fileConfig;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _known = new(StringComparer.Ordinal);
 
-    internal PipelineControl(Prepared prepared, PipelineManager manager, SinkCatalog sinks, ICheckpointStore checkpoints, ILoggerFactory loggers)
+    internal PipelineControl(Prepared prepared, PipelineManager manager, SinkCatalog sinks, ICheckpointStore checkpoints, CheckpointStoreCatalog stores,
+        ILoggerFactory loggers)
     {
         _manager = manager;
         _sinks = sinks;
         _checkpoints = checkpoints;
+        _stores = stores;
+        _loggers = loggers;
         _logger = loggers.CreateLogger("PluginHost.Api");
         _store = prepared.Store;
         _entries = prepared.Entries;
@@ -204,9 +209,9 @@ public sealed class PipelineControl : IHostedService
             var status = new PipelineStatus(e.Name) { State = e.Paused ? PipelineState.Paused : PipelineState.Stopped, SinkType = e.Definition?.SinkType };
             try
             {
-                if (await _checkpoints.LoadAsync(e.Name, cancellationToken).ConfigureAwait(false) is { } cp) status.SetCheckpoint(cp);
+                if (await WithStoreAsync(e.Definition, s => s.LoadAsync(e.Name, cancellationToken)).ConfigureAwait(false) is { } cp) status.SetCheckpoint(cp);
             }
-            catch (Exception x) when (x is InvalidDataException or IOException)
+            catch (Exception x) when (x is not OperationCanceledException)
             {
                 status.SetError(x.Message);
             }
@@ -295,8 +300,14 @@ public sealed class PipelineControl : IHostedService
     public Task DeleteAsync(string name, bool forget, CancellationToken ct) => Locked(ct, async () =>
     {
         Get(name);
-        if (await StopAsync(name, forget).ConfigureAwait(false) is null && forget)
-            await _checkpoints.DeleteAsync(name, CancellationToken.None).ConfigureAwait(false);
+        var definition = Get(name).Definition;
+        await StopAsync(name).ConfigureAwait(false);
+        if (forget)
+            await WithStoreAsync(definition, async store =>
+            {
+                await store.DeleteAsync(name, CancellationToken.None).ConfigureAwait(false);
+                return true;
+            }).ConfigureAwait(false);
         _store.Remove(name);
         _store.Paused.Remove(name);
         if (_fileConfig.Pipelines.Any(p => p.Name == name)) _store.Deleted.Add(name);
@@ -333,19 +344,54 @@ public sealed class PipelineControl : IHostedService
     /// its first checkpoint gets one where it began reading, so it resumes there — not at its configured start
     /// (e.g. <c>latest</c>, which would skip what happens meanwhile). Returns its last status (null when it did not run).
     /// </summary>
-    private async Task<PipelineStatus?> StopAsync(string name, bool forget = false)
+    private async Task<PipelineStatus?> StopAsync(string name)
     {
         var service = _manager.Find(name);
         if (service is null) return null;
-        await _manager.RemovePipelineAsync(name, forget, CancellationToken.None).ConfigureAwait(false);
-        if (!forget && service.Runner?.Origin is { File.Length: > 0 } origin &&
-            await _checkpoints.LoadAsync(name, CancellationToken.None).ConfigureAwait(false) is null)
+        await _manager.RemovePipelineAsync(name, false, CancellationToken.None).ConfigureAwait(false);
+        if (service.Runner?.Origin is { File.Length: > 0 } origin)
         {
-            var cp = new Checkpoint(origin.File, origin.Position, origin.Gtid, DateTimeOffset.UtcNow, 0);
-            await _checkpoints.SaveAsync(name, cp, CancellationToken.None).ConfigureAwait(false);
-            service.Status.SetCheckpoint(cp);
+            try
+            {
+                await WithStoreAsync(service.Definition, async store =>
+                {
+                    if (await store.LoadAsync(name, CancellationToken.None).ConfigureAwait(false) is not null) return false;
+                    var cp = new Checkpoint(origin.File, origin.Position, origin.Gtid, DateTimeOffset.UtcNow, 0);
+                    await store.SaveAsync(name, cp, CancellationToken.None).ConfigureAwait(false);
+                    service.Status.SetCheckpoint(cp);
+                    return true;
+                }).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _logger.LogWarning("pipeline {Pipeline}: stopped before its first checkpoint, and saving one where it began failed: {Error}", name, e.Message);
+            }
         }
         return service.Status;
+    }
+
+    /// <summary>Runs <paramref name="use"/> on the checkpoint store of <paramref name="definition"/> (the file store, or one opened from its plugin for the call).</summary>
+    private async Task<T> WithStoreAsync<T>(PipelineDefinition? definition, Func<ICheckpointStore, Task<T>> use)
+    {
+        if (definition is null || definition.Options.Checkpoint.Type == CheckpointStoreCatalog.FileType) return await use(_checkpoints).ConfigureAwait(false);
+        ICheckpointStore store;
+        try
+        {
+            store = _stores.Open(definition, _fileConfig, _checkpoints, _loggers);
+        }
+        catch (SinkConfigurationException e)
+        {
+            throw new ApiProblemException(StatusCodes.Status502BadGateway, "Checkpoint store unavailable",
+                $"cannot open the {definition.Options.Checkpoint.Type} checkpoint store of '{definition.Name}': {e.Message}");
+        }
+        try
+        {
+            return await use(store).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (store is IAsyncDisposable d) await d.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>Starts (or replaces) a pipeline in the manager; its status shows the checkpoint it resumes from at once.</summary>
@@ -354,7 +400,7 @@ public sealed class PipelineControl : IHostedService
         await _manager.StartPipelineAsync(definition, CancellationToken.None).ConfigureAwait(false);
         try
         {
-            if (_manager.Find(definition.Name)?.Status is { Checkpoint: null } status &&
+            if (_manager.Find(definition.Name)?.Status is { Checkpoint: null } status && definition.Options.Checkpoint.Type == CheckpointStoreCatalog.FileType &&
                 await _checkpoints.LoadAsync(definition.Name, CancellationToken.None).ConfigureAwait(false) is { } cp && status.Checkpoint is null)
                 status.SetCheckpoint(cp);
         }
@@ -374,7 +420,8 @@ public sealed class PipelineControl : IHostedService
         // Shown as paused from now on (not as stopped while it drains).
         Replace(e with { Paused = true, Detached = _manager.Find(name)?.Status ?? new PipelineStatus(name) { SinkType = e.Definition!.SinkType } });
         var status = await StopAsync(name).ConfigureAwait(false) ?? Get(name).Detached!;
-        if (status.Checkpoint is null && await _checkpoints.LoadAsync(name, CancellationToken.None).ConfigureAwait(false) is { } cp) status.SetCheckpoint(cp);
+        if (status.Checkpoint is null && await WithStoreAsync(e.Definition, s => s.LoadAsync(name, CancellationToken.None)).ConfigureAwait(false) is { } cp)
+            status.SetCheckpoint(cp);
         status.State = PipelineState.Paused;
         _store.Paused.Add(name);
         _store.Save();
@@ -455,9 +502,13 @@ public sealed class PipelineControl : IHostedService
         }
         var running = !e.Paused && _manager.Find(name) != null;
         if (running) await StopAsync(name).ConfigureAwait(false);
-        var previous = await _checkpoints.LoadAsync(name, CancellationToken.None).ConfigureAwait(false);
-        var cp = new Checkpoint(file, pos, gtid, DateTimeOffset.UtcNow, previous?.EventsDelivered ?? 0);
-        await _checkpoints.SaveAsync(name, cp, CancellationToken.None).ConfigureAwait(false);
+        var (previous, cp) = await WithStoreAsync(def, async store =>
+        {
+            var old = await store.LoadAsync(name, CancellationToken.None).ConfigureAwait(false);
+            var moved = new Checkpoint(file, pos, gtid, DateTimeOffset.UtcNow, old?.EventsDelivered ?? 0);
+            await store.SaveAsync(name, moved, CancellationToken.None).ConfigureAwait(false);
+            return (old, moved);
+        }).ConfigureAwait(false);
         _logger.LogInformation("pipeline {Pipeline}: moved over the API to {Target} (was {Previous})", name, cp, (object?)previous ?? "no checkpoint");
         if (e.Paused || !e.Enabled)
         {
@@ -742,8 +793,19 @@ public sealed class PipelineControl : IHostedService
     private async Task<List<ConfigError>> SinkErrorsAsync(PipelineDefinition p, HostConfig config)
     {
         var errors = new List<ConfigError>();
-        if (p.Options.Checkpoint.Type != "file")
-            errors.Add(new ConfigError(config.FilePath, p.Name, "checkpoint.type", $"unknown checkpoint store '{p.Options.Checkpoint.Type}' (known: file)"));
+        if (p.Options.Checkpoint.Type != CheckpointStoreCatalog.FileType)
+        {
+            try
+            {
+                var store = _stores.Open(p, config, _checkpoints, NullLoggerFactory.Instance);
+                if (store is IAsyncDisposable d) await d.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (SinkConfigurationException e)
+            {
+                errors.Add(new ConfigError(config.FilePath, p.Name, "checkpoint." + e.Key,
+                    e.Message.StartsWith(e.Key + ": ", StringComparison.Ordinal) ? e.Message[(e.Key.Length + 2)..] : e.Message));
+            }
+        }
         try
         {
             var sink = PipelineService.CreateSink(p, config, _sinks, NullLoggerFactory.Instance);
