@@ -493,7 +493,8 @@ public sealed class PipelineRunner
                 var cp = new Checkpoint(end.File, end.Position, end.Gtid, DateTimeOffset.UtcNow, _written + eventsToEnd);
                 // Saved in the background (latest position wins) so the write path never waits on the store's fsync;
                 // while the store is failing, the pipeline holds here instead of running ahead of its checkpoint.
-                if (_saveFailing) await WaitForCheckpointsAsync().ConfigureAwait(false);
+                // At most one save in progress plus one waiting: the checkpoint never lags more than two batches.
+                if (_saveFailing || SaveWaiting) await WaitForCheckpointsAsync().ConfigureAwait(false);
                 QueueCheckpoint(cp, hardStop);
                 Status.AddTransactions(transactions);
                 if (newestEventTime != 0) Status.LagSeconds = Math.Max(0, DateTimeOffset.UtcNow.ToUnixTimeSeconds() - newestEventTime);
@@ -518,6 +519,11 @@ public sealed class PipelineRunner
     private bool _saverRunning;
     private volatile bool _saveFailing;
     private Task _saver = Task.CompletedTask;
+
+    private bool SaveWaiting
+    {
+        get { lock (_saveGate) return _toSave != null; }
+    }
 
     /// <summary>Hands a flushed position to the background saver; only the newest pending one is written.</summary>
     private void QueueCheckpoint(Checkpoint cp, CancellationToken ct)

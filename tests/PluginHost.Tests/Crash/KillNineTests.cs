@@ -127,7 +127,7 @@ public sealed class KillNineTests(MariaDbServer db, ITestOutputHelper output)
                 Assert.True(order.TryGetValue(id, out var got), $"row {id}: nothing arrived");
                 Assert.Equal(changes, got); // every change, in commit order (first deliveries)
             }
-            Assert.InRange(duplicates, 0, kills * (BatchSize + 1024));
+            Assert.InRange(duplicates, 0, kills * 2 * (BatchSize + 1024)); // in flight: the batch being checkpointed and the one after it
         }
         finally
         {
