@@ -32,6 +32,16 @@ public static class UserFunctions
     public static string? tObfString(string? value)
     {
         if (value is null) return null;
+        if (value.Length > 2 && !value.AsSpan().ContainsAnyInRange('\uD800', '\uDFFF'))
+        {
+            // Fast path (no surrogate pairs: one char per code point): one allocation, no intermediate list.
+            return string.Create(value.Length, value, static (span, v) =>
+            {
+                span[0] = v[0];
+                span[1..^1].Fill(MaskChar);
+                span[^1] = v[^1];
+            });
+        }
         var runes = Runes(value);
         if (runes.Count == 0) return "";
         if (runes.Count <= 2) return new string(MaskChar, runes.Count);
