@@ -1,3 +1,4 @@
+using static PluginHost.Benchmarks.BenchmarkSupport;
 using System.Diagnostics;
 using PluginHost.Binlog.Events;
 using PluginHost.Binlog.Files;
@@ -90,9 +91,4 @@ internal static class DecodeBenchmark
     private static void Print(string name, Timing t, long rows) =>
         Console.WriteLine($"{name,-46} {t.Best,8:F3} {t.Median,9:F3} {rows / t.Median,14:N0}");
 
-    private static int IntOption(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1]) : fallback;
-    }
 }

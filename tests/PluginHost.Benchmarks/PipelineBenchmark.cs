@@ -1,3 +1,4 @@
+using static PluginHost.Benchmarks.BenchmarkSupport;
 using System.Diagnostics;
 using System.Text.Json;
 using PluginHost.Binlog.Protocol;
@@ -138,17 +139,5 @@ internal static class PipelineBenchmark
         catch (Exception e) when (e is IOException or JsonException) { return 0; }
     }
 
-    private static double PeakRssMb(int pid)
-    {
-        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
-            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
-        return 0;
-    }
 
-    private static int IntOption(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1]) : fallback;
-    }
 }

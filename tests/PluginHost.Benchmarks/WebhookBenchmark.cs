@@ -1,3 +1,4 @@
+using static PluginHost.Benchmarks.BenchmarkSupport;
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
@@ -243,11 +244,6 @@ internal static class WebhookBenchmark
 
     private static double Pct(List<double> sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];
 
-    private static int IntOption(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) ? v : fallback;
-    }
 
     private sealed class NoStore : PluginHost.Checkpoints.ICheckpointStore
     {
