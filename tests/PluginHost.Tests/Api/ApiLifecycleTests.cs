@@ -144,7 +144,7 @@ public sealed class ApiLifecycleTests(MariaDbServer db)
     public async Task Without_a_token_the_api_listens_on_loopback_only_and_says_so()
     {
         var sinks = PluginHostServiceCollectionExtensions.CreateSinkCatalog();
-        var dir = Directory.CreateTempSubdirectory("pluginhost-api-").FullName;
+        var dir = TestTemp.CreateSubdirectory("pluginhost-api-").FullName;
         HostConfig Config(string listen, string? token) => ConfigLoader.Parse($$"""
             state_dir: state
             server: { listen: "{{listen}}"{{(token is null ? "" : $", admin_token: {token}")}} }

@@ -58,7 +58,7 @@ internal sealed class ApiTestHost : IAsyncDisposable
     /// <summary>Writes <c>pluginhost.yaml</c> into <paramref name="dir"/> (a new temp directory when null).</summary>
     public static string WriteConfig(string? dir, int port, string? token, string pipelines, string extraTop = "")
     {
-        dir ??= Directory.CreateTempSubdirectory("pluginhost-api-").FullName;
+        dir ??= TestTemp.CreateSubdirectory("pluginhost-api-").FullName;
         File.WriteAllText(Path.Combine(dir, "pluginhost.yaml"), $$"""
             state_dir: state
             plugins_dir: no-plugins

@@ -235,7 +235,7 @@ public sealed class ConfigLoaderTests
     [Fact]
     public void Bad_sink_settings_are_reported_by_ValidateSinks_as_sink_keys()
     {
-        var dir = Directory.CreateTempSubdirectory("pluginhost-config-").FullName;
+        var dir = TestTemp.CreateSubdirectory("pluginhost-config-").FullName;
         try
         {
             var config = ConfigLoader.Parse($$"""

@@ -20,7 +20,7 @@ public sealed class KillNineTests(MariaDbServer db, ITestOutputHelper output)
     [Fact]
     public async Task Kill_minus_nine_during_a_stream_loses_nothing_keeps_row_order_and_bounds_duplicates()
     {
-        var dir = Directory.CreateTempSubdirectory("pluginhost-crash-").FullName;
+        var dir = TestTemp.CreateSubdirectory("pluginhost-crash-").FullName;
         db.Sql("DROP DATABASE IF EXISTS crash; CREATE DATABASE crash; CREATE TABLE crash.items (id INT PRIMARY KEY, version INT NOT NULL, payload VARCHAR(64));");
         var start = db.Sql("SHOW MASTER STATUS;").Split('\t');
         var config = Path.Combine(dir, "pluginhost.yaml");

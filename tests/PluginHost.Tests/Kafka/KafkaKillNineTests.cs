@@ -24,7 +24,7 @@ public sealed class KafkaKillNineTests(MariaDbServer db, ITestOutputHelper outpu
         using var cluster = new KafkaMockCluster();
         cluster.CreateTopic("kfk_kill.items", 3);
         cluster.CreateTopic("pluginhost.state", 1);
-        var dir = Directory.CreateTempSubdirectory("pluginhost-kafka-kill-").FullName;
+        var dir = TestTemp.CreateSubdirectory("pluginhost-kafka-kill-").FullName;
         db.Sql("DROP DATABASE IF EXISTS kfk_kill; CREATE DATABASE kfk_kill; CREATE TABLE kfk_kill.items (id INT PRIMARY KEY, version INT NOT NULL, payload VARCHAR(64));");
         var start = db.Sql("SHOW MASTER STATUS;").Split('\t');
         var config = Path.Combine(dir, "pluginhost.yaml");

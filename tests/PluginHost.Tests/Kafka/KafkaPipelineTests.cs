@@ -14,7 +14,7 @@ namespace PluginHost.Tests.Kafka;
 [Collection(MariaDbCollection.Name)]
 public sealed class KafkaPipelineTests(MariaDbServer db, ITestOutputHelper output) : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("pluginhost-kafka-").FullName;
+    private readonly string _dir = TestTemp.CreateSubdirectory("pluginhost-kafka-").FullName;
 
     public void Dispose()
     {

@@ -15,7 +15,7 @@ public sealed class DemoSmokeTests(ITestOutputHelper output)
     public async Task The_demo_prints_event_JSON_lines_and_exits()
     {
         MariaDbServer.FindTool("mariadbd"); // fail loudly, with the install hint, when MariaDB is missing
-        var dir = Directory.CreateTempSubdirectory("pluginhost-demo-test-").FullName;
+        var dir = TestTemp.CreateSubdirectory("pluginhost-demo-test-").FullName;
         try
         {
             var log = Path.Combine(dir, "demo.log");

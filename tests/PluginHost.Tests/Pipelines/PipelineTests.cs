@@ -15,7 +15,7 @@ namespace PluginHost.Tests.Pipelines;
 [Collection(MariaDbCollection.Name)]
 public sealed class PipelineTests(MariaDbServer db, ITestOutputHelper output) : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("pluginhost-pipeline-").FullName;
+    private readonly string _dir = TestTemp.CreateSubdirectory("pluginhost-pipeline-").FullName;
 
     public void Dispose()
     {

@@ -46,5 +46,5 @@ internal static class ScriptTestKit
         return output;
     }
 
-    public static string TempDir() => Directory.CreateTempSubdirectory("pluginhost-scripts-").FullName;
+    public static string TempDir() => TestTemp.CreateSubdirectory("pluginhost-scripts-").FullName;
 }

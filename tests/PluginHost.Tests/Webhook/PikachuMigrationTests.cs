@@ -43,7 +43,7 @@ public sealed class PikachuMigrationTests(MariaDbServer db, ITestOutputHelper ou
     [Fact]
     public void The_seed_config_translates_to_one_webhook_pipeline_and_reports_what_it_does_not_carry_over()
     {
-        var dir = Directory.CreateTempSubdirectory("pluginhost-pikachu-").FullName;
+        var dir = TestTemp.CreateSubdirectory("pluginhost-pikachu-").FullName;
         var path = WriteSeed(dir, db, "http://127.0.0.1:3000", 18080);
         var config = ConfigLoader.Load(path);
         foreach (var w in config.Warnings) output.WriteLine(w);
@@ -82,7 +82,7 @@ public sealed class PikachuMigrationTests(MariaDbServer db, ITestOutputHelper ou
     [Fact]
     public void Unknown_and_unsupported_keys_are_warnings_bad_values_are_errors_named_in_pikachus_terms()
     {
-        var dir = Directory.CreateTempSubdirectory("pluginhost-pikachu-").FullName;
+        var dir = TestTemp.CreateSubdirectory("pluginhost-pikachu-").FullName;
         File.WriteAllText(Path.Combine(dir, "config.yaml"), """
             database: { host: 127.0.0.1, port: 3306, user: root, database: shop, server_id: 5, charset: latin1, read_timeout: 1m30s, shiny: 1 }
             log: { level: fatal, directory: /var/log/pikachu, max_size: 100 }
@@ -157,7 +157,7 @@ public sealed class PikachuMigrationTests(MariaDbServer db, ITestOutputHelper ou
             CREATE TABLE test_db.sync_data (id INT PRIMARY KEY, v INT);
             """);
         await using var receiver = await WebhookReceiver.StartAsync();
-        var dir = Directory.CreateTempSubdirectory("pluginhost-pikachu-run-").FullName;
+        var dir = TestTemp.CreateSubdirectory("pluginhost-pikachu-run-").FullName;
         var serverPort = MariaDbServer.FreePort();
         var config = WriteSeed(dir, db, receiver.BaseUrl, serverPort);
         var host = HostProcess.Start(Path.Combine(dir, "host.log"), "run", "--config", config);

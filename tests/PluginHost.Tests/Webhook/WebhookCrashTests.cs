@@ -18,7 +18,7 @@ public sealed class WebhookCrashTests(MariaDbServer db, ITestOutputHelper output
     [Fact]
     public async Task Kill_minus_nine_during_retries_loses_nothing()
     {
-        var dir = Directory.CreateTempSubdirectory("pluginhost-webhook-crash-").FullName;
+        var dir = TestTemp.CreateSubdirectory("pluginhost-webhook-crash-").FullName;
         db.Sql("DROP DATABASE IF EXISTS wh_crash; CREATE DATABASE wh_crash; CREATE TABLE wh_crash.t (id INT PRIMARY KEY, v INT NOT NULL);");
         await using var receiver = await WebhookReceiver.StartAsync();
         var mode = 0; // 0 healthy, 1 every request fails, 2 a third fail

@@ -98,7 +98,7 @@ public sealed class WebhookDeliveryTests(ITestOutputHelper output)
             "/down" => new Reply(500),
             _ => new Reply(),
         };
-        var dir = Directory.CreateTempSubdirectory("pluginhost-dlq-").FullName;
+        var dir = TestTemp.CreateSubdirectory("pluginhost-dlq-").FullName;
         var settings = new JsonObject
         {
             ["callback_host"] = receiver.BaseUrl,
@@ -252,7 +252,7 @@ public sealed class WebhookDeliveryTests(ITestOutputHelper output)
     public async Task Deadletter_replay_command_resends_through_the_plugin_loaded_by_the_host()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
-        var dir = Directory.CreateTempSubdirectory("pluginhost-replay-cli-").FullName;
+        var dir = TestTemp.CreateSubdirectory("pluginhost-replay-cli-").FullName;
         var config = Path.Combine(dir, "pluginhost.yaml");
         await File.WriteAllTextAsync(config, $$"""
             plugins_dir: {{PluginHost.Plugins.PluginDirectories.BuiltPlugins}}

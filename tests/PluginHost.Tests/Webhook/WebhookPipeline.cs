@@ -57,7 +57,7 @@ internal sealed class WebhookPipeline : IAsyncDisposable
 
     public static async Task<WebhookPipeline> StartAsync(MariaDbServer db, string name, string database, JsonObject sink, ITestOutputHelper output)
     {
-        var dir = System.IO.Directory.CreateTempSubdirectory($"pluginhost-webhook-{name}-").FullName;
+        var dir = TestTemp.CreateSubdirectory($"pluginhost-webhook-{name}-").FullName;
         var yaml = ConfigYaml(db, name, database, sink, StartHere(db));
         var path = Path.Combine(dir, "pluginhost.yaml");
         await File.WriteAllTextAsync(path, yaml);
