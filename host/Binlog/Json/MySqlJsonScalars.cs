@@ -279,13 +279,8 @@ internal static class MySqlJsonScalars
     /// <summary><c>YYYY-MM-DD HH:MM:SS.ffffff</c> from a packed DATETIME/TIMESTAMP.</summary>
     internal static int FormatPackedDateTime(long packed, Span<byte> dest)
     {
-        UnpackDateTime(packed, out _, out var year, out var month, out var day, out var hour, out var minute, out var second, out var micro);
-        var p = 0;
-        p += Pad(dest[p..], year, 4);
-        dest[p++] = (byte)'-';
-        p += Pad(dest[p..], month, 2);
-        dest[p++] = (byte)'-';
-        p += Pad(dest[p..], day, 2);
+        UnpackDateTime(packed, out _, out _, out _, out _, out var hour, out var minute, out var second, out var micro);
+        var p = FormatPackedDate(packed, dest);
         dest[p++] = (byte)' ';
         p += Pad(dest[p..], hour, 2);
         dest[p++] = (byte)':';
