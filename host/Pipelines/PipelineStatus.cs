@@ -8,7 +8,7 @@ public sealed class PipelineStatus(string name)
     private long _eventsIn, _eventsOut, _filtered, _dropped, _skipped, _deadLettered, _retries, _transactions;
     private volatile object? _checkpoint;
     private volatile string? _lastError;
-    private long _lastErrorAtTicks, _lastEventUnix, _lastActivityTicks;
+    private long _lastErrorAtTicks, _lastEventUnix;
     private volatile PipelineState _state = PipelineState.Starting;
 
     public string Name { get; } = name;

@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 
 namespace PluginHost.Tests.Binlog;
 
-public unsafe class Crc32Tests(ITestOutputHelper output)
+public unsafe class Crc32Tests
 {
     [DllImport("libz.so.1", EntryPoint = "crc32")]
     private static extern nuint ZlibCrc32(nuint crc, byte* buf, uint len);

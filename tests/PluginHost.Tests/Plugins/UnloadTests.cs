@@ -1,10 +1,12 @@
 using System.Runtime.CompilerServices;
 using PluginHost.Plugins;
+using PluginHost.Tests.Support;
 using Xunit.Abstractions;
 
 namespace PluginHost.Tests.Plugins;
 
 /// <summary>Unloading really frees memory: old plugin contexts are collected and memory stays flat over many reloads.</summary>
+[Collection(ManagedMemoryCollection.Name)]
 public sealed class UnloadTests(ITestOutputHelper output)
 {
     [Fact]
@@ -27,7 +29,7 @@ public sealed class UnloadTests(ITestOutputHelper output)
             if (i == 20)
             {
                 CollectUntil(() => contexts.Take(contexts.Count - 1).All(w => !w.IsAlive));
-                afterFirst20 = GC.GetTotalMemory(forceFullCollection: true);
+                afterFirst20 = ManagedMemory.Settled();
             }
         }
         Assert.Equal(reloads, helperChanges);
@@ -39,7 +41,7 @@ public sealed class UnloadTests(ITestOutputHelper output)
         Assert.True(contexts[^1].IsAlive, "the running version must stay loaded");
         Assert.Equal(0, box.Manager.Find("testsink")!.PendingUnloads);
 
-        var afterAll = GC.GetTotalMemory(forceFullCollection: true);
+        var afterAll = ManagedMemory.Settled();
         output.WriteLine($"managed heap after 20 reloads: {afterFirst20 / 1024} KiB; after {reloads}: {afterAll / 1024} KiB");
         Assert.True(afterAll - afterFirst20 < 2 * 1024 * 1024,
             $"managed memory grew by {(afterAll - afterFirst20) / 1024} KiB between reload 20 and reload {reloads}");

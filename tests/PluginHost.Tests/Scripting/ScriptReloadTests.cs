@@ -5,11 +5,13 @@ using Microsoft.Extensions.Logging.Abstractions;
 using PluginHost.Pipelines;
 using PluginHost.Scripting;
 using PluginHost.Sdk;
+using PluginHost.Tests.Support;
 using static PluginHost.Tests.Scripting.ScriptTestKit;
 
 namespace PluginHost.Tests.Scripting;
 
 /// <summary>Hot reload without a database: unloading, helper reloads, debounced saves.</summary>
+[Collection(ManagedMemoryCollection.Name)]
 public sealed class ScriptReloadTests
 {
     private static string Script(int v) => $$"""
@@ -101,14 +103,11 @@ public sealed class ScriptReloadTests
             Assert.Equal(1, host.LoadedVersions);
             if (i == 100)
             {
-                FullGc();
-                memoryAt100 = GC.GetTotalMemory(forceFullCollection: true);
+                memoryAt100 = ManagedMemory.Settled();
                 contextsAt100 = AssemblyLoadContext.All.Count();
             }
         }
         var elapsed = clock.Elapsed;
-        FullGc();
-        var memoryAt500 = GC.GetTotalMemory(forceFullCollection: true);
         var alive = contexts.Take(reloads - 1).Count(w => w.IsAlive);
         for (var attempt = 0; attempt < 20 && alive > 0; attempt++)
         {
@@ -120,6 +119,7 @@ public sealed class ScriptReloadTests
         Assert.True(contexts[^1].IsAlive, "the live version must stay loaded");
         Assert.Equal(0, helperContexts.Take(helperContexts.Count - 1).Count(w => w.IsAlive)); // old helper versions too
         Assert.InRange(AssemblyLoadContext.All.Count(), 0, contextsAt100 + 2);
+        var memoryAt500 = ManagedMemory.Settled();
         var growth = memoryAt500 - memoryAt100;
         Assert.True(growth < 8 << 20, $"managed memory grew by {growth / 1024} KiB over 400 reloads ({memoryAt100 / 1024} → {memoryAt500 / 1024} KiB)");
         Console.WriteLine($"500 reloads took {elapsed} (speed is measured by the transform benchmark, not asserted)");

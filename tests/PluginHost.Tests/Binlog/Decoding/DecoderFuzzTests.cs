@@ -25,14 +25,13 @@ public sealed class DecoderFuzzTests(MariaDbServer db, ITestOutputHelper output)
 {
     /// <summary>Fixed (override with PLUGINHOST_FUZZ_SEED to explore; the seed is printed either way).</summary>
     private static readonly int Seed = int.TryParse(Environment.GetEnvironmentVariable("PLUGINHOST_FUZZ_SEED"), out var s) ? s : 1234567;
-    private static readonly TimeSpan PerCaseLimit = TimeSpan.FromSeconds(2);
 
     private sealed record Source(string Name, List<byte[]> Events, Func<bool, BinlogEventDecoder> NewDecoder);
 
     private static BinlogEventDecoder Plain(bool verify) => new(verifyChecksums: verify);
 
     [Fact]
-    public void Mutated_events_decode_or_throw_BinlogFormatException()
+    public async Task Mutated_events_decode_or_throw_BinlogFormatException()
     {
         var sources = LoadSources();
         foreach (var source in sources)
@@ -57,19 +56,18 @@ public sealed class DecoderFuzzTests(MariaDbServer db, ITestOutputHelper output)
                 {
                     var index = candidates[rng.Next(candidates.Count)];
                     var mutated = Mutate(source.Events[index], rng, out var how);
-                    var caseWatch = Stopwatch.StartNew();
                     var outcome = RunCase(source, index, mutated, out var failure);
-                    caseWatch.Stop();
                     cases++;
                     outcomes[outcome] = outcomes.GetValueOrDefault(outcome) + 1;
                     if (failure != null)
                         failures.Add($"{source.Name} event #{index} ({EventType(source.Events[index])}) {how}: {failure}");
-                    else if (caseWatch.Elapsed > PerCaseLimit)
-                        failures.Add($"{source.Name} event #{index} {how}: took {caseWatch.ElapsedMilliseconds} ms");
                 }
             }
         });
-        Assert.True(work.Wait(TimeSpan.FromMinutes(2)), $"fuzzing hung (after {cases} cases)");
+        // A hang guard, not a speed limit: a decoder looping on a mutated length never finishes.
+        var finished = await Task.WhenAny(work, Task.Delay(TimeSpan.FromMinutes(5))) == work;
+        Assert.True(finished, $"fuzzing hung (after {cases} cases)");
+        await work;
         output.WriteLine($"seed {Seed}: {cases} cases in {sw.ElapsedMilliseconds} ms; outcomes: " +
                          string.Join(", ", outcomes.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} {kv.Value}")));
         Assert.True(failures.Count == 0, $"seed {Seed}:\n" + string.Join("\n", failures));
@@ -93,7 +91,6 @@ public sealed class DecoderFuzzTests(MariaDbServer db, ITestOutputHelper output)
                 for (var k = 0; k < flips; k++) copy[rng.Next(4, copy.Length)] ^= (byte)(1 << rng.Next(8));
                 if (rng.Next(4) == 0) Array.Resize(ref copy, rng.Next(4, copy.Length));
                 cases++;
-                var sw = Stopwatch.StartNew();
                 try
                 {
                     using var reader = new BinlogFileReader(new MemoryStream(copy), name, new BinlogEventDecoder(verifyChecksums: false));
@@ -104,7 +101,6 @@ public sealed class DecoderFuzzTests(MariaDbServer db, ITestOutputHelper output)
                 {
                     failures.Add($"{name} case {n}: {Describe(e)}");
                 }
-                if (sw.Elapsed > PerCaseLimit) failures.Add($"{name} case {n}: took {sw.ElapsedMilliseconds} ms");
             }
         }
         output.WriteLine($"{cases} corrupted files read");
