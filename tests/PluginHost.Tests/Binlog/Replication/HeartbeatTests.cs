@@ -24,7 +24,8 @@ public sealed class HeartbeatTests(MariaDbServer db, ITestOutputHelper output)
             if (e is HeartbeatEvent h) beats.Add(h);
         }
         output.WriteLine($"4 heartbeats in {clock.ElapsedMilliseconds} ms");
-        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(3));
+        // the interval asked for (200 ms), not the server default of 30 s; the upper bound is loose on purpose (a loaded CI box)
+        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(15));
         Assert.All(beats, h => Assert.Equal(reader.Client.CurrentFile, h.LogFile));
         Assert.Equal(0, reader.Client.Reconnects);
         // Heartbeats are not transactions: the resume point did not move.
