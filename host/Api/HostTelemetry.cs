@@ -156,6 +156,8 @@ public sealed class HostTelemetry : IHostedService, IDisposable
             "Seconds between now and the binlog time of the newest delivered change (0 when caught up)");
         _meter.CreateObservableGauge("pluginhost.queue.depth", () => Each(s => s.QueueDepth), "{chunk}",
             "Chunks (of up to 1024 events) waiting between the binlog reader and the sink");
+        _meter.CreateObservableGauge("pluginhost.queue.bytes", () => Each(s => s.Runner is null ? 0 : s.Status.QueuedBytes), "By",
+            "Estimated memory of the rows waiting between the binlog reader and the sink (bounded by queue_bytes)");
         _meter.CreateObservableGauge("pluginhost.last_event.time", () => _control.List().Where(s => s.Status.LastEventTime != null)
                 .Select(s => new Measurement<double>(s.Status.LastEventTime!.Value.ToUnixTimeSeconds(), new KeyValuePair<string, object?>("pipeline", s.Name))), "s",
             "Binlog time (Unix seconds) of the last event read");
@@ -168,6 +170,8 @@ public sealed class HostTelemetry : IHostedService, IDisposable
             "Seconds since the host started");
         _meter.CreateObservableGauge("pluginhost.memory.managed", () => new Measurement<long>(GC.GetTotalMemory(false)), "By",
             "Bytes of managed memory in use");
+        _meter.CreateObservableCounter("pluginhost.gc.gen0_requested", () => new Measurement<long>(Pipelines.YoungGenerationBudget.Induced), "{collection}",
+            "Youngest-generation collections the host asked for to keep memory.gen0_budget");
     }
 
     private void OnPluginStatus(PluginStatus status)

@@ -674,6 +674,7 @@ public sealed class PipelineControl : IHostedService
         }
         Check("server", running.Server, next.Server);
         Check("log", running.Log, next.Log);
+        Check("memory", running.Memory, next.Memory);
         Check("state_dir", running.StateDir, next.StateDir);
         Check("plugins_dir", running.PluginsDir, next.PluginsDir);
         Check("transforms_dir", running.TransformsDir, next.TransformsDir);

@@ -188,6 +188,8 @@ public static partial class ConfigLoader
             errors.Add(new ConfigError(file, null, "server.listen", $"'{options.Server.Listen}' is not host:port"));
         if (options.Log.Level.ToLowerInvariant() is not ("trace" or "debug" or "info" or "information" or "warn" or "warning" or "error"))
             errors.Add(new ConfigError(file, null, "log.level", "must be trace, debug, info, warn or error"));
+        if (options.Memory.Gen0Budget is not 0 and (< 256 * 1024 or > 1L << 30))
+            errors.Add(new ConfigError(file, null, "memory.gen0_budget", "must be 0 (the runtime decides) or 262144-1073741824 (bytes)"));
         if (options.Log.Format.ToLowerInvariant() is not ("text" or "json"))
             errors.Add(new ConfigError(file, null, "log.format", "must be text or json"));
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -238,6 +240,7 @@ public static partial class ConfigLoader
                 Error("dead_letter", "is required with on_error: dead_letter (a .jsonl file path)");
             if (p.BatchSize is < 1 or > 1_000_000) Error("batch_size", "must be 1-1000000");
             if (p.QueueChunks is < 1 or > 100_000) Error("queue_chunks", "must be 1-100000");
+            if (p.QueueBytes is < 64 * 1024 or > 16L << 30) Error("queue_bytes", "must be 65536-17179869184 (bytes)");
             if (p.Checkpoint.Type.Length == 0) Error("checkpoint.type", "is required");
 
             string sinkType = "";

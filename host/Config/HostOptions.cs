@@ -5,6 +5,7 @@ public sealed class HostOptions
 {
     public ServerOptions Server { get; set; } = new();
     public LogOptions Log { get; set; } = new();
+    public MemoryOptions Memory { get; set; } = new();
 
     /// <summary>Folder of plugin folders (each holding a plugin DLL and its dependencies).</summary>
     public string PluginsDir { get; set; } = "plugins";

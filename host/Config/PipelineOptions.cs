@@ -29,6 +29,12 @@ public sealed class PipelineOptions
     /// <summary>Capacity of the queue between the binlog reader and the sink, in chunks of up to 1024 events.</summary>
     public int QueueChunks { get; set; } = 64;
 
+    /// <summary>
+    /// Estimated memory the queue between the binlog reader and the sink may hold; the reader waits while it is full
+    /// (so big rows cannot pile up). Chunks are cut at a quarter of it.
+    /// </summary>
+    public long QueueBytes { get; set; } = 2L << 20;
+
     /// <summary>Per-event time limit for the transform.</summary>
     public TimeSpan TransformTimeout { get; set; } = TimeSpan.FromSeconds(1);
 

@@ -15,6 +15,9 @@ internal sealed class EventChunk(int capacity)
     public BinlogPosition? TransactionEnd { get; set; }
     public int Transactions { get; set; }
 
+    /// <summary>Estimated memory the rows hold (their share of the raw event, the decoded values, the bookkeeping).</summary>
+    public long Bytes { get; set; }
+
     /// <summary>Binlog time of the newest event in the chunk (seconds since epoch).</summary>
     public long LastEventTime { get; set; }
 }

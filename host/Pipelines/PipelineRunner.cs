@@ -200,6 +200,7 @@ public sealed class PipelineRunner
             SingleWriter = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
+        var budget = new QueueByteBudget(_definition.Options.QueueBytes, used => Status.QueuedBytes = used);
         using var hardStop = new CancellationTokenSource();
         using var readStop = CancellationTokenSource.CreateLinkedTokenSource(hardStop.Token);
         Exception? readerError = null;
@@ -207,7 +208,7 @@ public sealed class PipelineRunner
         {
             try
             {
-                await ReadLoopAsync(client, resume, channel.Writer, stoppingToken, readStop).ConfigureAwait(false);
+                await ReadLoopAsync(client, resume, channel.Writer, budget, stoppingToken, readStop).ConfigureAwait(false);
             }
             catch (Exception e)
             {
@@ -222,7 +223,7 @@ public sealed class PipelineRunner
         {
             try
             {
-                await WriteLoopAsync(channel.Reader, hardStop.Token).ConfigureAwait(false);
+                await WriteLoopAsync(channel.Reader, budget, hardStop.Token).ConfigureAwait(false);
             }
             finally
             {
@@ -259,6 +260,17 @@ public sealed class PipelineRunner
         return null;
     }
 
+    /// <summary>
+    /// What one row of <paramref name="rows"/> holds while queued: its share of the raw event (values are decoded
+    /// lazily from it), its decoded column values per image and the queue's bookkeeping.
+    /// </summary>
+    internal static long EstimatedRowBytes(RowsEvent rows)
+    {
+        const int ValueBytes = 24, ArrayBytes = 24, PendingBytes = 56 + 16;
+        var images = rows.Kind == RowChangeKind.Update ? 2 : 1;
+        return rows.Header.EventLength / Math.Max(1, rows.Rows.Count) + PendingBytes + images * (ArrayBytes + ValueBytes * rows.Table.Columns.Count);
+    }
+
     private void Fail(Exception e)
     {
         Status.State = PipelineState.Failed;
@@ -272,8 +284,10 @@ public sealed class PipelineRunner
     /// versions and checkpoint exactly there. On a graceful stop the transaction being read is finished first.
     /// </summary>
     private async Task ReadLoopAsync(BinlogClient client, BinlogPosition? resume, ChannelWriter<EventChunk> output,
-        CancellationToken stopRequested, CancellationTokenSource readStop)
+        QueueByteBudget budget, CancellationToken stopRequested, CancellationTokenSource readStop)
     {
+        // A chunk is handed on at 1024 rows or a quarter of the queue's byte budget, whichever comes first.
+        var chunkBytes = Math.Max(1, budget.Limit / 4);
         var ct = readStop.Token;
         var filter = _definition.Filter;
         var chunk = new EventChunk(ChunkSize);
@@ -294,6 +308,7 @@ public sealed class PipelineRunner
 
         async ValueTask Push()
         {
+            await budget.TakeAsync(chunk.Bytes, ct).ConfigureAwait(false);
             await output.WriteAsync(chunk, ct).ConfigureAwait(false);
             chunk = new EventChunk(ChunkSize);
             lastPush = Stopwatch.GetTimestamp();
@@ -325,8 +340,13 @@ public sealed class PipelineRunner
             if (chunk.TransactionEnd != null) await Push().ConfigureAwait(false);
             transactionId ??= client.CurrentGtid ?? $"{client.CurrentFile}:{position}";
             // Rows stay in their compact decoded form in the queue; they become sdk events on the sink side.
+            var rowBytes = EstimatedRowBytes(rows);
             for (var i = 0; i < rows.Rows.Count; i++)
+            {
+                if (chunk.Rows.Count > 0 && chunk.Bytes + rowBytes > chunkBytes) await Push().ConfigureAwait(false); // big rows: smaller chunks
                 chunk.Rows.Add(new PendingRow(rows, i, client.CurrentGtid, client.CurrentFile, position, transactionId, index++));
+                chunk.Bytes += rowBytes;
+            }
             Status.AddIn(rows.Rows.Count);
             chunk.LastEventTime = rows.Header.Timestamp;
             return true;
@@ -375,7 +395,7 @@ public sealed class PipelineRunner
                 if (stopRequested.IsCancellationRequested)
                     lock (gate) stopNow = !midTransaction;
                 // Hand over full chunks, and transaction ends promptly; coalesce transactions with no wanted rows.
-                var due = chunk.Rows.Count >= ChunkSize ||
+                var due = chunk.Rows.Count >= ChunkSize || chunk.Bytes >= chunkBytes ||
                           chunk.TransactionEnd != null && (stopNow || chunk.Rows.Count > 0 || Stopwatch.GetElapsedTime(lastPush).TotalMilliseconds >= 200) ||
                           ev is HeartbeatEvent && chunk.TransactionEnd != null;
                 if (due) await Push().ConfigureAwait(false);
@@ -396,7 +416,7 @@ public sealed class PipelineRunner
         }
     }
 
-    private async Task WriteLoopAsync(ChannelReader<EventChunk> input, CancellationToken hardStop)
+    private async Task WriteLoopAsync(ChannelReader<EventChunk> input, QueueByteBudget budget, CancellationToken hardStop)
     {
         var batchSize = _definition.Options.BatchSize;
         var transformed = new List<ChangeEvent>(4);
@@ -465,6 +485,7 @@ public sealed class PipelineRunner
                     if (chunk.LastEventTime != 0) newestEventTime = chunk.LastEventTime;
                     break;
                 }
+                budget.Give(chunk.Bytes); // its rows are events in the batch now
                 atBoundary = chunk.TransactionEnd != null;
                 if (chunk.TransactionEnd != null)
                 {
@@ -508,6 +529,7 @@ public sealed class PipelineRunner
             }
             // Part of a long transaction (events after the last end): delivered, checkpointable at its end.
             _written += batch.Count;
+            YoungGenerationBudget.Check();
         }
         // Final flush so nothing accepted stays buffered, and the last checkpoint saved.
         await SinkCallAsync(() => _sink.FlushAsync(hardStop), hardStop).ConfigureAwait(false);

@@ -8,7 +8,7 @@ public sealed class PipelineStatus(string name)
     private long _eventsIn, _eventsOut, _filtered, _dropped, _skipped, _deadLettered, _retries, _transactions;
     private volatile object? _checkpoint;
     private volatile string? _lastError;
-    private long _lastErrorAtTicks, _lastEventUnix;
+    private long _lastErrorAtTicks, _lastEventUnix, _queuedBytes;
     private volatile PipelineState _state = PipelineState.Starting;
 
     public string Name { get; } = name;
@@ -37,6 +37,13 @@ public sealed class PipelineStatus(string name)
     public double LagSeconds { get; set; }
 
     public int QueueDepth { get; set; }
+
+    /// <summary>Estimated memory of the rows in the queue (bounded by queue_bytes).</summary>
+    public long QueuedBytes
+    {
+        get => Interlocked.Read(ref _queuedBytes);
+        set => Interlocked.Exchange(ref _queuedBytes, value);
+    }
     public int Reconnects { get; set; }
     public string? SinkType { get; set; }
     public string? TransformVersion { get; set; }

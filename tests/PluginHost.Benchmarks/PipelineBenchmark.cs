@@ -42,7 +42,6 @@ internal static class PipelineBenchmark
         var dll = Path.Combine(AppContext.BaseDirectory, "pluginhost.dll");
         var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var a in new[] { dll, "run", "--config", Path.Combine(dir, "pluginhost.yaml") }) psi.ArgumentList.Add(a);
-        psi.Environment["DOTNET_gcServer"] = "0";
         using var host = Process.Start(psi)!;
         host.ErrorDataReceived += (_, e) => { if (e.Data != null) Console.Error.WriteLine("host: " + e.Data); };
         host.OutputDataReceived += (_, _) => { };

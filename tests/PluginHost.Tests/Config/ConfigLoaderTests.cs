@@ -46,6 +46,7 @@ public sealed class ConfigLoaderTests
             log:
               level: debug
               format: json
+            memory: { gen0_budget: 8388608 }
             pipelines:
               - name: orders
                 source:
@@ -68,6 +69,7 @@ public sealed class ConfigLoaderTests
                 dead_letter: dl/orders.jsonl
                 batch_size: 100
                 queue_chunks: 8
+                queue_bytes: 1048576
                 transform_timeout: 250ms
                 sink:
                   type: file
@@ -111,7 +113,8 @@ public sealed class ConfigLoaderTests
         Assert.Equal("orders.csx", p.TransformPath);
         Assert.Equal(OnErrorPolicy.DeadLetter, p.OnError);
         Assert.Equal("dl/orders.jsonl", p.DeadLetterPath);
-        Assert.Equal((100, 8), (p.Options.BatchSize, p.Options.QueueChunks));
+        Assert.Equal((100, 8, 1048576L), (p.Options.BatchSize, p.Options.QueueChunks, p.Options.QueueBytes));
+        Assert.Equal(8L << 20, config.Options.Memory.Gen0Budget);
         Assert.Equal(TimeSpan.FromMilliseconds(250), p.Options.TransformTimeout);
         Assert.Equal("file", p.SinkType);
         Assert.Equal("out/orders.jsonl", p.SinkSettings.GetProperty("path").GetString());
@@ -157,6 +160,8 @@ public sealed class ConfigLoaderTests
         Assert.Equal("/etc/pluginhost/state", config.StateDirectory);
         Assert.Equal(("info", "text"), (config.Options.Log.Level, config.Options.Log.Format));
         Assert.Null(p.TransformPath);
+        Assert.Equal((2048, 64, 2L << 20), (p.Options.BatchSize, p.Options.QueueChunks, p.Options.QueueBytes));
+        Assert.Equal(4L << 20, config.Options.Memory.Gen0Budget);
     }
 
     [Fact]
@@ -166,6 +171,7 @@ public sealed class ConfigLoaderTests
             bogus_root_key: 1
             server: { listen: "not an endpoint" }
             log: { level: loud }
+            memory: { gen0_budget: 1000 }
             pipelines:
               - name: alpha
                 source: { host: "", user: "", port: 70000, server_id: 0, hots: typo, start: sometime }
@@ -180,6 +186,7 @@ public sealed class ConfigLoaderTests
                 source: { host: db, user: u, server_id: 5, start: { file: mysql-bin.000001, pos: abc } }
                 on_error: dead_letter
                 batch_size: 0
+                queue_bytes: 10
                 sink: { path: x }
               - name: "bad name!"
                 source: { host: db, user: u, server_id: 9, start: { file: mysql-bin.000001, pos: 2 } }
@@ -193,6 +200,7 @@ public sealed class ConfigLoaderTests
         AssertError(errors, null, "bogus_root_key", "unknown setting");
         AssertError(errors, null, "server.listen");
         AssertError(errors, null, "log.level");
+        AssertError(errors, null, "memory.gen0_budget", "262144");
         // alpha: unknown keys in source and filter, missing host/user/server_id, bad port, bad start
         AssertError(errors, "alpha", "source.hots", "unknown setting");
         AssertError(errors, "alpha", "filter.inclde", "unknown setting");
@@ -216,6 +224,7 @@ public sealed class ConfigLoaderTests
         AssertError(errors, "beta", "source.start.pos");
         AssertError(errors, "beta", "dead_letter", "required");
         AssertError(errors, "beta", "batch_size");
+        AssertError(errors, "beta", "queue_bytes", "65536");
         AssertError(errors, "beta", "sink.type", "required");
         // bad name, pos < 4, no sink
         AssertError(errors, "bad name!", "name", "letters");
@@ -224,7 +233,7 @@ public sealed class ConfigLoaderTests
         // no name at all: named by its index
         AssertError(errors, "#4", "name", "required");
         AssertError(errors, "#4", "transform", ".csx");
-        Assert.True(errors.Count >= 29, string.Join("\n", errors));
+        Assert.True(errors.Count >= 31, string.Join("\n", errors));
 
         // The exception message lists them all, one per line, with file and pipeline.
         var message = Assert.Throws<ConfigException>(() => Parse(yaml)).Message;

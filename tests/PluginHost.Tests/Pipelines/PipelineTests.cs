@@ -262,6 +262,48 @@ public sealed class PipelineTests(MariaDbServer db, ITestOutputHelper output) : 
         store.AssertNeverAhead(lines);
     }
 
+    /// <summary>Blocks the first write until released (a sink that has stalled).</summary>
+    private sealed class StalledSink(ISink inner) : ISink
+    {
+        public readonly TaskCompletionSource Release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public readonly TaskCompletionSource Stalled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public async ValueTask WriteAsync(IReadOnlyList<ChangeEvent> batch, CancellationToken cancellationToken)
+        {
+            Stalled.TrySetResult();
+            await Release.Task.WaitAsync(cancellationToken);
+            await inner.WriteAsync(batch, cancellationToken);
+        }
+
+        public ValueTask FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Big_rows_behind_a_stalled_sink_stay_within_queue_bytes_and_all_arrive()
+    {
+        db.Sql("DROP DATABASE IF EXISTS pt_big; CREATE DATABASE pt_big; CREATE TABLE pt_big.t (id INT PRIMARY KEY, body LONGTEXT);");
+        var yaml = Kit.PipelineYaml(db, "big", Kit.FileStart(Kit.MasterStatus(db)), """{ include: ["pt_big.*"] }""", Out("big.jsonl"),
+            extra: "    batch_size: 1\n    queue_bytes: 1048576");
+        var sink = new StalledSink(new FileSink(Out("big.jsonl")));
+        await using var p = Pipeline(yaml, sink).Start();
+        // 40 rows of 300 KB in one transaction: 12 MB, which the default queue_chunks (64 chunks) alone would let in.
+        db.Sql("INSERT INTO t SELECT seq, REPEAT(CHAR(64 + seq % 26), 300000) FROM seq_1_to_40;", "pt_big");
+        await sink.Stalled.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await Task.Delay(500); // time for the reader to run ahead, if it could
+        // One row in the stalled write, three in the queue (1 MB), one the reader holds while it waits for room.
+        var read = p.Status.EventsIn;
+        Assert.InRange(read, 1, 6);
+        Assert.InRange(p.Status.QueuedBytes, 1, 1048576);
+
+        sink.Release.SetResult();
+        await Kit.WaitUntil(() => Kit.Lines(Out("big.jsonl")).Count >= 40, "40 big rows");
+        var events = Kit.Lines(Out("big.jsonl")).Select(ChangeEventJson.Parse).ToList();
+        Assert.Equal(Enumerable.Range(1, 40).Select(i => (long)i), events.Select(Kit.Id));
+        Assert.All(events, e => Assert.Equal(300000, ((string)e.After!["body"]!).Length));
+        output.WriteLine($"read ahead of a stalled sink: {read} of 40 rows");
+    }
+
     [Fact]
     public async Task A_long_transaction_is_delivered_and_checkpointed_only_at_its_end_and_a_stop_finishes_it()
     {

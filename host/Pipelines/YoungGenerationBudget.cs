@@ -1,0 +1,50 @@
+namespace PluginHost.Pipelines;
+
+/// <summary>
+/// Keeps the youngest GC generation small. The workstation GC sizes its gen0 budget from the CPU's L3 cache (16 MB and
+/// more on server CPUs, up to 200 MB without background GC) and the runtime offers no setting for it outside an
+/// environment variable. A pipeline allocates short-lived events at a high rate, so that budget, not live data,
+/// decides its memory. Every pipeline writer calls <see cref="Check"/> once per batch: when more than the budget was
+/// allocated since the last gen0 collection (whoever caused it), it asks for one. Such a collection only visits the
+/// few objects that are still alive (the queued rows), so it is cheap; measured in the pipeline benchmark.
+/// </summary>
+public static class YoungGenerationBudget
+{
+    private static long s_budget = 4L << 20;
+    private static long s_mark;
+    private static int s_collections = -1;
+    private static long s_induced;
+
+    /// <summary>Bytes allocated between gen0 collections before one is asked for; 0 leaves it to the runtime.</summary>
+    public static long Budget
+    {
+        get => Volatile.Read(ref s_budget);
+        set => Volatile.Write(ref s_budget, Math.Max(0, value));
+    }
+
+    /// <summary>Collections asked for so far.</summary>
+    public static long Induced => Interlocked.Read(ref s_induced);
+
+    /// <summary>Collects gen0 when more than <see cref="Budget"/> bytes were allocated since the last collection.</summary>
+    public static void Check()
+    {
+        var budget = Budget;
+        if (budget == 0) return;
+        var allocated = GC.GetTotalAllocatedBytes(precise: false);
+        var collections = GC.CollectionCount(0);
+        if (collections != Volatile.Read(ref s_collections))
+        {
+            // A collection happened since we last looked: count from here.
+            Volatile.Write(ref s_collections, collections);
+            Volatile.Write(ref s_mark, allocated);
+            return;
+        }
+        var mark = Volatile.Read(ref s_mark);
+        if (allocated - mark < budget) return;
+        if (Interlocked.CompareExchange(ref s_mark, allocated, mark) != mark) return; // another pipeline is on it
+        GC.Collect(0, GCCollectionMode.Forced, blocking: true, compacting: false);
+        Interlocked.Increment(ref s_induced);
+        Volatile.Write(ref s_collections, GC.CollectionCount(0));
+        Volatile.Write(ref s_mark, GC.GetTotalAllocatedBytes(precise: false));
+    }
+}
