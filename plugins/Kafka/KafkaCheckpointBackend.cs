@@ -73,7 +73,7 @@ public sealed class KafkaCheckpointBackend : ICheckpointBackend
             throw new SinkConfigurationException("client", e.Message);
         }
         if (o.CreateTopic)
-            _creator = new TopicCreator(() => new DependentAdminClientBuilder(Producer.Handle).Build(), _producerConfig["bootstrap.servers"],
+            _creator = new TopicCreator(() => KafkaClients.BuildAdmin(_producerConfig, _logger), _producerConfig["bootstrap.servers"],
                 o.Partitions, o.ReplicationFactor, new Dictionary<string, string>(o.TopicConfig) { ["cleanup.policy"] = "compact" }, _logger, o.Timeout);
     }
 
@@ -123,7 +123,7 @@ public sealed class KafkaCheckpointBackend : ICheckpointBackend
             .SetErrorHandler((_, _) => { })
             .Build();
         int partitions;
-        using (var admin = new DependentAdminClientBuilder(consumer.Handle).Build())
+        using (var admin = KafkaClients.BuildAdmin(_producerConfig, _logger))
         {
             var metadata = admin.GetMetadata(_options.Topic, timeout);
             var topic = metadata.Topics.FirstOrDefault(t => t.Topic == _options.Topic);

@@ -23,6 +23,22 @@ internal static class KafkaClients
         ["dotnet.producer.delivery.report.fields"] = "none",
     };
 
+    /// <summary>
+    /// A standalone admin client on the same cluster, with the same connection and security settings as
+    /// <paramref name="clientConfig"/>. Not a dependent admin client on the producer's handle: with librdkafka 2.0
+    /// under Confluent.Kafka 1.9 that one's result poll returns at once and its thread spins a whole core for as
+    /// long as it lives.
+    /// </summary>
+    public static IAdminClient BuildAdmin(IReadOnlyDictionary<string, string> clientConfig, IPluginLogger logger)
+    {
+        var config = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in clientConfig)
+            if (!key.StartsWith("dotnet.", StringComparison.Ordinal) && key is not ("enable.idempotence" or "transactional.id"))
+                config[key] = value;
+        if (config.TryGetValue("client.id", out var id)) config["client.id"] = id + "-admin";
+        return new AdminClientBuilder(config).SetLogHandler(LogHandler(logger)).Build();
+    }
+
     /// <summary>Warns about user settings that weaken delivery guarantees.</summary>
     public static void WarnAboutWeakSettings(IReadOnlyDictionary<string, string> user, IPluginLogger logger, string where)
     {

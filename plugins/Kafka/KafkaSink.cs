@@ -56,7 +56,7 @@ public sealed class KafkaSink : ISink
         _onDelivery = OnDelivery;
         _producer = Build();
         if (o.CreateTopics)
-            _creator = new TopicCreator(() => new DependentAdminClientBuilder(_producer.Handle).Build(), _config["bootstrap.servers"], o.Partitions, o.ReplicationFactor,
+            _creator = new TopicCreator(() => KafkaClients.BuildAdmin(_config, _logger), _config["bootstrap.servers"], o.Partitions, o.ReplicationFactor,
                 o.TopicConfig, _logger, TimeSpan.FromSeconds(15));
     }
 
