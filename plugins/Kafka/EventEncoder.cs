@@ -12,9 +12,9 @@ namespace PluginHost.Plugins.Kafka;
 /// </summary>
 internal sealed class EventEncoder
 {
-    private static readonly byte[] OpInsert = "insert"u8.ToArray();
-    private static readonly byte[] OpUpdate = "update"u8.ToArray();
-    private static readonly byte[] OpDelete = "delete"u8.ToArray();
+    // Header names (NUL-terminated) and fixed values, on the pinned heap: librdkafka reads them by address.
+    private static readonly byte[] OpName = PinnedZ("op"), PipelineName = PinnedZ("pipeline"), GtidName = PinnedZ("gtid"), PositionName = PinnedZ("position");
+    private static readonly byte[] OpInsert = Pinned("insert"u8), OpUpdate = Pinned("update"u8), OpDelete = Pinned("delete"u8);
     private static readonly string Version = "pluginhost-" + (typeof(EventEncoder).Assembly.GetName().Version?.ToString(3) ?? "0");
 
     /// <summary>The headers the encoder can add.</summary>
@@ -26,10 +26,14 @@ internal sealed class EventEncoder
     private readonly byte[] _pipelineBytes;
     private readonly ArrayBufferWriter<byte> _buffer = new(2048);
     private readonly Utf8JsonWriter _writer;
+    private readonly ArrayBufferWriter<byte> _keyBuffer = new(256);
+    private readonly Utf8JsonWriter _keyWriter;
     private string? _lastGtid;
     private byte[]? _lastGtidBytes;
     private string? _lastFile;
     private byte[] _lastFilePrefix = [];
+    private byte[] _positionBytes = GC.AllocateArray<byte>(64, pinned: true);
+    private readonly byte[] _pipelineValue;
 
     public EventEncoder(KafkaFormat format, string pipeline, IReadOnlyCollection<string> headers)
     {
@@ -41,29 +45,46 @@ internal sealed class EventEncoder
         _pipeline = pipeline;
         _pipelineBytes = Encoding.UTF8.GetBytes(pipeline);
         _writer = new Utf8JsonWriter(_buffer, ChangeEventJson.WriterOptions);
+        _keyWriter = new Utf8JsonWriter(_keyBuffer, ChangeEventJson.WriterOptions);
+        _pipelineValue = Pinned(_pipelineBytes);
     }
 
     /// <summary>The primary key of the row the event changes (from <paramref name="row"/>), as JSON; null when the table has no known key.</summary>
-    public byte[]? Key(ChangeEvent e, Row? row = null)
+    public byte[]? Key(ChangeEvent e, Row? row = null) => TryKey(e, row, out var key) ? key.ToArray() : null;
+
+    /// <summary>
+    /// The key as JSON in the encoder's own buffer (valid until the next key); false when the table has no known key.
+    /// </summary>
+    public bool TryKey(ChangeEvent e, Row? row, out ReadOnlySpan<byte> key)
     {
         row ??= e.Current;
-        if (e.Schema is not { PrimaryKey.Count: > 0 } schema || row is null) return null;
-        Begin();
-        _writer.WriteStartObject();
+        key = default;
+        if (e.Schema is not { PrimaryKey.Count: > 0 } schema || row is null) return false;
+        _keyBuffer.ResetWrittenCount();
+        _keyWriter.Reset(_keyBuffer);
+        _keyWriter.WriteStartObject();
         foreach (var name in schema.PrimaryKey)
         {
-            _writer.WritePropertyName(name);
-            ChangeEventJson.WriteValue(_writer, row[name], schema.Find(name));
+            _keyWriter.WritePropertyName(name);
+            ChangeEventJson.WriteValue(_keyWriter, row[name], schema.Find(name));
         }
-        _writer.WriteEndObject();
-        return End();
+        _keyWriter.WriteEndObject();
+        _keyWriter.Flush();
+        key = _keyBuffer.WrittenSpan;
+        return true;
     }
 
     /// <summary>The message value of an event in the sink's format.</summary>
     public byte[] Value(ChangeEvent e) => Value(e, e.Op, e.Before, e.After);
 
     /// <summary>The value with an explicit operation and row images (Debezium splits key-changing updates into a delete and a create).</summary>
-    public byte[] Value(ChangeEvent e, ChangeOperation op, Row? before, Row? after)
+    public byte[] Value(ChangeEvent e, ChangeOperation op, Row? before, Row? after) => ValueSpan(e, op, before, after).ToArray();
+
+    /// <summary>The value in the encoder's own buffer (valid until the next value).</summary>
+    public ReadOnlySpan<byte> ValueSpan(ChangeEvent e) => ValueSpan(e, e.Op, e.Before, e.After);
+
+    /// <summary>The value with an explicit operation and row images, in the encoder's own buffer.</summary>
+    public ReadOnlySpan<byte> ValueSpan(ChangeEvent e, ChangeOperation op, Row? before, Row? after)
     {
         Begin();
         if (_format == KafkaFormat.Json)
@@ -80,7 +101,8 @@ internal sealed class EventEncoder
             }
         }
         else WriteDebezium(e, op, before, after);
-        return End();
+        _writer.Flush();
+        return _buffer.WrittenSpan;
     }
 
     private void WriteDebezium(ChangeEvent e, ChangeOperation op, Row? before, Row? after)
@@ -125,40 +147,76 @@ internal sealed class EventEncoder
         w.WriteEndObject();
     }
 
-    /// <summary>The chosen headers of <c>op</c>, <c>pipeline</c>, <c>gtid</c> (when the server uses GTIDs) and <c>position</c> (<c>file:pos</c>); null for none.</summary>
-    public Headers? Headers(ChangeEvent e, ChangeOperation op)
+    /// <summary>
+    /// Writes the chosen headers of <c>op</c>, <c>pipeline</c>, <c>gtid</c> (when the server uses GTIDs) and
+    /// <c>position</c> (<c>file:pos</c>) into <paramref name="into"/> (room for 4) and returns how many. Their bytes
+    /// live in pinned arrays that stay valid until the next event is encoded.
+    /// </summary>
+    public int Headers(ChangeEvent e, ChangeOperation op, Span<MessageHeader> into)
     {
-        Headers? h = null;
-        if (_op) (h ??= new Headers()).Add("op", op switch { ChangeOperation.Insert => OpInsert, ChangeOperation.Update => OpUpdate, _ => OpDelete });
-        if (_pipelineHeader) (h ??= new Headers()).Add("pipeline", _pipelineBytes);
+        var n = 0;
+        if (_op)
+        {
+            var value = op switch { ChangeOperation.Insert => OpInsert, ChangeOperation.Update => OpUpdate, _ => OpDelete };
+            into[n++] = new MessageHeader(Address(OpName), Address(value), value.Length);
+        }
+        if (_pipelineHeader) into[n++] = new MessageHeader(Address(PipelineName), Address(_pipelineValue), _pipelineValue.Length);
         if (_gtid && e.Gtid is { } gtid)
         {
             if (!ReferenceEquals(gtid, _lastGtid))
             {
                 _lastGtid = gtid;
-                _lastGtidBytes = Encoding.UTF8.GetBytes(gtid);
+                _lastGtidBytes = Pinned(Encoding.UTF8.GetBytes(gtid));
             }
-            (h ??= new Headers()).Add("gtid", _lastGtidBytes);
+            into[n++] = new MessageHeader(Address(GtidName), Address(_lastGtidBytes!), _lastGtidBytes!.Length);
         }
-        if (_position && e.File is { } file) (h ??= new Headers()).Add("position", Position(file, e.Position));
-        return h;
+        if (_position && e.File is { } file)
+        {
+            var length = Position(file, e.Position);
+            into[n++] = new MessageHeader(Address(PositionName), Address(_positionBytes), length);
+        }
+        return n;
     }
 
-    /// <summary><c>file:pos</c> as UTF-8, without an intermediate string.</summary>
-    private byte[] Position(string file, long position)
+    /// <summary>The chosen headers as name → value (for tests and logs).</summary>
+    public Dictionary<string, string> HeaderValues(ChangeEvent e, ChangeOperation op)
+    {
+        Span<MessageHeader> headers = stackalloc MessageHeader[4];
+        var n = Headers(e, op, headers);
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        unsafe
+        {
+            foreach (var h in headers[..n])
+                result[System.Runtime.InteropServices.Marshal.PtrToStringUTF8(h.NameZ)!] = Encoding.UTF8.GetString((byte*)h.Value, h.Length);
+        }
+        return result;
+    }
+
+    /// <summary><c>file:pos</c> as UTF-8 into the pinned position buffer, without an intermediate string; returns its length.</summary>
+    private int Position(string file, long position)
     {
         if (!ReferenceEquals(file, _lastFile))
         {
             _lastFile = file;
             _lastFilePrefix = Encoding.UTF8.GetBytes(file + ":");
+            if (_positionBytes.Length < _lastFilePrefix.Length + 20) _positionBytes = GC.AllocateArray<byte>(_lastFilePrefix.Length + 20, pinned: true);
+            _lastFilePrefix.CopyTo(_positionBytes, 0);
         }
-        Span<byte> digits = stackalloc byte[20];
-        System.Buffers.Text.Utf8Formatter.TryFormat(position, digits, out var n);
-        var bytes = new byte[_lastFilePrefix.Length + n];
-        _lastFilePrefix.CopyTo(bytes, 0);
-        digits[..n].CopyTo(bytes.AsSpan(_lastFilePrefix.Length));
-        return bytes;
+        System.Buffers.Text.Utf8Formatter.TryFormat(position, _positionBytes.AsSpan(_lastFilePrefix.Length), out var n);
+        return _lastFilePrefix.Length + n;
     }
+
+    private static byte[] Pinned(ReadOnlySpan<byte> bytes)
+    {
+        var array = GC.AllocateArray<byte>(bytes.Length, pinned: true);
+        bytes.CopyTo(array);
+        return array;
+    }
+
+    private static byte[] PinnedZ(string s) => Pinned(Encoding.UTF8.GetBytes(s + "\0"));
+
+    private static unsafe IntPtr Address(byte[] pinned) =>
+        (IntPtr)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(pinned));
 
     /// <summary>True when an update changes the row's primary key (Debezium then sends a delete and a create).</summary>
     public static bool ChangesKey(ChangeEvent e)
@@ -178,11 +236,5 @@ internal sealed class EventEncoder
     {
         _buffer.ResetWrittenCount();
         _writer.Reset(_buffer);
-    }
-
-    private byte[] End()
-    {
-        _writer.Flush();
-        return _buffer.WrittenSpan.ToArray();
     }
 }

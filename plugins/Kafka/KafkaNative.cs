@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace PluginHost.Plugins.Kafka;
 
 /// <summary>
-/// Finds the native librdkafka for Confluent.Kafka. Confluent.Kafka imports <c>librdkafka</c>, which the runtime
+/// Finds the native librdkafka for Confluent.Kafka and for the sink's own producer. Both import <c>librdkafka</c>, which the runtime
 /// looks for as <c>librdkafka.so</c> — a name only the -dev package (or the librdkafka.redist NuGet package) provides.
 /// We register a resolver on Confluent.Kafka's assembly that tries, in order: <c>PLUGINHOST_LIBRDKAFKA</c> (a path),
 /// the normal probing (a <c>librdkafka.so</c> beside the plugin, in its <c>runtimes/</c> folder or on the library path),
@@ -29,13 +29,17 @@ public static class KafkaNative
         {
             if (_registered) return;
             _registered = true;
-            try
+            // Confluent.Kafka's imports, and ours (the sink's producer calls librdkafka directly).
+            foreach (var assembly in new[] { typeof(Confluent.Kafka.Library).Assembly, typeof(KafkaNative).Assembly })
             {
-                NativeLibrary.SetDllImportResolver(typeof(Confluent.Kafka.Library).Assembly, Resolve);
-            }
-            catch (InvalidOperationException)
-            {
-                // Someone (the host's plugin loader, a test) already set one for this assembly: theirs wins.
+                try
+                {
+                    NativeLibrary.SetDllImportResolver(assembly, Resolve);
+                }
+                catch (InvalidOperationException)
+                {
+                    // Someone (the host's plugin loader, a test) already set one for this assembly: theirs wins.
+                }
             }
         }
     }

@@ -21,11 +21,11 @@ public sealed class KafkaSink : ISink
     private readonly TopicNames _topics;
     private readonly TopicCreator? _creator;
     private readonly object _zeroGate = new();
-    private readonly List<(string Topic, Message<byte[]?, byte[]?> Message)> _scratch = new(4);
+    private readonly List<PendingMessage> _scratch = new(4);
+    private readonly MessageHeader[] _headers = new MessageHeader[4];
     private readonly HashSet<string> _newTopics = new(StringComparer.Ordinal);
-    private readonly Action<DeliveryReport<byte[]?, byte[]?>> _onDelivery;
     private readonly KafkaClients.Throttle _errorThrottle = new(TimeSpan.FromSeconds(30));
-    private IProducer<byte[]?, byte[]?> _producer;
+    private NativeProducer _producer;
     private TaskCompletionSource? _zero;
     private long _outstanding;
     private int _failures;
@@ -53,7 +53,6 @@ public sealed class KafkaSink : ISink
             throw new SinkConfigurationException("headers", $"'{unknownHeader}' is not a header the sink can send (known: {string.Join(", ", EventEncoder.KnownHeaders)})");
         _encoder = new EventEncoder(o.Format, context.PipelineName, o.Headers);
         _topics = new TopicNames(o.Topic, context.PipelineName);
-        _onDelivery = OnDelivery;
         _producer = Build();
         if (o.CreateTopics)
             _creator = new TopicCreator(() => KafkaClients.BuildAdmin(_config, _logger), _config["bootstrap.servers"], o.Partitions, o.ReplicationFactor,
@@ -69,21 +68,17 @@ public sealed class KafkaSink : ISink
     /// <summary>Messages produced and not yet acknowledged (or failed).</summary>
     public long Outstanding => Interlocked.Read(ref _outstanding);
 
-    private IProducer<byte[]?, byte[]?> Build()
+    private NativeProducer Build()
     {
-        KafkaNative.EnsureResolver();
         try
         {
-            return new ProducerBuilder<byte[]?, byte[]?>(_config)
-                .SetErrorHandler(OnClientError)
-                .SetLogHandler(KafkaClients.LogHandler(_logger))
-                .Build();
+            return new NativeProducer(_config, _logger, OnDelivery, OnClientError);
         }
         catch (DllNotFoundException e)
         {
             throw new SinkConfigurationException("type", KafkaNative.NotFoundMessage(e));
         }
-        catch (Exception e) when (e is ArgumentException or KafkaException or InvalidOperationException)
+        catch (ArgumentException e)
         {
             throw new SinkConfigurationException("producer", e.Message);
         }
@@ -105,37 +100,51 @@ public sealed class KafkaSink : ISink
         }
         foreach (var e in batch)
         {
+            if (Simple(e))
+            {
+                // The common case: one message, produced straight from the encoder's buffers.
+                var topic = _topics.For(e);
+                var hasKey = _encoder.TryKey(e, null, out var key);
+                var value = _encoder.ValueSpan(e);
+                var headers = _encoder.Headers(e, e.Op, _headers);
+                if (!TryProduce(topic, key, hasKey, value, true, _headers.AsSpan(0, headers)))
+                    await ProduceWhenRoomAsync(new PendingMessage(topic, hasKey ? key.ToArray() : null, value.ToArray(), _headers[..headers]), cancellationToken).ConfigureAwait(false);
+                continue;
+            }
             Encode(e);
-            foreach (var (topic, message) in _scratch)
-                if (!TryProduce(topic, message)) await ProduceWhenRoomAsync(topic, message, cancellationToken).ConfigureAwait(false);
+            foreach (var message in _scratch)
+                if (!TryProduce(message.Topic, message.Key, message.Key != null, message.Value, message.Value != null, message.Headers))
+                    await ProduceWhenRoomAsync(message, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>The messages one event becomes (in <see cref="_scratch"/>).</summary>
+    /// <summary>One message per event: not a Debezium key change, not a delete followed by a tombstone.</summary>
+    private bool Simple(ChangeEvent e) =>
+        !(_options.Format == KafkaFormat.Debezium && EventEncoder.ChangesKey(e)) && !(e.Op == ChangeOperation.Delete && _options.Tombstones);
+
+    /// <summary>The messages one event becomes (in <see cref="_scratch"/>), each owning its bytes.</summary>
     private void Encode(ChangeEvent e)
     {
         _scratch.Clear();
         var topic = _topics.For(e);
+        MessageHeader[] Headers(ChangeOperation op) => _headers[.._encoder.Headers(e, op, _headers)];
         if (_options.Format == KafkaFormat.Debezium && EventEncoder.ChangesKey(e))
         {
             // Debezium's rule for a primary-key change: a delete under the old key (then its tombstone), a create under the new one.
             var oldKey = _encoder.Key(e, e.Before);
-            _scratch.Add((topic, new Message<byte[]?, byte[]?>
-            {
-                Key = oldKey, Value = _encoder.Value(e, ChangeOperation.Delete, e.Before, null), Headers = _encoder.Headers(e, ChangeOperation.Delete),
-            }));
-            if (_options.Tombstones) _scratch.Add((topic, new Message<byte[]?, byte[]?> { Key = oldKey, Value = null, Headers = _encoder.Headers(e, ChangeOperation.Delete) }));
-            _scratch.Add((topic, new Message<byte[]?, byte[]?>
-            {
-                Key = _encoder.Key(e, e.After), Value = _encoder.Value(e, ChangeOperation.Insert, null, e.After), Headers = _encoder.Headers(e, ChangeOperation.Insert),
-            }));
+            _scratch.Add(new PendingMessage(topic, oldKey, _encoder.Value(e, ChangeOperation.Delete, e.Before, null), Headers(ChangeOperation.Delete)));
+            if (_options.Tombstones) _scratch.Add(new PendingMessage(topic, oldKey, null, Headers(ChangeOperation.Delete)));
+            _scratch.Add(new PendingMessage(topic, _encoder.Key(e, e.After), _encoder.Value(e, ChangeOperation.Insert, null, e.After), Headers(ChangeOperation.Insert)));
             return;
         }
         var key = _encoder.Key(e);
-        _scratch.Add((topic, new Message<byte[]?, byte[]?> { Key = key, Value = _encoder.Value(e), Headers = _encoder.Headers(e, e.Op) }));
+        _scratch.Add(new PendingMessage(topic, key, _encoder.Value(e), Headers(e.Op)));
         if (e.Op == ChangeOperation.Delete && _options.Tombstones && key != null)
-            _scratch.Add((topic, new Message<byte[]?, byte[]?> { Key = key, Value = null, Headers = _encoder.Headers(e, e.Op) }));
+            _scratch.Add(new PendingMessage(topic, key, null, Headers(e.Op)));
     }
+
+    /// <summary>A message that owns its bytes (header bytes stay valid until the next event is encoded).</summary>
+    private readonly record struct PendingMessage(string Topic, byte[]? Key, byte[]? Value, MessageHeader[] Headers);
 
     public async ValueTask FlushAsync(CancellationToken cancellationToken)
     {
@@ -210,30 +219,34 @@ public sealed class KafkaSink : ISink
     }
 
     /// <summary>Hands one message to the producer; false when its queue is full.</summary>
-    private bool TryProduce(string topic, Message<byte[]?, byte[]?> message)
+    private bool TryProduce(string topic, ReadOnlySpan<byte> key, bool hasKey, ReadOnlySpan<byte> value, bool hasValue, ReadOnlySpan<MessageHeader> headers)
     {
         Interlocked.Increment(ref _outstanding);
+        int code;
+        string? reason;
+        bool fatal;
         try
         {
-            _producer.Produce(topic, message, _onDelivery);
-            _produced++;
-            return true;
-        }
-        catch (ProduceException<byte[]?, byte[]?> e)
-        {
-            Decrement();
-            if (e.Error.Code == ErrorCode.Local_QueueFull) return false;
-            if (e.Error.IsFatal) _fatal = true;
-            throw new KafkaSinkException($"cannot produce to '{topic}': {KafkaClients.Describe(e.Error)}", e);
+            code = _producer.Produce(topic, key, hasKey, value, hasValue, headers, out reason, out fatal);
         }
         catch
         {
             Decrement();
             throw;
         }
+        if (code == NativeProducer.NoError)
+        {
+            _produced++;
+            return true;
+        }
+        Decrement();
+        if (code == NativeProducer.QueueFull) return false;
+        var error = new Error((ErrorCode)code, reason ?? NativeProducer.Describe(code), fatal);
+        if (fatal) _fatal = true;
+        throw new KafkaSinkException($"cannot produce to '{topic}': {KafkaClients.Describe(error)}");
     }
 
-    private async ValueTask ProduceWhenRoomAsync(string topic, Message<byte[]?, byte[]?> message, CancellationToken cancellationToken)
+    private async ValueTask ProduceWhenRoomAsync(PendingMessage message, CancellationToken cancellationToken)
     {
         var deadline = Environment.TickCount64 + (long)_options.FlushTimeout.TotalMilliseconds;
         var delay = 1;
@@ -247,16 +260,21 @@ public sealed class KafkaSink : ISink
             }
             await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
             delay = Math.Min(delay * 2, 50);
-        } while (!TryProduce(topic, message));
+        } while (!TryProduce(message.Topic, message.Key, message.Key != null, message.Value, message.Value != null, message.Headers));
     }
 
-    private void OnDelivery(DeliveryReport<byte[]?, byte[]?> report)
+    /// <summary>A delivery report (poll thread): 0 is an acknowledgement; anything else a failure the next flush reports.</summary>
+    private void OnDelivery(int code, IntPtr rk)
     {
-        if (report.Error.IsError)
+        if (code != NativeProducer.NoError)
         {
-            Interlocked.CompareExchange(ref _firstError, report.Error, null);
+            var (fatalCode, fatalReason) = NativeProducer.FatalError(rk);
+            var error = fatalCode != NativeProducer.NoError
+                ? new Error((ErrorCode)fatalCode, fatalReason, true)
+                : new Error((ErrorCode)code, NativeProducer.Describe(code), false);
+            Interlocked.CompareExchange(ref _firstError, error, null);
             Interlocked.Increment(ref _failures);
-            if (report.Error.IsFatal) _fatal = true;
+            if (error.IsFatal) _fatal = true;
         }
         else Interlocked.Increment(ref _acknowledged);
         Decrement();
@@ -268,8 +286,9 @@ public sealed class KafkaSink : ISink
             lock (_zeroGate) _zero?.TrySetResult();
     }
 
-    private void OnClientError(IProducer<byte[]?, byte[]?> producer, Error error)
+    private void OnClientError(int code, string reason, bool fatal)
     {
+        var error = new Error((ErrorCode)code, reason, fatal);
         _lastClientError = (error, Environment.TickCount64);
         if (error.IsFatal)
         {

@@ -22,6 +22,7 @@ internal static class KafkaBenchmark
         var minutes = IntOption(args, "--minutes", 5);
         var headers = args.Contains("--no-headers") ? ", headers: []" : "";
         var producer = StringOption(args, "--producer", ""); // e.g. "compression.type: lz4"
+        var gen0Budget = StringOption(args, "--gen0-budget", ""); // memory.gen0_budget (bytes; 0: the runtime decides)
         var root = RepoRoot();
         var plugins = Path.Combine(root, "artifacts", "plugins");
         if (!File.Exists(Path.Combine(plugins, "Kafka", "PluginHost.Plugins.Kafka.dll")))
@@ -59,6 +60,7 @@ internal static class KafkaBenchmark
             plugins_dir: {{pluginCopy}}
             server: { enabled: false }
             log: { level: {{StringOption(args, "--log", "warn")}} }
+            {{(gen0Budget.Length > 0 ? $"memory: {{ gen0_budget: {gen0Budget} }}" : "")}}
             pipelines:
               - name: bench
                 source: { host: 127.0.0.1, port: {{db.Port}}, user: root, password: "", server_id: 778, ssl: none, start: { file: {{start[0]}}, pos: {{start[1].Trim()}} } }

@@ -43,6 +43,24 @@ public sealed class KafkaSinkTests
     }
 
     [Fact]
+    public async Task A_full_producer_queue_makes_the_write_wait_and_every_message_arrives_in_order_with_its_headers()
+    {
+        using var cluster = new KafkaMockCluster();
+        cluster.CreateTopic("shop.users", 1);
+        // Room for 5 messages in the producer: most of the 300 wait for room, each keeping its own bytes.
+        await using var sink = Sink(cluster, """, "producer": {"queue.buffering.max.messages": "5", "linger.ms": "0"}""");
+        var events = Enumerable.Range(1, 300).Select(i => Event(ChangeOperation.Update, 7, "name-" + i, i, pos: 1000 + i)).ToList();
+        await sink.WriteAsync(events, CancellationToken.None);
+        await sink.FlushAsync(CancellationToken.None);
+        Assert.Equal(300, ((KafkaSink)sink).Acknowledged);
+
+        var records = cluster.ReadAll("shop.users").OrderBy(r => r.Offset).ToList();
+        Assert.Equal(events.Select(ChangeEventJson.Serialize), records.Select(r => r.Value));
+        Assert.All(records, r => Assert.Equal("""{"id":7}""", r.Key));
+        Assert.Equal(Enumerable.Range(1, 300).Select(i => $"mysql-bin.000001:{1000 + i}"), records.Select(r => r.Headers["position"]));
+    }
+
+    [Fact]
     public async Task Routes_by_template_and_by_the_transforms_destination_with_legal_topic_names()
     {
         using var cluster = new KafkaMockCluster();
