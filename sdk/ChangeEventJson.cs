@@ -157,14 +157,43 @@ public static class ChangeEventJson
 
     private static void FormatTimestampSeconds(DateTimeOffset ts, Span<char> dest)
     {
-        var u = ts.UtcDateTime;
-        u.TryFormat(dest, out _, "yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        var n = FormatDateAndTime(ts.UtcDateTime, 'T', dest);
+        dest[n] = 'Z';
     }
 
-    private static int FormatDate(DateOnly d, Span<char> dest)
+    private static int FormatDate(DateOnly d, Span<char> dest) => FormatYmd(d.Year, d.Month, d.Day, dest);
+
+    /// <summary><c>yyyy-MM-dd</c> with plain digit arithmetic (custom format strings take the framework's slow path).</summary>
+    private static int FormatYmd(int year, int month, int day, Span<char> dest)
     {
-        d.TryFormat(dest, out var n, "yyyy-MM-dd", CultureInfo.InvariantCulture);
-        return n;
+        Digits(year, 4, dest);
+        dest[4] = '-';
+        Digits(month, 2, dest[5..]);
+        dest[7] = '-';
+        Digits(day, 2, dest[8..]);
+        return 10;
+    }
+
+    /// <summary><c>yyyy-MM-dd HH:mm:ss</c> (or with <c>T</c>): 19 characters.</summary>
+    private static int FormatDateAndTime(DateTime dt, char separator, Span<char> dest)
+    {
+        FormatYmd(dt.Year, dt.Month, dt.Day, dest);
+        dest[10] = separator;
+        Digits(dt.Hour, 2, dest[11..]);
+        dest[13] = ':';
+        Digits(dt.Minute, 2, dest[14..]);
+        dest[16] = ':';
+        Digits(dt.Second, 2, dest[17..]);
+        return 19;
+    }
+
+    private static void Digits(int value, int count, Span<char> dest)
+    {
+        for (var i = count - 1; i >= 0; i--)
+        {
+            dest[i] = (char)('0' + value % 10);
+            value /= 10;
+        }
     }
 
     private static int Fraction(long ticksOfSecond, int digits, Span<char> dest)
@@ -184,14 +213,14 @@ public static class ChangeEventJson
 
     private static int FormatDateTime(DateTime dt, int digits, Span<char> dest)
     {
-        dt.TryFormat(dest, out var n, "yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+        var n = FormatDateAndTime(dt, ' ', dest);
         return n + Fraction(dt.Ticks % TimeSpan.TicksPerSecond, digits, dest[n..]);
     }
 
     private static int FormatTimestamp(DateTimeOffset dto, int digits, Span<char> dest)
     {
         var u = dto.UtcDateTime;
-        u.TryFormat(dest, out var n, "yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture);
+        var n = FormatDateAndTime(u, 'T', dest);
         n += Fraction(u.Ticks % TimeSpan.TicksPerSecond, digits, dest[n..]);
         dest[n] = 'Z';
         return n + 1;
