@@ -72,7 +72,7 @@ public sealed class KafkaSink : ISink
     {
         try
         {
-            return new NativeProducer(_config, _logger, OnDelivery, OnClientError);
+            return new NativeProducer(_config, _logger, OnAcknowledged, OnFailed, OnClientError);
         }
         catch (DllNotFoundException e)
         {
@@ -263,20 +263,24 @@ public sealed class KafkaSink : ISink
         } while (!TryProduce(message.Topic, message.Key, message.Key != null, message.Value, message.Value != null, message.Headers));
     }
 
-    /// <summary>A delivery report (poll thread): 0 is an acknowledgement; anything else a failure the next flush reports.</summary>
-    private void OnDelivery(int code, IntPtr rk)
+    /// <summary>Delivery reports (poll thread): <paramref name="count"/> messages acknowledged.</summary>
+    private void OnAcknowledged(int count)
     {
-        if (code != NativeProducer.NoError)
-        {
-            var (fatalCode, fatalReason) = NativeProducer.FatalError(rk);
-            var error = fatalCode != NativeProducer.NoError
-                ? new Error((ErrorCode)fatalCode, fatalReason, true)
-                : new Error((ErrorCode)code, NativeProducer.Describe(code), false);
-            Interlocked.CompareExchange(ref _firstError, error, null);
-            Interlocked.Increment(ref _failures);
-            if (error.IsFatal) _fatal = true;
-        }
-        else Interlocked.Increment(ref _acknowledged);
+        Interlocked.Add(ref _acknowledged, count);
+        if (Interlocked.Add(ref _outstanding, -count) == 0)
+            lock (_zeroGate) _zero?.TrySetResult();
+    }
+
+    /// <summary>A delivery report (poll thread) for a message that failed: the next flush reports it.</summary>
+    private void OnFailed(int code, IntPtr rk)
+    {
+        var (fatalCode, fatalReason) = NativeProducer.FatalError(rk);
+        var error = fatalCode != NativeProducer.NoError
+            ? new Error((ErrorCode)fatalCode, fatalReason, true)
+            : new Error((ErrorCode)code, NativeProducer.Describe(code), false);
+        Interlocked.CompareExchange(ref _firstError, error, null);
+        Interlocked.Increment(ref _failures);
+        if (error.IsFatal) _fatal = true;
         Decrement();
     }
 

@@ -8,7 +8,7 @@ namespace PluginHost.Plugins.Kafka;
 /// The sink's producer, straight on librdkafka (the same native library Confluent.Kafka drives). Confluent.Kafka's
 /// <c>Produce</c> costs a GC handle, a delivery-report object graph and native header lists per message, which made
 /// the .NET side the bottleneck; here a message is one <c>rd_kafka_produceva</c> call over stack memory (librdkafka
-/// copies what it keeps), and a delivery report is one counter update on the poll thread. Settings are librdkafka's
+/// copies what it keeps), and delivery reports arrive as events of many reports each, counted on the poll thread. Settings are librdkafka's
 /// own names, as with Confluent.Kafka (its <c>dotnet.*</c> keys are ignored).
 /// </summary>
 internal sealed unsafe class NativeProducer : IDisposable
@@ -32,39 +32,36 @@ internal sealed unsafe class NativeProducer : IDisposable
     }
 
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
-    private delegate void DeliveryCallback(IntPtr rk, IntPtr message, IntPtr opaque);
-
-    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
-    private delegate void ErrorCallback(IntPtr rk, int error, IntPtr reason, IntPtr opaque);
-
-    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     private delegate void LogCallback(IntPtr rk, int level, IntPtr facility, IntPtr message);
 
-    // Held for the producer's life: librdkafka calls through pointers to them.
-    private readonly DeliveryCallback _onDeliveryNative;
-    private readonly ErrorCallback _onErrorNative;
+    private const int EventDr = 0x1, EventError = 0x8;
+
+    // Held for the producer's life: librdkafka calls through a pointer to it.
     private readonly LogCallback _onLogNative;
-    private readonly Action<int, IntPtr> _onDelivery;
+    private readonly Action<int> _onAcknowledged;
+    private readonly Action<int, IntPtr> _onFailed;
     private readonly Action<int, string, bool> _onError;
     private readonly IPluginLogger _logger;
     private readonly KafkaClients.Throttle _logThrottle = new(TimeSpan.FromSeconds(10));
     private readonly Dictionary<string, IntPtr> _topics = new(StringComparer.Ordinal);
     private readonly Thread _poller;
     private IntPtr _rk;
+    private IntPtr _queue;
     private volatile bool _stopping;
 
     /// <param name="config">librdkafka producer settings.</param>
-    /// <param name="onDelivery">Called on the poll thread once per message with its error code (0: acknowledged) and the producer handle.</param>
+    /// <param name="onAcknowledged">Called on the poll thread with how many messages the cluster acknowledged (one call per batch of reports).</param>
+    /// <param name="onFailed">Called on the poll thread for each message that failed: its error code and the producer handle.</param>
     /// <param name="onError">Client-level errors: code, reason, fatal.</param>
     /// <exception cref="ArgumentException">A setting librdkafka refuses (names it).</exception>
-    public NativeProducer(IReadOnlyDictionary<string, string> config, IPluginLogger logger, Action<int, IntPtr> onDelivery, Action<int, string, bool> onError)
+    public NativeProducer(IReadOnlyDictionary<string, string> config, IPluginLogger logger, Action<int> onAcknowledged, Action<int, IntPtr> onFailed,
+        Action<int, string, bool> onError)
     {
         KafkaNative.EnsureResolver();
         _logger = logger;
-        _onDelivery = onDelivery;
+        _onAcknowledged = onAcknowledged;
+        _onFailed = onFailed;
         _onError = onError;
-        _onDeliveryNative = (_, message, _) => _onDelivery(*(int*)message, _rk); // rd_kafka_message_t starts with its error code
-        _onErrorNative = (rk, error, reason, _) => OnClientError(rk, error, reason);
         _onLogNative = (_, level, facility, message) => OnLog(level, facility, message);
         var errors = stackalloc byte[512];
         var conf = Native.rd_kafka_conf_new();
@@ -76,8 +73,8 @@ internal sealed unsafe class NativeProducer : IDisposable
                 if (Native.rd_kafka_conf_set(conf, Utf8Z(key), Utf8Z(value), errors, 512) != 0)
                     throw new ArgumentException($"{key}: {Marshal.PtrToStringUTF8((IntPtr)errors)}");
             }
-            Native.rd_kafka_conf_set_dr_msg_cb(conf, Marshal.GetFunctionPointerForDelegate(_onDeliveryNative));
-            Native.rd_kafka_conf_set_error_cb(conf, Marshal.GetFunctionPointerForDelegate(_onErrorNative));
+            // Delivery reports and errors come as events on the main queue, many reports per event: no call back into .NET per message.
+            Native.rd_kafka_conf_set_events(conf, EventDr | EventError);
             Native.rd_kafka_conf_set_log_cb(conf, Marshal.GetFunctionPointerForDelegate(_onLogNative));
             _rk = Native.rd_kafka_new(0 /* RD_KAFKA_PRODUCER */, conf, errors, 512);
             if (_rk == IntPtr.Zero) throw new ArgumentException(Marshal.PtrToStringUTF8((IntPtr)errors));
@@ -87,6 +84,7 @@ internal sealed unsafe class NativeProducer : IDisposable
             Native.rd_kafka_conf_destroy(conf);
             throw;
         }
+        _queue = Native.rd_kafka_queue_get_main(_rk);
         _poller = new Thread(Poll) { IsBackground = true, Name = "kafka-sink-poll" };
         _poller.Start();
     }
@@ -166,18 +164,51 @@ internal sealed unsafe class NativeProducer : IDisposable
 
     private void Poll()
     {
-        while (!_stopping) Native.rd_kafka_poll(_rk, 100);
+        var messages = new IntPtr[1024];
+        while (!_stopping) Serve(100, messages);
     }
 
-    private void OnClientError(IntPtr rk, int error, IntPtr reason)
+    /// <summary>Waits up to <paramref name="timeoutMs"/> for one event and handles it.</summary>
+    private void Serve(int timeoutMs, IntPtr[] messages)
     {
-        var text = Marshal.PtrToStringUTF8(reason) ?? Describe(error);
-        if (error == Fatal)
+        var ev = Native.rd_kafka_queue_poll(_queue, timeoutMs);
+        if (ev == IntPtr.Zero) return;
+        try
         {
-            var (code, why) = FatalError(rk);
-            _onError(code, why, true);
+            switch (Native.rd_kafka_event_type(ev))
+            {
+                case EventDr:
+                    fixed (IntPtr* array = messages)
+                    {
+                        nuint n;
+                        while ((n = Native.rd_kafka_event_message_array(ev, array, (nuint)messages.Length)) > 0)
+                        {
+                            var acknowledged = 0;
+                            for (nuint i = 0; i < n; i++)
+                            {
+                                var error = *(int*)array[i]; // rd_kafka_message_t starts with its error code
+                                if (error == NoError) acknowledged++;
+                                else _onFailed(error, _rk);
+                            }
+                            if (acknowledged > 0) _onAcknowledged(acknowledged);
+                        }
+                    }
+                    break;
+                case EventError:
+                    var code = Native.rd_kafka_event_error(ev);
+                    if (Native.rd_kafka_event_error_is_fatal(ev) != 0)
+                    {
+                        var (fatalCode, why) = FatalError(_rk);
+                        _onError(fatalCode != NoError ? fatalCode : code, why, true);
+                    }
+                    else _onError(code, Marshal.PtrToStringUTF8(Native.rd_kafka_event_error_string(ev)) ?? Describe(code), false);
+                    break;
+            }
         }
-        else _onError(error, text, false);
+        finally
+        {
+            Native.rd_kafka_event_destroy(ev);
+        }
     }
 
     private void OnLog(int level, IntPtr facility, IntPtr message)
@@ -201,13 +232,14 @@ internal sealed unsafe class NativeProducer : IDisposable
         _stopping = true;
         _poller.Join();
         Native.rd_kafka_purge(_rk, PurgeQueue | PurgeInflight);
-        Native.rd_kafka_poll(_rk, 0); // serves the purged messages' reports
+        var messages = new IntPtr[1024];
+        for (var i = 0; i < 100 && Native.rd_kafka_outq_len(_rk) > 0; i++) Serve(10, messages); // the purged messages' reports
+        Native.rd_kafka_queue_destroy(_queue);
+        _queue = IntPtr.Zero;
         foreach (var rkt in _topics.Values) Native.rd_kafka_topic_destroy(rkt);
         _topics.Clear();
         Native.rd_kafka_destroy(_rk);
         _rk = IntPtr.Zero;
-        GC.KeepAlive(_onDeliveryNative);
-        GC.KeepAlive(_onErrorNative);
         GC.KeepAlive(_onLogNative);
     }
 
@@ -217,13 +249,21 @@ internal sealed unsafe class NativeProducer : IDisposable
 
         [DllImport(Lib)] public static extern IntPtr rd_kafka_conf_new();
         [DllImport(Lib)] public static extern int rd_kafka_conf_set(IntPtr conf, byte[] name, byte[] value, byte* errstr, nuint errstrSize);
-        [DllImport(Lib)] public static extern void rd_kafka_conf_set_dr_msg_cb(IntPtr conf, IntPtr callback);
-        [DllImport(Lib)] public static extern void rd_kafka_conf_set_error_cb(IntPtr conf, IntPtr callback);
+        [DllImport(Lib)] public static extern void rd_kafka_conf_set_events(IntPtr conf, int events);
         [DllImport(Lib)] public static extern void rd_kafka_conf_set_log_cb(IntPtr conf, IntPtr callback);
         [DllImport(Lib)] public static extern void rd_kafka_conf_destroy(IntPtr conf);
         [DllImport(Lib)] public static extern IntPtr rd_kafka_new(int type, IntPtr conf, byte* errstr, nuint errstrSize);
         [DllImport(Lib)] public static extern void rd_kafka_destroy(IntPtr rk);
-        [DllImport(Lib)] public static extern int rd_kafka_poll(IntPtr rk, int timeoutMs);
+        [DllImport(Lib)] public static extern int rd_kafka_outq_len(IntPtr rk);
+        [DllImport(Lib)] public static extern IntPtr rd_kafka_queue_get_main(IntPtr rk);
+        [DllImport(Lib)] public static extern void rd_kafka_queue_destroy(IntPtr queue);
+        [DllImport(Lib)] public static extern IntPtr rd_kafka_queue_poll(IntPtr queue, int timeoutMs);
+        [DllImport(Lib)] public static extern int rd_kafka_event_type(IntPtr ev);
+        [DllImport(Lib)] public static extern nuint rd_kafka_event_message_array(IntPtr ev, IntPtr* messages, nuint size);
+        [DllImport(Lib)] public static extern int rd_kafka_event_error(IntPtr ev);
+        [DllImport(Lib)] public static extern IntPtr rd_kafka_event_error_string(IntPtr ev);
+        [DllImport(Lib)] public static extern int rd_kafka_event_error_is_fatal(IntPtr ev);
+        [DllImport(Lib)] public static extern void rd_kafka_event_destroy(IntPtr ev);
         [DllImport(Lib)] public static extern int rd_kafka_purge(IntPtr rk, int flags);
         [DllImport(Lib)] public static extern IntPtr rd_kafka_topic_new(IntPtr rk, byte[] topic, IntPtr conf);
         [DllImport(Lib)] public static extern void rd_kafka_topic_destroy(IntPtr rkt);
