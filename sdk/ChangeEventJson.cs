@@ -86,8 +86,16 @@ public static class ChangeEventJson
         w.WriteStartObject();
         foreach (var kv in row)
         {
-            w.WritePropertyName(kv.Key);
-            WriteValue(w, kv.Value, schema?.Find(kv.Key));
+            if (schema != null && schema.TryFind(kv.Key, out var column, out var jsonName))
+            {
+                w.WritePropertyName(jsonName);
+                WriteValue(w, kv.Value, column);
+            }
+            else
+            {
+                w.WritePropertyName(kv.Key);
+                WriteValue(w, kv.Value, null);
+            }
         }
         w.WriteEndObject();
     }

@@ -1,17 +1,19 @@
+using System.Text.Json;
+
 namespace PluginHost.Sdk;
 
 /// <summary>The columns of a source table, shared by all events of that table.</summary>
 public sealed class TableInfo
 {
-    private readonly Dictionary<string, ColumnInfo> _byName;
+    private readonly Dictionary<string, (ColumnInfo Column, JsonEncodedText JsonName)> _byName;
 
     public TableInfo(string database, string table, IReadOnlyList<ColumnInfo> columns)
     {
         Database = database;
         Table = table;
         Columns = columns;
-        _byName = new Dictionary<string, ColumnInfo>(columns.Count, StringComparer.Ordinal);
-        foreach (var c in columns) _byName.TryAdd(c.Name, c);
+        _byName = new Dictionary<string, (ColumnInfo, JsonEncodedText)>(columns.Count, StringComparer.Ordinal);
+        foreach (var c in columns) _byName.TryAdd(c.Name, (c, JsonEncodedText.Encode(c.Name)));
         PrimaryKey = columns.Where(c => c.IsPrimaryKey).Select(c => c.Name).ToArray();
     }
 
@@ -23,5 +25,18 @@ public sealed class TableInfo
     public IReadOnlyList<string> PrimaryKey { get; }
 
     /// <summary>The column with this name, or null.</summary>
-    public ColumnInfo? Find(string name) => _byName.GetValueOrDefault(name);
+    public ColumnInfo? Find(string name) => _byName.TryGetValue(name, out var c) ? c.Column : null;
+
+    /// <summary>The column with this name and its name encoded for JSON once (writers skip escaping it per event).</summary>
+    public bool TryFind(string name, out ColumnInfo column, out JsonEncodedText jsonName)
+    {
+        if (_byName.TryGetValue(name, out var c))
+        {
+            (column, jsonName) = c;
+            return true;
+        }
+        column = null!;
+        jsonName = default;
+        return false;
+    }
 }

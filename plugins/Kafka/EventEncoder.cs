@@ -65,8 +65,9 @@ internal sealed class EventEncoder
         _keyWriter.WriteStartObject();
         foreach (var name in schema.PrimaryKey)
         {
-            _keyWriter.WritePropertyName(name);
-            ChangeEventJson.WriteValue(_keyWriter, row[name], schema.Find(name));
+            schema.TryFind(name, out var column, out var jsonName);
+            _keyWriter.WritePropertyName(jsonName);
+            ChangeEventJson.WriteValue(_keyWriter, row[name], column);
         }
         _keyWriter.WriteEndObject();
         _keyWriter.Flush();
