@@ -36,6 +36,7 @@ public static class RunCommand
     {
         // A WebApplication serving the REST API, health, metrics and dashboard when server.enabled (see Api/ApiHost),
         // running the configuration's pipelines overlaid with those the API created or changed.
+        if (config.Pipelines.Any(p => p.TransformPath != null && p.Options.Enabled)) _ = Scripting.ScriptCompiler.WarmUpAsync();
         IHost built;
         try
         {

@@ -56,6 +56,14 @@ public sealed class PipelineRunner
 
     public PipelineStatus Status { get; }
 
+    /// <summary>
+    /// The first transform, when it is still compiling as the runner starts: the writer waits for it before the first
+    /// event, while the checkpoint is loaded and the binlog read (instead of after). Null: the constructor's transform.
+    /// </summary>
+    public Task<IEventTransform?>? InitialTransform { get; init; }
+
+    private bool _initialTransformApplied;
+
     /// <summary>How long a graceful stop waits for in-flight events to be delivered.</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -424,6 +432,20 @@ public sealed class PipelineRunner
         var atBoundary = true; // everything handed to the sink so far ends at a transaction boundary
         EventChunk? partial = null; // a chunk the last batch took only the first rows of (batch_size reached)
         var partialOffset = 0;
+        if (InitialTransform is { } initial && !_initialTransformApplied)
+        {
+            // The transform compiled while the checkpoint was loaded and the reader connected; no event passes without it.
+            try
+            {
+                _transform = await initial.WaitAsync(hardStop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return; // stopped before the transform was ready: nothing was handed to the sink
+            }
+            _initialTransformApplied = true;
+            Status.TransformVersion = _transform?.Version;
+        }
         while (true)
         {
             // Wait for events; while idle at a boundary, pending version switches happen at once.

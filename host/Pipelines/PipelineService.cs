@@ -91,16 +91,18 @@ public sealed class PipelineService : BackgroundService
             : null;
         try
         {
-            var transform = scripts is null ? null : await scripts.StartAsync(stoppingToken).ConfigureAwait(false);
-            _runner = new PipelineRunner(Definition, sink, store, _logger, Status, transform, deadLetter)
+            // The first compile runs while the runner loads its checkpoint and connects; its writer waits for it.
+            var runnerReady = new TaskCompletionSource<PipelineRunner>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var runner = _runner = new PipelineRunner(Definition, sink, store, _logger, Status, null, deadLetter)
             {
                 ConfigureClient = ConfigureClient,
+                InitialTransform = scripts is null ? null : StartTransformAsync(scripts, runnerReady.Task, stoppingToken),
             };
+            runnerReady.SetResult(runner);
             // The runner owns the sink now (and may swap it): this method's hoisted local must not pin the first
             // sink, or a plugin version replaced by a hot reload could never be unloaded while the pipeline runs.
             sink = null!;
-            scripts?.Attach(_runner.SwapTransform, transform);
-            await _runner.RunAsync(stoppingToken).ConfigureAwait(false);
+            await runner.RunAsync(stoppingToken).ConfigureAwait(false);
         }
         catch (Exception e) when (!stoppingToken.IsCancellationRequested || e is not OperationCanceledException)
         {
@@ -118,5 +120,14 @@ public sealed class PipelineService : BackgroundService
             deadLetter?.Dispose();
             scripts?.Dispose();
         }
+    }
+
+    /// <summary>Compiles the first version (waiting for a fix if it does not compile), then hands later versions to the runner.</summary>
+    private static async Task<IEventTransform?> StartTransformAsync(Scripting.ScriptTransformHost scripts, Task<PipelineRunner> runner, CancellationToken stoppingToken)
+    {
+        await Task.Yield(); // compile off the caller's path: the runner goes on to its checkpoint and connection
+        var transform = await scripts.StartAsync(stoppingToken).ConfigureAwait(false);
+        scripts.Attach((await runner.ConfigureAwait(false)).SwapTransform, transform);
+        return transform;
     }
 }
