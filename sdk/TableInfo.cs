@@ -15,7 +15,11 @@ public sealed class TableInfo
         _byName = new Dictionary<string, (ColumnInfo, JsonEncodedText)>(columns.Count, StringComparer.Ordinal);
         foreach (var c in columns) _byName.TryAdd(c.Name, (c, JsonEncodedText.Encode(c.Name)));
         PrimaryKey = columns.Where(c => c.IsPrimaryKey).Select(c => c.Name).ToArray();
+        if (_byName.Count == columns.Count) RowLayout = new RowLayout(columns.Select(c => c.Name));
     }
+
+    /// <summary>The column names as a layout rows with every column share (null when names repeat).</summary>
+    public RowLayout? RowLayout { get; }
 
     public string Database { get; }
     public string Table { get; }

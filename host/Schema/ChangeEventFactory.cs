@@ -69,6 +69,13 @@ public sealed class ChangeEventFactory
 
     private static Row ToRow(ColumnValue[] image, TableInfo info)
     {
+        if (info.RowLayout is { } layout && layout.Count == image.Length && !HasMissing(image))
+        {
+            // A full image: the table's shared column names, only the values are this row's.
+            var values = new object?[image.Length];
+            for (var i = 0; i < image.Length; i++) values[i] = ToObject(image[i]);
+            return new Row(layout, values);
+        }
         var row = new Row(image.Length);
         for (var i = 0; i < image.Length; i++)
         {
@@ -77,6 +84,13 @@ public sealed class ChangeEventFactory
             row.Add(info.Columns[i].Name, ToObject(v));
         }
         return row;
+    }
+
+    private static bool HasMissing(ColumnValue[] image)
+    {
+        foreach (ref readonly var v in image.AsSpan())
+            if (v.IsMissing) return true;
+        return false;
     }
 
     /// <summary>The sdk value of a column value (see <see cref="ColumnKind"/> for the .NET types).</summary>

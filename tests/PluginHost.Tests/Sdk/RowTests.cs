@@ -1,0 +1,90 @@
+using PluginHost.Sdk;
+
+namespace PluginHost.Tests.Sdk;
+
+/// <summary>Row: dictionary semantics in column order, over column names shared by the rows of a table.</summary>
+public sealed class RowTests
+{
+    private static readonly string[] Names = ["id", "name", "amount"];
+
+    [Fact]
+    public void Rows_of_one_layout_keep_their_own_values_and_a_change_to_one_never_shows_in_another()
+    {
+        var layout = new RowLayout(Names);
+        var a = new Row(layout, [1L, "Ann", 10m]);
+        var b = new Row(layout, [2L, "Bob", null]);
+        a["extra"] = true;          // a gets its own names
+        b.Remove("name");           // so does b
+        a["name"] = "Anne";         // replaces, keeps the position
+
+        Assert.Equal(["id", "name", "amount", "extra"], a.Keys);
+        Assert.Equal([1L, "Anne", 10m, true], a.Values);
+        Assert.Equal(["id", "amount"], b.Keys);
+        Assert.Equal([2L, null], b.Values);
+        Assert.Equal(3, layout.Count); // the shared layout never changed
+        Assert.Equal(["id", "name", "amount"], new Row(layout, [3L, "Cy", 1m]).Keys);
+    }
+
+    [Fact]
+    public void Reads_of_absent_columns_give_null_and_present_nulls_are_still_present()
+    {
+        var row = new Row(new RowLayout(Names), [1L, null, 2m]);
+        Assert.Null(row["nope"]);
+        Assert.False(row.ContainsKey("nope"));
+        Assert.False(row.TryGetValue("nope", out _));
+        Assert.True(row.ContainsKey("name"));
+        Assert.True(row.TryGetValue("name", out var v));
+        Assert.Null(v);
+        Assert.Equal(2m, row.Get<decimal>("amount"));
+        Assert.Equal(0L, row.Get<long>("nope"));
+    }
+
+    [Fact]
+    public void Add_refuses_a_second_column_of_the_same_name_and_remove_keeps_the_order_of_the_rest()
+    {
+        var row = new Row { ["a"] = 1, ["b"] = 2, ["c"] = 3 };
+        Assert.Throws<ArgumentException>(() => row.Add("b", 9));
+        Assert.True(row.Remove("b"));
+        Assert.False(row.Remove("b"));
+        row.Add("d", 4);
+        Assert.Equal("a=1, c=3, d=4", row.ToString());
+        Assert.Equal([new("a", 1), new("c", 3), new KeyValuePair<string, object?>("d", 4)], row.ToList());
+    }
+
+    [Fact]
+    public void Clones_are_independent_and_enumerating_while_adding_a_column_throws()
+    {
+        var row = new Row(new RowLayout(Names), [1L, "Ann", 10m]);
+        var copy = row.Clone();
+        copy["name"] = "Changed";
+        copy["more"] = 1;
+        row["other"] = 2;
+        Assert.Equal("Ann", row["name"]);
+        Assert.False(row.ContainsKey("more"));
+        Assert.False(copy.ContainsKey("other"));
+        Assert.Throws<InvalidOperationException>(() =>
+        {
+            foreach (var kv in row) row[kv.Key + "_x"] = 1;
+        });
+        foreach (var kv in copy) copy[kv.Key] = kv.Value; // replacing values while enumerating is fine
+    }
+
+    [Fact]
+    public void Wide_rows_find_columns_by_name_and_a_layout_refuses_repeated_names()
+    {
+        var names = Enumerable.Range(0, 40).Select(i => "c" + i).ToArray();
+        var row = new Row(new RowLayout(names), names.Select(n => (object?)n.ToUpperInvariant()).ToArray());
+        Assert.All(names, n => Assert.Equal(n.ToUpperInvariant(), row[n]));
+        row.Remove("c5");
+        row["c40"] = "C40";
+        Assert.Null(row["c5"]);
+        Assert.Equal("C39", row["c39"]);
+        Assert.Equal("C40", row["c40"]);
+        Assert.Equal(40, row.Count);
+        var built = new Row();
+        foreach (var n in names) built[n] = n;
+        Assert.Equal(names, built.Keys);
+        Assert.Equal("c33", built["c33"]);
+        Assert.Throws<ArgumentException>(() => new RowLayout(["a", "b", "a"]));
+    }
+}
