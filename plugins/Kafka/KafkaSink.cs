@@ -116,6 +116,7 @@ public sealed class KafkaSink : ISink
                 if (!TryProduce(message.Topic, message.Key, message.Key != null, message.Value, message.Value != null, message.Headers))
                     await ProduceWhenRoomAsync(message, cancellationToken).ConfigureAwait(false);
         }
+        _producer.ServeWaitingReports();
     }
 
     /// <summary>One message per event: not a Debezium key change, not a delete followed by a tombstone.</summary>

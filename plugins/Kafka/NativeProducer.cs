@@ -168,11 +168,24 @@ internal sealed unsafe class NativeProducer : IDisposable
         while (!_stopping) Serve(100, messages);
     }
 
-    /// <summary>Waits up to <paramref name="timeoutMs"/> for one event and handles it.</summary>
-    private void Serve(int timeoutMs, IntPtr[] messages)
+    /// <summary>
+    /// Handles the delivery reports already waiting, on the calling thread. The producing thread calls this after
+    /// each batch: librdkafka frees a reported message's memory on the thread that handles the report, and freeing
+    /// on the thread that allocated keeps malloc on its fast per-thread path.
+    /// </summary>
+    public void ServeWaitingReports()
+    {
+        _scratch ??= new IntPtr[1024];
+        for (var i = 0; i < 64 && Serve(0, _scratch); i++) { }
+    }
+
+    private IntPtr[]? _scratch; // the producing thread's report buffer (the poll thread has its own)
+
+    /// <summary>Waits up to <paramref name="timeoutMs"/> for one event and handles it; false when none came.</summary>
+    private bool Serve(int timeoutMs, IntPtr[] messages)
     {
         var ev = Native.rd_kafka_queue_poll(_queue, timeoutMs);
-        if (ev == IntPtr.Zero) return;
+        if (ev == IntPtr.Zero) return false;
         try
         {
             switch (Native.rd_kafka_event_type(ev))
@@ -209,6 +222,7 @@ internal sealed unsafe class NativeProducer : IDisposable
         {
             Native.rd_kafka_event_destroy(ev);
         }
+        return true;
     }
 
     private void OnLog(int level, IntPtr facility, IntPtr message)
