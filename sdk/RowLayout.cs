@@ -57,16 +57,37 @@ public sealed class RowLayout
     /// <summary>Marks the layout as used by rows: from now on it is never changed in place.</summary>
     internal void Share() => _shared = true;
 
-    /// <summary>This layout plus a column at the end: in place when no other row uses it, else a copy.</summary>
+    /// <summary>
+    /// This layout plus a column at the end: in place when no other row uses it. A shared layout remembers its last
+    /// extension, so rows of a table that all gain the same column (a transform marking each row) share that too.
+    /// </summary>
     internal RowLayout With(string name)
     {
-        var target = _shared ? new RowLayout(CopyNames(Math.Max(Count * 2, 4)), Count) : this;
+        if (_shared)
+        {
+            if (Volatile.Read(ref _extension) is { } known && string.Equals(known.Name, name, StringComparison.Ordinal)) return known.Layout;
+            var child = new RowLayout(CopyNames(Count + 1), Count);
+            child.Append(name);
+            child._shared = true;
+            Volatile.Write(ref _extension, new Extension(name, child));
+            return child;
+        }
+        Append(name);
+        return this;
+    }
+
+    private sealed record Extension(string Name, RowLayout Layout);
+
+    private Extension? _extension;
+
+    private void Append(string name)
+    {
+        var target = this;
         if (target._names.Length == target.Count) Array.Resize(ref target._names, Math.Max(target.Count * 2, 4));
         target._names[target.Count] = name;
         target.Count++;
         if (target._index != null) target._index[name] = target.Count - 1;
         else if (target.Count > ScanLimit) target._index = target.BuildIndex(target.Count);
-        return target;
     }
 
     /// <summary>This layout without the column at <paramref name="index"/> (always a new layout).</summary>

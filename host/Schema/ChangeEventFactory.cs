@@ -72,7 +72,7 @@ public sealed class ChangeEventFactory
         if (info.RowLayout is { } layout && layout.Count == image.Length && !HasMissing(image))
         {
             // A full image: the table's shared column names, only the values are this row's.
-            var values = new object?[image.Length];
+            var values = new object?[image.Length + 1]; // room for one column a transform adds
             for (var i = 0; i < image.Length; i++) values[i] = ToObject(image[i]);
             return new Row(layout, values);
         }

@@ -26,6 +26,23 @@ public sealed class RowTests
     }
 
     [Fact]
+    public void Rows_that_gain_the_same_column_share_the_extended_names_and_stay_independent()
+    {
+        var layout = new RowLayout(Names);
+        var a = new Row(layout, [1L, "Ann", 10m, null]); // with room for one more value
+        var b = new Row(layout, [2L, "Bob", 20m]);
+        a["changed"] = 1;
+        b["changed"] = 2;
+        a["only_a"] = true;
+        Assert.Equal(["id", "name", "amount", "changed", "only_a"], a.Keys);
+        Assert.Equal(["id", "name", "amount", "changed"], b.Keys);
+        Assert.Equal([2L, "Bob", 20m, 2], b.Values);
+        b.Remove("name");
+        Assert.Equal(["id", "name", "amount", "changed", "only_a"], a.Keys);
+        Assert.Equal([1L, "Ann", 10m, 1, true], a.Values);
+    }
+
+    [Fact]
     public void Reads_of_absent_columns_give_null_and_present_nulls_are_still_present()
     {
         var row = new Row(new RowLayout(Names), [1L, null, 2m]);
