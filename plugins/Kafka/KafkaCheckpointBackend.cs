@@ -123,7 +123,9 @@ public sealed class KafkaCheckpointBackend : ICheckpointBackend
             .SetErrorHandler((_, _) => { })
             .Build();
         int partitions;
-        using (var admin = KafkaClients.BuildAdmin(_producerConfig, _logger))
+        // A dependent admin client (the consumer's connection, no second bootstrap): it spins while it lives, which
+        // for one metadata call is nothing; long-lived admin clients are standalone (KafkaClients.BuildAdmin).
+        using (var admin = new DependentAdminClientBuilder(consumer.Handle).Build())
         {
             var metadata = admin.GetMetadata(_options.Topic, timeout);
             var topic = metadata.Topics.FirstOrDefault(t => t.Topic == _options.Topic);
