@@ -30,13 +30,29 @@ public static class RunCommand
         return await RunHostAsync(config, sinks, null).ConfigureAwait(false);
     }
 
+    /// <summary>Starts compiling the transforms now that their helpers are loaded; the pipelines take the builds when they start.</summary>
+    private static void PrecompileTransforms(HostConfig config, Plugins.IHelperAssemblySource helpers)
+    {
+        foreach (var p in config.Pipelines)
+        {
+            if (p.TransformPath is not { } path || !p.Options.Enabled) continue;
+            try
+            {
+                Scripting.ScriptCompiler.Precompile(path, File.ReadAllText(config.Resolve(path)), helpers.Current);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // the pipeline reports an unreadable script itself
+            }
+        }
+    }
+
     /// <summary>Builds and runs the host for a validated configuration.</summary>
     public static async Task<int> RunHostAsync(HostConfig config, Plugins.SinkCatalog sinks,
         Action<PipelineManager>? configure, CancellationToken cancellationToken = default)
     {
         // A WebApplication serving the REST API, health, metrics and dashboard when server.enabled (see Api/ApiHost),
         // running the configuration's pipelines overlaid with those the API created or changed.
-        if (config.Pipelines.Any(p => p.TransformPath != null && p.Options.Enabled)) _ = Scripting.ScriptCompiler.WarmUpAsync();
         IHost built;
         try
         {
@@ -51,6 +67,7 @@ public static class RunCommand
         // Plugins first: pipelines need their sink types, and sink settings can only be validated once they are known.
         var plugins = host.Services.GetRequiredService<Plugins.PluginManager>();
         await plugins.LoadAllAsync(cancellationToken).ConfigureAwait(false);
+        PrecompileTransforms(config, plugins);
         try
         {
             ValidateSinks(config, sinks);

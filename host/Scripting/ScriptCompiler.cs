@@ -75,22 +75,32 @@ public static class ScriptCompiler
 
     private static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Latest, DocumentationMode.None, SourceCodeKind.Script);
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string Hash, Task<ScriptBuild> Build)> Precompiled = new(StringComparer.Ordinal);
+
     /// <summary>
-    /// Compiles a tiny script in the background so the compiler's own code is loaded and jitted (about a second on a
-    /// cold process) while the host is still starting; the pipelines' first real compiles then take a fraction of
-    /// that. Call once at start when some pipeline has a transform.
+    /// Starts compiling a pipeline's script in the background as soon as its helper plugins are loaded, while the host
+    /// is still starting (a cold compiler takes most of a second). The pipeline takes the result with
+    /// <see cref="CompileOrTakePrecompiled"/> when the text and helpers are still the same; otherwise it compiles anew.
     /// </summary>
-    public static Task WarmUpAsync() => Task.Run(() =>
+    public static void Precompile(string path, string text, IReadOnlyList<HelperAssembly> helpers) =>
+        Precompiled[path] = (HashOf(text, helpers), Task.Run(() => Compile(path, text, helpers)));
+
+    /// <summary>The background build of exactly this text and helpers when there is one (taken once), else a new compile.</summary>
+    public static async Task<ScriptBuild> CompileOrTakePrecompiled(string path, string text, IReadOnlyList<HelperAssembly> helpers)
     {
-        try
+        if (Precompiled.TryRemove(path, out var early) && early.Hash == HashOf(text, helpers))
         {
-            Compile("warm-up.csx", "ChangeEvent Transform(ChangeEvent e) { if (e.After is { } row) foreach (var kv in row) { } return e; }", []);
+            try
+            {
+                return await early.Build.ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // compile it again below, where a failure is reported the normal way
+            }
         }
-        catch (Exception)
-        {
-            // Only a head start: the real compile reports whatever is wrong.
-        }
-    });
+        return await Task.Run(() => Compile(path, text, helpers)).ConfigureAwait(false);
+    }
 
     /// <summary>Compiles script text; never throws for bad scripts (see <see cref="ScriptBuild.Diagnostics"/>).</summary>
     /// <param name="path">The script's name in diagnostics and stack traces (e.g. <c>transforms/obfuscate.csx</c>).</param>

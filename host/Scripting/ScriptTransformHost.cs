@@ -157,7 +157,7 @@ public sealed class ScriptTransformHost : IDisposable
             if (!force && (hash == _current?.ContentHash || hash == _lastAttemptHash && _lastFailed))
                 return new ScriptReload(false, null, Diagnostics, reason, clock.Elapsed, Unchanged: true);
             _lastAttemptHash = hash;
-            build = await Task.Run(() => ScriptCompiler.Compile(DisplayPath, text, helpers)).ConfigureAwait(false);
+            build = await ScriptCompiler.CompileOrTakePrecompiled(DisplayPath, text, helpers).ConfigureAwait(false);
             CompiledTransform? loaded = null;
             var diagnostics = build.Diagnostics;
             if (build.Success)
