@@ -135,6 +135,7 @@ public sealed class PipelineRunner
         {
             Status.SetCheckpoint(checkpoint);
             _written = checkpoint.EventsDelivered;
+            _lastQueued = checkpoint;
             _logger.LogInformation("pipeline {Pipeline}: resuming from checkpoint {Checkpoint}", name, checkpoint);
         }
         else _logger.LogInformation("pipeline {Pipeline}: no checkpoint, starting at {Start}", name, _definition.Start);
@@ -269,14 +270,15 @@ public sealed class PipelineRunner
     }
 
     /// <summary>
-    /// What one row of <paramref name="rows"/> holds while queued: its share of the raw event (values are decoded
-    /// lazily from it), its decoded column values per image and the queue's bookkeeping.
+    /// What one row of <paramref name="rows"/> holds while queued as an sdk event: the event object, per row image a
+    /// row with its value array and boxed values, and the text of its values (twice the raw bytes, as UTF-16).
     /// </summary>
     internal static long EstimatedRowBytes(RowsEvent rows)
     {
-        const int ValueBytes = 24, ArrayBytes = 24, PendingBytes = 56 + 16;
+        const int EventBytes = 160, RowBytes = 48 + 24, PerValueBytes = 8 + 24;
         var images = rows.Kind == RowChangeKind.Update ? 2 : 1;
-        return rows.Header.EventLength / Math.Max(1, rows.Rows.Count) + PendingBytes + images * (ArrayBytes + ValueBytes * rows.Table.Columns.Count);
+        var raw = rows.Header.EventLength / Math.Max(1, rows.Rows.Count);
+        return EventBytes + 2L * raw + images * (RowBytes + PerValueBytes * rows.Table.Columns.Count);
     }
 
     private void Fail(Exception e)
@@ -298,6 +300,8 @@ public sealed class PipelineRunner
         var chunkBytes = Math.Max(1, budget.Limit / 4);
         var ct = readStop.Token;
         var filter = _definition.Filter;
+        // Rows become sdk events here, on the reader's thread, so the writer's thread only transforms and writes.
+        var factory = new ChangeEventFactory();
         var chunk = new EventChunk(ChunkSize);
         var committed = client.Committed;
         string? transactionId = null;
@@ -349,10 +353,18 @@ public sealed class PipelineRunner
             transactionId ??= client.CurrentGtid ?? $"{client.CurrentFile}:{position}";
             // Rows stay in their compact decoded form in the queue; they become sdk events on the sink side.
             var rowBytes = EstimatedRowBytes(rows);
+            var table = factory.TableInfoOf(rows.Table);
+            string? gtid = client.CurrentGtid, file = client.CurrentFile;
             for (var i = 0; i < rows.Rows.Count; i++)
             {
                 if (chunk.Rows.Count > 0 && chunk.Bytes + rowBytes > chunkBytes) await Push().ConfigureAwait(false); // big rows: smaller chunks
-                chunk.Rows.Add(new PendingRow(rows, i, client.CurrentGtid, client.CurrentFile, position, transactionId, index++));
+                var e = factory.Create(rows, rows.Rows[i], table);
+                e.Gtid = gtid;
+                e.File = file;
+                e.Position = position;
+                e.TransactionId = transactionId;
+                e.IndexInTransaction = index++;
+                chunk.Rows.Add(e);
                 chunk.Bytes += rowBytes;
             }
             Status.AddIn(rows.Rows.Count);
@@ -428,7 +440,6 @@ public sealed class PipelineRunner
     {
         var batchSize = _definition.Options.BatchSize;
         var transformed = new List<ChangeEvent>(4);
-        var factory = new ChangeEventFactory(); // used on this (sink) side only
         var atBoundary = true; // everything handed to the sink so far ends at a transaction boundary
         EventChunk? partial = null; // a chunk the last batch took only the first rows of (batch_size reached)
         var partialOffset = 0;
@@ -482,14 +493,7 @@ public sealed class PipelineRunner
                 var i = first;
                 for (; i < pendingRows.Count && batch.Count < batchSize; i++)
                 {
-                    var pending = pendingRows[i];
-                    var rows = pending.Event;
-                    var e = factory.Create(rows, rows.Rows[pending.Row], factory.TableInfoOf(rows.Table));
-                    e.Gtid = pending.Gtid;
-                    e.File = pending.File;
-                    e.Position = pending.Position;
-                    e.TransactionId = pending.TransactionId;
-                    e.IndexInTransaction = pending.Index;
+                    var e = pendingRows[i];
                     if (_transform is null)
                     {
                         batch.Add(e);
@@ -538,7 +542,12 @@ public sealed class PipelineRunner
                 // while the store is failing, the pipeline holds here instead of running ahead of its checkpoint.
                 // At most one save in progress plus one waiting: the checkpoint never lags more than two batches.
                 if (_saveFailing || SaveWaiting) await WaitForCheckpointsAsync().ConfigureAwait(false);
-                QueueCheckpoint(cp, hardStop);
+                // A boundary with nothing new (a reconnect or rotate re-announcing the saved position) is not saved again.
+                if (cp.EventsDelivered != _lastQueued?.EventsDelivered || cp.File != _lastQueued.File || cp.Position != _lastQueued.Position || cp.Gtid != _lastQueued.Gtid)
+                {
+                    QueueCheckpoint(cp, hardStop);
+                    _lastQueued = cp;
+                }
                 Status.AddTransactions(transactions);
                 if (newestEventTime != 0) Status.LagSeconds = Math.Max(0, DateTimeOffset.UtcNow.ToUnixTimeSeconds() - newestEventTime);
                 if (_failuresInARow > 0 || Status.State == PipelineState.Retrying)
@@ -558,6 +567,7 @@ public sealed class PipelineRunner
         await WaitForCheckpointsAsync().ConfigureAwait(false);
     }
 
+    private Checkpoint? _lastQueued; // the newest checkpoint handed to the saver (or loaded at start)
     private readonly object _saveGate = new();
     private Checkpoint? _toSave;
     private bool _saverRunning;

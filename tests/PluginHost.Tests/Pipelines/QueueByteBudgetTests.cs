@@ -47,7 +47,7 @@ public sealed class QueueByteBudgetTests
     }
 
     [Fact]
-    public void A_queued_row_is_charged_its_share_of_the_event_and_its_decoded_images()
+    public void A_queued_row_is_charged_its_event_its_text_and_its_row_images()
     {
         var table = new TableMapEvent(default, 1, 0, "db", "t",
             [new TableColumn(0, ColumnType.Long, ColumnType.Long, 0, true), new TableColumn(1, ColumnType.VarChar, ColumnType.VarChar, 40, true)], hasNames: false);
@@ -56,8 +56,9 @@ public sealed class QueueByteBudgetTests
 
         var insert = PipelineRunner.EstimatedRowBytes(Rows(RowChangeKind.Insert, 100, 8000));
         var update = PipelineRunner.EstimatedRowBytes(Rows(RowChangeKind.Update, 100, 8000));
-        Assert.Equal(80 + 72 + (24 + 2 * 24), insert);
-        Assert.Equal(80 + 72 + 2 * (24 + 2 * 24), update);
+        // the event object, the text as UTF-16 (twice the raw share), per image a row with 2 values
+        Assert.Equal(160 + 2 * 80 + (72 + 2 * 32), insert);
+        Assert.Equal(160 + 2 * 80 + 2 * (72 + 2 * 32), update);
         Assert.True(PipelineRunner.EstimatedRowBytes(Rows(RowChangeKind.Insert, 1, 300_000)) > 300_000); // a big row costs what it weighs
     }
 }

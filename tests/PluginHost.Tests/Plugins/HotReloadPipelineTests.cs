@@ -68,6 +68,8 @@ public sealed class HotReloadPipelineTests(MariaDbServer db, ITestOutputHelper o
             }
             var writer = Task.Run(() => db.Sql(script.ToString()));
 
+            // The first version delivers before anything is replaced (on a loaded machine the start can take a while).
+            await Wait.UntilAsync(() => Kit.Lines(outFile).Count > 0, TimeSpan.FromSeconds(30), "the first rows, from version 1.0.0");
             // Meanwhile replace the plugin's files several times: 2.0.0, 1.0.0, 2.0.0, …
             for (var i = 0; i < replacements; i++)
             {
