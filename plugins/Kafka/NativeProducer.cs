@@ -244,6 +244,7 @@ internal sealed unsafe class NativeProducer : IDisposable
     {
         if (_rk == IntPtr.Zero) return;
         _stopping = true;
+        Native.rd_kafka_queue_yield(_queue); // ends the poll thread's wait now, not at its timeout
         _poller.Join();
         Native.rd_kafka_purge(_rk, PurgeQueue | PurgeInflight);
         var messages = new IntPtr[1024];
@@ -271,6 +272,7 @@ internal sealed unsafe class NativeProducer : IDisposable
         [DllImport(Lib)] public static extern int rd_kafka_outq_len(IntPtr rk);
         [DllImport(Lib)] public static extern IntPtr rd_kafka_queue_get_main(IntPtr rk);
         [DllImport(Lib)] public static extern void rd_kafka_queue_destroy(IntPtr queue);
+        [DllImport(Lib)] public static extern void rd_kafka_queue_yield(IntPtr queue);
         [DllImport(Lib)] public static extern IntPtr rd_kafka_queue_poll(IntPtr queue, int timeoutMs);
         [DllImport(Lib)] public static extern int rd_kafka_event_type(IntPtr ev);
         [DllImport(Lib)] public static extern nuint rd_kafka_event_message_array(IntPtr ev, IntPtr* messages, nuint size);

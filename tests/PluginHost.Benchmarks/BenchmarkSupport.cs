@@ -3,6 +3,24 @@ namespace PluginHost.Benchmarks;
 /// <summary>Small helpers the benchmarks share: command-line options and process measurements.</summary>
 internal static class BenchmarkSupport
 {
+    /// <summary>The repository root (where PluginHost.sln is).</summary>
+    public static string RepoRoot()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d != null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "PluginHost.sln"))) return d.FullName;
+        throw new InvalidOperationException("PluginHost.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    /// <summary>
+    /// The host as its own Release build made it (host/bin/Release, with its ReadyToRun-compiled assemblies), which
+    /// is what users run; this project's copy of pluginhost.dll sits beside IL-only compiler assemblies.
+    /// </summary>
+    public static string HostDll()
+    {
+        var built = Path.Combine(RepoRoot(), "host", "bin", "Release", "net10.0", "pluginhost.dll");
+        return File.Exists(built) ? built : Path.Combine(AppContext.BaseDirectory, "pluginhost.dll");
+    }
+
     public static int IntOption(string[] args, string name, int fallback)
     {
         var i = Array.IndexOf(args, name);

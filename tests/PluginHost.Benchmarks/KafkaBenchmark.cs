@@ -70,7 +70,7 @@ internal static class KafkaBenchmark
                 checkpoint: { type: kafka, settings: { create_topic: false } }
             """);
         var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "pluginhost.dll"), "run", "--config", Path.Combine(dir, "pluginhost.yaml") }) psi.ArgumentList.Add(a);
+        foreach (var a in new[] { HostDll(), "run", "--config", Path.Combine(dir, "pluginhost.yaml") }) psi.ArgumentList.Add(a);
         using var host = Process.Start(psi)!;
         host.ErrorDataReceived += (_, e) => { if (e.Data != null) Console.Error.WriteLine("host: " + e.Data); };
         host.OutputDataReceived += (_, _) => { };
@@ -132,13 +132,6 @@ internal static class KafkaBenchmark
             if (!host.HasExited) host.Kill(true);
             try { Directory.Delete(dir, true); } catch (IOException) { }
         }
-    }
-
-    private static string RepoRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d != null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "PluginHost.sln"))) return d.FullName;
-        throw new InvalidOperationException("PluginHost.sln not found above " + AppContext.BaseDirectory);
     }
 
 

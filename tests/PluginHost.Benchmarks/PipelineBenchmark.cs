@@ -39,7 +39,7 @@ internal static class PipelineBenchmark
                 filter: { include: ["bench.*"] }
                 sink: { type: file, path: out.jsonl }
             """);
-        var dll = Path.Combine(AppContext.BaseDirectory, "pluginhost.dll");
+        var dll = HostDll();
         var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var a in new[] { dll, "run", "--config", Path.Combine(dir, "pluginhost.yaml") }) psi.ArgumentList.Add(a);
         using var host = Process.Start(psi)!;

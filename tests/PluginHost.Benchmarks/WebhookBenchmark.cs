@@ -231,7 +231,7 @@ internal static class WebhookBenchmark
 
     private static Process StartHost(string config)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "pluginhost.dll");
+        var dll = HostDll();
         var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var a in new[] { dll, "run", "--config", config }) psi.ArgumentList.Add(a);
         var host = Process.Start(psi)!;
