@@ -17,6 +17,7 @@ internal static class PipelineBenchmark
         var rows = IntOption(args, "--rows", 1_000_000);
         var rate = IntOption(args, "--rate", 1000);
         var seconds = IntOption(args, "--seconds", 10);
+        var gen0Budget = StringOption(args, "--gen0-budget", ""); // memory.gen0_budget (bytes; 0: the runtime decides)
         using var db = new ThrowawayMariaDb();
         db.Sql("CREATE DATABASE bench; CREATE TABLE bench.orders (id INT NOT NULL PRIMARY KEY, customer VARCHAR(40) NOT NULL, amount DECIMAL(10,2) NOT NULL, qty INT NOT NULL, created DATETIME NOT NULL);" +
                "CREATE TABLE bench.ticks (id INT NOT NULL PRIMARY KEY, note VARCHAR(20));");
@@ -33,6 +34,7 @@ internal static class PipelineBenchmark
             state_dir: state
             server: { enabled: false }
             log: { level: warn }
+            {{(gen0Budget.Length > 0 ? $"memory: {{ gen0_budget: {gen0Budget} }}" : "")}}
             pipelines:
               - name: bench
                 source: { host: 127.0.0.1, port: {{db.Port}}, user: root, password: "", server_id: 777, start: { file: {{start[0]}}, pos: {{start[1].Trim()}} } }
