@@ -89,6 +89,28 @@ internal sealed unsafe class NativeProducer : IDisposable
         _poller.Start();
     }
 
+    /// <summary>Checks librdkafka settings (names and values) without creating a client; throws naming the first bad one.</summary>
+    /// <exception cref="ArgumentException">A setting librdkafka refuses.</exception>
+    public static void ValidateSettings(IReadOnlyDictionary<string, string> config)
+    {
+        KafkaNative.EnsureResolver();
+        var errors = stackalloc byte[512];
+        var conf = Native.rd_kafka_conf_new();
+        try
+        {
+            foreach (var (key, value) in config)
+            {
+                if (key.StartsWith("dotnet.", StringComparison.Ordinal)) continue;
+                if (Native.rd_kafka_conf_set(conf, Utf8Z(key), Utf8Z(value), errors, 512) != 0)
+                    throw new ArgumentException($"{key}: {Marshal.PtrToStringUTF8((IntPtr)errors)}");
+            }
+        }
+        finally
+        {
+            Native.rd_kafka_conf_destroy(conf);
+        }
+    }
+
     /// <summary>
     /// Hands one message to librdkafka (it copies key, value and headers). A null key or value is sent as null;
     /// headers are (name, value) pairs with NUL-terminated UTF-8 names. Returns 0, <see cref="QueueFull"/>, or another
@@ -246,9 +268,8 @@ internal sealed unsafe class NativeProducer : IDisposable
         _stopping = true;
         Native.rd_kafka_queue_yield(_queue); // ends the poll thread's wait now, not at its timeout
         _poller.Join();
+        // Nothing waits for the purged messages' reports any more: destroying the queue and the handle frees them.
         Native.rd_kafka_purge(_rk, PurgeQueue | PurgeInflight);
-        var messages = new IntPtr[1024];
-        for (var i = 0; i < 100 && Native.rd_kafka_outq_len(_rk) > 0; i++) Serve(10, messages); // the purged messages' reports
         Native.rd_kafka_queue_destroy(_queue);
         _queue = IntPtr.Zero;
         foreach (var rkt in _topics.Values) Native.rd_kafka_topic_destroy(rkt);
