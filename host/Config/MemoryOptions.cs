@@ -8,5 +8,5 @@ public sealed class MemoryOptions
     /// <see cref="Pipelines.YoungGenerationBudget"/>); 0 leaves the gen0 budget to the runtime (faster on a busy
     /// machine with memory to spare, tens of MB more resident).
     /// </summary>
-    public long Gen0Budget { get; set; } = 4L << 20;
+    public long Gen0Budget { get; set; } = 8L << 20;
 }

@@ -10,7 +10,7 @@ namespace PluginHost.Pipelines;
 /// </summary>
 public static class YoungGenerationBudget
 {
-    private static long s_budget = 4L << 20;
+    private static long s_budget = 8L << 20;
     private static long s_mark;
     private static int s_collections = -1;
     private static long s_induced;

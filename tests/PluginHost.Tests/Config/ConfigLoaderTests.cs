@@ -46,7 +46,7 @@ public sealed class ConfigLoaderTests
             log:
               level: debug
               format: json
-            memory: { gen0_budget: 8388608 }
+            memory: { gen0_budget: 16777216 }
             pipelines:
               - name: orders
                 source:
@@ -114,7 +114,7 @@ public sealed class ConfigLoaderTests
         Assert.Equal(OnErrorPolicy.DeadLetter, p.OnError);
         Assert.Equal("dl/orders.jsonl", p.DeadLetterPath);
         Assert.Equal((100, 8, 1048576L), (p.Options.BatchSize, p.Options.QueueChunks, p.Options.QueueBytes));
-        Assert.Equal(8L << 20, config.Options.Memory.Gen0Budget);
+        Assert.Equal(16L << 20, config.Options.Memory.Gen0Budget);
         Assert.Equal(TimeSpan.FromMilliseconds(250), p.Options.TransformTimeout);
         Assert.Equal("file", p.SinkType);
         Assert.Equal("out/orders.jsonl", p.SinkSettings.GetProperty("path").GetString());
@@ -161,7 +161,7 @@ public sealed class ConfigLoaderTests
         Assert.Equal(("info", "text"), (config.Options.Log.Level, config.Options.Log.Format));
         Assert.Null(p.TransformPath);
         Assert.Equal((2048, 64, 2L << 20), (p.Options.BatchSize, p.Options.QueueChunks, p.Options.QueueBytes));
-        Assert.Equal(4L << 20, config.Options.Memory.Gen0Budget);
+        Assert.Equal(8L << 20, config.Options.Memory.Gen0Budget);
     }
 
     [Fact]
