@@ -51,3 +51,26 @@ CSPROJ
   rm -rf "$work"
   echo "setup: made the stand-in librdkafka.redist $stub_version in .local/feed" >&2
 fi
+
+# The ReadyToRun compiler (crossgen2) for the SDK's runtime version, used by Release builds of the host to precompile
+# the Roslyn assemblies (host/ReadyToRun.targets). Fetched into the NuGet cache once; if the registry lacks it, builds
+# go on without precompiling (slower first transform compile, nothing else changes).
+if ! ls "${NUGET_PACKAGES:-$HOME/.nuget/packages}"/microsoft.netcore.app.crossgen2.linux-x64/ >/dev/null 2>&1; then
+  work="$(mktemp -d)"
+  cat > "$work/fetch.csproj" <<'CSPROJ'
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <TargetFramework>net10.0</TargetFramework>
+  </PropertyGroup>
+  <ItemGroup>
+    <PackageDownload Include="Microsoft.NETCore.App.Crossgen2.linux-x64" Version="[$(BundledNETCoreAppPackageVersion)]" />
+  </ItemGroup>
+</Project>
+CSPROJ
+  if dotnet restore "$work/fetch.csproj" --nologo -v quiet >/dev/null 2>&1; then
+    echo "setup: fetched the ReadyToRun compiler (crossgen2)" >&2
+  else
+    echo "setup: the ReadyToRun compiler (crossgen2) is not available; Release builds keep IL-only compiler assemblies" >&2
+  fi
+  rm -rf "$work"
+fi
