@@ -64,15 +64,9 @@ internal sealed unsafe class NativeProducer : IDisposable
         _onError = onError;
         _onLogNative = (_, level, facility, message) => OnLog(level, facility, message);
         var errors = stackalloc byte[512];
-        var conf = Native.rd_kafka_conf_new();
+        var conf = NewConf(config);
         try
         {
-            foreach (var (key, value) in config)
-            {
-                if (key.StartsWith("dotnet.", StringComparison.Ordinal)) continue;
-                if (Native.rd_kafka_conf_set(conf, Utf8Z(key), Utf8Z(value), errors, 512) != 0)
-                    throw new ArgumentException($"{key}: {Marshal.PtrToStringUTF8((IntPtr)errors)}");
-            }
             // Delivery reports and errors come as events on the main queue, many reports per event: no call back into .NET per message.
             Native.rd_kafka_conf_set_events(conf, EventDr | EventError);
             Native.rd_kafka_conf_set_log_cb(conf, Marshal.GetFunctionPointerForDelegate(_onLogNative));
@@ -94,21 +88,24 @@ internal sealed unsafe class NativeProducer : IDisposable
     public static void ValidateSettings(IReadOnlyDictionary<string, string> config)
     {
         KafkaNative.EnsureResolver();
+        Native.rd_kafka_conf_destroy(NewConf(config));
+    }
+
+    /// <summary>A librdkafka configuration with these settings (Confluent.Kafka's own <c>dotnet.*</c> keys skipped).</summary>
+    /// <exception cref="ArgumentException">A setting librdkafka refuses (names it).</exception>
+    private static IntPtr NewConf(IReadOnlyDictionary<string, string> config)
+    {
         var errors = stackalloc byte[512];
         var conf = Native.rd_kafka_conf_new();
-        try
+        foreach (var (key, value) in config)
         {
-            foreach (var (key, value) in config)
-            {
-                if (key.StartsWith("dotnet.", StringComparison.Ordinal)) continue;
-                if (Native.rd_kafka_conf_set(conf, Utf8Z(key), Utf8Z(value), errors, 512) != 0)
-                    throw new ArgumentException($"{key}: {Marshal.PtrToStringUTF8((IntPtr)errors)}");
-            }
-        }
-        finally
-        {
+            if (key.StartsWith("dotnet.", StringComparison.Ordinal)) continue;
+            if (Native.rd_kafka_conf_set(conf, Utf8Z(key), Utf8Z(value), errors, 512) == 0) continue;
+            var reason = Marshal.PtrToStringUTF8((IntPtr)errors);
             Native.rd_kafka_conf_destroy(conf);
+            throw new ArgumentException($"{key}: {reason}");
         }
+        return conf;
     }
 
     /// <summary>

@@ -21,6 +21,19 @@ internal static class BenchmarkSupport
         return File.Exists(built) ? built : Path.Combine(AppContext.BaseDirectory, "pluginhost.dll");
     }
 
+    /// <summary>Starts <c>pluginhost run --config CONFIG</c> (see <see cref="HostDll"/>), its log lines on our stderr.</summary>
+    public static System.Diagnostics.Process StartHost(string config)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in new[] { HostDll(), "run", "--config", config }) psi.ArgumentList.Add(a);
+        var host = System.Diagnostics.Process.Start(psi)!;
+        host.ErrorDataReceived += (_, e) => { if (e.Data != null) Console.Error.WriteLine("host: " + e.Data); };
+        host.OutputDataReceived += (_, _) => { };
+        host.BeginErrorReadLine();
+        host.BeginOutputReadLine();
+        return host;
+    }
+
     public static int IntOption(string[] args, string name, int fallback)
     {
         var i = Array.IndexOf(args, name);

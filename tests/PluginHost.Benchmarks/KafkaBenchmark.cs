@@ -69,13 +69,7 @@ internal static class KafkaBenchmark
                 sink: { type: kafka, bootstrap_servers: "{{cluster.BootstrapServers}}", format: {{format}}, create_topics: false{{headers}}{{(producer.Length > 0 ? $", producer: {{ {producer} }}" : "")}} }
                 checkpoint: { type: kafka, settings: { create_topic: false } }
             """);
-        var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in new[] { HostDll(), "run", "--config", Path.Combine(dir, "pluginhost.yaml") }) psi.ArgumentList.Add(a);
-        using var host = Process.Start(psi)!;
-        host.ErrorDataReceived += (_, e) => { if (e.Data != null) Console.Error.WriteLine("host: " + e.Data); };
-        host.OutputDataReceived += (_, _) => { };
-        host.BeginErrorReadLine();
-        host.BeginOutputReadLine();
+        using var host = StartHost(Path.Combine(dir, "pluginhost.yaml"));
         try
         {
             sw.Restart();

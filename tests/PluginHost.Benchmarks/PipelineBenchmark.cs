@@ -41,14 +41,7 @@ internal static class PipelineBenchmark
                 filter: { include: ["bench.*"] }
                 sink: { type: file, path: out.jsonl }
             """);
-        var dll = HostDll();
-        var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in new[] { dll, "run", "--config", Path.Combine(dir, "pluginhost.yaml") }) psi.ArgumentList.Add(a);
-        using var host = Process.Start(psi)!;
-        host.ErrorDataReceived += (_, e) => { if (e.Data != null) Console.Error.WriteLine("host: " + e.Data); };
-        host.OutputDataReceived += (_, _) => { };
-        host.BeginErrorReadLine();
-        host.BeginOutputReadLine();
+        using var host = StartHost(Path.Combine(dir, "pluginhost.yaml"));
         try
         {
             // 1. Catch-up throughput.

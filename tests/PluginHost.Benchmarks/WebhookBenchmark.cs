@@ -229,19 +229,6 @@ internal static class WebhookBenchmark
         }
     }
 
-    private static Process StartHost(string config)
-    {
-        var dll = HostDll();
-        var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in new[] { dll, "run", "--config", config }) psi.ArgumentList.Add(a);
-        var host = Process.Start(psi)!;
-        host.ErrorDataReceived += (_, e) => { if (e.Data != null) Console.Error.WriteLine("host: " + e.Data); };
-        host.OutputDataReceived += (_, _) => { };
-        host.BeginErrorReadLine();
-        host.BeginOutputReadLine();
-        return host;
-    }
-
     private static double Pct(List<double> sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];
 
 
