@@ -13,7 +13,7 @@ public sealed class TableInfo
         Table = table;
         Columns = columns;
         _byName = new Dictionary<string, (ColumnInfo, JsonEncodedText)>(columns.Count, StringComparer.Ordinal);
-        foreach (var c in columns) _byName.TryAdd(c.Name, (c, JsonEncodedText.Encode(c.Name)));
+        foreach (var c in columns) _byName.TryAdd(c.Name, (c, JsonEncodedText.Encode(c.Name, ChangeEventJson.WriterOptions.Encoder)));
         PrimaryKey = columns.Where(c => c.IsPrimaryKey).Select(c => c.Name).ToArray();
         if (_byName.Count == columns.Count) RowLayout = new RowLayout(columns.Select(c => c.Name));
     }

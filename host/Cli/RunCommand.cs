@@ -40,7 +40,7 @@ public static class RunCommand
             {
                 Scripting.ScriptCompiler.Precompile(path, File.ReadAllText(config.Resolve(path)), helpers.Current);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
                 // the pipeline reports an unreadable script itself
             }

@@ -382,7 +382,8 @@ public sealed class PipelineRunner
                     reconnects = client.Reconnects;
                     Status.Reconnects = reconnects;
                 }
-                if (Status.State is PipelineState.Starting or PipelineState.Reconnecting) Status.State = PipelineState.Running;
+                if (Status.State is PipelineState.Starting or PipelineState.Reconnecting && InitialTransform is not { IsCompletedSuccessfully: false })
+                    Status.State = PipelineState.Running; // (not before the first transform compiled: until then it is not running)
                 var keepGoing = true;
                 switch (ev)
                 {
@@ -429,6 +430,7 @@ public sealed class PipelineRunner
         // A last transaction end not yet handed on (transactions without wanted rows) still moves the checkpoint.
         if (chunk.TransactionEnd != null)
         {
+            chunk.Bytes = 0; // handed on without taking room in the budget (nothing to give back for it)
             if (ct.IsCancellationRequested) output.TryWrite(chunk);
             else
                 try { await output.WriteAsync(chunk, ct).ConfigureAwait(false); }

@@ -89,14 +89,18 @@ public sealed class PipelineService : BackgroundService
         var scripts = Definition.TransformPath is { } tp
             ? new Scripting.ScriptTransformHost(_config.Resolve(tp), tp, Helpers, Definition.Options.TransformTimeout, Status, _logger)
             : null;
+        CancellationTokenSource? initialCompile = null;
+        Task<IEventTransform?>? initialTransform = null;
         try
         {
             // The first compile runs while the runner loads its checkpoint and connects; its writer waits for it.
             var runnerReady = new TaskCompletionSource<PipelineRunner>(TaskCreationOptions.RunContinuationsAsynchronously);
+            initialCompile = scripts is null ? null : CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            initialTransform = scripts is null ? null : StartTransformAsync(scripts, runnerReady.Task, initialCompile!.Token);
             var runner = _runner = new PipelineRunner(Definition, sink, store, _logger, Status, null, deadLetter)
             {
                 ConfigureClient = ConfigureClient,
-                InitialTransform = scripts is null ? null : StartTransformAsync(scripts, runnerReady.Task, stoppingToken),
+                InitialTransform = initialTransform,
             };
             runnerReady.SetResult(runner);
             // The runner owns the sink now (and may swap it): this method's hoisted local must not pin the first
@@ -118,6 +122,14 @@ public sealed class PipelineService : BackgroundService
             await (_runner?.Sink ?? sink).DisposeAsync().ConfigureAwait(false);
             if (!ReferenceEquals(store, _store) && store is IAsyncDisposable storeDisposable) await storeDisposable.DisposeAsync().ConfigureAwait(false);
             deadLetter?.Dispose();
+            // A first compile still running (the runner ended early) stops and settles before its host is disposed,
+            // so no version is loaded into a host that is gone.
+            if (initialCompile != null)
+            {
+                await initialCompile.CancelAsync().ConfigureAwait(false);
+                try { await initialTransform!.ConfigureAwait(false); } catch (Exception) { }
+                initialCompile.Dispose();
+            }
             scripts?.Dispose();
         }
     }

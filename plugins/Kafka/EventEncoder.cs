@@ -29,10 +29,11 @@ internal sealed class EventEncoder
     private readonly ArrayBufferWriter<byte> _keyBuffer = new(256);
     private readonly Utf8JsonWriter _keyWriter;
     private string? _lastGtid;
-    private byte[]? _lastGtidBytes;
     private string? _lastFile;
     private byte[] _lastFilePrefix = [];
     private byte[] _positionBytes = GC.AllocateArray<byte>(64, pinned: true);
+    private byte[] _gtidBytes = GC.AllocateArray<byte>(64, pinned: true);
+    private int _gtidLength;
     private readonly byte[] _pipelineValue;
 
     public EventEncoder(KafkaFormat format, string pipeline, IReadOnlyCollection<string> headers)
@@ -166,10 +167,13 @@ internal sealed class EventEncoder
         {
             if (!ReferenceEquals(gtid, _lastGtid))
             {
+                // One pinned buffer, reused: a new GTID per transaction must not mean a new pinned array each time.
                 _lastGtid = gtid;
-                _lastGtidBytes = Pinned(Encoding.UTF8.GetBytes(gtid));
+                var length = Encoding.UTF8.GetByteCount(gtid);
+                if (_gtidBytes.Length < length) _gtidBytes = GC.AllocateArray<byte>(Math.Max(length, _gtidBytes.Length * 2), pinned: true);
+                _gtidLength = Encoding.UTF8.GetBytes(gtid, _gtidBytes);
             }
-            into[n++] = new MessageHeader(Address(GtidName), Address(_lastGtidBytes!), _lastGtidBytes!.Length);
+            into[n++] = new MessageHeader(Address(GtidName), Address(_gtidBytes), _gtidLength);
         }
         if (_position && e.File is { } file)
         {

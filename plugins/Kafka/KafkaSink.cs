@@ -82,6 +82,10 @@ public sealed class KafkaSink : ISink
         {
             throw new SinkConfigurationException("producer", e.Message);
         }
+        catch (EntryPointNotFoundException e)
+        {
+            throw new SinkConfigurationException("type", $"the system's librdkafka is too old ({e.Message}); PluginHost needs librdkafka 1.9 or newer");
+        }
     }
 
     public async ValueTask WriteAsync(IReadOnlyList<ChangeEvent> batch, CancellationToken cancellationToken)

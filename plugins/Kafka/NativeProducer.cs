@@ -62,7 +62,17 @@ internal sealed unsafe class NativeProducer : IDisposable
         _onAcknowledged = onAcknowledged;
         _onFailed = onFailed;
         _onError = onError;
-        _onLogNative = (_, level, facility, message) => OnLog(level, facility, message);
+        _onLogNative = (_, level, facility, message) =>
+        {
+            try
+            {
+                OnLog(level, facility, message);
+            }
+            catch (Exception)
+            {
+                // a log line is not worth a crash on librdkafka's thread
+            }
+        };
         var errors = stackalloc byte[512];
         var conf = NewConf(config);
         try
@@ -83,12 +93,24 @@ internal sealed unsafe class NativeProducer : IDisposable
         _poller.Start();
     }
 
-    /// <summary>Checks librdkafka settings (names and values) without creating a client; throws naming the first bad one.</summary>
-    /// <exception cref="ArgumentException">A setting librdkafka refuses.</exception>
+    /// <summary>
+    /// Checks librdkafka producer settings the way a producer would: each name and value, then their combination
+    /// (librdkafka refuses e.g. <c>acks=1</c> with idempotence only when a client is made, so one is made and destroyed
+    /// at once, before it has done anything). Throws naming what is wrong.
+    /// </summary>
+    /// <exception cref="ArgumentException">A setting, or a combination, librdkafka refuses.</exception>
     public static void ValidateSettings(IReadOnlyDictionary<string, string> config)
     {
         KafkaNative.EnsureResolver();
-        Native.rd_kafka_conf_destroy(NewConf(config));
+        var conf = NewConf(config);
+        var errors = stackalloc byte[512];
+        var rk = Native.rd_kafka_new(0 /* RD_KAFKA_PRODUCER */, conf, errors, 512);
+        if (rk == IntPtr.Zero)
+        {
+            Native.rd_kafka_conf_destroy(conf);
+            throw new ArgumentException(Marshal.PtrToStringUTF8((IntPtr)errors));
+        }
+        Native.rd_kafka_destroy(rk);
     }
 
     /// <summary>A librdkafka configuration with these settings (Confluent.Kafka's own <c>dotnet.*</c> keys skipped).</summary>
@@ -184,7 +206,18 @@ internal sealed unsafe class NativeProducer : IDisposable
     private void Poll()
     {
         var messages = new IntPtr[1024];
-        while (!_stopping) Serve(100, messages);
+        while (!_stopping)
+        {
+            try
+            {
+                Serve(100, messages);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // A throwing handler must not end the thread that delivers every later report.
+                try { _logger.Error("Kafka producer: handling a delivery report failed", e); } catch (Exception) { }
+            }
+        }
     }
 
     /// <summary>

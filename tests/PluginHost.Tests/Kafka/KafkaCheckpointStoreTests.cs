@@ -77,10 +77,15 @@ public sealed class KafkaCheckpointStoreTests
             Pipeline("a", "{ type: file }"),
             Pipeline("bb", "{ type: kafka }"),
             Pipeline("ccc", "{ type: kafka, settings: { topc: x } }"),
-            Pipeline("dddd", "{ type: redis }")), Path.Combine(dir, "pluginhost.yaml"), new Dictionary<string, string>());
+            Pipeline("dddd", "{ type: redis }"),
+            Pipeline("eeeee", "{ type: kafka, settings: { client: { no.such.setting: 1 } } }"),
+            // each value is fine on its own; librdkafka refuses the combination (idempotence needs acks=all)
+            Pipeline("ffffff", "{ type: kafka, settings: { client: { acks: \"1\" } } }")), Path.Combine(dir, "pluginhost.yaml"), new Dictionary<string, string>());
         var error = Assert.Throws<ConfigException>(() => Cli.RunCommand.ValidateSinks(config, sinks));
         var messages = error.Errors.Select(e => $"{e.Pipeline}: {e.Key}: {e.Message}").ToList();
-        Assert.Equal(2, messages.Count);
+        Assert.Equal(4, messages.Count);
+        Assert.Contains(messages, m => m.StartsWith("eeeee: checkpoint.settings.client: no.such.setting:", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.StartsWith("ffffff: checkpoint.settings.client:", StringComparison.Ordinal) && m.Contains("acks", StringComparison.Ordinal));
         Assert.Contains(messages, m => m.StartsWith("ccc: checkpoint.settings.topc: unknown setting", StringComparison.Ordinal));
         Assert.Contains(messages, m => m.StartsWith("dddd: checkpoint.type: unknown checkpoint store 'redis' (known: file, kafka)", StringComparison.Ordinal));
     }
