@@ -4,7 +4,7 @@ namespace PluginHost.Scripting;
 
 /// <summary>
 /// Enforces the per-event time limit without touching the event path. Each loaded transform publishes a token for the
-/// event it is running (two plain writes per event); one timer samples every loaded transform every
+/// event it is running (two plain writes per event); one thread samples every loaded transform every
 /// <see cref="Tick"/>. A token seen running for longer than the limit is <i>tripped</i>: the script's guard flag goes
 /// up and the next loop check inside the script throws <see cref="TransformTimeoutException"/>, so the pipeline's
 /// on_error policy handles it like any other failure. Code that never reaches a check (a blocking call, a helper
@@ -18,8 +18,7 @@ internal static class TransformWatchdog
 
     private static readonly List<CompiledTransform> Watched = [];
     private static CompiledTransform[] _snapshot = [];
-    private static Timer? _timer;
-    private static int _busy;
+    private static Thread? _thread;
 
     public static void Watch(CompiledTransform t)
     {
@@ -27,7 +26,28 @@ internal static class TransformWatchdog
         {
             Watched.Add(t);
             _snapshot = Watched.ToArray();
-            _timer ??= new Timer(static _ => OnTick(), null, Tick, Tick);
+            if (_thread != null) return;
+            // Its own thread, not a thread-pool timer: a script blocking pool threads (the very case this guards)
+            // must not keep the watchdog from running.
+            _thread = new Thread(Run) { IsBackground = true, Name = "transform-watchdog" };
+            _thread.Start();
+        }
+    }
+
+    private static void Run()
+    {
+        while (true)
+        {
+            Thread.Sleep(Tick);
+            lock (Watched)
+            {
+                if (Watched.Count == 0)
+                {
+                    _thread = null; // the next Watch starts a new one
+                    return;
+                }
+            }
+            OnTick();
         }
     }
 
@@ -37,11 +57,6 @@ internal static class TransformWatchdog
         {
             if (!Watched.Remove(t)) return;
             _snapshot = Watched.ToArray();
-            if (Watched.Count == 0)
-            {
-                _timer?.Dispose();
-                _timer = null;
-            }
         }
     }
 
@@ -52,19 +67,11 @@ internal static class TransformWatchdog
 
     private static void OnTick()
     {
-        if (Interlocked.Exchange(ref _busy, 1) == 1) return; // the previous tick is still running
-        try
+        var now = Stopwatch.GetTimestamp();
+        foreach (var t in Volatile.Read(ref _snapshot))
         {
-            var now = Stopwatch.GetTimestamp();
-            foreach (var t in Volatile.Read(ref _snapshot))
-            {
-                try { t.Observe(now); }
-                catch (Exception) { } // a callback's failure must not stop the watchdog
-            }
-        }
-        finally
-        {
-            Volatile.Write(ref _busy, 0);
+            try { t.Observe(now); }
+            catch (Exception) { } // a callback's failure must not stop the watchdog
         }
     }
 }
