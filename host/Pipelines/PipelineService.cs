@@ -88,6 +88,9 @@ public sealed class PipelineService : BackgroundService
         // The transform script: compiled before the first event (waits for a fix if it does not compile), then hot-reloaded.
         var scripts = Definition.TransformPath is { } tp
             ? new Scripting.ScriptTransformHost(_config.Resolve(tp), tp, Helpers, Definition.Options.TransformTimeout, Status, _logger)
+            {
+                Cache = Scripting.CompiledScriptCache.ForStateDirectory(_config.StateDirectory),
+            }
             : null;
         CancellationTokenSource? initialCompile = null;
         Task<IEventTransform?>? initialTransform = null;

@@ -54,6 +54,9 @@ public sealed class ScriptBuild
     /// <summary>The helpers the script's code actually calls (a reload of one of them recompiles the script).</summary>
     public IReadOnlyList<HelperAssembly> UsedHelpers { get; init; } = [];
     public TimeSpan Elapsed { get; }
+
+    /// <summary>True when the image came from the <see cref="CompiledScriptCache"/> instead of the compiler.</summary>
+    public bool FromCache { get; init; }
 }
 
 /// <summary>
@@ -73,8 +76,6 @@ public static class ScriptCompiler
     private const string ScriptClassName = "PluginHostScript";
     private static long _sequence;
 
-    private static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Latest, DocumentationMode.None, SourceCodeKind.Script);
-
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string Hash, Task<ScriptBuild> Build)> Precompiled = new(StringComparer.Ordinal);
 
     /// <summary>
@@ -82,11 +83,11 @@ public static class ScriptCompiler
     /// is still starting (a cold compiler takes most of a second). The pipeline takes the result with
     /// <see cref="CompileOrTakePrecompiled"/> when the text and helpers are still the same; otherwise it compiles anew.
     /// </summary>
-    public static void Precompile(string path, string text, IReadOnlyList<HelperAssembly> helpers) =>
-        Precompiled[path] = (HashOf(text, helpers), Task.Run(() => Compile(path, text, helpers)));
+    public static void Precompile(string path, string text, IReadOnlyList<HelperAssembly> helpers, CompiledScriptCache? cache = null) =>
+        Precompiled[path] = (HashOf(text, helpers), Task.Run(() => CompileCached(path, text, helpers, cache)));
 
-    /// <summary>The background build of exactly this text and helpers when there is one (taken once), else a new compile.</summary>
-    public static async Task<ScriptBuild> CompileOrTakePrecompiled(string path, string text, IReadOnlyList<HelperAssembly> helpers)
+    /// <summary>The background build of exactly this text and helpers when there is one (taken once), else a new compile (or the cached one).</summary>
+    public static async Task<ScriptBuild> CompileOrTakePrecompiled(string path, string text, IReadOnlyList<HelperAssembly> helpers, CompiledScriptCache? cache = null)
     {
         if (Precompiled.TryRemove(path, out var early) && early.Hash == HashOf(text, helpers))
         {
@@ -99,7 +100,18 @@ public static class ScriptCompiler
                 // compile it again below, where a failure is reported the normal way
             }
         }
-        return await Task.Run(() => Compile(path, text, helpers)).ConfigureAwait(false);
+        return await Task.Run(() => CompileCached(path, text, helpers, cache)).ConfigureAwait(false);
+    }
+
+    /// <summary>The cached build of this text and helpers when <paramref name="cache"/> has one (Roslyn is then not even loaded), else <see cref="Compile"/> (and keep it).</summary>
+    public static ScriptBuild CompileCached(string path, string text, IReadOnlyList<HelperAssembly> helpers, CompiledScriptCache? cache)
+    {
+        if (cache is null) return Compile(path, text, helpers);
+        var key = CompiledScriptCache.KeyOf(path, text, helpers);
+        if (cache.TryGet(key, path, HashOf(text, helpers), helpers) is { } cached) return cached;
+        var build = Compile(path, text, helpers);
+        cache.Store(key, build);
+        return build;
     }
 
     /// <summary>Compiles script text; never throws for bad scripts (see <see cref="ScriptBuild.Diagnostics"/>).</summary>
@@ -110,13 +122,14 @@ public static class ScriptCompiler
     {
         var clock = Stopwatch.StartNew();
         var hash = HashOf(text, helpers);
-        var tree = CSharpSyntaxTree.ParseText(SourceText.From(text, Encoding.UTF8), ParseOptions, path);
+        var parseOptions = Roslyn.ParseOptions;
+        var tree = CSharpSyntaxTree.ParseText(SourceText.From(text, Encoding.UTF8), parseOptions, path);
         var syntaxErrors = tree.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
         if (syntaxErrors.Count > 0)
             return Failed(path, syntaxErrors.Select(d => ToScriptDiagnostic(d, tree, null)).ToList(), hash, helpers, clock);
 
         var guard = LoopGuard.Create(tree);
-        var compiled = guard.HasGuard ? CSharpSyntaxTree.ParseText(guard.Text, ParseOptions, path) : tree;
+        var compiled = guard.HasGuard ? CSharpSyntaxTree.ParseText(guard.Text, parseOptions, path) : tree;
 
         var usings = ImplicitUsings.Concat(helpers.SelectMany(h => h.HelperTypes).Select(t => t.Replace('+', '.'))).Distinct().ToList();
         var options = new CSharpCompilationOptions(
@@ -241,6 +254,12 @@ public static class ScriptCompiler
         var sb = new StringBuilder(text);
         foreach (var h in helpers.OrderBy(h => h.PluginName, StringComparer.Ordinal)) sb.Append('\0').Append(h.PluginName).Append('@').Append(h.Version);
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())))[..12];
+    }
+
+    /// <summary>Roslyn objects, apart so that a cached build never loads the compiler (statics initialise on first use).</summary>
+    private static class Roslyn
+    {
+        public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Latest, DocumentationMode.None, SourceCodeKind.Script);
     }
 
     private static string Sanitize(string name) => string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_'));

@@ -64,6 +64,9 @@ public sealed class ScriptTransformHost : IDisposable
     /// <summary>Quiet time after the last file event before recompiling (editors save in several steps).</summary>
     public TimeSpan Debounce { get; init; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>Compiled versions kept on disk (null: always compile).</summary>
+    public CompiledScriptCache? Cache { get; init; }
+
     /// <summary>False to recompile only on <see cref="ReloadAsync"/> and helper changes (tests, benchmarks).</summary>
     public bool WatchFile { get; init; } = true;
 
@@ -157,7 +160,7 @@ public sealed class ScriptTransformHost : IDisposable
             if (!force && (hash == _current?.ContentHash || hash == _lastAttemptHash && _lastFailed))
                 return new ScriptReload(false, null, Diagnostics, reason, clock.Elapsed, Unchanged: true);
             _lastAttemptHash = hash;
-            build = await ScriptCompiler.CompileOrTakePrecompiled(DisplayPath, text, helpers).ConfigureAwait(false);
+            build = await ScriptCompiler.CompileOrTakePrecompiled(DisplayPath, text, helpers, Cache).ConfigureAwait(false);
             CompiledTransform? loaded = null;
             var diagnostics = build.Diagnostics;
             if (build.Success)
@@ -206,8 +209,8 @@ public sealed class ScriptTransformHost : IDisposable
                 else if (previous != null && !_handed.Contains(previous)) unused = previous; // never ran
             }
             unused?.Unload();
-            _logger.LogInformation("pipeline {Pipeline}: transform {Script} compiled as {Version} in {Ms} ms ({Reason}){Warnings}",
-                Pipeline, DisplayPath, loaded.Version, (long)clock.Elapsed.TotalMilliseconds, reason,
+            _logger.LogInformation("pipeline {Pipeline}: transform {Script} {How} as {Version} in {Ms} ms ({Reason}){Warnings}",
+                Pipeline, DisplayPath, build.FromCache ? "loaded from the transform cache" : "compiled", loaded.Version, (long)clock.Elapsed.TotalMilliseconds, reason,
                 diagnostics.Count == 0 ? "" : "\n" + ScriptDiagnostic.Format(diagnostics));
             _firstGood.TrySetResult();
         }
