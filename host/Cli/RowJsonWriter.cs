@@ -9,21 +9,55 @@ namespace PluginHost.Cli;
 /// <summary>Writes the rows of decoded binlog events as JSON lines, tracking the GTID of the current transaction.</summary>
 internal sealed class RowJsonWriter
 {
+    private static readonly System.Text.Encodings.Web.JavaScriptEncoder Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+    private static readonly JsonEncodedText Op = JsonEncodedText.Encode("op"), Database = JsonEncodedText.Encode("database"),
+        TableName = JsonEncodedText.Encode("table"), Before = JsonEncodedText.Encode("before"), After = JsonEncodedText.Encode("after"),
+        Gtid = JsonEncodedText.Encode("gtid"), File = JsonEncodedText.Encode("file"), Pos = JsonEncodedText.Encode("pos"), Ts = JsonEncodedText.Encode("ts"),
+        Insert = JsonEncodedText.Encode("insert"), Update = JsonEncodedText.Encode("update"), Delete = JsonEncodedText.Encode("delete");
+
     private readonly ArrayBufferWriter<byte> _buffer = new(1 << 16);
     private readonly Utf8JsonWriter writer;
     private readonly Stream output;
-    private string? _gtid;
-    private string _file;
+    private readonly Dictionary<ulong, EncodedTable> _tables = [];
+    private JsonEncodedText? _gtid;
+    private JsonEncodedText _file;
+    private uint _tsSeconds = uint.MaxValue;
+    private JsonEncodedText _ts;
 
     public RowJsonWriter(Stream output, string fileName)
     {
         this.output = output;
-        _file = fileName;
+        _file = JsonEncodedText.Encode(fileName, Encoder);
         writer = new Utf8JsonWriter(_buffer, new JsonWriterOptions
         {
             SkipValidation = true,
-            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+            Encoder = Encoder,
         });
+    }
+
+    /// <summary>A table's names JSON-encoded once (a table map is repeated before every rows event; its names rarely change).</summary>
+    private sealed class EncodedTable(TableMapEvent map)
+    {
+        public TableMapEvent Map { get; set; } = map;
+        public JsonEncodedText Database { get; } = JsonEncodedText.Encode(map.Database, Encoder);
+        public JsonEncodedText Table { get; } = JsonEncodedText.Encode(map.Table, Encoder);
+        public JsonEncodedText[] Columns { get; } = [.. map.Columns.Select((c, i) => JsonEncodedText.Encode(c.Name ?? "@" + (i + 1), Encoder))];
+
+        public bool Describes(TableMapEvent other)
+        {
+            if (ReferenceEquals(other, Map)) return true;
+            if (other.Database != Map.Database || other.Table != Map.Table || other.Columns.Count != Map.Columns.Count) return false;
+            for (var i = 0; i < other.Columns.Count; i++)
+                if (other.Columns[i].Name != Map.Columns[i].Name) return false;
+            Map = other;
+            return true;
+        }
+    }
+
+    private EncodedTable Encoded(TableMapEvent map)
+    {
+        if (_tables.TryGetValue(map.TableId, out var t) && t.Describes(map)) return t;
+        return _tables[map.TableId] = new EncodedTable(map);
     }
 
     /// <summary>Writes what is buffered to the output stream.</summary>
@@ -39,9 +73,9 @@ internal sealed class RowJsonWriter
     {
         switch (e)
         {
-            case MariaDbGtidEvent g: _gtid = g.Gtid; break;
-            case MySqlGtidEvent g: _gtid = g.Gtid; break;
-            case RotateEvent r when !r.IsArtificial: _file = r.NextFile; break;
+            case MariaDbGtidEvent g: _gtid = JsonEncodedText.Encode(g.Gtid, Encoder); break;
+            case MySqlGtidEvent g: _gtid = g.Gtid is { } text ? JsonEncodedText.Encode(text, Encoder) : null; break;
+            case RotateEvent r when !r.IsArtificial: _file = JsonEncodedText.Encode(r.NextFile, Encoder); break;
             case TransactionPayloadEvent p:
                 foreach (var inner in p.Events)
                     if (inner is RowsEvent ir) WriteRows(ir, e.Header);
@@ -52,20 +86,25 @@ internal sealed class RowJsonWriter
 
     private void WriteRows(RowsEvent rows, BinlogEventHeader position)
     {
-        var op = rows.Kind switch { RowChangeKind.Insert => "insert", RowChangeKind.Update => "update", _ => "delete" };
-        var ts = DateTime.UnixEpoch.AddSeconds(rows.Header.Timestamp).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'");
+        var op = rows.Kind switch { RowChangeKind.Insert => Insert, RowChangeKind.Update => Update, _ => Delete };
+        if (rows.Header.Timestamp != _tsSeconds)
+        {
+            _tsSeconds = rows.Header.Timestamp;
+            _ts = JsonEncodedText.Encode(DateTime.UnixEpoch.AddSeconds(rows.Header.Timestamp).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"), Encoder);
+        }
+        var table = Encoded(rows.Table);
         foreach (var row in rows.Rows)
         {
             writer.WriteStartObject();
-            writer.WriteString("op", op);
-            writer.WriteString("database", rows.Table.Database);
-            writer.WriteString("table", rows.Table.Table);
-            WriteImage("before", row.Before, rows.Table);
-            WriteImage("after", row.After, rows.Table);
-            if (_gtid is null) writer.WriteNull("gtid"); else writer.WriteString("gtid", _gtid);
-            writer.WriteString("file", _file);
-            writer.WriteNumber("pos", position.Position);
-            writer.WriteString("ts", ts);
+            writer.WriteString(Op, op);
+            writer.WriteString(Database, table.Database);
+            writer.WriteString(TableName, table.Table);
+            WriteImage(Before, row.Before, table.Columns);
+            WriteImage(After, row.After, table.Columns);
+            if (_gtid is { } gtid) writer.WriteString(Gtid, gtid); else writer.WriteNull(Gtid);
+            writer.WriteString(File, _file);
+            writer.WriteNumber(Pos, position.Position);
+            writer.WriteString(Ts, _ts);
             writer.WriteEndObject();
             writer.Flush();
             _buffer.GetSpan(1)[0] = (byte)'\n';
@@ -75,7 +114,7 @@ internal sealed class RowJsonWriter
         }
     }
 
-    private void WriteImage(string name, ColumnValue[]? image, TableMapEvent table)
+    private void WriteImage(JsonEncodedText name, ColumnValue[]? image, JsonEncodedText[] columns)
     {
         if (image is null)
         {
@@ -86,7 +125,7 @@ internal sealed class RowJsonWriter
         for (var i = 0; i < image.Length; i++)
         {
             if (image[i].IsMissing) continue;
-            writer.WritePropertyName(table.Columns[i].Name ?? "@" + (i + 1));
+            writer.WritePropertyName(columns[i]);
             ColumnValueJson.Write(writer, image[i]);
         }
         writer.WriteEndObject();
