@@ -132,7 +132,9 @@ public sealed class MySqlFlavorTests
         [
             FormatDescription(crc: true),
             PreviousGtids((UuidA, [(1, 43)])),
-            .. Transaction(UuidA, 43, 7),
+            .. Transaction(UuidA, 43, 7)[..3],
+            Event((BinlogEventType)0xC9, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), // a type this client does not know, mid-transaction
+            .. Transaction(UuidA, 43, 7)[3..],
         ]);
         byte[] artificialRotate = WithCrc(Event(BinlogEventType.Rotate, [.. BitConverter.GetBytes(4UL), .. Encoding.ASCII.GetBytes("binlog.000002")]));
         artificialRotate.AsSpan(0, 4).Clear(); // timestamp 0, next position 0: made up by the dump, not in the file
@@ -202,7 +204,8 @@ public sealed class MySqlFlavorTests
         Assert.Equal(
             [
                 BinlogEventType.Rotate, BinlogEventType.FormatDescription, BinlogEventType.PreviousGtids, BinlogEventType.Gtid,
-                BinlogEventType.Query, BinlogEventType.TableMap, BinlogEventType.WriteRowsV2, BinlogEventType.Xid, BinlogEventType.Heartbeat,
+                BinlogEventType.Query, BinlogEventType.TableMap, (BinlogEventType)0xC9, BinlogEventType.WriteRowsV2, BinlogEventType.Xid,
+                BinlogEventType.Heartbeat,
             ],
             received.Select(e => e.Header.EventType));
         Assert.Equal($"{UuidA}:43", received.OfType<MySqlGtidEvent>().Single().Gtid);
