@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
 namespace PluginHost.Tests.Binlog.Protocol;
@@ -58,7 +60,17 @@ internal sealed class FakeSession(Stream stream)
 {
     public static readonly TimeSpan ReceiveTimeout = TimeSpan.FromSeconds(10);
 
-    public Stream Stream { get; } = stream;
+    /// <summary>The connection: the socket stream, or the TLS stream after <see cref="StartTlsAsync"/>.</summary>
+    public Stream Stream { get; private set; } = stream;
+
+    /// <summary>Runs the server side of a TLS handshake (after the client's SSLRequest); later packets travel encrypted.</summary>
+    public async Task StartTlsAsync(X509Certificate2 certificate)
+    {
+        var ssl = new SslStream(Stream, leaveInnerStreamOpen: true);
+        using var timeout = new CancellationTokenSource(ReceiveTimeout);
+        await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = certificate }, timeout.Token);
+        Stream = ssl;
+    }
 
     /// <summary>Sends one physical packet with the given sequence id.</summary>
     public Task SendAsync(byte sequence, byte[] payload) => SendAsync(sequence, payload.AsMemory());

@@ -58,4 +58,41 @@ public sealed class SchemaTests(ITestOutputHelper output)
         Assert.Equal("", update.Rows[0].After![5].ToString());
         Assert.Equal("added", update.Table.Columns[9].Name);
     }
+
+    [Fact]
+    public async Task Renamed_columns_are_picked_up_after_ddl_that_keeps_the_column_count()
+    {
+        using var db = new MariaDbServer("--binlog-row-metadata=MINIMAL");
+        db.Sql("""
+            CREATE DATABASE m;
+            CREATE TABLE m.r (id INT PRIMARY KEY, a VARCHAR(10), b INT);
+            CREATE TABLE m.other (id INT PRIMARY KEY);
+            """);
+        await using var reader = new Reader(new BinlogClient(Repl.Options(db, BinlogStart.Latest, output)));
+        await reader.ConnectedAsync();
+        Assert.Equal("MINIMAL", reader.Client.Server!.RowMetadata);
+
+        async Task<string[]> InsertAndRead(string sql)
+        {
+            db.Sql(sql);
+            var rows = (RowsEvent)(await reader.UntilAsync(e => e is RowsEvent { Table.Table: "r" }))[^1];
+            Assert.False(rows.Table.HasColumnNames); // the map itself carries no names: they come from information_schema
+            return Repl.Render(rows).ToArray();
+        }
+
+        Assert.Equal(["m.r Insert - -> {id=1, a=x, b=10}"], await InsertAndRead("INSERT INTO m.r VALUES (1, 'x', 10);"));
+
+        // RENAME COLUMN, issued with m as the default database and an unqualified table name.
+        db.Sql("USE m; ALTER TABLE r RENAME COLUMN a TO alpha;");
+        Assert.Equal(["m.r Insert - -> {id=2, alpha=y, b=20}"], await InsertAndRead("INSERT INTO m.r VALUES (2, 'y', 20);"));
+
+        // CHANGE COLUMN with the same type, and DDL on another table in between.
+        db.Sql("ALTER TABLE m.r CHANGE COLUMN b beta INT; ALTER TABLE m.other ADD COLUMN z INT;");
+        Assert.Equal(["m.r Insert - -> {id=3, alpha=z, beta=30}"], await InsertAndRead("INSERT INTO m.r VALUES (3, 'z', 30);"));
+
+        // Two columns swap their names: positions stay, names follow the schema.
+        db.Sql("ALTER TABLE m.r RENAME COLUMN alpha TO tmp; ALTER TABLE m.r RENAME COLUMN id TO alpha; ALTER TABLE m.r RENAME COLUMN tmp TO id;");
+        Assert.Equal(["m.r Update {alpha=3, id=z, beta=30} -> {alpha=3, id=zz, beta=30}"],
+            await InsertAndRead("UPDATE m.r SET id = 'zz' WHERE alpha = 3;"));
+    }
 }
