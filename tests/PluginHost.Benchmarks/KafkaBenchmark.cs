@@ -104,6 +104,7 @@ internal static class KafkaBenchmark
     {
         var before = cluster.Count("bench.orders");
         using var host = StartHost(config);
+        if (Environment.GetEnvironmentVariable("PLUGINHOST_BENCH_TRACE") == "1") Console.WriteLine($"host process started at {DateTime.UtcNow:HH:mm:ss.fff}Z");
         try
         {
             var sw = Stopwatch.StartNew();
