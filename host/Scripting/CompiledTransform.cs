@@ -206,7 +206,7 @@ public sealed class CompiledTransform : IEventTransform, IDisposable
             if (Volatile.Read(ref _tripToken) != 0) late = EndTrip(token);
         }
         if (late)
-            throw new TransformTimeoutException($"transform exceeded its time limit of {Seconds(Timeout)}: the event took over {Seconds(TimeSpan.FromTicks(_tripTicks))} ({Path})");
+            throw new TransformTimeoutException($"transform exceeded its time limit of {Seconds(Timeout)}: the event took over {Seconds(TimeSpan.FromTicks(_tripTicks))} ({Path})", Path);
     }
 
     /// <summary>Called by the script's loop and function-entry checks when the guard flag is up: throws if the current event (or the top-level code) is the tripped one.</summary>
@@ -217,7 +217,7 @@ public sealed class CompiledTransform : IEventTransform, IDisposable
         {
             Volatile.Write(ref _stoppedLine, line);
             throw new TransformTimeoutException(
-                $"transform exceeded its time limit of {Seconds(Timeout)}: stopped {(loop ? "in the loop" : "on entering the function")} at {Path}:line {line} after {Seconds(TimeSpan.FromTicks(_tripTicks))}");
+                $"transform exceeded its time limit of {Seconds(Timeout)}: stopped {(loop ? "in the loop" : "on entering the function")} at {Path}:line {line} after {Seconds(TimeSpan.FromTicks(_tripTicks))}", Path, line);
         }
         _trippedField?.SetValue(null, false); // a stale trip of an event that has since finished
     }
@@ -260,7 +260,7 @@ public sealed class CompiledTransform : IEventTransform, IDisposable
     {
         var where = Locate(e);
         var at = where is null ? $" (in {Path})" : $" (at {where.Value.File}:line {where.Value.Line})";
-        return new ScriptException($"{e.GetType().Name}: {e.Message}{at}", e);
+        return new ScriptException($"{e.GetType().Name}: {e.Message}{at}", e, where?.File ?? Path, where?.Line);
     }
 
     private (string File, int Line)? Locate(Exception e)
