@@ -1,12 +1,16 @@
 using System.Buffers;
 using System.Text.Json;
+using PluginHost.Scripting;
 using PluginHost.Sdk;
 
 namespace PluginHost.Pipelines;
 
 /// <summary>
 /// Appends events that could not be processed to a JSON Lines file, one object per line:
-/// <c>{"event":{…},"error":"…","stage":"transform","at":"…"}</c>; fsync'd before the checkpoint passes them.
+/// <c>{"event":{…},"stage":"transform","error":"…","exception":{…},"at":"…"}</c>; fsync'd before the checkpoint
+/// passes them. <c>exception</c> is the whole exception: <c>type</c> (full name), <c>message</c>, <c>script</c> and
+/// <c>line</c> when a transform script threw or was stopped, <c>stack</c>, and <c>inner</c> (the same, for the inner
+/// exception, nested as deep as they go).
 /// </summary>
 public sealed class DeadLetterFile : IDisposable
 {
@@ -32,6 +36,8 @@ public sealed class DeadLetterFile : IDisposable
             ChangeEventJson.Write(w, e);
             w.WriteString("stage", stage);
             w.WriteString("error", error.GetType().Name + ": " + error.Message);
+            w.WritePropertyName("exception");
+            WriteException(w, error, 0);
             w.WriteString("at", DateTimeOffset.UtcNow);
             w.WriteEndObject();
         }
@@ -40,6 +46,28 @@ public sealed class DeadLetterFile : IDisposable
             _stream.Write(buffer.WrittenSpan);
             _stream.WriteByte((byte)'\n');
         }
+    }
+
+    private static void WriteException(Utf8JsonWriter w, Exception error, int depth)
+    {
+        w.WriteStartObject();
+        w.WriteString("type", error.GetType().FullName ?? error.GetType().Name);
+        w.WriteString("message", error.Message);
+        var (script, line) = error switch
+        {
+            ScriptException s => (s.Script, s.Line),
+            TransformTimeoutException t => (t.Script, t.Line),
+            _ => (null, null),
+        };
+        if (script != null) w.WriteString("script", script);
+        if (line is { } n) w.WriteNumber("line", n);
+        if (error.StackTrace is { } stack) w.WriteString("stack", stack);
+        if (error.InnerException is { } inner && depth < 16)
+        {
+            w.WritePropertyName("inner");
+            WriteException(w, inner, depth + 1);
+        }
+        w.WriteEndObject();
     }
 
     /// <summary>Makes everything written durable.</summary>

@@ -675,6 +675,9 @@ public sealed class PipelineRunner
 
     private bool Transform(ChangeEvent e, List<ChangeEvent> output)
     {
+        // The script mutates the event in place: a dead-letter pipeline keeps a copy of it as read (rows and Extra
+        // copied, values shared) to write if the script fails half-way.
+        var original = _definition.OnError == OnErrorPolicy.DeadLetter && _deadLetter != null ? e.Clone() : null;
         try
         {
             _transform!.Apply(e, output);
@@ -690,7 +693,8 @@ public sealed class PipelineRunner
                     _logger.LogWarning("pipeline {Pipeline}: transform failed on {Table} event, skipped: {Error}", _definition.Name, e.Table, ex.Message);
                     return false;
                 case OnErrorPolicy.DeadLetter when _deadLetter != null:
-                    _deadLetter.Write(e, "transform", ex);
+                    output.Clear();
+                    _deadLetter.Write(original ?? e, "transform", ex);
                     Status.AddDeadLettered(1);
                     return false;
                 default:

@@ -31,6 +31,7 @@ public sealed class CompiledTransform : IEventTransform, IDisposable
     private long _tripToken;  // token the watchdog found over its limit
     private long _stuckToken; // token reported stuck (still running well past the limit)
     private long _tripTicks;  // how long the tripped event had run when tripped
+    private int _stoppedLine; // script line of the last check that stopped an event
 
     // Watchdog's own bookkeeping (only the watchdog thread touches these).
     private long _watchToken, _watchSince;
@@ -113,24 +114,45 @@ public sealed class CompiledTransform : IEventTransform, IDisposable
         {
             _trippedField = guard.GetField("Tripped", BindingFlags.Public | BindingFlags.Static);
             _onTripField = guard.GetField("OnTrip", BindingFlags.Public | BindingFlags.Static);
-            _onTripField?.SetValue(null, new Action<int>(OnGuardCheck));
+            _onTripField?.SetValue(null, new Action<int, bool>(OnGuardCheck));
         }
 
         // Run the top-level code: creates the script instance (submission slot 1), initialises its fields.
         var factory = type.GetMethod("<Factory>", BindingFlags.Public | BindingFlags.Static)
                       ?? throw new InvalidOperationException("compiled script has no factory");
         var submissions = new object?[2];
+        // The top-level code runs as an "event" of its own, so the guard's checks can stop it at initTimeout.
+        var initToken = ++_sequence;
+        Volatile.Write(ref _active, initToken);
         var init = Task.Run(() => (Task)factory.Invoke(null, [submissions])!); // unwrapped: completes with the top-level code
         try
         {
             if (!init.Wait(initTimeout))
-                throw Init($"the script's top-level code did not finish within {initTimeout.TotalSeconds:0.#} s", null);
+            {
+                _tripTicks = initTimeout.Ticks;
+                Volatile.Write(ref _tripToken, initToken);
+                _trippedField?.SetValue(null, true);
+                var stopped = false;
+                try { stopped = init.Wait(TimeSpan.FromSeconds(2)); }
+                catch (AggregateException) { stopped = true; }
+                var line = Volatile.Read(ref _stoppedLine);
+                throw new ScriptCompilationException([new ScriptDiagnostic(Path, line > 0 ? line : 1, 1, "error", "PH0003",
+                    $"the script's top-level code did not finish within {Seconds(initTimeout)}" + (stopped
+                        ? line > 0 ? $": stopped at line {line}" : ""
+                        : ": it is blocked outside any loop or function entry it can interrupt, and its thread cannot be aborted"))]);
+            }
         }
         catch (AggregateException e)
         {
             var inner = e.Flatten().InnerExceptions[0];
             if (inner is TargetInvocationException { InnerException: { } ti }) inner = ti;
             throw Init($"the script's top-level code threw {inner.GetType().Name}: {inner.Message}", inner);
+        }
+        finally
+        {
+            Volatile.Write(ref _active, 0);
+            Volatile.Write(ref _tripToken, 0);
+            _trippedField?.SetValue(null, false);
         }
         _instance = submissions[1];
 
@@ -184,16 +206,19 @@ public sealed class CompiledTransform : IEventTransform, IDisposable
             if (Volatile.Read(ref _tripToken) != 0) late = EndTrip(token);
         }
         if (late)
-            throw new TransformTimeoutException($"transform exceeded its time limit of {Seconds(Timeout)}: the event took over {Seconds(TimeSpan.FromTicks(_tripTicks))} ({Path})");
+            throw new TransformTimeoutException($"transform exceeded its time limit of {Seconds(Timeout)}: the event took over {Seconds(TimeSpan.FromTicks(_tripTicks))} ({Path})", Path);
     }
 
-    /// <summary>Called by the script's loop checks when the guard flag is up: throws if the current event is the tripped one.</summary>
-    private void OnGuardCheck(int line)
+    /// <summary>Called by the script's loop and function-entry checks when the guard flag is up: throws if the current event (or the top-level code) is the tripped one.</summary>
+    private void OnGuardCheck(int line, bool loop)
     {
         var active = Volatile.Read(ref _active);
         if (active != 0 && Volatile.Read(ref _tripToken) == active)
+        {
+            Volatile.Write(ref _stoppedLine, line);
             throw new TransformTimeoutException(
-                $"transform exceeded its time limit of {Seconds(Timeout)}: stopped in the loop at {Path}:line {line} after {Seconds(TimeSpan.FromTicks(_tripTicks))}");
+                $"transform exceeded its time limit of {Seconds(Timeout)}: stopped {(loop ? "in the loop" : "on entering the function")} at {Path}:line {line} after {Seconds(TimeSpan.FromTicks(_tripTicks))}", Path, line);
+        }
         _trippedField?.SetValue(null, false); // a stale trip of an event that has since finished
     }
 
@@ -226,8 +251,8 @@ public sealed class CompiledTransform : IEventTransform, IDisposable
         if (elapsed >= Timeout + grace && Volatile.Read(ref _stuckToken) != active)
         {
             Volatile.Write(ref _stuckToken, active);
-            Stuck?.Invoke($"transform {Path} has been running one event for {Seconds(elapsed)} (limit {Seconds(Timeout)}) outside any loop " +
-                          "it can interrupt (a blocking call, a helper function or deep recursion); a thread cannot be aborted, so the pipeline waits for it");
+            Stuck?.Invoke($"transform {Path} has been running one event for {Seconds(elapsed)} (limit {Seconds(Timeout)}) outside any loop or function entry " +
+                          "it can interrupt (a blocking call or a helper function); a thread cannot be aborted, so the pipeline waits for it");
         }
     }
 
@@ -235,7 +260,7 @@ public sealed class CompiledTransform : IEventTransform, IDisposable
     {
         var where = Locate(e);
         var at = where is null ? $" (in {Path})" : $" (at {where.Value.File}:line {where.Value.Line})";
-        return new ScriptException($"{e.GetType().Name}: {e.Message}{at}", e);
+        return new ScriptException($"{e.GetType().Name}: {e.Message}{at}", e, where?.File ?? Path, where?.Line);
     }
 
     private (string File, int Line)? Locate(Exception e)

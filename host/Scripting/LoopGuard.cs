@@ -6,9 +6,12 @@ using Microsoft.CodeAnalysis.Text;
 namespace PluginHost.Scripting;
 
 /// <summary>
-/// Makes loops in a script interruptible without slowing the event path: every loop body (while, do, for, foreach)
-/// and every goto label gets <c>if (__PluginHostGuard.Tripped) __PluginHostGuard.Check(line);</c> — one read of a
-/// static flag — and the script gets a small nested <c>__PluginHostGuard</c> class appended. The
+/// Makes loops and recursion in a script interruptible without slowing the event path: every loop body (while, do,
+/// for, foreach) and every goto label gets <c>if (__PluginHostGuard.Tripped) __PluginHostGuard.Check(line);</c>, and
+/// the body of every method, local function and lambda starts with <c>… __PluginHostGuard.Enter(line);</c> — one read
+/// of a static flag each — and the script gets a small nested <c>__PluginHostGuard</c> class appended. An
+/// expression body (<c>=&gt; expr</c>) becomes a block around it (<c>{check; return /*=&gt;*/ expr;}</c>); lambdas
+/// converted to expression trees, and properties, indexers and accessors, are left as written. The
 /// <see cref="TransformWatchdog"/> raises the flag when an event runs past its time limit; the check then throws
 /// <see cref="TransformTimeoutException"/> inside the script, so the pipeline's on_error policy applies.
 /// <para>The checks are inserted as text without line breaks, so every line keeps its number; the insertions are
@@ -34,8 +37,11 @@ internal sealed class LoopGuard
     /// <summary>True when checks were inserted (and the guard class appended).</summary>
     public bool HasGuard => _insertions.Count > 0;
 
-    /// <summary>Inserts checks into the loops of a parsed script (that has no syntax errors).</summary>
-    public static LoopGuard Create(SyntaxTree tree)
+    /// <summary>Inserts checks into the loops and function bodies of a parsed script (that has no syntax errors).</summary>
+    /// <param name="tree">The script as written.</param>
+    /// <param name="model">A semantic model of <paramref name="tree"/>, asked only for lambdas with an expression body
+    /// (whether they return a value, or are expression trees); made on first use.</param>
+    public static LoopGuard Create(SyntaxTree tree, Func<SemanticModel>? model = null)
     {
         var original = tree.GetText();
         var root = tree.GetRoot();
@@ -44,16 +50,53 @@ internal sealed class LoopGuard
         var order = 0;
         int LineOf(SyntaxNode node) => node.GetLocation().GetMappedLineSpan().StartLinePosition.Line + 1;
         string Check(int line) => $"if ({ClassName}.Tripped) {ClassName}.Check({line});";
+        string Enter(int line) => $"if ({ClassName}.Tripped) {ClassName}.Enter({line});";
+        SemanticModel? semantic = null;
+        SemanticModel? Model() => semantic ??= model?.Invoke();
+        // Closers that meet at one position come innermost first (later in document order).
+        void Opener(int position, string text) => inserts.Add((position, 1_000_000 + order++, text));
+        void Closer(int position, string text) => inserts.Add((position, -order++, text));
+
+        void GuardFunction(SyntaxNode function, BlockSyntax? block, ArrowExpressionClauseSyntax? arrow, SyntaxToken semicolon, bool returnsValue)
+        {
+            var check = Enter(LineOf(function));
+            if (block != null)
+                Opener(block.OpenBraceToken.Span.End, check);
+            else if (arrow != null && !semicolon.IsMissing)
+            {
+                // "=> expr;" → "{check; return /*=>*/ expr;}": the arrow is commented out, nothing is removed.
+                var value = returnsValue && arrow.Expression is not ThrowExpressionSyntax;
+                Opener(arrow.ArrowToken.SpanStart, "{" + check + (value ? " return " : " ") + "/*");
+                Opener(arrow.ArrowToken.Span.End, "*/");
+                Closer(semicolon.Span.End, "}");
+            }
+        }
+
+        void GuardLambda(AnonymousFunctionExpressionSyntax lambda)
+        {
+            if (lambda.Block is { } block)
+            {
+                Opener(block.OpenBraceToken.Span.End, Enter(LineOf(lambda)));
+                return;
+            }
+            if (lambda.ExpressionBody is not { } body || Model() is not { } m) return;
+            if (m.GetSymbolInfo(lambda).Symbol is not IMethodSymbol symbol) return;
+            var converted = m.GetTypeInfo(lambda).ConvertedType;
+            if (converted is null || converted.TypeKind != TypeKind.Delegate || symbol.ReturnsByRef || symbol.ReturnsByRefReadonly) return; // expression trees stay expressions
+            var value = ReturnsValue(symbol.ReturnsVoid, symbol.IsAsync, symbol.ReturnType) && body is not ThrowExpressionSyntax;
+            Opener(body.SpanStart, "{" + Enter(LineOf(lambda)) + (value ? " return " : " "));
+            Closer(body.Span.End, ";}");
+        }
 
         void GuardBody(SyntaxNode loop, StatementSyntax body)
         {
             var check = Check(LineOf(loop));
             if (body is BlockSyntax block)
-                inserts.Add((block.OpenBraceToken.Span.End, 1_000_000 + order++, check));
+                Opener(block.OpenBraceToken.Span.End, check);
             else
             {
-                inserts.Add((body.SpanStart, 1_000_000 + order++, "{" + check));
-                inserts.Add((body.Span.End, order++, "}"));
+                Opener(body.SpanStart, "{" + check);
+                Closer(body.Span.End, "}");
             }
         }
 
@@ -67,7 +110,20 @@ internal sealed class LoopGuard
                 case CommonForEachStatementSyntax fe: GuardBody(fe, fe.Statement); break;
                 case LabeledStatementSyntax l:
                     // "L: stmt" → "L: if (…) Check(n); stmt": the label now marks the check, which flows into stmt.
-                    inserts.Add((l.ColonToken.Span.End, 1_000_000 + order++, Check(LineOf(l))));
+                    Opener(l.ColonToken.Span.End, Check(LineOf(l)));
+                    break;
+                case MethodDeclarationSyntax m:
+                    GuardFunction(m, m.Body, m.ExpressionBody, m.SemicolonToken, ReturnsValue(m.ReturnType, m.Modifiers));
+                    break;
+                case BaseMethodDeclarationSyntax other: // constructors, operators, conversions, finalizers
+                    var returns = other is OperatorDeclarationSyntax or ConversionOperatorDeclarationSyntax;
+                    GuardFunction(other, other.Body, other.ExpressionBody, other.SemicolonToken, returns);
+                    break;
+                case LocalFunctionStatementSyntax lf:
+                    GuardFunction(lf, lf.Body, lf.ExpressionBody, lf.SemicolonToken, ReturnsValue(lf.ReturnType, lf.Modifiers));
+                    break;
+                case AnonymousFunctionExpressionSyntax lambda:
+                    GuardLambda(lambda);
                     break;
             }
         }
@@ -82,11 +138,29 @@ internal sealed class LoopGuard
             recorded.Add((group.Key, text.Length));
         }
         var guardClass = $"\n#nullable enable\npublic static class {ClassName} {{ public static volatile bool Tripped; " +
-                         "public static System.Action<int>? OnTrip; " +
-                         "public static void Check(int line) { var a = OnTrip; if (a != null) a(line); } }\n";
+                         "public static System.Action<int, bool>? OnTrip; " +
+                         "public static void Check(int line) { var a = OnTrip; if (a != null) a(line, true); } " +
+                         "public static void Enter(int line) { var a = OnTrip; if (a != null) a(line, false); } }\n";
         changes.Add(new TextChange(new TextSpan(original.Length, 0), guardClass));
         return new LoopGuard(original.WithChanges(changes), recorded, original.Length);
     }
+
+    /// <summary>Whether an expression body of a method with this declared return type is a returned value.</summary>
+    private static bool ReturnsValue(TypeSyntax returnType, SyntaxTokenList modifiers)
+    {
+        if (returnType is PredefinedTypeSyntax { Keyword.RawKind: (int)SyntaxKind.VoidKeyword }) return false;
+        if (!modifiers.Any(SyntaxKind.AsyncKeyword)) return true;
+        var name = returnType switch
+        {
+            IdentifierNameSyntax id => id.Identifier.ValueText,
+            QualifiedNameSyntax { Right: IdentifierNameSyntax right } => right.Identifier.ValueText,
+            _ => null,
+        };
+        return name is not ("Task" or "ValueTask"); // async Task/ValueTask: no value; Task<T> is a generic name
+    }
+
+    private static bool ReturnsValue(bool returnsVoid, bool isAsync, ITypeSymbol returnType) =>
+        !returnsVoid && !(isAsync && returnType is INamedTypeSymbol { IsGenericType: false, Name: "Task" or "ValueTask" });
 
     /// <summary>True when a position of <see cref="Text"/> lies in code this class inserted (checks or the guard class).</summary>
     public bool IsInserted(int position)

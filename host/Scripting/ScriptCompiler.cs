@@ -63,7 +63,7 @@ public sealed class ScriptBuild
 /// Compiles a <c>.csx</c> transform with Roslyn, once per version, as a C# script (top-level fields, methods,
 /// statements and classes; no <c>#r</c>/<c>#load</c>). Implicit: <see cref="ImplicitUsings"/> and a
 /// <c>using static</c> of every <c>[HelperFunctions]</c> class of the helper plugins, so <c>tObfString(s)</c> needs no
-/// qualification. Loops get time-limit checks (<see cref="LoopGuard"/>); positions in diagnostics are those of the
+/// qualification. Loops and function bodies get time-limit checks (<see cref="LoopGuard"/>); positions in diagnostics are those of the
 /// file as written. Ids of our own diagnostics: PH0001 no <c>Transform</c>, PH0002 wrong signature, PH0003 the
 /// script's top-level code failed, PH0004 the file cannot be read.
 /// </summary>
@@ -128,9 +128,6 @@ public static class ScriptCompiler
         if (syntaxErrors.Count > 0)
             return Failed(path, syntaxErrors.Select(d => ToScriptDiagnostic(d, tree, null)).ToList(), hash, helpers, clock);
 
-        var guard = LoopGuard.Create(tree);
-        var compiled = guard.HasGuard ? CSharpSyntaxTree.ParseText(guard.Text, parseOptions, path) : tree;
-
         var usings = ImplicitUsings.Concat(helpers.SelectMany(h => h.HelperTypes).Select(t => t.Replace('+', '.'))).Distinct().ToList();
         var options = new CSharpCompilationOptions(
                 OutputKind.DynamicallyLinkedLibrary,
@@ -146,6 +143,10 @@ public static class ScriptCompiler
             ]);
         var references = ScriptReferences.Base.Concat(helpers.Select(ScriptReferences.Of)).ToList();
         var assemblyName = $"pluginhost-script-{Sanitize(System.IO.Path.GetFileNameWithoutExtension(path))}-{Interlocked.Increment(ref _sequence)}";
+
+        // The guard asks a model of the script as written only about lambdas with an expression body.
+        var guard = LoopGuard.Create(tree, () => CSharpCompilation.CreateScriptCompilation(assemblyName, tree, references, options, returnType: typeof(object)).GetSemanticModel(tree));
+        var compiled = guard.HasGuard ? CSharpSyntaxTree.ParseText(guard.Text, parseOptions, path) : tree;
         var compilation = CSharpCompilation.CreateScriptCompilation(assemblyName, compiled, references, options, returnType: typeof(object));
 
         using var pe = new MemoryStream();

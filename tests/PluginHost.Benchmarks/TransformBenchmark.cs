@@ -3,7 +3,6 @@ using System.Reflection;
 using Jint;
 using Jint.Native;
 using Jint.Native.Object;
-using Jint.Runtime;
 using Microsoft.Extensions.Logging.Abstractions;
 using PluginHost.Pipelines;
 using PluginHost.Plugins;
@@ -20,17 +19,17 @@ namespace PluginHost.Benchmarks;
 /// </summary>
 public static class TransformBenchmark
 {
-    /// <summary>go-mysql-kafka's README example. Jint 2.x is ECMAScript 5.1: the arrow function is written as a function expression.</summary>
+    /// <summary>go-mysql-kafka's README example as it is written there (Jint 4.x runs modern ECMAScript: the arrow function stays).</summary>
     private const string JavaScript = """
         function transform(cdc_event) {
-            cdc_event.ext = 1
-            cdc_event.after.forEach(function (e) {
-                e.changed = 1
-                if (e.text_col.length > 3) {
-                    e.text_col = tObfString(e.text_col)
-                }
-            });
-            return cdc_event
+        	cdc_event.ext = 1
+        	cdc_event.after.forEach((e) => {
+        		e.changed = 1
+        		if (e.text_col.length > 3) {
+        		e.text_col = tObfString(e.text_col)
+        		}
+        	});
+        return cdc_event
         }
         """;
 
@@ -79,8 +78,8 @@ public static class TransformBenchmark
         var csOut = new List<ChangeEvent>();
         csharp.Apply(sample, csOut);
         var jsSample = ToJs(engine, MakeEvents(2)[1]);
-        var jsResult = jsTransform.Invoke(jsSample).AsObject();
-        var jsRow = jsResult.Get("after").AsArray().Get("0").AsObject();
+        var jsResult = engine.Call(jsTransform, jsSample).AsObject();
+        var jsRow = jsResult.Get("after").AsArray()[0].AsObject();
         Check(csOut[0].After!["text_col"] as string == jsRow.Get("text_col").AsString(), "text_col differs between C# and JS");
         Check(Equals(csOut[0].Extra["ext"], 1) && jsResult.Get("ext").AsNumber() == 1, "ext differs");
         Console.WriteLine($"same result: text_col \"secret value 1\" -> C# \"{csOut[0].After!["text_col"]}\", JS \"{jsRow.Get("text_col").AsString()}\"");
@@ -160,35 +159,31 @@ public static class TransformBenchmark
 
     private static JsValue RowToJs(Engine engine, Row row)
     {
-        var o = engine.Object.Construct(Arguments.Empty);
+        var o = new JsObject(engine);
         foreach (var kv in row)
-            o.FastAddProperty(kv.Key, kv.Value switch
+            o.Set(kv.Key, kv.Value switch
             {
                 null => JsValue.Null,
-                string s => new JsValue(s),
-                long l => new JsValue(l),
-                int i => new JsValue(i),
-                bool b => new JsValue(b),
-                double d => new JsValue(d),
-                var v => new JsValue(Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture)),
-            }, true, true, true);
+                string s => new JsString(s),
+                long l => JsNumber.Create(l),
+                int i => JsNumber.Create(i),
+                bool b => b ? JsBoolean.True : JsBoolean.False,
+                double d => JsNumber.Create(d),
+                var v => new JsString(Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture) ?? ""),
+            });
         return o;
     }
 
     /// <summary>go-mysql-kafka's shape: before/after are arrays of rows.</summary>
     private static ObjectInstance ToJs(Engine engine, ChangeEvent e)
     {
-        var o = engine.Object.Construct(Arguments.Empty);
-        o.FastAddProperty("op", new JsValue(ChangeEventJson.OpName(e.Op)), true, true, true);
-        o.FastAddProperty("database", new JsValue(e.Database), true, true, true);
-        o.FastAddProperty("table", new JsValue(e.Table), true, true, true);
-        var after = engine.Array.Construct(Arguments.Empty);
-        if (e.After is { } a) after.Put("0", RowToJs(engine, a), false);
-        o.FastAddProperty("after", after, true, true, true);
-        var before = engine.Array.Construct(Arguments.Empty);
-        if (e.Before is { } b) before.Put("0", RowToJs(engine, b), false);
-        o.FastAddProperty("before", before, true, true, true);
-        o.FastAddProperty("gtid", e.Gtid is null ? JsValue.Null : new JsValue(e.Gtid), true, true, true);
+        var o = new JsObject(engine);
+        o.Set("op", new JsString(ChangeEventJson.OpName(e.Op)));
+        o.Set("database", new JsString(e.Database));
+        o.Set("table", new JsString(e.Table));
+        o.Set("after", e.After is { } a ? new JsArray(engine, [RowToJs(engine, a)]) : new JsArray(engine));
+        o.Set("before", e.Before is { } b ? new JsArray(engine, [RowToJs(engine, b)]) : new JsArray(engine));
+        o.Set("gtid", e.Gtid is null ? JsValue.Null : new JsString(e.Gtid));
         return o;
     }
 
@@ -197,16 +192,17 @@ public static class TransformBenchmark
     {
         foreach (var p in result.GetOwnProperties())
         {
-            switch (p.Key)
+            var key = p.Key.ToString();
+            switch (key)
             {
                 case "op" or "database" or "table" or "after" or "before" or "gtid": break;
-                default: e.Extra[p.Key] = ToClr(p.Value.Value); break;
+                default: e.Extra[key] = ToClr(p.Value.Value); break;
             }
         }
         var rows = result.Get("after").AsArray();
-        if (rows.Get("length").AsNumber() > 0 && e.After is { } row)
-            foreach (var p in rows.Get("0").AsObject().GetOwnProperties())
-                row[p.Key] = ToClr(p.Value.Value);
+        if (rows.Length > 0 && e.After is { } row)
+            foreach (var p in rows[0].AsObject().GetOwnProperties())
+                row[p.Key.ToString()] = ToClr(p.Value.Value);
     }
 
     private static object? ToClr(JsValue? v) => v is null || v.IsNull() || v.IsUndefined() ? null
@@ -247,7 +243,7 @@ public static class TransformBenchmark
         {
             var events = MakeJsEvents(engine, batch);
             var start = Stopwatch.GetTimestamp();
-            foreach (var e in events) transform.Invoke(e);
+            foreach (var e in events) engine.Call(transform, e);
             ticks += Stopwatch.GetTimestamp() - start;
         }
         return TimeSpan.FromTicks(ticks * TimeSpan.TicksPerSecond / Stopwatch.Frequency).TotalNanoseconds / count;
@@ -262,7 +258,7 @@ public static class TransformBenchmark
             var start = Stopwatch.GetTimestamp();
             foreach (var e in events)
             {
-                var result = transform.Invoke(ToJs(engine, e));
+                var result = engine.Call(transform, ToJs(engine, e));
                 FromJs(result.AsObject(), e);
             }
             ticks += Stopwatch.GetTimestamp() - start;

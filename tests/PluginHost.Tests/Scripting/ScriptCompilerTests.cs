@@ -245,6 +245,73 @@ public sealed class ScriptCompilerTests
     }
 
     [Fact]
+    public void Recursion_that_never_ends_is_stopped_on_entering_the_function_and_the_next_event_runs()
+    {
+        using var t = Load("""
+            long Fib(long n) => n < 2 ? n : Fib(n - 1) + Fib(n - 2);
+            ChangeEvent Transform(ChangeEvent e)
+            {
+                var seen = new List<int>();
+                new List<int> { 1, 2 }.ForEach(i => seen.Add(i)); // a lambda returning nothing
+                Func<int, int> square = x => x * x;
+                System.Linq.Expressions.Expression<Func<int, int>> tree = x => x + 1; // stays an expression tree
+                e.Extra["checks"] = seen.Count + square(3) + tree.Compile()(1);
+                if (e.Table == "fib") e.Extra["r"] = Fib(200);
+                if (e.Table == "local")
+                {
+                    long Walk(long depth)
+                    {
+                        return depth > 80 ? 0 : Walk(depth + 1) + Walk(depth + 1);
+                    }
+                    e.Extra["r"] = Walk(0);
+                }
+                Func<long, long>? f = null;
+                f = depth => depth > 80 ? 0 : f!(depth + 1) + f!(depth + 1);
+                if (e.Table == "lambda") e.Extra["r"] = f(0);
+                return e;
+            }
+            """, path: "transforms/recurse.csx", timeout: TimeSpan.FromMilliseconds(200));
+        Assert.Equal(13, Run(t, Event(1, "x"))[0].Extra["checks"]); // the rewritten lambdas behave as written
+        foreach (var (table, line) in new[] { ("fib", 1), ("local", 12), ("lambda", 19) })
+        {
+            var e = Event(1, "x");
+            e.Table = table;
+            var ex = Assert.Throws<TransformTimeoutException>(() => Run(t, e));
+            Assert.True(ex.Message.Contains($"time limit of 0.2 s: stopped on entering the function at transforms/recurse.csx:line {line}"), $"{table}: {ex.Message}");
+            Assert.Single(Run(t, Event(2, "ok"))); // the guard is down again
+        }
+    }
+
+    [Fact]
+    public void Diagnostics_keep_their_columns_in_rewritten_expression_bodies()
+    {
+        var build = ScriptCompiler.Compile("transforms/cols.csx", "int Twice(int x) => x * 2;\nChangeEvent Transform(ChangeEvent e) => Twice(e) is int ? e : e;\nvoid Log(string s) => undefinedName(s);", []);
+        Assert.False(build.Success);
+        Assert.Contains(build.Diagnostics, d => d.Line == 2 && d.Column == 47 && d.Id == "CS1503"); // Twice(e): the argument
+        Assert.Contains(build.Diagnostics, d => d.Line == 3 && d.Column == 23 && d.Id == "CS0103"); // undefinedName
+    }
+
+    [Fact]
+    public void Top_level_code_stuck_in_a_loop_or_recursion_fails_the_load_and_its_thread_stops()
+    {
+        foreach (var (script, line) in new[]
+                 {
+                     ("var n = 0L;\nwhile (true) n++;\nChangeEvent Transform(ChangeEvent e) => e;", 2),
+                     ("ChangeEvent Transform(ChangeEvent e) => e;\nlong Spin(long d) => d > 80 ? 0 : Spin(d + 1) + Spin(d + 1);\nvar r = Spin(0);", 2),
+                 })
+        {
+            var build = ScriptCompiler.Compile("transforms/init-spin.csx", script, []);
+            Assert.True(build.Success, string.Join("; ", build.Diagnostics));
+            var ex = Assert.Throws<ScriptCompilationException>(() => CompiledTransform.Load(build, TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(300)));
+            var d = Assert.Single(ex.Diagnostics);
+            Assert.Equal("PH0003", d.Id);
+            Assert.Equal(line, d.Line);
+            // "stopped at line N" is only said once the top-level code's task has ended: no thread is left spinning.
+            Assert.Equal($"the script's top-level code did not finish within 0.3 s: stopped at line {line}", d.Message);
+        }
+    }
+
+    [Fact]
     public void An_event_that_blocks_outside_a_loop_fails_with_a_timeout_when_it_returns()
     {
         using var t = Load("""
