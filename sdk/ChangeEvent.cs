@@ -45,13 +45,13 @@ public sealed class ChangeEvent
     /// <summary>Destination chosen by a transform (e.g. a Kafka topic); null lets the sink decide.</summary>
     public string? Destination { get; set; }
 
-    /// <summary>Extra fields, written as top-level fields of the event JSON.</summary>
-    public Dictionary<string, object?> Extra => _extra ??= new Dictionary<string, object?>(StringComparer.Ordinal);
+    /// <summary>Extra fields, written as top-level fields of the event JSON (the event's own field names are refused: <see cref="ExtraFields"/>).</summary>
+    public ExtraFields Extra => _extra ??= new ExtraFields();
 
     /// <summary>True when <see cref="Extra"/> has fields (without allocating it).</summary>
     public bool HasExtra => _extra is { Count: > 0 };
 
-    private Dictionary<string, object?>? _extra;
+    private ExtraFields? _extra;
 
     /// <summary>The row image that identifies the row: After for inserts and updates, Before for deletes.</summary>
     public Row? Current => After ?? Before;
@@ -86,7 +86,7 @@ public sealed class ChangeEvent
         var c = (ChangeEvent)MemberwiseClone();
         c.Before = Before?.Clone();
         c.After = After?.Clone();
-        c._extra = _extra is null ? null : new Dictionary<string, object?>(_extra, StringComparer.Ordinal);
+        c._extra = _extra is null ? null : new ExtraFields(_extra);
         return c;
     }
 

@@ -252,4 +252,26 @@ public sealed class ChangeEventJsonTests
         Assert.Equal(42L, a.After!["id"]);
         Assert.False(a.Extra.ContainsKey("x"));
     }
+
+    [Fact]
+    public void Extra_fields_refuse_the_events_own_field_names_so_no_field_is_written_twice()
+    {
+        var e = AllTypes();
+        var before = e.Extra.Count;
+        foreach (var name in new[] { "op", "database", "table", "before", "after", "gtid", "file", "pos", "ts" })
+        {
+            var ex = Assert.Throws<ArgumentException>(() => e.Extra[name] = 1);
+            Assert.Contains($"'{name}' is a field of the event itself", ex.Message);
+            Assert.Throws<ArgumentException>(() => e.Extra.Add(name, 1));
+            Assert.Throws<ArgumentException>(() => e.Extra.TryAdd(name, 1));
+        }
+        e.Extra["Op"] = "case differs";
+        e.Extra["ext"] = 1;
+        Assert.Equal(before + 2, e.Extra.Count);
+        var json = JsonNode.Parse(e.ToString())!.AsObject();
+        Assert.Equal("update", json["op"]!.GetValue<string>());
+        Assert.Equal("case differs", json["Op"]!.GetValue<string>());
+        Assert.Equal(1, json["ext"]!.GetValue<int>());
+        Assert.Equal(json.Count, json.Select(kv => kv.Key).Distinct().Count());
+    }
 }
