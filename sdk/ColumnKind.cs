@@ -33,7 +33,9 @@ public enum ColumnKind
     Enum,
     /// <summary>SET: its labels, <see cref="string"/>[].</summary>
     Set,
-    /// <summary>JSON: a <see cref="System.Text.Json.Nodes.JsonNode"/> (null for JSON null).</summary>
+    /// <summary>JSON (MySQL's, and MariaDB's where the live client learned the column is JSON): a
+    /// <see cref="System.Text.Json.Nodes.JsonNode"/> (null for JSON null); a <see cref="string"/> in the rare case of
+    /// MariaDB text that is not valid JSON.</summary>
     Json,
     /// <summary>GEOMETRY: SRID + WKB bytes, <see cref="byte"/>[].</summary>
     Geometry,

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginHost.Binlog;
 using PluginHost.Binlog.Events;
@@ -45,7 +46,7 @@ public sealed class ChangeEventFactory
         {
             TableColumn x = a.Columns[i], y = b.Columns[i];
             if (x.Type != y.Type || x.Metadata != y.Metadata || x.Name != y.Name || x.IsUnsigned != y.IsUnsigned ||
-                x.Collation != y.Collation || x.IsPrimaryKey != y.IsPrimaryKey || !ReferenceEquals(x.Labels, y.Labels) && !(x.Labels ?? []).SequenceEqual(y.Labels ?? []))
+                x.Collation != y.Collation || x.IsPrimaryKey != y.IsPrimaryKey || x.IsJson != y.IsJson || !ReferenceEquals(x.Labels, y.Labels) && !(x.Labels ?? []).SequenceEqual(y.Labels ?? []))
                 return false;
         }
         return true;
@@ -121,6 +122,8 @@ public sealed class ChangeEventFactory
             case ValueKind.Bytes:
             case ValueKind.Geometry:
                 return v.AsBytes();
+            case ValueKind.Json when v.IsJsonText:
+                return MariaDbJson(v);
             case ValueKind.Json:
             {
                 var text = v.JsonText();
@@ -154,7 +157,22 @@ public sealed class ChangeEventFactory
         }
     }
 
-    private static ColumnKind KindOf(TableColumn c) => c.Type switch
+    /// <summary>MariaDB text JSON as a JsonNode, like MySQL's (null for JSON null); text that is not one valid JSON
+    /// value stays a string, as the event JSON writer does.</summary>
+    private static object? MariaDbJson(in ColumnValue v)
+    {
+        var text = v.JsonText();
+        try
+        {
+            return JsonNode.Parse(text, documentOptions: ColumnValueJson.TextJsonOptions);
+        }
+        catch (JsonException)
+        {
+            return text;
+        }
+    }
+
+    private static ColumnKind KindOf(TableColumn c) => c.IsJson ? ColumnKind.Json : c.Type switch
     {
         ColumnType.Tiny or ColumnType.Short or ColumnType.Int24 or ColumnType.Long or ColumnType.LongLong => ColumnKind.Integer,
         ColumnType.NewDecimal or ColumnType.Decimal => ColumnKind.Decimal,

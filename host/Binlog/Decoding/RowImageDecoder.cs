@@ -243,7 +243,8 @@ internal static class RowImageDecoder
                     ColumnType.Json => ColumnValue.FromSlice(ValueKind.Json, b, pos, n),
                     ColumnType.Geometry => ColumnValue.FromSlice(ValueKind.Geometry, b, pos, n),
                     _ => c.Collation != 0 && c.Collation != Charsets.Binary
-                        ? ColumnValue.FromSlice(ValueKind.String, b, pos, n, (ushort)c.Collation)
+                        // MariaDB JSON (known from the schema): text JSON, its collation kept in Aux.
+                        ? ColumnValue.FromSlice(c.IsJson ? ValueKind.Json : ValueKind.String, b, pos, n, (ushort)c.Collation)
                         : ColumnValue.FromSlice(ValueKind.Bytes, b, pos, n),
                 };
                 return pos + n;

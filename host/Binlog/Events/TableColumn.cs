@@ -39,10 +39,19 @@ public sealed class TableColumn
     /// <summary>ENUM or SET labels, when known.</summary>
     public string[]? Labels { get; internal set; }
 
+    /// <summary>A MariaDB JSON column: LONGTEXT (or another text type) with a <c>json_valid(col)</c> check constraint,
+    /// which the table map cannot tell from plain text. Known only from the schema (the live client reads it from
+    /// information_schema); its values then decode as <see cref="Values.ValueKind.Json"/> text, not strings.</summary>
+    public bool IsJson { get; internal set; }
+
     /// <summary>Part of the primary key.</summary>
     public bool IsPrimaryKey { get; internal set; }
 
     /// <summary>A character column whose table map had no charset: decoded as UTF-8.</summary>
+    /// <summary>A BLOB/TEXT column in a character set (not binary): the only kind MariaDB's JSON can be.</summary>
+    internal bool IsTextBlob => Type is ColumnType.Blob or ColumnType.TinyBlob or ColumnType.MediumBlob or ColumnType.LongBlob
+                                && Collation != 0 && Collation != Values.Charsets.Binary;
+
     internal bool IsTextByDefault => Type is ColumnType.VarChar or ColumnType.VarString or ColumnType.String;
 
     /// <inheritdoc />

@@ -68,6 +68,22 @@ public sealed class TableMapEvent : BinlogEvent
         }
     }
 
+    /// <summary>True when a column could be MariaDB text JSON (a BLOB/TEXT column in a character set), so that
+    /// <see cref="ApplyJsonColumns"/> is worth asking the schema for.</summary>
+    public bool MayHaveJsonText => Columns.Any(c => c.IsTextBlob);
+
+    /// <summary>
+    /// Marks the named columns as MariaDB JSON (<see cref="TableColumn.IsJson"/>): their values then decode as JSON
+    /// text and are embedded in the event JSON. Only named BLOB/TEXT columns in a character set can be marked; other
+    /// names are ignored. Apply after <see cref="ApplySchema"/> when the map carries no names.
+    /// </summary>
+    public void ApplyJsonColumns(IReadOnlySet<string> jsonColumns)
+    {
+        if (jsonColumns.Count == 0) return;
+        foreach (var c in Columns)
+            if (c.Name != null && c.IsTextBlob && jsonColumns.Contains(c.Name)) c.IsJson = true;
+    }
+
     /// <summary><c>database.table</c>.</summary>
     public string FullName => $"{Database}.{Table}";
 }

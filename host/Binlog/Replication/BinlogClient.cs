@@ -101,16 +101,7 @@ public sealed class BinlogClient : IAsyncDisposable
                           ?? throw new MySqlConnectionException($"The server {_options.Connection.Endpoint} ended the binlog stream.");
                 BytesReceived += raw.Length;
                 var ev = _decoder!.Decode(raw.Span);
-                if (ev is TableMapEvent { NeedsSchema: true } map && _options.UseInformationSchema)
-                {
-                    _schema ??= new InformationSchemaProvider(_options.Connection with { Database = null });
-                    var schema = await _schema.GetAsync(map.Database, map.Table, ct).ConfigureAwait(false);
-                    if (schema != null && schema.Columns.Count == map.Columns.Count) map.ApplySchema(schema);
-                    else if (schema != null)
-                        _options.Log?.Invoke($"{map.FullName}: table map has {map.Columns.Count} columns, information_schema {schema.Columns.Count}; using positional names");
-                    else
-                        _options.Log?.Invoke($"{map.FullName}: not visible in information_schema (dropped since, or {_options.Connection.User} lacks SELECT on it); using positional names");
-                }
+                if (ev is TableMapEvent map && _options.UseInformationSchema) await DescribeAsync(map, ct).ConfigureAwait(false);
                 else if (ev is QueryEvent { IsBegin: false, IsCommit: false, IsRollback: false }) _schema?.Invalidate();
 
                 _tracker!.Observe(ev);
@@ -127,6 +118,30 @@ public sealed class BinlogClient : IAsyncDisposable
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
             return (null, e);
+        }
+    }
+
+    /// <summary>
+    /// Completes a table map from information_schema (cached per table, dropped after DDL): names, signedness, charsets
+    /// and labels when the map carries none; and on MariaDB, which text columns are JSON (no table map says), for any
+    /// map with a BLOB/TEXT column in a character set — one extra query per table, not per row.
+    /// </summary>
+    private async Task DescribeAsync(TableMapEvent map, CancellationToken ct)
+    {
+        if (map.NeedsSchema)
+        {
+            _schema ??= new InformationSchemaProvider(_options.Connection with { Database = null });
+            var schema = await _schema.GetAsync(map.Database, map.Table, ct).ConfigureAwait(false);
+            if (schema != null && schema.Columns.Count == map.Columns.Count) map.ApplySchema(schema);
+            else if (schema != null)
+                _options.Log?.Invoke($"{map.FullName}: table map has {map.Columns.Count} columns, information_schema {schema.Columns.Count}; using positional names");
+            else
+                _options.Log?.Invoke($"{map.FullName}: not visible in information_schema (dropped since, or {_options.Connection.User} lacks SELECT on it); using positional names");
+        }
+        if (Server?.Flavor == ServerFlavor.MariaDb && map.MayHaveJsonText)
+        {
+            _schema ??= new InformationSchemaProvider(_options.Connection with { Database = null });
+            map.ApplyJsonColumns(await _schema.GetJsonColumnsAsync(map.Database, map.Table, ct).ConfigureAwait(false));
         }
     }
 

@@ -44,7 +44,8 @@ public sealed record BinlogClientOptions
     /// <summary>Give up after this many failed reconnect attempts in a row (0 = never give up).</summary>
     public int MaxReconnectAttempts { get; init; }
 
-    /// <summary>Fill in column names, signedness and charsets from information_schema for table maps that carry none.</summary>
+    /// <summary>Fill in column names, signedness and charsets from information_schema for table maps that carry none, and
+    /// learn which MariaDB text columns are JSON (their values are then embedded as JSON, not strings).</summary>
     public bool UseInformationSchema { get; init; } = true;
 
     /// <summary>Called when the connection is lost (or cannot be made) and the client is about to retry.</summary>

@@ -5,27 +5,89 @@ namespace PluginHost.Binlog.Replication;
 
 /// <summary>
 /// Column names, signedness, charsets, ENUM/SET labels and primary keys from information_schema, for table maps
-/// written without metadata (binlog_row_metadata=MINIMAL, older servers). Cached per table; the cache is dropped
+/// written without metadata (binlog_row_metadata=MINIMAL, older servers); and which columns of a MariaDB table are
+/// JSON, which no table map says (<see cref="GetJsonColumnsAsync"/>). Cached per table; the cache is dropped
 /// after any DDL. It describes the table as it is now, so a map older than a later ALTER may not match: then the
 /// columns keep positional names.
 /// </summary>
 internal sealed class InformationSchemaProvider(ConnectionOptions options) : IAsyncDisposable
 {
+    private static readonly IReadOnlySet<string> NoColumns = new HashSet<string>();
+
     private readonly Dictionary<string, TableSchema?> _cache = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IReadOnlySet<string>> _jsonCache = new(StringComparer.Ordinal);
     private MySqlProtocolConnection? _connection;
 
-    public void Invalidate() => _cache.Clear();
-
-    public async Task<TableSchema?> GetAsync(string database, string table, CancellationToken ct)
+    public void Invalidate()
     {
-        var key = database + "\0" + table;
-        if (_cache.TryGetValue(key, out var cached)) return cached;
+        _cache.Clear();
+        _jsonCache.Clear();
+    }
+
+    private async Task<MySqlProtocolConnection> ConnectionAsync(CancellationToken ct)
+    {
         if (_connection is not { IsUsable: true })
         {
             if (_connection != null) await _connection.DisposeAsync().ConfigureAwait(false);
             _connection = await MySqlProtocolConnection.OpenAsync(options, ct).ConfigureAwait(false);
         }
-        var result = await _connection.QueryAsync($"""
+        return _connection;
+    }
+
+    /// <summary>
+    /// The names of a MariaDB table's JSON columns: MariaDB's JSON type is LONGTEXT with a <c>json_valid(`col`)</c>
+    /// check constraint, which only information_schema.CHECK_CONSTRAINTS shows (COLUMNS says longtext). One query per
+    /// table, cached like the schema and dropped with it after DDL.
+    /// </summary>
+    public async Task<IReadOnlySet<string>> GetJsonColumnsAsync(string database, string table, CancellationToken ct)
+    {
+        var key = database + "\0" + table;
+        if (_jsonCache.TryGetValue(key, out var cached)) return cached;
+        var connection = await ConnectionAsync(ct).ConfigureAwait(false);
+        var result = await connection.QueryAsync($"""
+            SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS
+            WHERE CONSTRAINT_SCHEMA = {Sql.Quote(database)} AND TABLE_NAME = {Sql.Quote(table)}
+              AND CHECK_CLAUSE LIKE 'json\_valid(%'
+            """, ct).ConfigureAwait(false);
+        HashSet<string>? names = null;
+        foreach (var row in result.Rows)
+            if (JsonValidColumn(row[0]) is { } name)
+                (names ??= new HashSet<string>(StringComparer.OrdinalIgnoreCase)).Add(name);
+        IReadOnlySet<string> set = names ?? NoColumns;
+        _jsonCache[key] = set;
+        return set;
+    }
+
+    /// <summary>The column of a check clause that is exactly <c>json_valid(`col`)</c> (backticks doubled inside the
+    /// name), or null for any other clause.</summary>
+    internal static string? JsonValidColumn(string? clause)
+    {
+        const string Prefix = "json_valid(`";
+        if (clause is null) return null;
+        clause = clause.Trim();
+        if (!clause.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase) || !clause.EndsWith("`)", StringComparison.Ordinal)) return null;
+        var quoted = clause[Prefix.Length..^2];
+        if (quoted.Length == 0) return null;
+        var sb = new System.Text.StringBuilder(quoted.Length);
+        for (var i = 0; i < quoted.Length; i++)
+        {
+            if (quoted[i] == '`')
+            {
+                // Inside the name a backtick is doubled; a single one means the clause has more than one identifier.
+                if (i + 1 >= quoted.Length || quoted[i + 1] != '`') return null;
+                i++;
+            }
+            sb.Append(quoted[i]);
+        }
+        return sb.ToString();
+    }
+
+    public async Task<TableSchema?> GetAsync(string database, string table, CancellationToken ct)
+    {
+        var key = database + "\0" + table;
+        if (_cache.TryGetValue(key, out var cached)) return cached;
+        var connection = await ConnectionAsync(ct).ConfigureAwait(false);
+        var result = await connection.QueryAsync($"""
             SELECT c.COLUMN_NAME, c.DATA_TYPE, c.COLUMN_TYPE, c.COLUMN_KEY, co.ID, c.DATETIME_PRECISION
             FROM information_schema.COLUMNS c
             LEFT JOIN information_schema.COLLATIONS co ON co.COLLATION_NAME = c.COLLATION_NAME

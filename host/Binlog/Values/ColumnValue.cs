@@ -153,12 +153,17 @@ public readonly struct ColumnValue
     /// <summary>The exact digits of a DECIMAL, e.g. <c>-12.345</c>.</summary>
     public string DecimalString() => _ref is string s ? s : BinaryDecimal.ToString(RawBytes, _aux, _scale);
 
-    /// <summary>JSON text of a MySQL JSON column value (binary JSON decoded). MariaDB's JSON columns are LONGTEXT in
-    /// the binlog and come out as String values.</summary>
+    /// <summary>True for MariaDB text JSON (stored as text, its collation in <see cref="Aux"/>); false for MySQL binary JSON.</summary>
+    public bool IsJsonText => Kind == ValueKind.Json && _aux != 0;
+
+    /// <summary>JSON text of a JSON column value: MySQL binary JSON decoded, or MariaDB text JSON as stored (not
+    /// validated: see <see cref="ColumnValueJson"/>). MariaDB's JSON columns are LONGTEXT in the binlog: they are Json
+    /// values only when the schema marked the column (<see cref="Events.TableColumn.IsJson"/>), String values otherwise.</summary>
     /// <exception cref="BinlogFormatException">The binary JSON is malformed (the <see cref="MySqlJsonFormatException"/>
     /// is its inner exception), so that every value that fails to materialise fails with the decoder's exception type.</exception>
     public string JsonText()
     {
+        if (IsJsonText) return Charsets.GetEncoding(_aux).GetString(RawBytes);
         try
         {
             return MySqlJsonBinary.ToJson(RawBytes);

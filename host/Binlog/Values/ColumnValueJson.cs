@@ -5,7 +5,8 @@ namespace PluginHost.Binlog.Values;
 /// <summary>
 /// Writes column values in the event JSON shape: integers as numbers, DECIMAL as a string of its digits, dates and
 /// times as MariaDB prints them, TIMESTAMP as UTC ISO-8601, binary as base64, ENUM as its label, SET as an array of
-/// labels, JSON embedded.
+/// labels, JSON embedded (MySQL binary JSON, and MariaDB text JSON when the schema marked the column; text that is
+/// not valid JSON falls back to a string).
 /// </summary>
 public static class ColumnValueJson
 {
@@ -51,6 +52,9 @@ public static class ColumnValueJson
             case ValueKind.Geometry:
                 w.WriteBase64StringValue(v.RawBytes);
                 break;
+            case ValueKind.Json when v.IsJsonText:
+                WriteJsonText(w, v);
+                break;
             case ValueKind.Json:
                 var json = v.JsonText();
                 w.WriteRawValue(json.Length == 0 ? "null" : json, skipInputValidation: true);
@@ -85,5 +89,33 @@ public static class ColumnValueJson
                 w.WriteNullValue();
                 break;
         }
+    }
+
+    /// <summary>
+    /// What counts as valid MariaDB text JSON, here and for the sdk value (<c>ChangeEventFactory</c>): one JSON value,
+    /// no duplicate names in an object (json_valid accepts them; a JsonNode cannot hold them).
+    /// </summary>
+    internal static readonly JsonDocumentOptions TextJsonOptions = new() { AllowDuplicateProperties = false };
+
+    /// <summary>
+    /// MariaDB text JSON, embedded: compact and escaped by the writer's rules, exactly as the same document parsed into
+    /// a JsonNode and written (the sink path) comes out. Text that is not valid JSON (<see cref="TextJsonOptions"/>: a
+    /// check constraint added after the row was written, a column the schema wrongly called JSON) is written as a
+    /// string instead: the value is kept, never dropped.
+    /// </summary>
+    private static void WriteJsonText(Utf8JsonWriter w, in ColumnValue v)
+    {
+        JsonDocument document;
+        try
+        {
+            var utf8 = Charsets.IsUtf8(v.Aux) ? v.RawBytes.ToArray() : System.Text.Encoding.UTF8.GetBytes(v.JsonText());
+            document = JsonDocument.Parse(utf8, TextJsonOptions);
+        }
+        catch (JsonException)
+        {
+            w.WriteStringValue(v.AsString());
+            return;
+        }
+        using (document) document.RootElement.WriteTo(w);
     }
 }

@@ -27,7 +27,8 @@ public enum ValueKind : byte
     Bit,
     Enum,
     Set,
-    /// <summary>JSON: MySQL binary JSON, decoded to JSON text on access.</summary>
+    /// <summary>JSON: MySQL binary JSON, decoded to JSON text on access; or MariaDB text JSON (a text column the schema
+    /// says is JSON, see <see cref="ColumnValue.IsJsonText"/>).</summary>
     Json,
     /// <summary>GEOMETRY: the stored bytes (4-byte SRID + WKB).</summary>
     Geometry,

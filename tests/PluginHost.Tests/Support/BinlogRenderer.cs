@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using PluginHost.Binlog;
 using PluginHost.Binlog.Decoding;
 using PluginHost.Binlog.Events;
@@ -10,7 +12,8 @@ namespace PluginHost.Tests.Support;
 
 /// <summary>
 /// Prints our decoded <see cref="ColumnValue"/>s exactly the way mariadb-binlog's <c>log_event_print_value</c>
-/// does, so that our decoder can be compared with MariaDB's byte for byte.
+/// does, so that our decoder can be compared with MariaDB's byte for byte — but for MariaDB JSON the live client
+/// embeds (rendered as its event JSON and compared as JSON with the text mariadb-binlog prints).
 /// </summary>
 public static class BinlogRenderer
 {
@@ -21,10 +24,10 @@ public static class BinlogRenderer
         using var reader = OpenReader(path, decoderFactory?.Invoke());
         while (reader.ReadEvent() is { } e)
         {
-            if (e is RowsEvent re) Add(rows, re, reader.FileName);
+            if (e is RowsEvent re) AddRows(rows, re, reader.FileName);
             else if (e is TransactionPayloadEvent tp)
                 foreach (var inner in tp.Events)
-                    if (inner is RowsEvent ire) Add(rows, ire, reader.FileName + "(payload@" + tp.Header.Position + ")");
+                    if (inner is RowsEvent ire) AddRows(rows, ire, reader.FileName + "(payload@" + tp.Header.Position + ")");
         }
         return rows;
     }
@@ -36,26 +39,41 @@ public static class BinlogRenderer
         return new BinlogFileReader(new BufferedStream(gz, 1 << 16), Path.GetFileName(path)[..^3], decoder, ownsStream: true);
     }
 
-    private static void Add(List<OracleRow> rows, RowsEvent re, string file)
+    /// <summary>Renders the rows of one rows event (from a file or the live client) like mariadb-binlog -v;
+    /// <paramref name="file"/> names where it came from in messages.</summary>
+    public static void AddRows(List<OracleRow> rows, RowsEvent re, string file)
     {
         var op = re.Kind switch { RowChangeKind.Insert => "INSERT", RowChangeKind.Update => "UPDATE", _ => "DELETE" };
         var table = $"`{re.Table.Database}`.`{re.Table.Table}`";
         foreach (var change in re.Rows)
         {
             var row = new OracleRow { Op = op, Table = table, Where = $"{file}@{re.Header.Position}" };
-            if (change.Before != null) Image(row.Before, change.Before, re.Table);
-            if (change.After != null) Image(row.After, change.After, re.Table);
+            if (change.Before != null) Image(row, "WHERE", row.Before, change.Before, re.Table);
+            if (change.After != null) Image(row, "SET", row.After, change.After, re.Table);
             rows.Add(row);
         }
     }
 
-    private static void Image(List<(int, byte[])> image, ColumnValue[] values, TableMapEvent table)
+    private static void Image(OracleRow row, string name, List<(int, byte[])> image, ColumnValue[] values, TableMapEvent table)
     {
         for (var i = 0; i < values.Length; i++)
         {
             if (values[i].IsMissing) continue;
-            image.Add((i + 1, Render(table.Columns[i], values[i])));
+            if (values[i].IsJsonText)
+            {
+                // MariaDB JSON the live client recognised: its event JSON (embedded), compared as JSON (see Diff).
+                row.JsonValues.Add((name, i + 1));
+                image.Add((i + 1, EventJson(values[i])));
+            }
+            else image.Add((i + 1, Render(table.Columns[i], values[i])));
         }
+    }
+
+    private static byte[] EventJson(in ColumnValue v)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer, PluginHost.Sdk.ChangeEventJson.WriterOptions)) ColumnValueJson.Write(w, v);
+        return buffer.WrittenSpan.ToArray();
     }
 
     /// <summary>One value the way mariadb-binlog prints it (bytes, since strings are raw in their charset).</summary>
@@ -196,6 +214,53 @@ public static class BinlogRenderer
         return diffs;
     }
 
+    private static bool SameJson(byte[] printed, byte[] embedded, out string why)
+    {
+        try
+        {
+            if (JsonNode.DeepEquals(JsonNode.Parse(PrintedJsonText(printed)), JsonNode.Parse(embedded))) { why = ""; return true; }
+            why = "different JSON";
+        }
+        catch (Exception e) when (e is JsonException or InvalidDataException)
+        {
+            why = e.Message;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// The stored JSON text of a value mariadb-binlog printed: quotes removed and its <c>\xHH</c> escapes (bytes below
+    /// 0x20, which valid JSON has only as whitespace between tokens) undone outside JSON strings; inside them a backslash
+    /// is JSON's own escape and is kept with the character after it.
+    /// </summary>
+    public static byte[] PrintedJsonText(byte[] printed)
+    {
+        if (printed.Length < 2 || printed[0] != '\'' || printed[^1] != '\'')
+            throw new InvalidDataException("not a quoted value: " + OracleRow.Show(printed));
+        var text = printed.AsSpan(1, printed.Length - 2);
+        var result = new MemoryStream(text.Length);
+        var inString = false;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var b = text[i];
+            if (b == '\\' && inString && i + 1 < text.Length)
+            {
+                result.WriteByte(b);
+                result.WriteByte(text[++i]);
+                continue;
+            }
+            if (b == '\\' && !inString && i + 3 < text.Length && text[i + 1] == 'x')
+            {
+                result.WriteByte(Convert.ToByte(Encoding.ASCII.GetString(text.Slice(i + 2, 2)), 16));
+                i += 3;
+                continue;
+            }
+            if (b == '"') inString = !inString;
+            result.WriteByte(b);
+        }
+        return result.ToArray();
+    }
+
     private static void CompareImage(int i, string name, List<(int Column, byte[] Value)> o, List<(int Column, byte[] Value)> u,
         OracleRow row, List<string> diffs, int max)
     {
@@ -206,6 +271,13 @@ public static class BinlogRenderer
         }
         for (var k = 0; k < o.Count && diffs.Count < max; k++)
         {
+            if (o[k].Column == u[k].Column && row.JsonValues.Contains((name, u[k].Column)))
+            {
+                // Ours is embedded JSON, mariadb-binlog's the stored text: equal when they parse to the same JSON.
+                if (!SameJson(o[k].Value, u[k].Value, out var why))
+                    diffs.Add($"row {i} {row.Op} {row.Table} {name} @{o[k].Column} (JSON): mariadb-binlog [{OracleRow.Show(o[k].Value)}] ours [{OracleRow.Show(u[k].Value)}]: {why} ({row.Where})");
+                continue;
+            }
             if (o[k].Column != u[k].Column || !o[k].Value.AsSpan().SequenceEqual(u[k].Value))
                 diffs.Add($"row {i} {row.Op} {row.Table} {name} @{o[k].Column}: mariadb-binlog [{OracleRow.Show(o[k].Value)}] ours @{u[k].Column} [{OracleRow.Show(u[k].Value)}] ({row.Where})");
         }

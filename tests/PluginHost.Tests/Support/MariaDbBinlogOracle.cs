@@ -12,6 +12,9 @@ public sealed class OracleRow
     public List<(int Column, byte[] Value)> Before { get; } = [];
     /// <summary>After image (SET).</summary>
     public List<(int Column, byte[] Value)> After { get; } = [];
+    /// <summary>Values, by image (<c>WHERE</c> or <c>SET</c>) and column (1-based), that are embedded JSON (our MariaDB
+    /// JSON values from the live client), compared as JSON rather than byte for byte.</summary>
+    public HashSet<(string Image, int Column)> JsonValues { get; } = [];
     /// <summary>Where this row came from (file, event position), for messages.</summary>
     public string Where { get; set; } = "";
 
