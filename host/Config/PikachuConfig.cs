@@ -335,7 +335,7 @@ public static class PikachuConfig
     [
         "running pikachu's configuration as pluginhost pipeline 'pikachu' (webhook sink, format: pikachu)",
         "the binlog position is checkpointed under state/ and resumed after a restart (pikachu always started at the current position)",
-        "events of one row are delivered in commit order; events whose retries run out go to state/pikachu.deadletter.jsonl (pikachu dropped them); re-send with: pluginhost deadletter replay state/pikachu.deadletter.jsonl --config <config.yaml>",
+        "events of one row are delivered in commit order; events whose retries run out go to state/pikachu.deadletter.jsonl (pikachu dropped them); re-send with: pluginhost deadletter replay state/pikachu.deadletter.jsonl (in config.yaml's folder; or add --config <config.yaml>)",
     ];
 
     private static JsonObject Section(JsonObject root, string name, Action<string, string> error)
