@@ -301,6 +301,7 @@ public static class PikachuConfig
             serverOut["listen"] = $"127.0.0.1:{port}";
             Warn("server", $"health is served on 127.0.0.1:{port}/health (pikachu listened on all interfaces; this port also serves pluginhost's REST API): " +
                            $"to expose it set PLUGINHOST__SERVER__ADMIN_TOKEN and PLUGINHOST__SERVER__LISTEN=0.0.0.0:{port}");
+            Warn("server", "pikachu's JSON metrics are served at /metrics.json; /metrics here is Prometheus text (point JSON scrapers at /metrics.json)");
         }
 
         if (errors.Count > 0) throw new ConfigException(errors);
