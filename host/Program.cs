@@ -15,7 +15,7 @@ public static class Program
                   run | demo [--seconds N] the embedded demo: throwaway MariaDB, sample schema, changes flowing to stdout
                   decode FILE...          print every changed row of binlog files as JSON lines
                   check SCRIPT.csx [--event SAMPLE.json]  compile a transform script and run it on a sample event
-                  deadletter replay FILE --config FILE [--pipeline NAME] | show FILE   re-send or summarise webhook dead letters
+                  deadletter replay FILE [--config FILE] [--pipeline NAME] | show FILE   re-send or summarise webhook dead letters
                 """);
             return args.Length == 0 ? 2 : 0;
         }

@@ -10,8 +10,9 @@ using PluginHost.Sdk;
 namespace PluginHost.Cli;
 
 /// <summary>
-/// <c>pluginhost deadletter replay FILE --config FILE [--pipeline NAME] [--delete]</c>: sends the events of a webhook
-/// dead-letter file again through the pipeline's sink (to the task each one failed on). The file is first moved
+/// <c>pluginhost deadletter replay FILE [--config FILE] [--pipeline NAME] [--delete]</c>: sends the events of a webhook
+/// dead-letter file again through the pipeline's sink (to the task each one failed on). Without <c>--config</c> the
+/// configuration is found as <see cref="FindConfig"/> says. The file is first moved
 /// aside (<c>FILE.replaying-…</c>), so a running pipeline keeps dead-lettering into a fresh file and whatever fails
 /// again lands there; on success the moved file becomes <c>FILE.replayed-…</c> (or is deleted with <c>--delete</c>).
 /// <c>pluginhost deadletter show FILE</c> summarises a file.
@@ -19,9 +20,11 @@ namespace PluginHost.Cli;
 public static class DeadLetterCommand
 {
     private const string Usage = """
-        usage: pluginhost deadletter replay FILE --config CONFIG [--pipeline NAME] [--delete]
+        usage: pluginhost deadletter replay FILE [--config CONFIG] [--pipeline NAME] [--delete]
                pluginhost deadletter show FILE
-          replay   re-send the events of a dead-letter file through the pipeline's sink (each to the task it failed on)
+          replay   re-send the events of a dead-letter file through the pipeline's sink (each to the task it failed on);
+                   without --config: ./pluginhost.yaml, else ./config.yaml (pikachu's), else the pluginhost.yaml or
+                   config.yaml in FILE's folder or a folder above it whose webhook pipeline writes FILE
           show     count the events of a dead-letter file by task, status and error
         """;
 
@@ -122,8 +125,18 @@ public static class DeadLetterCommand
     {
         if (configPath is null)
         {
-            await o.WriteLineAsync("pluginhost deadletter replay: --config is required (the configuration holding the pipeline)").ConfigureAwait(false);
-            return 2;
+            configPath = FindConfig(file);
+            if (configPath is null)
+            {
+                await o.WriteLineAsync(
+                    $"pluginhost deadletter replay: no configuration for {file}: pass --config FILE. Looked for ./{NativeConfigName} and " +
+                    $"./{PikachuConfigName} (pikachu's) in {Directory.GetCurrentDirectory()}, and for a {NativeConfigName} or {PikachuConfigName} in " +
+                    $"{Path.GetDirectoryName(Path.GetFullPath(file))} or a folder above it with a webhook pipeline whose dead_letter is this file. " +
+                    "The dead-letter records name each event's task and URL, but not the task's headers, authentication or signing secret, " +
+                    "so they are not sent without the pipeline's configuration").ConfigureAwait(false);
+                return 2;
+            }
+            await o.WriteLineAsync($"using the configuration {configPath}").ConfigureAwait(false);
         }
         HostConfig config;
         try
@@ -148,6 +161,8 @@ public static class DeadLetterCommand
         await using var pluginScope = plugins;
         var candidates = config.Pipelines.Where(p => pipelineName is null || p.Name == pipelineName).ToList();
         if (pipelineName is null && candidates.Count > 1) candidates = candidates.Where(p => p.SinkType == "webhook").ToList();
+        if (pipelineName is null && candidates.Count > 1 && candidates.Where(p => WritesDeadLetter(config, p, file)).ToList() is [var writer])
+            candidates = [writer];
         if (candidates.Count != 1)
         {
             await o.WriteLineAsync(pipelineName is null
@@ -244,6 +259,55 @@ public static class DeadLetterCommand
         }
         return again > 0 ? 1 : 0;
     }
+
+    private const string NativeConfigName = "pluginhost.yaml";
+    private const string PikachuConfigName = "config.yaml";
+
+    /// <summary>
+    /// The configuration to replay <paramref name="file"/> with when none is given: <c>./pluginhost.yaml</c>, else
+    /// <c>./config.yaml</c> (pikachu's, as <c>run</c> accepts it); else, in the dead-letter file's folder and each folder
+    /// above it, a <c>pluginhost.yaml</c> or <c>config.yaml</c> with a webhook pipeline whose <c>dead_letter</c> is that
+    /// file (a pikachu configuration writes <c>state/pikachu.deadletter.jsonl</c> beside itself). Null when none is found.
+    /// </summary>
+    public static string? FindConfig(string file)
+    {
+        foreach (var name in new[] { NativeConfigName, PikachuConfigName })
+            if (File.Exists(name)) return Path.GetFullPath(name);
+        var target = DeadLetterTarget(file);
+        for (var dir = Path.GetDirectoryName(target); dir != null; dir = Path.GetDirectoryName(dir))
+        {
+            foreach (var name in new[] { NativeConfigName, PikachuConfigName })
+            {
+                var candidate = Path.Combine(dir, name);
+                if (!File.Exists(candidate)) continue;
+                try
+                {
+                    var config = ConfigLoader.Load(candidate);
+                    if (config.Pipelines.Any(p => WritesDeadLetter(config, p, target))) return candidate;
+                }
+                catch (Exception e) when (e is ConfigException or IOException or UnauthorizedAccessException)
+                {
+                    // not a configuration of ours (or unreadable): look further up
+                }
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The dead-letter file a (possibly moved-aside, <c>FILE.replaying-…</c>) file came from, as a full path.</summary>
+    private static string DeadLetterTarget(string file)
+    {
+        var full = Path.GetFullPath(file);
+        var i = full.LastIndexOf(".replaying-", StringComparison.Ordinal);
+        return i > 0 ? full[..i] : full;
+    }
+
+    /// <summary>True when <paramref name="pipeline"/> is a webhook pipeline whose <c>dead_letter</c> is <paramref name="file"/>.</summary>
+    private static bool WritesDeadLetter(HostConfig config, PipelineDefinition pipeline, string file) =>
+        pipeline.SinkType == "webhook" && pipeline.SinkSettings.ValueKind == JsonValueKind.Object &&
+        pipeline.SinkSettings.TryGetProperty("dead_letter", out var dl) && dl.ValueKind == JsonValueKind.String &&
+        dl.GetString() is { Length: > 0 } path &&
+        string.Equals(config.Resolve(path), DeadLetterTarget(file), StringComparison.Ordinal);
 
     /// <summary>The pipeline name the replaying sink reports under (so its counters are told from the running pipeline's).</summary>
     private static string ReplayName(PipelineDefinition p) => p.Name + ".replay";

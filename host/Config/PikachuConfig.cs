@@ -301,6 +301,7 @@ public static class PikachuConfig
             serverOut["listen"] = $"127.0.0.1:{port}";
             Warn("server", $"health is served on 127.0.0.1:{port}/health (pikachu listened on all interfaces; this port also serves pluginhost's REST API): " +
                            $"to expose it set PLUGINHOST__SERVER__ADMIN_TOKEN and PLUGINHOST__SERVER__LISTEN=0.0.0.0:{port}");
+            Warn("server", "pikachu's JSON metrics are served at /metrics.json; /metrics here is Prometheus text (point JSON scrapers at /metrics.json)");
         }
 
         if (errors.Count > 0) throw new ConfigException(errors);
@@ -335,7 +336,7 @@ public static class PikachuConfig
     [
         "running pikachu's configuration as pluginhost pipeline 'pikachu' (webhook sink, format: pikachu)",
         "the binlog position is checkpointed under state/ and resumed after a restart (pikachu always started at the current position)",
-        "events of one row are delivered in commit order; events whose retries run out go to state/pikachu.deadletter.jsonl (pikachu dropped them); re-send with: pluginhost deadletter replay state/pikachu.deadletter.jsonl --config <config.yaml>",
+        "events of one row are delivered in commit order; events whose retries run out go to state/pikachu.deadletter.jsonl (pikachu dropped them); re-send with: pluginhost deadletter replay state/pikachu.deadletter.jsonl (in config.yaml's folder; or add --config <config.yaml>)",
     ];
 
     private static JsonObject Section(JsonObject root, string name, Action<string, string> error)

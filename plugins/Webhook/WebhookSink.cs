@@ -11,8 +11,11 @@ namespace PluginHost.Plugins.Webhook;
 
 /// <summary>
 /// Sends events to HTTP receivers. Each event is routed to its tasks (by table and type), then queued on one of
-/// <c>worker_count</c> lanes chosen by its row (table + primary key): a lane sends its events strictly one request
-/// after another, so the updates of one row arrive in commit order, also while a request is being retried. Failures
+/// <c>worker_count</c> lanes chosen by its row (<see cref="RowLanes"/>: table + primary key; the table alone when it
+/// has no key): a lane sends its events strictly one request after another, so the events of one row arrive in commit
+/// order, also while a request is being retried. An update that changes the primary key is an ordering barrier: it is
+/// queued only once everything before it for the old key was delivered, and later events on the old key's lane wait
+/// until it was delivered (key changes are rare; this costs a round trip each). Failures
 /// are retried with exponential backoff and jitter (Retry-After honoured); when retries run out, or a failure is
 /// permanent, the events go to the dead-letter file — or, without one, are held and retried for ever.
 /// <see cref="FlushAsync"/> returns once every event written so far got a 2xx or was dead-lettered.
@@ -31,6 +34,8 @@ public sealed class WebhookSink : ISink
     private readonly CancellationTokenSource _stop = new();
     private readonly object _gate = new();
     private TaskCompletionSource? _idle;
+    private readonly TaskCompletionSource _broken = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<OrderBarrier> _barriers = []; // key changes not yet delivered (WriteAsync only)
     private volatile Exception? _fault;
     private long _pending;
     private int _holding;
@@ -87,6 +92,7 @@ public sealed class WebhookSink : ISink
     public async ValueTask WriteAsync(IReadOnlyList<ChangeEvent> batch, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (_fault is { } broken) throw Broken(broken);
         var unrouted = 0;
         for (var i = 0; i < batch.Count; i++)
         {
@@ -97,25 +103,73 @@ public sealed class WebhookSink : ISink
                 unrouted++;
                 continue;
             }
-            var lane = _lanes.Length == 1 ? _lanes[0] : _lanes[(int)((uint)e.RowKey().GetHashCode() % (uint)_lanes.Length)];
+            int index = 0, oldIndex = 0;
+            var keyChange = false;
+            if (_lanes.Length > 1)
+            {
+                var key = RowLanes.Key(e);
+                index = RowLanes.Of(key, _lanes.Length);
+                if (RowLanes.ChangesKey(e, key, out var beforeKey))
+                {
+                    oldIndex = RowLanes.Of(beforeKey, _lanes.Length);
+                    keyChange = oldIndex != index;
+                }
+            }
+            if (_barriers.Count > 0) await PassBarriersAsync(index, cancellationToken).ConfigureAwait(false);
+            OrderBarrier? barrier = null;
+            if (keyChange)
+            {
+                // Everything pending for the old key is delivered first; anything pending for the new key is ahead
+                // of it on its own lane. Later events of the old key's lane wait for it (PassBarriersAsync).
+                await PassBarriersAsync(oldIndex, cancellationToken).ConfigureAwait(false);
+                await WaitOrderedAsync(_lanes[oldIndex].DrainedAsync(), cancellationToken).ConfigureAwait(false);
+                barrier = new OrderBarrier(oldIndex, routes.Length);
+            }
+            var lane = _lanes[index];
             foreach (var route in routes)
             {
                 Interlocked.Increment(ref _pending);
-                var d = new Delivery(e, route);
-                if (lane.Queue.Writer.TryWrite(d)) continue;
-                try
+                var d = new Delivery(e, route, barrier);
+                if (!lane.Queue.Writer.TryWrite(d))
                 {
-                    await lane.Queue.Writer.WriteAsync(d, cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        await lane.Queue.Writer.WriteAsync(d, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch
+                    {
+                        Done(1);
+                        throw;
+                    }
                 }
-                catch
-                {
-                    Done(1);
-                    throw;
-                }
+                lane.Enqueued();
             }
+            if (barrier != null) _barriers.Add(barrier);
         }
         if (unrouted > 0) Stats.AddUnrouted(unrouted);
     }
+
+    /// <summary>Waits for the key changes whose old key's lane is <paramref name="lane"/> to be delivered.</summary>
+    private async ValueTask PassBarriersAsync(int lane, CancellationToken cancellationToken)
+    {
+        _barriers.RemoveAll(b => b.Task.IsCompleted);
+        for (var i = 0; i < _barriers.Count; i++)
+        {
+            if (_barriers[i].BlockedLane != lane) continue;
+            await WaitOrderedAsync(_barriers[i].Task, cancellationToken).ConfigureAwait(false);
+        }
+        _barriers.RemoveAll(b => b.Task.IsCompleted);
+    }
+
+    /// <summary>Waits for an ordering condition; gives up when the sink breaks or is disposed.</summary>
+    private async ValueTask WaitOrderedAsync(Task task, CancellationToken cancellationToken)
+    {
+        if (!task.IsCompleted) await Task.WhenAny(task, _broken.Task).WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (_fault is { } fault) throw Broken(fault);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+    }
+
+    private static InvalidOperationException Broken(Exception fault) => new($"webhook sink broken: {fault.Message}", fault);
 
     public async ValueTask FlushAsync(CancellationToken cancellationToken)
     {
@@ -124,7 +178,7 @@ public sealed class WebhookSink : ISink
             Task wait;
             lock (_gate)
             {
-                if (_fault is { } fault) throw new InvalidOperationException($"webhook sink broken: {fault.Message}", fault);
+                if (_fault is { } fault) throw Broken(fault);
                 if (Volatile.Read(ref _pending) == 0) return;
                 _idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 wait = _idle.Task;
@@ -148,6 +202,7 @@ public sealed class WebhookSink : ISink
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _stop.Cancel();
+        _broken.TrySetResult();
         lock (_gate)
         {
             _idle?.TrySetException(new ObjectDisposedException(nameof(WebhookSink)));
@@ -166,7 +221,24 @@ public sealed class WebhookSink : ISink
         _stop.Dispose();
     }
 
-    private readonly record struct Delivery(ChangeEvent Event, WebhookRoute Route);
+    private readonly record struct Delivery(ChangeEvent Event, WebhookRoute Route, OrderBarrier? Barrier);
+
+    /// <summary>A key-changing update on its way: done once every task's delivery of it is (2xx or dead-lettered).</summary>
+    private sealed class OrderBarrier(int blockedLane, int deliveries)
+    {
+        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _left = deliveries;
+
+        /// <summary>The lane of the old key: its later events wait for this one.</summary>
+        public int BlockedLane { get; } = blockedLane;
+
+        public Task Task => _done.Task;
+
+        public void Delivered()
+        {
+            if (Interlocked.Decrement(ref _left) == 0) _done.TrySetResult();
+        }
+    }
 
     /// <summary>One ordered delivery queue and the loop that drains it.</summary>
     private sealed class Lane
@@ -192,6 +264,42 @@ public sealed class WebhookSink : ISink
         public Channel<Delivery> Queue { get; }
         public Task Loop { get; }
 
+        private readonly object _drainGate = new();
+        private long _enqueued; // written by WriteAsync only
+        private long _completed;
+        private long _drainTarget;
+        private TaskCompletionSource? _drained;
+
+        /// <summary>Counts a delivery queued on this lane (called by the single writer).</summary>
+        public void Enqueued() => Volatile.Write(ref _enqueued, _enqueued + 1);
+
+        /// <summary>Completes once every delivery queued so far is done (2xx or dead-lettered).</summary>
+        public Task DrainedAsync()
+        {
+            var target = Volatile.Read(ref _enqueued);
+            lock (_drainGate)
+            {
+                if (_completed >= target) return Task.CompletedTask;
+                _drainTarget = target;
+                return (_drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            }
+        }
+
+        private void Finished(Delivery d)
+        {
+            _sink.Done(1);
+            d.Barrier?.Delivered();
+            lock (_drainGate)
+            {
+                _completed++;
+                if (_drained != null && _completed >= _drainTarget)
+                {
+                    _drained.TrySetResult();
+                    _drained = null;
+                }
+            }
+        }
+
         private async Task RunAsync()
         {
             var stop = _sink._stop.Token;
@@ -210,16 +318,16 @@ public sealed class WebhookSink : ISink
                         foreach (var d in items)
                         {
                             await DeliverAsync(d.Route, [d.Event], stop).ConfigureAwait(false);
-                            _sink.Done(1);
+                            Finished(d);
                         }
                         continue;
                     }
                     // Batches go to one URL: group by task, keeping each task's (hence each row's) order.
                     foreach (var group in items.GroupBy(d => d.Route))
-                    foreach (var chunk in group.Select(d => d.Event).Chunk(batchSize))
+                    foreach (var chunk in group.Chunk(batchSize))
                     {
-                        await DeliverAsync(group.Key, chunk, stop).ConfigureAwait(false);
-                        _sink.Done(chunk.Length);
+                        await DeliverAsync(group.Key, chunk.Select(d => d.Event).ToArray(), stop).ConfigureAwait(false);
+                        foreach (var d in chunk) Finished(d);
                     }
                 }
             }
@@ -235,6 +343,7 @@ public sealed class WebhookSink : ISink
                     _sink._idle?.TrySetException(e);
                     _sink._idle = null;
                 }
+                _sink._broken.TrySetResult();
             }
         }
 

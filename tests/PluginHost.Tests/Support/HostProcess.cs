@@ -20,11 +20,15 @@ public sealed class HostProcess : IDisposable
     public int Id => _process.Id;
     public bool HasExited => _process.HasExited;
 
-    public static HostProcess Start(string logPath, params string[] args)
+    public static HostProcess Start(string logPath, params string[] args) => StartIn(null, logPath, args);
+
+    /// <summary>Starts the host with <paramref name="workingDirectory"/> as its current folder (null: the tests').</summary>
+    public static HostProcess StartIn(string? workingDirectory, string logPath, params string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "pluginhost.dll");
         if (!File.Exists(dll)) throw new InvalidOperationException($"{dll} not found: the host must be built beside the tests");
         var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        if (workingDirectory != null) psi.WorkingDirectory = workingDirectory;
         psi.ArgumentList.Add(dll);
         foreach (var a in args) psi.ArgumentList.Add(a);
         var log = new StreamWriter(new FileStream(logPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
@@ -35,6 +39,17 @@ public sealed class HostProcess : IDisposable
         p.BeginErrorReadLine();
         return new HostProcess(p, log) { LogPath = logPath };
     }
+
+    /// <summary>Waits for the process to exit by itself (a one-shot command); false when it is still running.</summary>
+    public bool WaitForExit(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout)) return false;
+        _process.WaitForExit(); // and for its output to be read
+        return true;
+    }
+
+    /// <summary>The exit code (after <see cref="WaitForExit"/>).</summary>
+    public int ExitCode => _process.ExitCode;
 
     /// <summary>kill -9: no chance to flush or checkpoint.</summary>
     public void KillHard()

@@ -74,6 +74,7 @@ public sealed class PikachuMigrationTests(MariaDbServer db, ITestOutputHelper ou
         Assert.Contains(config.Warnings, w => w.Contains("monitor.event_queue_size"));
         Assert.Contains(config.Warnings, w => w.Contains("monitor.event_queue_timeout"));
         Assert.Contains(config.Warnings, w => w.Contains("PLUGINHOST__SERVER__LISTEN=0.0.0.0:18080"));
+        Assert.Contains(config.Warnings, w => w.StartsWith("warning: server:") && w.Contains("/metrics.json") && w.Contains("Prometheus"));
         Assert.Contains(config.Warnings, w => w.StartsWith("note:") && w.Contains("checkpoint"));
         Assert.DoesNotContain(config.Warnings, w => w.Contains("database.charset")); // utf8mb4 is what we do anyway
         Directory.Delete(dir, true);

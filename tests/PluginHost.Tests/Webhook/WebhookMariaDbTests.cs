@@ -132,13 +132,15 @@ public sealed class WebhookMariaDbTests(MariaDbServer db, ITestOutputHelper outp
         await using var receiver = await WebhookReceiver.StartAsync();
         var rnd = new Random(42);
         var attempts = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+        // Per webhook-id, when each attempt arrived and what it was answered (to check the wait after a 429).
+        var history = new System.Collections.Concurrent.ConcurrentDictionary<string, List<(long At, int Status)>>();
         receiver.Respond = r =>
         {
-            var attempt = attempts.AddOrUpdate(r.Header("webhook-id") ?? "", 1, (_, n) => n + 1);
+            var id = r.Header("webhook-id") ?? "";
+            var attempt = attempts.AddOrUpdate(id, 1, (_, n) => n + 1);
             double x;
             lock (rnd) x = rnd.NextDouble();
-            if (attempt > 3) return new Reply();
-            return x switch
+            var reply = attempt > 3 ? new Reply() : x switch
             {
                 < 0.10 => new Reply(500),
                 < 0.11 => new Reply(429, RetryAfter: "1"),
@@ -146,6 +148,9 @@ public sealed class WebhookMariaDbTests(MariaDbServer db, ITestOutputHelper outp
                 < 0.14 => new Reply(Delay: TimeSpan.FromSeconds(2)), // past the 300 ms timeout
                 _ => new Reply(),
             };
+            var list = history.GetOrAdd(id, _ => []);
+            lock (list) list.Add((r.AtTicks, reply.Status));
+            return reply;
         };
         var sink = new JsonObject
         {
@@ -188,6 +193,72 @@ public sealed class WebhookMariaDbTests(MariaDbServer db, ITestOutputHelper outp
         output.WriteLine($"{p.Sink.Stats}; receiver saw {receiver.Requests} requests");
         AssertSameHistories(expected, ByRow(receiver.Events().Select(e => e.Event)));
         Assert.True(p.Sink.Stats.Retries > 0);
+        // Retry-After: 1 was honoured: the next attempt of that request came no earlier than 1 s after the 429 was
+        // answered (a lower bound only; 10 ms of slack for the clocks' granularity).
+        var waits = new List<TimeSpan>();
+        foreach (var list in history.Values)
+            lock (list)
+                for (var i = 0; i + 1 < list.Count; i++)
+                    if (list[i].Status == 429)
+                        waits.Add(System.Diagnostics.Stopwatch.GetElapsedTime(list[i].At, list[i + 1].At));
+        output.WriteLine($"{waits.Count} retries after a 429; shortest wait {(waits.Count > 0 ? waits.Min().TotalMilliseconds : 0):0} ms");
+        Assert.NotEmpty(waits);
+        Assert.All(waits, w => Assert.True(w >= TimeSpan.FromMilliseconds(990), $"retried {w.TotalMilliseconds:0} ms after a 429 with Retry-After: 1"));
+    }
+
+    /// <summary>
+    /// Dead-lettering off and the receiver refusing (500) one row: the lane holds it, and the checkpoint does not move
+    /// past its transaction while later transactions come in — then moves once the receiver takes it. Nothing is dropped.
+    /// </summary>
+    [Fact]
+    public async Task Without_dead_lettering_the_checkpoint_stays_before_a_refused_event_until_the_receiver_accepts_it()
+    {
+        db.Sql("DROP DATABASE IF EXISTS wh_hold; CREATE DATABASE wh_hold; CREATE TABLE wh_hold.t (id INT PRIMARY KEY, v INT NOT NULL);");
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var refusing = true;
+        var refused = 0;
+        receiver.Respond = r =>
+        {
+            if (!Volatile.Read(ref refusing) || !r.Events().Any(e => Id(e) == 5)) return new Reply();
+            Interlocked.Increment(ref refused);
+            return new Reply(500);
+        };
+        var sink = new JsonObject
+        {
+            ["type"] = "webhook", ["callback_host"] = receiver.BaseUrl, ["worker_count"] = 4,
+            ["max_retries"] = 1, ["retry_base_delay"] = "10ms", ["retry_max_delay"] = "50ms", // no dead_letter
+            ["tasks"] = new JsonArray(TaskOf("t", "/hold")),
+        };
+        await using var p = await WebhookPipeline.StartAsync(db, "hold", "wh_hold", sink, output);
+        Assert.Null(p.Sink.DeadLetterPath);
+        await p.RunningAsync();
+        db.Sql("INSERT INTO t SELECT seq, 0 FROM seq_1_to_4;", "wh_hold");
+        await p.CaughtUpAsync(db, CatchUp);
+        var status = db.Sql("SHOW MASTER STATUS;").Split('\n')[0].Split('\t');
+        var (refusedFile, refusedStart) = (status[0], long.Parse(status[1].Trim())); // where the refused transaction begins
+        db.Sql("INSERT INTO t VALUES (5, 0);", "wh_hold");
+        db.Sql("INSERT INTO t VALUES (6, 0); INSERT INTO t VALUES (7, 0); UPDATE t SET v = 1 WHERE id = 1;", "wh_hold"); // later transactions
+
+        // While the row is refused (many times over, its retries long exhausted), every checkpoint seen is before it.
+        var seen = new List<PluginHost.Checkpoints.Checkpoint>();
+        await Wait.UntilAsync(() =>
+        {
+            if (p.Status.Checkpoint is { } c) seen.Add(c);
+            return Volatile.Read(ref refused) >= 10 && p.Sink.HoldingLanes == 1;
+        }, CatchUp, () => $"refused {refused}, holding lanes {p.Sink.HoldingLanes}; {p.Sink.Stats}");
+        Assert.NotEmpty(seen);
+        Assert.All(seen, c => Assert.True(c.File == refusedFile && c.Position <= refusedStart,
+            $"checkpoint {c} passed the refused transaction at {refusedFile}:{refusedStart}"));
+        Assert.True(p.Sink.Pending > 0);
+        Assert.DoesNotContain(receiver.Events(), e => Id(e.Event) == 5);
+
+        // The receiver takes it: the checkpoint moves past everything, and every change arrived once, in row order.
+        Volatile.Write(ref refusing, false);
+        await p.CaughtUpAsync(db, CatchUp);
+        Assert.True(p.Status.Checkpoint!.Position > refusedStart || p.Status.Checkpoint.File != refusedFile);
+        Assert.Equal(0, p.Sink.Stats.DeadLettered);
+        var expected = Enumerable.Range(1, 7).ToDictionary(i => (long)i, i => i == 1 ? new List<string> { "i0", "u1" } : ["i0"]);
+        AssertSameHistories(expected, ByRow(receiver.Events().Select(e => e.Event)));
     }
 
     [Fact]

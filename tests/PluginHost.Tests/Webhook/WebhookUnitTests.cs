@@ -180,15 +180,23 @@ public sealed class WebhookUnitTests
     public void Backoff_doubles_with_jitter_up_to_the_maximum()
     {
         var p = new RetryPolicy(5, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1));
-        for (var i = 0; i < 50; i++)
+        // Attempt n waits a random point of [c/2, c], c = min(1 s, 100 ms × 2^(n-1)): spread over the whole range
+        // (each fifth of it gets its share; a fixed delay, at the top or anywhere, fails) and doubling per attempt.
+        const int samples = 4000;
+        var means = new double[6];
+        foreach (var (attempt, ceiling) in new[] { (1, 100.0), (2, 200.0), (3, 400.0), (4, 800.0), (5, 1000.0), (10, 1000.0) })
         {
-            var d1 = p.Delay(1, null).TotalMilliseconds;
-            var d3 = p.Delay(3, null).TotalMilliseconds;
-            var d10 = p.Delay(10, null).TotalMilliseconds;
-            Assert.InRange(d1, 50, 100);
-            Assert.InRange(d3, 200, 400);
-            Assert.InRange(d10, 500, 1000);
+            var delays = Enumerable.Range(0, samples).Select(_ => p.Delay(attempt, null).TotalMilliseconds).ToArray();
+            Assert.All(delays, d => Assert.InRange(d, ceiling / 2, ceiling));
+            var fifths = new int[5];
+            foreach (var d in delays) fifths[Math.Min(4, (int)((d - ceiling / 2) / (ceiling / 10)))]++;
+            Assert.All(fifths, n => Assert.InRange((double)n, samples / 5 * 0.7, samples / 5 * 1.3)); // about 800 each
+            var mean = delays.Average();
+            Assert.InRange(mean, ceiling * 0.72, ceiling * 0.78); // the middle of [c/2, c]
+            if (attempt <= 5) means[attempt] = mean;
         }
+        for (var n = 2; n <= 4; n++) Assert.InRange(means[n] / means[n - 1], 1.85, 2.15); // doubles per attempt
+        Assert.InRange(means[5] / means[4], 1.15, 1.35); // then capped at retry_max_delay (1000 / 800)
         Assert.Equal(TimeSpan.FromSeconds(7), p.Delay(1, TimeSpan.FromSeconds(7)));
         Assert.False(p.Exhausted(5, false));
         Assert.True(p.Exhausted(6, false));
