@@ -38,7 +38,7 @@ public static class RunCommand
             if (p.TransformPath is not { } path || !p.Options.Enabled) continue;
             try
             {
-                Scripting.ScriptCompiler.Precompile(path, File.ReadAllText(config.Resolve(path)), helpers.Current,
+                Scripting.ScriptCompiler.Precompile(path, File.ReadAllText(config.ResolveTransform(path)), helpers.Current,
                     Scripting.CompiledScriptCache.ForStateDirectory(config.StateDirectory));
             }
             catch (Exception e) when (e is not OutOfMemoryException)

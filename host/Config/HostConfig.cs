@@ -33,4 +33,19 @@ public sealed class HostConfig
     public string StateDirectory => Resolve(Options.StateDir);
     public string PluginsDirectory => Resolve(Options.PluginsDir);
     public string TransformsDirectory => Resolve(Options.TransformsDir);
+
+    /// <summary>
+    /// Where a pipeline's <c>transform:</c> is: a bare file name (<c>obfuscate.csx</c>) is looked up in
+    /// <see cref="TransformsDirectory"/>, then next to the configuration file (configurations written before
+    /// <c>transforms_dir</c> was honoured); a path with a folder part (<c>transforms/x.csx</c>, <c>/abs/x.csx</c>) is
+    /// resolved against <see cref="BaseDirectory"/> like every other path.
+    /// </summary>
+    public string ResolveTransform(string path)
+    {
+        if (Path.GetFileName(path) != path) return Resolve(path);
+        var inTransforms = Path.GetFullPath(Path.Combine(TransformsDirectory, path));
+        if (File.Exists(inTransforms)) return inTransforms;
+        var besideConfig = Resolve(path);
+        return File.Exists(besideConfig) ? besideConfig : inTransforms;
+    }
 }

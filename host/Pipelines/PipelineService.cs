@@ -87,7 +87,7 @@ public sealed class PipelineService : BackgroundService
         DeadLetterFile? deadLetter = Definition.DeadLetterPath is { } dl ? new DeadLetterFile(_config.Resolve(dl)) : null;
         // The transform script: compiled before the first event (waits for a fix if it does not compile), then hot-reloaded.
         var scripts = Definition.TransformPath is { } tp
-            ? new Scripting.ScriptTransformHost(_config.Resolve(tp), tp, Helpers, Definition.Options.TransformTimeout, Status, _logger)
+            ? new Scripting.ScriptTransformHost(_config.ResolveTransform(tp), tp, Helpers, Definition.Options.TransformTimeout, Status, _logger)
             {
                 Cache = Scripting.CompiledScriptCache.ForStateDirectory(_config.StateDirectory),
             }

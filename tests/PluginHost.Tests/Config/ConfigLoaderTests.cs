@@ -415,4 +415,27 @@ public sealed class ConfigLoaderTests
         public void Warning(string message) { }
         public void Error(string message, Exception? exception = null) { }
     }
+
+    [Fact]
+    public void A_bare_transform_name_is_found_in_transforms_dir_then_beside_the_config_and_paths_stay_relative_to_the_config()
+    {
+        var root = TestTemp.CreateSubdirectory("pluginhost-transforms-dir-").FullName;
+        Directory.CreateDirectory(Path.Combine(root, "scripts"));
+        System.IO.File.WriteAllText(Path.Combine(root, "scripts", "a.csx"), "// in transforms_dir");
+        System.IO.File.WriteAllText(Path.Combine(root, "a.csx"), "// beside the config");
+        System.IO.File.WriteAllText(Path.Combine(root, "b.csx"), "// beside the config only");
+        var config = ConfigLoader.Parse("""
+            transforms_dir: scripts
+            pipelines:
+              - name: p
+                source: { host: 127.0.0.1, user: u, server_id: 5 }
+                transform: a.csx
+                sink: { type: file, path: out.jsonl }
+            """, Path.Combine(root, "pluginhost.yaml"), NoEnv, SinkTypes);
+        Assert.Equal(Path.Combine(root, "scripts", "a.csx"), config.ResolveTransform("a.csx"));
+        Assert.Equal(Path.Combine(root, "b.csx"), config.ResolveTransform("b.csx"));
+        Assert.Equal(Path.Combine(root, "scripts", "missing.csx"), config.ResolveTransform("missing.csx")); // errors name transforms_dir
+        Assert.Equal(Path.Combine(root, "a.csx"), config.ResolveTransform("./a.csx"));
+        Assert.Equal(Path.Combine(root, "other", "c.csx"), config.ResolveTransform("other/c.csx"));
+    }
 }
