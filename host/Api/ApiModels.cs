@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Text.Json.Nodes;
+using PluginHost.Config;
 using PluginHost.Pipelines;
 using PluginHost.Plugins;
 

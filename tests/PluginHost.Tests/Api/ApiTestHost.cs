@@ -127,6 +127,20 @@ internal sealed class ApiTestHost : IAsyncDisposable
         return (response.StatusCode, json, response);
     }
 
+    /// <summary>The first server-sent event of <c>GET /stream</c> (its <c>data:</c> JSON); the stream is then closed.</summary>
+    public async Task<string> StreamEventAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30)); // hang guard
+        using var response = await Http.GetAsync("stream", HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(timeout.Token));
+        while (await reader.ReadLineAsync(timeout.Token) is { } line)
+            if (line.StartsWith("data:", StringComparison.Ordinal))
+                return line["data:".Length..].Trim();
+        throw new Xunit.Sdk.XunitException("GET /stream ended without an event");
+    }
+
     /// <summary>Every response body seen (to check that no secret ever appears).</summary>
     public ConcurrentBag<string> Bodies { get; } = [];
 
@@ -209,20 +223,29 @@ internal sealed class ApiTestHost : IAsyncDisposable
 internal sealed class LogCapture : ILoggerProvider
 {
     private readonly ConcurrentQueue<string> _lines = new();
+    private readonly ConcurrentQueue<string> _values = new();
 
     public IReadOnlyCollection<string> Lines => _lines;
     public string Text => string.Join('\n', _lines);
 
-    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines);
+    /// <summary>Every structured value of every line (what the JSON console formatter writes as <c>State</c>), one a line.</summary>
+    public string StateText => string.Join('\n', _values);
+
+    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines, _values);
 
     public void Dispose() { }
 
-    private sealed class Logger(string category, ConcurrentQueue<string> lines) : ILogger
+    private sealed class Logger(string category, ConcurrentQueue<string> lines, ConcurrentQueue<string> values) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
         public bool IsEnabled(LogLevel logLevel) => true;
 
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (state is IReadOnlyList<KeyValuePair<string, object?>> pairs)
+                foreach (var (key, value) in pairs)
+                    if (key != "{OriginalFormat}") values.Enqueue($"{key}={value}");
             lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)}{(exception is null ? "" : " " + exception)}");
+        }
     }
 }
