@@ -118,6 +118,55 @@ public sealed class ApiObservabilityTests(MariaDbServer db, ITestOutputHelper ou
     }
 
     [Fact]
+    public async Task A_sinks_own_dead_letters_and_retries_count_in_pipelines_metrics_and_metrics_json()
+    {
+        var database = NewDatabase();
+        // A real receiver: the row with id 1 is refused for good (400: dead-lettered at once), id 2 fails once (500: retried).
+        await using var receiver = await Webhook.WebhookReceiver.StartAsync();
+        var failedOnce = 0;
+        receiver.Respond = r => r.Events().Single()["after"]?["id"]?.GetValue<int>() switch
+        {
+            1 => new Webhook.Reply(400),
+            2 when Interlocked.Exchange(ref failedOnce, 1) == 0 => new Webhook.Reply(500),
+            _ => new Webhook.Reply(200),
+        };
+        var name = "whstats_" + Guid.NewGuid().ToString("N")[..6];
+        var pipeline = $$"""
+              - name: {{name}}
+                source: { host: 127.0.0.1, port: {{db.Port}}, user: root, password: "", server_id: {{ApiTestHost.NextServerId()}}, ssl: none }
+                filter: { include: ["{{database}}.*"] }
+                sink:
+                  type: webhook
+                  worker_count: 1
+                  max_retries: 3
+                  retry_base_delay: 20ms
+                  retry_max_delay: 50ms
+                  dead_letter: {{name}}-dead.jsonl
+                  tasks: [{ table: "*", url: "{{receiver.BaseUrl}}/hook" }]
+            """;
+        await using var host = await ApiTestHost.StartNewAsync(pipeline);
+        await host.WaitForStateAsync(name, "running");
+        db.Sql("INSERT INTO t1 VALUES (1, 1); INSERT INTO t1 VALUES (2, 2); INSERT INTO t1 VALUES (3, 3);", database);
+        await host.WaitForCheckpointAsync(name, 3);
+        Assert.Equal(new[] { 2, 3 }, receiver.Events().Select(e => e.Event["after"]!["id"]!.GetValue<int>()).Order());
+        Assert.Single(File.ReadAllLines(Path.Combine(host.Dir, $"{name}-dead.jsonl")));
+
+        var p = await host.PipelineAsync(name);
+        Assert.Equal(3, p.GetProperty("events").GetProperty("out").GetInt64());
+        Assert.Equal(1, p.GetProperty("events").GetProperty("dead_lettered").GetInt64());
+        Assert.Equal(1, p.GetProperty("sink_retries").GetInt64());
+
+        var metrics = await (await host.Http.GetAsync("metrics")).Content.ReadAsStringAsync();
+        Assert.Contains($"pluginhost_events_dead_lettered_total{{pipeline=\"{name}\"}} 1\n", metrics);
+        Assert.Contains($"pluginhost_sink_retries_total{{pipeline=\"{name}\"}} 1\n", metrics);
+        Assert.Contains($"pluginhost_errors_total{{kind=\"sink\",pipeline=\"{name}\"}} 1\n", metrics);
+        Assert.Contains($"pluginhost_errors_total{{kind=\"transform\",pipeline=\"{name}\"}} 0\n", metrics); // the sink's, not the transform's
+
+        var (_, json, _) = await host.GetAsync("metrics.json");
+        Assert.Equal(2, json.GetProperty("dispatcher").GetProperty("webhooks_failed").GetInt64()); // one retry + one dead letter
+    }
+
+    [Fact]
     public async Task Transform_version_and_compiler_diagnostics_are_shown_and_reloads_counted()
     {
         var database = NewDatabase();
