@@ -478,7 +478,6 @@ public sealed class PipelineRunner
             }
             if (!await ready.ConfigureAwait(false)) break;
 
-            Status.QueueDepth = input.CanCount ? input.Count : 0;
             var batch = new List<ChangeEvent>(Math.Min(batchSize, 8192));
             BinlogPosition? end = null;
             var eventsToEnd = 0;
@@ -526,6 +525,7 @@ public sealed class PipelineRunner
                 }
                 else if (chunk.LastEventTime != 0) newestEventTime = chunk.LastEventTime;
             }
+            Status.QueueDepth = input.CanCount ? input.Count : 0; // what waits while this batch is written (0 once idle)
             if (batch.Count > 0)
             {
                 var writeStarted = Stopwatch.GetTimestamp();

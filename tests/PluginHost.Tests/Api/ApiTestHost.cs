@@ -69,13 +69,14 @@ internal sealed class ApiTestHost : IAsyncDisposable
         return dir;
     }
 
-    /// <summary>Starts a host on the configuration in <paramref name="dir"/>.</summary>
-    public static async Task<ApiTestHost> StartAsync(string dir, string? token = Token)
+    /// <summary>Starts a host on the configuration in <paramref name="dir"/>; with <paramref name="testWebhook"/> the webhook
+    /// sink is the test's own copy of the plugin (origin <c>plugin Webhook (test)</c>), otherwise only what plugins_dir holds.</summary>
+    public static async Task<ApiTestHost> StartAsync(string dir, string? token = Token, bool testWebhook = true)
     {
         var config = ConfigLoader.Load(Path.Combine(dir, "pluginhost.yaml"));
         var port = ApiHost.ListenAddress.Parse(config.Options.Server.Listen).Port;
         var sinks = PluginHostServiceCollectionExtensions.CreateSinkCatalog();
-        sinks.Register(new WebhookSinkFactory(), "plugin Webhook (test)");
+        if (testWebhook) sinks.Register(new WebhookSinkFactory(), "plugin Webhook (test)");
         var logs = new LogCapture();
         var host = ApiHost.Build(config, sinks, b => b.Logging.AddProvider(logs));
         await host.Services.GetRequiredService<PluginManager>().LoadAllAsync();
