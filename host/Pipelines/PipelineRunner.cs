@@ -612,6 +612,8 @@ public sealed class PipelineRunner
             {
                 await _store.SaveAsync(_definition.Name, cp, ct).ConfigureAwait(false);
                 Status.SetCheckpoint(cp);
+                if (_logger.IsEnabled(LogLevel.Debug))
+                    _logger.LogDebug("pipeline {Pipeline}: checkpoint saved at {Checkpoint} ({Events} events delivered)", _definition.Name, cp, cp.EventsDelivered);
                 if (_saveFailing)
                 {
                     _saveFailing = false;

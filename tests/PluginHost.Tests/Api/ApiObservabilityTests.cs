@@ -232,7 +232,8 @@ public sealed class ApiObservabilityTests(MariaDbServer db, ITestOutputHelper ou
         var dir = ApiTestHost.WriteConfig(null, port, ApiTestHost.Token, ApiTestHost.PipelineYaml(db, "proc", database, password: ""),
             extraTop: "log: { level: info, format: json }");
         var log = Path.Combine(dir, "host.log");
-        using var process = HostProcess.Start(log, "run", "--config", Path.Combine(dir, "pluginhost.yaml"));
+        // Fourteen hours ahead of UTC: a timestamp in local time would show it.
+        using var process = HostProcess.Start(log, new Dictionary<string, string> { ["TZ"] = "Pacific/Kiritimati" }, "run", "--config", Path.Combine(dir, "pluginhost.yaml"));
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
         var clock = Stopwatch.StartNew();
         string? state = null;
@@ -263,12 +264,54 @@ public sealed class ApiObservabilityTests(MariaDbServer db, ITestOutputHelper ou
         var json = lines.Select(l => (Line: l, Doc: TryJson(l))).ToList();
         Assert.All(json, x => Assert.True(x.Doc != null, $"not a JSON log line: {x.Line}"));
         var messages = json.Select(x => x.Doc!.RootElement.GetProperty("Message").GetString()!).ToList();
+        // Timestamps: UTC ISO 8601 with milliseconds and a Z, nothing after it; the clock is UTC's, not the local zone's.
+        foreach (var x in json)
+        {
+            var timestamp = x.Doc!.RootElement.GetProperty("Timestamp").GetString()!;
+            Assert.Matches(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$", timestamp);
+            var at = DateTimeOffset.Parse(timestamp, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(Math.Abs((at - DateTimeOffset.UtcNow).TotalHours) < 2, $"{timestamp} is not UTC now ({DateTimeOffset.UtcNow:O})");
+        }
         Assert.Contains("pipeline proc: starting → running", messages);
         Assert.True(messages.Contains("pipeline proc: running → paused"), string.Join("\n", messages));
         Assert.Contains(messages, m => m.StartsWith("REST API, health, metrics and dashboard on http://127.0.0.1:" + port, StringComparison.Ordinal));
         // Three changed rows, no line about any of them.
         Assert.DoesNotContain(messages, m => m.Contains("\"id\"", StringComparison.Ordinal) || m.Contains("INSERT", StringComparison.OrdinalIgnoreCase));
         Assert.DoesNotContain(ApiTestHost.Token, string.Join('\n', lines));
+    }
+
+    [Fact]
+    public async Task Log_level_warn_hides_info_lines_and_debug_shows_debug_lines()
+    {
+        var database = NewDatabase();
+        // warn: the warning about the missing admin token is there, no info line (not even the pipeline's state changes).
+        await using (var quiet = await ApiTestHost.StartNewAsync(ApiTestHost.PipelineYaml(db, "quiet", database), token: null, extraTop: "log: { level: warn }"))
+        {
+            await quiet.WaitForStateAsync("quiet", "running");
+            db.Sql("INSERT INTO t1 VALUES (1, 1);", database);
+            await quiet.WaitForCheckpointAsync("quiet", 1);
+            await quiet.WaitForLogAsync(l => l.StartsWith("Warning PluginHost.Api: ", StringComparison.Ordinal) && l.Contains("admin_token is not set"), "the token warning");
+            await quiet.StopAsync();
+            Assert.DoesNotContain(quiet.Logs.Lines, l => l.StartsWith("Information ", StringComparison.Ordinal) || l.StartsWith("Debug ", StringComparison.Ordinal));
+        }
+
+        // debug: a line per checkpoint saved (not shown at info, see below).
+        await using (var chatty = await ApiTestHost.StartNewAsync(ApiTestHost.PipelineYaml(db, "chatty", database), extraTop: "log: { level: debug }"))
+        {
+            await chatty.WaitForStateAsync("chatty", "running");
+            db.Sql("INSERT INTO t1 VALUES (2, 2);", database);
+            await chatty.WaitForCheckpointAsync("chatty", 1);
+            await chatty.WaitForLogAsync(l => l.StartsWith("Debug PluginHost.Pipeline.chatty: pipeline chatty: checkpoint saved at ", StringComparison.Ordinal), "a debug line");
+            Assert.Contains(chatty.Logs.Lines, l => l.StartsWith("Information ", StringComparison.Ordinal));
+        }
+
+        // info (the default): info lines, no debug line.
+        await using var normal = await ApiTestHost.StartNewAsync(ApiTestHost.PipelineYaml(db, "normal", database));
+        await normal.WaitForStateAsync("normal", "running");
+        db.Sql("INSERT INTO t1 VALUES (3, 3);", database);
+        await normal.WaitForCheckpointAsync("normal", 1);
+        await normal.WaitForLogAsync(l => l.StartsWith("Information PluginHost.Pipelines: pipeline normal: ", StringComparison.Ordinal), "the state change at info");
+        Assert.DoesNotContain(normal.Logs.Lines, l => l.StartsWith("Debug ", StringComparison.Ordinal));
     }
 
     private static JsonDocument? TryJson(string line)
