@@ -281,6 +281,76 @@ public sealed class ApiObservabilityTests(MariaDbServer db, ITestOutputHelper ou
     }
 
     [Fact]
+    public async Task Ready_is_503_while_a_pipeline_is_starting_or_stopping()
+    {
+        var database = NewDatabase();
+        // A receiver that holds each request until released: a graceful stop waits for it (the sink drains).
+        using var release = new ManualResetEventSlim();
+        await using var receiver = await Webhook.WebhookReceiver.StartAsync();
+        receiver.Respond = _ =>
+        {
+            release.Wait(TimeSpan.FromSeconds(60)); // hang guard
+            return new Webhook.Reply(200);
+        };
+        // A server that accepts connections and never answers: a pipeline reading from it stays starting.
+        var silent = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        try
+        {
+            var silentPort = ((IPEndPoint)silent.LocalEndpoint).Port;
+            var pipelines = $$"""
+                  - name: held
+                    source: { host: 127.0.0.1, port: {{db.Port}}, user: root, password: "", server_id: {{ApiTestHost.NextServerId()}}, ssl: none }
+                    filter: { include: ["{{database}}.*"] }
+                    sink: { type: webhook, worker_count: 1, tasks: [{ table: "*", url: "{{receiver.BaseUrl}}/hook" }] }
+                """;
+            await using var host = await ApiTestHost.StartNewAsync(pipelines);
+            await host.WaitForStateAsync("held", "running");
+            Assert.Equal(HttpStatusCode.OK, (await host.GetAsync("health/ready")).Status);
+
+            // Starting: a pipeline that cannot get past the server's greeting.
+            var body = $$"""
+                name: mute
+                source: { host: 127.0.0.1, port: {{silentPort}}, user: root, password: "", server_id: {{ApiTestHost.NextServerId()}}, ssl: none, connect_timeout: 5m }
+                sink: { type: file, path: out-mute.jsonl, fsync: false }
+                """;
+            Assert.Equal(HttpStatusCode.Created, (await host.PostAsync("pipelines", body, "application/yaml")).Status);
+            Assert.Equal("starting", (await host.PipelineAsync("mute")).GetProperty("state").GetString());
+            var (status, probe, _) = await host.GetAsync("health/ready");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+            Assert.Equal("DOWN", probe.GetProperty("status").GetString());
+            Assert.Contains("mute", probe.GetProperty("reason").GetString());
+            Assert.Equal(HttpStatusCode.NoContent, (await host.SendAsync(HttpMethod.Delete, "pipelines/mute")).Status);
+            Assert.Equal(HttpStatusCode.OK, (await host.GetAsync("health/ready")).Status);
+
+            // Stopping: pausing "held" waits for the receiver to answer the row in flight.
+            db.Sql("INSERT INTO t1 VALUES (1, 1);", database);
+            await host.WaitForAsync("held", p => p.GetProperty("events").GetProperty("out").GetInt64() == 1, "the row handed to the sink");
+            var pausing = host.PostAsync("pipelines/held/pause");
+            var clock = Stopwatch.StartNew();
+            JsonElement stopping = default;
+            while (clock.Elapsed < TimeSpan.FromSeconds(30)) // hang guard
+            {
+                (status, stopping, _) = await host.GetAsync("health/ready");
+                if (status == HttpStatusCode.ServiceUnavailable) break;
+                await Task.Delay(50);
+            }
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+            Assert.Contains("held", stopping.GetProperty("reason").GetString());
+            Assert.False(pausing.IsCompleted);
+            release.Set();
+            Assert.Equal(HttpStatusCode.OK, (await pausing).Status);
+            Assert.Equal(HttpStatusCode.OK, (await host.GetAsync("health/ready")).Status); // paused is a settled state
+            Assert.Single(receiver.Events());
+        }
+        finally
+        {
+            release.Set();
+            silent.Stop();
+        }
+    }
+
+    [Fact]
     public async Task Log_level_warn_hides_info_lines_and_debug_shows_debug_lines()
     {
         var database = NewDatabase();

@@ -175,6 +175,19 @@ public sealed class ApiPipelineTests(MariaDbServer db)
         Assert.Equal(7, (await host.PipelineAsync("put1")).GetProperty("config").GetProperty("batch_size").GetInt32());
         await host.WaitForStateAsync("put1", "running");
 
+        // PUT takes YAML too (without a name: the URL's); a bad YAML value is named like a bad JSON one.
+        var putYaml = yaml.Replace("name: made\n", "").Replace("sink:", "batch_size: 9\nsink:");
+        var (yamlReplaced, yamlBody, _) = await host.SendAsync(HttpMethod.Put, "pipelines/made", putYaml, "application/yaml");
+        Assert.Equal(HttpStatusCode.OK, yamlReplaced);
+        Assert.Equal(9, yamlBody.GetProperty("config").GetProperty("batch_size").GetInt32());
+        var (yamlBad, yamlProblem, _) = await host.SendAsync(HttpMethod.Put, "pipelines/made", putYaml.Replace("batch_size: 9", "batch_size: nine"), "application/yaml");
+        Assert.Equal(HttpStatusCode.BadRequest, yamlBad);
+        Assert.True(yamlProblem.GetProperty("errors").TryGetProperty("batch_size", out _), yamlProblem.ToString());
+        Assert.Equal(9, (await host.PipelineAsync("made")).GetProperty("config").GetProperty("batch_size").GetInt32());
+        await host.WaitForStateAsync("made", "running");
+        db.Sql("INSERT INTO t VALUES (2,'y');", database);
+        await host.WaitForOutputAsync("made", 2); // restarted from its checkpoint: nothing lost
+
         // A file pipeline can be replaced over the API too; it becomes the API's.
         var (putBase, putBaseBody, _) = await host.SendAsync(HttpMethod.Put, "pipelines/base", Json("base", serverId: baseId).Replace("out-base", "out-base2"));
         Assert.Equal(HttpStatusCode.OK, putBase);
