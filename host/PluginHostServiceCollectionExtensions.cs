@@ -44,18 +44,25 @@ public static class PluginHostServiceCollectionExtensions
     public static ILoggingBuilder AddPluginHostLogging(this ILoggingBuilder logging, LogOptions options)
     {
         logging.ClearProviders();
-        logging.SetMinimumLevel(options.Level.ToLowerInvariant() switch
+        var level = options.Level.ToLowerInvariant() switch
         {
             "trace" => LogLevel.Trace,
             "debug" => LogLevel.Debug,
             "warn" or "warning" => LogLevel.Warning,
             "error" => LogLevel.Error,
             _ => LogLevel.Information,
-        });
-        logging.AddFilter("Microsoft", LogLevel.Warning);
-        logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+        };
+        logging.SetMinimumLevel(level);
+        logging.AddFilter("Microsoft", (LogLevel)Math.Max((int)level, (int)LogLevel.Warning));
+        // The framework's start and stop lines show at info, but never below the chosen level (warn hides them).
+        logging.AddFilter("Microsoft.Hosting.Lifetime", (LogLevel)Math.Max((int)level, (int)LogLevel.Information));
         if (options.Format.Equals("json", StringComparison.OrdinalIgnoreCase))
-            logging.AddJsonConsole(o => o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ");
+            logging.AddJsonConsole(o =>
+            {
+                // The JSON property holds just the time: UTC, ISO 8601 with a literal Z (no trailing space).
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                o.UseUtcTimestamp = true;
+            });
         else
             logging.AddSimpleConsole(o =>
             {

@@ -42,15 +42,17 @@ internal static class ApiEndpoints
             .Produces<HealthInfo>(200).Produces<HealthInfo>(503).WithTags("health");
         app.MapGet("/health/live", () => TypedResults.Ok(new ProbeInfo("UP")))
             .WithSummary("Liveness: the process serves requests").WithTags("health");
-        app.MapGet("/health/ready", (IHostApplicationLifetime lifetime) =>
+        app.MapGet("/health/ready", (IHostApplicationLifetime lifetime, PipelineControl control) =>
             {
                 if (lifetime.ApplicationStopping.IsCancellationRequested)
                     return Results.Json(new ProbeInfo("DOWN", "stopping"), ApiJson.Options, statusCode: 503);
                 if (!lifetime.ApplicationStarted.IsCancellationRequested)
                     return Results.Json(new ProbeInfo("DOWN", "starting"), ApiJson.Options, statusCode: 503);
+                if (control.InTransition() is { Count: > 0 } moving)
+                    return Results.Json(new ProbeInfo("DOWN", "pipeline(s) starting or stopping: " + string.Join(", ", moving)), ApiJson.Options, statusCode: 503);
                 return Results.Json(new ProbeInfo("UP"), ApiJson.Options);
             })
-            .WithSummary("Readiness: started (plugins loaded, pipelines launched) and not stopping")
+            .WithSummary("Readiness: started (plugins loaded, pipelines launched), no pipeline starting or stopping, and not stopping")
             .Produces<ProbeInfo>(200).Produces<ProbeInfo>(503).WithTags("health");
         app.MapGet("/metrics", (HostTelemetry telemetry) => Results.Text(telemetry.Prometheus(), MetricStore.ContentType))
             .WithSummary("Prometheus text exposition of the PluginHost meter").Produces<string>(200, "text/plain").WithTags("metrics");

@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Text.Json.Nodes;
+using PluginHost.Config;
 using PluginHost.Pipelines;
 using PluginHost.Plugins;
 
@@ -44,7 +45,7 @@ public sealed record PositionInfo(string File, long Pos, string? Gtid, DateTimeO
 /// <param name="Filtered">Rows the filter left out.</param>
 /// <param name="Dropped">Events the transform dropped.</param>
 /// <param name="Skipped">Events skipped because the transform failed (on_error: skip).</param>
-/// <param name="DeadLettered">Events written to the dead-letter file (on_error: dead_letter).</param>
+/// <param name="DeadLettered">Events dead-lettered: by the transform (on_error: dead_letter) or by the sink plugin (e.g. a webhook dead_letter file).</param>
 public sealed record EventCounters(long In, long Out, long Filtered, long Dropped, long Skipped, long DeadLettered);
 
 public sealed record ErrorInfo(string Message, DateTimeOffset? At);

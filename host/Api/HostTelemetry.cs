@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using PluginHost.Config;
 using PluginHost.Pipelines;
 using PluginHost.Plugins;
 
@@ -61,11 +62,21 @@ public sealed class HostTelemetry : IHostedService, IDisposable
                 else if (ReferenceEquals(instrument.Meter, PipelineMetrics.Meter))
                     // The data path's meter is shared by every host in the process (tests): keep this host's pipelines.
                     listener.EnableMeasurementEvents(instrument, _store.Register(instrument, true, _control.IsKnown));
+                else if (PluginCounterKind(instrument) is { } kind)
+                    listener.EnableMeasurementEvents(instrument, kind);
             },
             MeasurementsCompleted = (instrument, _) => _store.Remove(instrument),
         };
-        _listener.SetMeasurementEventCallback<long>((_, value, tags, state) => ((MetricStore.InstrumentData)state!).Record(value, tags));
-        _listener.SetMeasurementEventCallback<int>((_, value, tags, state) => ((MetricStore.InstrumentData)state!).Record(value, tags));
+        _listener.SetMeasurementEventCallback<long>((_, value, tags, state) =>
+        {
+            if (state is SinkCounter kind) FoldPluginCount(kind, value, tags);
+            else ((MetricStore.InstrumentData)state!).Record(value, tags);
+        });
+        _listener.SetMeasurementEventCallback<int>((_, value, tags, state) =>
+        {
+            if (state is SinkCounter kind) FoldPluginCount(kind, value, tags);
+            else ((MetricStore.InstrumentData)state!).Record(value, tags);
+        });
         _listener.SetMeasurementEventCallback<double>((_, value, tags, state) => ((MetricStore.InstrumentData)state!).Record(value, tags));
         _listener.Start();
 
@@ -74,6 +85,46 @@ public sealed class HostTelemetry : IHostedService, IDisposable
     }
 
     public DateTimeOffset StartedAt { get; }
+
+    /// <summary>What a plugin's counter stands for in the pipeline's own counters.</summary>
+    private enum SinkCounter
+    {
+        DeadLettered,
+        Retries,
+    }
+
+    /// <summary>
+    /// A plugin's own counter (any meter but the host's and the runtime's) that the pipeline's counters take in: one named
+    /// <c>….dead_lettered</c> (events a sink dead-lettered) or <c>….retries</c> (retries a sink made itself), e.g. the
+    /// webhook plugin's <c>webhook.events.dead_lettered</c> and <c>webhook.retries</c> on <c>PluginHost.Webhook</c>.
+    /// Only measurements tagged with one of this host's pipelines count (see <see cref="FoldPluginCount"/>).
+    /// </summary>
+    private static SinkCounter? PluginCounterKind(Instrument instrument)
+    {
+        if (instrument is not (Counter<long> or Counter<int>)) return null;
+        var meter = instrument.Meter.Name;
+        if (meter.StartsWith("System.", StringComparison.Ordinal) || meter.StartsWith("Microsoft.", StringComparison.Ordinal)) return null;
+        var last = instrument.Name[(instrument.Name.LastIndexOf('.') + 1)..];
+        return last switch
+        {
+            "dead_lettered" => SinkCounter.DeadLettered,
+            "retries" => SinkCounter.Retries,
+            _ => null,
+        };
+    }
+
+    /// <summary>Adds a plugin counter's measurement to the counters of the pipeline its <c>pipeline</c> tag names (when it is one of this host's).</summary>
+    private void FoldPluginCount(SinkCounter kind, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        if (value <= 0) return;
+        string? pipeline = null;
+        foreach (var tag in tags)
+            if (tag.Key == "pipeline")
+                pipeline = tag.Value as string;
+        if (pipeline is null || !_control.IsKnown(pipeline) || _control.Find(pipeline) is not { } s) return;
+        if (kind == SinkCounter.DeadLettered) s.Status.AddSinkDeadLettered(value);
+        else s.Status.AddSinkRetries(value);
+    }
 
     /// <summary>Events per second the sink took over the last second.</summary>
     public double EventsPerSecond(string pipeline)
@@ -136,16 +187,16 @@ public sealed class HostTelemetry : IHostedService, IDisposable
         _meter.CreateObservableCounter("pluginhost.events.skipped", () => Each(s => s.Status.EventsSkipped), "{event}",
             "Events skipped because the transform failed on them (on_error: skip)");
         _meter.CreateObservableCounter("pluginhost.events.dead_lettered", () => Each(s => s.Status.EventsDeadLettered), "{event}",
-            "Events written to the dead-letter file because the transform failed on them (on_error: dead_letter)");
+            "Events dead-lettered: by the transform (on_error: dead_letter) or by the sink (e.g. a webhook's dead_letter file)");
         _meter.CreateObservableCounter("pluginhost.errors", () => _control.List().SelectMany(s => new[]
             {
                 new Measurement<long>(s.Status.SinkRetries, new KeyValuePair<string, object?>("pipeline", s.Name), new("kind", "sink")),
-                new Measurement<long>(s.Status.EventsSkipped + s.Status.EventsDeadLettered, new KeyValuePair<string, object?>("pipeline", s.Name), new("kind", "transform")),
+                new Measurement<long>(s.Status.EventsSkipped + s.Status.TransformDeadLettered, new KeyValuePair<string, object?>("pipeline", s.Name), new("kind", "transform")),
                 new Measurement<long>(_failures.GetValueOrDefault(s.Name), new KeyValuePair<string, object?>("pipeline", s.Name), new("kind", "failed")),
             }), "{error}",
             "Errors by pipeline and kind: sink (a sink or checkpoint call failed and was retried), transform (the transform threw), failed (the pipeline stopped on an error)");
         _meter.CreateObservableCounter("pluginhost.sink.retries", () => Each(s => s.Status.SinkRetries), "{retry}",
-            "Times the pipeline started over from its checkpoint because the sink (or checkpoint store) failed");
+            "Times the pipeline started over from its checkpoint because the sink (or checkpoint store) failed, plus retries the sink made itself (e.g. a webhook request repeated)");
         _meter.CreateObservableCounter("pluginhost.transactions", () => Each(s => s.Status.Transactions), "{transaction}",
             "Source transactions delivered and checkpointed");
         _meter.CreateObservableCounter("pluginhost.reconnects", () => Each(s => s.Status.Reconnects), "{reconnect}",

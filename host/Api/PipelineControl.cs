@@ -118,6 +118,20 @@ public sealed class PipelineControl : IHostedService
     /// <summary>Every pipeline name this host has had (metrics from the shared meter are filtered by it).</summary>
     public bool IsKnown(string name) => _known.ContainsKey(name);
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _stopping = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Pipelines between states: starting (not yet reading, e.g. its first transform not compiled) or being stopped by
+    /// a pause, restart, seek, replace or delete (draining what it read). <c>/health/ready</c> is 503 while any is.
+    /// </summary>
+    public IReadOnlyList<string> InTransition()
+    {
+        var names = new SortedSet<string>(_stopping.Keys, StringComparer.Ordinal);
+        foreach (var s in List())
+            if (s.State == "starting") names.Add(s.Name);
+        return names.ToList();
+    }
+
     /// <summary>Raised after each configuration reload with (kind, succeeded).</summary>
     public event Action<string, bool>? Reloaded;
 
@@ -348,7 +362,15 @@ public sealed class PipelineControl : IHostedService
     {
         var service = _manager.Find(name);
         if (service is null) return null;
-        await _manager.RemovePipelineAsync(name, false, CancellationToken.None).ConfigureAwait(false);
+        _stopping[name] = 0;
+        try
+        {
+            await _manager.RemovePipelineAsync(name, false, CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            _stopping.TryRemove(name, out _);
+        }
         if (service.Runner?.Origin is { File.Length: > 0 } origin)
         {
             try

@@ -83,7 +83,7 @@ public sealed class CheckpointStoreCatalog(SinkCatalog? sinks = null)
         if (options.Type == FileType) return fileStore;
         var factory = Find(options.Type)
                       ?? throw new SinkConfigurationException("type", $"unknown checkpoint store '{options.Type}' (known: {string.Join(", ", Types.Order())})");
-        var logger = new PluginLogger(loggers.CreateLogger($"PluginHost.Checkpoints.{options.Type}"), definition.Name);
+        var logger = new PluginLogger(loggers.CreateLogger($"PluginHost.Checkpoints.{options.Type}"), definition);
         var settings = JsonSerializer.SerializeToElement(options.Settings);
         ICheckpointBackend backend;
         try

@@ -478,7 +478,6 @@ public sealed class PipelineRunner
             }
             if (!await ready.ConfigureAwait(false)) break;
 
-            Status.QueueDepth = input.CanCount ? input.Count : 0;
             var batch = new List<ChangeEvent>(Math.Min(batchSize, 8192));
             BinlogPosition? end = null;
             var eventsToEnd = 0;
@@ -526,6 +525,7 @@ public sealed class PipelineRunner
                 }
                 else if (chunk.LastEventTime != 0) newestEventTime = chunk.LastEventTime;
             }
+            Status.QueueDepth = input.CanCount ? input.Count : 0; // what waits while this batch is written (0 once idle)
             if (batch.Count > 0)
             {
                 var writeStarted = Stopwatch.GetTimestamp();
@@ -612,6 +612,8 @@ public sealed class PipelineRunner
             {
                 await _store.SaveAsync(_definition.Name, cp, ct).ConfigureAwait(false);
                 Status.SetCheckpoint(cp);
+                if (_logger.IsEnabled(LogLevel.Debug))
+                    _logger.LogDebug("pipeline {Pipeline}: checkpoint saved at {Checkpoint} ({Events} events delivered)", _definition.Name, cp, cp.EventsDelivered);
                 if (_saveFailing)
                 {
                     _saveFailing = false;

@@ -28,7 +28,8 @@ public sealed class PipelineService : BackgroundService
         _sinks = sinks;
         _store = store;
         _loggers = loggers;
-        _logger = loggers.CreateLogger("PluginHost.Pipeline." + definition.Name);
+        // Every line of the pipeline (its runner, binlog client, transform host) is scrubbed of its secrets.
+        _logger = SecretScrubbingLogger.For(loggers, "PluginHost.Pipeline." + definition.Name, definition);
         Status = new PipelineStatus(definition.Name);
     }
 
@@ -52,7 +53,7 @@ public sealed class PipelineService : BackgroundService
     {
         var factory = sinks.Find(definition.SinkType)
                       ?? throw new SinkConfigurationException("type", $"unknown sink type '{definition.SinkType}' (known: {string.Join(", ", sinks.Types.Order())})");
-        var logger = new PluginLogger(loggers.CreateLogger($"PluginHost.Sink.{definition.SinkType}"), definition.Name);
+        var logger = new PluginLogger(loggers.CreateLogger($"PluginHost.Sink.{definition.SinkType}"), definition);
         return factory.Create(new SinkContext(definition.Name, definition.SinkSettings, logger, config.BaseDirectory));
     }
 

@@ -5,7 +5,7 @@ namespace PluginHost.Pipelines;
 /// <summary>Live, thread-safe status and counters of one pipeline (read by /health, /metrics and the REST API).</summary>
 public sealed class PipelineStatus(string name)
 {
-    private long _eventsIn, _eventsOut, _filtered, _dropped, _skipped, _deadLettered, _retries, _transactions;
+    private long _eventsIn, _eventsOut, _filtered, _dropped, _skipped, _deadLettered, _sinkDeadLettered, _retries, _sinkReportedRetries, _transactions;
     private volatile object? _checkpoint;
     private volatile string? _lastError;
     private long _lastErrorAtTicks, _lastEventUnix, _queuedBytes;
@@ -25,8 +25,15 @@ public sealed class PipelineStatus(string name)
     public long EventsDropped => Interlocked.Read(ref _dropped);
     /// <summary>Events skipped because the transform failed (on_error: skip).</summary>
     public long EventsSkipped => Interlocked.Read(ref _skipped);
-    public long EventsDeadLettered => Interlocked.Read(ref _deadLettered);
-    public long SinkRetries => Interlocked.Read(ref _retries);
+    /// <summary>Events dead-lettered: by the transform (on_error: dead_letter) and by the sink (e.g. a webhook's dead_letter file).</summary>
+    public long EventsDeadLettered => Interlocked.Read(ref _deadLettered) + Interlocked.Read(ref _sinkDeadLettered);
+    /// <summary>Events the transform dead-lettered (on_error: dead_letter).</summary>
+    public long TransformDeadLettered => Interlocked.Read(ref _deadLettered);
+    /// <summary>Events the sink plugin reported dead-lettered itself (on its meter, see <see cref="AddSinkDeadLettered"/>).</summary>
+    public long SinkDeadLettered => Interlocked.Read(ref _sinkDeadLettered);
+    /// <summary>Sink retries: the pipeline starting over from its checkpoint (sink or checkpoint store failed) plus the
+    /// retries the sink plugin reported making itself (e.g. a webhook request repeated).</summary>
+    public long SinkRetries => Interlocked.Read(ref _retries) + Interlocked.Read(ref _sinkReportedRetries);
     public long Transactions => Interlocked.Read(ref _transactions);
     public Checkpoint? Checkpoint => _checkpoint as Checkpoint;
 
@@ -57,6 +64,10 @@ public sealed class PipelineStatus(string name)
     public void AddSkipped(long n) => Interlocked.Add(ref _skipped, n);
     public void AddDeadLettered(long n) => Interlocked.Add(ref _deadLettered, n);
     public void AddRetry() => Interlocked.Increment(ref _retries);
+    /// <summary>Events the sink plugin dead-lettered (reported on its own meter).</summary>
+    public void AddSinkDeadLettered(long n) => Interlocked.Add(ref _sinkDeadLettered, n);
+    /// <summary>Retries the sink plugin made itself (reported on its own meter).</summary>
+    public void AddSinkRetries(long n) => Interlocked.Add(ref _sinkReportedRetries, n);
     public void AddTransactions(long n) => Interlocked.Add(ref _transactions, n);
     public void SetCheckpoint(Checkpoint cp) => _checkpoint = cp;
     public void SetLastEventTime(long unixSeconds) => Interlocked.Exchange(ref _lastEventUnix, unixSeconds);

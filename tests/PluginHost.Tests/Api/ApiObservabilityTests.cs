@@ -118,6 +118,55 @@ public sealed class ApiObservabilityTests(MariaDbServer db, ITestOutputHelper ou
     }
 
     [Fact]
+    public async Task A_sinks_own_dead_letters_and_retries_count_in_pipelines_metrics_and_metrics_json()
+    {
+        var database = NewDatabase();
+        // A real receiver: the row with id 1 is refused for good (400: dead-lettered at once), id 2 fails once (500: retried).
+        await using var receiver = await Webhook.WebhookReceiver.StartAsync();
+        var failedOnce = 0;
+        receiver.Respond = r => r.Events().Single()["after"]?["id"]?.GetValue<int>() switch
+        {
+            1 => new Webhook.Reply(400),
+            2 when Interlocked.Exchange(ref failedOnce, 1) == 0 => new Webhook.Reply(500),
+            _ => new Webhook.Reply(200),
+        };
+        var name = "whstats_" + Guid.NewGuid().ToString("N")[..6];
+        var pipeline = $$"""
+              - name: {{name}}
+                source: { host: 127.0.0.1, port: {{db.Port}}, user: root, password: "", server_id: {{ApiTestHost.NextServerId()}}, ssl: none }
+                filter: { include: ["{{database}}.*"] }
+                sink:
+                  type: webhook
+                  worker_count: 1
+                  max_retries: 3
+                  retry_base_delay: 20ms
+                  retry_max_delay: 50ms
+                  dead_letter: {{name}}-dead.jsonl
+                  tasks: [{ table: "*", url: "{{receiver.BaseUrl}}/hook" }]
+            """;
+        await using var host = await ApiTestHost.StartNewAsync(pipeline);
+        await host.WaitForStateAsync(name, "running");
+        db.Sql("INSERT INTO t1 VALUES (1, 1); INSERT INTO t1 VALUES (2, 2); INSERT INTO t1 VALUES (3, 3);", database);
+        await host.WaitForCheckpointAsync(name, 3);
+        Assert.Equal(new[] { 2, 3 }, receiver.Events().Select(e => e.Event["after"]!["id"]!.GetValue<int>()).Order());
+        Assert.Single(File.ReadAllLines(Path.Combine(host.Dir, $"{name}-dead.jsonl")));
+
+        var p = await host.PipelineAsync(name);
+        Assert.Equal(3, p.GetProperty("events").GetProperty("out").GetInt64());
+        Assert.Equal(1, p.GetProperty("events").GetProperty("dead_lettered").GetInt64());
+        Assert.Equal(1, p.GetProperty("sink_retries").GetInt64());
+
+        var metrics = await (await host.Http.GetAsync("metrics")).Content.ReadAsStringAsync();
+        Assert.Contains($"pluginhost_events_dead_lettered_total{{pipeline=\"{name}\"}} 1\n", metrics);
+        Assert.Contains($"pluginhost_sink_retries_total{{pipeline=\"{name}\"}} 1\n", metrics);
+        Assert.Contains($"pluginhost_errors_total{{kind=\"sink\",pipeline=\"{name}\"}} 1\n", metrics);
+        Assert.Contains($"pluginhost_errors_total{{kind=\"transform\",pipeline=\"{name}\"}} 0\n", metrics); // the sink's, not the transform's
+
+        var (_, json, _) = await host.GetAsync("metrics.json");
+        Assert.Equal(2, json.GetProperty("dispatcher").GetProperty("webhooks_failed").GetInt64()); // one retry + one dead letter
+    }
+
+    [Fact]
     public async Task Transform_version_and_compiler_diagnostics_are_shown_and_reloads_counted()
     {
         var database = NewDatabase();
@@ -183,7 +232,8 @@ public sealed class ApiObservabilityTests(MariaDbServer db, ITestOutputHelper ou
         var dir = ApiTestHost.WriteConfig(null, port, ApiTestHost.Token, ApiTestHost.PipelineYaml(db, "proc", database, password: ""),
             extraTop: "log: { level: info, format: json }");
         var log = Path.Combine(dir, "host.log");
-        using var process = HostProcess.Start(log, "run", "--config", Path.Combine(dir, "pluginhost.yaml"));
+        // Fourteen hours ahead of UTC: a timestamp in local time would show it.
+        using var process = HostProcess.Start(log, new Dictionary<string, string> { ["TZ"] = "Pacific/Kiritimati" }, "run", "--config", Path.Combine(dir, "pluginhost.yaml"));
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
         var clock = Stopwatch.StartNew();
         string? state = null;
@@ -214,12 +264,124 @@ public sealed class ApiObservabilityTests(MariaDbServer db, ITestOutputHelper ou
         var json = lines.Select(l => (Line: l, Doc: TryJson(l))).ToList();
         Assert.All(json, x => Assert.True(x.Doc != null, $"not a JSON log line: {x.Line}"));
         var messages = json.Select(x => x.Doc!.RootElement.GetProperty("Message").GetString()!).ToList();
+        // Timestamps: UTC ISO 8601 with milliseconds and a Z, nothing after it; the clock is UTC's, not the local zone's.
+        foreach (var x in json)
+        {
+            var timestamp = x.Doc!.RootElement.GetProperty("Timestamp").GetString()!;
+            Assert.Matches(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$", timestamp);
+            var at = DateTimeOffset.Parse(timestamp, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(Math.Abs((at - DateTimeOffset.UtcNow).TotalHours) < 2, $"{timestamp} is not UTC now ({DateTimeOffset.UtcNow:O})");
+        }
         Assert.Contains("pipeline proc: starting → running", messages);
         Assert.True(messages.Contains("pipeline proc: running → paused"), string.Join("\n", messages));
         Assert.Contains(messages, m => m.StartsWith("REST API, health, metrics and dashboard on http://127.0.0.1:" + port, StringComparison.Ordinal));
         // Three changed rows, no line about any of them.
         Assert.DoesNotContain(messages, m => m.Contains("\"id\"", StringComparison.Ordinal) || m.Contains("INSERT", StringComparison.OrdinalIgnoreCase));
         Assert.DoesNotContain(ApiTestHost.Token, string.Join('\n', lines));
+    }
+
+    [Fact]
+    public async Task Ready_is_503_while_a_pipeline_is_starting_or_stopping()
+    {
+        var database = NewDatabase();
+        // A receiver that holds each request until released: a graceful stop waits for it (the sink drains).
+        using var release = new ManualResetEventSlim();
+        await using var receiver = await Webhook.WebhookReceiver.StartAsync();
+        receiver.Respond = _ =>
+        {
+            release.Wait(TimeSpan.FromSeconds(60)); // hang guard
+            return new Webhook.Reply(200);
+        };
+        // A server that accepts connections and never answers: a pipeline reading from it stays starting.
+        var silent = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        try
+        {
+            var silentPort = ((IPEndPoint)silent.LocalEndpoint).Port;
+            var pipelines = $$"""
+                  - name: held
+                    source: { host: 127.0.0.1, port: {{db.Port}}, user: root, password: "", server_id: {{ApiTestHost.NextServerId()}}, ssl: none }
+                    filter: { include: ["{{database}}.*"] }
+                    sink: { type: webhook, worker_count: 1, tasks: [{ table: "*", url: "{{receiver.BaseUrl}}/hook" }] }
+                """;
+            await using var host = await ApiTestHost.StartNewAsync(pipelines);
+            await host.WaitForStateAsync("held", "running");
+            Assert.Equal(HttpStatusCode.OK, (await host.GetAsync("health/ready")).Status);
+
+            // Starting: a pipeline that cannot get past the server's greeting.
+            var body = $$"""
+                name: mute
+                source: { host: 127.0.0.1, port: {{silentPort}}, user: root, password: "", server_id: {{ApiTestHost.NextServerId()}}, ssl: none, connect_timeout: 5m }
+                sink: { type: file, path: out-mute.jsonl, fsync: false }
+                """;
+            Assert.Equal(HttpStatusCode.Created, (await host.PostAsync("pipelines", body, "application/yaml")).Status);
+            Assert.Equal("starting", (await host.PipelineAsync("mute")).GetProperty("state").GetString());
+            var (status, probe, _) = await host.GetAsync("health/ready");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+            Assert.Equal("DOWN", probe.GetProperty("status").GetString());
+            Assert.Contains("mute", probe.GetProperty("reason").GetString());
+            Assert.Equal(HttpStatusCode.NoContent, (await host.SendAsync(HttpMethod.Delete, "pipelines/mute")).Status);
+            Assert.Equal(HttpStatusCode.OK, (await host.GetAsync("health/ready")).Status);
+
+            // Stopping: pausing "held" waits for the receiver to answer the row in flight.
+            db.Sql("INSERT INTO t1 VALUES (1, 1);", database);
+            await host.WaitForAsync("held", p => p.GetProperty("events").GetProperty("out").GetInt64() == 1, "the row handed to the sink");
+            var pausing = host.PostAsync("pipelines/held/pause");
+            var clock = Stopwatch.StartNew();
+            JsonElement stopping = default;
+            while (clock.Elapsed < TimeSpan.FromSeconds(30)) // hang guard
+            {
+                (status, stopping, _) = await host.GetAsync("health/ready");
+                if (status == HttpStatusCode.ServiceUnavailable) break;
+                await Task.Delay(50);
+            }
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+            Assert.Contains("held", stopping.GetProperty("reason").GetString());
+            Assert.False(pausing.IsCompleted);
+            release.Set();
+            Assert.Equal(HttpStatusCode.OK, (await pausing).Status);
+            Assert.Equal(HttpStatusCode.OK, (await host.GetAsync("health/ready")).Status); // paused is a settled state
+            Assert.Single(receiver.Events());
+        }
+        finally
+        {
+            release.Set();
+            silent.Stop();
+        }
+    }
+
+    [Fact]
+    public async Task Log_level_warn_hides_info_lines_and_debug_shows_debug_lines()
+    {
+        var database = NewDatabase();
+        // warn: the warning about the missing admin token is there, no info line (not even the pipeline's state changes).
+        await using (var quiet = await ApiTestHost.StartNewAsync(ApiTestHost.PipelineYaml(db, "quiet", database), token: null, extraTop: "log: { level: warn }"))
+        {
+            await quiet.WaitForStateAsync("quiet", "running");
+            db.Sql("INSERT INTO t1 VALUES (1, 1);", database);
+            await quiet.WaitForCheckpointAsync("quiet", 1);
+            await quiet.WaitForLogAsync(l => l.StartsWith("Warning PluginHost.Api: ", StringComparison.Ordinal) && l.Contains("admin_token is not set"), "the token warning");
+            await quiet.StopAsync();
+            Assert.DoesNotContain(quiet.Logs.Lines, l => l.StartsWith("Information ", StringComparison.Ordinal) || l.StartsWith("Debug ", StringComparison.Ordinal));
+        }
+
+        // debug: a line per checkpoint saved (not shown at info, see below).
+        await using (var chatty = await ApiTestHost.StartNewAsync(ApiTestHost.PipelineYaml(db, "chatty", database), extraTop: "log: { level: debug }"))
+        {
+            await chatty.WaitForStateAsync("chatty", "running");
+            db.Sql("INSERT INTO t1 VALUES (2, 2);", database);
+            await chatty.WaitForCheckpointAsync("chatty", 1);
+            await chatty.WaitForLogAsync(l => l.StartsWith("Debug PluginHost.Pipeline.chatty: pipeline chatty: checkpoint saved at ", StringComparison.Ordinal), "a debug line");
+            Assert.Contains(chatty.Logs.Lines, l => l.StartsWith("Information ", StringComparison.Ordinal));
+        }
+
+        // info (the default): info lines, no debug line.
+        await using var normal = await ApiTestHost.StartNewAsync(ApiTestHost.PipelineYaml(db, "normal", database));
+        await normal.WaitForStateAsync("normal", "running");
+        db.Sql("INSERT INTO t1 VALUES (3, 3);", database);
+        await normal.WaitForCheckpointAsync("normal", 1);
+        await normal.WaitForLogAsync(l => l.StartsWith("Information PluginHost.Pipelines: pipeline normal: ", StringComparison.Ordinal), "the state change at info");
+        Assert.DoesNotContain(normal.Logs.Lines, l => l.StartsWith("Debug ", StringComparison.Ordinal));
     }
 
     private static JsonDocument? TryJson(string line)

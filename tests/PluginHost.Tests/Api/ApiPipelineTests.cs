@@ -28,20 +28,39 @@ public sealed class ApiPipelineTests(MariaDbServer db)
         var pipelines = ApiTestHost.PipelineYaml(db, "show", database, user: "api_cdc", password: password) + $$"""
               - name: hook
                 source: { host: 127.0.0.1, port: {{db.Port}}, user: api_cdc, password: "{{password}}", server_id: {{ApiTestHost.NextServerId()}}, ssl: none }
-                filter: { include: ["{{database}}_none.*"] }
+                filter: { include: ["{{database}}.*"] }
                 sink:
                   type: webhook
                   secret: "{{webhookSecret}}"
+                  worker_count: 1
+                  max_retries: 1
+                  retry_base_delay: 20ms
+                  retry_max_delay: 50ms
+                  dead_letter: hook-dead.jsonl
                   tasks: [{ table: "*", url: "http://api_user:url-pass-5511@127.0.0.1:{{hookPort}}/hook", headers: { Authorization: "Bearer {{headerSecret}}" } }]
+              - name: badhook
+                source: { host: 127.0.0.1, port: {{db.Port}}, user: api_cdc, password: "{{password}}", server_id: {{ApiTestHost.NextServerId()}}, ssl: none }
+                filter: { include: ["{{database}}.*"] }
+                sink: { type: webhook, tasks: [{ table: "*", url: "ftp://api_user:url-pass-5511@127.0.0.1:{{hookPort}}/hook" }] }
             """;
         await using var host = await ApiTestHost.StartNewAsync(pipelines);
         await host.WaitForStateAsync("show", "running");
         db.Sql("INSERT INTO t VALUES (1,'a'),(2,'b'); UPDATE t SET v='c' WHERE id=1;", database);
         var p = await host.WaitForCheckpointAsync("show", 3);
+        // Nothing listens on the hook's port: every request fails, is retried once, and is dead-lettered — logging its URL.
+        await host.WaitForCheckpointAsync("hook", 3);
+        await host.WaitForLogAsync(l => l.Contains($"http://api_user:***@127.0.0.1:{hookPort}/hook failed", StringComparison.Ordinal), "the webhook's failure, URL password masked");
+        await host.WaitForLogAsync(l => l.Contains("dead-lettered", StringComparison.Ordinal), "the webhook's dead letters");
+        // The ftp URL is refused when the sink is made: failed, with the URL (password masked) in last_error and the log.
+        var bad = await host.WaitForStateAsync("badhook", "failed");
+        var lastError = bad.GetProperty("last_error").GetProperty("message").GetString()!;
+        Assert.Contains("ftp://api_user:***@127.0.0.1", lastError);
+        await host.WaitForLogAsync(l => l.Contains("cannot create its webhook sink", StringComparison.Ordinal) && l.Contains("ftp://api_user:***@", StringComparison.Ordinal),
+            "the failed sink's error, URL password masked");
 
         var (status, list, _) = await host.GetAsync("pipelines");
         Assert.Equal(HttpStatusCode.OK, status);
-        Assert.Equal(["show", "hook"], list.EnumerateArray().Select(x => x.GetProperty("name").GetString()!));
+        Assert.Equal(["show", "hook", "badhook"], list.EnumerateArray().Select(x => x.GetProperty("name").GetString()!));
         p = list.EnumerateArray().First(x => x.GetProperty("name").GetString() == "show");
         Assert.Equal("running", p.GetProperty("state").GetString());
         Assert.Equal("file", p.GetProperty("origin").GetString());
@@ -74,10 +93,15 @@ public sealed class ApiPipelineTests(MariaDbServer db)
         await host.GetAsync("metrics.json");
         await host.GetAsync("metrics");
         await host.GetAsync("openapi/v1.json");
+        var stream = await host.StreamEventAsync();
+        Assert.Contains("\"badhook\"", stream);
         foreach (var secret in new[] { password, webhookSecret, headerSecret, "url-pass-5511" })
         {
             Assert.DoesNotContain(host.Bodies, b => b.Contains(secret, StringComparison.Ordinal));
+            Assert.DoesNotContain(secret, stream);
+            Assert.DoesNotContain(secret, lastError);
             Assert.DoesNotContain(secret, host.Logs.Text);
+            Assert.DoesNotContain(secret, host.Logs.StateText); // the structured values (the JSON formatter's State) too
         }
     }
 
@@ -150,6 +174,19 @@ public sealed class ApiPipelineTests(MariaDbServer db)
         Assert.Equal(HttpStatusCode.BadRequest, putBad);
         Assert.Equal(7, (await host.PipelineAsync("put1")).GetProperty("config").GetProperty("batch_size").GetInt32());
         await host.WaitForStateAsync("put1", "running");
+
+        // PUT takes YAML too (without a name: the URL's); a bad YAML value is named like a bad JSON one.
+        var putYaml = yaml.Replace("name: made\n", "").Replace("sink:", "batch_size: 9\nsink:");
+        var (yamlReplaced, yamlBody, _) = await host.SendAsync(HttpMethod.Put, "pipelines/made", putYaml, "application/yaml");
+        Assert.Equal(HttpStatusCode.OK, yamlReplaced);
+        Assert.Equal(9, yamlBody.GetProperty("config").GetProperty("batch_size").GetInt32());
+        var (yamlBad, yamlProblem, _) = await host.SendAsync(HttpMethod.Put, "pipelines/made", putYaml.Replace("batch_size: 9", "batch_size: nine"), "application/yaml");
+        Assert.Equal(HttpStatusCode.BadRequest, yamlBad);
+        Assert.True(yamlProblem.GetProperty("errors").TryGetProperty("batch_size", out _), yamlProblem.ToString());
+        Assert.Equal(9, (await host.PipelineAsync("made")).GetProperty("config").GetProperty("batch_size").GetInt32());
+        await host.WaitForStateAsync("made", "running");
+        db.Sql("INSERT INTO t VALUES (2,'y');", database);
+        await host.WaitForOutputAsync("made", 2); // restarted from its checkpoint: nothing lost
 
         // A file pipeline can be replaced over the API too; it becomes the API's.
         var (putBase, putBaseBody, _) = await host.SendAsync(HttpMethod.Put, "pipelines/base", Json("base", serverId: baseId).Replace("out-base", "out-base2"));

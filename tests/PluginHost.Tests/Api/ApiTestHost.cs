@@ -69,13 +69,14 @@ internal sealed class ApiTestHost : IAsyncDisposable
         return dir;
     }
 
-    /// <summary>Starts a host on the configuration in <paramref name="dir"/>.</summary>
-    public static async Task<ApiTestHost> StartAsync(string dir, string? token = Token)
+    /// <summary>Starts a host on the configuration in <paramref name="dir"/>; with <paramref name="testWebhook"/> the webhook
+    /// sink is the test's own copy of the plugin (origin <c>plugin Webhook (test)</c>), otherwise only what plugins_dir holds.</summary>
+    public static async Task<ApiTestHost> StartAsync(string dir, string? token = Token, bool testWebhook = true)
     {
         var config = ConfigLoader.Load(Path.Combine(dir, "pluginhost.yaml"));
         var port = ApiHost.ListenAddress.Parse(config.Options.Server.Listen).Port;
         var sinks = PluginHostServiceCollectionExtensions.CreateSinkCatalog();
-        sinks.Register(new WebhookSinkFactory(), "plugin Webhook (test)");
+        if (testWebhook) sinks.Register(new WebhookSinkFactory(), "plugin Webhook (test)");
         var logs = new LogCapture();
         var host = ApiHost.Build(config, sinks, b => b.Logging.AddProvider(logs));
         await host.Services.GetRequiredService<PluginManager>().LoadAllAsync();
@@ -125,6 +126,20 @@ internal sealed class ApiTestHost : IAsyncDisposable
             json = JsonDocument.Parse(text).RootElement.Clone();
         Bodies.Add(text);
         return (response.StatusCode, json, response);
+    }
+
+    /// <summary>The first server-sent event of <c>GET /stream</c> (its <c>data:</c> JSON); the stream is then closed.</summary>
+    public async Task<string> StreamEventAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30)); // hang guard
+        using var response = await Http.GetAsync("stream", HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(timeout.Token));
+        while (await reader.ReadLineAsync(timeout.Token) is { } line)
+            if (line.StartsWith("data:", StringComparison.Ordinal))
+                return line["data:".Length..].Trim();
+        throw new Xunit.Sdk.XunitException("GET /stream ended without an event");
     }
 
     /// <summary>Every response body seen (to check that no secret ever appears).</summary>
@@ -209,20 +224,29 @@ internal sealed class ApiTestHost : IAsyncDisposable
 internal sealed class LogCapture : ILoggerProvider
 {
     private readonly ConcurrentQueue<string> _lines = new();
+    private readonly ConcurrentQueue<string> _values = new();
 
     public IReadOnlyCollection<string> Lines => _lines;
     public string Text => string.Join('\n', _lines);
 
-    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines);
+    /// <summary>Every structured value of every line (what the JSON console formatter writes as <c>State</c>), one a line.</summary>
+    public string StateText => string.Join('\n', _values);
+
+    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines, _values);
 
     public void Dispose() { }
 
-    private sealed class Logger(string category, ConcurrentQueue<string> lines) : ILogger
+    private sealed class Logger(string category, ConcurrentQueue<string> lines, ConcurrentQueue<string> values) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
         public bool IsEnabled(LogLevel logLevel) => true;
 
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (state is IReadOnlyList<KeyValuePair<string, object?>> pairs)
+                foreach (var (key, value) in pairs)
+                    if (key != "{OriginalFormat}") values.Enqueue($"{key}={value}");
             lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)}{(exception is null ? "" : " " + exception)}");
+        }
     }
 }

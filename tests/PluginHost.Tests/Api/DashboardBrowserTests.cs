@@ -8,8 +8,9 @@ namespace PluginHost.Tests.Api;
 
 /// <summary>
 /// The dashboard in a real browser (Debian's chromium driven by Playwright) against a host on a real Kestrel port and a
-/// real MariaDB: it shows the pipelines, their counters move with changes in the database, and its pause button (which
-/// asks for the admin token) pauses one. A screenshot is saved under the test output (screenshots/dashboard.png).
+/// real MariaDB: it shows the pipelines, their counters move with changes in the database, its pause button (which
+/// asks for the admin token) pauses one, its seek button moves one to the latest position, and a lagging pipeline shows
+/// its lag. A screenshot is saved under the test output (screenshots/dashboard.png).
 /// </summary>
 [Collection(MariaDbCollection.Name)]
 public sealed class DashboardBrowserTests(MariaDbServer db, ITestOutputHelper output)
@@ -21,7 +22,10 @@ public sealed class DashboardBrowserTests(MariaDbServer db, ITestOutputHelper ou
     {
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: run scripts/setup.sh (Debian package chromium)");
         var database = "api_" + Guid.NewGuid().ToString("N")[..8];
-        db.Sql($"CREATE DATABASE {database}; USE {database}; CREATE TABLE orders (id INT PRIMARY KEY, amount DECIMAL(10,2));");
+        db.Sql($"CREATE DATABASE {database}; USE {database}; CREATE TABLE orders (id INT PRIMARY KEY, amount DECIMAL(10,2)); CREATE TABLE old (id INT PRIMARY KEY);");
+        // A row that a pipeline created near the end reads from here: seconds old by then, so that pipeline lags.
+        var head = db.Sql("SHOW MASTER STATUS;").Split('\t');
+        db.Sql("INSERT INTO old VALUES (1);", database);
         var broken = ApiTestHost.PipelineYaml(db, "archive", database).Replace("ssl: none }", "ssl: none, start: { file: mysql-bin.999999, pos: 4 } }");
         var dir = ApiTestHost.WriteConfig(null, MariaDbServer.FreePort(), ApiTestHost.Token,
             ApiTestHost.PipelineYaml(db, "orders", database, extra: "    transform: orders.csx") + broken);
@@ -72,10 +76,11 @@ public sealed class DashboardBrowserTests(MariaDbServer db, ITestOutputHelper ou
 
         // Pause: the page asks for the admin token (the API answered 401), then the state changes.
         var prompts = new List<string>();
+        string? seekAnswer = null;
         page.Dialog += async (_, dialog) =>
         {
             prompts.Add(dialog.Message);
-            await dialog.AcceptAsync(ApiTestHost.Token);
+            await dialog.AcceptAsync(dialog.Message.StartsWith("Seek ", StringComparison.Ordinal) ? seekAnswer : ApiTestHost.Token);
         };
         await orders.Locator("button.pause").ClickAsync();
         await Expect(orders.Locator(".state")).ToHaveTextAsync("paused", new() { Timeout = 15_000 });
@@ -101,6 +106,49 @@ public sealed class DashboardBrowserTests(MariaDbServer db, ITestOutputHelper ou
         await Expect(orders.Locator(".state")).ToHaveTextAsync("running", new() { Timeout = 15_000 });
         await Expect(orders.Locator(".events-out")).Not.ToHaveTextAsync("0");
         Assert.Equal(promptsBefore, prompts.Count);
+        await host.WaitForOutputAsync("orders", expected + 1); // the row written while paused
+        await Expect(orders.Locator(".lag")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\d+(\.\d)? (s|min|h)$"));
+
+        // Seek to latest while paused: rows written meanwhile are skipped. With the token forgotten, the page asks for the
+        // target and then for the token; the position shown moves.
+        await orders.Locator("button.pause").ClickAsync();
+        await Expect(orders.Locator(".state")).ToHaveTextAsync("paused", new() { Timeout = 15_000 });
+        var before = await orders.Locator(".position").TextContentAsync();
+        db.Sql("INSERT INTO orders VALUES (2, 2.00), (3, 3.00);", database);
+        await page.EvaluateAsync("() => sessionStorage.clear()");
+        prompts.Clear();
+        seekAnswer = "latest";
+        await orders.Locator("button.seek").ClickAsync();
+        await Expect(orders.Locator(".position")).Not.ToHaveTextAsync(before!, new() { Timeout = 15_000 });
+        Assert.Equal(2, prompts.Count);
+        Assert.StartsWith("Seek orders to:", prompts[0]);
+        Assert.Contains("Admin token", prompts[1]);
+        var seeked = await host.PipelineAsync("orders");
+        Assert.Equal("paused", seeked.GetProperty("state").GetString());
+        var shown = await orders.Locator(".position").TextContentAsync();
+        var position = seeked.GetProperty("position");
+        Assert.StartsWith($"{position.GetProperty("file").GetString()}:{position.GetProperty("pos").GetInt64()}", shown);
+        await orders.Locator("button.resume").ClickAsync();
+        await Expect(orders.Locator(".state")).ToHaveTextAsync("running", new() { Timeout = 15_000 });
+        db.Sql("INSERT INTO orders VALUES (4, 4.00);", database); // delivered; the two written while paused are not
+        var lines = await host.WaitForOutputAsync("orders", expected + 2);
+        Assert.Contains("\"id\":4", lines[^1]);
+        Assert.DoesNotContain(lines, l => l.Contains("\"id\":2,", StringComparison.Ordinal) || l.Contains("\"id\":3,", StringComparison.Ordinal));
+
+        // Lag: a pipeline created now, reading from before the row in `old` (seconds old), shows it (no idle heartbeat
+        // for a minute, which is what sets the lag of a caught-up pipeline back to 0).
+        host.Manager.ConfigureClient = o => o with { HeartbeatInterval = TimeSpan.FromSeconds(60) };
+        var replay = $$"""
+            name: replay
+            source: { host: 127.0.0.1, port: {{db.Port}}, user: root, password: "", server_id: {{ApiTestHost.NextServerId()}}, ssl: none, start: { file: {{head[0]}}, pos: {{head[1]}} } }
+            filter: { include: ["{{database}}.old"] }
+            sink: { type: file, path: out-replay.jsonl, fsync: false }
+            """;
+        Assert.Equal(HttpStatusCode.Created, (await host.PostAsync("pipelines", replay, "application/yaml")).Status);
+        var lagging = page.Locator("section.card[data-pipeline='replay']");
+        await Expect(lagging.Locator(".events-out")).ToHaveTextAsync("1", new() { Timeout = 15_000 });
+        await Expect(lagging.Locator(".lag")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^([1-9]\d* s|\d+\.\d (min|h))$"));
+        Assert.True((await host.PipelineAsync("replay")).GetProperty("lag_seconds").GetDouble() >= 1);
         Assert.Empty(consoleErrors);
     }
 }

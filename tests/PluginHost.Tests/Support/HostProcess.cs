@@ -20,15 +20,21 @@ public sealed class HostProcess : IDisposable
     public int Id => _process.Id;
     public bool HasExited => _process.HasExited;
 
-    public static HostProcess Start(string logPath, params string[] args) => StartIn(null, logPath, args);
+    public static HostProcess Start(string logPath, params string[] args) => Launch(null, null, logPath, args);
 
     /// <summary>Starts the host with <paramref name="workingDirectory"/> as its current folder (null: the tests').</summary>
-    public static HostProcess StartIn(string? workingDirectory, string logPath, params string[] args)
+    public static HostProcess StartIn(string? workingDirectory, string logPath, params string[] args) => Launch(workingDirectory, null, logPath, args);
+
+    /// <summary>Starts the host with extra environment variables (e.g. <c>TZ</c>).</summary>
+    public static HostProcess Start(string logPath, IReadOnlyDictionary<string, string>? environment, params string[] args) => Launch(null, environment, logPath, args);
+
+    private static HostProcess Launch(string? workingDirectory, IReadOnlyDictionary<string, string>? environment, string logPath, string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "pluginhost.dll");
         if (!File.Exists(dll)) throw new InvalidOperationException($"{dll} not found: the host must be built beside the tests");
         var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         if (workingDirectory != null) psi.WorkingDirectory = workingDirectory;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
         psi.ArgumentList.Add(dll);
         foreach (var a in args) psi.ArgumentList.Add(a);
         var log = new StreamWriter(new FileStream(logPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };

@@ -1,12 +1,11 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using PluginHost.Config;
 
-namespace PluginHost.Api;
+namespace PluginHost.Config;
 
 /// <summary>
-/// Keeps secrets out of everything the API returns: values under secret-looking keys (<c>password</c>, <c>secret</c>,
+/// Keeps secrets out of everything the API returns and every log line of a pipeline: values under secret-looking keys (<c>password</c>, <c>secret</c>,
 /// <c>token</c>, <c>bearer</c>, <c>authorization</c>, <c>api_key</c>, <c>credential</c>, <c>private_key</c>, in any
 /// case and with any prefix, e.g. <c>sasl_password</c>, an <c>Authorization</c> header) become <c>"***"</c>, passwords
 /// in URLs (<c>https://user:pw@host</c>) are cut, and a pipeline's known secret values are masked wherever they occur in
