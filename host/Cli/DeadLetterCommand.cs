@@ -178,7 +178,7 @@ public static class DeadLetterCommand
                                    $"(known: {string.Join(", ", sinks.Types.Order())}; plugins come from {config.PluginsDirectory})").ConfigureAwait(false);
             return 2;
         }
-        var logger = new PluginLogger(loggers.CreateLogger($"PluginHost.Sink.{pipeline.SinkType}"), ReplayName(pipeline));
+        var logger = new PluginLogger(loggers.CreateLogger($"PluginHost.Sink.{pipeline.SinkType}"), ReplayName(pipeline), Secrets.ValuesOf(pipeline));
         ISink sink;
         try
         {
