@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PluginHost.Plugins;
 using PluginHost.Sdk;
@@ -8,7 +9,8 @@ namespace PluginHost.Tests.Plugins;
 /// <summary>A temp plugins directory with a manager over it (not watching unless asked); deleted on dispose.</summary>
 internal sealed class PluginSandbox : IAsyncDisposable
 {
-    public PluginSandbox(bool watch = false, TimeSpan? debounce = null, Func<PluginHost.Pipelines.PipelineManager?>? pipelines = null, string? directory = null)
+    public PluginSandbox(bool watch = false, TimeSpan? debounce = null, Func<PluginHost.Pipelines.PipelineManager?>? pipelines = null, string? directory = null,
+        ILoggerFactory? loggers = null)
     {
         Root = Path.Combine(Path.GetTempPath(), "pluginhost-plugintest-" + Guid.NewGuid().ToString("N")[..8]);
         Directory = directory ?? Path.Combine(Root, "plugins");
@@ -20,7 +22,7 @@ internal sealed class PluginSandbox : IAsyncDisposable
             Watch = watch,
             DebounceDelay = debounce ?? TimeSpan.FromMilliseconds(250),
             ShadowDirectory = Path.Combine(Root, "shadow"),
-        }, Catalog, NullLoggerFactory.Instance, pipelines);
+        }, Catalog, loggers ?? NullLoggerFactory.Instance, pipelines);
     }
 
     public string Root { get; }
