@@ -15,7 +15,11 @@ namespace PluginHost.Tests.Plugins;
 /// — loaded beside <see cref="SinkV1"/> it proves two plugins can carry two versions of one dependency.</item>
 /// </list>
 /// The test sink appends one line per event on flush: <c>VERSION/LOADID/LIBVERSION TAB table TAB id</c>, where
-/// LOADID is unique per load of the assembly (a static field, so per load context).
+/// LOADID is unique per load of the assembly (a static field, so per load context). With <c>log: SLOT</c> in its
+/// settings it also records its calls, in order, in the <c>ConcurrentQueue&lt;string&gt;</c> stored under SLOT with
+/// <see cref="AppDomain.SetData"/> (a framework type, so shared with the host): <c>write TAG COUNT</c>,
+/// <c>flushed TAG COUNT</c> (after the flush completed: acknowledged) and <c>dispose TAG BUFFERED</c>, where TAG is
+/// <c>VERSION/LOADID/LIBVERSION</c>.
 /// </summary>
 public sealed class ThirdPartyPlugins
 {
@@ -115,6 +119,9 @@ public sealed class ThirdPartyPlugins
             public sealed class TestSinkOptions
             {
                 public string Path { get; set; } = "";
+
+                /// <summary>Name of an AppDomain data slot holding a ConcurrentQueue&lt;string&gt; the sink records its calls in.</summary>
+                public string? Log { get; set; }
             }
 
             public sealed class TestSinkFactory : ISinkFactory
@@ -136,28 +143,42 @@ public sealed class ThirdPartyPlugins
                     var options = context.Bind<TestSinkOptions>();
                     if (string.IsNullOrEmpty(options.Path)) throw new SinkConfigurationException("path", "is required");
                     var version = typeof(TestSinkFactory).Assembly.GetName().Version!.ToString(3);
-                    return new TestSink(System.IO.Path.Combine(context.BaseDirectory, options.Path), $"{version}/{LoadId}/{LibInfo.Version}");
+                    var log = options.Log is null ? null : System.AppDomain.CurrentDomain.GetData(options.Log) as System.Collections.Concurrent.ConcurrentQueue<string>;
+                    return new TestSink(System.IO.Path.Combine(context.BaseDirectory, options.Path), $"{version}/{LoadId}/{LibInfo.Version}", log);
                 }
             }
 
-            public sealed class TestSink(string path, string tag) : ISink
+            public sealed class TestSink(string path, string tag, System.Collections.Concurrent.ConcurrentQueue<string>? log = null) : ISink
             {
                 private readonly System.Collections.Generic.List<string> _buffer = new();
 
                 public ValueTask WriteAsync(System.Collections.Generic.IReadOnlyList<ChangeEvent> batch, CancellationToken cancellationToken)
                 {
                     foreach (var e in batch) _buffer.Add($"{tag}\t{e.Table}\t{e.Current?["id"]}");
+                    log?.Enqueue($"write {tag} {batch.Count}");
                     return ValueTask.CompletedTask;
                 }
 
                 public ValueTask FlushAsync(CancellationToken cancellationToken)
                 {
-                    if (_buffer.Count > 0) System.IO.File.AppendAllLines(path, _buffer);
-                    _buffer.Clear();
+                    var count = _buffer.Count;
+                    Append();
+                    log?.Enqueue($"flushed {tag} {count}");
                     return ValueTask.CompletedTask;
                 }
 
-                public ValueTask DisposeAsync() => FlushAsync(default);
+                public ValueTask DisposeAsync()
+                {
+                    log?.Enqueue($"dispose {tag} {_buffer.Count}");
+                    Append();
+                    return ValueTask.CompletedTask;
+                }
+
+                private void Append()
+                {
+                    if (_buffer.Count > 0) System.IO.File.AppendAllLines(path, _buffer);
+                    _buffer.Clear();
+                }
             }
 
             [HelperFunctions]
