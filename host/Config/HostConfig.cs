@@ -31,7 +31,13 @@ public sealed class HostConfig
     public string Resolve(string path) => Path.GetFullPath(Path.Combine(BaseDirectory, path));
 
     public string StateDirectory => Resolve(Options.StateDir);
-    public string PluginsDirectory => Resolve(Options.PluginsDir);
+
+    /// <summary>
+    /// <c>plugins_dir</c> resolved against <see cref="BaseDirectory"/>; when it is not set, the plugins built or shipped
+    /// with the host (<see cref="Plugins.PluginDirectories.BuiltPlugins"/>), wherever the configuration file is.
+    /// </summary>
+    public string PluginsDirectory => Options.PluginsDir is { } dir ? Resolve(dir) : Plugins.PluginDirectories.BuiltPlugins;
+
     public string TransformsDirectory => Resolve(Options.TransformsDir);
 
     /// <summary>

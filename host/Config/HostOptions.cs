@@ -7,8 +7,11 @@ public sealed class HostOptions
     public LogOptions Log { get; set; } = new();
     public MemoryOptions Memory { get; set; } = new();
 
-    /// <summary>Folder of plugin folders (each holding a plugin DLL and its dependencies).</summary>
-    public string PluginsDir { get; set; } = "plugins";
+    /// <summary>
+    /// Folder of plugin folders (each holding a plugin DLL and its dependencies), relative to the configuration file.
+    /// Null (not set): the plugins built or shipped with the host (<see cref="Plugins.PluginDirectories.BuiltPlugins"/>).
+    /// </summary>
+    public string? PluginsDir { get; set; }
 
     /// <summary>Folder of transform scripts.</summary>
     public string TransformsDir { get; set; } = "transforms";

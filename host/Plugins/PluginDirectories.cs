@@ -6,8 +6,7 @@ public static class PluginDirectories
     /// <summary>
     /// <c>&lt;repo&gt;/artifacts/plugins</c>: the first <c>artifacts/plugins</c> folder above the host's own folder
     /// (the host runs from <c>host/bin/…</c> or <c>artifacts/host</c>); when none exists, <c>plugins</c> beside the host.
-    /// The demo uses it as its <c>plugins_dir</c>; a <c>pluginhost.yaml</c> at the repository root would say
-    /// <c>plugins_dir: artifacts/plugins</c>.
+    /// It is the <c>plugins_dir</c> of a configuration that does not set one, and the demo's.
     /// </summary>
     public static string BuiltPlugins
     {

@@ -20,8 +20,13 @@ namespace PluginHost.Plugins;
 /// (a) its factories replace the old ones in the catalog, (b) each such pipeline gets its new sink through
 /// <see cref="PipelineRunner.SwapSinkAsync"/> — live from its next transaction boundary, after the old sink was
 /// flushed, acknowledged and disposed, (c) <see cref="Changed"/> is raised, (d) the old context is unloaded as soon as
-/// no pipeline uses a sink from it. A version that fails any step is rejected with its error and the old one keeps
-/// running.</para>
+/// no pipeline uses a sink from it and no compiled transform version uses its helpers. A version that fails any step
+/// is rejected with its error and the old one keeps running.</para>
+/// <para>Helper users are not registered anywhere: a transform version holds the <see cref="HelperAssembly"/> records
+/// it was compiled against (<c>CompiledTransform.UsedHelpers</c>) until it is unloaded, and a retired version's record
+/// is held here only weakly, so it is in use exactly as long as that record is alive. Whether it still is becomes known
+/// after a garbage collection; retired helper versions are therefore checked again after collections
+/// (<see cref="CollectionNotifier"/>) as well as after every reload and sink switch.</para>
 /// <para>Loads, reloads and removals run one at a time. Handlers of <see cref="Changed"/> and
 /// <see cref="StatusChanged"/> run on that path: they must not wait for another reload.</para>
 /// </summary>
@@ -44,6 +49,8 @@ public sealed class PluginManager : IHelperAssemblySource, IHostedService, IAsyn
     private Task? _loop;
     private bool _loaded;
     private int _generation;
+    private int _collectionWatch; // 1 while a CollectionNotifier runs for retired helper versions
+    private volatile bool _disposed;
 
     public PluginManager(PluginManagerOptions options, SinkCatalog catalog, ILoggerFactory loggers, Func<PipelineManager?>? pipelines = null)
     {
@@ -196,13 +203,14 @@ public sealed class PluginManager : IHelperAssemblySource, IHostedService, IAsyn
         {
             _gate.Release();
         }
+        _disposed = true;
         lock (_stateLock)
         {
             foreach (var r in _retired)
             {
-                if (r.Plugin is not { } p) continue;
-                r.Plugin = null;
-                p.Context.Unload();
+                if (r.Context is not { } context) continue;
+                r.Context = null;
+                context.Unload();
             }
         }
     }
@@ -218,8 +226,8 @@ public sealed class PluginManager : IHelperAssemblySource, IHostedService, IAsyn
     internal IReadOnlyList<(string Plugin, int Generation, bool Unloading)> PendingUnloadDetails()
     {
         lock (_stateLock)
-            return _retired.Where(r => r.Plugin != null || r.Weak.IsAlive)
-                .Select(r => (r.Name, r.Generation, r.Plugin is null)).ToList();
+            return _retired.Where(r => r.Context != null || r.Weak.IsAlive)
+                .Select(r => (r.Name, r.Generation, r.Context is null)).ToList();
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -404,6 +412,27 @@ public sealed class PluginManager : IHelperAssemblySource, IHostedService, IAsyn
     private void Retire(LoadedPlugin plugin)
     {
         lock (_stateLock) _retired.Add(new Retired(plugin));
+        if (plugin.Helpers != null && Interlocked.Exchange(ref _collectionWatch, 1) == 0)
+            CollectionNotifier.Start(AfterCollection);
+    }
+
+    /// <summary>
+    /// After a garbage collection (finalizer thread): queues <see cref="TryUnloadRetired"/> while retired helper
+    /// versions wait for their transform users to go; false (stop watching) once none waits.
+    /// </summary>
+    private bool AfterCollection()
+    {
+        bool waiting;
+        lock (_stateLock) waiting = !_disposed && _retired.Any(r => r.Context != null && r.Helpers != null);
+        if (!waiting)
+        {
+            Volatile.Write(ref _collectionWatch, 0);
+            // A helper version retired between the check and the reset must not go unwatched.
+            lock (_stateLock) waiting = !_disposed && _retired.Any(r => r.Context != null && r.Helpers != null);
+            if (!waiting || Interlocked.Exchange(ref _collectionWatch, 1) != 0) return false;
+        }
+        ThreadPool.UnsafeQueueUserWorkItem(static m => m.TryUnloadRetired(), this, preferLocal: false);
+        return true;
     }
 
     /// <summary>
@@ -413,7 +442,7 @@ public sealed class PluginManager : IHelperAssemblySource, IHostedService, IAsyn
     private void Reconcile()
     {
         List<PluginLoadContext> retired;
-        lock (_stateLock) retired = _retired.Where(r => r.Plugin != null).Select(r => r.Plugin!.Context).ToList();
+        lock (_stateLock) retired = _retired.Where(r => r.Context != null).Select(r => r.Context!).ToList();
         if (retired.Count == 0) return;
         foreach (var service in RunningPipelines())
         {
@@ -436,7 +465,10 @@ public sealed class PluginManager : IHelperAssemblySource, IHostedService, IAsyn
         }
     }
 
-    /// <summary>Unloads retired contexts no pipeline uses any more (live, pending or being-disposed sinks).</summary>
+    /// <summary>
+    /// Unloads retired contexts nothing uses any more: no pipeline has a sink from it (live, pending or being
+    /// disposed), and no transform version holds its helper assembly.
+    /// </summary>
     private void TryUnloadRetired()
     {
         var unload = new List<PluginLoadContext>();
@@ -446,14 +478,14 @@ public sealed class PluginManager : IHelperAssemblySource, IHostedService, IAsyn
             List<ISink>? inUse = null;
             foreach (var r in _retired)
             {
-                if (r.Plugin is null) continue;
+                if (r.Context is not { } context) continue;
+                if (r.Helpers is { IsAlive: true }) continue; // a compiled transform version still calls into it
                 inUse ??= SinksInUse();
-                var context = r.Plugin.Context;
                 if (inUse.Any(s => ContextOf(s) == context)) continue;
-                r.Plugin = null;
+                r.Context = null;
                 unload.Add(context);
             }
-            _retired.RemoveAll(r => r.Plugin is null && !r.Weak.IsAlive);
+            _retired.RemoveAll(r => r.Context is null && !r.Weak.IsAlive);
         }
         foreach (var context in unload)
         {
@@ -478,7 +510,7 @@ public sealed class PluginManager : IHelperAssemblySource, IHostedService, IAsyn
 
     private static AssemblyLoadContext? ContextOf(ISink sink) => AssemblyLoadContext.GetLoadContext(sink.GetType().Assembly);
 
-    private int PendingUnloadsOf(string name) => _retired.Count(r => r.Name == name && (r.Plugin != null || r.Weak.IsAlive));
+    private int PendingUnloadsOf(string name) => _retired.Count(r => r.Name == name && (r.Context != null || r.Weak.IsAlive));
 
     private void Publish(Entry changed)
     {
@@ -560,7 +592,7 @@ public sealed class PluginManager : IHelperAssemblySource, IHostedService, IAsyn
                 lock (_stateLock) todo = todo.Union(PluginFolder.List(Directory)).Union(_entries.Keys).ToList();
             }
             bool retiredPending;
-            lock (_stateLock) retiredPending = _retired.Any(r => r.Plugin != null);
+            lock (_stateLock) retiredPending = _retired.Any(r => r.Context != null);
             if (todo.Count == 0 && !retiredPending) continue;
             try
             {
@@ -627,15 +659,28 @@ public sealed class PluginManager : IHelperAssemblySource, IHostedService, IAsyn
         public int Loads { get; set; }
     }
 
-    private sealed class Retired(LoadedPlugin plugin)
+    /// <summary>An old version of a plugin, kept until nothing uses it. Holds neither its factories nor its helper record.</summary>
+    private sealed class Retired
     {
-        public string Name { get; } = plugin.Name;
+        public Retired(LoadedPlugin plugin)
+        {
+            Name = plugin.Name;
+            Generation = plugin.Generation;
+            Context = plugin.Context;
+            Weak = new WeakReference(plugin.Context);
+            Helpers = plugin.Helpers is { } helpers ? new WeakReference(helpers) : null;
+        }
+
+        public string Name { get; }
+
+        public int Generation { get; }
 
         /// <summary>Held until the context is unloaded, then dropped so it can be collected.</summary>
-        public LoadedPlugin? Plugin { get; set; } = plugin;
+        public PluginLoadContext? Context { get; set; }
 
-        public WeakReference Weak { get; } = new(plugin.Context);
+        public WeakReference Weak { get; }
 
-        public int Generation { get; } = plugin.Generation;
+        /// <summary>Its helper assembly record (null: it has none), alive while a compiled transform version uses it.</summary>
+        public WeakReference? Helpers { get; }
     }
 }

@@ -6,16 +6,49 @@ namespace PluginHost.Tests.Plugins;
 /// <summary>
 /// <c>dotnet build</c> puts every plugin project of the solution into <c>artifacts/plugins/&lt;Folder&gt;/</c> with its
 /// .deps.json and dependencies and without PluginHost.Sdk.dll (plugins/Directory.Build.props/.targets), ready to load.
-/// The test project references UserFunctions and Webhook, so building the tests builds those two.
+/// The test project references all three plugin projects (Kafka, UserFunctions, Webhook), so building the tests (or
+/// the solution) builds and lays out all of them.
 /// </summary>
 public sealed class BuildLayoutTests
 {
     private static string BuiltPlugins => Path.Combine(RepoPaths.RepoRoot, "artifacts", "plugins");
 
+    /// <summary>Each plugin of the solution: its folder, main DLL and the NuGet dependencies it must carry.</summary>
+    public static TheoryData<string, string, string[]> SolutionPlugins => new()
+    {
+        { "Kafka", "PluginHost.Plugins.Kafka", ["Confluent.Kafka.dll"] },
+        { "UserFunctions", "PluginHost.Plugins.UserFunctions", [] },
+        { "Webhook", "PluginHost.Plugins.Webhook", ["RestSharp.dll"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(SolutionPlugins))]
+    public void Each_solution_plugin_is_in_its_folder_with_its_dll_deps_json_and_own_dependencies(string folderName, string assembly, string[] dependencies)
+    {
+        var folder = Path.Combine(BuiltPlugins, folderName);
+        Assert.True(Directory.Exists(folder), $"{folder} is missing: the build did not lay out plugin {folderName}");
+        Assert.True(File.Exists(Path.Combine(folder, assembly + ".dll")), $"{folder} has no {assembly}.dll");
+        var deps = Path.Combine(folder, assembly + ".deps.json");
+        Assert.True(File.Exists(deps), $"{folder} has no {assembly}.deps.json");
+        Assert.Equal(Path.Combine(folder, assembly + ".dll"), PluginFolder.FindMainAssembly(folder));
+        foreach (var dependency in dependencies)
+        {
+            Assert.True(File.Exists(Path.Combine(folder, dependency)), $"{folder} lacks its dependency {dependency}");
+            // …and its .deps.json names it, so the plugin's load context resolves it from there.
+            Assert.Contains($"{dependency}\"", File.ReadAllText(deps));
+        }
+        Assert.Empty(Directory.GetFiles(folder, "PluginHost.Sdk.*", SearchOption.AllDirectories));
+    }
+
     [Fact]
     public void Each_plugin_has_its_own_folder_with_deps_json_and_no_sdk()
     {
         Assert.Equal(BuiltPlugins, PluginDirectories.BuiltPlugins);
+        // Every plugin project of the repository (plugins/NAME/*.csproj) is laid out, and the list above covers them all.
+        var projects = Directory.GetDirectories(Path.Combine(RepoPaths.RepoRoot, "plugins"))
+            .Where(d => Directory.GetFiles(d, "*.csproj").Length > 0).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(projects, SolutionPlugins.Select(row => (string)row[0]).Order(StringComparer.Ordinal));
+        Assert.All(projects, name => Assert.True(Directory.Exists(Path.Combine(BuiltPlugins, name!)), $"no built folder for plugin project {name}"));
         var userFunctions = Path.Combine(BuiltPlugins, "UserFunctions");
         Assert.True(File.Exists(Path.Combine(userFunctions, "PluginHost.Plugins.UserFunctions.dll")), $"{userFunctions} has no plugin DLL");
         Assert.True(File.Exists(Path.Combine(userFunctions, "PluginHost.Plugins.UserFunctions.deps.json")));

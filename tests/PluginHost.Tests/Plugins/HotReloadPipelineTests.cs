@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Runtime.Loader;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using PluginHost.Checkpoints;
@@ -24,6 +27,11 @@ public sealed class HotReloadPipelineTests(MariaDbServer db, ITestOutputHelper o
         var start = Kit.MasterStatus(db);
 
         var root = Path.Combine(Path.GetTempPath(), "pluginhost-reloadpipe-" + Guid.NewGuid().ToString("N")[..8]);
+        // The sinks record write/flush/dispose here, and the test records each version's context unloading.
+        var slot = "pluginhost-test-sinklog-" + Guid.NewGuid().ToString("N");
+        var log = new ConcurrentQueue<string>();
+        AppDomain.CurrentDomain.SetData(slot, log);
+        var contexts = new List<(string LoadId, WeakReference Context)>();
         Directory.CreateDirectory(root);
         ThirdPartyPlugins.CopyTo(built.SinkV1, Path.Combine(root, "plugins", "testsink"));
         var config = ConfigLoader.Parse($$"""
@@ -34,7 +42,7 @@ public sealed class HotReloadPipelineTests(MariaDbServer db, ITestOutputHelper o
               - name: reload
                 source: { host: {{db.Host}}, port: {{db.Port}}, user: {{db.User}}, password: "", server_id: {{Kit.NextServerId()}}, start: {{Kit.FileStart(start)}}, ssl: none, heartbeat: 1s }
                 filter: { include: ["plugins_reload.*"] }
-                sink: { type: testsink, path: out.txt }
+                sink: { type: testsink, path: out.txt, log: {{slot}} }
             """, Path.Combine(root, "pluginhost.yaml"), new Dictionary<string, string>());
         var outFile = Path.Combine(root, "out.txt");
 
@@ -51,6 +59,7 @@ public sealed class HotReloadPipelineTests(MariaDbServer db, ITestOutputHelper o
         {
             await plugins.StartAsync(default);
             Assert.Equal(PluginState.Loaded, plugins.Find("testsink")!.State);
+            contexts.Add(TrackUnload(catalog, log));
             pipelines = new PipelineManager(config, catalog, new FileCheckpointStore(config.StateDirectory), loggers, plugins)
             {
                 ConfigureClient = o => o with { ReconnectDelay = TimeSpan.FromMilliseconds(50) },
@@ -77,6 +86,7 @@ public sealed class HotReloadPipelineTests(MariaDbServer db, ITestOutputHelper o
                 var loads = plugins.Find("testsink")!.Loads;
                 ThirdPartyPlugins.CopyTo(i % 2 == 0 ? built.SinkV2 : built.SinkV1, Path.Combine(root, "plugins", "testsink"));
                 await Wait.UntilAsync(() => plugins.Find("testsink")!.Loads == loads + 1, TimeSpan.FromSeconds(10), $"replacement {i + 1} to load");
+                contexts.Add(TrackUnload(catalog, log));
                 Assert.Null(plugins.Find("testsink")!.Error);
             }
             // A broken version mid-stream is rejected; the last good one goes on delivering.
@@ -92,6 +102,8 @@ public sealed class HotReloadPipelineTests(MariaDbServer db, ITestOutputHelper o
             // pipeline switched away from it and nothing else holds it.
             Assert.True(UnloadTests.CollectUntil(() => plugins.Find("testsink")!.PendingUnloads == 0),
                 $"old plugin contexts still alive: {string.Join(", ", plugins.PendingUnloadDetails())}");
+            Assert.All(contexts.SkipLast(1), c => Assert.False(c.Context.IsAlive, $"the context of load {c.LoadId} was not collected"));
+            Assert.True(contexts[^1].Context.IsAlive, "the running version's context must stay");
             Assert.Equal(PipelineState.Running, pipelines.Find("reload")!.Status.State);
             await pipelines.StopAsync(default);
             Assert.Equal(PipelineState.Stopped, pipelines.Find("reload")!.Status.State);
@@ -118,13 +130,54 @@ public sealed class HotReloadPipelineTests(MariaDbServer db, ITestOutputHelper o
             }
             for (var i = 1; i < runs.Count; i++) Assert.NotEqual(runs[i - 1].Split('/')[0], runs[i].Split('/')[0]);
 
+            // The order at each switch: the old sink's last flush completed (acknowledged), then it was disposed with
+            // nothing left in its buffer, then the new sink got its first events, and only after the old sink's
+            // disposal was its context unloaded (and, above, collected).
+            var entries = log.ToArray();
+            output.WriteLine($"{entries.Length} sink log entries; unloads: {string.Join(", ", entries.Where(e => e.StartsWith("unload ")))}");
+            Assert.Equal(contexts.Count - 1, entries.Count(e => e.StartsWith("unload ", StringComparison.Ordinal)));
+            for (var i = 0; i < runs.Count - 1; i++)
+            {
+                var (old, next) = (runs[i], runs[i + 1]);
+                var loadId = old.Split('/')[1];
+                int Last(string prefix) => Array.FindLastIndex(entries, e => e.StartsWith(prefix, StringComparison.Ordinal));
+                int First(string prefix) => Array.FindIndex(entries, e => e.StartsWith(prefix, StringComparison.Ordinal));
+                var lastWrite = Last($"write {old} ");
+                var lastFlush = Last($"flushed {old} ");
+                var dispose = First($"dispose {old} ");
+                var firstNewWrite = First($"write {next} ");
+                var unload = First($"unload {loadId}");
+                Assert.True(lastWrite >= 0 && lastWrite < lastFlush, $"{old}: its last write ({lastWrite}) must be flushed ({lastFlush})");
+                Assert.True(lastFlush < dispose, $"{old}: flushed ({lastFlush}) before disposed ({dispose})");
+                Assert.Equal($"dispose {old} 0", entries[dispose]);
+                Assert.Single(entries, e => e.StartsWith($"dispose {old} ", StringComparison.Ordinal));
+                Assert.True(dispose < firstNewWrite, $"{old} → {next}: the old sink disposed ({dispose}) before the new one got events ({firstNewWrite})");
+                Assert.True(dispose < unload, $"{old}: disposed ({dispose}) before its context unloaded ({unload})");
+                Assert.DoesNotContain(entries.Skip(dispose + 1), e => e.Contains($" {old} ", StringComparison.Ordinal));
+            }
+
         }
         finally
         {
             if (pipelines != null) await pipelines.StopAsync(default);
             await plugins.DisposeAsync();
+            AppDomain.CurrentDomain.SetData(slot, null);
             try { Directory.Delete(root, recursive: true); } catch (IOException) { }
         }
+    }
+
+    /// <summary>
+    /// Records <c>unload LOADID</c> in <paramref name="log"/> when the context of the running <c>testsink</c> version
+    /// starts unloading; returns its load id and a weak reference to the context (holding nothing else).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static (string LoadId, WeakReference Context) TrackUnload(SinkCatalog catalog, ConcurrentQueue<string> log)
+    {
+        var type = catalog.Find("testsink")!.GetType();
+        var loadId = (string)type.GetField("LoadId")!.GetValue(null)!;
+        var context = AssemblyLoadContext.GetLoadContext(type.Assembly)!;
+        context.Unloading += _ => log.Enqueue($"unload {loadId}");
+        return (loadId, new WeakReference(context));
     }
 
     private sealed class OutputLoggerProvider(ITestOutputHelper output) : ILoggerProvider

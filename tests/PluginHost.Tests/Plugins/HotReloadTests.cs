@@ -77,6 +77,46 @@ public sealed class HotReloadTests
     }
 
     [Fact]
+    public async Task A_new_version_missing_a_dependency_is_rejected_and_the_old_one_keeps_running()
+    {
+        var built = await ThirdPartyPlugins.GetAsync();
+        await using var box = new PluginSandbox(watch: true, debounce: TimeSpan.FromMilliseconds(300));
+        var folder = box.PluginFolder("testsink");
+        ThirdPartyPlugins.CopyTo(built.SinkV1, folder);
+        await box.Manager.StartAsync(default);
+        var factory = box.Catalog.Find("testsink");
+        var helper = box.Manager.Current.Single();
+
+        // Version 2.0.0 without its ThirdParty.Lib.dll: the old 1.0.0 copy is deleted, the new one never arrives.
+        File.Delete(Path.Combine(folder, "ThirdParty.Lib.dll"));
+        ThirdPartyPlugins.CopyTo(built.SinkV2, folder, include: f => !f.StartsWith("ThirdParty.Lib.", StringComparison.Ordinal));
+        Assert.False(File.Exists(Path.Combine(folder, "ThirdParty.Lib.dll")));
+
+        await Wait.UntilAsync(() => box.Manager.Find("testsink")?.Error != null, Timeout, "the version without its dependency to be rejected");
+        await Task.Delay(700); // the debounced copy is settled: no later load may sneak in
+        var status = box.Manager.Find("testsink")!;
+        Assert.Contains("ThirdParty.Lib", status.Error);
+        Assert.Equal((PluginState.Loaded, "1.0.0", 1), (status.State, status.Version, status.Loads));
+        Assert.Same(factory, box.Catalog.Find("testsink"));
+        Assert.Equal("plugin testsink 1.0.0", box.Catalog.OriginOf("testsink"));
+        Assert.Same(helper, box.Manager.Current.Single());
+        // The running version still works, with its own (in-memory) copy of the deleted dependency.
+        Assert.Equal("1.0.0", PluginLoadingTests.Invoke(helper.Assembly, "ThirdParty.Sink.SinkHelpers", "tLibVersion"));
+        await using (var sink = box.CreateSink("testsink", """{"type":"testsink","path":"out.txt"}"""))
+        {
+            await sink.WriteAsync([new PluginHost.Sdk.ChangeEvent { Table = "t", After = new PluginHost.Sdk.Row { ["id"] = 1 } }], default);
+            await sink.FlushAsync(default);
+        }
+        Assert.Matches(@"^1\.0\.0/[0-9a-f]{8}/1\.0\.0\tt\t1$", Assert.Single(File.ReadAllLines(Path.Combine(box.Root, "out.txt"))));
+
+        // The dependency arrives: 2.0.0 loads and the error is gone.
+        ThirdPartyPlugins.CopyTo(built.SinkV2, folder);
+        await Wait.UntilAsync(() => box.Manager.Find("testsink")?.Version == "2.0.0", Timeout, "version 2.0.0 with its dependency");
+        Assert.Null(box.Manager.Find("testsink")!.Error);
+        Assert.Equal("2.0.0", PluginLoadingTests.Invoke(box.Manager.Current.Single().Assembly, "ThirdParty.Sink.SinkHelpers", "tLibVersion"));
+    }
+
+    [Fact]
     public async Task New_folders_load_and_removed_folders_unload()
     {
         var built = await ThirdPartyPlugins.GetAsync();

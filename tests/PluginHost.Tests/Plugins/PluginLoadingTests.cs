@@ -95,22 +95,11 @@ public sealed class PluginLoadingTests
     [Fact]
     public async Task Native_libraries_resolve_through_the_plugins_deps_json_from_a_shadow_copy()
     {
-        var zlib = new[] { "/lib/x86_64-linux-gnu/libz.so.1", "/usr/lib/x86_64-linux-gnu/libz.so.1", "/lib/aarch64-linux-gnu/libz.so.1", "/usr/lib/libz.so.1" }
-            .FirstOrDefault(File.Exists);
-        Assert.True(zlib != null, "zlib (zlib1g, installed by scripts/setup.sh) is needed as the stand-in native library");
         var built = await ThirdPartyPlugins.GetAsync();
         await using var box = new PluginSandbox();
         var folder = box.PluginFolder("testsink");
         ThirdPartyPlugins.CopyTo(built.SinkV1, folder);
-        // Ship the native library as a build output does: beside the DLL, named in the .deps.json "native" assets.
-        const string native = "libpluginnative.so";
-        File.Copy(zlib!, Path.Combine(folder, native));
-        var depsPath = Path.Combine(folder, "ThirdParty.Sink.deps.json");
-        var deps = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(depsPath))!;
-        var target = deps["targets"]!.AsObject().First().Value!.AsObject();
-        var self = target.First(kv => kv.Key.StartsWith("ThirdParty.Sink/", StringComparison.Ordinal)).Value!.AsObject();
-        self["native"] = new System.Text.Json.Nodes.JsonObject { [native] = new System.Text.Json.Nodes.JsonObject() };
-        File.WriteAllText(depsPath, deps.ToJsonString());
+        NativeTestLibrary.AddTo(folder); // zlib as libpluginnative.so, named in the .deps.json "native" assets
 
         await box.Manager.LoadAllAsync();
         var helper = Assert.Single(box.Manager.Current);

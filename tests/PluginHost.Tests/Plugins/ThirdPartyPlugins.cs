@@ -11,11 +11,17 @@ namespace PluginHost.Tests.Plugins;
 /// <item><see cref="SinkV1"/>, <see cref="SinkV2"/>: assembly <c>ThirdParty.Sink</c> 1.0.0 / 2.0.0, sink type
 /// <c>testsink</c> plus a <c>[HelperFunctions]</c> class; they depend on <c>ThirdParty.Lib</c> 1.0.0 / 2.0.0.</item>
 /// <item><see cref="SinkBroken"/>: <c>ThirdParty.Sink</c> 3.0.0 whose factory throws in its constructor.</item>
+/// <item><see cref="SinkStrict"/>: <c>ThirdParty.Sink</c> 4.0.0 whose sinks also require a <c>topic</c> setting.</item>
+/// <item><see cref="SinkRenamed"/>: <c>ThirdParty.Sink</c> 5.0.0 whose sink type is <c>testsink2</c> (no <c>testsink</c>).</item>
 /// <item><see cref="Other"/>: <c>ThirdParty.Other</c>, sink type <c>othersink</c>, depends on <c>ThirdParty.Lib</c> 2.0.0
 /// — loaded beside <see cref="SinkV1"/> it proves two plugins can carry two versions of one dependency.</item>
 /// </list>
 /// The test sink appends one line per event on flush: <c>VERSION/LOADID/LIBVERSION TAB table TAB id</c>, where
-/// LOADID is unique per load of the assembly (a static field, so per load context).
+/// LOADID is unique per load of the assembly (a static field, so per load context). With <c>log: SLOT</c> in its
+/// settings it also records its calls, in order, in the <c>ConcurrentQueue&lt;string&gt;</c> stored under SLOT with
+/// <see cref="AppDomain.SetData"/> (a framework type, so shared with the host): <c>write TAG COUNT</c>,
+/// <c>flushed TAG COUNT</c> (after the flush completed: acknowledged) and <c>dispose TAG BUFFERED</c>, where TAG is
+/// <c>VERSION/LOADID/LIBVERSION</c>.
 /// </summary>
 public sealed class ThirdPartyPlugins
 {
@@ -27,6 +33,8 @@ public sealed class ThirdPartyPlugins
         SinkV1 = Output(root, "SinkV1");
         SinkV2 = Output(root, "SinkV2");
         SinkBroken = Output(root, "SinkBroken");
+        SinkStrict = Output(root, "SinkStrict");
+        SinkRenamed = Output(root, "SinkRenamed");
         Other = Output(root, "Other");
     }
 
@@ -34,6 +42,8 @@ public sealed class ThirdPartyPlugins
     public string SinkV1 { get; }
     public string SinkV2 { get; }
     public string SinkBroken { get; }
+    public string SinkStrict { get; }
+    public string SinkRenamed { get; }
     public string Other { get; }
 
     /// <summary>The built plugins (built on first use; later callers wait for the same build).</summary>
@@ -115,6 +125,12 @@ public sealed class ThirdPartyPlugins
             public sealed class TestSinkOptions
             {
                 public string Path { get; set; } = "";
+
+                /// <summary>Name of an AppDomain data slot holding a ConcurrentQueue&lt;string&gt; the sink records its calls in.</summary>
+                public string? Log { get; set; }
+            #if STRICT
+                public string Topic { get; set; } = "";
+            #endif
             }
 
             public sealed class TestSinkFactory : ISinkFactory
@@ -129,35 +145,56 @@ public sealed class ThirdPartyPlugins
             #endif
                 }
 
+            #if RENAMED
+                public string Type => "testsink2";
+            #else
                 public string Type => "testsink";
+            #endif
 
                 public ISink Create(SinkContext context)
                 {
                     var options = context.Bind<TestSinkOptions>();
                     if (string.IsNullOrEmpty(options.Path)) throw new SinkConfigurationException("path", "is required");
+            #if STRICT
+                    if (string.IsNullOrEmpty(options.Topic)) throw new SinkConfigurationException("topic", "is required since 4.0.0");
+            #endif
                     var version = typeof(TestSinkFactory).Assembly.GetName().Version!.ToString(3);
-                    return new TestSink(System.IO.Path.Combine(context.BaseDirectory, options.Path), $"{version}/{LoadId}/{LibInfo.Version}");
+                    var log = options.Log is null ? null : System.AppDomain.CurrentDomain.GetData(options.Log) as System.Collections.Concurrent.ConcurrentQueue<string>;
+                    return new TestSink(System.IO.Path.Combine(context.BaseDirectory, options.Path), $"{version}/{LoadId}/{LibInfo.Version}", log);
                 }
             }
 
-            public sealed class TestSink(string path, string tag) : ISink
+            public sealed class TestSink(string path, string tag, System.Collections.Concurrent.ConcurrentQueue<string>? log = null) : ISink
             {
                 private readonly System.Collections.Generic.List<string> _buffer = new();
 
                 public ValueTask WriteAsync(System.Collections.Generic.IReadOnlyList<ChangeEvent> batch, CancellationToken cancellationToken)
                 {
                     foreach (var e in batch) _buffer.Add($"{tag}\t{e.Table}\t{e.Current?["id"]}");
+                    log?.Enqueue($"write {tag} {batch.Count}");
                     return ValueTask.CompletedTask;
                 }
 
                 public ValueTask FlushAsync(CancellationToken cancellationToken)
                 {
-                    if (_buffer.Count > 0) System.IO.File.AppendAllLines(path, _buffer);
-                    _buffer.Clear();
+                    var count = _buffer.Count;
+                    Append();
+                    log?.Enqueue($"flushed {tag} {count}");
                     return ValueTask.CompletedTask;
                 }
 
-                public ValueTask DisposeAsync() => FlushAsync(default);
+                public ValueTask DisposeAsync()
+                {
+                    log?.Enqueue($"dispose {tag} {_buffer.Count}");
+                    Append();
+                    return ValueTask.CompletedTask;
+                }
+
+                private void Append()
+                {
+                    if (_buffer.Count > 0) System.IO.File.AppendAllLines(path, _buffer);
+                    _buffer.Clear();
+                }
             }
 
             [HelperFunctions]
@@ -177,6 +214,8 @@ public sealed class ThirdPartyPlugins
         Project(root, "SinkV1", "ThirdParty.Sink", "1.0.0", plugin: true, "../TestSink.cs", reference: "Lib1");
         Project(root, "SinkV2", "ThirdParty.Sink", "2.0.0", plugin: true, "../TestSink.cs", reference: "Lib2");
         Project(root, "SinkBroken", "ThirdParty.Sink", "3.0.0", plugin: true, "../TestSink.cs", reference: "Lib1", defines: "BROKEN");
+        Project(root, "SinkStrict", "ThirdParty.Sink", "4.0.0", plugin: true, "../TestSink.cs", reference: "Lib1", defines: "STRICT");
+        Project(root, "SinkRenamed", "ThirdParty.Sink", "5.0.0", plugin: true, "../TestSink.cs", reference: "Lib1", defines: "RENAMED");
 
         File.WriteAllText(Path.Combine(root, "OtherSink.cs"), """
             using PluginHost.Sdk;
@@ -212,6 +251,8 @@ public sealed class ThirdPartyPlugins
               <Project Path="SinkV1/SinkV1.csproj" />
               <Project Path="SinkV2/SinkV2.csproj" />
               <Project Path="SinkBroken/SinkBroken.csproj" />
+              <Project Path="SinkStrict/SinkStrict.csproj" />
+              <Project Path="SinkRenamed/SinkRenamed.csproj" />
               <Project Path="Other/Other.csproj" />
             </Solution>
             """);

@@ -1,0 +1,52 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using PluginHost.Config;
+using PluginHost.Plugins;
+using PluginHost.Tests.Support;
+
+namespace PluginHost.Tests.Plugins;
+
+/// <summary>
+/// A configuration without <c>plugins_dir</c> uses the plugins <c>dotnet build</c> put into <c>artifacts/plugins</c>,
+/// wherever the configuration file is; a set <c>plugins_dir</c> is still relative to the file.
+/// </summary>
+public sealed class DefaultPluginsDirTests
+{
+    private const string Yaml = """
+        state_dir: state
+        server: { enabled: false }
+        pipelines: []
+        """;
+
+    [Fact]
+    public async Task A_config_at_the_repository_root_without_plugins_dir_loads_the_built_plugins()
+    {
+        var config = ConfigLoader.Parse(Yaml, Path.Combine(RepoPaths.RepoRoot, "pluginhost.yaml"), new Dictionary<string, string>());
+        Assert.Null(config.Options.PluginsDir);
+        Assert.Equal(Path.Combine(RepoPaths.RepoRoot, "artifacts", "plugins"), config.PluginsDirectory);
+
+        var shadow = TestTemp.CreateSubdirectory("pluginhost-defaultplugins-").FullName;
+        await using var plugins = new PluginManager(new PluginManagerOptions { Directory = config.PluginsDirectory, Watch = false, ShadowDirectory = shadow },
+            PluginHostServiceCollectionExtensions.CreateSinkCatalog(), NullLoggerFactory.Instance);
+        await plugins.LoadAllAsync();
+
+        foreach (var name in new[] { "Kafka", "UserFunctions", "Webhook" })
+        {
+            var status = plugins.Find(name);
+            Assert.True(status is { State: PluginState.Loaded }, $"plugin {name} under {config.PluginsDirectory}: {status?.State.ToString() ?? "not found"} {status?.Error}");
+        }
+        Assert.Equal(["kafka"], plugins.Find("Kafka")!.SinkTypes);
+        Assert.Equal(["webhook"], plugins.Find("Webhook")!.SinkTypes);
+        Assert.Equal(["PluginHost.Plugins.UserFunctions.UserFunctions"], plugins.Find("UserFunctions")!.HelperTypes);
+    }
+
+    [Fact]
+    public void Without_plugins_dir_a_config_elsewhere_uses_the_built_plugins_too_and_a_set_one_is_relative_to_the_file()
+    {
+        var elsewhere = Path.Combine(Path.GetTempPath(), "pluginhost-config-" + Guid.NewGuid().ToString("N")[..8], "pluginhost.yaml");
+        var unset = ConfigLoader.Parse(Yaml, elsewhere, new Dictionary<string, string>());
+        Assert.Equal(PluginDirectories.BuiltPlugins, unset.PluginsDirectory);
+
+        var set = ConfigLoader.Parse("plugins_dir: plugins\n" + Yaml, elsewhere, new Dictionary<string, string>());
+        Assert.Equal(Path.Combine(Path.GetDirectoryName(elsewhere)!, "plugins"), set.PluginsDirectory);
+    }
+}
