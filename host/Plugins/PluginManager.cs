@@ -395,7 +395,7 @@ public sealed class PluginManager : IHelperAssemblySource, IHostedService, IAsyn
     {
         var definition = service.Definition;
         var config = _pipelines?.Invoke()?.Config;
-        var logger = new PluginLogger(_loggers.CreateLogger($"PluginHost.Sink.{definition.SinkType}"), definition.Name);
+        var logger = new PluginLogger(_loggers.CreateLogger($"PluginHost.Sink.{definition.SinkType}"), definition);
         return factory.Create(new SinkContext(definition.Name, definition.SinkSettings, logger, config?.BaseDirectory ?? Environment.CurrentDirectory));
     }
 
