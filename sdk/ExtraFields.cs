@@ -11,54 +11,132 @@ namespace PluginHost.Sdk;
 /// </summary>
 public sealed class ExtraFields : IDictionary<string, object?>, IReadOnlyDictionary<string, object?>
 {
-    private static readonly HashSet<string> Reserved = new(StringComparer.Ordinal) { "op", "database", "table", "before", "after", "gtid", "file", "pos", "ts" };
+    // A few fields per event is the rule (a transform adds one or two): an array searched in order is cheaper to make
+    // and to read than a hash table, and keeps the order the fields were added in.
+    private KeyValuePair<string, object?>[] _items;
+    private int _count;
 
-    private readonly Dictionary<string, object?> _fields;
-
-    public ExtraFields() => _fields = new Dictionary<string, object?>(StringComparer.Ordinal);
+    public ExtraFields() => _items = [];
 
     /// <summary>A copy of <paramref name="other"/>.</summary>
-    public ExtraFields(ExtraFields other) => _fields = new Dictionary<string, object?>(other._fields, StringComparer.Ordinal);
+    public ExtraFields(ExtraFields other)
+    {
+        _items = other._count == 0 ? [] : other._items[..other._count];
+        _count = other._count;
+    }
 
     /// <summary>True for the names of the event's own fields, which cannot be extra fields.</summary>
-    public static bool IsReserved(string name) => Reserved.Contains(name);
+    public static bool IsReserved(string name) =>
+        name is "op" or "database" or "table" or "before" or "after" or "gtid" or "file" or "pos" or "ts";
 
     public object? this[string key]
     {
-        get => _fields[key];
-        set => _fields[Check(key)] = value;
+        get => IndexOf(key) is var i and >= 0 ? _items[i].Value : throw new KeyNotFoundException($"the event has no extra field '{key}'");
+        set
+        {
+            var i = IndexOf(key);
+            if (i >= 0) _items[i] = new KeyValuePair<string, object?>(key, value);
+            else Append(Check(key), value);
+        }
     }
 
-    public int Count => _fields.Count;
-    public ICollection<string> Keys => _fields.Keys;
-    public ICollection<object?> Values => _fields.Values;
-    IEnumerable<string> IReadOnlyDictionary<string, object?>.Keys => _fields.Keys;
-    IEnumerable<object?> IReadOnlyDictionary<string, object?>.Values => _fields.Values;
+    public int Count => _count;
+    public ICollection<string> Keys => [.. this.Select(kv => kv.Key)];
+    public ICollection<object?> Values => [.. this.Select(kv => kv.Value)];
+    IEnumerable<string> IReadOnlyDictionary<string, object?>.Keys => Keys;
+    IEnumerable<object?> IReadOnlyDictionary<string, object?>.Values => Values;
     bool ICollection<KeyValuePair<string, object?>>.IsReadOnly => false;
 
-    public void Add(string key, object? value) => _fields.Add(Check(key), value);
-    public bool TryAdd(string key, object? value) => _fields.TryAdd(Check(key), value);
-    public bool ContainsKey(string key) => _fields.ContainsKey(key);
-    public bool Remove(string key) => _fields.Remove(key);
-    public bool TryGetValue(string key, [MaybeNullWhen(false)] out object? value) => _fields.TryGetValue(key, out value);
-    public void Clear() => _fields.Clear();
+    public void Add(string key, object? value)
+    {
+        if (!TryAdd(key, value)) throw new ArgumentException($"the event already has an extra field '{key}'", nameof(key));
+    }
+
+    public bool TryAdd(string key, object? value)
+    {
+        Check(key);
+        if (IndexOf(key) >= 0) return false;
+        Append(key, value);
+        return true;
+    }
+
+    public bool ContainsKey(string key) => IndexOf(key) >= 0;
+
+    public bool Remove(string key)
+    {
+        var i = IndexOf(key);
+        if (i < 0) return false;
+        Array.Copy(_items, i + 1, _items, i, _count - i - 1);
+        _items[--_count] = default;
+        return true;
+    }
+
+    public bool TryGetValue(string key, [MaybeNullWhen(false)] out object? value)
+    {
+        var i = IndexOf(key);
+        value = i >= 0 ? _items[i].Value : null;
+        return i >= 0;
+    }
+
+    public void Clear()
+    {
+        Array.Clear(_items, 0, _count);
+        _count = 0;
+    }
 
     /// <summary>Enumerates the fields in the order they were added (no allocation).</summary>
-    public Dictionary<string, object?>.Enumerator GetEnumerator() => _fields.GetEnumerator();
+    public Enumerator GetEnumerator() => new(this);
 
-    IEnumerator<KeyValuePair<string, object?>> IEnumerable<KeyValuePair<string, object?>>.GetEnumerator() => _fields.GetEnumerator();
-    IEnumerator IEnumerable.GetEnumerator() => _fields.GetEnumerator();
+    IEnumerator<KeyValuePair<string, object?>> IEnumerable<KeyValuePair<string, object?>>.GetEnumerator() => GetEnumerator();
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
     void ICollection<KeyValuePair<string, object?>>.Add(KeyValuePair<string, object?> item) => Add(item.Key, item.Value);
-    bool ICollection<KeyValuePair<string, object?>>.Contains(KeyValuePair<string, object?> item) => ((ICollection<KeyValuePair<string, object?>>)_fields).Contains(item);
-    void ICollection<KeyValuePair<string, object?>>.CopyTo(KeyValuePair<string, object?>[] array, int index) => ((ICollection<KeyValuePair<string, object?>>)_fields).CopyTo(array, index);
-    bool ICollection<KeyValuePair<string, object?>>.Remove(KeyValuePair<string, object?> item) => ((ICollection<KeyValuePair<string, object?>>)_fields).Remove(item);
+    bool ICollection<KeyValuePair<string, object?>>.Contains(KeyValuePair<string, object?> item) => IndexOf(item.Key) is var i and >= 0 && Equals(_items[i].Value, item.Value);
+
+    void ICollection<KeyValuePair<string, object?>>.CopyTo(KeyValuePair<string, object?>[] array, int index) => Array.Copy(_items, 0, array, index, _count);
+
+    bool ICollection<KeyValuePair<string, object?>>.Remove(KeyValuePair<string, object?> item) =>
+        ((ICollection<KeyValuePair<string, object?>>)this).Contains(item) && Remove(item.Key);
+
+    private int IndexOf(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var items = _items;
+        for (var i = 0; i < _count; i++)
+            if (ReferenceEquals(items[i].Key, key) || string.Equals(items[i].Key, key, StringComparison.Ordinal)) return i;
+        return -1;
+    }
+
+    private void Append(string key, object? value)
+    {
+        if (_count == _items.Length) Array.Resize(ref _items, Math.Max(4, _count * 2));
+        _items[_count++] = new KeyValuePair<string, object?>(key, value);
+    }
 
     private static string Check(string key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        if (Reserved.Contains(key))
+        if (IsReserved(key))
             throw new ArgumentException($"'{key}' is a field of the event itself and cannot be an extra field " +
                                         "(set the event's own property, e.g. e.Table, or choose another name)", nameof(key));
         return key;
+    }
+
+    /// <summary>Enumerates the fields in order.</summary>
+    public struct Enumerator : IEnumerator<KeyValuePair<string, object?>>
+    {
+        private readonly ExtraFields _fields;
+        private int _index;
+
+        internal Enumerator(ExtraFields fields)
+        {
+            _fields = fields;
+            _index = -1;
+        }
+
+        public readonly KeyValuePair<string, object?> Current => _fields._items[_index];
+        readonly object IEnumerator.Current => Current;
+        public bool MoveNext() => ++_index < _fields._count;
+        public void Reset() => _index = -1;
+        public readonly void Dispose() { }
     }
 }
