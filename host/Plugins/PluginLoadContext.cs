@@ -65,7 +65,7 @@ public sealed class PluginLoadContext : AssemblyLoadContext
     {
         var name = assemblyName.Name;
         if (name is null || SharedAssemblies.Contains(name)) return null;
-        if (IsProvidedByFramework(assemblyName)) return null;
+        if (IsFrameworkAssembly(assemblyName) || IsProvidedByFramework(assemblyName)) return null;
         var path = _resolver.ResolveAssemblyToPath(assemblyName);
         // Not the plugin's own: let the default context try (and fail with a clear FileNotFoundException).
         return path is null ? null : LoadShadowCopy(path);
@@ -132,6 +132,15 @@ public sealed class PluginLoadContext : AssemblyLoadContext
             }
         }
     }
+
+    /// <summary>
+    /// True when <paramref name="requested"/> names a shared-framework assembly at a version no newer than this runtime's
+    /// (a plugin built for this or an older .NET): it is there, and needs no check before it is used. (Reading the
+    /// file's exact version, as <see cref="Load"/> does, would load System.Reflection.Metadata into every host.)
+    /// </summary>
+    internal static bool IsFrameworkAssembly(AssemblyName requested) =>
+        requested.Name is { } name && FrameworkAssemblies.Value.ContainsKey(name) &&
+        (requested.Version is null || requested.Version.Major <= Environment.Version.Major);
 
     /// <summary>True when the shared framework has this assembly at the requested version or newer.</summary>
     private static bool IsProvidedByFramework(AssemblyName requested)

@@ -174,6 +174,9 @@ public static class PluginLoader
             foreach (var reference in assembly.GetReferencedAssemblies())
             {
                 if (reference.Name is null || !seen.Add(reference.FullName)) continue;
+                // A framework assembly of a sufficient version is there by definition: it loads when first used
+                // (loading System.Net.Http and friends here only to look at them cost idle hosts megabytes).
+                if (PluginLoadContext.IsFrameworkAssembly(reference)) continue;
                 Assembly dependency;
                 try
                 {
