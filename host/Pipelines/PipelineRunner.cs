@@ -542,8 +542,12 @@ public sealed class PipelineRunner
                 var cp = new Checkpoint(end.File, end.Position, end.Gtid, DateTimeOffset.UtcNow, _written + eventsToEnd);
                 // Saved in the background (latest position wins) so the write path never waits on the store's fsync;
                 // while the store is failing, the pipeline holds here instead of running ahead of its checkpoint.
-                // At most one save in progress plus one waiting: the checkpoint never lags more than two batches.
-                if (_saveFailing || SaveWaiting) await WaitForCheckpointsAsync().ConfigureAwait(false);
+                // The saved checkpoint never lags more than two batches' worth of events: with a save already waiting,
+                // the writer waits for the saver only when the events since the last completed save exceed a batch.
+                // (Waiting whenever a save was pending put the store's fsyncs into the latency of small transactions:
+                // at 1,000 single-row transactions/s the webhook p99 went from 3-4 ms to 7-13 ms.)
+                if (_saveFailing || SaveWaiting && cp.EventsDelivered - (Status.Checkpoint?.EventsDelivered ?? 0) > _definition.Options.BatchSize)
+                    await WaitForCheckpointsAsync().ConfigureAwait(false);
                 // A boundary with nothing new (a reconnect or rotate re-announcing the saved position) is not saved again.
                 if (cp.EventsDelivered != _lastQueued?.EventsDelivered || cp.File != _lastQueued.File || cp.Position != _lastQueued.Position || cp.Gtid != _lastQueued.Gtid)
                 {
