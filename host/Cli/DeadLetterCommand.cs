@@ -23,7 +23,7 @@ public static class DeadLetterCommand
         usage: pluginhost deadletter replay FILE [--config CONFIG] [--pipeline NAME] [--delete]
                pluginhost deadletter show FILE
           replay   re-send the events of a dead-letter file through the pipeline's sink (each to the task it failed on);
-                   without --config: ./pluginhost.yaml, else ./config.yaml (pikachu's), else the pluginhost.yaml or
+                   without --config: the first of ./pluginhost.yaml, ./config.yaml (pikachu's), then the pluginhost.yaml or
                    config.yaml in FILE's folder or a folder above it whose webhook pipeline writes FILE
           show     count the events of a dead-letter file by task, status and error
         """;
@@ -271,14 +271,16 @@ public static class DeadLetterCommand
     /// </summary>
     public static string? FindConfig(string file)
     {
-        foreach (var name in new[] { NativeConfigName, PikachuConfigName })
-            if (File.Exists(name)) return Path.GetFullPath(name);
+        // Only a configuration whose webhook pipeline writes this very file: an unrelated ./pluginhost.yaml must never
+        // send another project's dead letters to its own receivers.
         var target = DeadLetterTarget(file);
-        for (var dir = Path.GetDirectoryName(target); dir != null; dir = Path.GetDirectoryName(dir))
+        var folders = new List<string> { Directory.GetCurrentDirectory() };
+        for (var dir = Path.GetDirectoryName(target); dir != null; dir = Path.GetDirectoryName(dir)) folders.Add(dir);
+        foreach (var dir in folders)
         {
             foreach (var name in new[] { NativeConfigName, PikachuConfigName })
             {
-                var candidate = Path.Combine(dir, name);
+                var candidate = Path.GetFullPath(Path.Combine(dir, name));
                 if (!File.Exists(candidate)) continue;
                 try
                 {
@@ -287,7 +289,7 @@ public static class DeadLetterCommand
                 }
                 catch (Exception e) when (e is ConfigException or IOException or UnauthorizedAccessException)
                 {
-                    // not a configuration of ours (or unreadable): look further up
+                    // not a configuration of ours (or unreadable): look further
                 }
             }
         }

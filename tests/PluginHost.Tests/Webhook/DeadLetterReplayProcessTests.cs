@@ -99,6 +99,14 @@ public sealed class DeadLetterReplayProcessTests(MariaDbServer db, ITestOutputHe
         Assert.Contains("signing secret", log);
         Assert.True(File.Exists(copy));
         Assert.Equal(requests, receiver.Requests);
+
+        // 4. An unrelated ./pluginhost.yaml (its pipeline does not write this file) is never used for it.
+        await File.WriteAllTextAsync(Path.Combine(lonely, "pluginhost.yaml"), yaml.Replace("dlq/users.jsonl", "dlq/other.jsonl"));
+        (code, log) = await RunAsync(lonely, "deadletter", "replay", "users.jsonl");
+        Assert.Equal(2, code);
+        Assert.Contains("no configuration for users.jsonl: pass --config FILE", log);
+        Assert.True(File.Exists(copy));
+        Assert.Equal(requests, receiver.Requests);
         Directory.Delete(lonely, true);
         Directory.Delete(elsewhere, true);
     }
