@@ -32,6 +32,7 @@ public sealed class CompiledTransform : IEventTransform, IDisposable
     private long _stuckToken; // token reported stuck (still running well past the limit)
     private long _tripTicks;  // how long the tripped event had run when tripped
     private int _stoppedLine; // script line of the last check that stopped an event
+    private int _eventThread; // managed thread id running the current event (or the top-level code): the only one a check may stop
 
     // Watchdog's own bookkeeping (only the watchdog thread touches these).
     private long _watchToken, _watchSince;
@@ -124,7 +125,11 @@ public sealed class CompiledTransform : IEventTransform, IDisposable
         // The top-level code runs as an "event" of its own, so the guard's checks can stop it at initTimeout.
         var initToken = ++_sequence;
         Volatile.Write(ref _active, initToken);
-        var init = Task.Run(() => (Task)factory.Invoke(null, [submissions])!); // unwrapped: completes with the top-level code
+        var init = Task.Run(() =>
+        {
+            Volatile.Write(ref _eventThread, Environment.CurrentManagedThreadId);
+            return (Task)factory.Invoke(null, [submissions])!;
+        }); // unwrapped: completes with the top-level code
         try
         {
             if (!init.Wait(initTimeout))
@@ -176,6 +181,7 @@ public sealed class CompiledTransform : IEventTransform, IDisposable
     public void Apply(ChangeEvent change, List<ChangeEvent> output)
     {
         var token = ++_sequence;
+        _eventThread = Environment.CurrentManagedThreadId;
         Volatile.Write(ref _active, token);
         var late = false;
         try
@@ -209,9 +215,14 @@ public sealed class CompiledTransform : IEventTransform, IDisposable
             throw new TransformTimeoutException($"transform exceeded its time limit of {Seconds(Timeout)}: the event took over {Seconds(TimeSpan.FromTicks(_tripTicks))} ({Path})", Path);
     }
 
-    /// <summary>Called by the script's loop and function-entry checks when the guard flag is up: throws if the current event (or the top-level code) is the tripped one.</summary>
+    /// <summary>
+    /// Called by the script's loop and function-entry checks when the guard flag is up: throws if the current event (or
+    /// the top-level code) is the tripped one and this is its thread. Checks on any other thread (a timer, a thread or task
+    /// the script started, a finalizer) return: a timeout thrown there would stop the wrong code, or end the process.
+    /// </summary>
     private void OnGuardCheck(int line, bool loop)
     {
+        if (Environment.CurrentManagedThreadId != Volatile.Read(ref _eventThread)) return;
         var active = Volatile.Read(ref _active);
         if (active != 0 && Volatile.Read(ref _tripToken) == active)
         {

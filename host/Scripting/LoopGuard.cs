@@ -8,7 +8,7 @@ namespace PluginHost.Scripting;
 /// <summary>
 /// Makes loops and recursion in a script interruptible without slowing the event path: every loop body (while, do,
 /// for, foreach) and every goto label gets <c>if (__PluginHostGuard.Tripped) __PluginHostGuard.Check(line);</c>, and
-/// the body of every method, local function and lambda starts with <c>… __PluginHostGuard.Enter(line);</c> — one read
+/// the body of every method (finalizers excepted), local function and lambda starts with <c>… __PluginHostGuard.Enter(line);</c> — one read
 /// of a static flag each — and the script gets a small nested <c>__PluginHostGuard</c> class appended. An
 /// expression body (<c>=&gt; expr</c>) becomes a block around it (<c>{check; return /*=&gt;*/ expr;}</c>); lambdas
 /// converted to expression trees, and properties, indexers and accessors, are left as written. The
@@ -83,6 +83,7 @@ internal sealed class LoopGuard
             if (m.GetSymbolInfo(lambda).Symbol is not IMethodSymbol symbol) return;
             var converted = m.GetTypeInfo(lambda).ConvertedType;
             if (converted is null || converted.TypeKind != TypeKind.Delegate || symbol.ReturnsByRef || symbol.ReturnsByRefReadonly) return; // expression trees stay expressions
+            if (InsideExpressionTree(lambda, m)) return; // a delegate lambda inside an expression tree is part of that tree
             var value = ReturnsValue(symbol.ReturnsVoid, symbol.IsAsync, symbol.ReturnType) && body is not ThrowExpressionSyntax;
             Opener(body.SpanStart, "{" + Enter(LineOf(lambda)) + (value ? " return " : " "));
             Closer(body.Span.End, ";}");
@@ -115,7 +116,10 @@ internal sealed class LoopGuard
                 case MethodDeclarationSyntax m:
                     GuardFunction(m, m.Body, m.ExpressionBody, m.SemicolonToken, ReturnsValue(m.ReturnType, m.Modifiers));
                     break;
-                case BaseMethodDeclarationSyntax other: // constructors, operators, conversions, finalizers
+                case DestructorDeclarationSyntax:
+                    // Finalizers run on the finalizer thread, where a thrown timeout would end the process: left as written.
+                    break;
+                case BaseMethodDeclarationSyntax other: // constructors, operators, conversions
                     var returns = other is OperatorDeclarationSyntax or ConversionOperatorDeclarationSyntax;
                     GuardFunction(other, other.Body, other.ExpressionBody, other.SemicolonToken, returns);
                     break;
@@ -143,6 +147,38 @@ internal sealed class LoopGuard
                          "public static void Enter(int line) { var a = OnTrip; if (a != null) a(line, false); } }\n";
         changes.Add(new TextChange(new TextSpan(original.Length, 0), guardClass));
         return new LoopGuard(original.WithChanges(changes), recorded, original.Length);
+    }
+
+    /// <summary>
+    /// True when a lambda lies inside a lambda converted to an expression tree (<c>q.AsQueryable().Where(x =&gt;
+    /// tags.Any(t =&gt; t == x.Tag))</c>), directly or through a query clause: it is then part of that tree, where a block
+    /// body is not allowed (CS0834), even though it is itself converted to a delegate type.
+    /// </summary>
+    private static bool InsideExpressionTree(AnonymousFunctionExpressionSyntax lambda, SemanticModel model)
+    {
+        for (var node = lambda.Parent; node != null; node = node.Parent)
+        {
+            switch (node)
+            {
+                case AnonymousFunctionExpressionSyntax outer:
+                    if (model.GetTypeInfo(outer).ConvertedType is not { TypeKind: TypeKind.Delegate }) return true;
+                    break;
+                case QueryClauseSyntax or SelectOrGroupClauseSyntax or QueryContinuationSyntax:
+                    // Query clauses become lambdas with no syntax of their own: ask the operation tree whether they are trees.
+                    if (model.GetOperation(lambda) is { } operation && InExpressionTreeOperation(operation)) return true;
+                    break;
+            }
+        }
+        return false;
+    }
+
+    private static bool InExpressionTreeOperation(Microsoft.CodeAnalysis.IOperation operation)
+    {
+        for (var op = operation.Parent; op != null; op = op.Parent)
+            if (op is Microsoft.CodeAnalysis.Operations.IAnonymousFunctionOperation
+                && op.Parent is not Microsoft.CodeAnalysis.Operations.IDelegateCreationOperation { Type.TypeKind: TypeKind.Delegate })
+                return true; // a lambda not made into a delegate is an expression tree
+        return false;
     }
 
     /// <summary>Whether an expression body of a method with this declared return type is a returned value.</summary>

@@ -283,6 +283,90 @@ public sealed class ScriptCompilerTests
     }
 
     [Fact]
+    public void Lambdas_nested_in_expression_trees_stay_part_of_the_tree()
+    {
+        // A lambda converted to a delegate type inside an expression tree (Enumerable.Any inside a Queryable.Where, a
+        // curried tree, a query clause over IQueryable) is part of the tree: a guard block there would be CS0834.
+        using var t = Load("""
+            record Item(string Tag, int N);
+            static readonly string[] Tags = { "a", "b" };
+            ChangeEvent Transform(ChangeEvent e)
+            {
+                var items = new List<Item> { new("a", 1), new("c", 2), new("b", 3) };
+                var method = items.AsQueryable().Where(x => Tags.Any(t => t == x.Tag)).Select(x => x.N);
+                var query = from x in items.AsQueryable() where Tags.Any(t => t == x.Tag) select items.Count(y => y.N > x.N);
+                var objects = from x in items where Tags.Any(t => t == x.Tag) select items.Count(y => y.N < x.N);
+                System.Linq.Expressions.Expression<Func<int, Func<int, int>>> curried = a => b => a + b;
+                Func<int, int> plain = v => v * 2;
+                e.Extra["method"] = string.Join(",", method);
+                e.Extra["query"] = string.Join(",", query);
+                e.Extra["objects"] = string.Join(",", objects);
+                e.Extra["curried"] = curried.Compile()(2)(3);
+                e.Extra["plain"] = plain(4);
+                return e;
+            }
+            """, path: "transforms/trees.csx");
+        var e = Run(t, Event(1, "x"))[0];
+        Assert.Equal("1,3", e.Extra["method"]);
+        Assert.Equal("2,0", e.Extra["query"]);
+        Assert.Equal("0,2", e.Extra["objects"]);
+        Assert.Equal(5, e.Extra["curried"]);
+        Assert.Equal(8, e.Extra["plain"]);
+    }
+
+    [Fact]
+    public void A_tripped_event_is_stopped_only_on_its_own_thread_and_finalizers_are_left_as_written()
+    {
+        // A thread the script started loops through guarded code while the event thread is stopped by the limit: its
+        // checks must not throw (on a timer, thread or finalizer a thrown timeout would end the process).
+        using var t = Load("""
+            using System.Threading;
+            static volatile bool stop;
+            static long spins;
+            static Exception? caught;
+            var worker = new Thread(() =>
+            {
+                try { while (!stop) { Interlocked.Increment(ref spins); Thread.SpinWait(20); } }
+                catch (Exception ex) { caught = ex; }
+            }) { IsBackground = true };
+            worker.Start();
+            ChangeEvent Transform(ChangeEvent e)
+            {
+                if (e.Table == "spin") while (true) { }
+                if (e.Table == "block") Thread.Sleep(700); // the flag stays up while this thread is not checking
+                if (e.Table == "stop")
+                {
+                    stop = true;
+                    worker.Join();
+                    e.Extra["caught"] = caught?.GetType().Name ?? "none";
+                    e.Extra["spun"] = Interlocked.Read(ref spins) > 0;
+                }
+                return e;
+            }
+            """, path: "transforms/threads.csx", timeout: TimeSpan.FromMilliseconds(200));
+        var spin = Event(1, "x");
+        spin.Table = "spin";
+        var ex = Assert.Throws<TransformTimeoutException>(() => Run(t, spin));
+        Assert.True(ex.Message.Contains("stopped in the loop at transforms/threads.csx:line 13"), ex.Message);
+        var block = Event(1, "x");
+        block.Table = "block";
+        ex = Assert.Throws<TransformTimeoutException>(() => Run(t, block));
+        Assert.Contains("time limit of 0.2 s: the event took over", ex.Message);
+        var stop = Event(2, "x");
+        stop.Table = "stop";
+        var e = Run(t, stop)[0];
+        Assert.Equal("none", e.Extra["caught"]);
+        Assert.Equal(true, e.Extra["spun"]);
+
+        var tree = Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree.ParseText(
+            "class Holder { ~Holder() { Tidy(); } void Tidy() { } }",
+            new Microsoft.CodeAnalysis.CSharp.CSharpParseOptions(kind: Microsoft.CodeAnalysis.SourceCodeKind.Script));
+        var guarded = LoopGuard.Create(tree).Text.ToString();
+        Assert.Contains("~Holder() { Tidy(); }", guarded); // the finalizer is as written
+        Assert.Contains("void Tidy() {if (__PluginHostGuard.Tripped) __PluginHostGuard.Enter(1); }", guarded);
+    }
+
+    [Fact]
     public void Diagnostics_keep_their_columns_in_rewritten_expression_bodies()
     {
         var build = ScriptCompiler.Compile("transforms/cols.csx", "int Twice(int x) => x * 2;\nChangeEvent Transform(ChangeEvent e) => Twice(e) is int ? e : e;\nvoid Log(string s) => undefinedName(s);", []);
