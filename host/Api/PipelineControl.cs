@@ -122,13 +122,14 @@ public sealed class PipelineControl : IHostedService
 
     /// <summary>
     /// Pipelines between states: starting (not yet reading, e.g. its first transform not compiled) or being stopped by
-    /// a pause, restart, seek, replace or delete (draining what it read). <c>/health/ready</c> is 503 while any is.
+    /// a pause, restart, seek, replace or delete (draining what it read). <c>/health/ready</c> is 503 while any is. A
+    /// pipeline whose first transform does not compile is failed, waiting for a person to fix the file: not counted.
     /// </summary>
     public IReadOnlyList<string> InTransition()
     {
         var names = new SortedSet<string>(_stopping.Keys, StringComparer.Ordinal);
         foreach (var s in List())
-            if (s.State == "starting") names.Add(s.Name);
+            if (s.State == "starting" && !s.Status.AwaitingTransformFix) names.Add(s.Name);
         return names.ToList();
     }
 

@@ -63,6 +63,7 @@ public sealed class PipelineRunner
     public Task<IEventTransform?>? InitialTransform { get; init; }
 
     private bool _initialTransformApplied;
+    private volatile bool _reading; // the reader is connected and has read an event (for Starting → Running once the first transform is ready)
 
     /// <summary>How long a graceful stop waits for in-flight events to be delivered.</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
@@ -114,7 +115,7 @@ public sealed class PipelineRunner
     public async Task RunAsync(CancellationToken stoppingToken)
     {
         var name = _definition.Name;
-        Status.State = PipelineState.Starting;
+        if (!Status.AwaitingTransformFix) Status.State = PipelineState.Starting; // (a first compile that already failed stays shown)
         Status.SinkType = _definition.SinkType;
         Checkpoint? checkpoint;
         try
@@ -194,6 +195,8 @@ public sealed class PipelineRunner
             RetryInitialConnect = true, // a database that is down or restarting is waited for, not a reason to fail
             OnConnectionLost = e =>
             {
+                _reading = false;
+                if (Status.AwaitingTransformFix) return; // still failed on its script: that stays the state and the error shown
                 Status.State = PipelineState.Reconnecting;
                 Status.SetError($"source: {e.Message}");
             },
@@ -382,6 +385,7 @@ public sealed class PipelineRunner
                     reconnects = client.Reconnects;
                     Status.Reconnects = reconnects;
                 }
+                if (!_reading) _reading = true;
                 if (Status.State is PipelineState.Starting or PipelineState.Reconnecting && InitialTransform is not { IsCompletedSuccessfully: false })
                     Status.State = PipelineState.Running; // (not before the first transform compiled: until then it is not running)
                 var keepGoing = true;
@@ -458,6 +462,8 @@ public sealed class PipelineRunner
             }
             _initialTransformApplied = true;
             Status.TransformVersion = _transform?.Version;
+            // The reader connected while the script compiled: running now, not at the next event or heartbeat.
+            if (_reading && Status.State == PipelineState.Starting) Status.State = PipelineState.Running;
         }
         while (true)
         {

@@ -10,9 +10,16 @@ public sealed class PipelineStatus(string name)
     private volatile string? _lastError;
     private long _lastErrorAtTicks, _lastEventUnix, _queuedBytes;
     private volatile PipelineState _state = PipelineState.Starting;
+    private volatile bool _awaitingTransformFix;
 
     public string Name { get; } = name;
     public PipelineState State { get => _state; set => _state = value; }
+
+    /// <summary>
+    /// True while the pipeline's first transform does not compile and it waits for a saved fix (shown failed; it needs a
+    /// person, not time, so <c>/health/ready</c> does not wait for it, and a reconnect does not hide it).
+    /// </summary>
+    public bool AwaitingTransformFix { get => _awaitingTransformFix; set => _awaitingTransformFix = value; }
     public string? LastError => _lastError;
     public DateTimeOffset? LastErrorAt => _lastErrorAtTicks == 0 ? null : new DateTimeOffset(Interlocked.Read(ref _lastErrorAtTicks), TimeSpan.Zero);
 

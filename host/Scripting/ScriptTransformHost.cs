@@ -113,9 +113,17 @@ public sealed class ScriptTransformHost : IDisposable
         var first = await ReloadAsync("start").ConfigureAwait(false);
         if (first.Success) return first.Version!;
         var errors = first.Diagnostics.Where(d => d.IsError).ToList();
+        _status.AwaitingTransformFix = true;
         _status.State = PipelineState.Failed;
         _status.SetError($"transform {DisplayPath} does not compile ({errors.Count} error(s), first: {errors.FirstOrDefault()}); waiting for a fix");
-        await _firstGood.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _firstGood.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _status.AwaitingTransformFix = false;
+        }
         _status.State = PipelineState.Starting;
         _status.SetError(null);
         return Current ?? throw new ObjectDisposedException(nameof(ScriptTransformHost));

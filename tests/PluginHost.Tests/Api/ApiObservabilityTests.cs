@@ -201,6 +201,29 @@ public sealed class ApiObservabilityTests(MariaDbServer db, ITestOutputHelper ou
     }
 
     [Fact]
+    public async Task A_pipeline_waiting_for_a_transform_fix_is_failed_and_the_host_stays_ready()
+    {
+        var database = NewDatabase();
+        var dir = ApiTestHost.WriteConfig(null, MariaDbServer.FreePort(), ApiTestHost.Token,
+            ApiTestHost.PipelineYaml(db, "broken", database, extra: "    transform: broken.csx"));
+        var script = Path.Combine(dir, "broken.csx");
+        File.WriteAllText(script, "ChangeEvent Transform(ChangeEvent e) { return nope; }\n");
+        await using var host = await ApiTestHost.StartAsync(dir);
+        var p = await host.WaitForStateAsync("broken", "failed", seconds: 60);
+        Assert.Contains("waiting for a fix", p.GetProperty("last_error").GetProperty("message").GetString());
+        // It needs a person, not time: readiness does not wait for it (it would be 503 until someone fixes the file).
+        var (status, probe, _) = await host.GetAsync("health/ready");
+        Assert.True(status == HttpStatusCode.OK, probe.ToString());
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await host.GetAsync("health")).Status); // /health shows the failed pipeline
+        db.Sql("INSERT INTO t1 VALUES (1,1);", database); // waits in the binlog: nothing passes untransformed
+
+        File.WriteAllText(script, "ChangeEvent Transform(ChangeEvent e) { e.Extra[\"fixed\"] = 1; return e; }\n");
+        await host.WaitForStateAsync("broken", "running", seconds: 60);
+        Assert.Contains("\"fixed\":1", (await host.WaitForOutputAsync("broken", 1))[0]);
+        Assert.Equal(HttpStatusCode.OK, (await host.GetAsync("health/ready")).Status);
+    }
+
+    [Fact]
     public async Task The_openapi_document_describes_every_endpoint()
     {
         await using var host = await ApiTestHost.StartNewAsync("");
