@@ -49,4 +49,30 @@ public sealed class DefaultPluginsDirTests
         var set = ConfigLoader.Parse("plugins_dir: plugins\n" + Yaml, elsewhere, new Dictionary<string, string>());
         Assert.Equal(Path.Combine(Path.GetDirectoryName(elsewhere)!, "plugins"), set.PluginsDirectory);
     }
+
+    [Fact]
+    public void The_default_is_plugins_beside_an_installed_host_or_the_source_tree_artifacts_never_an_unrelated_folder_above()
+    {
+        var root = TestTemp.CreateSubdirectory("pluginhost-pluginsdirs-").FullName;
+        string Dir(params string[] parts) => Directory.CreateDirectory(Path.Combine([root, .. parts])).FullName;
+
+        // Installed: plugins beside the host win, even inside a source tree.
+        var installed = Dir("opt", "pluginhost");
+        Assert.Equal(Dir("opt", "pluginhost", "plugins"), PluginDirectories.Find(installed));
+
+        // Run from a source tree (host/bin/… or artifacts/host): the tree's artifacts/plugins.
+        File.WriteAllText(Path.Combine(Dir("src"), PluginDirectories.SolutionFile), "");
+        var built = Dir("src", "artifacts", "plugins");
+        Assert.Equal(built, PluginDirectories.Find(Dir("src", "host", "bin", "Release", "net10.0")));
+        Assert.Equal(built, PluginDirectories.Find(Dir("src", "artifacts", "host")));
+
+        // An artifacts/plugins further up that belongs to no source tree of the host is never used.
+        Dir("artifacts", "plugins");
+        var app = Dir("apps", "cdc");
+        Assert.Equal(Path.Combine(app, "plugins"), PluginDirectories.Find(app));
+        // Nor one above a source tree that has not built its plugins yet.
+        File.WriteAllText(Path.Combine(Dir("apps", "tree"), PluginDirectories.SolutionFile), "");
+        var unbuilt = Dir("apps", "tree", "host", "bin");
+        Assert.Equal(Path.Combine(unbuilt, "plugins"), PluginDirectories.Find(unbuilt));
+    }
 }
