@@ -41,6 +41,9 @@ public sealed class BinlogClient : IAsyncDisposable
     /// <summary>Number of times the client reconnected (successfully) after a connection loss.</summary>
     public int Reconnects { get; private set; }
 
+    /// <summary>Queries this client ran against information_schema (each described table once until a schema change).</summary>
+    internal int InformationSchemaQueries => _schema?.Queries ?? 0;
+
     /// <summary>Bytes of binlog events received.</summary>
     public long BytesReceived { get; private set; }
 
@@ -102,7 +105,7 @@ public sealed class BinlogClient : IAsyncDisposable
                 BytesReceived += raw.Length;
                 var ev = _decoder!.Decode(raw.Span);
                 if (ev is TableMapEvent map && _options.UseInformationSchema) await DescribeAsync(map, ct).ConfigureAwait(false);
-                else if (ev is QueryEvent { IsBegin: false, IsCommit: false, IsRollback: false }) _schema?.Invalidate();
+                else if (ev is QueryEvent { IsSchemaChange: true }) _schema?.Invalidate();
 
                 _tracker!.Observe(ev);
                 var next = ev.Header.NextPosition;

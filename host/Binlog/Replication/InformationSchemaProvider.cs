@@ -14,9 +14,12 @@ internal sealed class InformationSchemaProvider(ConnectionOptions options) : IAs
 {
     private static readonly IReadOnlySet<string> NoColumns = new HashSet<string>();
 
-    private readonly Dictionary<string, TableSchema?> _cache = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, IReadOnlySet<string>> _jsonCache = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Database, string Table), TableSchema?> _cache = new();
+    private readonly Dictionary<(string Database, string Table), IReadOnlySet<string>> _jsonCache = new();
     private MySqlProtocolConnection? _connection;
+
+    /// <summary>Queries run against information_schema so far (each table once until the next schema change).</summary>
+    public int Queries { get; private set; }
 
     public void Invalidate()
     {
@@ -39,11 +42,14 @@ internal sealed class InformationSchemaProvider(ConnectionOptions options) : IAs
     /// check constraint, which only information_schema.CHECK_CONSTRAINTS shows (COLUMNS says longtext). One query per
     /// table, cached like the schema and dropped with it after DDL.
     /// </summary>
-    public async Task<IReadOnlySet<string>> GetJsonColumnsAsync(string database, string table, CancellationToken ct)
+    public ValueTask<IReadOnlySet<string>> GetJsonColumnsAsync(string database, string table, CancellationToken ct) =>
+        _jsonCache.TryGetValue((database, table), out var cached) ? new(cached) : new(QueryJsonColumnsAsync(database, table, ct));
+
+    private async Task<IReadOnlySet<string>> QueryJsonColumnsAsync(string database, string table, CancellationToken ct)
     {
-        var key = database + "\0" + table;
-        if (_jsonCache.TryGetValue(key, out var cached)) return cached;
+        var key = (database, table);
         var connection = await ConnectionAsync(ct).ConfigureAwait(false);
+        Queries++;
         var result = await connection.QueryAsync($"""
             SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS
             WHERE CONSTRAINT_SCHEMA = {Sql.Quote(database)} AND TABLE_NAME = {Sql.Quote(table)}
@@ -82,11 +88,14 @@ internal sealed class InformationSchemaProvider(ConnectionOptions options) : IAs
         return sb.ToString();
     }
 
-    public async Task<TableSchema?> GetAsync(string database, string table, CancellationToken ct)
+    public ValueTask<TableSchema?> GetAsync(string database, string table, CancellationToken ct) =>
+        _cache.TryGetValue((database, table), out var cached) ? new(cached) : new(QuerySchemaAsync(database, table, ct));
+
+    private async Task<TableSchema?> QuerySchemaAsync(string database, string table, CancellationToken ct)
     {
-        var key = database + "\0" + table;
-        if (_cache.TryGetValue(key, out var cached)) return cached;
+        var key = (database, table);
         var connection = await ConnectionAsync(ct).ConfigureAwait(false);
+        Queries++;
         var result = await connection.QueryAsync($"""
             SELECT c.COLUMN_NAME, c.DATA_TYPE, c.COLUMN_TYPE, c.COLUMN_KEY, co.ID, c.DATETIME_PRECISION
             FROM information_schema.COLUMNS c
