@@ -80,6 +80,24 @@ public sealed class ChangeEvent
         return sb.ToString();
     }
 
+    /// <summary>
+    /// True for an update that changes the row's primary key (<c>UPDATE t SET id = 2 WHERE id = 1</c>): a key column's
+    /// value differs between <see cref="Before"/> and <see cref="After"/> (binary values compared by content). False for
+    /// other operations and for tables without a known key.
+    /// </summary>
+    public bool ChangesPrimaryKey()
+    {
+        if (Op != ChangeOperation.Update || Before is not { } before || After is not { } after || Schema is not { PrimaryKey.Count: > 0 } s)
+            return false;
+        foreach (var name in s.PrimaryKey)
+        {
+            var a = before[name];
+            var b = after[name];
+            if (a is byte[] x && b is byte[] y ? !x.AsSpan().SequenceEqual(y) : !Equals(a, b)) return true;
+        }
+        return false;
+    }
+
     /// <summary>A deep-enough copy for fan-out: rows and Extra are copied, values shared.</summary>
     public ChangeEvent Clone()
     {

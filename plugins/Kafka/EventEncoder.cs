@@ -224,18 +224,7 @@ internal sealed class EventEncoder
         (IntPtr)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(pinned));
 
     /// <summary>True when an update changes the row's primary key (Debezium then sends a delete and a create).</summary>
-    public static bool ChangesKey(ChangeEvent e)
-    {
-        if (e.Op != ChangeOperation.Update || e.Before is not { } before || e.After is not { } after || e.Schema is not { PrimaryKey.Count: > 0 } s)
-            return false;
-        foreach (var name in s.PrimaryKey)
-        {
-            var a = before[name];
-            var b = after[name];
-            if (a is byte[] x && b is byte[] y ? !x.AsSpan().SequenceEqual(y) : !Equals(a, b)) return true;
-        }
-        return false;
-    }
+    public static bool ChangesKey(ChangeEvent e) => e.ChangesPrimaryKey();
 
     private void Begin()
     {

@@ -107,13 +107,8 @@ public sealed class WebhookSink : ISink
             var keyChange = false;
             if (_lanes.Length > 1)
             {
-                var key = RowLanes.Key(e);
-                index = RowLanes.Of(key, _lanes.Length);
-                if (RowLanes.ChangesKey(e, key, out var beforeKey))
-                {
-                    oldIndex = RowLanes.Of(beforeKey, _lanes.Length);
-                    keyChange = oldIndex != index;
-                }
+                index = RowLanes.Of(e, _lanes.Length);
+                keyChange = RowLanes.MovesLane(e, index, _lanes.Length, out oldIndex);
             }
             if (_barriers.Count > 0) await PassBarriersAsync(index, cancellationToken).ConfigureAwait(false);
             OrderBarrier? barrier = null;

@@ -144,6 +144,42 @@ public sealed class WebhookUnitTests
         Assert.Null(JsonNode.Parse(WebhookPayload.Serialize(nothing, WebhookFormat.Pikachu))!["primary_id"]);
     }
 
+    [Fact]
+    public void Lanes_follow_the_primary_key_values_and_a_key_change_names_the_old_lane()
+    {
+        var schema = new TableInfo("d", "t", [new ColumnInfo("a", ColumnKind.Integer, true), new ColumnInfo("b", ColumnKind.Binary, true), new ColumnInfo("v", ColumnKind.Text)]);
+        ChangeEvent Update(object? a, byte[] b, object? a2, byte[] b2, string v = "x") => new()
+        {
+            Op = ChangeOperation.Update, Database = "d", Table = "t", Schema = schema,
+            Before = new Row { ["a"] = a, ["b"] = b, ["v"] = "old" },
+            After = new Row { ["a"] = a2, ["b"] = b2, ["v"] = v },
+        };
+        const int Lanes = 64;
+        // Same key: same lane, whatever else changes; binary key values by content; an int where a long was, too.
+        var same = Update(1L, [1, 2], 1L, [1, 2]);
+        Assert.False(same.ChangesPrimaryKey());
+        Assert.False(RowLanes.MovesLane(same, RowLanes.Of(same, Lanes), Lanes, out _));
+        Assert.Equal(RowLanes.Of(same, Lanes), RowLanes.Of(Update(1L, [1, 2], 1L, [1, 2], "other"), Lanes));
+        Assert.Equal(RowLanes.Of(same, Lanes), RowLanes.Of(Update(1L, [1, 2], 1, [1, 2]), Lanes));
+        Assert.Equal(RowLanes.Of(same, same.Before, Lanes), RowLanes.Of(same, Lanes));
+
+        // Keys spread over lanes (many distinct keys cannot all share one).
+        Assert.True(Enumerable.Range(0, 200).Select(i => RowLanes.Of(Update(1L, [1], (long)i, [1]), Lanes)).Distinct().Count() > 16);
+
+        // A key change: the old lane is the before image's.
+        var moved = Enumerable.Range(2, 200).Select(i => Update(1L, [1, 2], (long)i, [1, 2])).First(e => RowLanes.Of(e, Lanes) != RowLanes.Of(same, Lanes));
+        Assert.True(moved.ChangesPrimaryKey());
+        Assert.True(RowLanes.MovesLane(moved, RowLanes.Of(moved, Lanes), Lanes, out var old));
+        Assert.Equal(RowLanes.Of(same, Lanes), old);
+        Assert.True(Update(1L, [1, 2], 1L, [1, 3]).ChangesPrimaryKey()); // binary key changed
+
+        // A keyless table: one lane for all its rows; one lane: lane 0.
+        var keyless = new ChangeEvent { Op = ChangeOperation.Insert, Database = "d", Table = "k", After = new Row { ["x"] = 1L } };
+        var keyless2 = new ChangeEvent { Op = ChangeOperation.Insert, Database = "d", Table = "k", After = new Row { ["x"] = 2L } };
+        Assert.Equal(RowLanes.Of(keyless, Lanes), RowLanes.Of(keyless2, Lanes));
+        Assert.Equal(0, RowLanes.Of(moved, 1));
+    }
+
     [Theory]
     [InlineData(200, false, false)]
     [InlineData(204, false, false)]
