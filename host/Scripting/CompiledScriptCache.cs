@@ -111,17 +111,35 @@ public sealed class CompiledScriptCache
         File.Move(temp, path, overwrite: true);
     }
 
+    /// <summary>Files older than this that belong to no entry (left by a process that died between its writes) are removed.</summary>
+    private static readonly TimeSpan OrphanAge = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Keeps the newest <see cref="MaxEntries"/> entries, and removes what a crash can leave: temporary files and images
+    /// without their entry file, once they are old enough not to be another process's store in progress.
+    /// </summary>
     private void Prune()
     {
-        var entries = new DirectoryInfo(Directory).GetFiles("*.json").OrderByDescending(f => f.LastWriteTimeUtc).Skip(MaxEntries).ToList();
-        foreach (var old in entries)
+        var files = new DirectoryInfo(Directory).GetFiles();
+        var entries = files.Where(f => f.Extension == ".json").OrderByDescending(f => f.LastWriteTimeUtc).ToList();
+        var kept = entries.Take(MaxEntries).Select(f => Path.GetFileNameWithoutExtension(f.Name)).ToHashSet(StringComparer.Ordinal);
+        var orphanBefore = DateTime.UtcNow - OrphanAge;
+        foreach (var file in files)
         {
+            var name = Path.GetFileNameWithoutExtension(file.Name);
+            var remove = file.Extension switch
+            {
+                ".json" => !kept.Contains(name),
+                ".dll" => !kept.Contains(name) && (entries.Any(e => Path.GetFileNameWithoutExtension(e.Name) == name) || file.LastWriteTimeUtc < orphanBefore),
+                ".tmp" => file.LastWriteTimeUtc < orphanBefore,
+                _ => false,
+            };
+            if (!remove) continue;
             try
             {
-                old.Delete();
-                File.Delete(Path.ChangeExtension(old.FullName, ".dll"));
+                file.Delete();
             }
-            catch (IOException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
             }
         }

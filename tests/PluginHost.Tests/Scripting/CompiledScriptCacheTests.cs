@@ -110,4 +110,32 @@ public sealed class CompiledScriptCacheTests
         Assert.True(ScriptCompiler.CompileCached("t.csx", "ChangeEvent? Transform(ChangeEvent e) => e; // 5", [], cache).FromCache);
         Assert.False(ScriptCompiler.CompileCached("t.csx", "ChangeEvent? Transform(ChangeEvent e) => e; // 0", [], cache).FromCache);
     }
+
+    [Fact]
+    public void What_a_crash_between_writes_leaves_is_removed_once_old_and_a_store_in_progress_is_not()
+    {
+        var cache = new CompiledScriptCache(TempDir()) { MaxEntries = 3 };
+        ScriptCompiler.CompileCached("t.csx", "ChangeEvent? Transform(ChangeEvent e) => e; // a", [], cache);
+        string Put(string name, TimeSpan age)
+        {
+            var path = Path.Combine(cache.Directory, name);
+            File.WriteAllBytes(path, [1, 2, 3]);
+            File.SetLastWriteTimeUtc(path, DateTime.UtcNow - age);
+            return path;
+        }
+        var oldTemp = Put("0123456789abcdef0123456789abcdef.dll.4242.deadbeef.tmp", TimeSpan.FromHours(1));
+        var oldImage = Put("fedcba9876543210fedcba9876543210.dll", TimeSpan.FromHours(1)); // its .json never written
+        var newTemp = Put("00112233445566778899aabbccddeeff.json.4243.cafebabe.tmp", TimeSpan.Zero); // another process storing now
+        var newImage = Put("ffeeddccbbaa99887766554433221100.dll", TimeSpan.Zero);
+        var other = Put("README.txt", TimeSpan.FromDays(3));
+
+        ScriptCompiler.CompileCached("t.csx", "ChangeEvent? Transform(ChangeEvent e) => e; // b", [], cache); // a store prunes
+        Assert.False(File.Exists(oldTemp));
+        Assert.False(File.Exists(oldImage));
+        Assert.True(File.Exists(newTemp));
+        Assert.True(File.Exists(newImage));
+        Assert.True(File.Exists(other)); // not the cache's
+        Assert.Equal(2, Directory.GetFiles(cache.Directory, "*.json").Length);
+        Assert.True(ScriptCompiler.CompileCached("t.csx", "ChangeEvent? Transform(ChangeEvent e) => e; // a", [], cache).FromCache);
+    }
 }
