@@ -78,6 +78,16 @@ public sealed class ExtraFields : IDictionary<string, object?>, IReadOnlyDiction
         return i >= 0;
     }
 
+    /// <summary>Makes these fields a copy of <paramref name="other"/>, reusing this instance's storage.</summary>
+    internal void CopyFrom(ExtraFields other)
+    {
+        var previous = _count;
+        if (_items.Length < other._count) _items = new KeyValuePair<string, object?>[other._count];
+        Array.Copy(other._items, _items, other._count);
+        _count = other._count;
+        if (previous > _count) Array.Clear(_items, _count, previous - _count);
+    }
+
     public void Clear()
     {
         Array.Clear(_items, 0, _count);

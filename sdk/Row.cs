@@ -110,6 +110,19 @@ public sealed class Row : IDictionary<string, object?>, IReadOnlyDictionary<stri
     /// <summary>A shallow copy (values are shared; byte arrays and JSON nodes are not cloned).</summary>
     public Row Clone() => new(_layout, (object?[])_values.Clone());
 
+    /// <summary>Makes this row a copy of <paramref name="source"/> (columns shared, values copied), reusing this row's storage.</summary>
+    internal void CopyFrom(Row source)
+    {
+        var count = source._layout.Count;
+        source._layout.Share();
+        var previous = _layout.Count;
+        _layout = source._layout;
+        _version++;
+        if (_values.Length < count) _values = new object?[Math.Max(count, source._values.Length)];
+        Array.Copy(source._values, _values, count);
+        if (previous > count) Array.Clear(_values, count, Math.Min(previous, _values.Length) - count); // no stale references kept
+    }
+
     private void Append(string column, object? value)
     {
         ArgumentNullException.ThrowIfNull(column);

@@ -63,7 +63,8 @@ public sealed class PipelineRunner
     public Task<IEventTransform?>? InitialTransform { get; init; }
 
     private bool _initialTransformApplied;
-    private volatile bool _reading; // the reader is connected and has read an event (for Starting → Running once the first transform is ready)
+    private volatile bool _reading;
+    private ChangeEvent? _deadLetterCopy; // the event as read, kept by Transform for a dead letter (writer thread only) // the reader is connected and has read an event (for Starting → Running once the first transform is ready)
 
     /// <summary>How long a graceful stop waits for in-flight events to be delivered.</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
@@ -688,8 +689,10 @@ public sealed class PipelineRunner
     private bool Transform(ChangeEvent e, List<ChangeEvent> output)
     {
         // The script mutates the event in place: a dead-letter pipeline keeps a copy of it as read (rows and Extra
-        // copied, values shared) to write if the script fails half-way.
-        var original = _definition.OnError == OnErrorPolicy.DeadLetter && _deadLetter != null ? e.Clone() : null;
+        // copied, values shared) to write if the script fails half-way. One copy, reused event after event (the
+        // dead letter is written at once): no allocation per event.
+        ChangeEvent? original = null;
+        if (_definition.OnError == OnErrorPolicy.DeadLetter && _deadLetter != null) (original = _deadLetterCopy ??= new ChangeEvent()).CopyFrom(e);
         try
         {
             _transform!.Apply(e, output);

@@ -69,6 +69,55 @@ public sealed class RowTests
     }
 
     [Fact]
+    public void CopyFrom_makes_an_independent_copy_and_reuses_its_storage()
+    {
+        var layout = new RowLayout(["id", "name", "note"]);
+        var schema = new TableInfo("d", "t", [new ColumnInfo("id", ColumnKind.Integer, true), new ColumnInfo("name", ColumnKind.Text), new ColumnInfo("note", ColumnKind.Text)]);
+        ChangeEvent Read(long id, string name) => new()
+        {
+            Op = ChangeOperation.Update, Database = "d", Table = "t", Schema = schema, Gtid = "0-1-" + id, File = "b.000001", Position = id,
+            Timestamp = DateTimeOffset.FromUnixTimeSeconds(id), TransactionId = "tx" + id, IndexInTransaction = 2,
+            Before = new Row(layout, [id, "old", null]), After = new Row(layout, [id, name, null]),
+        };
+        var copy = new ChangeEvent();
+        var first = Read(1, "Ann");
+        first.Extra["mark"] = 1;
+        copy.CopyFrom(first);
+        Assert.Equal(ChangeEventJson.Serialize(first), ChangeEventJson.Serialize(copy));
+        var (after, before) = (copy.After, copy.Before);
+
+        // A script changing the event (rows, columns, Extra, routing) leaves the copy as read.
+        var expected = ChangeEventJson.Serialize(first);
+        first.After!["name"] = "changed";
+        first.After["added"] = true;
+        first.Before!.Remove("note");
+        first.Extra["mark"] = 2;
+        first.Extra["more"] = "x";
+        first.Table = "elsewhere";
+        first.Destination = "topic";
+        Assert.Equal(expected, ChangeEventJson.Serialize(copy));
+        Assert.Null(copy.After!["added"]);
+
+        // The next event: the same row objects hold it; nothing of the previous one is left (Extra, a before image).
+        var second = Read(2, "Bob");
+        second.Before = null;
+        second.Op = ChangeOperation.Insert;
+        copy.CopyFrom(second);
+        Assert.Equal(ChangeEventJson.Serialize(second), ChangeEventJson.Serialize(copy));
+        Assert.Same(after, copy.After);
+        Assert.Null(copy.Before);
+        Assert.False(copy.HasExtra);
+        copy.CopyFrom(first); // a wider row (an added column) after a narrower one, and the before image back
+        Assert.Equal(ChangeEventJson.Serialize(first), ChangeEventJson.Serialize(copy));
+        Assert.Same(before, copy.Before);
+
+        // A clone of the copy has rows of its own: copying into one does not change the other.
+        var clone = copy.Clone();
+        clone.CopyFrom(second);
+        Assert.Equal(ChangeEventJson.Serialize(first), ChangeEventJson.Serialize(copy));
+    }
+
+    [Fact]
     public void Clones_are_independent_and_enumerating_while_adding_a_column_throws()
     {
         var row = new Row(new RowLayout(Names), [1L, "Ann", 10m]);
