@@ -108,9 +108,21 @@ public static class CheckCommand
             for (var i = 0; i < samples.Count; i++)
             {
                 results.Clear();
+                var sample = samples[i];
+                // On a thread of its own: a script blocked outside any loop it can interrupt (a sleep, a blocking call,
+                // a helper that never returns) cannot be stopped, but check must still end, with an error.
+                var run = Task.Factory.StartNew(() => transform.Apply(sample, results), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                var limit = timeout + (timeout > TimeSpan.FromSeconds(2) ? timeout : TimeSpan.FromSeconds(2));
+                if (await Task.WhenAny(run, Task.Delay(limit)).ConfigureAwait(false) != run)
+                {
+                    await errors.WriteLineAsync($"event {i + 1}: the transform did not return within {limit.TotalSeconds:0.###} s (time limit {timeout.TotalSeconds:0.###} s): " +
+                        "it is blocked outside any loop or function entry the limit can interrupt").ConfigureAwait(false);
+                    await output.FlushAsync().ConfigureAwait(false);
+                    return 1; // the blocked thread is a background thread: it does not keep the process alive
+                }
                 try
                 {
-                    transform.Apply(samples[i], results);
+                    await run.ConfigureAwait(false);
                 }
                 catch (Exception e)
                 {

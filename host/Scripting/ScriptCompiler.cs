@@ -83,8 +83,21 @@ public static class ScriptCompiler
     /// is still starting (a cold compiler takes most of a second). The pipeline takes the result with
     /// <see cref="CompileOrTakePrecompiled"/> when the text and helpers are still the same; otherwise it compiles anew.
     /// </summary>
-    public static void Precompile(string path, string text, IReadOnlyList<HelperAssembly> helpers, CompiledScriptCache? cache = null) =>
-        Precompiled[path] = (HashOf(text, helpers), Task.Run(() => CompileCached(path, text, helpers, cache)));
+    /// <remarks>A build nobody takes within <see cref="PrecompiledLifetime"/> (its pipeline failed before its transform,
+    /// or is paused) is dropped: it holds its helper plugins' assemblies, which a plugin reload could then never unload.</remarks>
+    public static void Precompile(string path, string text, IReadOnlyList<HelperAssembly> helpers, CompiledScriptCache? cache = null)
+    {
+        var entry = (HashOf(text, helpers), Task.Run(() => CompileCached(path, text, helpers, cache)));
+        Precompiled[path] = entry;
+        _ = Task.Delay(PrecompiledLifetime).ContinueWith(_ => Precompiled.TryRemove(new KeyValuePair<string, (string, Task<ScriptBuild>)>(path, entry)),
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>How long a background build waits to be taken by its pipeline.</summary>
+    internal static TimeSpan PrecompiledLifetime { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>True while a background build for <paramref name="path"/> waits to be taken (tests).</summary>
+    internal static bool HasPrecompiled(string path) => Precompiled.ContainsKey(path);
 
     /// <summary>The background build of exactly this text and helpers when there is one (taken once), else a new compile (or the cached one).</summary>
     public static async Task<ScriptBuild> CompileOrTakePrecompiled(string path, string text, IReadOnlyList<HelperAssembly> helpers, CompiledScriptCache? cache = null)

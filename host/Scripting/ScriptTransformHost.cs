@@ -37,6 +37,9 @@ public sealed class ScriptTransformHost : IDisposable
     private Action<IEventTransform?>? _swap;
     private IDisposable? _watch;
     private Timer? _maintenance;
+    private Timer? _poll;
+    private volatile string? _lastSeenText; // the script text the last reload read
+    private string? _pollCandidate;         // a changed text the last poll saw (reloaded when the next poll sees it again)
     private string? _lastAttemptHash;
     private bool _lastFailed;
     private volatile bool _disposed;
@@ -70,6 +73,14 @@ public sealed class ScriptTransformHost : IDisposable
     /// <summary>False to recompile only on <see cref="ReloadAsync"/> and helper changes (tests, benchmarks).</summary>
     public bool WatchFile { get; init; } = true;
 
+    /// <summary>
+    /// With <see cref="WatchFile"/>, how often the script is also read and compared, for changes no file event names:
+    /// a Kubernetes ConfigMap or Secret volume (which swaps a <c>..data</c> symlink), a script that is a symlink into
+    /// another folder, a watched folder deleted and made again, file systems without change notification. A changed
+    /// text is reloaded once two polls in a row read it (so a save in progress is not compiled half-written).
+    /// </summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>The newest version that compiled (handed to the pipeline, possibly not live yet).</summary>
     public CompiledTransform? Current
     {
@@ -101,13 +112,14 @@ public sealed class ScriptTransformHost : IDisposable
         {
             try
             {
-                _watch = ScriptFileWatcher.Subscribe(_file, Debounce, () => _ = ReloadAsync("file changed"));
+                _watch = ScriptFileWatcher.Subscribe(_file, Debounce, () => ReloadInBackground("file changed"));
             }
             catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException)
             {
                 _logger.LogError("pipeline {Pipeline}: cannot watch {Script} for changes ({Error}); it will not be reloaded", Pipeline, DisplayPath, e.Message);
             }
         }
+        if (WatchFile && PollInterval > TimeSpan.Zero) _poll = new Timer(_ => Poll(), null, PollInterval, PollInterval);
         if (_helpers != null) _helpers.Changed += OnHelpersChanged;
         _maintenance = new Timer(_ => RetireUnused(), null, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(100));
         var first = await ReloadAsync("start").ConfigureAwait(false);
@@ -164,23 +176,40 @@ public sealed class ScriptTransformHost : IDisposable
                 build = ScriptCompiler.Unreadable(DisplayPath, $"cannot read the script: {e.Message}", helpers);
                 return Report(build, null, build.Diagnostics, reason, clock);
             }
+            _lastSeenText = text;
             var hash = ScriptCompiler.HashOf(text, helpers);
-            if (!force && (hash == _current?.ContentHash || hash == _lastAttemptHash && _lastFailed))
+            if (!force && _current is { } running && hash == running.ContentHash)
+            {
+                if (_lastFailed) ShowRunningAgain(running, reason); // a broken save undone: its errors are no longer true
+                return new ScriptReload(false, null, Diagnostics, reason, clock.Elapsed, Unchanged: true);
+            }
+            if (!force && hash == _lastAttemptHash && _lastFailed)
                 return new ScriptReload(false, null, Diagnostics, reason, clock.Elapsed, Unchanged: true);
             _lastAttemptHash = hash;
-            build = await ScriptCompiler.CompileOrTakePrecompiled(DisplayPath, text, helpers, Cache).ConfigureAwait(false);
             CompiledTransform? loaded = null;
-            var diagnostics = build.Diagnostics;
-            if (build.Success)
+            IReadOnlyList<ScriptDiagnostic> diagnostics;
+            try
             {
-                try
+                build = await ScriptCompiler.CompileOrTakePrecompiled(DisplayPath, text, helpers, Cache).ConfigureAwait(false);
+                diagnostics = build.Diagnostics;
+                if (build.Success)
                 {
-                    loaded = CompiledTransform.Load(build, _timeout);
+                    try
+                    {
+                        loaded = CompiledTransform.Load(build, _timeout);
+                    }
+                    catch (ScriptCompilationException e)
+                    {
+                        diagnostics = [.. build.Diagnostics, .. e.Diagnostics];
+                    }
                 }
-                catch (ScriptCompilationException e)
-                {
-                    diagnostics = [.. build.Diagnostics, .. e.Diagnostics];
-                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Anything else compiling or loading can throw (a helper that does not resolve, a type that fails to
+                // load): reported like a compile error, so the running version stays and the reason is shown.
+                build = ScriptCompiler.Unreadable(DisplayPath, $"compiling or loading the script failed: {e.GetType().Name}: {e.Message}", helpers);
+                diagnostics = build.Diagnostics;
             }
             return Report(build, loaded, diagnostics, reason, clock);
         }
@@ -188,6 +217,17 @@ public sealed class ScriptTransformHost : IDisposable
         {
             _compileGate.Release();
         }
+    }
+
+    /// <summary>The file is back to the running version's text after a save that did not compile: its warnings, not the errors, are shown.</summary>
+    private void ShowRunningAgain(CompiledTransform running, string reason)
+    {
+        _lastFailed = false;
+        _lastAttemptHash = null;
+        Diagnostics = running.Warnings;
+        _status.TransformDiagnostics = running.Warnings.Count == 0 ? null : ScriptDiagnostic.Format(running.Warnings);
+        _logger.LogInformation("pipeline {Pipeline}: transform {Script} is back to the running version {Version} ({Reason}); the earlier errors are gone",
+            Pipeline, DisplayPath, running.Version, reason);
     }
 
     private ScriptReload Report(ScriptBuild build, CompiledTransform? loaded, IReadOnlyList<ScriptDiagnostic> diagnostics, string reason, Stopwatch clock)
@@ -205,16 +245,28 @@ public sealed class ScriptTransformHost : IDisposable
             loaded.Stuck = OnStuck;
             loaded.Recovered = OnRecovered;
             CompiledTransform? unused = null;
+            var orphan = false;
             lock (_gate)
             {
-                var previous = _current;
-                _current = loaded;
-                if (_swap != null)
+                // Disposed while this compiled (Dispose sets the flag before it takes the gate, and unloads what it
+                // finds under it): this version is nobody's and must not reach a pipeline that has stopped.
+                orphan = _disposed;
+                if (!orphan)
                 {
-                    _handed.Add(loaded);
-                    _swap(loaded);
+                    var previous = _current;
+                    _current = loaded;
+                    if (_swap != null)
+                    {
+                        _handed.Add(loaded);
+                        _swap(loaded);
+                    }
+                    else if (previous != null && !_handed.Contains(previous)) unused = previous; // never ran
                 }
-                else if (previous != null && !_handed.Contains(previous)) unused = previous; // never ran
+            }
+            if (orphan)
+            {
+                loaded.Unload();
+                return new ScriptReload(false, null, diagnostics, reason, clock.Elapsed);
             }
             unused?.Unload();
             _logger.LogInformation("pipeline {Pipeline}: transform {Script} {How} as {Version} in {Ms} ms ({Reason}){Warnings}",
@@ -254,6 +306,33 @@ public sealed class ScriptTransformHost : IDisposable
         }
     }
 
+    /// <summary>The polling fallback of the file watcher (see <see cref="PollInterval"/>).</summary>
+    private void Poll()
+    {
+        if (_disposed) return;
+        string text;
+        try
+        {
+            text = ReadScript(_file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return; // missing for a moment (being replaced): the watcher and the next poll see the outcome
+        }
+        if (text == _lastSeenText)
+        {
+            _pollCandidate = null;
+            return;
+        }
+        if (text != _pollCandidate)
+        {
+            _pollCandidate = text; // changed since the last reload: reloaded if the next poll reads the same
+            return;
+        }
+        _pollCandidate = null;
+        ReloadInBackground("file changed (seen by polling)");
+    }
+
     private void OnHelpersChanged() => _helperDebounce.Change(Debounce, Timeout.InfiniteTimeSpan);
 
     private void OnHelpersSettled()
@@ -263,7 +342,17 @@ public sealed class ScriptTransformHost : IDisposable
         var current = Current;
         var dependent = current is null || _lastFailed ||
                         current.UsedHelpers.Any(used => !now.Any(h => ReferenceEquals(h, used) || h.PluginName == used.PluginName && h.Version == used.Version));
-        if (dependent) _ = ReloadAsync("helper plugin changed");
+        if (dependent) ReloadInBackground("helper plugin changed");
+    }
+
+    /// <summary>A reload nobody awaits (file watcher, helper changes): whatever goes wrong is logged, never lost.</summary>
+    private void ReloadInBackground(string reason)
+    {
+        _ = ReloadAsync(reason).ContinueWith(t =>
+        {
+            if (t.Exception?.GetBaseException() is { } e)
+                _logger.LogError(e, "pipeline {Pipeline}: reloading transform {Script} failed ({Reason}): {Error}", Pipeline, DisplayPath, reason, e.Message);
+        }, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     /// <summary>Unloads versions older than the one the pipeline runs now (it switched past them).</summary>
@@ -313,6 +402,7 @@ public sealed class ScriptTransformHost : IDisposable
         if (_helpers != null) _helpers.Changed -= OnHelpersChanged;
         _helperDebounce.Dispose();
         _maintenance?.Dispose();
+        _poll?.Dispose();
         _firstGood.TrySetCanceled();
         List<CompiledTransform> all;
         lock (_gate)

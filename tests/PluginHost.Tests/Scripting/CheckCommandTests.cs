@@ -77,4 +77,24 @@ public sealed class CheckCommandTests
         (exit, _, _) = await CheckAsync(Path.Combine(dir, "missing.csx"));
         Assert.Equal(2, exit);
     }
+
+    [Fact]
+    public async Task A_script_that_loops_or_blocks_ends_check_with_an_error()
+    {
+        var dir = ScriptTestKit.TempDir();
+        var script = Path.Combine(dir, "stuck.csx");
+        await File.WriteAllTextAsync(script, "ChangeEvent Transform(ChangeEvent e)\n{\n    while (true) { }\n}\n");
+        var (exit, stdout, stderr) = await CheckAsync(script, "--plugins", BuiltPlugins, "--timeout", "200ms");
+        Assert.Equal(1, exit);
+        Assert.Empty(stdout);
+        Assert.Contains("event 1: the transform failed: TransformTimeoutException", stderr);
+        Assert.Contains($"stopped in the loop at {script}:line 3", stderr);
+
+        // Blocked where no check can stop it: check gives up after the limit and a grace period, and says why.
+        await File.WriteAllTextAsync(script, "ChangeEvent Transform(ChangeEvent e)\n{\n    System.Threading.Thread.Sleep(System.Threading.Timeout.Infinite);\n    return e;\n}\n");
+        (exit, stdout, stderr) = await CheckAsync(script, "--plugins", BuiltPlugins, "--timeout", "200ms");
+        Assert.Equal(1, exit);
+        Assert.Empty(stdout);
+        Assert.Contains("event 1: the transform did not return within 2.2 s (time limit 0.2 s): it is blocked outside any loop", stderr);
+    }
 }

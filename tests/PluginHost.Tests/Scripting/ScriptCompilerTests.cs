@@ -367,6 +367,33 @@ public sealed class ScriptCompilerTests
     }
 
     [Fact]
+    public async Task A_background_build_nobody_takes_is_dropped_and_one_taken_is_used_once()
+    {
+        var previous = ScriptCompiler.PrecompiledLifetime;
+        ScriptCompiler.PrecompiledLifetime = TimeSpan.FromMilliseconds(300);
+        try
+        {
+            const string Text = "ChangeEvent? Transform(ChangeEvent e) => e;";
+            var unused = "transforms/never-taken-" + Guid.NewGuid().ToString("N")[..8] + ".csx";
+            ScriptCompiler.Precompile(unused, Text, _helpers.Current);
+            Assert.True(ScriptCompiler.HasPrecompiled(unused));
+            var deadline = DateTime.UtcNow.AddSeconds(30); // hang guard
+            while (ScriptCompiler.HasPrecompiled(unused) && DateTime.UtcNow < deadline) await Task.Delay(50);
+            Assert.False(ScriptCompiler.HasPrecompiled(unused)); // it no longer holds its helpers' assemblies
+
+            var taken = "transforms/taken-" + Guid.NewGuid().ToString("N")[..8] + ".csx";
+            ScriptCompiler.Precompile(taken, Text, _helpers.Current);
+            var build = await ScriptCompiler.CompileOrTakePrecompiled(taken, Text, _helpers.Current);
+            Assert.True(build.Success);
+            Assert.False(ScriptCompiler.HasPrecompiled(taken));
+        }
+        finally
+        {
+            ScriptCompiler.PrecompiledLifetime = previous;
+        }
+    }
+
+    [Fact]
     public void Diagnostics_keep_their_columns_in_rewritten_expression_bodies()
     {
         var build = ScriptCompiler.Compile("transforms/cols.csx", "int Twice(int x) => x * 2;\nChangeEvent Transform(ChangeEvent e) => Twice(e) is int ? e : e;\nvoid Log(string s) => undefinedName(s);", []);

@@ -210,4 +210,85 @@ public sealed class ScriptReloadTests
         }
         Assert.Equal(2, Run(host.Current!, Event(1, "x"))[0].Extra["v"]);
     }
+
+    [Fact]
+    public async Task Undoing_a_broken_save_shows_the_running_version_again_not_its_errors()
+    {
+        var path = Path.Combine(TempDir(), "t.csx");
+        const string Good = "ChangeEvent Transform(ChangeEvent e) { int unused; e.Extra[\"v\"] = 1; return e; }";
+        await File.WriteAllTextAsync(path, Good);
+        var status = new PipelineStatus("undo");
+        using var host = new ScriptTransformHost(path, "t.csx", null, TimeSpan.FromSeconds(1), status, NullLogger.Instance) { WatchFile = false };
+        var running = await host.StartAsync(CancellationToken.None);
+        Assert.Contains("warning CS0168", status.TransformDiagnostics);
+
+        await File.WriteAllTextAsync(path, "ChangeEvent Transform(ChangeEvent e) { return nope; }");
+        Assert.False((await host.ReloadAsync("file changed")).Success);
+        Assert.Contains("error CS0103", status.TransformDiagnostics);
+
+        await File.WriteAllTextAsync(path, Good); // undo: the text of the version that never stopped running
+        var undone = await host.ReloadAsync("file changed");
+        Assert.True(undone.Unchanged);
+        Assert.Same(running, host.Current);
+        Assert.DoesNotContain("error", status.TransformDiagnostics);
+        Assert.Contains("warning CS0168", status.TransformDiagnostics);
+        Assert.DoesNotContain(host.Diagnostics, d => d.IsError);
+
+        // The broken text saved again is compiled (and reported) again.
+        await File.WriteAllTextAsync(path, "ChangeEvent Transform(ChangeEvent e) { return nope; }");
+        Assert.False((await host.ReloadAsync("file changed")).Success);
+        Assert.Contains("error CS0103", status.TransformDiagnostics);
+    }
+
+    [Fact]
+    public async Task Changes_no_file_event_names_are_seen_by_polling_a_configmap_volume_and_a_symlink_elsewhere()
+    {
+        static string Version(int v) => $"ChangeEvent Transform(ChangeEvent e) {{ e.Extra[\"v\"] = {v}; return e; }}";
+        static async Task<int> LiveAsync(ScriptTransformHost host, int expected)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(20); // hang guard
+            while (DateTime.UtcNow < deadline)
+            {
+                if (host.Current is { } c && Run(c, Event(1, "x"))[0].Extra["v"] is int v && v == expected) return v;
+                await Task.Delay(50);
+            }
+            return (int)Run(host.Current!, Event(1, "x"))[0].Extra["v"]!;
+        }
+
+        // A Kubernetes ConfigMap volume: t.csx -> ..data/t.csx, ..data -> ..<timestamp>; an update writes a new
+        // timestamped folder and renames a new ..data link over the old one. No event names t.csx.
+        var volume = TempDir();
+        Directory.CreateDirectory(Path.Combine(volume, "..2026_11_21_1"));
+        await File.WriteAllTextAsync(Path.Combine(volume, "..2026_11_21_1", "t.csx"), Version(1));
+        File.CreateSymbolicLink(Path.Combine(volume, "..data"), "..2026_11_21_1");
+        File.CreateSymbolicLink(Path.Combine(volume, "t.csx"), Path.Combine("..data", "t.csx"));
+        using var mounted = new ScriptTransformHost(Path.Combine(volume, "t.csx"), "t.csx", null, TimeSpan.FromSeconds(1), new PipelineStatus("configmap"),
+            NullLogger.Instance) { PollInterval = TimeSpan.FromMilliseconds(100) };
+        await mounted.StartAsync(CancellationToken.None);
+        Assert.Equal(1, await LiveAsync(mounted, 1));
+        Directory.CreateDirectory(Path.Combine(volume, "..2026_11_21_2"));
+        await File.WriteAllTextAsync(Path.Combine(volume, "..2026_11_21_2", "t.csx"), Version(2));
+        File.CreateSymbolicLink(Path.Combine(volume, "..data_tmp"), "..2026_11_21_2");
+        // rename(2) of the link over the old one, as the kubelet does (File.Move would follow the link to a folder)
+        using (var mv = Process.Start("mv", ["-T", "-f", Path.Combine(volume, "..data_tmp"), Path.Combine(volume, "..data")])!)
+        {
+            await mv.WaitForExitAsync();
+            Assert.Equal(0, mv.ExitCode);
+        }
+        Assert.Equal(2, await LiveAsync(mounted, 2));
+
+        // A script that is a symlink to a file in another folder, edited there.
+        var elsewhere = Path.Combine(TempDir(), "real.csx");
+        await File.WriteAllTextAsync(elsewhere, Version(3));
+        var link = Path.Combine(TempDir(), "t.csx");
+        File.CreateSymbolicLink(link, elsewhere);
+        using var linked = new ScriptTransformHost(link, "t.csx", null, TimeSpan.FromSeconds(1), new PipelineStatus("symlink"), NullLogger.Instance)
+        {
+            PollInterval = TimeSpan.FromMilliseconds(100),
+        };
+        await linked.StartAsync(CancellationToken.None);
+        Assert.Equal(3, await LiveAsync(linked, 3));
+        await File.WriteAllTextAsync(elsewhere, Version(4));
+        Assert.Equal(4, await LiveAsync(linked, 4));
+    }
 }
