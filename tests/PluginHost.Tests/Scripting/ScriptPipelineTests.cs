@@ -253,4 +253,43 @@ public sealed class ScriptPipelineTests(MariaDbServer db)
         Assert.NotEqual(v1, p.Status.TransformVersion);
         Assert.Contains(p.Logs.Lines, l => l.Contains($"transform version {p.Status.TransformVersion} live from the next transaction"));
     }
+
+    [Fact]
+    public async Task Saves_through_the_watcher_in_a_running_pipeline_go_live_in_turn_and_every_replaced_version_is_collected()
+    {
+        const int Saves = 20;
+        db.Sql("DROP DATABASE IF EXISTS script_saves; CREATE DATABASE script_saves; CREATE TABLE script_saves.t (id INT PRIMARY KEY);");
+        static string Version(int v) => $"var state = new byte[64 * 1024];\nChangeEvent Transform(ChangeEvent e) {{ e.Extra[\"v\"] = {v}; return e; }}";
+        await using var p = await ScriptPipeline.StartAsync(db, "saves", 5314, "script_saves", Version(0), null);
+        await p.WaitForAsync(() => p.Status.State == PipelineState.Running, "the pipeline to run");
+        var replaced = new List<(string Version, WeakReference Context)>();
+        for (var v = 1; v <= Saves; v++)
+        {
+            var before = p.Status.TransformVersion!;
+            replaced.Add((before, ContextOf(before)));
+            await File.WriteAllTextAsync(p.ScriptPath, Version(v)); // a save, seen by the real watcher
+            await p.WaitForAsync(() => p.Status.TransformVersion != before, $"version {v} to go live");
+            db.Sql($"INSERT INTO t VALUES ({v});", "script_saves");
+            await p.WaitForAsync(() => p.OutputCount() >= v, $"event {v}");
+        }
+        var events = p.Output();
+        Assert.Equal(Enumerable.Range(1, Saves), events.Select(e => (int)e["v"]!)); // each row by the version saved before it
+        Assert.Equal(Enumerable.Range(1, Saves), events.Select(e => (int)e["after"]!["id"]!));
+
+        // The pipeline unloaded every version it switched past: their contexts are collected (the live one stays).
+        var deadline = DateTime.UtcNow.AddSeconds(30); // hang guard
+        while (replaced.Any(r => r.Context.IsAlive) && DateTime.UtcNow < deadline)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            await Task.Delay(50);
+        }
+        Assert.Empty(replaced.Where(r => r.Context.IsAlive).Select(r => r.Version));
+        Assert.True(ContextOf(p.Status.TransformVersion!).IsAlive);
+    }
+
+    /// <summary>The load context of a transform version (named after it), held weakly.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static WeakReference ContextOf(string version) =>
+        new(System.Runtime.Loader.AssemblyLoadContext.All.Single(c => c.Name == "script " + version));
 }
