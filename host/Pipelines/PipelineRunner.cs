@@ -63,8 +63,8 @@ public sealed class PipelineRunner
     public Task<IEventTransform?>? InitialTransform { get; init; }
 
     private bool _initialTransformApplied;
-    private volatile bool _reading;
-    private ChangeEvent? _deadLetterCopy; // the event as read, kept by Transform for a dead letter (writer thread only) // the reader is connected and has read an event (for Starting → Running once the first transform is ready)
+    private volatile bool _reading; // the reader is connected and has read an event (for Starting → Running once the first transform is ready)
+    private ChangeEvent? _deadLetterCopy; // the event as read, kept by Transform for a dead letter (writer thread only)
 
     /// <summary>How long a graceful stop waits for in-flight events to be delivered.</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
