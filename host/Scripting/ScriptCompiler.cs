@@ -65,7 +65,7 @@ public sealed class ScriptBuild
 /// <c>using static</c> of every <c>[HelperFunctions]</c> class of the helper plugins, so <c>tObfString(s)</c> needs no
 /// qualification. Loops and function bodies get time-limit checks (<see cref="LoopGuard"/>); positions in diagnostics are those of the
 /// file as written. Ids of our own diagnostics: PH0001 no <c>Transform</c>, PH0002 wrong signature, PH0003 the
-/// script's top-level code failed, PH0004 the file cannot be read.
+/// script's top-level code failed, PH0004 the file cannot be read, or compiling or loading it threw.
 /// </summary>
 public static class ScriptCompiler
 {
