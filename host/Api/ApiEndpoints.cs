@@ -36,7 +36,7 @@ internal static class ApiEndpoints
         app.MapGet("/health", (PipelineControl control, HostTelemetry telemetry) =>
             {
                 var health = HealthReports.Health(control, telemetry);
-                return Results.Json(health, ApiJson.Options, statusCode: health.Status == "UP" ? 200 : 503);
+                return Results.Json(health, ApiJson.Options, statusCode: health.Status == "DOWN" ? 503 : 200);
             })
             .WithSummary("Host health (pikachu's shape) with one entry per pipeline; 503 when any pipeline failed")
             .Produces<HealthInfo>(200).Produces<HealthInfo>(503).WithTags("health");

@@ -7,7 +7,7 @@ using PluginHost.Plugins;
 namespace PluginHost.Api;
 
 /// <summary>A pipeline as <c>GET /pipelines</c> shows it (secrets masked).</summary>
-/// <param name="State">starting, running, reconnecting, retrying, paused, failed, stopped or disabled.</param>
+/// <param name="State">starting, running, degraded (a sink destination is failing), reconnecting, retrying, paused, failed, stopped or disabled.</param>
 /// <param name="Origin">file (the configuration file) or api (created or replaced over the API).</param>
 /// <param name="Position">The checkpoint: where the pipeline resumes (file, pos, GTID).</param>
 /// <param name="LagSeconds">Seconds between now and the binlog time of the newest delivered change.</param>
@@ -29,6 +29,7 @@ public sealed record PipelineInfo(
     long Transactions,
     int Reconnects,
     int QueueDepth,
+    InFlightInfo InFlight,
     long BinlogBytesRead,
     double EventsPerSecond,
     IReadOnlyList<double> EventsPerSecondHistory,
@@ -37,6 +38,11 @@ public sealed record PipelineInfo(
     SinkInfo Sink,
     DateTimeOffset StartedAt,
     JsonNode? Config);
+
+/// <param name="Events">Events handed to the sink and not yet acknowledged (at most <c>in_flight_events</c>).</param>
+/// <param name="Bytes">Their estimated memory (at most <c>in_flight_bytes</c>).</param>
+/// <param name="HeldBy">Set while the budget is full: which sink destination the pipeline waits for.</param>
+public sealed record InFlightInfo(long Events, long Bytes, string? HeldBy);
 
 public sealed record PositionInfo(string File, long Pos, string? Gtid, DateTimeOffset UpdatedAt, long EventsDelivered);
 
@@ -55,7 +61,8 @@ public sealed record ErrorInfo(string Message, DateTimeOffset? At);
 public sealed record TransformInfo(string Path, string? Version, string? Diagnostics);
 
 /// <param name="Origin">built-in, or the plugin it comes from (<c>plugin NAME VERSION</c>).</param>
-public sealed record SinkInfo(string Type, string? Origin, string? Plugin, string? PluginVersion);
+/// <param name="Targets">How each destination is doing (webhook tasks), when the sink tells.</param>
+public sealed record SinkInfo(string Type, string? Origin, string? Plugin, string? PluginVersion, IReadOnlyList<Sdk.SinkTargetHealth>? Targets);
 
 /// <summary><c>GET /plugins</c>.</summary>
 public sealed record PluginsInfo(string Directory, IReadOnlyList<PluginStatus> Plugins, IReadOnlyList<SinkTypeInfo> SinkTypes);
@@ -92,6 +99,7 @@ internal static class ApiModels
             st.Transactions,
             st.Reconnects,
             s.QueueDepth,
+            new InFlightInfo(st.InFlightEvents, st.InFlightBytes, st.HeldBy),
             s.Runner?.BinlogBytesRead ?? 0,
             s.Runner is null ? 0 : Math.Round(telemetry.EventsPerSecond(s.Name), 2),
             telemetry.History(s.Name),
@@ -99,10 +107,13 @@ internal static class ApiModels
             def?.TransformPath is { } path || st.TransformVersion != null || st.TransformDiagnostics != null
                 ? new TransformInfo(def?.TransformPath ?? "", st.TransformVersion, Secrets.Scrub(st.TransformDiagnostics, secrets))
                 : null,
-            new SinkInfo(sinkType, sinks.OriginOf(sinkType), plugin?.Name, plugin?.Version),
+            new SinkInfo(sinkType, sinks.OriginOf(sinkType), plugin?.Name, plugin?.Version, s.Runner is null ? null : MaskTargets(st.SinkTargets?.Invoke(), secrets)),
             st.StartedAt,
             withConfig ? Secrets.Redact(PipelineControl.OptionsJson(s.Entry)) : null);
     }
+
+    private static IReadOnlyList<Sdk.SinkTargetHealth>? MaskTargets(IReadOnlyList<Sdk.SinkTargetHealth>? targets, IReadOnlyList<string> secrets) =>
+        targets?.Select(t => t with { Name = Secrets.Scrub(t.Name, secrets)!, LastError = Secrets.Scrub(t.LastError, secrets) }).ToList();
 
     /// <summary>Go-style duration as pikachu prints it: <c>2h45m30s</c>.</summary>
     public static string GoDuration(TimeSpan t)

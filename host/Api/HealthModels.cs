@@ -16,9 +16,11 @@ public sealed record HealthInfo(
     string Version,
     IReadOnlyDictionary<string, PipelineHealth> Pipelines);
 
-/// <param name="Status">UP, or DOWN when the pipeline failed.</param>
+/// <param name="Status">UP; DEGRADED while a sink destination fails (its events wait, the others flow) or the in-flight
+/// budget is full; DOWN when the pipeline failed.</param>
+/// <param name="HeldBy">Set while the in-flight budget is full: which sink destination the pipeline waits for.</param>
 public sealed record PipelineHealth(string Status, string State, DateTimeOffset? LastEventTime, double LagSeconds, int EventQueueSize,
-    string? LastError, DateTimeOffset? LastErrorAt);
+    string? LastError, DateTimeOffset? LastErrorAt, long InFlightEvents, string? HeldBy);
 
 /// <summary><c>GET /health/live</c> and <c>/health/ready</c>.</summary>
 public sealed record ProbeInfo(string Status, string? Reason = null);
@@ -57,19 +59,23 @@ public sealed record DashboardSnapshot(string Status, string Version, string Upt
 
 internal static class HealthReports
 {
-    private static readonly string[] Reading = ["starting", "running", "reconnecting", "retrying"];
+    private static readonly string[] Reading = ["starting", "running", "degraded", "reconnecting", "retrying"];
+
+    private static string StatusOf(PipelineControl.Snapshot s) =>
+        s.IsFailed ? "DOWN" : s.State == "degraded" || s.Runner != null && s.Status.HeldBy != null ? "DEGRADED" : "UP";
 
     public static HealthInfo Health(PipelineControl control, HostTelemetry telemetry)
     {
         var list = control.List();
         var uptime = DateTimeOffset.UtcNow - telemetry.StartedAt;
         var pipelines = list.ToDictionary(s => s.Name, s => new PipelineHealth(
-            s.IsFailed ? "DOWN" : "UP", s.State, s.Status.LastEventTime, s.Status.LagSeconds, s.QueueDepth,
-            Secrets.Scrub(s.Status.LastError, Secrets.ValuesOf(s.Entry.Definition)), s.Status.LastErrorAt), StringComparer.Ordinal);
+            StatusOf(s), s.State, s.Status.LastEventTime, s.Status.LagSeconds, s.QueueDepth,
+            Secrets.Scrub(s.Status.LastError, Secrets.ValuesOf(s.Entry.Definition)), s.Status.LastErrorAt,
+            s.Runner is null ? 0 : s.Status.InFlightEvents, s.Runner is null ? null : s.Status.HeldBy), StringComparer.Ordinal);
         return new HealthInfo(
-            list.Any(s => s.IsFailed) ? "DOWN" : "UP",
+            list.Any(s => s.IsFailed) ? "DOWN" : pipelines.Values.Any(p => p.Status == "DEGRADED") ? "DEGRADED" : "UP",
             list.Any(s => Reading.Contains(s.State)),
-            list.Any(s => s.State is "running" or "retrying"),
+            list.Any(s => s.State is "running" or "degraded" or "retrying"),
             list.Sum(s => s.QueueDepth),
             list.Max(s => s.Status.LastEventTime),
             ApiModels.GoDuration(uptime),
@@ -98,8 +104,8 @@ internal static class HealthReports
         var failed = list.Sum(s => s.Status.SinkRetries + s.Status.EventsDeadLettered);
         var (sum, count) = telemetry.SinkWriteDurations();
         var dispatcher = new DispatcherMetrics(
-            anyFailed ? "degraded" : list.Any(s => s.State is "running" or "retrying") ? "running" : "stopped",
-            list.Count(s => s.State is "running" or "retrying"),
+            anyFailed ? "degraded" : list.Any(s => s.State is "running" or "degraded" or "retrying") ? "running" : "stopped",
+            list.Count(s => s.State is "running" or "degraded" or "retrying"),
             list.Count,
             list.Sum(s => s.QueueDepth),
             list.Sum(s => s.Entry.Definition?.Options.QueueChunks ?? 0),
@@ -112,7 +118,7 @@ internal static class HealthReports
             s.Entry.Definition is { } d && d.Options.Filter.Include.Count > 0 ? string.Join(",", d.Options.Filter.Include) : "*",
             s.Status.EventsOut,
             s.Status.LastEventTime,
-            s.State switch { "running" or "starting" or "reconnecting" or "retrying" => "active", var other => other },
+            s.State switch { "running" or "degraded" or "starting" or "reconnecting" or "retrying" => "active", var other => other },
             s.State,
             s.Status.LagSeconds)).ToList();
         return new MetricsJson(system, monitor, dispatcher, tasks);

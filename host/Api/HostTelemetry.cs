@@ -17,7 +17,7 @@ namespace PluginHost.Api;
 public sealed class HostTelemetry : IHostedService, IDisposable
 {
     private const int HistoryLength = 60;
-    private static readonly string[] States = ["starting", "running", "reconnecting", "retrying", "paused", "failed", "stopped", "disabled"];
+    private static readonly string[] States = ["starting", "running", "degraded", "reconnecting", "retrying", "paused", "failed", "stopped", "disabled"];
 
     private readonly PipelineControl _control;
     private readonly PluginManager? _plugins;

@@ -241,6 +241,9 @@ public static partial class ConfigLoader
             if (p.BatchSize is < 1 or > 1_000_000) Error("batch_size", "must be 1-1000000");
             if (p.QueueChunks is < 1 or > 100_000) Error("queue_chunks", "must be 1-100000");
             if (p.QueueBytes is < 64 * 1024 or > 16L << 30) Error("queue_bytes", "must be 65536-17179869184 (bytes)");
+            if (p.InFlightEvents is < 1 or > 10_000_000) Error("in_flight_events", "must be 1-10000000");
+            if (p.InFlightBytes is < 64 * 1024 or > 64L << 30) Error("in_flight_bytes", "must be 65536-68719476736 (bytes)");
+            if (p.DrainTimeout < TimeSpan.Zero || p.DrainTimeout > TimeSpan.FromHours(1)) Error("drain_timeout", "must be 0s-1h");
             if (p.Checkpoint.Type.Length == 0) Error("checkpoint.type", "is required");
 
             string sinkType = "";

@@ -35,6 +35,19 @@ public sealed class PipelineOptions
     /// </summary>
     public long QueueBytes { get; set; } = 2L << 20;
 
+    /// <summary>
+    /// Most events handed to the sink and not yet acknowledged. Past it (or <see cref="InFlightBytes"/>) the pipeline
+    /// waits for the oldest acknowledgement; until then a slow receiver holds back only its own events. It is also the
+    /// most a crash can make a pipeline send again.
+    /// </summary>
+    public int InFlightEvents { get; set; } = 100_000;
+
+    /// <summary>Estimated memory of the events handed to the sink and not yet acknowledged.</summary>
+    public long InFlightBytes { get; set; } = 64L << 20;
+
+    /// <summary>How long a graceful stop waits for the sink to acknowledge what it was given.</summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Per-event time limit for the transform.</summary>
     public TimeSpan TransformTimeout { get; set; } = TimeSpan.FromSeconds(1);
 

@@ -26,18 +26,33 @@ namespace PluginHost.Pipelines;
 public sealed class PipelineRunner
 {
     private const int ChunkSize = 1024;
+
+    // Fixed at construction.
     private readonly PipelineDefinition _definition;
     private readonly ICheckpointStore _store;
     private readonly ILogger _logger;
     private readonly DeadLetterFile? _deadLetter;
-    private ISink _sink;
-    private IEventTransform? _transform;
+
+    // Handed over by other threads (API, watchers), taken by the writer at a transaction boundary.
     private PendingSinkSwap? _pendingSink;
     private StrongBox<IEventTransform?>? _pendingTransform;
     private TaskCompletionSource _wake = NewSignal();
-    private BinlogPosition? _origin;
+
+    // The writer's (and, between runs, RunAsync's).
+    private ISink _sink;
+    private IEventTransform? _transform;
     private long _written;
+    private bool _initialTransformApplied;
+    private ChangeEvent? _deadLetterCopy; // the event as read, kept by Transform for a dead letter
+
+    // The acknowledgement loop's (read by RunAsync between runs).
+    private CheckpointSaver _saver = null!; // made in RunAsync (it needs RetryDelay)
     private int _failuresInARow;
+    private InFlightLedger? _ledger; // the current run's, for the status and the stop message
+
+    // The reader's, read by others.
+    private BinlogPosition? _origin;
+    private volatile bool _reading; // connected and has read an event (for Starting → Running once the first transform is ready)
     private BinlogClient? _client; // the current (or last) connection, for BinlogBytesRead
     private long _bytesOfEarlierClients;
 
@@ -51,6 +66,7 @@ public sealed class PipelineRunner
         Status = status;
         _transform = transform;
         _deadLetter = deadLetter;
+        DrainTimeout = definition.Options.DrainTimeout;
         Status.TransformVersion = transform?.Version;
     }
 
@@ -62,12 +78,8 @@ public sealed class PipelineRunner
     /// </summary>
     public Task<IEventTransform?>? InitialTransform { get; init; }
 
-    private bool _initialTransformApplied;
-    private volatile bool _reading; // the reader is connected and has read an event (for Starting → Running once the first transform is ready)
-    private ChangeEvent? _deadLetterCopy; // the event as read, kept by Transform for a dead letter (writer thread only)
-
-    /// <summary>How long a graceful stop waits for in-flight events to be delivered.</summary>
-    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>How long a graceful stop waits for in-flight events to be acknowledged (the pipeline's <c>drain_timeout</c>).</summary>
+    public TimeSpan DrainTimeout { get; init; }
 
     /// <summary>First delay before starting over after a sink or checkpoint-store failure; doubles up to <see cref="MaxRetryDelay"/>.</summary>
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(200);
@@ -118,6 +130,8 @@ public sealed class PipelineRunner
         var name = _definition.Name;
         if (!Status.AwaitingTransformFix) Status.State = PipelineState.Starting; // (a first compile that already failed stays shown)
         Status.SinkType = _definition.SinkType;
+        _saver = new CheckpointSaver(name, _store, Status, _logger, RetryDelay);
+        Status.SinkTargets = () => (Volatile.Read(ref _sink) as ISinkHealth)?.Targets;
         Checkpoint? checkpoint;
         try
         {
@@ -137,7 +151,7 @@ public sealed class PipelineRunner
         {
             Status.SetCheckpoint(checkpoint);
             _written = checkpoint.EventsDelivered;
-            _lastQueued = checkpoint;
+            _saver.LastQueued = checkpoint;
             _logger.LogInformation("pipeline {Pipeline}: resuming from checkpoint {Checkpoint}", name, checkpoint);
         }
         else _logger.LogInformation("pipeline {Pipeline}: no checkpoint, starting at {Start}", name, _definition.Start);
@@ -147,7 +161,7 @@ public sealed class PipelineRunner
             var delay = RetryDelay;
             while (true)
             {
-                await WaitForCheckpointsAsync().ConfigureAwait(false);
+                await _saver.WhenSavedAsync().ConfigureAwait(false);
                 var resume = Status.Checkpoint is { } cp ? new BinlogPosition(cp.File, cp.Position, cp.Gtid) : _origin;
                 _written = Status.Checkpoint?.EventsDelivered ?? 0;
                 var sinkError = await RunOnceAsync(resume, stoppingToken).ConfigureAwait(false);
@@ -173,6 +187,10 @@ public sealed class PipelineRunner
         }
         finally
         {
+            Status.SinkTargets = null; // (it would pin the sink's plugin after the pipeline stopped)
+            Status.InFlightEvents = 0;
+            Status.InFlightBytes = 0;
+            Status.HeldBy = null;
             if (Interlocked.Exchange(ref _pendingSink, null) is { } pending)
             {
                 await pending.Sink.DisposeAsync().ConfigureAwait(false);
@@ -256,7 +274,10 @@ public sealed class PipelineRunner
         }
         catch (OperationCanceledException) when (hardStop.IsCancellationRequested)
         {
-            _logger.LogWarning("pipeline {Pipeline}: stopped before the sink acknowledged everything; undelivered events will be read again", name);
+            var left = Volatile.Read(ref _ledger);
+            _logger.LogWarning("pipeline {Pipeline}: stopped after drain_timeout ({Drain}) with {Events} event(s) not yet acknowledged by the sink; " +
+                               "the next start sends them again from checkpoint {Checkpoint}",
+                name, DrainTimeout, left?.Events ?? 0, (object?)Status.Checkpoint ?? resume);
             return null;
         }
         catch (Exception e)
@@ -443,7 +464,39 @@ public sealed class PipelineRunner
         }
     }
 
+    /// <summary>
+    /// The sink side: <see cref="WriteBatchesAsync"/> hands batches to the sink, <see cref="AcknowledgeLoopAsync"/>
+    /// takes them off the in-flight ledger as the sink acknowledges them, in order, and moves the checkpoint. A sink
+    /// that gives up on a batch ends the run (it starts over from the checkpoint).
+    /// </summary>
     private async Task WriteLoopAsync(ChannelReader<EventChunk> input, QueueByteBudget budget, CancellationToken hardStop)
+    {
+        var ledger = new InFlightLedger(_definition.Options.InFlightEvents, _definition.Options.InFlightBytes);
+        Volatile.Write(ref _ledger, ledger);
+        using var sinkFailed = CancellationTokenSource.CreateLinkedTokenSource(hardStop);
+        var acknowledger = Task.Run(() => AcknowledgeLoopAsync(ledger, sinkFailed), CancellationToken.None);
+        try
+        {
+            await WriteBatchesAsync(input, budget, ledger, sinkFailed.Token).ConfigureAwait(false);
+            ledger.Complete();
+            await acknowledger.ConfigureAwait(false); // every batch acknowledged, its checkpoint queued
+            // Final flush so nothing accepted stays buffered, and the last checkpoint saved.
+            await SinkCallAsync(() => _sink.FlushAsync(sinkFailed.Token), sinkFailed.Token).ConfigureAwait(false);
+            await _saver.WhenSavedAsync().ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ledger.Fault is { } fault && !hardStop.IsCancellationRequested)
+        {
+            throw new SinkFailedException(fault);
+        }
+        finally
+        {
+            sinkFailed.Cancel();
+            try { await acknowledger.ConfigureAwait(false); } catch (Exception) { } // (its failure is the one thrown above)
+        }
+    }
+
+    /// <summary>Reads chunks, transforms their events and hands them to the sink in batches, within the in-flight budget.</summary>
+    private async Task WriteBatchesAsync(ChannelReader<EventChunk> input, QueueByteBudget budget, InFlightLedger ledger, CancellationToken ct)
     {
         var batchSize = _definition.Options.BatchSize;
         var transformed = new List<ChangeEvent>(4);
@@ -455,7 +508,7 @@ public sealed class PipelineRunner
             // The transform compiled while the checkpoint was loaded and the reader connected; no event passes without it.
             try
             {
-                _transform = await initial.WaitAsync(hardStop).ConfigureAwait(false);
+                _transform = await initial.WaitAsync(ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -470,8 +523,8 @@ public sealed class PipelineRunner
         {
             // Wait for events; while idle at a boundary, pending version switches happen at once.
             var wake = Volatile.Read(ref _wake).Task;
-            if (atBoundary) await SwitchVersionsAsync(hardStop).ConfigureAwait(false);
-            var ready = partial != null ? new ValueTask<bool>(true) : input.WaitToReadAsync(hardStop);
+            if (atBoundary) await SwitchVersionsAsync(ledger, ct).ConfigureAwait(false);
+            var ready = partial != null ? new ValueTask<bool>(true) : input.WaitToReadAsync(ct);
             if (!ready.IsCompleted)
             {
                 var readyTask = ready.AsTask();
@@ -479,17 +532,19 @@ public sealed class PipelineRunner
                 {
                     await Task.WhenAny(readyTask, wake).ConfigureAwait(false);
                     wake = Volatile.Read(ref _wake).Task;
-                    if (!readyTask.IsCompleted && atBoundary) await SwitchVersionsAsync(hardStop).ConfigureAwait(false);
+                    if (!readyTask.IsCompleted && atBoundary) await SwitchVersionsAsync(ledger, ct).ConfigureAwait(false);
                 }
                 ready = new ValueTask<bool>(readyTask);
             }
             if (!await ready.ConfigureAwait(false)) break;
 
+            // Room first: a full budget waits for the oldest acknowledgement before more is read off the queue.
+            await ledger.WaitForRoomAsync(ct).ConfigureAwait(false);
             var batch = new List<ChangeEvent>(Math.Min(batchSize, 8192));
             BinlogPosition? end = null;
             var eventsToEnd = 0;
             var transactions = 0;
-            long newestEventTime = 0;
+            long newestEventTime = 0, bytes = 0;
             while (batch.Count < batchSize)
             {
                 EventChunk? chunk = partial;
@@ -519,142 +574,166 @@ public sealed class PipelineRunner
                     if (chunk.LastEventTime != 0) newestEventTime = chunk.LastEventTime;
                     break;
                 }
-                budget.Give(chunk.Bytes); // its rows are events in the batch now
+                budget.Give(chunk.Bytes); // its rows are events in the batch now (in flight: counted by the ledger)
+                bytes += chunk.Bytes;
                 atBoundary = chunk.TransactionEnd != null;
+                if (chunk.LastEventTime != 0) newestEventTime = chunk.LastEventTime;
                 if (chunk.TransactionEnd != null)
                 {
                     end = chunk.TransactionEnd;
                     eventsToEnd = batch.Count;
                     transactions += chunk.Transactions;
-                    if (chunk.LastEventTime != 0) newestEventTime = chunk.LastEventTime;
                     SwitchTransform();
                     if (Volatile.Read(ref _pendingSink) != null) break; // cut the batch here so the old sink gets exactly what precedes the boundary
                 }
-                else if (chunk.LastEventTime != 0) newestEventTime = chunk.LastEventTime;
             }
             Status.QueueDepth = input.CanCount ? input.Count : 0; // what waits while this batch is written (0 once idle)
+            if (batch.Count == 0 && end is null) continue;
+            var acknowledged = Task.CompletedTask;
             if (batch.Count > 0)
             {
                 var writeStarted = Stopwatch.GetTimestamp();
-                await SinkCallAsync(() => _sink.WriteAsync(batch, hardStop), hardStop).ConfigureAwait(false);
-                Status.AddOut(batch.Count);
+                if (_sink is IAcknowledgingSink acking)
+                {
+                    acknowledged = await SinkCallAsync(() => acking.SendAsync(batch, ct), ct).ConfigureAwait(false);
+                }
+                else await SinkCallAsync(() => _sink.WriteAsync(batch, ct), ct).ConfigureAwait(false);
                 PipelineMetrics.BatchWritten(_definition.Name, batch, writeStarted); // per batch, not per event
             }
             if (end != null)
             {
-                var flushStarted = Stopwatch.GetTimestamp();
-                await SinkCallAsync(() => _sink.FlushAsync(hardStop), hardStop).ConfigureAwait(false);
-                PipelineMetrics.Flushed(_definition.Name, flushStarted);
-                _deadLetter?.Flush();
-                var cp = new Checkpoint(end.File, end.Position, end.Gtid, DateTimeOffset.UtcNow, _written + eventsToEnd);
-                // Saved in the background (latest position wins) so the write path never waits on the store's fsync;
-                // while the store is failing, the pipeline holds here instead of running ahead of its checkpoint.
-                // The saved checkpoint never lags more than two batches' worth of events: with a save already waiting,
-                // the writer waits for the saver only when the events since the last completed save exceed a batch.
-                // (Waiting whenever a save was pending put the store's fsyncs into the latency of small transactions:
-                // at 1,000 single-row transactions/s the webhook p99 went from 3-4 ms to 7-13 ms.)
-                if (_saveFailing || SaveWaiting && cp.EventsDelivered - (Status.Checkpoint?.EventsDelivered ?? 0) > _definition.Options.BatchSize)
-                    await WaitForCheckpointsAsync().ConfigureAwait(false);
-                // A boundary with nothing new (a reconnect or rotate re-announcing the saved position) is not saved again.
-                if (cp.EventsDelivered != _lastQueued?.EventsDelivered || cp.File != _lastQueued.File || cp.Position != _lastQueued.Position || cp.Gtid != _lastQueued.Gtid)
+                if (_sink is not IAcknowledgingSink)
                 {
-                    QueueCheckpoint(cp, hardStop);
-                    _lastQueued = cp;
+                    // The plain protocol: everything written so far is delivered when FlushAsync returns.
+                    var flushStarted = Stopwatch.GetTimestamp();
+                    await SinkCallAsync(() => _sink.FlushAsync(ct), ct).ConfigureAwait(false);
+                    PipelineMetrics.Flushed(_definition.Name, flushStarted);
                 }
-                Status.AddTransactions(transactions);
-                if (newestEventTime != 0) Status.LagSeconds = Math.Max(0, DateTimeOffset.UtcNow.ToUnixTimeSeconds() - newestEventTime);
-                if (_failuresInARow > 0 || Status.State == PipelineState.Retrying)
-                {
-                    _failuresInARow = 0;
-                    Status.State = PipelineState.Running;
-                    Status.SetError(null);
-                    _logger.LogInformation("pipeline {Pipeline}: the sink works again", _definition.Name);
-                }
+                _deadLetter?.Flush(); // the transform's dead letters are durable before the checkpoint passes them
             }
+            ledger.Add(new InFlightBatch
+            {
+                Acknowledged = acknowledged,
+                End = end,
+                DeliveredAtEnd = _written + eventsToEnd,
+                Events = batch.Count,
+                Bytes = bytes,
+                Transactions = transactions,
+                OldestEventTime = batch.Count > 0 ? batch[0].Timestamp.ToUnixTimeSeconds() : newestEventTime,
+                NewestEventTime = newestEventTime,
+            });
             // Part of a long transaction (events after the last end): delivered, checkpointable at its end.
             _written += batch.Count;
             YoungGenerationBudget.Check();
         }
-        // Final flush so nothing accepted stays buffered, and the last checkpoint saved.
-        await SinkCallAsync(() => _sink.FlushAsync(hardStop), hardStop).ConfigureAwait(false);
-        await WaitForCheckpointsAsync().ConfigureAwait(false);
     }
 
-    private Checkpoint? _lastQueued; // the newest checkpoint handed to the saver (or loaded at start)
-    private readonly object _saveGate = new();
-    private Checkpoint? _toSave;
-    private bool _saverRunning;
-    private volatile bool _saveFailing;
-    private Task _saver = Task.CompletedTask;
-
-    private bool SaveWaiting
+    /// <summary>
+    /// Takes batches off the ledger as the sink acknowledges them, oldest first, and queues the checkpoint of each
+    /// acknowledged transaction end. While a batch is owed it refreshes the lag (growing with the wait) and the sink's
+    /// health every second, so an outage shows while it lasts.
+    /// </summary>
+    private async Task AcknowledgeLoopAsync(InFlightLedger ledger, CancellationTokenSource sinkFailed)
     {
-        get { lock (_saveGate) return _toSave != null; }
-    }
-
-    /// <summary>Hands a flushed position to the background saver; only the newest pending one is written.</summary>
-    private void QueueCheckpoint(Checkpoint cp, CancellationToken ct)
-    {
-        lock (_saveGate)
+        var ct = sinkFailed.Token;
+        try
         {
-            _toSave = cp;
-            if (_saverRunning) return;
-            _saverRunning = true;
-            _saver = Task.Run(() => SaveLoopAsync(ct), CancellationToken.None);
+            while (await ledger.NextAsync(ct).ConfigureAwait(false) is { } batch)
+            {
+                while (!batch.Acknowledged.IsCompleted)
+                {
+                    try
+                    {
+                        await batch.Acknowledged.WaitAsync(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
+                    }
+                    catch (TimeoutException)
+                    {
+                        if (batch.OldestEventTime != 0) Status.LagSeconds = Math.Max(Status.LagSeconds, DateTimeOffset.UtcNow.ToUnixTimeSeconds() - batch.OldestEventTime);
+                        RefreshSinkHealth(ledger);
+                    }
+                    catch (Exception) when (batch.Acknowledged.IsCompleted) { } // faulted: handled below
+                }
+                if (!batch.Acknowledged.IsCompletedSuccessfully)
+                {
+                    var error = batch.Acknowledged.Exception?.InnerException ?? new OperationCanceledException("the sink cancelled an acknowledgement");
+                    ledger.Fault = error;
+                    throw new SinkFailedException(error);
+                }
+                ledger.Remove(batch);
+                Status.AddOut(batch.Events);
+                if (batch.End is { } end) await Acknowledged(batch, end, ct).ConfigureAwait(false);
+                RefreshSinkHealth(ledger, throttled: true);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            ledger.Fault ??= e is SinkFailedException s ? s.InnerException ?? s : e;
+            sinkFailed.Cancel(); // the writer stops too; the run starts over from the checkpoint
+            throw;
         }
     }
 
-    private async Task SaveLoopAsync(CancellationToken ct)
+    /// <summary>Every event up to <paramref name="end"/> is acknowledged: its checkpoint is queued for saving.</summary>
+    private async ValueTask Acknowledged(InFlightBatch batch, BinlogPosition end, CancellationToken ct)
     {
-        while (true)
+        var cp = new Checkpoint(end.File, end.Position, end.Gtid, DateTimeOffset.UtcNow, batch.DeliveredAtEnd);
+        // Saved in the background (latest position wins) so acknowledgements never wait on the store's fsync; while the
+        // store is failing, the pipeline holds here instead of running ahead of its checkpoint. The saved checkpoint
+        // never lags more than a batch's worth of events behind the acknowledged ones: with a save already waiting,
+        // this waits for the saver only when the events since the last completed save exceed a batch.
+        if (_saver.Failing || _saver.Waiting && cp.EventsDelivered - (Status.Checkpoint?.EventsDelivered ?? 0) > _definition.Options.BatchSize)
+            await _saver.WhenSavedAsync().WaitAsync(ct).ConfigureAwait(false);
+        _saver.Queue(cp, ct);
+        Status.AddTransactions(batch.Transactions);
+        Status.LagSeconds = batch.NewestEventTime != 0 ? Math.Max(0, DateTimeOffset.UtcNow.ToUnixTimeSeconds() - batch.NewestEventTime) : Status.LagSeconds;
+        if (_failuresInARow > 0 || Status.State == PipelineState.Retrying && !_saver.Failing)
         {
-            Checkpoint? cp;
-            lock (_saveGate)
-            {
-                cp = _toSave;
-                _toSave = null;
-                if (cp is null)
-                {
-                    _saverRunning = false;
-                    return;
-                }
-            }
-            try
-            {
-                await _store.SaveAsync(_definition.Name, cp, ct).ConfigureAwait(false);
-                Status.SetCheckpoint(cp);
-                if (_logger.IsEnabled(LogLevel.Debug))
-                    _logger.LogDebug("pipeline {Pipeline}: checkpoint saved at {Checkpoint} ({Events} events delivered)", _definition.Name, cp, cp.EventsDelivered);
-                if (_saveFailing)
-                {
-                    _saveFailing = false;
-                    Status.State = PipelineState.Running;
-                    Status.SetError(null);
-                    _logger.LogInformation("pipeline {Pipeline}: saving the checkpoint works again", _definition.Name);
-                }
-            }
-            catch (Exception e) when (!ct.IsCancellationRequested)
-            {
-                if (!_saveFailing) _logger.LogWarning("pipeline {Pipeline}: saving the checkpoint failed, retrying: {Error}", _definition.Name, e.Message);
-                _saveFailing = true;
-                Status.State = PipelineState.Retrying;
-                Status.SetError($"saving the checkpoint failed: {e.Message}");
-                Status.AddRetry();
-                lock (_saveGate) _toSave ??= cp; // keep it (unless a newer one came)
-                try { await Task.Delay(RetryDelay, ct).ConfigureAwait(false); } catch (OperationCanceledException) { }
-            }
-            catch (Exception)
-            {
-                lock (_saveGate) _saverRunning = false;
-                return; // stopping hard: the position is read again next time
-            }
+            _failuresInARow = 0;
+            Status.State = PipelineState.Running;
+            Status.SetError(null);
+            _logger.LogInformation("pipeline {Pipeline}: the sink works again", _definition.Name);
         }
     }
 
-    /// <summary>Waits until every queued checkpoint is saved (or the saver gave up because of a hard stop).</summary>
-    private Task WaitForCheckpointsAsync()
+    private long _lastHealthRefresh;
+
+    /// <summary>
+    /// Shows a sink destination that fails (state degraded, its error) and, when the in-flight budget is full, which
+    /// destination holds the pipeline. Throttled to once a second on the acknowledgement path.
+    /// </summary>
+    private void RefreshSinkHealth(InFlightLedger ledger, bool throttled = false)
     {
-        lock (_saveGate) return _saver;
+        var now = Environment.TickCount64;
+        if (throttled && now - _lastHealthRefresh < 1000) return;
+        _lastHealthRefresh = now;
+        Status.InFlightEvents = ledger.Events;
+        Status.InFlightBytes = ledger.Bytes;
+        var targets = (_sink as ISinkHealth)?.Targets;
+        SinkTargetHealth? failing = null, heaviest = null;
+        if (targets != null)
+            foreach (var t in targets)
+            {
+                if (t.Failing && (failing is null || t.Pending > failing.Pending)) failing = t;
+                if (t.Pending > 0 && (heaviest is null || t.Pending > heaviest.Pending)) heaviest = t;
+            }
+        var holder = failing ?? heaviest;
+        Status.HeldBy = ledger.Full
+            ? $"the in-flight budget is full ({ledger.Events} events, {ledger.Bytes / 1024} KiB of {ledger.MaxEvents} events, {ledger.MaxBytes / 1024} KiB)" +
+              (holder is null ? ": waiting for the sink's acknowledgements" : $": waiting on {_definition.SinkType} target '{holder.Name}' ({holder.Pending} pending{(holder.LastError is { } le ? ", " + le : "")})")
+            : null;
+        if (failing != null)
+        {
+            if (Status.State is PipelineState.Running or PipelineState.Degraded)
+            {
+                Status.State = PipelineState.Degraded;
+                Status.SetError($"{_definition.SinkType} target '{failing.Name}' failing since {failing.FailingSince:u}: {failing.LastError} ({failing.Pending} event(s) waiting)");
+            }
+        }
+        else if (Status.State == PipelineState.Degraded)
+        {
+            Status.State = PipelineState.Running;
+            Status.SetError(null);
+        }
     }
 
     private void SwitchTransform()
@@ -665,12 +744,16 @@ public sealed class PipelineRunner
         _logger.LogInformation("pipeline {Pipeline}: transform version {Version} live from the next transaction", _definition.Name, t.Value?.Version ?? "(none)");
     }
 
-    /// <summary>At a transaction boundary: applies a pending transform and sink (the old sink has flushed everything it got).</summary>
-    private async Task SwitchVersionsAsync(CancellationToken hardStop)
+    /// <summary>
+    /// At a transaction boundary: applies a pending transform and sink. The old sink has acknowledged and flushed
+    /// everything it got before the new one sees an event.
+    /// </summary>
+    private async Task SwitchVersionsAsync(InFlightLedger ledger, CancellationToken ct)
     {
         SwitchTransform();
         if (Volatile.Read(ref _pendingSink) is null) return;
-        await SinkCallAsync(() => _sink.FlushAsync(hardStop), hardStop).ConfigureAwait(false);
+        await ledger.WaitUntilEmptyAsync(ct).ConfigureAwait(false);
+        await SinkCallAsync(() => _sink.FlushAsync(ct), ct).ConfigureAwait(false);
         if (Interlocked.Exchange(ref _pendingSink, null) is not { } next) return;
         var old = _sink;
         _sink = next.Sink;
@@ -731,34 +814,16 @@ public sealed class PipelineRunner
         }
     }
 
-    /// <summary>Retries an idempotent call (the checkpoint save) in place, with backoff, until it works.</summary>
-    private async Task RetryAsync(string what, Func<ValueTask> action, CancellationToken ct)
+    /// <summary>A sink call with a result (an acknowledgement); a failure ends this run like <see cref="SinkCallAsync(Func{ValueTask}, CancellationToken)"/>.</summary>
+    private static async Task<T> SinkCallAsync<T>(Func<ValueTask<T>> call, CancellationToken ct)
     {
-        var delay = RetryDelay;
-        for (var attempt = 1; ; attempt++)
+        try
         {
-            try
-            {
-                await action().ConfigureAwait(false);
-                if (attempt > 1)
-                {
-                    Status.State = PipelineState.Running;
-                    Status.SetError(null);
-                    _logger.LogInformation("pipeline {Pipeline}: {What} works again", _definition.Name, what);
-                }
-                return;
-            }
-            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
-            {
-                Status.State = PipelineState.Retrying;
-                Status.SetError($"{what} failed: {e.Message}");
-                Status.AddRetry();
-                if (attempt == 1 || attempt % 10 == 0)
-                    _logger.LogWarning("pipeline {Pipeline}: {What} failed (attempt {Attempt}), retrying in {Delay}: {Error}",
-                        _definition.Name, what, attempt, delay, e.Message);
-                await Task.Delay(delay, ct).ConfigureAwait(false);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
-            }
+            return await call().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            throw new SinkFailedException(e);
         }
     }
 

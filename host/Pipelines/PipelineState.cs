@@ -5,6 +5,8 @@ public enum PipelineState
 {
     Starting,
     Running,
+    /// <summary>Running, but a destination of the sink is failing: its events wait (and are retried), the others flow.</summary>
+    Degraded,
     /// <summary>The source connection dropped; reconnecting with backoff.</summary>
     Reconnecting,
     /// <summary>The sink or checkpoint store is failing; the batch is retried, nothing is skipped.</summary>

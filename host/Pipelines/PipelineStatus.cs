@@ -8,7 +8,8 @@ public sealed class PipelineStatus(string name)
     private long _eventsIn, _eventsOut, _filtered, _dropped, _skipped, _deadLettered, _sinkDeadLettered, _retries, _sinkReportedRetries, _transactions;
     private volatile object? _checkpoint;
     private volatile string? _lastError;
-    private long _lastErrorAtTicks, _lastEventUnix, _queuedBytes;
+    private long _lastErrorAtTicks, _lastEventUnix, _queuedBytes, _inFlightEvents, _inFlightBytes;
+    private volatile string? _heldBy;
     private volatile PipelineState _state = PipelineState.Starting;
     private volatile bool _awaitingTransformFix;
 
@@ -58,6 +59,26 @@ public sealed class PipelineStatus(string name)
         get => Interlocked.Read(ref _queuedBytes);
         set => Interlocked.Exchange(ref _queuedBytes, value);
     }
+    /// <summary>Events handed to the sink and not yet acknowledged (bounded by in_flight_events).</summary>
+    public long InFlightEvents
+    {
+        get => Interlocked.Read(ref _inFlightEvents);
+        set => Interlocked.Exchange(ref _inFlightEvents, value);
+    }
+
+    /// <summary>Their estimated memory (bounded by in_flight_bytes).</summary>
+    public long InFlightBytes
+    {
+        get => Interlocked.Read(ref _inFlightBytes);
+        set => Interlocked.Exchange(ref _inFlightBytes, value);
+    }
+
+    /// <summary>Set while the in-flight budget is full: what the pipeline waits for (which sink target holds it).</summary>
+    public string? HeldBy { get => _heldBy; set => _heldBy = value; }
+
+    /// <summary>How each destination of the running sink is doing (null when the sink does not say, or nothing runs).</summary>
+    public Func<IReadOnlyList<Sdk.SinkTargetHealth>?>? SinkTargets { get; set; }
+
     public int Reconnects { get; set; }
     public string? SinkType { get; set; }
     public string? TransformVersion { get; set; }

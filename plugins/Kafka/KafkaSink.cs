@@ -10,9 +10,10 @@ namespace PluginHost.Plugins.Kafka;
 /// possible, loss and per-row reordering are not). While the cluster is unreachable messages wait in the producer —
 /// they never time out by default — and the pipeline holds; after <c>flush_timeout</c> the flush reports the delay
 /// (the pipeline shows as retrying) and the next write first waits for those messages, so a long outage does not
-/// pile up copies.
+/// pile up copies. Through <see cref="SendAsync"/> each batch is acknowledged on its own as the cluster acknowledges
+/// its messages (each message carries its batch's tag), so the host never stops to flush between batches.
 /// </summary>
-public sealed class KafkaSink : ISink
+public sealed class KafkaSink : IAcknowledgingSink, ISinkHealth
 {
     private readonly KafkaSinkOptions _options;
     private readonly IPluginLogger _logger;
@@ -31,7 +32,13 @@ public sealed class KafkaSink : ISink
     private int _failures;
     private Error? _firstError;
     private volatile bool _fatal;
-    private bool _drainFirst;
+    private volatile bool _drainFirst;
+
+    // Batches handed over through SendAsync and not yet acknowledged, by tag; under _owedGate.
+    private readonly object _owedGate = new();
+    private readonly Dictionary<long, OwedBatch> _owed = new();
+    private long _nextTag = 1;
+    private OwedBatch? _current; // the batch being produced (producing thread only)
     private (Error Error, long At)? _lastClientError;
     private long _produced, _acknowledged;
 
@@ -86,6 +93,28 @@ public sealed class KafkaSink : ISink
         {
             throw new SinkConfigurationException("type", $"the system's librdkafka is too old ({e.Message}); PluginHost needs librdkafka 1.9 or newer");
         }
+    }
+
+    public async ValueTask<Task> SendAsync(IReadOnlyList<ChangeEvent> batch, CancellationToken cancellationToken)
+    {
+        var owed = new OwedBatch(_nextTag++);
+        lock (_owedGate) _owed.Add(owed.Tag, owed);
+        _current = owed;
+        try
+        {
+            await WriteAsync(batch, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            Settle(owed, e);
+            throw;
+        }
+        finally
+        {
+            _current = null;
+        }
+        Reported(owed, 1); // (the hold taken at creation: the batch completes once all its messages are reported)
+        return owed.Done.Task;
     }
 
     public async ValueTask WriteAsync(IReadOnlyList<ChangeEvent> batch, CancellationToken cancellationToken)
@@ -204,6 +233,7 @@ public sealed class KafkaSink : ISink
             _logger.Warning($"the Kafka producer hit a fatal error ({KafkaClients.Describe(_firstError ?? new Error(ErrorCode.Local_Fatal))}); replacing it " +
                             $"({Outstanding} unacknowledged message(s) are dropped with it; the host sends them again from its checkpoint)");
             var old = _producer;
+            SettleAll(new KafkaSinkException("the producer was replaced after a fatal error"));
             _creator?.Reset();
             await Task.Run(old.Dispose, CancellationToken.None).ConfigureAwait(false);
             _producer = Build();
@@ -227,16 +257,19 @@ public sealed class KafkaSink : ISink
     private bool TryProduce(string topic, ReadOnlySpan<byte> key, bool hasKey, ReadOnlySpan<byte> value, bool hasValue, ReadOnlySpan<MessageHeader> headers)
     {
         Interlocked.Increment(ref _outstanding);
+        var owed = _current;
+        if (owed != null) Interlocked.Increment(ref owed.Left);
         int code;
         string? reason;
         bool fatal;
         try
         {
-            code = _producer.Produce(topic, key, hasKey, value, hasValue, headers, out reason, out fatal);
+            code = _producer.Produce(topic, key, hasKey, value, hasValue, headers, owed?.Tag ?? 0, out reason, out fatal);
         }
         catch
         {
             Decrement();
+            if (owed != null) Interlocked.Decrement(ref owed.Left);
             throw;
         }
         if (code == NativeProducer.NoError)
@@ -245,6 +278,7 @@ public sealed class KafkaSink : ISink
             return true;
         }
         Decrement();
+        if (owed != null) Interlocked.Decrement(ref owed.Left);
         if (code == NativeProducer.QueueFull) return false;
         var error = new Error((ErrorCode)code, reason ?? NativeProducer.Describe(code), fatal);
         if (fatal) _fatal = true;
@@ -268,23 +302,60 @@ public sealed class KafkaSink : ISink
         } while (!TryProduce(message.Topic, message.Key, message.Key != null, message.Value, message.Value != null, message.Headers));
     }
 
-    /// <summary>Delivery reports (poll thread): <paramref name="count"/> messages acknowledged.</summary>
-    private void OnAcknowledged(int count)
+    /// <summary>Delivery reports (poll thread): <paramref name="count"/> messages of batch <paramref name="tag"/> acknowledged.</summary>
+    private void OnAcknowledged(long tag, int count)
     {
         Interlocked.Add(ref _acknowledged, count);
+        if (tag != 0 && Owed(tag) is { } owed) Reported(owed, count);
         if (Interlocked.Add(ref _outstanding, -count) == 0)
             lock (_zeroGate) _zero?.TrySetResult();
     }
 
-    /// <summary>A delivery report (poll thread) for a message that failed: the next flush reports it.</summary>
-    private void OnFailed(int code, IntPtr rk)
+    private OwedBatch? Owed(long tag)
+    {
+        lock (_owedGate) return _owed.GetValueOrDefault(tag);
+    }
+
+    /// <summary><paramref name="count"/> messages of a batch were acknowledged; the last completes it.</summary>
+    private void Reported(OwedBatch owed, int count)
+    {
+        if (Interlocked.Add(ref owed.Left, -count) == 0) Settle(owed, null);
+    }
+
+    /// <summary>Completes (or fails) a batch's acknowledgement and forgets it.</summary>
+    private void Settle(OwedBatch owed, Exception? error)
+    {
+        lock (_owedGate) _owed.Remove(owed.Tag);
+        if (error is null) owed.Done.TrySetResult();
+        else owed.Done.TrySetException(error);
+    }
+
+    /// <summary>Fails every batch still owed (a fatal producer error, or disposal): the host starts over from its checkpoint.</summary>
+    private void SettleAll(Exception error)
+    {
+        OwedBatch[] all;
+        lock (_owedGate)
+        {
+            all = [.. _owed.Values];
+            _owed.Clear();
+        }
+        foreach (var owed in all) owed.Done.TrySetException(error);
+    }
+
+    /// <summary>A delivery report (poll thread) for a message that failed: its batch fails (or, written without one, the next flush reports it).</summary>
+    private void OnFailed(long tag, int code, IntPtr rk)
     {
         var (fatalCode, fatalReason) = NativeProducer.FatalError(rk);
         var error = fatalCode != NativeProducer.NoError
             ? new Error((ErrorCode)fatalCode, fatalReason, true)
             : new Error((ErrorCode)code, NativeProducer.Describe(code), false);
         Interlocked.CompareExchange(ref _firstError, error, null);
-        Interlocked.Increment(ref _failures);
+        if (tag != 0 && Owed(tag) is { } owed)
+        {
+            _drainFirst = true; // the host starts over: the copies still queued go first
+            Settle(owed, new KafkaSinkException($"a message was not delivered ({KafkaClients.Describe(error)})"));
+        }
+        else Interlocked.Increment(ref _failures);
         if (error.IsFatal) _fatal = true;
         Decrement();
     }
@@ -304,6 +375,7 @@ public sealed class KafkaSink : ISink
             Interlocked.CompareExchange(ref _firstError, error, null);
             _fatal = true;
             _logger.Error($"Kafka producer: fatal error: {KafkaClients.Describe(error)}");
+            SettleAll(new KafkaSinkException($"the producer failed: {KafkaClients.Describe(error)}"));
             lock (_zeroGate) _zero?.TrySetResult();
         }
         else if (_errorThrottle.Allow(error.Code.ToString()))
@@ -313,11 +385,42 @@ public sealed class KafkaSink : ISink
     private Error? RecentClientError() =>
         _lastClientError is { } e && Environment.TickCount64 - e.At < 60_000 ? e.Error : null;
 
+    /// <summary>One destination, the cluster: failing while a batch waits longer than <c>flush_timeout</c> or the producer is broken.</summary>
+    public IReadOnlyList<SinkTargetHealth> Targets
+    {
+        get
+        {
+            long oldest = long.MaxValue;
+            lock (_owedGate)
+                foreach (var owed in _owed.Values)
+                    oldest = Math.Min(oldest, owed.Created);
+            var late = oldest != long.MaxValue && Environment.TickCount64 - oldest > _options.FlushTimeout.TotalMilliseconds;
+            var failing = late || _fatal;
+            string? error = null;
+            if (failing)
+                error = RecentClientError() is { } e ? KafkaClients.Describe(e)
+                    : _fatal ? "the producer hit a fatal error"
+                    : $"messages not acknowledged within {_options.FlushTimeout.TotalSeconds:0.#} s";
+            DateTimeOffset? since = late ? DateTimeOffset.UtcNow.AddMilliseconds(oldest - Environment.TickCount64) : null;
+            return [new SinkTargetHealth(_config["bootstrap.servers"], failing, error, Outstanding, since)];
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         _creator?.Dispose();
         var producer = _producer;
         await Task.Run(producer.Dispose).ConfigureAwait(false);
+        SettleAll(new ObjectDisposedException(nameof(KafkaSink)));
+    }
+
+    /// <summary>A batch handed over through <see cref="SendAsync"/>: its tag, and its messages not yet reported (plus one while it is produced).</summary>
+    private sealed class OwedBatch(long tag)
+    {
+        public readonly long Tag = tag;
+        public readonly long Created = Environment.TickCount64;
+        public readonly TaskCompletionSource Done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public int Left = 1;
     }
 }
 

@@ -16,7 +16,10 @@ internal sealed unsafe class NativeProducer : IDisposable
     /// <summary>librdkafka error codes the sink tells apart.</summary>
     public const int NoError = 0, QueueFull = -184, Fatal = -150;
 
-    private const int VtypeEnd = 0, VtypeRkt = 2, VtypeValue = 4, VtypeKey = 5, VtypeMsgFlags = 7, VtypeHeader = 9;
+    private const int VtypeEnd = 0, VtypeRkt = 2, VtypeValue = 4, VtypeKey = 5, VtypeOpaque = 6, VtypeMsgFlags = 7, VtypeHeader = 9;
+
+    /// <summary>Offset of <c>_private</c> (a producer message's opaque) in <c>rd_kafka_message_t</c> on 64-bit platforms.</summary>
+    private const int MessageOpaqueOffset = 64;
     private const int MsgFlagCopy = 0x2;
     private const int PurgeQueue = 0x1, PurgeInflight = 0x2;
 
@@ -38,8 +41,8 @@ internal sealed unsafe class NativeProducer : IDisposable
 
     // Held for the producer's life: librdkafka calls through a pointer to it.
     private readonly LogCallback _onLogNative;
-    private readonly Action<int> _onAcknowledged;
-    private readonly Action<int, IntPtr> _onFailed;
+    private readonly Action<long, int> _onAcknowledged;
+    private readonly Action<long, int, IntPtr> _onFailed;
     private readonly Action<int, string, bool> _onError;
     private readonly IPluginLogger _logger;
     private readonly KafkaClients.Throttle _logThrottle = new(TimeSpan.FromSeconds(10));
@@ -50,11 +53,12 @@ internal sealed unsafe class NativeProducer : IDisposable
     private volatile bool _stopping;
 
     /// <param name="config">librdkafka producer settings.</param>
-    /// <param name="onAcknowledged">Called on the poll thread with how many messages the cluster acknowledged (one call per batch of reports).</param>
-    /// <param name="onFailed">Called on the poll thread for each message that failed: its error code and the producer handle.</param>
+    /// <param name="onAcknowledged">Called on the poll thread with a message tag (see <see cref="Produce"/>) and how many messages
+    /// of that tag the cluster acknowledged (one call per run of reports with the same tag).</param>
+    /// <param name="onFailed">Called on the poll thread for each message that failed: its tag, its error code and the producer handle.</param>
     /// <param name="onError">Client-level errors: code, reason, fatal.</param>
     /// <exception cref="ArgumentException">A setting librdkafka refuses (names it).</exception>
-    public NativeProducer(IReadOnlyDictionary<string, string> config, IPluginLogger logger, Action<int> onAcknowledged, Action<int, IntPtr> onFailed,
+    public NativeProducer(IReadOnlyDictionary<string, string> config, IPluginLogger logger, Action<long, int> onAcknowledged, Action<long, int, IntPtr> onFailed,
         Action<int, string, bool> onError)
     {
         KafkaNative.EnsureResolver();
@@ -133,13 +137,13 @@ internal sealed unsafe class NativeProducer : IDisposable
     /// <summary>
     /// Hands one message to librdkafka (it copies key, value and headers). A null key or value is sent as null;
     /// headers are (name, value) pairs with NUL-terminated UTF-8 names. Returns 0, <see cref="QueueFull"/>, or another
-    /// error code with its reason.
+    /// error code with its reason. <paramref name="tag"/> comes back with the message's delivery report.
     /// </summary>
     public int Produce(string topic, ReadOnlySpan<byte> key, bool hasKey, ReadOnlySpan<byte> value, bool hasValue,
-        ReadOnlySpan<MessageHeader> headers, out string? reason, out bool fatal)
+        ReadOnlySpan<MessageHeader> headers, long tag, out string? reason, out bool fatal)
     {
         var rkt = Topic(topic);
-        var vus = stackalloc Vu[5 + headers.Length];
+        var vus = stackalloc Vu[6 + headers.Length];
         var n = 0;
         fixed (byte* k = key, v = value)
         {
@@ -147,6 +151,8 @@ internal sealed unsafe class NativeProducer : IDisposable
             vus[n++].P0 = rkt;
             vus[n].Type = VtypeMsgFlags;
             vus[n++].I = MsgFlagCopy;
+            vus[n].Type = VtypeOpaque;
+            vus[n++].P0 = (IntPtr)tag;
             if (hasKey)
             {
                 vus[n].Type = VtypeKey;
@@ -249,13 +255,24 @@ internal sealed unsafe class NativeProducer : IDisposable
                         while ((n = Native.rd_kafka_event_message_array(ev, array, (nuint)messages.Length)) > 0)
                         {
                             var acknowledged = 0;
+                            long runTag = 0;
                             for (nuint i = 0; i < n; i++)
                             {
                                 var error = *(int*)array[i]; // rd_kafka_message_t starts with its error code
-                                if (error == NoError) acknowledged++;
-                                else _onFailed(error, _rk);
+                                var tag = (long)*(IntPtr*)((byte*)array[i] + MessageOpaqueOffset);
+                                if (acknowledged > 0 && (tag != runTag || error != NoError))
+                                {
+                                    _onAcknowledged(runTag, acknowledged);
+                                    acknowledged = 0;
+                                }
+                                if (error == NoError)
+                                {
+                                    runTag = tag;
+                                    acknowledged++;
+                                }
+                                else _onFailed(tag, error, _rk);
                             }
-                            if (acknowledged > 0) _onAcknowledged(acknowledged);
+                            if (acknowledged > 0) _onAcknowledged(runTag, acknowledged);
                         }
                     }
                     break;

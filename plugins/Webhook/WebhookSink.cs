@@ -1,41 +1,37 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
-using System.Threading.Channels;
 using PluginHost.Sdk;
 using RestSharp;
 
 namespace PluginHost.Plugins.Webhook;
 
 /// <summary>
-/// Sends events to HTTP receivers. Each event is routed to its tasks (by table and type), then queued on one of
-/// <c>worker_count</c> lanes chosen by its row (<see cref="RowLanes"/>: table + primary key; the table alone when it
-/// has no key): a lane sends its events strictly one request after another, so the events of one row arrive in commit
-/// order, also while a request is being retried. An update that changes the primary key is an ordering barrier: it is
-/// queued only once everything before it for the old key was delivered, and later events on the old key's lane wait
-/// until it was delivered (key changes are rare; this costs a round trip each). Failures
-/// are retried with exponential backoff and jitter (Retry-After honoured); when retries run out, or a failure is
-/// permanent, the events go to the dead-letter file — or, without one, are held and retried for ever.
-/// <see cref="FlushAsync"/> returns once every event written so far got a 2xx or was dead-lettered.
+/// Sends events to HTTP receivers. Each event is routed to its tasks (by table and type); every task has its own
+/// <c>worker_count</c> lanes and its own failure state (<see cref="WebhookTarget"/>), and an event is queued on the lane
+/// of its row (<see cref="RowLanes"/>: table + primary key; the table alone when it has no key) in each of its tasks.
+/// A lane sends strictly one request after another, so the events of one row arrive at a task in commit order, also
+/// while a request is retried; a task whose receiver fails holds back only its own lanes. An update that changes the
+/// primary key waits on its new lane until its old lane delivered what preceded it (<see cref="KeyChange"/>).
+/// Failures are retried with exponential backoff and jitter (Retry-After honoured), and a task's first success wakes
+/// its lanes from their backoff; when retries run out, or a failure is permanent, the events go to the dead-letter
+/// file — or, without one, are held and retried for ever. <see cref="SendAsync"/> acknowledges each batch once every
+/// delivery of it got a 2xx or was dead-lettered; <see cref="FlushAsync"/> waits for everything accepted so far.
 /// </summary>
-public sealed class WebhookSink : ISink
+public sealed class WebhookSink : IAcknowledgingSink, ISinkHealth
 {
     private static readonly ContentType JsonContent = ContentType.Json;
-    private readonly WebhookSettings _settings;
-    private readonly IPluginLogger _logger;
     private readonly WebhookRouter _router;
-    private readonly Lane[] _lanes;
+    private readonly WebhookTarget[] _targets;
     private readonly RestClient _client;
-    private readonly RetryPolicy _policy;
     private readonly StandardWebhookSigner? _signer;
-    private readonly WebhookDeadLetter? _deadLetter;
     private readonly CancellationTokenSource _stop = new();
+
+    // Acknowledgements owed, and the flush waiter; under _gate.
     private readonly object _gate = new();
+    private readonly HashSet<BatchAcknowledgement> _owed = [];
     private TaskCompletionSource? _idle;
-    private readonly TaskCompletionSource _broken = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly List<OrderBarrier> _barriers = []; // key changes not yet delivered (WriteAsync only)
     private volatile Exception? _fault;
     private long _pending;
     private int _holding;
@@ -43,14 +39,14 @@ public sealed class WebhookSink : ISink
 
     internal WebhookSink(WebhookSettings settings, IPluginLogger logger, string pipeline)
     {
-        _settings = settings;
-        _logger = logger;
+        Settings = settings;
+        Logger = logger;
         var o = settings.Options;
         Stats = new WebhookStats(pipeline);
         _router = new WebhookRouter(settings.Routes);
-        _policy = new RetryPolicy(o.MaxRetries, o.RetryBaseDelay, o.RetryMaxDelay);
+        Policy = new RetryPolicy(o.MaxRetries, o.RetryBaseDelay, o.RetryMaxDelay);
         _signer = settings.SigningKey is { } key ? new StandardWebhookSigner(key) : null;
-        _deadLetter = settings.DeadLetterPath is { } dl ? new WebhookDeadLetter(dl) : null;
+        DeadLetter = settings.DeadLetterPath is { } dl ? new WebhookDeadLetter(dl) : null;
         var handler = new SocketsHttpHandler
         {
             MaxConnectionsPerServer = o.MaxConnections,
@@ -69,31 +65,70 @@ public sealed class WebhookSink : ISink
             FollowRedirects = false,
             UserAgent = o.UserAgent,
         }, disposeHttpClient: true);
-        var capacity = Math.Max(1024, o.BatchSize * 4);
-        _lanes = new Lane[o.WorkerCount];
-        for (var i = 0; i < _lanes.Length; i++) _lanes[i] = new Lane(this, i, capacity);
+        _targets = new WebhookTarget[settings.Routes.Length];
+        for (var i = 0; i < _targets.Length; i++) _targets[i] = new WebhookTarget(this, settings.Routes[i], o.WorkerCount);
     }
+
+    internal WebhookSettings Settings { get; }
+    internal IPluginLogger Logger { get; }
+    internal RetryPolicy Policy { get; }
+    internal WebhookDeadLetter? DeadLetter { get; }
+    internal CancellationToken Stopping => _stop.Token;
 
     /// <summary>Counters (also published on the <c>PluginHost.Webhook</c> meter).</summary>
     public WebhookStats Stats { get; }
 
-    /// <summary>Events accepted and not yet delivered or dead-lettered (per task).</summary>
+    /// <summary>Deliveries accepted and not yet delivered or dead-lettered (one per event and task).</summary>
     public long Pending => Volatile.Read(ref _pending);
 
     /// <summary>Lanes currently held on a failure they may not give up on (no dead-letter file).</summary>
     public int HoldingLanes => Volatile.Read(ref _holding);
 
     /// <summary>The final URL of each task, in order.</summary>
-    public IReadOnlyList<Uri> Urls => _settings.Routes.Select(r => r.Url).ToList();
+    public IReadOnlyList<Uri> Urls => Settings.Routes.Select(r => r.Url).ToList();
 
     /// <summary>The dead-letter file (null when dead-lettering is off).</summary>
-    public string? DeadLetterPath => _deadLetter?.FilePath;
+    public string? DeadLetterPath => DeadLetter?.FilePath;
 
-    public async ValueTask WriteAsync(IReadOnlyList<ChangeEvent> batch, CancellationToken cancellationToken)
+    /// <summary>One entry per task: failing or not, its last error, the deliveries it owes.</summary>
+    public IReadOnlyList<SinkTargetHealth> Targets
+    {
+        get
+        {
+            var list = new SinkTargetHealth[_targets.Length];
+            for (var i = 0; i < list.Length; i++) list[i] = _targets[i].Health();
+            return list;
+        }
+    }
+
+    public ValueTask WriteAsync(IReadOnlyList<ChangeEvent> batch, CancellationToken cancellationToken)
+    {
+        Queue(batch, null);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<Task> SendAsync(IReadOnlyList<ChangeEvent> batch, CancellationToken cancellationToken)
+    {
+        var ack = new BatchAcknowledgement(1); // (one extra, dropped once the batch is queued: no completion half-way)
+        lock (_gate) _owed.Add(ack);
+        try
+        {
+            Queue(batch, ack);
+        }
+        finally
+        {
+            Acknowledge(ack);
+        }
+        return ValueTask.FromResult(ack.Task);
+    }
+
+    /// <summary>Routes each event to its tasks and queues it on its row's lane in each; never waits.</summary>
+    private void Queue(IReadOnlyList<ChangeEvent> batch, BatchAcknowledgement? ack)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if (_fault is { } broken) throw Broken(broken);
         var unrouted = 0;
+        var lanes = Settings.Options.WorkerCount;
         for (var i = 0; i < batch.Count; i++)
         {
             var e = batch[i];
@@ -105,63 +140,26 @@ public sealed class WebhookSink : ISink
             }
             int index = 0, oldIndex = 0;
             var keyChange = false;
-            if (_lanes.Length > 1)
+            if (lanes > 1)
             {
-                index = RowLanes.Of(e, _lanes.Length);
-                keyChange = RowLanes.MovesLane(e, index, _lanes.Length, out oldIndex);
+                index = RowLanes.Of(e, lanes);
+                keyChange = RowLanes.MovesLane(e, index, lanes, out oldIndex);
             }
-            if (_barriers.Count > 0) await PassBarriersAsync(index, cancellationToken).ConfigureAwait(false);
-            OrderBarrier? barrier = null;
-            if (keyChange)
-            {
-                // Everything pending for the old key is delivered first; anything pending for the new key is ahead
-                // of it on its own lane. Later events of the old key's lane wait for it (PassBarriersAsync).
-                await PassBarriersAsync(oldIndex, cancellationToken).ConfigureAwait(false);
-                await WaitOrderedAsync(_lanes[oldIndex].DrainedAsync(), cancellationToken).ConfigureAwait(false);
-                barrier = new OrderBarrier(oldIndex, routes.Length);
-            }
-            var lane = _lanes[index];
+            ack?.Add(routes.Length);
+            Interlocked.Add(ref _pending, routes.Length);
             foreach (var route in routes)
             {
-                Interlocked.Increment(ref _pending);
-                var d = new Delivery(e, route, barrier);
-                if (!lane.Queue.Writer.TryWrite(d))
+                var target = _targets[route.Index];
+                if (keyChange)
                 {
-                    try
-                    {
-                        await lane.Queue.Writer.WriteAsync(d, cancellationToken).ConfigureAwait(false);
-                    }
-                    catch
-                    {
-                        Done(1);
-                        throw;
-                    }
+                    var change = new KeyChange();
+                    target.Lanes[oldIndex].Enqueue(new LaneItem(null, null, change));
+                    target.Lanes[index].Enqueue(new LaneItem(e, ack, change));
                 }
-                lane.Enqueued();
+                else target.Lanes[index].Enqueue(new LaneItem(e, ack, null));
             }
-            if (barrier != null) _barriers.Add(barrier);
         }
         if (unrouted > 0) Stats.AddUnrouted(unrouted);
-    }
-
-    /// <summary>Waits for the key changes whose old key's lane is <paramref name="lane"/> to be delivered.</summary>
-    private async ValueTask PassBarriersAsync(int lane, CancellationToken cancellationToken)
-    {
-        _barriers.RemoveAll(b => b.Task.IsCompleted);
-        for (var i = 0; i < _barriers.Count; i++)
-        {
-            if (_barriers[i].BlockedLane != lane) continue;
-            await WaitOrderedAsync(_barriers[i].Task, cancellationToken).ConfigureAwait(false);
-        }
-        _barriers.RemoveAll(b => b.Task.IsCompleted);
-    }
-
-    /// <summary>Waits for an ordering condition; gives up when the sink breaks or is disposed.</summary>
-    private async ValueTask WaitOrderedAsync(Task task, CancellationToken cancellationToken)
-    {
-        if (!task.IsCompleted) await Task.WhenAny(task, _broken.Task).WaitAsync(cancellationToken).ConfigureAwait(false);
-        if (_fault is { } fault) throw Broken(fault);
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
     }
 
     private static InvalidOperationException Broken(Exception fault) => new($"webhook sink broken: {fault.Message}", fault);
@@ -182,251 +180,76 @@ public sealed class WebhookSink : ISink
         }
     }
 
-    private void Done(int count)
+    /// <summary>A delivery is done (2xx or dead-lettered): counts it for its batch and for <see cref="FlushAsync"/>.</summary>
+    internal void Done(BatchAcknowledgement? ack)
     {
-        if (Interlocked.Add(ref _pending, -count) != 0) return;
+        if (ack != null) Acknowledge(ack);
+        if (Interlocked.Decrement(ref _pending) > 0) return;
         lock (_gate)
         {
-            if (Volatile.Read(ref _pending) != 0) return;
+            if (Volatile.Read(ref _pending) > 0) return;
             _idle?.TrySetResult();
             _idle = null;
         }
+    }
+
+    private void Acknowledge(BatchAcknowledgement ack)
+    {
+        if (ack.Done())
+            lock (_gate) _owed.Remove(ack);
+    }
+
+    internal void Holding(int delta) => Interlocked.Add(ref _holding, delta);
+
+    /// <summary>A lane hit a bug: the sink is broken, every owed acknowledgement and any flush fail (the host starts over).</summary>
+    internal void Break(Exception e, string message)
+    {
+        Logger.Error(message, e);
+        BatchAcknowledgement[] owed;
+        lock (_gate)
+        {
+            _fault = e;
+            _idle?.TrySetException(e);
+            _idle = null;
+            owed = [.. _owed];
+            _owed.Clear();
+        }
+        foreach (var ack in owed) ack.Fail(Broken(e));
     }
 
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _stop.Cancel();
-        _broken.TrySetResult();
+        BatchAcknowledgement[] owed;
         lock (_gate)
         {
             _idle?.TrySetException(new ObjectDisposedException(nameof(WebhookSink)));
             _idle = null;
+            owed = [.. _owed];
+            _owed.Clear();
         }
-        foreach (var lane in _lanes) lane.Queue.Writer.TryComplete();
+        foreach (var ack in owed) ack.Cancel();
+        foreach (var target in _targets)
+        foreach (var lane in target.Lanes)
+            lane.Complete();
         try
         {
-            await Task.WhenAll(_lanes.Select(l => l.Loop)).ConfigureAwait(false);
+            await Task.WhenAll(_targets.SelectMany(t => t.Lanes).Select(l => l.Loop)).ConfigureAwait(false);
         }
         catch (OperationCanceledException) { }
         var left = Pending;
-        if (left > 0) _logger.Info($"webhook sink closed with {left} undelivered event(s); they are read again from the checkpoint");
+        if (left > 0) Logger.Info($"webhook sink closed with {left} undelivered event(s); they are read again from the checkpoint");
         _client.Dispose();
-        _deadLetter?.Dispose();
+        DeadLetter?.Dispose();
         _stop.Dispose();
-    }
-
-    private readonly record struct Delivery(ChangeEvent Event, WebhookRoute Route, OrderBarrier? Barrier);
-
-    /// <summary>A key-changing update on its way: done once every task's delivery of it is (2xx or dead-lettered).</summary>
-    private sealed class OrderBarrier(int blockedLane, int deliveries)
-    {
-        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private int _left = deliveries;
-
-        /// <summary>The lane of the old key: its later events wait for this one.</summary>
-        public int BlockedLane { get; } = blockedLane;
-
-        public Task Task => _done.Task;
-
-        public void Delivered()
-        {
-            if (Interlocked.Decrement(ref _left) == 0) _done.TrySetResult();
-        }
-    }
-
-    /// <summary>One ordered delivery queue and the loop that drains it.</summary>
-    private sealed class Lane
-    {
-        private readonly WebhookSink _sink;
-        private readonly int _index;
-        private readonly ArrayBufferWriter<byte> _buffer = new(4096);
-
-        public Lane(WebhookSink sink, int index, int capacity)
-        {
-            _sink = sink;
-            _index = index;
-            Queue = Channel.CreateBounded<Delivery>(new BoundedChannelOptions(capacity)
-            {
-                SingleReader = true,
-                SingleWriter = true,
-                FullMode = BoundedChannelFullMode.Wait,
-                AllowSynchronousContinuations = false,
-            });
-            Loop = Task.Run(RunAsync);
-        }
-
-        public Channel<Delivery> Queue { get; }
-        public Task Loop { get; }
-
-        private readonly object _drainGate = new();
-        private long _enqueued; // written by WriteAsync only
-        private long _completed;
-        private long _drainTarget;
-        private TaskCompletionSource? _drained;
-
-        /// <summary>Counts a delivery queued on this lane (called by the single writer).</summary>
-        public void Enqueued() => Volatile.Write(ref _enqueued, _enqueued + 1);
-
-        /// <summary>Completes once every delivery queued so far is done (2xx or dead-lettered).</summary>
-        public Task DrainedAsync()
-        {
-            var target = Volatile.Read(ref _enqueued);
-            lock (_drainGate)
-            {
-                if (_completed >= target) return Task.CompletedTask;
-                _drainTarget = target;
-                return (_drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
-            }
-        }
-
-        private void Finished(Delivery d)
-        {
-            _sink.Done(1);
-            d.Barrier?.Delivered();
-            lock (_drainGate)
-            {
-                _completed++;
-                if (_drained != null && _completed >= _drainTarget)
-                {
-                    _drained.TrySetResult();
-                    _drained = null;
-                }
-            }
-        }
-
-        private async Task RunAsync()
-        {
-            var stop = _sink._stop.Token;
-            var batchSize = _sink._settings.Options.BatchSize;
-            var drain = batchSize == 1 ? 256 : batchSize * 4;
-            var items = new List<Delivery>(drain);
-            var reader = Queue.Reader;
-            try
-            {
-                while (await reader.WaitToReadAsync(stop).ConfigureAwait(false))
-                {
-                    items.Clear();
-                    while (items.Count < drain && reader.TryRead(out var d)) items.Add(d);
-                    if (batchSize == 1)
-                    {
-                        foreach (var d in items)
-                        {
-                            await DeliverAsync(d.Route, [d.Event], stop).ConfigureAwait(false);
-                            Finished(d);
-                        }
-                        continue;
-                    }
-                    // Batches go to one URL: group by task, keeping each task's (hence each row's) order.
-                    foreach (var group in items.GroupBy(d => d.Route))
-                    foreach (var chunk in group.Chunk(batchSize))
-                    {
-                        await DeliverAsync(group.Key, chunk.Select(d => d.Event).ToArray(), stop).ConfigureAwait(false);
-                        foreach (var d in chunk) Finished(d);
-                    }
-                }
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested) { }
-            catch (ObjectDisposedException) when (stop.IsCancellationRequested) { }
-            catch (Exception e)
-            {
-                // A bug, not a delivery failure (those are retried above): make it visible instead of hanging a flush.
-                _sink._logger.Error($"webhook lane {_index} stopped: {e.Message}", e);
-                lock (_sink._gate)
-                {
-                    _sink._fault = e;
-                    _sink._idle?.TrySetException(e);
-                    _sink._idle = null;
-                }
-                _sink._broken.TrySetResult();
-            }
-        }
-
-        /// <summary>Sends one request until it gets a 2xx or is dead-lettered; retries hold the lane (row order).</summary>
-        private async Task DeliverAsync(WebhookRoute route, IReadOnlyList<ChangeEvent> events, CancellationToken stop)
-        {
-            var sink = _sink;
-            var settings = sink._settings;
-            byte[]? body = null;
-            string? id = null;
-            var holding = false;
-            var warned = false;
-            try
-            {
-                for (var attempt = 1; ; attempt++)
-                {
-                    AttemptResult result;
-                    if (body is null)
-                    {
-                        try
-                        {
-                            _buffer.ResetWrittenCount();
-                            WebhookPayload.Write(_buffer, events, settings.Format, asArray: settings.Options.BatchSize > 1);
-                            body = _buffer.WrittenSpan.ToArray();
-                            id = MessageId(route, events, body);
-                        }
-                        catch (Exception e) when (e is not OperationCanceledException)
-                        {
-                            body = null;
-                            result = new AttemptResult(false, true, 0, "cannot serialise the event: " + e.Message, null);
-                            goto failed;
-                        }
-                    }
-                    result = await sink.SendAsync(route, body, id!, stop).ConfigureAwait(false);
-                    if (result.Success)
-                    {
-                        sink.Stats.AddDelivered(events.Count);
-                        if (warned)
-                            sink._logger.Info($"webhook {route.Id}: delivered to {route.Url} after {attempt} attempts");
-                        return;
-                    }
-                    failed:
-                    var exhausted = sink._policy.Exhausted(attempt, result.Permanent);
-                    if (exhausted && sink._deadLetter is { } dlq)
-                    {
-                        try
-                        {
-                            dlq.Write(events, route, result.Status, result.Error, attempt);
-                            sink.Stats.AddDeadLettered(events.Count);
-                            sink._logger.Warning($"webhook {route.Id}: {events.Count} event(s) dead-lettered to {dlq.FilePath} after {attempt} attempt(s): {result.Error}");
-                            return;
-                        }
-                        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                        {
-                            sink._logger.Error($"webhook {route.Id}: cannot write the dead-letter file {dlq.FilePath}: {e.Message}; retrying", e);
-                        }
-                    }
-                    if (exhausted && !holding)
-                    {
-                        holding = true;
-                        Interlocked.Increment(ref sink._holding);
-                        if (sink._deadLetter is null)
-                            sink._logger.Error($"webhook {route.Id}: {(result.Permanent ? "permanent failure" : $"{attempt} attempts failed")} ({result.Error}) " +
-                                               $"and no dead_letter file is set: holding {events.Count} event(s) on lane {_index} and retrying until {route.Url} accepts them");
-                    }
-                    var delay = sink._policy.Delay(attempt, result.RetryAfter);
-                    if (route.ShouldLog(out var suppressed))
-                    {
-                        warned = true;
-                        sink._logger.Warning($"webhook {route.Id}: {route.Url} failed (attempt {attempt}): {result.Error}; retrying in {delay.TotalMilliseconds:0} ms" +
-                                             (suppressed > 0 ? $" ({suppressed} more failure(s) of this task since the last message)" : ""));
-                    }
-                    sink.Stats.AddRetry();
-                    await Task.Delay(delay, stop).ConfigureAwait(false);
-                }
-            }
-            finally
-            {
-                if (holding) Interlocked.Decrement(ref sink._holding);
-            }
-        }
     }
 
     /// <summary>
     /// The <c>webhook-id</c>: the same for every attempt and for a redelivery after a restart (it hashes the task, the
     /// events' transaction ids and indexes, and the body), so receivers can drop duplicates.
     /// </summary>
-    private static string MessageId(WebhookRoute route, IReadOnlyList<ChangeEvent> events, byte[] body)
+    internal static string MessageId(WebhookRoute route, IReadOnlyList<ChangeEvent> events, byte[] body)
     {
         using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         h.AppendData(Encoding.UTF8.GetBytes(route.Id));
@@ -447,7 +270,7 @@ public sealed class WebhookSink : ISink
         return "msg_" + Convert.ToHexStringLower(hash[..16]);
     }
 
-    private async Task<AttemptResult> SendAsync(WebhookRoute route, byte[] body, string id, CancellationToken stop)
+    internal async Task<AttemptResult> SendAsync(WebhookRoute route, byte[] body, string id, CancellationToken stop)
     {
         var request = new RestRequest(route.Url, Method.Post);
         request.AddBody(body, JsonContent);
@@ -487,7 +310,7 @@ public sealed class WebhookSink : ISink
         }
         Stats.AddRequest(false, ms);
         var error = response.ResponseStatus == ResponseStatus.TimedOut
-            ? $"timed out after {_settings.Options.Timeout.TotalSeconds:0.###} s"
+            ? $"timed out after {Settings.Options.Timeout.TotalSeconds:0.###} s"
             : RetryPolicy.Describe(response.ErrorException, response.ErrorMessage);
         return new AttemptResult(false, false, 0, error, null);
     }
