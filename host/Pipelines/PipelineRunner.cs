@@ -565,6 +565,7 @@ public sealed class PipelineRunner
                     transformed.Clear();
                     if (Transform(e, transformed)) batch.AddRange(transformed);
                 }
+                bytes += chunk.Bytes * (i - first) / Math.Max(1, pendingRows.Count); // the share of the chunk's memory taken into this batch
                 if (i < pendingRows.Count)
                 {
                     // The batch is full inside this chunk: the rest goes in the next batch (no boundary here).
@@ -575,7 +576,6 @@ public sealed class PipelineRunner
                     break;
                 }
                 budget.Give(chunk.Bytes); // its rows are events in the batch now (in flight: counted by the ledger)
-                bytes += chunk.Bytes;
                 atBoundary = chunk.TransactionEnd != null;
                 if (chunk.LastEventTime != 0) newestEventTime = chunk.LastEventTime;
                 if (chunk.TransactionEnd != null)
@@ -662,7 +662,8 @@ public sealed class PipelineRunner
                 ledger.Remove(batch);
                 Status.AddOut(batch.Events);
                 if (batch.End is { } end) await Acknowledged(batch, end, ct).ConfigureAwait(false);
-                RefreshSinkHealth(ledger, throttled: true);
+                // While degraded or held, every acknowledgement may be the one that ends it: look at once.
+                RefreshSinkHealth(ledger, throttled: Status.State != PipelineState.Degraded && Status.HeldBy is null);
             }
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)

@@ -203,15 +203,10 @@ internal sealed class WebhookLane
                                         (suppressed > 0 ? $" ({suppressed} more failure(s) of this task since the last message)" : ""));
                 }
                 sink.Stats.AddRetry();
-                // The backoff ends early when another lane of this task gets through (the receiver is back) — unless the
-                // receiver asked for this wait itself (Retry-After).
+                // The backoff ends early when another lane of this task gets through (the receiver is back), or when it
+                // is this lane's turn to probe — unless the receiver asked for this wait itself (Retry-After).
                 if (result.RetryAfter != null) await Task.Delay(delay, stop).ConfigureAwait(false);
-                else
-                    try
-                    {
-                        await recovered.WaitAsync(delay, stop).ConfigureAwait(false);
-                    }
-                    catch (TimeoutException) { }
+                else await _target.BackoffAsync(recovered, delay, stop).ConfigureAwait(false);
             }
         }
         finally

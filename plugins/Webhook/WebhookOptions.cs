@@ -31,6 +31,12 @@ public sealed class WebhookOptions
     /// <summary>Longest delay between two attempts.</summary>
     public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// While a task's receiver fails, how often one request probes it beyond the lanes' own backoff; the first success
+    /// wakes every lane of the task at once (a circuit that closes on success). Never more than <see cref="RetryMaxDelay"/>.
+    /// </summary>
+    public TimeSpan ProbeInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary><c>json</c> (the event JSON) or <c>pikachu</c> (pikachu's payload).</summary>
     public string Format { get; set; } = "json";
 

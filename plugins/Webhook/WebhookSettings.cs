@@ -96,6 +96,7 @@ internal sealed class WebhookSettings
         if (o.MaxRetries is < 0 or > 1_000_000) Error("max_retries", "must be 0-1000000");
         if (o.RetryBaseDelay < TimeSpan.Zero) Error("retry_base_delay", "must not be negative");
         if (o.RetryMaxDelay < o.RetryBaseDelay) Error("retry_max_delay", "must be at least retry_base_delay");
+        if (o.ProbeInterval <= TimeSpan.Zero) Error("probe_interval", "must be positive");
         if (o.BatchSize is < 1 or > 10_000) Error("batch_size", "must be 1-10000");
         var format = o.Format.Trim().ToLowerInvariant() switch
         {

@@ -15,15 +15,21 @@ internal sealed class WebhookTarget
     private string? _lastError;
     private DateTimeOffset? _failingSince;
     private long _pending;
+    private long _nextProbe; // Environment.TickCount64 from which one waiting lane may probe the failing receiver
 
     public WebhookTarget(WebhookSink sink, WebhookRoute route, int lanes)
     {
         Route = route;
+        var o = sink.Settings.Options;
+        ProbeInterval = o.ProbeInterval < o.RetryMaxDelay ? o.ProbeInterval : o.RetryMaxDelay;
         Lanes = new WebhookLane[lanes];
         for (var i = 0; i < lanes; i++) Lanes[i] = new WebhookLane(sink, this, i);
     }
 
     public WebhookRoute Route { get; }
+
+    /// <summary>While failing, one request every this long, beyond the lanes' own backoff.</summary>
+    public TimeSpan ProbeInterval { get; }
     public WebhookLane[] Lanes { get; }
 
     /// <summary>Deliveries queued for this task and not yet done.</summary>
@@ -59,9 +65,46 @@ internal sealed class WebhookTarget
         lock (_gate)
         {
             _lastError = error;
+            _nextProbe = Environment.TickCount64 + (long)ProbeInterval.TotalMilliseconds; // (this attempt was a probe too)
             if (_failing) return;
             _failing = true;
             _failingSince = DateTimeOffset.UtcNow;
+        }
+    }
+
+    /// <summary>
+    /// True for one lane when the probe interval has passed since the task's last attempt: that lane retries now,
+    /// instead of sleeping out its own (longer) backoff.
+    /// </summary>
+    public bool TryClaimProbe()
+    {
+        var now = Environment.TickCount64;
+        lock (_gate)
+        {
+            if (!_failing || now < _nextProbe) return false;
+            _nextProbe = now + (long)ProbeInterval.TotalMilliseconds;
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Sleeps out a lane's backoff of <paramref name="delay"/>, ended early by the task's next success (the circuit
+    /// closes) or by this lane's turn to probe.
+    /// </summary>
+    public async Task BackoffAsync(Task recovered, TimeSpan delay, CancellationToken stop)
+    {
+        var deadline = Environment.TickCount64 + (long)delay.TotalMilliseconds;
+        while (true)
+        {
+            var left = deadline - Environment.TickCount64;
+            if (left <= 0) return;
+            try
+            {
+                await recovered.WaitAsync(TimeSpan.FromMilliseconds(Math.Min(left, (long)ProbeInterval.TotalMilliseconds)), stop).ConfigureAwait(false);
+                return;
+            }
+            catch (TimeoutException) { }
+            if (TryClaimProbe()) return;
         }
     }
 
