@@ -3,6 +3,13 @@ namespace PluginHost.Benchmarks;
 /// <summary>Small helpers the benchmarks share: command-line options and process measurements.</summary>
 internal static class BenchmarkSupport
 {
+    /// <summary>Prints the load average (1, 5, 15 minutes), so figures from a busy machine are read as such.</summary>
+    public static void PrintLoad()
+    {
+        var load = File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
+        Console.WriteLine($"load average: {load} ({Environment.ProcessorCount} CPUs)");
+    }
+
     /// <summary>The repository root (where PluginHost.sln is).</summary>
     public static string RepoRoot()
     {

@@ -348,7 +348,7 @@ public sealed class ApiObservabilityTests(MariaDbServer db, ITestOutputHelper ou
 
             // Stopping: pausing "held" waits for the receiver to answer the row in flight.
             db.Sql("INSERT INTO t1 VALUES (1, 1);", database);
-            await host.WaitForAsync("held", p => p.GetProperty("events").GetProperty("out").GetInt64() == 1, "the row handed to the sink");
+            await host.WaitForAsync("held", p => p.GetProperty("in_flight").GetProperty("events").GetInt64() == 1, "the row handed to the sink");
             var pausing = host.PostAsync("pipelines/held/pause");
             var clock = Stopwatch.StartNew();
             JsonElement stopping = default;
