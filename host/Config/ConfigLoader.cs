@@ -242,6 +242,8 @@ public static partial class ConfigLoader
             if (p.QueueChunks is < 1 or > 100_000) Error("queue_chunks", "must be 1-100000");
             if (p.QueueBytes is < 64 * 1024 or > 16L << 30) Error("queue_bytes", "must be 65536-17179869184 (bytes)");
             if (p.Checkpoint.Type.Length == 0) Error("checkpoint.type", "is required");
+            if (p.Checkpoint.HistoryInterval < TimeSpan.Zero || p.Checkpoint.HistoryInterval > TimeSpan.FromDays(1))
+                Error("checkpoint.history_interval", "must be 0s-24h");
 
             string sinkType = "";
             if (p.Sink.ValueKind != JsonValueKind.Object) Error("sink", "is required: a mapping with a type, e.g. { type: file, path: out.jsonl }");
