@@ -156,6 +156,11 @@ public sealed class ApiSeekSafetyTests(MariaDbServer db)
             Assert.Contains(history.EnumerateArray(), h => h.GetProperty("reason").GetString() == "before seek" &&
                                                            h.GetProperty("note").GetString()!.StartsWith($"seek to checkpoint {id}", StringComparison.Ordinal));
             Assert.Equal(HttpStatusCode.NotFound, (await host.GetAsync("pipelines/ghost/checkpoints")).Status);
+
+            // Deleting the checkpoint keeps it in the history.
+            Assert.Equal(HttpStatusCode.NoContent, (await host.SendAsync(HttpMethod.Delete, "pipelines/back?forget=true")).Status);
+            Assert.False(File.Exists(CheckpointPath(host, "back")));
+            Assert.Contains("\"before delete\"", await File.ReadAllTextAsync(Path.Combine(dir, "state", "back.checkpoint-history.json")));
         }
         finally
         {
