@@ -77,6 +77,10 @@ internal static class ApiEndpoints
                     services.GetService<PluginManager>(), true)))
             .WithSummary("One pipeline, with its definition (secrets masked)")
             .ProducesProblem(404);
+        read.MapGet("/pipelines/{name}/checkpoints", async (string name, PipelineControl control, HttpContext http) =>
+                TypedResults.Ok((await control.HistoryAsync(name, http.RequestAborted)).Select(CheckpointHistoryInfo.Of).ToList()))
+            .WithSummary("The pipeline's last positions, newest first: saved checkpoints and every position a seek or delete replaced; seek back with {\"checkpoint\": ID}")
+            .ProducesProblem(404);
 
         // ---- pipelines: changing (Authorization: Bearer server.admin_token)
         var admin = app.MapGroup("").AddEndpointFilter(auth).AddEndpointFilter(Problems).WithTags("pipelines")
@@ -123,8 +127,9 @@ internal static class ApiEndpoints
                 var moved = await control.SeekAsync(name, target, request.HttpContext.RequestAborted);
                 return TypedResults.Ok(ApiModels.Build(moved, telemetry, sinks, services.GetService<PluginManager>(), false));
             })
-            .WithRequestBody("\"latest\", \"earliest\", {\"start\": …}, {\"gtid\": …} or {\"file\": …, \"pos\": …}", "application/json")
-            .WithSummary("Moves the pipeline: {\"gtid\": \"0-1-42\"}, {\"file\": \"mysql-bin.000003\", \"pos\": 4}, \"latest\" / {\"start\": \"latest\"} or \"earliest\"")
+            .WithRequestBody("\"latest\", \"earliest\", {\"start\": …}, {\"gtid\": …}, {\"file\": …, \"pos\": …} or {\"checkpoint\": ID}", "application/json")
+            .WithSummary("Moves the pipeline (checked against the server first; the replaced position stays in its history): {\"gtid\": \"0-1-42\"}, " +
+                         "{\"file\": \"mysql-bin.000003\", \"pos\": 4}, \"latest\" / {\"start\": \"latest\"}, \"earliest\" or {\"checkpoint\": ID} (from GET …/checkpoints)")
             .Produces<PipelineInfo>(200).ProducesValidationProblem().ProducesProblem(404).ProducesProblem(409).ProducesProblem(502);
         admin.MapPost("/reload", async (PipelineControl control, HttpContext http) => TypedResults.Ok(await control.ReloadAsync(http.RequestAborted)))
             .WithTags("config")

@@ -1,5 +1,7 @@
 using System.Reflection;
 using System.Text.Json.Nodes;
+using PluginHost.Binlog.Replication;
+using PluginHost.Checkpoints;
 using PluginHost.Config;
 using PluginHost.Pipelines;
 using PluginHost.Plugins;
@@ -44,7 +46,27 @@ public sealed record PipelineInfo(
 /// <param name="HeldBy">Set while the budget is full: which sink destination the pipeline waits for.</param>
 public sealed record InFlightInfo(long Events, long Bytes, string? HeldBy);
 
-public sealed record PositionInfo(string File, long Pos, string? Gtid, DateTimeOffset UpdatedAt, long EventsDelivered);
+/// <summary>A checkpoint: where a pipeline resumes.</summary>
+/// <param name="File">The binlog file; null when only the GTID is known (after a seek to a GTID, until the next checkpoint).</param>
+/// <param name="Pos">The offset in <paramref name="File"/>; null with it.</param>
+/// <param name="Text">The position as the log and the dashboard write it (<c>mysql-bin.000003:1234 (GTID 0-1-42)</c>, <c>GTID 0-1-42</c>).</param>
+public sealed record PositionInfo(string? File, long? Pos, string? Gtid, string Text, DateTimeOffset UpdatedAt, long EventsDelivered)
+{
+    public static PositionInfo? Of(Checkpoint? cp) => cp is null
+        ? null
+        : new PositionInfo(cp.File.Length > 0 ? cp.File : null, cp.File.Length > 0 ? cp.Position : null, string.IsNullOrWhiteSpace(cp.Gtid) ? null : cp.Gtid,
+            PositionText.Format(cp.File, cp.Position, cp.Gtid), cp.UpdatedAt, cp.EventsDelivered);
+}
+
+/// <summary>One entry of <c>GET /pipelines/{name}/checkpoints</c>.</summary>
+/// <param name="Id">What <c>POST /pipelines/{name}/seek</c> with <c>{"checkpoint": ID}</c> goes back to.</param>
+/// <param name="At">When the entry was made.</param>
+/// <param name="Reason">saved, before seek, seek or before delete.</param>
+/// <param name="Note">The operator's call, e.g. <c>seek to GTID 0-1-42</c>.</param>
+public sealed record CheckpointHistoryInfo(long Id, DateTimeOffset At, string Reason, string? Note, PositionInfo Position)
+{
+    public static CheckpointHistoryInfo Of(CheckpointHistoryEntry e) => new(e.Id, e.At, e.Reason, e.Note, PositionInfo.Of(e.Checkpoint)!);
+}
 
 /// <param name="In">Rows read that passed the filter.</param>
 /// <param name="Out">Events handed to (and accepted by) the sink.</param>
@@ -90,8 +112,8 @@ internal static class ApiModels
             s.Entry.Origin,
             s.Entry.Enabled,
             s.Entry.Paused,
-            cp is null ? null : new PositionInfo(cp.File, cp.Position, cp.Gtid, cp.UpdatedAt, cp.EventsDelivered),
-            cp?.Gtid,
+            PositionInfo.Of(cp),
+            string.IsNullOrWhiteSpace(cp?.Gtid) ? null : cp.Gtid,
             st.LagSeconds,
             st.LastEventTime,
             new EventCounters(st.EventsIn, st.EventsOut, st.EventsFiltered, st.EventsDropped, st.EventsSkipped, st.EventsDeadLettered),

@@ -185,7 +185,7 @@ function update(card, p) {
   q(card, ".others").textContent = [p.events.filtered, p.events.dropped, p.events.skipped, p.events.dead_lettered].map(number).join(" · ");
   const pos = p.position;
   q(card, ".position").textContent = pos
-    ? (pos.file ? pos.file + ":" + pos.pos : "GTID") + (pos.gtid ? "  ·  GTID " + pos.gtid : "")
+    ? pos.text
     : "no checkpoint yet";
   q(card, ".sink").textContent = p.sink.type + (p.sink.origin ? " (" + p.sink.origin + ")" : "");
   const error = q(card, ".error");

@@ -36,7 +36,7 @@ public enum PipelineOrigin
 /// start and on reload; a configuration-file pipeline deleted over the API stays deleted (until one of that name is
 /// created over the API again). Paused pipelines stay paused across restarts.
 /// </remarks>
-public sealed class PipelineControl : IHostedService
+public sealed partial class PipelineControl : IHostedService
 {
     /// <summary>One pipeline of the desired set (immutable; replaced on change).</summary>
     public sealed record Entry(string Name, PipelineOrigin Origin, PipelineDefinition? Definition, JsonObject? Raw, string? Invalid,
@@ -66,13 +66,13 @@ public sealed class PipelineControl : IHostedService
     public sealed record ReloadResult(string File, IReadOnlyList<string> Added, IReadOnlyList<string> Changed, IReadOnlyList<string> Removed,
         IReadOnlyList<string> Unchanged, IReadOnlyList<string> OverriddenByApi, IReadOnlyList<string> RestartRequired);
 
-    /// <summary>Where <c>POST /pipelines/{name}/seek</c> moves a pipeline.</summary>
-    public sealed record SeekTarget(string Kind, string? File = null, long Position = 0, string? Gtid = null)
+    /// <summary>Where <c>POST /pipelines/{name}/seek</c> moves a pipeline (<c>checkpoint</c>: an entry of its history, by <paramref name="Id"/>).</summary>
+    public sealed record SeekTarget(string Kind, string? File = null, long Position = 0, string? Gtid = null, long Id = 0)
     {
         public override string ToString() => Kind switch
         {
-            "gtid" => $"GTID {Gtid}",
-            "position" => $"{File}:{Position}",
+            "checkpoint" => $"checkpoint {Id}",
+            "gtid" or "position" => PositionText.Format(File, Position, Gtid),
             _ => Kind,
         };
     }
@@ -316,10 +316,14 @@ public sealed class PipelineControl : IHostedService
     {
         Get(name);
         var definition = Get(name).Definition;
+        var wasRunning = _manager.Find(name) != null;
         await StopAsync(name).ConfigureAwait(false);
         if (forget)
-            await WithStoreAsync(definition, async store =>
+            await ChangeCheckpointAsync(name, definition, wasRunning, async store =>
             {
+                // The position stays in the history (a pipeline created again under this name can seek back to it).
+                if (await store.LoadAsync(name, CancellationToken.None).ConfigureAwait(false) is { } old)
+                    await History.RecordAsync(name, old, "before delete", "DELETE ?forget=true", CancellationToken.None).ConfigureAwait(false);
                 await store.DeleteAsync(name, CancellationToken.None).ConfigureAwait(false);
                 return true;
             }).ConfigureAwait(false);
@@ -490,60 +494,71 @@ public sealed class PipelineControl : IHostedService
     {
         var e = Usable(name);
         var def = e.Definition!;
-        var (file, pos, gtid) = (target.File ?? "", target.Position, target.Gtid);
-        if (target.Kind is "latest" or "earliest" || target.Kind == "position")
+        var note = $"seek to {target}";
+        string? field = null;
+        if (target.Kind == "checkpoint")
         {
-            // Resolve (and check) the place on the server before stopping anything.
-            try
-            {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                timeout.CancelAfter(def.Connection.ConnectTimeout + TimeSpan.FromSeconds(10));
-                await using var c = await MySqlProtocolConnection.OpenAsync(def.Connection, timeout.Token).ConfigureAwait(false);
-                if (target.Kind == "latest") (file, pos) = await ServerChecks.CurrentPositionAsync(c, timeout.Token).ConfigureAwait(false);
-                else if (target.Kind == "earliest") (file, pos) = (await ServerChecks.OldestFileAsync(c, timeout.Token).ConfigureAwait(false), 4);
-                else
-                {
-                    var logs = await c.QueryAsync("SHOW BINARY LOGS", timeout.Token).ConfigureAwait(false);
-                    var row = logs.Rows.FirstOrDefault(r => r[0] == file);
-                    if (row is null)
-                        throw ApiProblemException.Invalid($"cannot seek pipeline '{name}'", new Dictionary<string, string[]>
-                        {
-                            ["file"] = [$"'{file}' is not a binlog file of the server (it has: {string.Join(", ", logs.Rows.Select(r => r[0]))})"],
-                        });
-                    if (long.TryParse(row.ElementAtOrDefault(1), out var size) && pos > size)
-                        throw ApiProblemException.Invalid($"cannot seek pipeline '{name}'", new Dictionary<string, string[]>
-                        {
-                            ["pos"] = [$"{pos} is past the end of {file} ({size} bytes)"],
-                        });
-                }
-            }
-            catch (Exception x) when (x is MySqlException or BinlogReplicationException or IOException or TimeoutException or System.Net.Sockets.SocketException or OperationCanceledException && !ct.IsCancellationRequested)
-            {
-                throw new ApiProblemException(StatusCodes.Status502BadGateway, "Source unavailable",
-                    Secrets.Scrub($"cannot resolve '{target}' on {def.Connection.Host}:{def.Connection.Port}: {x.Message}", Secrets.ValuesOf(def)));
-            }
+            var history = await HistoryAsync(name, ct).ConfigureAwait(false);
+            var entry = history.FirstOrDefault(h => h.Id == target.Id)
+                        ?? throw new ApiProblemException(StatusCodes.Status400BadRequest, "Invalid seek target", $"cannot seek pipeline '{name}'",
+                            new Dictionary<string, string[]>
+                            {
+                                ["checkpoint"] = [history.Count == 0 ? $"'{name}' has no checkpoint history yet"
+                                    : $"{target.Id} is not in the history of '{name}' (GET /pipelines/{name}/checkpoints; it has {string.Join(", ", history.Select(h => h.Id))})"],
+                            });
+            var cp = entry.Checkpoint;
+            target = cp.File.Length > 0 ? new SeekTarget("position", cp.File, cp.Position, cp.Gtid, target.Id) : new SeekTarget("gtid", Gtid: cp.Gtid, Id: target.Id);
+            note = $"seek to checkpoint {entry.Id} ({target})";
+            field = "checkpoint";
+        }
+        // Check (and resolve) the place on the server before stopping anything: a refused target changes nothing.
+        (string File, long Position, string? Gtid) place;
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(def.Connection.ConnectTimeout + TimeSpan.FromSeconds(10));
+            await using var c = await MySqlProtocolConnection.OpenAsync(def.Connection, timeout.Token).ConfigureAwait(false);
+            place = await SeekValidator.ResolveAsync(c, target, timeout.Token, field).ConfigureAwait(false);
+        }
+        catch (Exception x) when (x is MySqlException or BinlogReplicationException or IOException or TimeoutException or System.Net.Sockets.SocketException or OperationCanceledException && !ct.IsCancellationRequested)
+        {
+            throw new ApiProblemException(StatusCodes.Status502BadGateway, "Source unavailable",
+                Secrets.Scrub($"cannot check '{target}' on {def.Connection.Host}:{def.Connection.Port}: {x.Message}", Secrets.ValuesOf(def)));
         }
         var running = !e.Paused && _manager.Find(name) != null;
         if (running) await StopAsync(name).ConfigureAwait(false);
-        var (previous, cp) = await WithStoreAsync(def, async store =>
+        var (previous, moved) = await ChangeCheckpointAsync(name, def, running && e.Enabled, async store =>
         {
             var old = await store.LoadAsync(name, CancellationToken.None).ConfigureAwait(false);
-            var moved = new Checkpoint(file, pos, gtid, DateTimeOffset.UtcNow, old?.EventsDelivered ?? 0);
-            await store.SaveAsync(name, moved, CancellationToken.None).ConfigureAwait(false);
-            return (old, moved);
+            var now = DateTimeOffset.UtcNow;
+            var next = old is null
+                ? new Checkpoint(place.File, place.Position, place.Gtid, now, 0)
+                : old with { File = place.File, Position = place.Position, Gtid = place.Gtid, UpdatedAt = now };
+            // The replaced position goes to the history first: if that fails, nothing is moved.
+            if (old != null) await History.RecordAsync(name, old, "before seek", note, CancellationToken.None).ConfigureAwait(false);
+            await store.SaveAsync(name, next, CancellationToken.None).ConfigureAwait(false);
+            return (old, next);
         }).ConfigureAwait(false);
-        _logger.LogInformation("pipeline {Pipeline}: moved over the API to {Target} (was {Previous})", name, cp, (object?)previous ?? "no checkpoint");
+        try
+        {
+            await History.RecordAsync(name, moved, "seek", note, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception x) when (x is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            _logger.LogWarning("pipeline {Pipeline}: the seek's position was not noted in the checkpoint history: {Error}", name, x.Message);
+        }
+        _logger.LogInformation("pipeline {Pipeline}: moved over the API to {Target} (was {Previous})", name, moved, (object?)previous ?? "no checkpoint");
         if (e.Paused || !e.Enabled)
         {
             var status = e.Detached ?? new PipelineStatus(name) { State = e.Paused ? PipelineState.Paused : PipelineState.Stopped };
-            status.SetCheckpoint(cp);
+            status.SetCheckpoint(moved);
             Replace(e with { Detached = status });
         }
         else await StartAsync(def).ConfigureAwait(false);
         return SnapshotOf(Get(name));
     });
 
-    /// <summary>Reads a seek body: <c>"latest"</c>, <c>{"start":"latest"|"earliest"|{…}}</c>, <c>{"gtid":…}</c> or <c>{"file":…,"pos":…}</c>.</summary>
+    /// <summary>Reads a seek body: <c>"latest"</c>, <c>{"start":"latest"|"earliest"|{…}}</c>, <c>{"gtid":…}</c>, <c>{"file":…,"pos":…}</c> or <c>{"checkpoint":ID}</c>.</summary>
     public static SeekTarget ParseSeek(JsonElement body)
     {
         var errors = new Dictionary<string, string[]>();
@@ -576,6 +591,13 @@ public sealed class PipelineControl : IHostedService
                         if (MySqlGtidSet.TryParse(gtid, out var mySql)) return new SeekTarget("gtid", Gtid: mySql.ToString());
                         return Fail(prefix + "gtid", $"'{gtid}' is neither a MariaDB GTID (0-1-42) nor a MySQL GTID set (uuid:1-42)");
                     }
+                    if (keys.SetEquals(["checkpoint"]) && prefix.Length == 0)
+                    {
+                        var c = e.GetProperty("checkpoint");
+                        return (c.ValueKind == JsonValueKind.Number ? c.TryGetInt64(out var id) : c.ValueKind == JsonValueKind.String && long.TryParse(c.GetString(), out id)) && id > 0
+                            ? new SeekTarget("checkpoint", Id: id)
+                            : Fail("checkpoint", "must be the id of an entry of GET /pipelines/{name}/checkpoints");
+                    }
                     if (keys.SetEquals(["file", "pos"]) || keys.SetEquals(["file"]))
                     {
                         var f = e.GetProperty("file");
@@ -589,7 +611,7 @@ public sealed class PipelineControl : IHostedService
                         return new SeekTarget("position", file, pos);
                     }
                     return Fail(prefix.Length == 0 ? "(body)" : prefix.TrimEnd('.'),
-                        $"unexpected keys {string.Join(", ", keys.Order())}: send \"latest\", {{\"gtid\": …}} or {{\"file\": …, \"pos\": …}}");
+                        $"unexpected keys {string.Join(", ", keys.Order())}: send \"latest\", {{\"gtid\": …}}, {{\"file\": …, \"pos\": …}} or {{\"checkpoint\": ID}}");
                 }
                 default:
                     return Fail(prefix.Length == 0 ? "(body)" : prefix.TrimEnd('.'), "send \"latest\", \"earliest\", {\"gtid\": …} or {\"file\": …, \"pos\": …}");

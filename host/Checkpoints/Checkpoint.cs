@@ -6,5 +6,5 @@ namespace PluginHost.Checkpoints;
 /// </summary>
 public sealed record Checkpoint(string File, long Position, string? Gtid, DateTimeOffset UpdatedAt, long EventsDelivered)
 {
-    public override string ToString() => Gtid is null ? $"{File}:{Position}" : $"{File}:{Position} (GTID {Gtid})";
+    public override string ToString() => Binlog.Replication.PositionText.Format(File, Position, Gtid);
 }

@@ -9,4 +9,7 @@ public sealed class CheckpointOptions
 
     /// <summary>Settings of a non-file store (e.g. kafka), passed through.</summary>
     public Dictionary<string, JsonElement> Settings { get; set; } = [];
+
+    /// <summary>Least time between two <c>saved</c> entries of the checkpoint history (0: every distinct save).</summary>
+    public TimeSpan HistoryInterval { get; set; } = TimeSpan.FromSeconds(10);
 }

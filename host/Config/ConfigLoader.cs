@@ -245,6 +245,8 @@ public static partial class ConfigLoader
             if (p.InFlightBytes is < 64 * 1024 or > 64L << 30) Error("in_flight_bytes", "must be 65536-68719476736 (bytes)");
             if (p.DrainTimeout < TimeSpan.Zero || p.DrainTimeout > TimeSpan.FromHours(1)) Error("drain_timeout", "must be 0s-1h");
             if (p.Checkpoint.Type.Length == 0) Error("checkpoint.type", "is required");
+            if (p.Checkpoint.HistoryInterval < TimeSpan.Zero || p.Checkpoint.HistoryInterval > TimeSpan.FromDays(1))
+                Error("checkpoint.history_interval", "must be 0s-24h");
 
             string sinkType = "";
             if (p.Sink.ValueKind != JsonValueKind.Object) Error("sink", "is required: a mapping with a type, e.g. { type: file, path: out.jsonl }");

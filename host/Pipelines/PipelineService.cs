@@ -72,10 +72,10 @@ public sealed class PipelineService : BackgroundService
             _logger.LogError("pipeline {Pipeline}: cannot create its {Type} sink: {Error}", Definition.Name, Definition.SinkType, e.Message);
             return;
         }
-        ICheckpointStore store;
+        ICheckpointStore opened;
         try
         {
-            store = (Checkpoints ?? new CheckpointStoreCatalog(_sinks)).Open(Definition, _config, _store, _loggers);
+            opened = (Checkpoints ?? new CheckpointStoreCatalog(_sinks)).Open(Definition, _config, _store, _loggers);
         }
         catch (Exception e)
         {
@@ -85,6 +85,8 @@ public sealed class PipelineService : BackgroundService
             await sink.DisposeAsync().ConfigureAwait(false);
             return;
         }
+        // Saved checkpoints are noted in the pipeline's history (state_dir), whatever the store.
+        var store = new HistoryRecordingStore(opened, new CheckpointHistory(_config.StateDirectory), Definition.Options.Checkpoint.HistoryInterval, _logger);
         DeadLetterFile? deadLetter = Definition.DeadLetterPath is { } dl ? new DeadLetterFile(_config.Resolve(dl)) : null;
         // The transform script: compiled before the first event (waits for a fix if it does not compile), then hot-reloaded.
         var scripts = Definition.TransformPath is { } tp
@@ -124,7 +126,7 @@ public sealed class PipelineService : BackgroundService
         finally
         {
             await (_runner?.Sink ?? sink).DisposeAsync().ConfigureAwait(false);
-            if (!ReferenceEquals(store, _store) && store is IAsyncDisposable storeDisposable) await storeDisposable.DisposeAsync().ConfigureAwait(false);
+            if (!ReferenceEquals(opened, _store) && opened is IAsyncDisposable storeDisposable) await storeDisposable.DisposeAsync().ConfigureAwait(false);
             deadLetter?.Dispose();
             // A first compile still running (the runner ended early) stops and settles before its host is disposed,
             // so no version is loaded into a host that is gone.

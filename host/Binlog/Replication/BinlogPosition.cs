@@ -13,5 +13,5 @@ public sealed record BinlogPosition(string File, long Position, string? Gtid = n
         return c != 0 ? c : Position.CompareTo(position);
     }
 
-    public override string ToString() => Gtid is null ? $"{File}:{Position}" : $"{File}:{Position} (GTID {Gtid})";
+    public override string ToString() => PositionText.Format(File, Position, Gtid);
 }

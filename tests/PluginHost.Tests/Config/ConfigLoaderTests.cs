@@ -187,6 +187,7 @@ public sealed class ConfigLoaderTests
                 on_error: dead_letter
                 batch_size: 0
                 queue_bytes: 10
+                checkpoint: { type: file, history_interval: 48h }
                 sink: { path: x }
               - name: "bad name!"
                 source: { host: db, user: u, server_id: 9, start: { file: mysql-bin.000001, pos: 2 } }
@@ -225,6 +226,7 @@ public sealed class ConfigLoaderTests
         AssertError(errors, "beta", "dead_letter", "required");
         AssertError(errors, "beta", "batch_size");
         AssertError(errors, "beta", "queue_bytes", "65536");
+        AssertError(errors, "beta", "checkpoint.history_interval", "0s-24h");
         AssertError(errors, "beta", "sink.type", "required");
         // bad name, pos < 4, no sink
         AssertError(errors, "bad name!", "name", "letters");
