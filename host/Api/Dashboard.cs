@@ -30,7 +30,8 @@ internal static class Dashboard
   .pill[data-state=UP], .pill[data-state=running] { background:#dcfce7; color:var(--ok); }
   .pill[data-state=DOWN], .pill[data-state=failed] { background:#fee2e2; color:var(--bad); }
   .pill[data-state=paused] { background:#fef3c7; color:var(--warn); }
-  .pill[data-state=retrying], .pill[data-state=reconnecting] { background:#ffedd5; color:#c2410c; }
+  .pill[data-state=retrying], .pill[data-state=reconnecting], .pill[data-state=degraded], .pill[data-state=DEGRADED] { background:#ffedd5; color:#c2410c; }
+  .held { color:#c2410c; }
   .pill[data-state=starting] { background:#dbeafe; color:var(--info); }
   .conn { font-size:12px; color:#b8c0cc; }
   .conn.live::before { content:"● "; color:#4ade80; }
@@ -103,9 +104,12 @@ internal static class Dashboard
       <div class="stat"><label>events out</label><span class="events-out">0</span></div>
       <div class="stat"><label>lag</label><span class="lag">–</span></div>
       <div class="stat"><label>queue (chunks)</label><span class="queue">0</span></div>
+      <div class="stat"><label>in flight (events)</label><span class="in-flight">0</span></div>
       <div class="stat wide small"><label>filtered · dropped · skipped · dead-lettered</label><span class="others"></span></div>
       <div class="stat wide small"><label>position</label><span class="position mono"></span></div>
       <div class="stat wide small"><label>sink</label><span class="sink"></span></div>
+      <div class="stat wide small targets-box" hidden><label>sink targets failing</label><span class="targets"></span></div>
+      <div class="stat wide small held-box" hidden><label>held</label><span class="held"></span></div>
     </div>
     <div class="error" hidden><label>last error <span class="error-at"></span></label><pre class="error-text"></pre></div>
     <div class="transform" hidden><label>transform</label><span class="transform-info mono"></span><pre class="diagnostics" hidden></pre></div>
@@ -188,6 +192,12 @@ function update(card, p) {
     ? pos.text
     : "no checkpoint yet";
   q(card, ".sink").textContent = p.sink.type + (p.sink.origin ? " (" + p.sink.origin + ")" : "");
+  q(card, ".in-flight").textContent = number(p.in_flight ? p.in_flight.events : 0);
+  const failing = (p.sink.targets || []).filter(t => t.failing);
+  q(card, ".targets-box").hidden = failing.length === 0;
+  q(card, ".targets").textContent = failing.map(t => t.name + ": " + (t.last_error || "failing") + " (" + number(t.pending) + " waiting)").join(" · ");
+  q(card, ".held-box").hidden = !(p.in_flight && p.in_flight.held_by);
+  q(card, ".held").textContent = p.in_flight && p.in_flight.held_by ? p.in_flight.held_by : "";
   const error = q(card, ".error");
   error.hidden = !p.last_error;
   if (p.last_error) {
