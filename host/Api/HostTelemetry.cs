@@ -209,6 +209,10 @@ public sealed class HostTelemetry : IHostedService, IDisposable
             "Chunks (of up to 1024 events) waiting between the binlog reader and the sink");
         _meter.CreateObservableGauge("pluginhost.queue.bytes", () => Each(s => s.Runner is null ? 0 : s.Status.QueuedBytes), "By",
             "Estimated memory of the rows waiting between the binlog reader and the sink (bounded by queue_bytes)");
+        _meter.CreateObservableGauge("pluginhost.in_flight.events", () => Each(s => s.Runner is null ? 0 : s.Status.InFlightEvents), "{event}",
+            "Events handed to the sink and not yet acknowledged (bounded by in_flight_events)");
+        _meter.CreateObservableGauge("pluginhost.sink.targets.failing", () => Each(s => s.Runner is null ? 0 : s.Status.SinkTargets?.Invoke()?.Count(t => t.Failing) ?? 0), "{target}",
+            "Sink destinations (webhook tasks, the Kafka cluster) failing now; their events wait");
         _meter.CreateObservableGauge("pluginhost.last_event.time", () => _control.List().Where(s => s.Status.LastEventTime != null)
                 .Select(s => new Measurement<double>(s.Status.LastEventTime!.Value.ToUnixTimeSeconds(), new KeyValuePair<string, object?>("pipeline", s.Name))), "s",
             "Binlog time (Unix seconds) of the last event read");
