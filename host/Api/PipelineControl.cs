@@ -528,7 +528,7 @@ public sealed class PipelineControl : IHostedService
         var (previous, cp) = await WithStoreAsync(def, async store =>
         {
             var old = await store.LoadAsync(name, CancellationToken.None).ConfigureAwait(false);
-            var moved = new Checkpoint(file, pos, gtid, DateTimeOffset.UtcNow, old?.EventsDelivered ?? 0);
+            var moved = new Checkpoint(file, pos, gtid, DateTimeOffset.UtcNow, old?.EventsDelivered ?? 0, old?.LastEventTime);
             await store.SaveAsync(name, moved, CancellationToken.None).ConfigureAwait(false);
             return (old, moved);
         }).ConfigureAwait(false);

@@ -405,7 +405,6 @@ public sealed class PipelineRunner
                         break;
                 }
                 if (!keepGoing) break;
-                if (ev.Header.Timestamp != 0) Status.SetLastEventTime(ev.Header.Timestamp);
 
                 // The resume point moves only between transactions (a transaction end, a rotate, the GTID list at a file start).
                 if (!ReferenceEquals(client.Committed, committed))
@@ -546,7 +545,8 @@ public sealed class PipelineRunner
                 await SinkCallAsync(() => _sink.FlushAsync(hardStop), hardStop).ConfigureAwait(false);
                 PipelineMetrics.Flushed(_definition.Name, flushStarted);
                 _deadLetter?.Flush();
-                var cp = new Checkpoint(end.File, end.Position, end.Gtid, DateTimeOffset.UtcNow, _written + eventsToEnd);
+                var cp = new Checkpoint(end.File, end.Position, end.Gtid, DateTimeOffset.UtcNow, _written + eventsToEnd,
+                    newestEventTime != 0 ? DateTimeOffset.FromUnixTimeSeconds(newestEventTime) : _lastQueued?.LastEventTime); // (status shows it once saved)
                 // Saved in the background (latest position wins) so the write path never waits on the store's fsync;
                 // while the store is failing, the pipeline holds here instead of running ahead of its checkpoint.
                 // The saved checkpoint never lags more than two batches' worth of events: with a save already waiting,

@@ -46,7 +46,7 @@ public sealed class WebhookSink : ISink
         _settings = settings;
         _logger = logger;
         var o = settings.Options;
-        Stats = new WebhookStats(pipeline);
+        Stats = new WebhookStats(pipeline, settings.Routes, o.WorkerCount);
         _router = new WebhookRouter(settings.Routes);
         _policy = new RetryPolicy(o.MaxRetries, o.RetryBaseDelay, o.RetryMaxDelay);
         _signer = settings.SigningKey is { } key ? new StandardWebhookSigner(key) : null;
@@ -196,6 +196,7 @@ public sealed class WebhookSink : ISink
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        Stats.Dispose(); // its tasks and workers are no longer reported as running
         _stop.Cancel();
         _broken.TrySetResult();
         lock (_gate)
@@ -375,7 +376,7 @@ public sealed class WebhookSink : ISink
                     result = await sink.SendAsync(route, body, id!, stop).ConfigureAwait(false);
                     if (result.Success)
                     {
-                        sink.Stats.AddDelivered(events.Count);
+                        sink.Stats.AddDelivered(route, events.Count);
                         if (warned)
                             sink._logger.Info($"webhook {route.Id}: delivered to {route.Url} after {attempt} attempts");
                         return;
@@ -387,7 +388,7 @@ public sealed class WebhookSink : ISink
                         try
                         {
                             dlq.Write(events, route, result.Status, result.Error, attempt);
-                            sink.Stats.AddDeadLettered(events.Count);
+                            sink.Stats.AddDeadLettered(route, events.Count);
                             sink._logger.Warning($"webhook {route.Id}: {events.Count} event(s) dead-lettered to {dlq.FilePath} after {attempt} attempt(s): {result.Error}");
                             return;
                         }
@@ -411,7 +412,7 @@ public sealed class WebhookSink : ISink
                         sink._logger.Warning($"webhook {route.Id}: {route.Url} failed (attempt {attempt}): {result.Error}; retrying in {delay.TotalMilliseconds:0} ms" +
                                              (suppressed > 0 ? $" ({suppressed} more failure(s) of this task since the last message)" : ""));
                     }
-                    sink.Stats.AddRetry();
+                    sink.Stats.AddRetry(route);
                     await Task.Delay(delay, stop).ConfigureAwait(false);
                 }
             }
@@ -464,7 +465,7 @@ public sealed class WebhookSink : ISink
         }
         catch (Exception e) when (!stop.IsCancellationRequested)
         {
-            Stats.AddRequest(false, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            Stats.AddRequest(route, false, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return new AttemptResult(false, false, 0, RetryPolicy.Describe(e, null), null);
         }
         var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
@@ -482,10 +483,10 @@ public sealed class WebhookSink : ISink
             var result = RetryPolicy.Classify((int)response.StatusCode, response.StatusDescription ?? "", retryAfter, DateTimeOffset.UtcNow);
             if (!result.Success && !string.IsNullOrEmpty(response.Content))
                 result = result with { Error = result.Error + ": " + Shorten(response.Content) };
-            Stats.AddRequest(result.Success, ms);
+            Stats.AddRequest(route, result.Success, ms);
             return result;
         }
-        Stats.AddRequest(false, ms);
+        Stats.AddRequest(route, false, ms);
         var error = response.ResponseStatus == ResponseStatus.TimedOut
             ? $"timed out after {_settings.Options.Timeout.TotalSeconds:0.###} s"
             : RetryPolicy.Describe(response.ErrorException, response.ErrorMessage);
