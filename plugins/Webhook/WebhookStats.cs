@@ -25,6 +25,10 @@ public sealed class WebhookStats : IDisposable
 
     static WebhookStats()
     {
+        // The runtime's list of meters is a strong root: without this, a hot-reloaded version of this plugin could never
+        // be unloaded (the meter, its instruments and their callbacks would keep its load context alive).
+        if (System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(typeof(WebhookStats).Assembly) is { IsCollectible: true } context)
+            context.Unloading += _ => Meter.Dispose();
         Meter.CreateObservableUpDownCounter("webhook.tasks", () => Live.Keys.SelectMany(s => s._tasks.Select(t => t.Announcement)), "{task}",
             "tasks of the running webhook sinks (1 each)");
         Meter.CreateObservableUpDownCounter("webhook.workers", () => Live.Keys.Select(s => new Measurement<long>(s._workers, s._pipelineTag)), "{worker}",
