@@ -9,4 +9,8 @@ namespace PluginHost.Sdk;
 /// <param name="Gtid">GTID state at that point (MariaDB domain list or MySQL GTID set), or null.</param>
 /// <param name="UpdatedAt">When the checkpoint was taken.</param>
 /// <param name="EventsDelivered">Events the pipeline delivered up to this point (a running count).</param>
-public sealed record CheckpointState(string File, long Position, string? Gtid, DateTimeOffset UpdatedAt, long EventsDelivered);
+public sealed record CheckpointState(string File, long Position, string? Gtid, DateTimeOffset UpdatedAt, long EventsDelivered)
+{
+    /// <summary>Binlog time of the newest change delivered up to here (null before the first, and in records of older versions).</summary>
+    public DateTimeOffset? LastEventTime { get; init; }
+}

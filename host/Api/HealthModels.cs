@@ -39,20 +39,30 @@ public sealed record MonitorMetrics(string Status, int TablesMonitored, long Tot
 
 public sealed record BinlogPositionInfo(string File, long Position);
 
-/// <param name="WorkersActive">Pipelines delivering now.</param>
-/// <param name="WorkersTotal">Pipelines defined.</param>
+/// <param name="WorkersActive">Workers of the pipelines delivering now (a webhook sink's <c>worker_count</c>, 1 for other sinks).</param>
+/// <param name="WorkersTotal">Workers of every pipeline defined (counted the same way).</param>
 /// <param name="QueueSize">Chunks waiting between readers and sinks.</param>
 /// <param name="QueueCapacity">Their capacity (sum of queue_chunks).</param>
-/// <param name="WebhooksSent">Events accepted by sinks (any sink type).</param>
-/// <param name="WebhooksFailed">Failed sink calls (each retried) plus events that went to a dead-letter file.</param>
+/// <param name="WebhooksSent">Webhook requests answered with a 2xx (unrouted and dead-lettered events are not sent); for sinks
+/// that report no requests (file, Kafka), the events they acknowledged.</param>
+/// <param name="WebhooksFailed">Webhook requests without a 2xx (each attempt); for other sinks, failed sink calls (each retried)
+/// plus events that went to a dead-letter file.</param>
+/// <param name="SuccessRate">100 × sent / (sent + failed).</param>
 /// <param name="AvgResponseTime">Mean duration of a sink write.</param>
 public sealed record DispatcherMetrics(string Status, int WorkersActive, int WorkersTotal, int QueueSize, int QueueCapacity, long WebhooksSent,
     long WebhooksFailed, double SuccessRate, string AvgResponseTime);
 
-/// <param name="TaskId">The pipeline's name.</param>
-/// <param name="TableName">The pipeline's filter (include patterns), or * for all.</param>
-/// <param name="Status">active, paused, failed, stopped or disabled.</param>
-public sealed record TaskMetrics(string TaskId, string TableName, long EventsProcessed, DateTimeOffset? LastProcessed, string Status, string State, double LagSeconds);
+/// <summary>One webhook task (<c>task_id</c>), or one pipeline whose sink has no tasks.</summary>
+/// <param name="TaskId">The webhook task's id; for other sinks the pipeline's name.</param>
+/// <param name="TableName">The task's table; for other sinks the pipeline's filter (include patterns), or * for all.</param>
+/// <param name="EventsProcessed">Events the task's receiver acknowledged with a 2xx; for other sinks the events the sink acknowledged.</param>
+/// <param name="LastProcessed">When the task last got a 2xx; for other sinks the binlog time of the newest change delivered.</param>
+/// <param name="Status">active, paused, failed, stopped or disabled (the pipeline's).</param>
+/// <param name="Pipeline">The pipeline the task belongs to.</param>
+/// <param name="EventsDeadLettered">The task's events written to the dead-letter file.</param>
+/// <param name="RequestsFailed">The task's requests without a 2xx (each attempt).</param>
+public sealed record TaskMetrics(string TaskId, string TableName, long EventsProcessed, DateTimeOffset? LastProcessed, string Status, string State, double LagSeconds,
+    string Pipeline, long EventsDeadLettered, long RequestsFailed);
 
 /// <summary>What the dashboard's event stream sends every second.</summary>
 public sealed record DashboardSnapshot(string Status, string Version, string Uptime, bool TokenRequired, IReadOnlyList<PipelineInfo> Pipelines);
@@ -100,27 +110,38 @@ internal static class HealthReports
             Math.Round(list.Sum(s => telemetry.EventsPerSecond(s.Name)), 2),
             list.Max(s => s.Status.LastEventTime),
             first is null ? null : new BinlogPositionInfo(first.File, first.Position));
-        var sent = list.Sum(s => s.Status.EventsOut);
-        var failed = list.Sum(s => s.Status.SinkRetries + s.Status.EventsDeadLettered);
+        var sinkTasks = telemetry.SinkTasks();
+        var tasksOf = list.ToDictionary(s => s.Name, s => sinkTasks.TasksOf(s.Name), StringComparer.Ordinal);
+        // Webhook pipelines: requests answered 2xx / without a 2xx; other sinks: events acknowledged / failed calls and dead letters.
+        var sent = list.Sum(s => tasksOf[s.Name] is { } t ? t.Sum(x => x.Requests - x.FailedRequests) : s.Status.EventsOut);
+        var failed = list.Sum(s => tasksOf[s.Name] is { } t ? t.Sum(x => x.FailedRequests) : s.Status.SinkRetries + s.Status.EventsDeadLettered);
+        long Workers(PipelineControl.Snapshot s) => sinkTasks.WorkersOf(s.Name) ?? 1;
         var (sum, count) = telemetry.SinkWriteDurations();
         var dispatcher = new DispatcherMetrics(
             anyFailed ? "degraded" : list.Any(s => s.State is "running" or "degraded" or "retrying") ? "running" : "stopped",
-            list.Count(s => s.State is "running" or "degraded" or "retrying"),
-            list.Count,
+            (int)list.Where(s => s.State is "running" or "degraded" or "retrying").Sum(Workers),
+            (int)list.Sum(Workers),
             list.Sum(s => s.QueueDepth),
             list.Sum(s => s.Entry.Definition?.Options.QueueChunks ?? 0),
             sent,
             failed,
             sent + failed == 0 ? 100 : Math.Round(100.0 * sent / (sent + failed), 2),
             count == 0 ? "0ms" : $"{sum / count * 1000:0.###}ms");
-        var tasks = list.Select(s => new TaskMetrics(
-            s.Name,
-            s.Entry.Definition is { } d && d.Options.Filter.Include.Count > 0 ? string.Join(",", d.Options.Filter.Include) : "*",
-            s.Status.EventsOut,
-            s.Status.LastEventTime,
-            s.State switch { "running" or "degraded" or "starting" or "reconnecting" or "retrying" => "active", var other => other },
-            s.State,
-            s.Status.LagSeconds)).ToList();
+        static string TaskStatus(string state) => state switch { "running" or "degraded" or "starting" or "reconnecting" or "retrying" => "active", var other => other };
+        var tasks = list.SelectMany(s => tasksOf[s.Name] is { } figures
+            ? figures.Select(t => new TaskMetrics(t.Task, t.Table ?? "*", t.Delivered, t.LastDeliveredAt, TaskStatus(s.State), s.State, s.Status.LagSeconds,
+                s.Name, t.DeadLettered, t.FailedRequests))
+            : [new TaskMetrics(
+                s.Name,
+                s.Entry.Definition is { } d && d.Options.Filter.Include.Count > 0 ? string.Join(",", d.Options.Filter.Include) : "*",
+                s.Status.EventsOut,
+                s.Status.LastEventTime,
+                TaskStatus(s.State),
+                s.State,
+                s.Status.LagSeconds,
+                s.Name,
+                s.Status.EventsDeadLettered,
+                0)]).ToList();
         return new MetricsJson(system, monitor, dispatcher, tasks);
     }
 }

@@ -25,6 +25,7 @@ public sealed class HostTelemetry : IHostedService, IDisposable
     private readonly Meter _meter;
     private readonly MeterListener _listener;
     private readonly MetricStore _store = new();
+    private readonly SinkTaskMetrics _sinkTasks = new();
     private readonly object _scrape = new();
     private readonly Counter<long> _reloads;
     private readonly Dictionary<string, Watch> _watch = new(StringComparer.Ordinal);
@@ -62,19 +63,19 @@ public sealed class HostTelemetry : IHostedService, IDisposable
                 else if (ReferenceEquals(instrument.Meter, PipelineMetrics.Meter))
                     // The data path's meter is shared by every host in the process (tests): keep this host's pipelines.
                     listener.EnableMeasurementEvents(instrument, _store.Register(instrument, true, _control.IsKnown));
-                else if (PluginCounterKind(instrument) is { } kind)
-                    listener.EnableMeasurementEvents(instrument, kind);
+                else if (PluginInstrumentOf(instrument) is { } plugin)
+                    listener.EnableMeasurementEvents(instrument, plugin);
             },
             MeasurementsCompleted = (instrument, _) => _store.Remove(instrument),
         };
         _listener.SetMeasurementEventCallback<long>((_, value, tags, state) =>
         {
-            if (state is SinkCounter kind) FoldPluginCount(kind, value, tags);
+            if (state is PluginInstrument plugin) TakePluginMeasurement(plugin, value, tags);
             else ((MetricStore.InstrumentData)state!).Record(value, tags);
         });
         _listener.SetMeasurementEventCallback<int>((_, value, tags, state) =>
         {
-            if (state is SinkCounter kind) FoldPluginCount(kind, value, tags);
+            if (state is PluginInstrument plugin) TakePluginMeasurement(plugin, value, tags);
             else ((MetricStore.InstrumentData)state!).Record(value, tags);
         });
         _listener.SetMeasurementEventCallback<double>((_, value, tags, state) => ((MetricStore.InstrumentData)state!).Record(value, tags));
@@ -91,6 +92,24 @@ public sealed class HostTelemetry : IHostedService, IDisposable
     {
         DeadLettered,
         Retries,
+    }
+
+    /// <summary>A plugin instrument the host takes in: into the pipeline's counters, into per-task figures, or both.</summary>
+    private sealed record PluginInstrument(SinkCounter? Fold, SinkTaskMetrics.Kind? Task);
+
+    private static PluginInstrument? PluginInstrumentOf(Instrument instrument)
+    {
+        var meter = instrument.Meter.Name;
+        if (meter.StartsWith("System.", StringComparison.Ordinal) || meter.StartsWith("Microsoft.", StringComparison.Ordinal)) return null;
+        var fold = PluginCounterKind(instrument);
+        var task = SinkTaskMetrics.KindOf(instrument);
+        return fold is null && task is null ? null : new PluginInstrument(fold, task);
+    }
+
+    private void TakePluginMeasurement(PluginInstrument plugin, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        if (plugin.Fold is { } kind) FoldPluginCount(kind, value, tags);
+        if (plugin.Task is { } task) _sinkTasks.Record(task, value, tags, _control.IsKnown);
     }
 
     /// <summary>
@@ -143,11 +162,23 @@ public sealed class HostTelemetry : IHostedService, IDisposable
     {
         lock (_scrape)
         {
-            _store.ClearObservable();
-            _listener.RecordObservableInstruments();
+            ObserveAll();
             return _store.WritePrometheus();
         }
     }
+
+    /// <summary>Per-task figures of sink plugins that report them (e.g. each webhook task), observed now.</summary>
+    internal SinkTaskMetrics SinkTasks()
+    {
+        lock (_scrape) ObserveAll();
+        return _sinkTasks;
+    }
+
+    private void ObserveAll() => _sinkTasks.Observe(() =>
+    {
+        _store.ClearObservable();
+        _listener.RecordObservableInstruments();
+    });
 
     /// <summary>Sum and count of the sink's write durations (for pikachu's average response time).</summary>
     public (double Sum, long Count) SinkWriteDurations()
@@ -215,7 +246,7 @@ public sealed class HostTelemetry : IHostedService, IDisposable
             "Sink destinations (webhook tasks, the Kafka cluster) failing now; their events wait");
         _meter.CreateObservableGauge("pluginhost.last_event.time", () => _control.List().Where(s => s.Status.LastEventTime != null)
                 .Select(s => new Measurement<double>(s.Status.LastEventTime!.Value.ToUnixTimeSeconds(), new KeyValuePair<string, object?>("pipeline", s.Name))), "s",
-            "Binlog time (Unix seconds) of the last event read");
+            "Binlog time (Unix seconds) of the newest change delivered (saved with the checkpoint, so kept across restarts)");
         _meter.CreateObservableGauge("pluginhost.pipeline.state", () => _control.List().SelectMany(s => States.Select(state =>
                 new Measurement<int>(s.State == state ? 1 : 0, new KeyValuePair<string, object?>("pipeline", s.Name), new("state", state)))), null,
             "1 for the state each pipeline is in, 0 for the others");

@@ -4,7 +4,9 @@ namespace PluginHost.Checkpoints;
 /// Where a pipeline resumes: just after the last transaction whose every event the sink acknowledged.
 /// File+position is exact on the same server; the GTID state allows resuming on another server of the topology.
 /// </summary>
-public sealed record Checkpoint(string File, long Position, string? Gtid, DateTimeOffset UpdatedAt, long EventsDelivered)
+/// <param name="LastEventTime">Binlog time of the newest change delivered up to here (null before the first; absent in
+/// checkpoints written by older versions).</param>
+public sealed record Checkpoint(string File, long Position, string? Gtid, DateTimeOffset UpdatedAt, long EventsDelivered, DateTimeOffset? LastEventTime = null)
 {
     public override string ToString() => Binlog.Replication.PositionText.Format(File, Position, Gtid);
 }

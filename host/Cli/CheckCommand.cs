@@ -152,7 +152,8 @@ public static class CheckCommand
     private static string PluginsDirectory(IReadOnlyList<string> args)
     {
         if (RunCommand.Option(args, "--plugins") is { } dir) return Path.GetFullPath(dir);
-        if ((RunCommand.Option(args, "--config") ?? RunCommand.Option(args, "-c")) is { } config) return ConfigLoader.Load(config).PluginsDirectory;
+        // Only plugins_dir is needed: secrets the configuration takes from the environment may be unset here.
+        if ((RunCommand.Option(args, "--config") ?? RunCommand.Option(args, "-c")) is { } config) return ConfigLoader.Load(config, secretsOptional: true).PluginsDirectory;
         return PluginDirectories.BuiltPlugins;
     }
 

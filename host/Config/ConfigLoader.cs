@@ -20,16 +20,19 @@ public static partial class ConfigLoader
 
     /// <summary>Loads and validates a configuration file.</summary>
     /// <param name="sinkTypes">Known sink types, to reject unknown ones at load time (null: not checked).</param>
-    public static HostConfig Load(string path, IReadOnlyDictionary<string, string>? environment = null, ISet<string>? sinkTypes = null)
+    /// <param name="secretsOptional">An unset <c>${VAR}</c> under a secret key (<see cref="Secrets.IsSecretKey"/>: a password,
+    /// the admin token…) reads as empty instead of being an error — for commands that run nothing (<c>pluginhost check</c>).</param>
+    public static HostConfig Load(string path, IReadOnlyDictionary<string, string>? environment = null, ISet<string>? sinkTypes = null, bool secretsOptional = false)
     {
         if (!File.Exists(path))
             throw new ConfigException([new ConfigError(path, null, "(file)", "not found")]);
         var text = File.ReadAllText(path);
-        return PikachuConfig.TryLoad(text, path, environment, sinkTypes) ?? Parse(text, path, environment, sinkTypes);
+        return PikachuConfig.TryLoad(text, path, environment, sinkTypes, secretsOptional) ?? Parse(text, path, environment, sinkTypes, secretsOptional);
     }
 
     /// <summary>Parses and validates configuration text; <paramref name="fileName"/> is used in errors and for relative paths.</summary>
-    public static HostConfig Parse(string yaml, string fileName, IReadOnlyDictionary<string, string>? environment = null, ISet<string>? sinkTypes = null)
+    public static HostConfig Parse(string yaml, string fileName, IReadOnlyDictionary<string, string>? environment = null, ISet<string>? sinkTypes = null,
+        bool secretsOptional = false)
     {
         var env = environment ?? ReadEnvironment();
         var errors = new List<ConfigError>();
@@ -38,7 +41,7 @@ public static partial class ConfigLoader
         if (root is not JsonObject obj)
             throw new ConfigException([.. errors, new ConfigError(fileName, null, "(root)", "the file must be a YAML mapping")]);
         ApplyEnvironmentOverrides(obj, env);
-        Substitute(obj, "", fileName, env, errors);
+        Substitute(obj, "", fileName, env, errors, secretsOptional);
         var bindErrors = new List<SinkConfigurationException>();
         var options = SettingsBinder.Bind<HostOptions>(JsonSerializer.SerializeToElement(obj), bindErrors);
         foreach (var e in bindErrors) errors.Add(new ConfigError(fileName, null, e.Key, e.Message[(e.Key.Length + 2)..]));
@@ -61,7 +64,7 @@ public static partial class ConfigLoader
             throw new ConfigException(errors);
         }
         var env = ReadEnvironment();
-        Substitute(obj, "", source, env, errors);
+        Substitute(obj, "", source, env, errors, false);
         var bindErrors = new List<SinkConfigurationException>();
         var p = SettingsBinder.Bind<PipelineOptions>(JsonSerializer.SerializeToElement(obj), bindErrors);
         foreach (var e in bindErrors) errors.Add(new ConfigError(source, p.Name.Length > 0 ? p.Name : null, e.Key, e.Message[(e.Key.Length + 2)..]));
@@ -146,7 +149,7 @@ public static partial class ConfigLoader
         }
     }
 
-    private static void Substitute(JsonNode node, string path, string file, IReadOnlyDictionary<string, string> env, List<ConfigError> errors)
+    private static void Substitute(JsonNode node, string path, string file, IReadOnlyDictionary<string, string> env, List<ConfigError> errors, bool secretsOptional)
     {
         switch (node)
         {
@@ -155,8 +158,8 @@ public static partial class ConfigLoader
                 {
                     var p = path.Length == 0 ? k : $"{path}.{k}";
                     if (v is JsonValue val && val.TryGetValue<string>(out var s) && s.Contains("${", StringComparison.Ordinal))
-                        o[k] = JsonValue.Create(Expand(s, p, file, env, errors));
-                    else if (v != null) Substitute(v, p, file, env, errors);
+                        o[k] = JsonValue.Create(Expand(s, p, file, env, errors, secretsOptional));
+                    else if (v != null) Substitute(v, p, file, env, errors, secretsOptional);
                 }
                 break;
             case JsonArray a:
@@ -164,19 +167,20 @@ public static partial class ConfigLoader
                 {
                     var p = $"{path}[{i}]";
                     if (a[i] is JsonValue val && val.TryGetValue<string>(out var s) && s.Contains("${", StringComparison.Ordinal))
-                        a[i] = JsonValue.Create(Expand(s, p, file, env, errors));
-                    else if (a[i] is { } child) Substitute(child, p, file, env, errors);
+                        a[i] = JsonValue.Create(Expand(s, p, file, env, errors, secretsOptional));
+                    else if (a[i] is { } child) Substitute(child, p, file, env, errors, secretsOptional);
                 }
                 break;
         }
     }
 
-    private static string Expand(string s, string path, string file, IReadOnlyDictionary<string, string> env, List<ConfigError> errors) =>
+    private static string Expand(string s, string path, string file, IReadOnlyDictionary<string, string> env, List<ConfigError> errors, bool secretsOptional) =>
         EnvReference().Replace(s, m =>
         {
             var set = env.TryGetValue(m.Groups[1].Value, out var v);
             if (m.Groups[2].Success && string.IsNullOrEmpty(v)) return m.Groups[2].Value; // ${X:-d}: d when X is unset or empty
             if (set) return v!;
+            if (secretsOptional && Secrets.IsSecretPath(path)) return "";
             errors.Add(new ConfigError(file, null, path, $"environment variable {m.Groups[1].Value} is not set"));
             return "";
         });

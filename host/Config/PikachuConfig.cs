@@ -22,7 +22,8 @@ public static class PikachuConfig
     /// it (with its <c>tasks.yaml</c>) and validates the result like any configuration; otherwise returns null. Errors
     /// name pikachu's keys where they map one to one; <see cref="HostConfig.Warnings"/> lists what was not carried over.
     /// </summary>
-    public static HostConfig? TryLoad(string text, string path, IReadOnlyDictionary<string, string>? environment, ISet<string>? sinkTypes)
+    public static HostConfig? TryLoad(string text, string path, IReadOnlyDictionary<string, string>? environment, ISet<string>? sinkTypes,
+        bool secretsOptional = false)
     {
         var yamlErrors = new List<ConfigError>();
         var root = YamlToJson.Parse(text, path, yamlErrors);
@@ -32,7 +33,7 @@ public static class PikachuConfig
         HostConfig config;
         try
         {
-            config = ConfigLoader.Parse(json, path, environment, sinkTypes);
+            config = ConfigLoader.Parse(json, path, environment, sinkTypes, secretsOptional);
         }
         catch (ConfigException e)
         {

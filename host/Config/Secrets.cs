@@ -25,6 +25,14 @@ internal static partial class Secrets
         return false;
     }
 
+    /// <summary>True when any key of a configuration path (<c>pipelines[0].sink.headers.Authorization</c>) is a secret key.</summary>
+    public static bool IsSecretPath(string path)
+    {
+        foreach (var key in path.Split(['.', '[', ']'], StringSplitOptions.RemoveEmptyEntries))
+            if (IsSecretKey(key)) return true;
+        return false;
+    }
+
     /// <summary>A redacted deep copy of <paramref name="node"/>.</summary>
     public static JsonNode? Redact(JsonNode? node) => node switch
     {

@@ -426,7 +426,6 @@ public sealed class PipelineRunner
                         break;
                 }
                 if (!keepGoing) break;
-                if (ev.Header.Timestamp != 0) Status.SetLastEventTime(ev.Header.Timestamp);
 
                 // The resume point moves only between transactions (a transaction end, a rotate, the GTID list at a file start).
                 if (!ReferenceEquals(client.Committed, committed))
@@ -677,7 +676,8 @@ public sealed class PipelineRunner
     /// <summary>Every event up to <paramref name="end"/> is acknowledged: its checkpoint is queued for saving.</summary>
     private async ValueTask Acknowledged(InFlightBatch batch, BinlogPosition end, CancellationToken ct)
     {
-        var cp = new Checkpoint(end.File, end.Position, end.Gtid, DateTimeOffset.UtcNow, batch.DeliveredAtEnd);
+        var cp = new Checkpoint(end.File, end.Position, end.Gtid, DateTimeOffset.UtcNow, batch.DeliveredAtEnd,
+            batch.NewestEventTime != 0 ? DateTimeOffset.FromUnixTimeSeconds(batch.NewestEventTime) : _saver.LastQueued?.LastEventTime); // (status shows it once saved)
         // Saved in the background (latest position wins) so acknowledgements never wait on the store's fsync; while the
         // store is failing, the pipeline holds here instead of running ahead of its checkpoint. The saved checkpoint
         // never lags more than a batch's worth of events behind the acknowledged ones: with a save already waiting,

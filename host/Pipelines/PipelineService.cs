@@ -39,6 +39,9 @@ public sealed class PipelineService : BackgroundService
     /// <summary>The running engine (null before start or after a failure).</summary>
     public PipelineRunner? Runner => _runner;
 
+    /// <summary>The pipeline's transform script and its compiled versions (null: no transform, or not started).</summary>
+    public Scripting.ScriptTransformHost? Scripts { get; private set; }
+
     /// <summary>Where the pipeline's checkpoint store comes from when it is not the file store (null: a catalog of the sink plugins' stores).</summary>
     public CheckpointStoreCatalog? Checkpoints { get; init; }
 
@@ -89,7 +92,7 @@ public sealed class PipelineService : BackgroundService
         var store = new HistoryRecordingStore(opened, new CheckpointHistory(_config.StateDirectory), Definition.Options.Checkpoint.HistoryInterval, _logger);
         DeadLetterFile? deadLetter = Definition.DeadLetterPath is { } dl ? new DeadLetterFile(_config.Resolve(dl)) : null;
         // The transform script: compiled before the first event (waits for a fix if it does not compile), then hot-reloaded.
-        var scripts = Definition.TransformPath is { } tp
+        var scripts = Scripts = Definition.TransformPath is { } tp
             ? new Scripting.ScriptTransformHost(_config.ResolveTransform(tp), tp, Helpers, Definition.Options.TransformTimeout, Status, _logger)
             {
                 Cache = Scripting.CompiledScriptCache.ForStateDirectory(_config.StateDirectory),

@@ -8,7 +8,7 @@ public sealed class PipelineStatus(string name)
     private long _eventsIn, _eventsOut, _filtered, _dropped, _skipped, _deadLettered, _sinkDeadLettered, _retries, _sinkReportedRetries, _transactions;
     private volatile object? _checkpoint;
     private volatile string? _lastError;
-    private long _lastErrorAtTicks, _lastEventUnix, _queuedBytes, _inFlightEvents, _inFlightBytes;
+    private long _lastErrorAtTicks, _queuedBytes, _inFlightEvents, _inFlightBytes;
     private volatile string? _heldBy;
     private volatile PipelineState _state = PipelineState.Starting;
     private volatile bool _awaitingTransformFix;
@@ -45,8 +45,11 @@ public sealed class PipelineStatus(string name)
     public long Transactions => Interlocked.Read(ref _transactions);
     public Checkpoint? Checkpoint => _checkpoint as Checkpoint;
 
-    /// <summary>Binlog timestamp of the last event read (commit time on the server).</summary>
-    public DateTimeOffset? LastEventTime => _lastEventUnix == 0 ? null : DateTimeOffset.FromUnixTimeSeconds(Interlocked.Read(ref _lastEventUnix));
+    /// <summary>
+    /// Binlog time of the newest change delivered, as saved with the checkpoint (so it survives restarts and ignores
+    /// heartbeats, rotations and other non-change events); null before the first change ever.
+    /// </summary>
+    public DateTimeOffset? LastEventTime => Checkpoint?.LastEventTime;
 
     /// <summary>Seconds between now and the binlog time of the newest delivered change (0 when caught up and idle).</summary>
     public double LagSeconds { get; set; }
@@ -98,7 +101,6 @@ public sealed class PipelineStatus(string name)
     public void AddSinkRetries(long n) => Interlocked.Add(ref _sinkReportedRetries, n);
     public void AddTransactions(long n) => Interlocked.Add(ref _transactions, n);
     public void SetCheckpoint(Checkpoint cp) => _checkpoint = cp;
-    public void SetLastEventTime(long unixSeconds) => Interlocked.Exchange(ref _lastEventUnix, unixSeconds);
 
     public void SetError(string? message)
     {

@@ -8,4 +8,7 @@ public interface IHelperAssemblySource
 
     /// <summary>Raised after a helper plugin was loaded, reloaded or removed.</summary>
     event Action? Changed;
+
+    /// <summary>A transform version that used helpers was unloaded: retired helper versions may be free to go now.</summary>
+    void Released() { }
 }

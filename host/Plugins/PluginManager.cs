@@ -30,7 +30,7 @@ namespace PluginHost.Plugins;
 /// <para>Loads, reloads and removals run one at a time. Handlers of <see cref="Changed"/> and
 /// <see cref="StatusChanged"/> run on that path: they must not wait for another reload.</para>
 /// </summary>
-public sealed class PluginManager : IHelperAssemblySource, IHostedService, IAsyncDisposable
+public sealed partial class PluginManager : IHelperAssemblySource, IHostedService, IAsyncDisposable
 {
     private readonly PluginManagerOptions _options;
     private readonly SinkCatalog _catalog;
@@ -78,7 +78,7 @@ public sealed class PluginManager : IHelperAssemblySource, IHostedService, IAsyn
             lock (_stateLock)
             {
                 if (_retired.Count == 0) return snapshot;
-                return snapshot.Select(s => s with { PendingUnloads = PendingUnloadsOf(s.Name) }).ToList();
+                return snapshot.Select(s => s with { PendingUnloads = PendingUnloadsOf(s.Name), Retiring = RetiringOf(s.Name) }).ToList();
             }
         }
     }
@@ -412,6 +412,7 @@ public sealed class PluginManager : IHelperAssemblySource, IHostedService, IAsyn
     private void Retire(LoadedPlugin plugin)
     {
         lock (_stateLock) _retired.Add(new Retired(plugin));
+        NudgeCollector(); // (collects only once it waits for nothing else)
         if (plugin.Helpers != null && Interlocked.Exchange(ref _collectionWatch, 1) == 0)
             CollectionNotifier.Start(AfterCollection);
     }
@@ -492,6 +493,7 @@ public sealed class PluginManager : IHelperAssemblySource, IHostedService, IAsyn
             context.Unload();
             _logger.LogDebug("plugin {Plugin}: load #{Generation} unloaded", context.PluginName, context.Generation);
         }
+        if (unload.Count > 0) NudgeCollector(); // their code goes at the next collections
     }
 
     private List<ISink> SinksInUse()
@@ -520,7 +522,7 @@ public sealed class PluginManager : IHelperAssemblySource, IHostedService, IAsyn
             _snapshot = _entries.Values.OrderBy(e => e.Name, StringComparer.Ordinal).Select(StatusOf).ToList();
             _helpers = _entries.Values.OrderBy(e => e.Name, StringComparer.Ordinal)
                 .Select(e => e.Current?.Helpers).OfType<HelperAssembly>().ToList();
-            status = StatusOf(changed) with { PendingUnloads = PendingUnloadsOf(changed.Name) };
+            status = StatusOf(changed) with { PendingUnloads = PendingUnloadsOf(changed.Name), Retiring = RetiringOf(changed.Name) };
         }
         RaiseStatusChanged(status);
     }
@@ -666,6 +668,7 @@ public sealed class PluginManager : IHelperAssemblySource, IHostedService, IAsyn
         {
             Name = plugin.Name;
             Generation = plugin.Generation;
+            Version = plugin.Version;
             Context = plugin.Context;
             Weak = new WeakReference(plugin.Context);
             Helpers = plugin.Helpers is { } helpers ? new WeakReference(helpers) : null;
@@ -674,6 +677,11 @@ public sealed class PluginManager : IHelperAssemblySource, IHostedService, IAsyn
         public string Name { get; }
 
         public int Generation { get; }
+
+        public string? Version { get; }
+
+        /// <summary>Collections run for it while it waited for nothing but the collector.</summary>
+        public int Collections { get; set; }
 
         /// <summary>Held until the context is unloaded, then dropped so it can be collected.</summary>
         public PluginLoadContext? Context { get; set; }

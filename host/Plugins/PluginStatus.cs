@@ -14,6 +14,7 @@ namespace PluginHost.Plugins;
 /// <param name="Loads">How many versions were loaded successfully since the host started (1 + reloads).</param>
 /// <param name="PendingUnloads">Older versions whose load context is not collected yet (a pipeline has not reached its next
 /// transaction boundary, or something still references them).</param>
+/// <param name="Retiring">Each of those versions and what its unload waits for.</param>
 public sealed record PluginStatus(
     string Name,
     string Directory,
@@ -26,4 +27,11 @@ public sealed record PluginStatus(
     DateTimeOffset? LoadedAt,
     DateTimeOffset? ErrorAt,
     int Loads,
-    int PendingUnloads);
+    int PendingUnloads,
+    IReadOnlyList<PendingUnload>? Retiring = null);
+
+/// <summary>An old version of a plugin that is not unloaded yet.</summary>
+/// <param name="Load">Its load number (as in the log's <c>load #N</c>).</param>
+/// <param name="Version">Its version.</param>
+/// <param name="WaitingFor">What it waits for: a pipeline's sink switch, a transform version that uses its helpers, or the garbage collector.</param>
+public sealed record PendingUnload(int Load, string? Version, string WaitingFor);

@@ -367,11 +367,22 @@ public sealed class ScriptTransformHost : IDisposable
             retired = _handed.GetRange(0, index);
             _handed.RemoveRange(0, index);
         }
+        var usedHelpers = false;
         foreach (var v in retired)
         {
+            usedHelpers |= v.UsedHelpers.Count > 0;
             v.Unload();
             _logger.LogDebug("pipeline {Pipeline}: transform version {Version} unloaded", Pipeline, v.Version);
         }
+        if (usedHelpers) _helpers?.Released();
+    }
+
+    /// <summary>The loaded versions (live or waiting to go live) compiled against <paramref name="helper"/>, oldest first.</summary>
+    public IReadOnlyList<string> VersionsUsing(HelperAssembly helper)
+    {
+        lock (_gate)
+            return _handed.Append(_current).OfType<CompiledTransform>().Distinct()
+                .Where(v => !v.IsUnloaded && v.UsedHelpers.Any(h => ReferenceEquals(h, helper))).Select(v => v.Version).ToList();
     }
 
     private void OnStuck(string message)

@@ -187,7 +187,7 @@ public sealed class KafkaCheckpointBackend : ICheckpointBackend
     public Task SaveAsync(string pipeline, CheckpointState checkpoint, CancellationToken cancellationToken)
     {
         var value = JsonSerializer.SerializeToUtf8Bytes(new Record(pipeline, checkpoint.File, checkpoint.Position, checkpoint.Gtid,
-            checkpoint.UpdatedAt, checkpoint.EventsDelivered), Json);
+            checkpoint.UpdatedAt, checkpoint.EventsDelivered, checkpoint.LastEventTime), Json);
         return ProduceAsync(pipeline, value, cancellationToken);
     }
 
@@ -247,8 +247,9 @@ public sealed class KafkaCheckpointBackend : ICheckpointBackend
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>The record value: the checkpoint plus the pipeline name (for people reading the topic).</summary>
-    private sealed record Record(string Pipeline, string File, long Position, string? Gtid, DateTimeOffset UpdatedAt, long EventsDelivered);
+    /// <summary>The record value: the checkpoint plus the pipeline name (for people reading the topic). Records without
+    /// <c>last_event_time</c> (older versions) read as null.</summary>
+    private sealed record Record(string Pipeline, string File, long Position, string? Gtid, DateTimeOffset UpdatedAt, long EventsDelivered, DateTimeOffset? LastEventTime);
 }
 
 /// <summary><c>checkpoint: { type: kafka, settings: { … } }</c> — see <see cref="KafkaCheckpointOptions"/>.</summary>

@@ -165,7 +165,7 @@ internal sealed class WebhookLane
                 if (result.Success)
                 {
                     _target.Succeeded();
-                    sink.Stats.AddDelivered(events.Count);
+                    sink.Stats.AddDelivered(route, events.Count);
                     if (warned)
                         sink.Logger.Info($"webhook {route.Id}: delivered to {route.Url} after {attempt} attempts");
                     return;
@@ -178,7 +178,7 @@ internal sealed class WebhookLane
                     try
                     {
                         dlq.Write(events, route, result.Status, result.Error, attempt);
-                        sink.Stats.AddDeadLettered(events.Count);
+                        sink.Stats.AddDeadLettered(route, events.Count);
                         sink.Logger.Warning($"webhook {route.Id}: {events.Count} event(s) dead-lettered to {dlq.FilePath} after {attempt} attempt(s): {result.Error}");
                         return;
                     }
@@ -202,7 +202,7 @@ internal sealed class WebhookLane
                     sink.Logger.Warning($"webhook {route.Id}: {route.Url} failed (attempt {attempt}): {result.Error}; retrying in {delay.TotalMilliseconds:0} ms" +
                                         (suppressed > 0 ? $" ({suppressed} more failure(s) of this task since the last message)" : ""));
                 }
-                sink.Stats.AddRetry();
+                sink.Stats.AddRetry(route);
                 // The backoff ends early when another lane of this task gets through (the receiver is back), or when it
                 // is this lane's turn to probe — unless the receiver asked for this wait itself (Retry-After).
                 if (result.RetryAfter != null) await Task.Delay(delay, stop).ConfigureAwait(false);

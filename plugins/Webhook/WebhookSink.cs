@@ -42,7 +42,7 @@ public sealed class WebhookSink : IAcknowledgingSink, ISinkHealth
         Settings = settings;
         Logger = logger;
         var o = settings.Options;
-        Stats = new WebhookStats(pipeline);
+        Stats = new WebhookStats(pipeline, settings.Routes, o.WorkerCount);
         _router = new WebhookRouter(settings.Routes);
         Policy = new RetryPolicy(o.MaxRetries, o.RetryBaseDelay, o.RetryMaxDelay);
         _signer = settings.SigningKey is { } key ? new StandardWebhookSigner(key) : null;
@@ -220,6 +220,7 @@ public sealed class WebhookSink : IAcknowledgingSink, ISinkHealth
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        Stats.Dispose(); // its tasks and workers are no longer reported as running
         _stop.Cancel();
         BatchAcknowledgement[] owed;
         lock (_gate)
@@ -287,7 +288,7 @@ public sealed class WebhookSink : IAcknowledgingSink, ISinkHealth
         }
         catch (Exception e) when (!stop.IsCancellationRequested)
         {
-            Stats.AddRequest(false, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            Stats.AddRequest(route, false, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return new AttemptResult(false, false, 0, RetryPolicy.Describe(e, null), null);
         }
         var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
@@ -305,10 +306,10 @@ public sealed class WebhookSink : IAcknowledgingSink, ISinkHealth
             var result = RetryPolicy.Classify((int)response.StatusCode, response.StatusDescription ?? "", retryAfter, DateTimeOffset.UtcNow);
             if (!result.Success && !string.IsNullOrEmpty(response.Content))
                 result = result with { Error = result.Error + ": " + Shorten(response.Content) };
-            Stats.AddRequest(result.Success, ms);
+            Stats.AddRequest(route, result.Success, ms);
             return result;
         }
-        Stats.AddRequest(false, ms);
+        Stats.AddRequest(route, false, ms);
         var error = response.ResponseStatus == ResponseStatus.TimedOut
             ? $"timed out after {Settings.Options.Timeout.TotalSeconds:0.###} s"
             : RetryPolicy.Describe(response.ErrorException, response.ErrorMessage);

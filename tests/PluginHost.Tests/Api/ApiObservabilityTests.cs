@@ -26,7 +26,7 @@ public sealed class ApiObservabilityTests(MariaDbServer db, ITestOutputHelper ou
         await using var host = await ApiTestHost.StartNewAsync(ApiTestHost.PipelineYaml(db, "fine", database) + broken);
         await host.WaitForStateAsync("fine", "running");
         db.Sql("INSERT INTO t1 VALUES (1, 1);", database);
-        await host.WaitForOutAsync("fine", 1);
+        await host.WaitForCheckpointAsync("fine", 1); // last_event_time moves with the checkpoint
         var failed = await host.WaitForStateAsync("broken", "failed");
         Assert.False(string.IsNullOrEmpty(failed.GetProperty("last_error").GetProperty("message").GetString()));
         Assert.NotEqual(JsonValueKind.Null, failed.GetProperty("last_error").GetProperty("at").ValueKind);

@@ -23,7 +23,8 @@ public sealed class KafkaCheckpointStoreTests
         {
             Assert.Null(await store.LoadAsync("orders", CancellationToken.None));
             for (var i = 1; i <= 5; i++)
-                await store.SaveAsync("orders", new CheckpointState("mysql-bin.000007", 1000 * i, $"0-1-{i}", DateTimeOffset.UtcNow, 10 * i), CancellationToken.None);
+                await store.SaveAsync("orders", new CheckpointState("mysql-bin.000007", 1000 * i, $"0-1-{i}", DateTimeOffset.UtcNow, 10 * i)
+                    { LastEventTime = DateTimeOffset.FromUnixTimeSeconds(1_800_000_000 + i) }, CancellationToken.None);
             await store.SaveAsync("other", new CheckpointState("mysql-bin.000001", 4, null, DateTimeOffset.UtcNow, 0), CancellationToken.None);
         }
 
@@ -33,7 +34,9 @@ public sealed class KafkaCheckpointStoreTests
             var loaded = await store.LoadAsync("orders", CancellationToken.None);
             Assert.NotNull(loaded);
             Assert.Equal(("mysql-bin.000007", 5000L, "0-1-5", 50L), (loaded.File, loaded.Position, loaded.Gtid, loaded.EventsDelivered));
+            Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1_800_000_005), loaded.LastEventTime); // the newest delivered change's time travels with it
             Assert.Equal(4, (await store.LoadAsync("other", CancellationToken.None))!.Position);
+            Assert.Null((await store.LoadAsync("other", CancellationToken.None))!.LastEventTime);
             await store.DeleteAsync("orders", CancellationToken.None);
             Assert.Null(await store.LoadAsync("orders", CancellationToken.None));
             Assert.NotNull(await store.LoadAsync("other", CancellationToken.None));

@@ -27,7 +27,8 @@ public sealed class CheckCommandTests
         Assert.Equal(1, (int)e["ext"]!);
         Assert.Equal(1, (int)e["after"]!["changed"]!);
         Assert.Equal("h*********e", (string?)e["after"]!["text_col"]); // "hello there", by UserFunctions.tObfString
-        Assert.Equal("hello world", (string?)e["before"]!["text_col"]);
+        Assert.Equal("h*********d", (string?)e["before"]!["text_col"]); // "hello world": the old row is masked too
+        Assert.Null(e["before"]!["changed"]);
         Assert.Contains("PluginHost.Plugins.UserFunctions.UserFunctions", stderr);
     }
 

@@ -52,6 +52,7 @@ public sealed class RealHelperPluginTests(MariaDbServer db)
         Assert.Equal("{\"id\":3,\"text_col\":null,\"n\":3,\"changed\":1}", events[2]["after"]!.ToJsonString());
         Assert.Equal("A*****B", (string?)events[3]["after"]!["text_col"]); // spaces are masked too (the plugin's rule)
         Assert.Equal("h*********e", (string?)events[4]["after"]!["text_col"]);
+        Assert.Equal("J********h", (string?)events[4]["before"]!["text_col"]); // the old row of an update is masked too
         Assert.Null(p.Status.TransformDiagnostics);
     }
 

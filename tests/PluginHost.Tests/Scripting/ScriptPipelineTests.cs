@@ -21,7 +21,7 @@ public sealed class ScriptPipelineTests(MariaDbServer db)
         db.Sql("""
             INSERT INTO t VALUES (1, 'hello world', 1), (2, 'abc', 2), (3, NULL, 3);
             UPDATE t SET text_col = 'hello there', n = 10 WHERE id = 1;
-            DELETE FROM t WHERE id = 2;
+            DELETE FROM t WHERE id = 1;
             """, "script_seed");
         await p.WaitForAsync(() => p.OutputCount() >= 5, "5 events");
         var lines = File.ReadAllLines(p.OutputPath);
@@ -32,10 +32,13 @@ public sealed class ScriptPipelineTests(MariaDbServer db)
         Assert.Equal("{\"id\":2,\"text_col\":\"abc\",\"n\":2,\"changed\":1}", events[1]["after"]!.ToJsonString());
         Assert.Equal("{\"id\":3,\"text_col\":null,\"n\":3,\"changed\":1}", events[2]["after"]!.ToJsonString());
         Assert.Equal("update", (string?)events[3]["op"]);
-        Assert.Equal("{\"id\":1,\"text_col\":\"hello world\",\"n\":1}", events[3]["before"]!.ToJsonString()); // only After is touched
+        // Both images are masked: the old row of an update and the row of a delete would otherwise leak the clear text.
+        Assert.Equal("{\"id\":1,\"text_col\":\"h*********d\",\"n\":1}", events[3]["before"]!.ToJsonString());
         Assert.Equal("{\"id\":1,\"text_col\":\"h*********e\",\"n\":10,\"changed\":1}", events[3]["after"]!.ToJsonString());
         Assert.Equal("delete", (string?)events[4]["op"]);
+        Assert.Equal("{\"id\":1,\"text_col\":\"h*********e\",\"n\":10}", events[4]["before"]!.ToJsonString());
         Assert.Null(events[4]["after"]);
+        Assert.DoesNotContain(File.ReadAllLines(p.OutputPath), l => l.Contains("hello", StringComparison.Ordinal));
         Assert.StartsWith("t.csx@", p.Status.TransformVersion);
         Assert.Null(p.Status.TransformDiagnostics);
     }
