@@ -377,7 +377,7 @@ public sealed class WebhookSink : ISink
                     {
                         sink.Stats.AddDelivered(events.Count);
                         if (warned)
-                            sink._logger.Info($"webhook {route.Id}: delivered to {route.Url} after {attempt} attempts");
+                            sink._logger.Info($"webhook {route.DisplayId}: delivered to {route.DisplayUrl} after {attempt} attempts");
                         return;
                     }
                     failed:
@@ -388,12 +388,12 @@ public sealed class WebhookSink : ISink
                         {
                             dlq.Write(events, route, result.Status, result.Error, attempt);
                             sink.Stats.AddDeadLettered(events.Count);
-                            sink._logger.Warning($"webhook {route.Id}: {events.Count} event(s) dead-lettered to {dlq.FilePath} after {attempt} attempt(s): {result.Error}");
+                            sink._logger.Warning($"webhook {route.DisplayId}: {events.Count} event(s) dead-lettered to {dlq.FilePath} after {attempt} attempt(s): {result.Error}");
                             return;
                         }
                         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                         {
-                            sink._logger.Error($"webhook {route.Id}: cannot write the dead-letter file {dlq.FilePath}: {e.Message}; retrying", e);
+                            sink._logger.Error($"webhook {route.DisplayId}: cannot write the dead-letter file {dlq.FilePath}: {e.Message}; retrying", e);
                         }
                     }
                     if (exhausted && !holding)
@@ -401,14 +401,14 @@ public sealed class WebhookSink : ISink
                         holding = true;
                         Interlocked.Increment(ref sink._holding);
                         if (sink._deadLetter is null)
-                            sink._logger.Error($"webhook {route.Id}: {(result.Permanent ? "permanent failure" : $"{attempt} attempts failed")} ({result.Error}) " +
-                                               $"and no dead_letter file is set: holding {events.Count} event(s) on lane {_index} and retrying until {route.Url} accepts them");
+                            sink._logger.Error($"webhook {route.DisplayId}: {(result.Permanent ? "permanent failure" : $"{attempt} attempts failed")} ({result.Error}) " +
+                                               $"and no dead_letter file is set: holding {events.Count} event(s) on lane {_index} and retrying until {route.DisplayUrl} accepts them");
                     }
                     var delay = sink._policy.Delay(attempt, result.RetryAfter);
                     if (route.ShouldLog(out var suppressed))
                     {
                         warned = true;
-                        sink._logger.Warning($"webhook {route.Id}: {route.Url} failed (attempt {attempt}): {result.Error}; retrying in {delay.TotalMilliseconds:0} ms" +
+                        sink._logger.Warning($"webhook {route.DisplayId}: {route.DisplayUrl} failed (attempt {attempt}): {result.Error}; retrying in {delay.TotalMilliseconds:0} ms" +
                                              (suppressed > 0 ? $" ({suppressed} more failure(s) of this task since the last message)" : ""));
                     }
                     sink.Stats.AddRetry();
