@@ -8,7 +8,8 @@ namespace PluginHost.Sdk;
 /// (<c>user:password@</c> → <c>***@</c>), every query value (<c>?access_token=abc</c> → <c>?access_token=***</c>), the
 /// fragment, and path segments that carry tokens: each segment after a known token-bearing prefix (<c>/services/</c>
 /// Slack, <c>/api/webhooks/</c> Discord, <c>/webhookb2/</c> Teams, <c>/hooks/catch/</c> Zapier) and any segment that
-/// looks random (20+ characters of letters, digits, <c>-_.:</c> with both letters and digits, or 32+ hex digits).
+/// looks random (of letters, digits and <c>-_.:~%</c>: 20+ characters mixing upper case, lower case and digits, 32+
+/// mixing letters and digits, or 32+ hex digits).
 /// Scheme, host, port and the other path segments stay readable.
 /// </summary>
 public static partial class UrlRedaction
@@ -120,14 +121,15 @@ public static partial class UrlRedaction
     {
         if (segment.Length >= 32 && segment.All(char.IsAsciiHexDigit)) return true;
         if (segment.Length < 20) return false;
-        bool letter = false, digit = false;
+        bool upper = false, lower = false, digit = false;
         foreach (var c in segment)
         {
-            if (char.IsAsciiLetter(c)) letter = true;
+            if (char.IsAsciiLetterUpper(c)) upper = true;
+            else if (char.IsAsciiLetterLower(c)) lower = true;
             else if (char.IsAsciiDigit(c)) digit = true;
             else if (c is not ('-' or '_' or '.' or ':' or '~' or '%')) return false;
         }
-        return letter && digit;
+        return digit && (upper && lower || segment.Length >= 32 && (upper || lower));
     }
 
     [GeneratedRegex(@"\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s""'<>]+")]
