@@ -111,6 +111,23 @@ public sealed class ApiSecurityTests(MariaDbServer db)
     }
 
     [Fact]
+    public void A_transforms_dead_letter_file_is_0600_and_masks_url_secrets_in_messages()
+    {
+        var path = Path.Combine(TestTemp.CreateSubdirectory("deadletter-").FullName, "dl.jsonl");
+        using (var file = new PluginHost.Pipelines.DeadLetterFile(path, ["known-secret-value"]))
+        {
+            file.Write(new PluginHost.Sdk.ChangeEvent { Database = "d", Table = "t", Op = PluginHost.Sdk.ChangeOperation.Insert }, "transform",
+                new InvalidOperationException("POST http://u:pw-1234@h/x?access_token=tok-5678 failed; known-secret-value"));
+            file.Flush();
+        }
+        if (!OperatingSystem.IsWindows())
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        var text = File.ReadAllText(path);
+        Assert.Contains("http://***@h/x?access_token=***", text);
+        foreach (var secret in new[] { "pw-1234", "tok-5678", "known-secret-value" }) Assert.DoesNotContain(secret, text);
+    }
+
+    [Fact]
     public async Task Without_a_configured_token_one_is_generated_0600_and_every_change_needs_it()
     {
         var port = MariaDbServer.FreePort();
