@@ -21,8 +21,23 @@ public sealed class SinkContext
 
     public IPluginLogger Logger { get; }
 
-    /// <summary>Directory relative paths in the settings are resolved against (the config file's directory).</summary>
+    /// <summary>Directory relative paths in the settings are resolved against (the config file's directory; for a pipeline set over the REST API, the host's output root).</summary>
     public string BaseDirectory { get; }
+
+    /// <summary>
+    /// The host's confinement of path settings (null: none, paths are free). Takes the setting's key and value, returns
+    /// the full path or throws <see cref="SinkConfigurationException"/> naming the key. Use <see cref="ResolvePath"/>.
+    /// </summary>
+    public Func<string, string, string>? PathResolver { get; init; }
+
+    /// <summary>
+    /// Resolves the path setting <paramref name="key"/> (e.g. <c>path</c>, <c>dead_letter</c>) to a full path. For a
+    /// pipeline defined over the REST API the host confines it to its output root (symlinks and <c>..</c> resolved) and
+    /// throws <see cref="SinkConfigurationException"/> naming <paramref name="key"/> when it leads elsewhere. Plugins
+    /// should resolve every file they write or read through this.
+    /// </summary>
+    public string ResolvePath(string key, string value) =>
+        PathResolver is { } resolve ? resolve(key, value) : Path.GetFullPath(Path.Combine(BaseDirectory, value));
 
     /// <summary>
     /// Binds the settings to an options type: snake_case keys map to PascalCase properties (<c>max_retries</c> →

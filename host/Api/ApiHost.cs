@@ -45,7 +45,7 @@ public static class ApiHost
         }
 
         var listen = ListenAddress.Parse(server.Listen);
-        var tokenSet = !string.IsNullOrEmpty(server.AdminToken);
+        var tokenSet = !string.IsNullOrEmpty(server.AdminToken); // set by the operator (a generated one keeps the API on loopback)
         if (!listen.IsLoopback && !tokenSet)
             throw new ConfigException([new ConfigError(config.FilePath, null, "server.admin_token",
                 $"is required to listen on {server.Listen} (not a loopback address): without a token the API refuses to listen anywhere but " +
@@ -55,7 +55,8 @@ public static class ApiHost
         web.Logging.AddPluginHostLogging(config.Options.Log);
         AddControl(web.Services, prepared);
         web.Services.AddPluginHost(prepared.Effective, sinks);
-        var auth = new AdminAuth(server.AdminToken);
+        var token = AdminToken.For(config);
+        var auth = new AdminAuth(token.Value);
         web.Services.AddSingleton(auth);
         web.Services.AddProblemDetails();
         web.Services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
@@ -120,9 +121,15 @@ public static class ApiHost
             var urls = string.Join(", ", app.Urls);
             if (tokenSet)
                 logger.LogInformation("REST API, health, metrics and dashboard on {Urls}; changes need Authorization: Bearer <server.admin_token>", urls);
+            else if (token.Generated)
+                logger.LogWarning("REST API, health, metrics and dashboard on {Urls} (loopback only); generated an admin token at first start into {TokenFile} " +
+                                  "(mode 0600): changes need Authorization: Bearer <the token in that file>, the dashboard asks for it", urls, token.FilePath);
+            else if (token.Value != null)
+                logger.LogInformation("REST API, health, metrics and dashboard on {Urls} (loopback only); changes need Authorization: Bearer <the token in {TokenFile}>",
+                    urls, token.FilePath);
             else
-                logger.LogWarning("REST API, health, metrics and dashboard on {Urls}; server.admin_token is not set, so the API listens on loopback " +
-                                  "only and accepts changes from local clients without a token (set server.admin_token to listen elsewhere)", urls);
+                logger.LogWarning("REST API, health, metrics and dashboard on {Urls}; server.admin_token is \"\" and server.allow_unauthenticated_admin is true: " +
+                                  "the API listens on loopback only and ANY local user may change pipelines without a token", urls);
         });
         return app;
     }

@@ -196,7 +196,8 @@ public sealed partial class PipelineControl : IHostedService
         var name = ApiPipelineStore.NameOf(raw)!;
         try
         {
-            var def = ConfigLoader.ParsePipeline(raw.ToJsonString(), store.Path, file);
+            var def = ConfigLoader.ParsePipeline(raw.ToJsonString(), store.Path, file) with { FromApi = true };
+            if (ApiPaths.Check(def, file, store.Path) is { Count: > 0 } refused) throw new ConfigException(refused);
             return new Entry(name, PipelineOrigin.Api, def, raw, null, store.Paused.Contains(name), null);
         }
         catch (ConfigException e)
@@ -723,6 +724,7 @@ public sealed partial class PipelineControl : IHostedService
         Check("state_dir", running.StateDir, next.StateDir);
         Check("plugins_dir", running.PluginsDir, next.PluginsDir);
         Check("transforms_dir", running.TransformsDir, next.TransformsDir);
+        Check("output_dir", running.OutputDir, next.OutputDir);
         return list;
     }
 
@@ -790,7 +792,8 @@ public sealed partial class PipelineControl : IHostedService
         PipelineDefinition def;
         try
         {
-            def = ConfigLoader.ParsePipeline(obj.ToJsonString(), "request body", _fileConfig, _sinks.Types);
+            def = ConfigLoader.ParsePipeline(obj.ToJsonString(), "request body", _fileConfig, _sinks.Types) with { FromApi = true };
+            if (ApiPaths.Check(def, _fileConfig, "request body") is { Count: > 0 } refused) throw new ConfigException(refused);
         }
         catch (ConfigException e)
         {

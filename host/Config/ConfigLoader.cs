@@ -194,6 +194,7 @@ public static partial class ConfigLoader
             errors.Add(new ConfigError(file, null, "log.level", "must be trace, debug, info, warn or error"));
         if (options.Memory.Gen0Budget is not 0 and (< 256 * 1024 or > 1L << 30))
             errors.Add(new ConfigError(file, null, "memory.gen0_budget", "must be 0 (the runtime decides) or 262144-1073741824 (bytes)"));
+        Api.AdminToken.Validate(options.Server, file, errors);
         if (options.Log.Format.ToLowerInvariant() is not ("text" or "json"))
             errors.Add(new ConfigError(file, null, "log.format", "must be text or json"));
         var names = new HashSet<string>(StringComparer.Ordinal);

@@ -40,6 +40,9 @@ public sealed class HostConfig
 
     public string TransformsDirectory => Resolve(Options.TransformsDir);
 
+    /// <summary><c>output_dir</c> resolved (default <c>state_dir/output</c>): where pipelines set over the REST API may write.</summary>
+    public string OutputDirectory => Options.OutputDir is { } dir ? Resolve(dir) : Path.Combine(StateDirectory, "output");
+
     /// <summary>
     /// Where a pipeline's <c>transform:</c> is: a bare file name (<c>obfuscate.csx</c>) is looked up in
     /// <see cref="TransformsDirectory"/>, then next to the configuration file (configurations written before

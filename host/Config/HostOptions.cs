@@ -19,5 +19,11 @@ public sealed class HostOptions
     /// <summary>Folder of checkpoints and other state.</summary>
     public string StateDir { get; set; } = "state";
 
+    /// <summary>
+    /// The only folder pipelines defined over the REST API may write to (sink paths, dead-letter files; relative paths
+    /// are resolved against it). Null: <c>state_dir/output</c>. Paths in this file are not confined.
+    /// </summary>
+    public string? OutputDir { get; set; }
+
     public List<PipelineOptions> Pipelines { get; set; } = [];
 }

@@ -18,4 +18,7 @@ public sealed record PipelineDefinition(
     string? DeadLetterPath)
 {
     public string Name => Options.Name;
+
+    /// <summary>Defined over the REST API (not the configuration file): its paths are confined (<see cref="ApiPaths"/>).</summary>
+    public bool FromApi { get; init; }
 }

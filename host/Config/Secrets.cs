@@ -1,15 +1,17 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using PluginHost.Sdk;
 
 namespace PluginHost.Config;
 
 /// <summary>
 /// Keeps secrets out of everything the API returns and every log line of a pipeline: values under secret-looking keys (<c>password</c>, <c>secret</c>,
 /// <c>token</c>, <c>bearer</c>, <c>authorization</c>, <c>api_key</c>, <c>credential</c>, <c>private_key</c>, in any
-/// case and with any prefix, e.g. <c>sasl_password</c>, an <c>Authorization</c> header) become <c>"***"</c>, passwords
-/// in URLs (<c>https://user:pw@host</c>) are cut, and a pipeline's known secret values are masked wherever they occur in
-/// text (errors, diagnostics).
+/// case and with any prefix, e.g. <c>sasl_password</c>, an <c>Authorization</c> header) and every value under a
+/// <c>headers</c> mapping become <c>"***"</c>; every URL is shown with <see cref="UrlRedaction.Display"/> (userinfo,
+/// query values, token path segments masked); and a pipeline's known secret values are masked wherever they occur in
+/// text (errors, diagnostics). docs/security.md lists it all.
 /// </summary>
 internal static partial class Secrets
 {
@@ -38,7 +40,7 @@ internal static partial class Secrets
     {
         JsonObject o => RedactObject(o),
         JsonArray a => new JsonArray(a.Select(Redact).ToArray()),
-        JsonValue v when v.TryGetValue<string>(out var s) => JsonValue.Create(RedactUrlPasswords(s)),
+        JsonValue v when v.TryGetValue<string>(out var s) => JsonValue.Create(UrlRedaction.InText(s)),
         null => null,
         _ => node.DeepClone(),
     };
@@ -48,8 +50,10 @@ internal static partial class Secrets
         var copy = new JsonObject();
         foreach (var (key, value) in o)
         {
-            if (IsSecretKey(key) && value is JsonValue or JsonObject or JsonArray && !IsEmpty(value))
+            if ((IsSecretKey(key) || IsHeaders(key)) && value is JsonValue or JsonObject or JsonArray && !IsEmpty(value))
                 copy[key] = value is JsonObject inner ? RedactAll(inner) : JsonValue.Create(Mask);
+            else if (IsUrlKey(key) && value is JsonValue v && v.TryGetValue<string>(out var url))
+                copy[key] = JsonValue.Create(UrlRedaction.Display(url));
             else copy[key] = Redact(value);
         }
         return copy;
@@ -64,12 +68,18 @@ internal static partial class Secrets
         return copy;
     }
 
+    /// <summary>A mapping of HTTP headers: every value in it is a secret (cookies, signatures, custom keys).</summary>
+    public static bool IsHeaders(string key) => key.Equals("headers", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>A setting holding a URL or a URL path (<c>url</c>, <c>callback_host</c>, <c>…_url</c>).</summary>
+    private static bool IsUrlKey(string key) =>
+        key.EndsWith("url", StringComparison.OrdinalIgnoreCase) || key.Equals("callback_host", StringComparison.OrdinalIgnoreCase);
+
     private static bool IsEmpty(JsonNode? value) =>
         value is null || value is JsonValue v && v.TryGetValue<string>(out var s) && s.Length == 0;
 
-    /// <summary><c>scheme://user:password@host</c> → <c>scheme://user:***@host</c>.</summary>
-    public static string RedactUrlPasswords(string text) =>
-        text.Contains("://", StringComparison.Ordinal) ? UrlPassword().Replace(text, "$1" + Mask + "@") : text;
+    /// <summary>Every URL in <paramref name="text"/> with its userinfo, query values and token path segments masked.</summary>
+    public static string RedactUrls(string text) => UrlRedaction.InText(text);
 
     [GeneratedRegex(@"(\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^/\s:@]*:)[^@\s/]+@")]
     private static partial Regex UrlPassword();
@@ -81,6 +91,8 @@ internal static partial class Secrets
         if (definition is null) return values;
         if (definition.Connection.Password is { Length: > 0 } pw) values.Add(pw);
         if (definition.SinkSettings.ValueKind == JsonValueKind.Object) Collect(definition.SinkSettings, false, values);
+        foreach (var url in Urls(definition.SinkSettings))
+            values.AddRange(UrlRedaction.SecretParts(url).Where(p => p.Length >= 8));
         foreach (var (key, value) in definition.Options.Checkpoint.Settings) Collect(value, IsSecretKey(key), values);
         return values.Where(v => v.Length >= 3).Distinct().OrderByDescending(v => v.Length).ToList();
     }
@@ -90,7 +102,7 @@ internal static partial class Secrets
         switch (e.ValueKind)
         {
             case JsonValueKind.Object:
-                foreach (var p in e.EnumerateObject()) Collect(p.Value, secret || IsSecretKey(p.Name), values);
+                foreach (var p in e.EnumerateObject()) Collect(p.Value, secret || IsSecretKey(p.Name) || IsHeaders(p.Name), values);
                 break;
             case JsonValueKind.Array:
                 foreach (var item in e.EnumerateArray()) Collect(item, secret, values);
@@ -111,6 +123,20 @@ internal static partial class Secrets
     {
         if (string.IsNullOrEmpty(text)) return text;
         foreach (var s in secrets) text = text.Replace(s, Mask, StringComparison.Ordinal);
-        return RedactUrlPasswords(text);
+        return UrlRedaction.InText(text);
+    }
+
+    /// <summary>The URL-valued settings (<c>url</c>, <c>callback_host</c>, …) anywhere in <paramref name="e"/>.</summary>
+    private static IEnumerable<string> Urls(JsonElement e)
+    {
+        if (e.ValueKind == JsonValueKind.Array)
+            foreach (var item in e.EnumerateArray())
+            foreach (var u in Urls(item)) yield return u;
+        if (e.ValueKind != JsonValueKind.Object) yield break;
+        foreach (var p in e.EnumerateObject())
+        {
+            if (IsUrlKey(p.Name) && p.Value.ValueKind == JsonValueKind.String) yield return p.Value.GetString()!;
+            else foreach (var u in Urls(p.Value)) yield return u;
+        }
     }
 }

@@ -10,18 +10,28 @@ namespace PluginHost.Pipelines;
 /// <c>{"event":{…},"stage":"transform","error":"…","exception":{…},"at":"…"}</c>; fsync'd before the checkpoint
 /// passes them. <c>exception</c> is the whole exception: <c>type</c> (full name), <c>message</c>, <c>script</c> and
 /// <c>line</c> when a transform script threw or was stopped, <c>stack</c>, and <c>inner</c> (the same, for the inner
-/// exception, nested as deep as they go).
+/// exception, nested as deep as they go). A new file is created with mode 0600; messages are written with URL secrets
+/// masked (<see cref="UrlRedaction"/>) and the pipeline's secret values masked.
 /// </summary>
 public sealed class DeadLetterFile : IDisposable
 {
     private readonly FileStream _stream;
     private readonly object _gate = new();
 
-    public DeadLetterFile(string path)
+    private readonly IReadOnlyList<string> _secrets;
+
+    /// <param name="path">The file.</param>
+    /// <param name="secrets">The pipeline's secret values, masked in messages (<see cref="Config.Secrets.ValuesOf"/>).</param>
+    public DeadLetterFile(string path, IReadOnlyList<string>? secrets = null)
     {
+        _secrets = secrets ?? [];
         FilePath = path;
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
-        _stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, 1 << 16);
+        _stream = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.Read, BufferSize = 1 << 16,
+            UnixCreateMode = OperatingSystem.IsWindows() ? null : UnixFileMode.UserRead | UnixFileMode.UserWrite, // it holds rows
+        });
     }
 
     public string FilePath { get; }
@@ -35,7 +45,7 @@ public sealed class DeadLetterFile : IDisposable
             w.WritePropertyName("event");
             ChangeEventJson.Write(w, e);
             w.WriteString("stage", stage);
-            w.WriteString("error", error.GetType().Name + ": " + error.Message);
+            w.WriteString("error", error.GetType().Name + ": " + Shown(error.Message));
             w.WritePropertyName("exception");
             WriteException(w, error, 0);
             w.WriteString("at", DateTimeOffset.UtcNow);
@@ -48,11 +58,13 @@ public sealed class DeadLetterFile : IDisposable
         }
     }
 
-    private static void WriteException(Utf8JsonWriter w, Exception error, int depth)
+    private string Shown(string text) => Config.Secrets.Scrub(text, _secrets) ?? "";
+
+    private void WriteException(Utf8JsonWriter w, Exception error, int depth)
     {
         w.WriteStartObject();
         w.WriteString("type", error.GetType().FullName ?? error.GetType().Name);
-        w.WriteString("message", error.Message);
+        w.WriteString("message", Shown(error.Message));
         var (script, line) = error switch
         {
             ScriptException s => (s.Script, s.Line),
@@ -61,7 +73,7 @@ public sealed class DeadLetterFile : IDisposable
         };
         if (script != null) w.WriteString("script", script);
         if (line is { } n) w.WriteNumber("line", n);
-        if (error.StackTrace is { } stack) w.WriteString("stack", stack);
+        if (error.StackTrace is { } stack) w.WriteString("stack", Shown(stack));
         if (error.InnerException is { } inner && depth < 16)
         {
             w.WritePropertyName("inner");

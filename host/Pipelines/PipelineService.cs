@@ -57,7 +57,7 @@ public sealed class PipelineService : BackgroundService
         var factory = sinks.Find(definition.SinkType)
                       ?? throw new SinkConfigurationException("type", $"unknown sink type '{definition.SinkType}' (known: {string.Join(", ", sinks.Types.Order())})");
         var logger = new PluginLogger(loggers.CreateLogger($"PluginHost.Sink.{definition.SinkType}"), definition);
-        return factory.Create(new SinkContext(definition.Name, definition.SinkSettings, logger, config.BaseDirectory));
+        return factory.Create(ApiPaths.SinkContext(definition, config, logger));
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -90,12 +90,29 @@ public sealed class PipelineService : BackgroundService
         }
         // Saved checkpoints are noted in the pipeline's history (state_dir), whatever the store.
         var store = new HistoryRecordingStore(opened, new CheckpointHistory(_config.StateDirectory), Definition.Options.Checkpoint.HistoryInterval, _logger);
-        DeadLetterFile? deadLetter = Definition.DeadLetterPath is { } dl ? new DeadLetterFile(_config.Resolve(dl)) : null;
+        string? deadLetterPath, transformPath;
+        try
+        {
+            // A pipeline set over the REST API is confined (checked when it was sent; again here, in case links moved since).
+            deadLetterPath = Definition.DeadLetterPath is not { } dl ? null : Definition.FromApi ? ApiPaths.Output(_config, "dead_letter", dl) : _config.Resolve(dl);
+            transformPath = Definition.TransformPath is not { } t ? null : Definition.FromApi ? ApiPaths.Transform(_config, t) : _config.ResolveTransform(t);
+        }
+        catch (Exception e) when (e is SinkConfigurationException or IOException or UnauthorizedAccessException)
+        {
+            Status.State = PipelineState.Failed;
+            Status.SetError(e.Message);
+            _logger.LogError("pipeline {Pipeline}: {Error}", Definition.Name, e.Message);
+            await sink.DisposeAsync().ConfigureAwait(false);
+            if (!ReferenceEquals(opened, _store) && opened is IAsyncDisposable d) await d.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
+        DeadLetterFile? deadLetter = deadLetterPath is { } dlp ? new DeadLetterFile(dlp, Secrets.ValuesOf(Definition)) : null;
         // The transform script: compiled before the first event (waits for a fix if it does not compile), then hot-reloaded.
-        var scripts = Scripts = Definition.TransformPath is { } tp
-            ? new Scripting.ScriptTransformHost(_config.ResolveTransform(tp), tp, Helpers, Definition.Options.TransformTimeout, Status, _logger)
+        var scripts = Scripts = transformPath is { } file
+            ? new Scripting.ScriptTransformHost(file, Definition.TransformPath!, Helpers, Definition.Options.TransformTimeout, Status, _logger)
             {
                 Cache = Scripting.CompiledScriptCache.ForStateDirectory(_config.StateDirectory),
+                QuotesSource = ApiPaths.QuotesSource(file),
             }
             : null;
         CancellationTokenSource? initialCompile = null;

@@ -396,7 +396,7 @@ public sealed partial class PluginManager : IHelperAssemblySource, IHostedServic
         var definition = service.Definition;
         var config = _pipelines?.Invoke()?.Config;
         var logger = new PluginLogger(_loggers.CreateLogger($"PluginHost.Sink.{definition.SinkType}"), definition);
-        return factory.Create(new SinkContext(definition.Name, definition.SinkSettings, logger, config?.BaseDirectory ?? Environment.CurrentDirectory));
+        return factory.Create(Config.ApiPaths.SinkContext(definition, config, logger));
     }
 
     private IReadOnlyList<PipelineService> RunningPipelines()

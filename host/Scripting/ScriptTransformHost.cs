@@ -70,6 +70,12 @@ public sealed class ScriptTransformHost : IDisposable
     /// <summary>Compiled versions kept on disk (null: always compile).</summary>
     public CompiledScriptCache? Cache { get; init; }
 
+    /// <summary>
+    /// False when the file is not a transform (e.g. a link to some other file): compiler messages, which quote the
+    /// source (<c>The name 'ghp_…' does not exist</c>), are then replaced by their codes and positions only.
+    /// </summary>
+    public bool QuotesSource { get; init; } = true;
+
     /// <summary>False to recompile only on <see cref="ReloadAsync"/> and helper changes (tests, benchmarks).</summary>
     public bool WatchFile { get; init; } = true;
 
@@ -232,6 +238,8 @@ public sealed class ScriptTransformHost : IDisposable
 
     private ScriptReload Report(ScriptBuild build, CompiledTransform? loaded, IReadOnlyList<ScriptDiagnostic> diagnostics, string reason, Stopwatch clock)
     {
+        if (!QuotesSource)
+            diagnostics = diagnostics.Select(d => d with { Message = "(message not shown: the file is not a .csx transform, symbolic links followed)" }).ToList();
         if (_disposed)
         {
             loaded?.Unload(); // the pipeline stopped while this compiled

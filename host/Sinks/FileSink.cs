@@ -25,8 +25,11 @@ public sealed class FileSink : ISink
         else
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-            RepairTornLine(path);
+            if (!File.Exists(path)) FileSinkMarker.Write(path); // ours from the first byte: the marker comes first
+            if (FileSinkMarker.Exists(path)) RepairTornLine(path);
+            else Foreign = true;
             _stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, 1);
+            if (Foreign) EndLastLine();
             _isFile = true;
         }
         _fsync = fsync;
@@ -34,8 +37,23 @@ public sealed class FileSink : ISink
     }
 
     /// <summary>
+    /// The file existed without our marker (<see cref="FileSinkMarker"/>): the sink did not create it, so nothing in it
+    /// is cut; events are appended after a line break when the file did not end in one.
+    /// </summary>
+    public bool Foreign { get; }
+
+    private void EndLastLine()
+    {
+        if (_stream.Length == 0) return;
+        using var read = new FileStream(((FileStream)_stream).Name, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        read.Position = read.Length - 1;
+        if (read.ReadByte() != '\n') _stream.WriteByte((byte)'\n');
+    }
+
+    /// <summary>
     /// After a crash the file may end in a partly written line. Those events were never checkpointed, so they will be
-    /// delivered again: cut the partial line off so every line stays one whole event.
+    /// delivered again: cut the partial line off so every line stays one whole event. Only for files the sink created
+    /// (with their marker): a file it did not create is never truncated.
     /// </summary>
     internal static void RepairTornLine(string path)
     {

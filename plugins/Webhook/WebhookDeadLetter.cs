@@ -8,6 +8,8 @@ namespace PluginHost.Plugins.Webhook;
 /// The dead-letter file: JSON Lines, one event per line, fsync'd before the event counts as handled:
 /// <c>{"event":{…},"task":"users","url":"https://…","status":500,"error":"HTTP 500 …","attempts":6,
 /// "transaction":"0-1-42","index":3,"key":["id"],"at":"2026-…Z"}</c>. <c>pluginhost deadletter replay</c> reads it.
+/// <c>task</c>, <c>url</c> and <c>error</c> are written with the URL's secrets masked (<see cref="WebhookRoute.DisplayUrl"/>);
+/// a new file is created with mode 0600.
 /// </summary>
 public sealed class WebhookDeadLetter : IDisposable
 {
@@ -18,10 +20,18 @@ public sealed class WebhookDeadLetter : IDisposable
 
     public string FilePath { get; }
 
+    /// <summary>Append, exclusive; a new file is made 0600 (it holds rows and where they were going).</summary>
+    private static readonly FileStreamOptions Options = new()
+    {
+        Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 1 << 16,
+        UnixCreateMode = OperatingSystem.IsWindows() ? null : UnixFileMode.UserRead | UnixFileMode.UserWrite,
+    };
+
     internal void Write(IReadOnlyList<ChangeEvent> events, WebhookRoute route, int status, string error, int attempts)
     {
         var buffer = new ArrayBufferWriter<byte>(1024 * events.Count);
         var now = DateTimeOffset.UtcNow;
+        var shownError = UrlRedaction.InText(error.Replace(route.Url.ToString(), route.DisplayUrl, StringComparison.Ordinal));
         foreach (var e in events)
         {
             using (var w = new Utf8JsonWriter(buffer, ChangeEventJson.WriterOptions))
@@ -29,10 +39,10 @@ public sealed class WebhookDeadLetter : IDisposable
                 w.WriteStartObject();
                 w.WritePropertyName("event"u8);
                 ChangeEventJson.Write(w, e);
-                w.WriteString("task"u8, route.Id);
-                w.WriteString("url"u8, route.Url.ToString());
+                w.WriteString("task"u8, route.DisplayId);
+                w.WriteString("url"u8, route.DisplayUrl);
                 if (status > 0) w.WriteNumber("status"u8, status); else w.WriteNull("status"u8);
-                w.WriteString("error"u8, error);
+                w.WriteString("error"u8, shownError);
                 w.WriteNumber("attempts"u8, attempts);
                 if (e.TransactionId is { } tx)
                 {
@@ -60,7 +70,7 @@ public sealed class WebhookDeadLetter : IDisposable
             {
                 try
                 {
-                    using var stream = new FileStream(FilePath, FileMode.Append, FileAccess.Write, FileShare.None, 1 << 16);
+                    using var stream = new FileStream(FilePath, Options);
                     stream.Write(buffer.WrittenSpan);
                     stream.Flush(flushToDisk: true);
                     return;

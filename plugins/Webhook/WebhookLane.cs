@@ -110,7 +110,7 @@ internal sealed class WebhookLane
         catch (Exception e)
         {
             // A bug, not a delivery failure (those are retried below): make it visible instead of hanging a flush.
-            _sink.Break(e, $"webhook lane {_index} of task {_target.Route.Id} stopped: {e.Message}");
+            _sink.Break(e, $"webhook lane {_index} of task {_target.Route.DisplayId} stopped: {e.Message}");
         }
     }
 
@@ -167,7 +167,7 @@ internal sealed class WebhookLane
                     _target.Succeeded();
                     sink.Stats.AddDelivered(route, events.Count);
                     if (warned)
-                        sink.Logger.Info($"webhook {route.Id}: delivered to {route.Url} after {attempt} attempts");
+                        sink.Logger.Info($"webhook {route.DisplayId}: delivered to {route.DisplayUrl} after {attempt} attempts");
                     return;
                 }
                 _target.Failed(result.Error);
@@ -179,12 +179,12 @@ internal sealed class WebhookLane
                     {
                         dlq.Write(events, route, result.Status, result.Error, attempt);
                         sink.Stats.AddDeadLettered(route, events.Count);
-                        sink.Logger.Warning($"webhook {route.Id}: {events.Count} event(s) dead-lettered to {dlq.FilePath} after {attempt} attempt(s): {result.Error}");
+                        sink.Logger.Warning($"webhook {route.DisplayId}: {events.Count} event(s) dead-lettered to {dlq.FilePath} after {attempt} attempt(s): {result.Error}");
                         return;
                     }
                     catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                     {
-                        sink.Logger.Error($"webhook {route.Id}: cannot write the dead-letter file {dlq.FilePath}: {e.Message}; retrying", e);
+                        sink.Logger.Error($"webhook {route.DisplayId}: cannot write the dead-letter file {dlq.FilePath}: {e.Message}; retrying", e);
                     }
                 }
                 if (exhausted && !holding)
@@ -192,14 +192,14 @@ internal sealed class WebhookLane
                     holding = true;
                     sink.Holding(1);
                     if (sink.DeadLetter is null)
-                        sink.Logger.Error($"webhook {route.Id}: {(result.Permanent ? "permanent failure" : $"{attempt} attempts failed")} ({result.Error}) " +
-                                          $"and no dead_letter file is set: holding {events.Count} event(s) on lane {_index} and retrying until {route.Url} accepts them");
+                        sink.Logger.Error($"webhook {route.DisplayId}: {(result.Permanent ? "permanent failure" : $"{attempt} attempts failed")} ({result.Error}) " +
+                                          $"and no dead_letter file is set: holding {events.Count} event(s) on lane {_index} and retrying until {route.DisplayUrl} accepts them");
                 }
                 var delay = sink.Policy.Delay(attempt, result.RetryAfter);
                 if (route.ShouldLog(out var suppressed))
                 {
                     warned = true;
-                    sink.Logger.Warning($"webhook {route.Id}: {route.Url} failed (attempt {attempt}): {result.Error}; retrying in {delay.TotalMilliseconds:0} ms" +
+                    sink.Logger.Warning($"webhook {route.DisplayId}: {route.DisplayUrl} failed (attempt {attempt}): {result.Error}; retrying in {delay.TotalMilliseconds:0} ms" +
                                         (suppressed > 0 ? $" ({suppressed} more failure(s) of this task since the last message)" : ""));
                 }
                 sink.Stats.AddRetry(route);

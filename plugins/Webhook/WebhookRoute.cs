@@ -19,6 +19,8 @@ internal sealed class WebhookRoute
         Table = table;
         Url = url;
         Headers = headers;
+        DisplayUrl = UrlRedaction.Display(url.ToString());
+        DisplayId = UrlRedaction.Display(id);
         Insert = operations.Contains(ChangeOperation.Insert);
         Update = operations.Contains(ChangeOperation.Update);
         Delete = operations.Contains(ChangeOperation.Delete);
@@ -50,6 +52,15 @@ internal sealed class WebhookRoute
 
     /// <summary>The final URL, built once.</summary>
     public Uri Url { get; }
+
+    /// <summary>
+    /// <see cref="Url"/> as shown in logs and dead-letter records: userinfo, query values and token path segments
+    /// masked (<see cref="UrlRedaction"/>).
+    /// </summary>
+    public string DisplayUrl { get; }
+
+    /// <summary><see cref="Id"/> as shown (the id defaults to the URL as written, so it is masked the same way).</summary>
+    public string DisplayId { get; }
 
     /// <summary>Custom headers and the Authorization header, if any.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Headers { get; }
@@ -153,6 +164,9 @@ internal sealed class WebhookRouter
     {
         _routes = routes;
         _byId = routes.GroupBy(r => r.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
+        // Dead-letter records name a task by its display id (a URL id masked): replay finds it by that too.
+        foreach (var g in routes.Where(r => r.DisplayId != r.Id).GroupBy(r => r.DisplayId, StringComparer.Ordinal))
+            _byId.TryAdd(g.Key, g.ToArray());
     }
 
     public IReadOnlyList<WebhookRoute> Routes => _routes;

@@ -13,7 +13,8 @@ internal sealed class WebhookSettings
     public string? DeadLetterPath { get; init; }
 
     /// <summary>Binds and checks a <c>sink:</c> block; every problem found is reported in one exception (first key named).</summary>
-    public static WebhookSettings From(JsonElement settings, string baseDirectory)
+    /// <param name="resolvePath">The host's path resolution (<see cref="SinkContext.ResolvePath"/>; null: relative to <paramref name="baseDirectory"/>).</param>
+    public static WebhookSettings From(JsonElement settings, string baseDirectory, Func<string, string, string>? resolvePath = null)
     {
         var errors = new List<SinkConfigurationException>();
         var o = SettingsBinder.Bind<WebhookOptions>(settings, errors, ignoreType: true);
@@ -116,7 +117,17 @@ internal sealed class WebhookSettings
         if (o.DeadLetter is { } dl)
         {
             if (string.IsNullOrWhiteSpace(dl)) Error("dead_letter", "is empty (a .jsonl path, or leave it out to hold and retry failing events)");
-            else deadLetter = Path.GetFullPath(Path.Combine(baseDirectory, dl));
+            else
+            {
+                try
+                {
+                    deadLetter = resolvePath?.Invoke("dead_letter", dl) ?? Path.GetFullPath(Path.Combine(baseDirectory, dl));
+                }
+                catch (SinkConfigurationException e)
+                {
+                    errors.Add(e);
+                }
+            }
         }
 
         if (errors.Count > 0)

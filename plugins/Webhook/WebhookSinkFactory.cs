@@ -9,7 +9,7 @@ public sealed class WebhookSinkFactory : ISinkFactory
 
     public ISink Create(SinkContext context)
     {
-        var settings = WebhookSettings.From(context.Settings, context.BaseDirectory);
+        var settings = WebhookSettings.From(context.Settings, context.BaseDirectory, context.ResolvePath);
         return new WebhookSink(settings, context.Logger, context.PipelineName);
     }
 }

@@ -110,6 +110,6 @@ internal sealed class WebhookTarget
 
     public SinkTargetHealth Health()
     {
-        lock (_gate) return new SinkTargetHealth(Route.Id, _failing, _lastError, Pending, _failingSince);
+        lock (_gate) return new SinkTargetHealth(Route.DisplayId, _failing, _lastError, Pending, _failingSince);
     }
 }

@@ -159,10 +159,10 @@ public sealed class ApiLifecycleTests(MariaDbServer db)
         }
         using (ApiHost.Build(Config("0.0.0.0:18080", "t0ken"), sinks)) { } // with a token it may (not started here)
 
-        // On loopback without a token: changes need no token, the start says so, and only loopback Host names are served.
+        // On loopback with the explicit opt-out: changes need no token, the start says so, and only loopback Host names are served.
         var port = MariaDbServer.FreePort();
-        await using var host = await ApiTestHost.StartAsync(ApiTestHost.WriteConfig(null, port, null, ""), token: null);
-        Assert.Contains(host.Logs.Lines, l => l.StartsWith("Warning PluginHost.Api") && l.Contains("server.admin_token is not set"));
+        await using var host = await ApiTestHost.StartAsync(ApiTestHost.WriteConfig(null, port, ApiTestHost.Unauthenticated, ""), token: ApiTestHost.Unauthenticated);
+        Assert.Contains(host.Logs.Lines, l => l.StartsWith("Warning PluginHost.Api") && l.Contains("ANY local user may change pipelines"));
         var (reload, _, _) = await host.PostAsync("reload");
         Assert.Equal(HttpStatusCode.OK, reload);
         var (rebound, _, _) = await host.SendAsync(HttpMethod.Get, "health", token: null, adjust: r => r.Headers.Host = $"rebind.example:{port}");

@@ -377,13 +377,13 @@ public sealed class ApiObservabilityTests(MariaDbServer db, ITestOutputHelper ou
     public async Task Log_level_warn_hides_info_lines_and_debug_shows_debug_lines()
     {
         var database = NewDatabase();
-        // warn: the warning about the missing admin token is there, no info line (not even the pipeline's state changes).
+        // warn: the warning about the generated admin token is there, no info line (not even the pipeline's state changes).
         await using (var quiet = await ApiTestHost.StartNewAsync(ApiTestHost.PipelineYaml(db, "quiet", database), token: null, extraTop: "log: { level: warn }"))
         {
             await quiet.WaitForStateAsync("quiet", "running");
             db.Sql("INSERT INTO t1 VALUES (1, 1);", database);
             await quiet.WaitForCheckpointAsync("quiet", 1);
-            await quiet.WaitForLogAsync(l => l.StartsWith("Warning PluginHost.Api: ", StringComparison.Ordinal) && l.Contains("admin_token is not set"), "the token warning");
+            await quiet.WaitForLogAsync(l => l.StartsWith("Warning PluginHost.Api: ", StringComparison.Ordinal) && l.Contains("generated an admin token"), "the token warning");
             await quiet.StopAsync();
             Assert.DoesNotContain(quiet.Logs.Lines, l => l.StartsWith("Information ", StringComparison.Ordinal) || l.StartsWith("Debug ", StringComparison.Ordinal));
         }

@@ -55,14 +55,28 @@ internal sealed class ApiTestHost : IAsyncDisposable
         {{(extra.Length > 0 ? extra + "\n" : "")}}
         """;
 
+    /// <summary>No token in the configuration: the host generates one into state_dir/admin-token.</summary>
+    public const string Generated = "(generated)";
+
+    /// <summary>Runs without a token: <c>admin_token: ""</c> with <c>allow_unauthenticated_admin: true</c>.</summary>
+    public const string Unauthenticated = "";
+
+    private static string TokenSettings(string? token) => token switch
+    {
+        null or Generated => "",
+        Unauthenticated => ", admin_token: \"\", allow_unauthenticated_admin: true",
+        _ => $", admin_token: \"{token}\"",
+    };
+
     /// <summary>Writes <c>pluginhost.yaml</c> into <paramref name="dir"/> (a new temp directory when null).</summary>
     public static string WriteConfig(string? dir, int port, string? token, string pipelines, string extraTop = "")
     {
         dir ??= TestTemp.CreateSubdirectory("pluginhost-api-").FullName;
         File.WriteAllText(Path.Combine(dir, "pluginhost.yaml"), $$"""
             state_dir: state
+            output_dir: .
             plugins_dir: no-plugins
-            server: { listen: "127.0.0.1:{{port}}"{{(token is null ? "" : $", admin_token: \"{token}\"")}} }
+            server: { listen: "127.0.0.1:{{port}}"{{TokenSettings(token)}} }
             {{extraTop}}
             {{(pipelines.Trim().Length == 0 ? "pipelines: []" : "pipelines:\n" + pipelines)}}
             """);
@@ -82,7 +96,8 @@ internal sealed class ApiTestHost : IAsyncDisposable
         await host.Services.GetRequiredService<PluginManager>().LoadAllAsync();
         host.Services.GetRequiredService<PipelineManager>().ConfigureClient = o => o with { HeartbeatInterval = TimeSpan.FromSeconds(1) };
         await host.StartAsync();
-        return new ApiTestHost(dir, port, host, logs, token);
+        if (token is null or Generated) token = File.ReadAllText(Path.Combine(config.StateDirectory, PluginHost.Api.AdminToken.FileName)).Trim();
+        return new ApiTestHost(dir, port, host, logs, token is Unauthenticated ? null : token);
     }
 
     /// <summary>A new directory and host with <paramref name="pipelines"/> (YAML list items) in its configuration.</summary>

@@ -1,0 +1,35 @@
+using System.Text.Json;
+
+namespace PluginHost.Sinks;
+
+/// <summary>
+/// The file sink's proof that it created a file: a sidecar <c>FILE.pluginhost</c> written just before the file itself
+/// (the JSON Lines file stays exactly what consumers read). Only a file with its marker gets the torn-line repair,
+/// which may cut bytes off its end; a file the sink found already there is only appended to.
+/// </summary>
+internal static class FileSinkMarker
+{
+    public const string Suffix = ".pluginhost";
+
+    public static string PathOf(string file) => file + Suffix;
+
+    public static bool Exists(string file) => File.Exists(PathOf(file));
+
+    /// <summary>Writes the marker of a file about to be created (mode 0600).</summary>
+    public static void Write(string file)
+    {
+        var options = new FileStreamOptions
+        {
+            Mode = FileMode.Create, Access = FileAccess.Write,
+            UnixCreateMode = OperatingSystem.IsWindows() ? null : UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        };
+        using var stream = new FileStream(PathOf(file), options);
+        JsonSerializer.Serialize(stream, new Dictionary<string, string>
+        {
+            ["created_by"] = "pluginhost file sink",
+            ["file"] = Path.GetFileName(file),
+            ["created"] = DateTimeOffset.UtcNow.ToString("O"),
+            ["meaning"] = "this sink created the file: after a crash it may cut a partly written last line off it",
+        });
+    }
+}
