@@ -46,10 +46,10 @@ public sealed class WebhookStats : IDisposable
         _pipelineTag = new KeyValuePair<string, object?>("pipeline", pipeline);
         _workers = workers;
         // Tasks are counted by id: routes sharing one (a URL without task_id, written twice) share their figures.
-        _tasks = routes.GroupBy(r => r.Id, StringComparer.Ordinal)
+        _tasks = routes.GroupBy(r => r.DisplayId, StringComparer.Ordinal)
             .Select(g => new WebhookTaskStats(g.Key, string.Join(",", g.Select(r => r.Table).Distinct()), _pipelineTag)).ToArray();
         _byRoute = new WebhookTaskStats[routes.Count == 0 ? 0 : routes.Max(r => r.Index) + 1];
-        foreach (var r in routes) _byRoute[r.Index] = _tasks.First(t => t.Id == r.Id);
+        foreach (var r in routes) _byRoute[r.Index] = _tasks.First(t => t.Id == r.DisplayId);
         Live[this] = 0;
     }
 
