@@ -24,6 +24,8 @@ public static partial class ConfigLoader
     {
         if (!File.Exists(path))
             throw new ConfigException([new ConfigError(path, null, "(file)", "not found")]);
+        if (new FileInfo(path).Length > InputLimits.MaxFileBytes)
+            throw new ConfigException([new ConfigError(path, null, "(file)", $"is larger than {InputLimits.MaxFileBytes >> 20} MiB; a configuration is a few KB")]);
         var text = File.ReadAllText(path);
         return PikachuConfig.TryLoad(text, path, environment, sinkTypes) ?? Parse(text, path, environment, sinkTypes);
     }
