@@ -48,7 +48,7 @@ public static partial class ConfigLoader
         for (var i = 0; i < errors.Count; i++)
             if (errors[i].Pipeline is null) errors[i] = ToConfigError(fileName, errors[i].Key, errors[i].Message, obj);
         var pipelines = Validate(options, fileName, sinkTypes, errors);
-        if (errors.Count > 0) throw new ConfigException(errors);
+        if (errors.Count > 0) throw new ConfigException(errors) { Partial = new HostConfig(options, fileName, pipelines) };
         return new HostConfig(options, fileName, pipelines);
     }
 
