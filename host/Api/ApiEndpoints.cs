@@ -174,11 +174,7 @@ internal static class ApiEndpoints
         }
     }
 
-    private static async Task<string> BodyAsync(HttpRequest request)
-    {
-        using var reader = new StreamReader(request.Body, Encoding.UTF8);
-        return await reader.ReadToEndAsync(request.HttpContext.RequestAborted).ConfigureAwait(false);
-    }
+    private static Task<string> BodyAsync(HttpRequest request) => RequestBody.ReadTextAsync(request);
 
     /// <summary>A seek body: JSON, or the bare words latest / earliest.</summary>
     private static JsonElement ParseJson(string body)

@@ -53,6 +53,8 @@ public static class ApiHost
 
         var web = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ApplicationName = "pluginhost" });
         web.Logging.AddPluginHostLogging(config.Options.Log);
+        var quietStart = new QuietStartFailure();
+        quietStart.AddTo(web.Logging, config.Options.Log.Level.Equals("error", StringComparison.OrdinalIgnoreCase) ? LogLevel.Error : LogLevel.Warning);
         AddControl(web.Services, prepared);
         web.Services.AddPluginHost(prepared.Effective, sinks);
         var token = AdminToken.For(config);
@@ -99,6 +101,7 @@ public static class ApiHost
         configure?.Invoke(web);
 
         var app = web.Build();
+        app.Lifetime.ApplicationStarted.Register(quietStart.Started);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         if (!tokenSet)

@@ -734,45 +734,7 @@ public sealed partial class PipelineControl : IHostedService
     private (PipelineDefinition Definition, JsonObject Raw) ParseBody(string body, string? contentType, string? nameFromPath)
     {
         var media = (contentType ?? "").Split(';')[0].Trim().ToLowerInvariant();
-        JsonObject obj;
-        if (media is "application/json" or "text/json" || media.EndsWith("+json", StringComparison.Ordinal))
-        {
-            JsonNode? node;
-            try
-            {
-                // Duplicate keys are an error, as in the YAML file.
-                node = JsonNode.Parse(body.Length == 0 ? "null" : body, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false });
-            }
-            catch (JsonException e)
-            {
-                throw ApiProblemException.Invalid("the body is not valid JSON", new Dictionary<string, string[]>
-                {
-                    ["(body)"] = [$"invalid JSON at line {(e.LineNumber ?? 0) + 1}, byte {(e.BytePositionInLine ?? 0) + 1}"],
-                });
-            }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
-            {
-                throw ApiProblemException.Invalid("the body is not valid JSON", new Dictionary<string, string[]>
-                {
-                    ["(body)"] = [$"invalid JSON: {e.Message}"],
-                });
-            }
-            obj = node as JsonObject ?? throw ApiProblemException.Invalid("a pipeline is a JSON object",
-                new Dictionary<string, string[]> { ["(body)"] = ["must be a JSON object: { \"name\": …, \"source\": …, \"sink\": … }"] });
-        }
-        else if (media is "application/yaml" or "application/x-yaml" or "text/yaml" or "text/x-yaml" or "application/yml")
-        {
-            var errors = new List<ConfigError>();
-            var node = YamlToJson.Parse(body, "request body", errors);
-            if (errors.Count > 0) throw ApiProblemException.Invalid("the body is not valid YAML", ApiProblemException.ErrorsOf(errors, false, []));
-            obj = node as JsonObject ?? throw ApiProblemException.Invalid("a pipeline is a YAML mapping",
-                new Dictionary<string, string[]> { ["(body)"] = ["must be a mapping: name, source, sink, …"] });
-        }
-        else
-        {
-            throw new ApiProblemException(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type",
-                $"send the pipeline as JSON (Content-Type: application/json) or YAML (Content-Type: application/yaml); got '{(media.Length == 0 ? "none" : media)}'");
-        }
+        var obj = RequestBody.ReadPipeline(body, media);
         if (nameFromPath != null)
         {
             switch (obj["name"])

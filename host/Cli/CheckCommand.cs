@@ -167,20 +167,25 @@ public static class CheckCommand
         _ => "mutates in place",
     };
 
-    /// <summary>One event object, an array of them, or JSON lines.</summary>
+    /// <summary>One event object, an array of them, or JSON lines; each bounded like every JSON from outside (<see cref="BoundedJson"/>).</summary>
     internal static List<ChangeEvent> ReadSamples(string text)
     {
         var trimmed = text.Trim();
         if (trimmed.StartsWith('['))
-            return (JsonNode.Parse(trimmed) as JsonArray ?? throw new FormatException("expected an array of events"))
+            return (BoundedJson.Parse(trimmed) as JsonArray ?? throw new FormatException("expected an array of events"))
                 .Select(n => ChangeEventJson.Parse(n?.ToJsonString() ?? throw new FormatException("null in the array of events"))).ToList();
         try
         {
+            BoundedJson.Check(System.Text.Encoding.UTF8.GetBytes(trimmed));
             return [ChangeEventJson.Parse(trimmed)];
         }
-        catch (JsonException)
+        catch (FormatException e) when (e.Message.StartsWith("not valid JSON", StringComparison.Ordinal) && trimmed.Contains('\n'))
         {
-            return trimmed.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).Select(ChangeEventJson.Parse).ToList();
+            return trimmed.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).Select(l =>
+            {
+                BoundedJson.Check(System.Text.Encoding.UTF8.GetBytes(l));
+                return ChangeEventJson.Parse(l);
+            }).ToList();
         }
     }
 }

@@ -24,7 +24,8 @@ public static class RunCommand
         }
         catch (ConfigException e)
         {
-            await Console.Error.WriteLineAsync($"pluginhost: {path}: {e.Message}").ConfigureAwait(false);
+            // Sink settings are checked too (with the plugins loaded), so that every problem is listed at once.
+            await Console.Error.WriteLineAsync($"pluginhost: {path}: {new ConfigException(await ConfigProblems.AllAsync(e).ConfigureAwait(false)).Message}").ConfigureAwait(false);
             return 2;
         }
         return await RunHostAsync(config, sinks, null).ConfigureAwait(false);
@@ -81,7 +82,16 @@ public static class RunCommand
             return 2;
         }
         configure?.Invoke(host.Services.GetRequiredService<PipelineManager>());
-        await host.RunAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await host.RunAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException e) when (ListenFailure.Describe(e, config.Options.Server.Listen) is { } why)
+        {
+            // An operator's mistake (port taken, not allowed): one plain line, no stack trace.
+            await Console.Error.WriteLineAsync($"pluginhost: {config.FilePath}: server.listen: {why}").ConfigureAwait(false);
+            return 2;
+        }
         return 0;
     }
 

@@ -26,6 +26,8 @@ public static partial class ConfigLoader
     {
         if (!File.Exists(path))
             throw new ConfigException([new ConfigError(path, null, "(file)", "not found")]);
+        if (new FileInfo(path).Length > InputLimits.MaxFileBytes)
+            throw new ConfigException([new ConfigError(path, null, "(file)", $"is larger than {InputLimits.MaxFileBytes >> 20} MiB; a configuration is a few KB")]);
         var text = File.ReadAllText(path);
         return PikachuConfig.TryLoad(text, path, environment, sinkTypes, secretsOptional) ?? Parse(text, path, environment, sinkTypes, secretsOptional);
     }
@@ -49,7 +51,7 @@ public static partial class ConfigLoader
         for (var i = 0; i < errors.Count; i++)
             if (errors[i].Pipeline is null) errors[i] = ToConfigError(fileName, errors[i].Key, errors[i].Message, obj);
         var pipelines = Validate(options, fileName, sinkTypes, errors);
-        if (errors.Count > 0) throw new ConfigException(errors);
+        if (errors.Count > 0) throw new ConfigException(errors) { Partial = new HostConfig(options, fileName, pipelines) };
         return new HostConfig(options, fileName, pipelines);
     }
 

@@ -1,23 +1,24 @@
-using System.Text.RegularExpressions;
 using PluginHost.Sdk;
 
 namespace PluginHost.Pipelines;
 
 /// <summary>
 /// Table and operation filter: include/exclude patterns of the form <c>database.table</c> where <c>*</c> matches
-/// any run of characters and <c>?</c> one; excludes win. Decisions are cached per table.
+/// any run of characters and <c>?</c> one; excludes win. The database and table parts are matched separately, and
+/// every other character of a pattern only matches itself: names are data (a newline, a dot or a regex metacharacter
+/// in a name is just a character). Decisions are cached per table.
 /// </summary>
 public sealed class EventFilter
 {
-    private readonly Regex[] _include;
-    private readonly Regex[] _exclude;
+    private readonly (string Database, string Table)[] _include;
+    private readonly (string Database, string Table)[] _exclude;
     private readonly bool[] _ops = new bool[3];
     private readonly Dictionary<(string, string), bool> _cache = new();
 
     public EventFilter(IEnumerable<string> include, IEnumerable<string> exclude, IEnumerable<ChangeOperation> operations)
     {
-        _include = include.Select(ToRegex).ToArray();
-        _exclude = exclude.Select(ToRegex).ToArray();
+        _include = include.Select(Split).ToArray();
+        _exclude = exclude.Select(Split).ToArray();
         foreach (var op in operations) _ops[(int)op] = true;
     }
 
@@ -27,8 +28,7 @@ public sealed class EventFilter
         lock (_cache)
         {
             if (_cache.TryGetValue((database, table), out var hit)) return hit;
-            var name = database + "." + table;
-            var result = _include.Any(r => r.IsMatch(name)) && !_exclude.Any(r => r.IsMatch(name));
+            var result = _include.Any(p => Matches(p, database, table)) && !_exclude.Any(p => Matches(p, database, table));
             if (_cache.Count > 100_000) _cache.Clear();
             _cache[(database, table)] = result;
             return result;
@@ -40,6 +40,12 @@ public sealed class EventFilter
     /// <summary>True when a pattern is well-formed (<c>db.table</c>, wildcards allowed).</summary>
     public static bool IsValidPattern(string pattern) => pattern.Count(c => c == '.') == 1 && !pattern.StartsWith('.') && !pattern.EndsWith('.');
 
-    private static Regex ToRegex(string pattern) =>
-        new("^" + Regex.Escape(pattern).Replace(@"\*", ".*").Replace(@"\?", ".") + "$", RegexOptions.CultureInvariant | RegexOptions.Compiled);
+    private static (string, string) Split(string pattern)
+    {
+        var dot = pattern.IndexOf('.');
+        return dot < 0 ? (pattern, "") : (pattern[..dot], pattern[(dot + 1)..]);
+    }
+
+    private static bool Matches((string Database, string Table) pattern, string database, string table) =>
+        Glob.IsMatch(pattern.Database, database) && Glob.IsMatch(pattern.Table, table);
 }

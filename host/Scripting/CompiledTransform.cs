@@ -32,6 +32,7 @@ public sealed class CompiledTransform : IEventTransform, IDisposable
     private long _stuckToken; // token reported stuck (still running well past the limit)
     private long _tripTicks;  // how long the tripped event had run when tripped
     private int _stoppedLine; // script line of the last check that stopped an event
+    private int _deepLine;    // script line of the last entry check that found the stack nearly used up
     private int _eventThread; // managed thread id running the current event (or the top-level code): the only one a check may stop
 
     // Watchdog's own bookkeeping (only the watchdog thread touches these).
@@ -202,6 +203,12 @@ public sealed class CompiledTransform : IEventTransform, IDisposable
                     break;
             }
         }
+        catch (InsufficientExecutionStackException e)
+        {
+            // Thrown thousands of frames deep: a fresh exception, so that neither the log nor a dead letter carries that stack.
+            throw new ScriptException($"{nameof(InsufficientExecutionStackException)}: {e.Message}", new InsufficientExecutionStackException(e.Message), Path,
+                _deepLine > 0 ? _deepLine : null);
+        }
         catch (Exception e) when (e is not TransformTimeoutException)
         {
             throw Wrap(e);
@@ -222,6 +229,13 @@ public sealed class CompiledTransform : IEventTransform, IDisposable
     /// </summary>
     private void OnGuardCheck(int line, bool loop)
     {
+        // Any thread: an overflowing stack ends the process wherever it happens, an exception at least may be caught.
+        if (!loop && !System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            _deepLine = line;
+            throw new InsufficientExecutionStackException(
+                $"the transform recursed too deep: the thread's stack was nearly used up on entering the function at {Path}:line {line}");
+        }
         if (Environment.CurrentManagedThreadId != Volatile.Read(ref _eventThread)) return;
         var active = Volatile.Read(ref _active);
         if (active != 0 && Volatile.Read(ref _tripToken) == active)

@@ -8,8 +8,10 @@ namespace PluginHost.Scripting;
 /// <summary>
 /// Makes loops and recursion in a script interruptible without slowing the event path: every loop body (while, do,
 /// for, foreach) and every goto label gets <c>if (__PluginHostGuard.Tripped) __PluginHostGuard.Check(line);</c>, and
-/// the body of every method (finalizers excepted), local function and lambda starts with <c>… __PluginHostGuard.Enter(line);</c> — one read
-/// of a static flag each — and the script gets a small nested <c>__PluginHostGuard</c> class appended. An
+/// the body of every method (finalizers excepted), local function and lambda starts with <c>if (__PluginHostGuard.Tripped ||
+/// !RuntimeHelpers.TryEnsureSufficientExecutionStack()) __PluginHostGuard.Enter(line);</c> — one read of a static flag
+/// each, plus a look at the stack pointer on entries — and the script gets a small nested <c>__PluginHostGuard</c> class
+/// appended. Recursion that would overflow the thread's stack throws <see cref="InsufficientExecutionStackException"/>. An
 /// expression body (<c>=&gt; expr</c>) becomes a block around it (<c>{check; return /*=&gt;*/ expr;}</c>); lambdas
 /// converted to expression trees, and properties, indexers and accessors, are left as written. The
 /// <see cref="TransformWatchdog"/> raises the flag when an event runs past its time limit; the check then throws
@@ -50,7 +52,9 @@ internal sealed class LoopGuard
         var order = 0;
         int LineOf(SyntaxNode node) => node.GetLocation().GetMappedLineSpan().StartLinePosition.Line + 1;
         string Check(int line) => $"if ({ClassName}.Tripped) {ClassName}.Check({line});";
-        string Enter(int line) => $"if ({ClassName}.Tripped) {ClassName}.Enter({line});";
+        // Entries also ask whether the thread's stack has room left: unbounded recursion then throws an ordinary
+        // exception (on_error applies) instead of overflowing the stack, which ends the process.
+        string Enter(int line) => $"if ({ClassName}.Tripped || !System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack()) {ClassName}.Enter({line});";
         SemanticModel? semantic = null;
         SemanticModel? Model() => semantic ??= model?.Invoke();
         // Closers that meet at one position come innermost first (later in document order).
@@ -144,7 +148,9 @@ internal sealed class LoopGuard
         var guardClass = $"\n#nullable enable\npublic static class {ClassName} {{ public static volatile bool Tripped; " +
                          "public static System.Action<int, bool>? OnTrip; " +
                          "public static void Check(int line) { var a = OnTrip; if (a != null) a(line, true); } " +
-                         "public static void Enter(int line) { var a = OnTrip; if (a != null) a(line, false); } }\n";
+                         "public static void Enter(int line) { var a = OnTrip; if (a != null) a(line, false); " +
+                         "else if (!System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack()) " +
+                         "throw new System.InsufficientExecutionStackException(\"the script recursed too deep (line \" + line + \")\"); } }\n";
         changes.Add(new TextChange(new TextSpan(original.Length, 0), guardClass));
         return new LoopGuard(original.WithChanges(changes), recorded, original.Length);
     }

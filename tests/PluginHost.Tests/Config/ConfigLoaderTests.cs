@@ -357,7 +357,7 @@ public sealed class ConfigLoaderTests
         Assert.StartsWith("line 4,", Assert.Single(bad).Key);
 
         var dup = Errors("log: { level: info }\nlog: { level: warn }\n");
-        AssertError(dup, null, "line 2, column 1", "duplicate key");
+        AssertError(dup, null, "log", "duplicate key (line 1, column 1 and line 2, column 1)");
     }
 
     [Fact]

@@ -363,7 +363,7 @@ public sealed class ScriptCompilerTests
             new Microsoft.CodeAnalysis.CSharp.CSharpParseOptions(kind: Microsoft.CodeAnalysis.SourceCodeKind.Script));
         var guarded = LoopGuard.Create(tree).Text.ToString();
         Assert.Contains("~Holder() { Tidy(); }", guarded); // the finalizer is as written
-        Assert.Contains("void Tidy() {if (__PluginHostGuard.Tripped) __PluginHostGuard.Enter(1); }", guarded);
+        Assert.Contains("void Tidy() {if (__PluginHostGuard.Tripped || !System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack()) __PluginHostGuard.Enter(1); }", guarded);
     }
 
     [Fact]
