@@ -50,7 +50,7 @@ public static partial class ConfigLoader
         // Errors found before binding (YAML, ${…}) and by the binder name the pipeline by its index: name it.
         for (var i = 0; i < errors.Count; i++)
             if (errors[i].Pipeline is null) errors[i] = ToConfigError(fileName, errors[i].Key, errors[i].Message, obj);
-        var pipelines = Validate(options, fileName, sinkTypes, errors);
+        var pipelines = Validate(options, fileName, sinkTypes, errors, secretsOptional);
         if (errors.Count > 0) throw new ConfigException(errors) { Partial = new HostConfig(options, fileName, pipelines) };
         return new HostConfig(options, fileName, pipelines);
     }
@@ -187,7 +187,7 @@ public static partial class ConfigLoader
             return "";
         });
 
-    private static List<PipelineDefinition> Validate(HostOptions options, string file, ISet<string>? sinkTypes, List<ConfigError> errors)
+    private static List<PipelineDefinition> Validate(HostOptions options, string file, ISet<string>? sinkTypes, List<ConfigError> errors, bool secretsOptional = false)
     {
         var result = new List<PipelineDefinition>();
         if (!System.Net.IPEndPoint.TryParse(options.Server.Listen, out _) && !options.Server.Listen.StartsWith("localhost:", StringComparison.Ordinal))
@@ -196,7 +196,8 @@ public static partial class ConfigLoader
             errors.Add(new ConfigError(file, null, "log.level", "must be trace, debug, info, warn or error"));
         if (options.Memory.Gen0Budget is not 0 and (< 256 * 1024 or > 1L << 30))
             errors.Add(new ConfigError(file, null, "memory.gen0_budget", "must be 0 (the runtime decides) or 262144-1073741824 (bytes)"));
-        Api.AdminToken.Validate(options.Server, file, errors);
+        // (Reading a file for `check`, whose secret variables may be unset, the server's token does not matter: it serves nothing.)
+        if (!secretsOptional) Api.AdminToken.Validate(options.Server, file, errors);
         if (options.Log.Format.ToLowerInvariant() is not ("text" or "json"))
             errors.Add(new ConfigError(file, null, "log.format", "must be text or json"));
         var names = new HashSet<string>(StringComparer.Ordinal);
