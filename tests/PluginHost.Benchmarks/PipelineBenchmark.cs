@@ -20,9 +20,11 @@ internal static class PipelineBenchmark
         var rate = IntOption(args, "--rate", 1000);
         var seconds = IntOption(args, "--seconds", 10);
         var gen0Budget = StringOption(args, "--gen0-budget", ""); // memory.gen0_budget (bytes; 0: the runtime decides)
-        var inProcess = args.Contains("--in-process");
+        var noCheckpoint = args.Contains("--no-checkpoint"); // diagnostic: checkpoints not saved (in-process)
+        var inProcess = args.Contains("--in-process") || noCheckpoint;
         var neighbour = args.Contains("--neighbour");
         var rounds = IntOption(args, "--rounds", 1);
+        if (noCheckpoint && rows > 0) throw new ArgumentException("--no-checkpoint needs --rows 0 (the catch-up is timed by the checkpoint)");
         PrintLoad();
         using var db = new ThrowawayMariaDb();
         db.Sql("CREATE DATABASE bench; CREATE TABLE bench.orders (id INT NOT NULL PRIMARY KEY, customer VARCHAR(40) NOT NULL, amount DECIMAL(10,2) NOT NULL, qty INT NOT NULL, created DATETIME NOT NULL);" +
@@ -49,7 +51,7 @@ internal static class PipelineBenchmark
             """);
         using var host = inProcess ? null : StartHost(Path.Combine(dir, "pluginhost.yaml"));
         using var stopInProcess = new CancellationTokenSource();
-        var pipeline = inProcess ? RunInProcess(Path.Combine(dir, "pluginhost.yaml"), stopInProcess.Token) : null;
+        var pipeline = inProcess ? RunInProcess(Path.Combine(dir, "pluginhost.yaml"), noCheckpoint, stopInProcess.Token) : null;
         try
         {
             // 1. Catch-up throughput.
@@ -86,7 +88,7 @@ internal static class PipelineBenchmark
                 using var stages = inProcess ? new StageBreakdown(rate * seconds, offset) : null;
                 using var busy = neighbour ? Neighbour.Start() : null;
                 var (p50, p99, max, n) = await MeasureLatencyAsync(db.Port, outFile, rate, seconds, offset, stages);
-                Console.Write($"latency at {rate:N0} changes/s for {seconds} s ({n:N0} changes){(inProcess ? ", in-process pipeline" : ", host process")}{(busy != null ? $", beside {busy.What}" : "")}: ");
+                Console.Write($"latency at {rate:N0} changes/s for {seconds} s ({n:N0} changes){(inProcess ? ", in-process pipeline" : ", host process")}{(noCheckpoint ? " without checkpoint saves" : "")}{(busy != null ? $", beside {busy.What}" : "")}: ");
                 Console.WriteLine($"p50 {p50:F2} ms, p99 {p99:F2} ms, max {max:F2} ms (commit acknowledged → line readable in the sink file; includes ≤ 1 ms polling)");
                 PrintLoad();
             }
@@ -104,17 +106,24 @@ internal static class PipelineBenchmark
     }
 
     /// <summary>The pipeline of <paramref name="config"/> run by a <see cref="PluginHost.Pipelines.PipelineRunner"/> in this process (file sink, file checkpoints).</summary>
-    private static Task RunInProcess(string config, CancellationToken stop)
+    private static Task RunInProcess(string config, bool noCheckpoint, CancellationToken stop)
     {
         var cfg = PluginHost.Config.ConfigLoader.Load(config);
         var def = cfg.Pipelines[0];
         var sink = new PluginHost.Sinks.FileSinkFactory().Create(new PluginHost.Sdk.SinkContext(def.Name, def.SinkSettings, new NullPluginLog(), cfg.BaseDirectory));
-        var runner = new PluginHost.Pipelines.PipelineRunner(def, sink, new PluginHost.Checkpoints.FileCheckpointStore(cfg.StateDirectory),
+        var runner = new PluginHost.Pipelines.PipelineRunner(def, sink, noCheckpoint ? new NoStore() : new PluginHost.Checkpoints.FileCheckpointStore(cfg.StateDirectory),
             Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, new PluginHost.Pipelines.PipelineStatus(def.Name));
         return Task.Run(async () =>
         {
             try { await runner.RunAsync(stop); } finally { await sink.DisposeAsync(); }
         });
+    }
+
+    private sealed class NoStore : PluginHost.Checkpoints.ICheckpointStore
+    {
+        public Task<PluginHost.Checkpoints.Checkpoint?> LoadAsync(string p, CancellationToken c) => Task.FromResult<PluginHost.Checkpoints.Checkpoint?>(null);
+        public Task SaveAsync(string p, PluginHost.Checkpoints.Checkpoint cp, CancellationToken c) => Task.CompletedTask;
+        public Task DeleteAsync(string p, CancellationToken c) => Task.CompletedTask;
     }
 
     private sealed class NullPluginLog : PluginHost.Sdk.IPluginLogger
