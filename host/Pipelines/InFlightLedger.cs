@@ -21,6 +21,9 @@ internal sealed class InFlightBatch
     /// <summary>Binlog times (seconds since epoch) of the batch's oldest and newest change; 0 when unknown.</summary>
     public long OldestEventTime { get; init; }
     public long NewestEventTime { get; init; }
+
+    /// <summary>The batch's events, kept only while <see cref="PipelineTrace"/> listens (benchmarks).</summary>
+    public IReadOnlyList<Sdk.ChangeEvent>? Traced { get; init; }
 }
 
 /// <summary>

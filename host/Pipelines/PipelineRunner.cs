@@ -346,6 +346,7 @@ public sealed class PipelineRunner
         async ValueTask Push()
         {
             await budget.TakeAsync(chunk.Bytes, ct).ConfigureAwait(false);
+            if (PipelineTrace.Listener is { } traceQueued) PipelineTrace.Stamp(traceQueued, TraceStage.Queued, chunk.Rows); // (benchmarks only)
             await output.WriteAsync(chunk, ct).ConfigureAwait(false);
             chunk = new EventChunk(ChunkSize);
             lastPush = Stopwatch.GetTimestamp();
@@ -380,6 +381,8 @@ public sealed class PipelineRunner
             var rowBytes = EstimatedRowBytes(rows);
             var table = factory.TableInfoOf(rows.Table);
             string? gtid = client.CurrentGtid, file = client.CurrentFile;
+            var traceRead = PipelineTrace.Listener; // (benchmarks only)
+            var readAt = traceRead != null ? Stopwatch.GetTimestamp() : 0;
             for (var i = 0; i < rows.Rows.Count; i++)
             {
                 if (chunk.Rows.Count > 0 && chunk.Bytes + rowBytes > chunkBytes) await Push().ConfigureAwait(false); // big rows: smaller chunks
@@ -391,6 +394,7 @@ public sealed class PipelineRunner
                 e.IndexInTransaction = index++;
                 chunk.Rows.Add(e);
                 chunk.Bytes += rowBytes;
+                traceRead?.Invoke(TraceStage.Read, e, readAt);
             }
             Status.AddIn(rows.Rows.Count);
             chunk.LastEventTime = rows.Header.Timestamp;
@@ -552,6 +556,7 @@ public sealed class PipelineRunner
                 partial = null;
                 partialOffset = 0;
                 var pendingRows = chunk.Rows;
+                if (PipelineTrace.Listener is { } traceTaken) PipelineTrace.Stamp(traceTaken, TraceStage.Taken, pendingRows, first); // (benchmarks only)
                 var i = first;
                 for (; i < pendingRows.Count && batch.Count < batchSize; i++)
                 {
@@ -589,6 +594,8 @@ public sealed class PipelineRunner
             Status.QueueDepth = input.CanCount ? input.Count : 0; // what waits while this batch is written (0 once idle)
             if (batch.Count == 0 && end is null) continue;
             var acknowledged = Task.CompletedTask;
+            var trace = PipelineTrace.Listener; // (benchmarks only: per-event stage times)
+            if (trace != null) PipelineTrace.Stamp(trace, TraceStage.Transformed, batch);
             if (batch.Count > 0)
             {
                 var writeStarted = Stopwatch.GetTimestamp();
@@ -598,6 +605,7 @@ public sealed class PipelineRunner
                 }
                 else await SinkCallAsync(() => _sink.WriteAsync(batch, ct), ct).ConfigureAwait(false);
                 PipelineMetrics.BatchWritten(_definition.Name, batch, writeStarted); // per batch, not per event
+                if (trace != null) PipelineTrace.Stamp(trace, TraceStage.Written, batch);
             }
             if (end != null)
             {
@@ -607,6 +615,7 @@ public sealed class PipelineRunner
                     var flushStarted = Stopwatch.GetTimestamp();
                     await SinkCallAsync(() => _sink.FlushAsync(ct), ct).ConfigureAwait(false);
                     PipelineMetrics.Flushed(_definition.Name, flushStarted);
+                    if (trace != null) PipelineTrace.Stamp(trace, TraceStage.Flushed, batch);
                 }
                 _deadLetter?.Flush(); // the transform's dead letters are durable before the checkpoint passes them
             }
@@ -620,6 +629,7 @@ public sealed class PipelineRunner
                 Transactions = transactions,
                 OldestEventTime = batch.Count > 0 ? batch[0].Timestamp.ToUnixTimeSeconds() : newestEventTime,
                 NewestEventTime = newestEventTime,
+                Traced = trace != null ? batch : null,
             });
             // Part of a long transaction (events after the last end): delivered, checkpointable at its end.
             _written += batch.Count;
@@ -659,6 +669,7 @@ public sealed class PipelineRunner
                     throw new SinkFailedException(error);
                 }
                 ledger.Remove(batch);
+                if (batch.Traced != null && PipelineTrace.Listener is { } trace) PipelineTrace.Stamp(trace, TraceStage.Acknowledged, batch.Traced); // (benchmarks only)
                 Status.AddOut(batch.Events);
                 if (batch.End is { } end) await Acknowledged(batch, end, ct).ConfigureAwait(false);
                 // While degraded or held, every acknowledgement may be the one that ends it: look at once.

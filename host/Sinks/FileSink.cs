@@ -5,16 +5,19 @@ using PluginHost.Sdk;
 namespace PluginHost.Sinks;
 
 /// <summary>
-/// Appends events as JSON Lines (the event JSON, one per line). Writes are buffered; <see cref="FlushAsync"/>
-/// writes the buffer and fsyncs the file, which the pipeline does before every checkpoint.
+/// Appends events as JSON Lines (the event JSON, one per line). Each batch is written to the file at once (readable
+/// by others) and acknowledged once an fsync that began after it has returned (group commit on a thread of its own,
+/// <see cref="FileSync"/>), so the pipeline checkpoints only what is on disk without waiting on the disk itself.
+/// <see cref="FlushAsync"/> writes and fsyncs at once.
 /// </summary>
-public sealed class FileSink : ISink
+public sealed class FileSink : IAcknowledgingSink
 {
     private readonly Stream _stream;
     private readonly bool _fsync;
     private readonly bool _isFile;
     private readonly ArrayBufferWriter<byte> _buffer = new(1 << 16);
     private readonly Utf8JsonWriter _writer;
+    private readonly FileSync? _sync;
 
     public FileSink(string path, bool fsync = true)
     {
@@ -34,7 +37,11 @@ public sealed class FileSink : ISink
         }
         _fsync = fsync;
         _writer = new Utf8JsonWriter(_buffer, ChangeEventJson.WriterOptions);
+        if (_isFile && _fsync) _sync = new FileSync(((FileStream)_stream).SafeFileHandle);
     }
+
+    /// <summary>fsyncs done for acknowledgements so far (tests).</summary>
+    internal long Syncs => _sync?.Syncs ?? 0;
 
     /// <summary>
     /// The file existed without our marker (<see cref="FileSinkMarker"/>): the sink did not create it, so nothing in it
@@ -80,7 +87,24 @@ public sealed class FileSink : ISink
         f.SetLength(0);
     }
 
+    public ValueTask<Task> SendAsync(IReadOnlyList<ChangeEvent> batch, CancellationToken cancellationToken)
+    {
+        WriteLines(batch);
+        if (_sync is null)
+        {
+            _stream.Flush();
+            return ValueTask.FromResult(Task.CompletedTask);
+        }
+        return ValueTask.FromResult(_sync.Request());
+    }
+
     public ValueTask WriteAsync(IReadOnlyList<ChangeEvent> batch, CancellationToken cancellationToken)
+    {
+        WriteLines(batch);
+        return ValueTask.CompletedTask;
+    }
+
+    private void WriteLines(IReadOnlyList<ChangeEvent> batch)
     {
         foreach (var e in batch)
         {
@@ -91,8 +115,7 @@ public sealed class FileSink : ISink
             _writer.Reset(_buffer);
             if (_buffer.WrittenCount >= 1 << 20) Drain();
         }
-        Drain(); // visible to readers now; durable at FlushAsync
-        return ValueTask.CompletedTask;
+        Drain(); // visible to readers now; durable after the next fsync
     }
 
     public ValueTask FlushAsync(CancellationToken cancellationToken)
@@ -113,6 +136,7 @@ public sealed class FileSink : ISink
 
     public ValueTask DisposeAsync()
     {
+        _sync?.Dispose();
         Drain();
         _stream.Flush();
         _writer.Dispose();

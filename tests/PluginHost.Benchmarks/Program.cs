@@ -16,9 +16,12 @@ static int Usage()
         usage: dotnet run -c Release --project tests/PluginHost.Benchmarks -- <benchmark> [options]
           decode [--rows N] [--runs N]   binlog decoding: our decoder vs mariadb-binlog on the same file
           webhook [--events N] [--batched-events N] [--workers N] [--rate N] [--seconds N] [--queue-chunks N] [--in-process] [--no-checkpoint]
+                 [--latency-only [--rounds N]] [--neighbour]
                                          webhook sink: events/s unbatched and in batches of 100, commit-to-2xx latency
-          pipeline [--rows N] [--rate N] [--seconds N]
+          pipeline [--rows N] [--rate N] [--seconds N] [--in-process] [--rounds N] [--neighbour]
                                          end to end through the host: catch-up events/s, commit-to-sink latency, peak RSS
+                                         (--in-process: the pipeline in this process, latency per stage; --rows 0: no catch-up;
+                                          --neighbour: stress-ng --cpu 1 beside it while latency is measured)
           transform [--events N] [--rounds N] [--reloads N]
                                          obfuscate.csx per event vs the same JavaScript in Jint; save-to-live reload time
           kafka [--rows N] [--format json|debezium] [--partitions N] [--no-transform] [--no-headers] [--producer "k: v"]

@@ -33,6 +33,8 @@ internal static class WebhookBenchmark
         var queueChunks = IntOption(args, "--queue-chunks", 0);
         var noCheckpoint = args.Contains("--no-checkpoint");
         var outageOnly = args.Contains("--outage-only");
+        var latencyOnly = args.Contains("--latency-only"); // only 3 (and 3b), with the per-stage breakdown when in-process
+        s_neighbour = args.Contains("--neighbour");
         if (noCheckpoint) inProcess = true;
         Console.WriteLine($"webhook benchmark on {Environment.ProcessorCount} CPU(s), .NET {Environment.Version}");
 
@@ -40,6 +42,17 @@ internal static class WebhookBenchmark
         Console.WriteLine($"receiver: Kestrel on {receiver.Url}");
         PrintLoad();
         if (outageOnly) return await OutageAsync(receiver, rate, seconds, inProcess);
+        if (latencyOnly)
+        {
+            for (var round = 1; round <= IntOption(args, "--rounds", 1); round++)
+            {
+                var l = await LatencyAsync(receiver, rate, seconds, inProcess, queueChunks, noCheckpoint);
+                Console.WriteLine($"3. commit-to-2xx latency at {rate:N0} changes/s for {seconds} s{(inProcess ? " (in-process pipeline)" : " (host process)")}{(s_neighbour ? " beside one busy process" : "")}: " +
+                                  $"p50 {l.P50:F2} ms   p99 {l.P99:F2} ms   p99.9 {l.P999:F2} ms   max {l.Max:F2} ms");
+                PrintLoad();
+            }
+            return 0;
+        }
 
         var unbatched = await ThroughputAsync(receiver, events, workers, batchSize: 1);
         Console.WriteLine($"1. one event per request:  {unbatched.EventsPerSecond,10:N0} events/s  ({unbatched.Requests:N0} requests in {unbatched.Seconds:F2} s, {workers} lanes)   target ≥ 10,000");
@@ -93,6 +106,8 @@ internal static class WebhookBenchmark
         }
         return ok ? 0 : 1;
     }
+
+    private static bool s_neighbour;
 
     private sealed record Throughput(double EventsPerSecond, long Requests, double Seconds);
 
@@ -221,6 +236,9 @@ internal static class WebhookBenchmark
             }
             await Task.Delay(1000);
             var total = rate * seconds;
+            using var stages = inProcess ? new StageBreakdown(total) : null;
+            using var busy = s_neighbour ? Neighbour.Start() : null;
+            stages?.Start();
             var t0 = Stopwatch.GetTimestamp();
             var interval = Stopwatch.Frequency / (double)rate;
             for (var i = 1; i <= total; i++)
@@ -238,6 +256,7 @@ internal static class WebhookBenchmark
             }
             var deadline = Stopwatch.StartNew();
             while (Enumerable.Range(1, total).Any(i => Volatile.Read(ref ids[i]) == 0) && deadline.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(50);
+            stages?.Print(committed, ids, "2xx received");
             var fromCommit = new List<double>(total);
             var fromStart = new List<double>(total);
             for (var i = 1; i <= total; i++)
