@@ -85,7 +85,7 @@ internal sealed class ApiPipelineStore
         root.Add("paused", new YamlSequenceNode(Paused.Select(d => (YamlNode)Quoted(d))));
         using var text = new StringWriter();
         text.WriteLine("# Written by pluginhost: pipelines created or changed over the REST API, configuration-file pipelines");
-        text.WriteLine("# deleted over it, and paused pipelines. Entries here win over the configuration file's (see README).");
+        text.WriteLine("# deleted over it, and paused pipelines. Entries here win over the configuration file's (see docs/rest-api.md).");
         new YamlStream(new YamlDocument(root)).Save(text, assignAnchors: false);
 
         var dir = System.IO.Path.GetDirectoryName(Path)!;
