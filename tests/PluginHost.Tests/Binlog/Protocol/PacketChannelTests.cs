@@ -1,3 +1,4 @@
+using PluginHost.Binlog;
 using PluginHost.Binlog.Protocol;
 using PluginHost.Binlog.Protocol.Framing;
 
@@ -196,7 +197,7 @@ public sealed class PacketChannelTests
     }
 
     [Fact]
-    public void PayloadReader_ReadsLengthEncodedValues()
+    public void PacketReader_ReadsLengthEncodedValues()
     {
         using var writer = new PacketWriter();
         writer.WriteLengthEncodedInteger(250);
@@ -212,12 +213,12 @@ public sealed class PacketChannelTests
             new byte[] { 250, 0xFC, 251, 0, 0xFC, 0xFF, 0xFF, 0xFD, 0, 0, 1, 0xFE, 0, 0, 0, 1, 0, 0, 0, 0 },
             writer.Payload.Slice(0, 20).ToArray());
 
-        var reader = new PayloadReader(writer.Payload);
-        Assert.Equal(250UL, reader.ReadLengthEncodedInteger());
-        Assert.Equal(251UL, reader.ReadLengthEncodedInteger());
-        Assert.Equal(0xFFFFUL, reader.ReadLengthEncodedInteger());
-        Assert.Equal(0x10000UL, reader.ReadLengthEncodedInteger());
-        Assert.Equal(0x1000000UL, reader.ReadLengthEncodedInteger());
+        var reader = new PacketReader(writer.Payload, PacketSource.Protocol);
+        Assert.Equal(250UL, reader.ReadLengthEncoded());
+        Assert.Equal(251UL, reader.ReadLengthEncoded());
+        Assert.Equal(0xFFFFUL, reader.ReadLengthEncoded());
+        Assert.Equal(0x10000UL, reader.ReadLengthEncoded());
+        Assert.Equal(0x1000000UL, reader.ReadLengthEncoded());
         Assert.Equal("héllo", reader.ReadLengthEncodedStringOrNull());
         Assert.Null(reader.ReadLengthEncodedStringOrNull());
         Assert.Equal("abc", reader.ReadNullTerminatedString());
@@ -226,10 +227,15 @@ public sealed class PacketChannelTests
     }
 
     [Fact]
-    public void PayloadReader_OutOfRange_IsAProtocolError()
+    public void PacketReader_OutOfRange_IsAProtocolError_ForAPayload_AndAFormatError_ForAnEvent()
     {
-        Assert.Throws<MySqlProtocolException>(() => new PayloadReader([0xFC, 1]).ReadLengthEncodedInteger());
-        Assert.Throws<MySqlProtocolException>(() => new PayloadReader([5, 1, 2]).ReadLengthEncodedBytes());
+        Assert.Throws<MySqlProtocolException>(() => new PacketReader([0xFC, 1], PacketSource.Protocol).ReadLengthEncoded());
+        Assert.Throws<MySqlProtocolException>(() => new PacketReader([5, 1, 2], PacketSource.Protocol).ReadLengthEncodedBytes());
+        Assert.Throws<MySqlProtocolException>(() => new PacketReader([0xFB], PacketSource.Protocol).ReadLengthEncoded());
+        // The same reads over a binlog event: corrupt data, not a broken connection (BinlogClient does not retry it).
+        Assert.Throws<BinlogFormatException>(() => new PacketReader([0xFC, 1]).ReadLengthEncoded());
+        Assert.Throws<BinlogFormatException>(() => new PacketReader([5, 1, 2]).ReadLengthEncodedBytes());
+        Assert.Throws<BinlogFormatException>(() => new PacketReader([1, 2]).ReadBytes(-1));
     }
 
     private static byte[] CreatePayload(int length, int seed = 0)

@@ -3,7 +3,7 @@ using PluginHost.Binlog.Protocol;
 namespace PluginHost.Binlog.Replication;
 
 /// <summary>Checks that a server can be replicated from and reads the settings the stream depends on.</summary>
-internal static class ServerChecks
+public static class ServerChecks
 {
     public static async Task<ServerSettings> CheckAsync(MySqlProtocolConnection c, CancellationToken ct)
     {

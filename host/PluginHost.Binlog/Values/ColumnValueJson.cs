@@ -95,7 +95,7 @@ public static class ColumnValueJson
     /// What counts as valid MariaDB text JSON, here and for the sdk value (<c>ChangeEventFactory</c>): one JSON value,
     /// no duplicate names in an object (json_valid accepts them; a JsonNode cannot hold them).
     /// </summary>
-    internal static readonly JsonDocumentOptions TextJsonOptions = new() { AllowDuplicateProperties = false };
+    public static readonly JsonDocumentOptions TextJsonOptions = new() { AllowDuplicateProperties = false };
 
     /// <summary>
     /// MariaDB text JSON, embedded: compact and escaped by the writer's rules, exactly as the same document parsed into

@@ -729,8 +729,8 @@ public sealed class MySqlProtocolConnection : IAsyncDisposable
                 throw new MySqlProtocolException($"The server {Endpoint} requested LOAD DATA LOCAL INFILE, which this client does not support.");
         }
 
-        var reader = new PayloadReader(packet);
-        ulong count = reader.ReadLengthEncodedInteger();
+        var reader = new PacketReader(packet, PacketSource.Protocol);
+        ulong count = reader.ReadLengthEncoded();
         if (count == 0 || count > 4096 || !reader.IsAtEnd)
         {
             throw ResponseParser.Unexpected(packet, "as a result set header", Endpoint);

@@ -1,5 +1,3 @@
-using PluginHost.Binlog.Protocol.Framing;
-
 namespace PluginHost.Binlog.Protocol.Commands;
 
 /// <summary>Parsing of text-protocol result sets: column definitions, rows and terminators.</summary>
@@ -8,7 +6,7 @@ internal static class TextResultParser
     /// <summary>Returns the column name (label) of a ColumnDefinition41 packet.</summary>
     public static string ParseColumnName(ReadOnlySpan<byte> packet)
     {
-        var reader = new PayloadReader(packet);
+        var reader = new PacketReader(packet, PacketSource.Protocol);
         reader.ReadLengthEncodedBytes(); // catalog ("def")
         reader.ReadLengthEncodedBytes(); // schema
         reader.ReadLengthEncodedBytes(); // table alias
@@ -37,7 +35,7 @@ internal static class TextResultParser
     /// <summary>Parses a text row: one length-encoded string or NULL (0xFB) per column.</summary>
     public static string?[] ParseRow(ReadOnlySpan<byte> packet, int columnCount)
     {
-        var reader = new PayloadReader(packet);
+        var reader = new PacketReader(packet, PacketSource.Protocol);
         string?[] row = new string?[columnCount];
         for (int i = 0; i < columnCount; i++)
         {

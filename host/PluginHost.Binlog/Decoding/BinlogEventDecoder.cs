@@ -380,7 +380,7 @@ public sealed class BinlogEventDecoder
                 case 3: uncompressedSize = (long)value.ReadLengthEncoded(); break;
             }
         }
-        var payload = r.Rest;
+        var payload = r.ReadRemaining();
         if (payloadSize >= 0 && payloadSize <= payload.Length) payload = payload[..(int)payloadSize];
         // zstd cannot expand data more than ~32768 times (an RLE block of 128 KiB in 4 bytes): a larger claim is a
         // corrupt size field, refused before it becomes a giant allocation.

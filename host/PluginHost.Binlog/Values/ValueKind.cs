@@ -1,6 +1,10 @@
 namespace PluginHost.Binlog.Values;
 
-/// <summary>What a decoded <see cref="ColumnValue"/> holds.</summary>
+/// <summary>
+/// What a decoded <see cref="ColumnValue"/> holds: its representation (missing or null, signed or unsigned, text or
+/// bytes), not the column's type for consumers. Not the sdk's <c>ColumnKind</c> on purpose: this library references
+/// nothing of ours; the host maps values to the sdk in one place (<c>ChangeEventFactory</c>).
+/// </summary>
 public enum ValueKind : byte
 {
     /// <summary>The column is not part of this row image (MINIMAL/NOBLOB images).</summary>

@@ -104,7 +104,7 @@ internal static class Authenticator
                         "which is insecure and not supported. Give the account a modern password hash / authentication plugin.");
                 }
 
-                var reader = new PayloadReader(packet.Slice(1));
+                var reader = new PacketReader(packet.Slice(1), PacketSource.Protocol);
                 string pluginName = reader.ReadNullTerminatedString();
                 ReadOnlySpan<byte> pluginData = reader.ReadRemaining();
                 plugin = AuthenticationPlugins.CreateForSwitch(pluginName, context);

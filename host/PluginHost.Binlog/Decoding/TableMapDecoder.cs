@@ -144,7 +144,7 @@ internal static class TableMapDecoder
                 case MetadataField.Signedness:
                 {
                     // One bit per numeric column, most significant bit first.
-                    var bits = f.Rest;
+                    var bits = f.ReadRemaining();
                     var bit = 0;
                     foreach (var c in columns)
                     {

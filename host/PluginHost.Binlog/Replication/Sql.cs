@@ -3,7 +3,7 @@ using System.Text;
 namespace PluginHost.Binlog.Replication;
 
 /// <summary>Quoting for the few statements the client builds.</summary>
-internal static class Sql
+public static class Sql
 {
     /// <summary>A single-quoted string literal with quotes and backslashes escaped.</summary>
     public static string Quote(string value)

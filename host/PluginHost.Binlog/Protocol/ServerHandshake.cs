@@ -1,5 +1,4 @@
 using System.Text;
-using PluginHost.Binlog.Protocol.Framing;
 
 namespace PluginHost.Binlog.Protocol;
 
@@ -49,7 +48,7 @@ public sealed class ServerHandshake
     /// <exception cref="MySqlProtocolException">Not a v10 handshake or malformed.</exception>
     internal static ServerHandshake Parse(ReadOnlySpan<byte> payload)
     {
-        var reader = new PayloadReader(payload);
+        var reader = new PacketReader(payload, PacketSource.Protocol);
         byte protocolVersion = reader.ReadByte();
         if (protocolVersion != 10)
         {

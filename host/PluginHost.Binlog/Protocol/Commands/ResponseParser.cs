@@ -34,10 +34,10 @@ internal static class ResponseParser
     /// <summary>Parses an OK packet (header 0x00 or 0xFE); CLIENT_PROTOCOL_41 is assumed.</summary>
     public static ExecuteResult ParseOk(ReadOnlySpan<byte> payload)
     {
-        var reader = new PayloadReader(payload);
+        var reader = new PacketReader(payload, PacketSource.Protocol);
         reader.ReadByte();
-        ulong affectedRows = reader.ReadLengthEncodedInteger();
-        ulong lastInsertId = reader.ReadLengthEncodedInteger();
+        ulong affectedRows = reader.ReadLengthEncoded();
+        ulong lastInsertId = reader.ReadLengthEncoded();
         ServerStatusFlags status = reader.Remaining >= 2 ? (ServerStatusFlags)reader.ReadUInt16() : ServerStatusFlags.None;
         ushort warnings = reader.Remaining >= 2 ? reader.ReadUInt16() : (ushort)0;
         string info = reader.IsAtEnd ? "" : System.Text.Encoding.UTF8.GetString(reader.ReadRemaining());
@@ -52,7 +52,7 @@ internal static class ResponseParser
             return ParseOk(payload).Status;
         }
 
-        var reader = new PayloadReader(payload);
+        var reader = new PacketReader(payload, PacketSource.Protocol);
         reader.ReadByte();
         if (reader.Remaining < 4)
         {
@@ -66,7 +66,7 @@ internal static class ResponseParser
     /// <summary>Parses an ERR packet into a <see cref="MySqlServerException"/> (with or without the '#' SQL state marker).</summary>
     public static MySqlServerException ParseError(ReadOnlySpan<byte> payload)
     {
-        var reader = new PayloadReader(payload);
+        var reader = new PacketReader(payload, PacketSource.Protocol);
         reader.ReadByte();
         int code = reader.ReadUInt16();
         string sqlState = "HY000";
