@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using PluginHost.Binlog;
+using PluginHost.Binlog.Events;
+using PluginHost.Binlog.Replication;
+using PluginHost.Checkpoints;
+using PluginHost.Config;
+using PluginHost.Schema;
+using PluginHost.Sdk;
+
+namespace PluginHost.Pipelines;
+
+/// <summary>The reader: binlog events into chunks of sdk events, handed on at transaction boundaries.</summary>
+public sealed partial class PipelineRunner
+{
+    /// <summary>
+    /// What one row of <paramref name="rows"/> holds while queued as an sdk event: the event object, per row image a
+    /// row with its value array and boxed values, and the text of its values (twice the raw bytes, as UTF-16).
+    /// </summary>
+    internal static long EstimatedRowBytes(RowsEvent rows)
+    {
+        const int EventBytes = 160, RowBytes = 48 + 24, PerValueBytes = 8 + 24;
+        var images = rows.Kind == RowChangeKind.Update ? 2 : 1;
+        var raw = rows.Header.EventLength / Math.Max(1, rows.Rows.Count);
+        return EventBytes + 2L * raw + images * (RowBytes + PerValueBytes * rows.Table.Columns.Count);
+    }
+
+
+    /// <summary>
+    /// Reads the binlog into chunks. Invariant: a chunk with a <see cref="EventChunk.TransactionEnd"/> holds only events
+    /// of transactions that end at or before it (events after a boundary start a new chunk), so the writer can switch
+    /// versions and checkpoint exactly there. On a graceful stop the transaction being read is finished first.
+    /// </summary>
+    private async Task ReadLoopAsync(BinlogClient client, BinlogPosition? resume, ChannelWriter<EventChunk> output,
+        QueueByteBudget budget, CancellationToken stopRequested, CancellationTokenSource readStop)
+    {
+        // A chunk is handed on at 1024 rows or a quarter of the queue's byte budget, whichever comes first.
+        var chunkBytes = Math.Max(1, budget.Limit / 4);
+        var ct = readStop.Token;
+        var filter = _definition.Filter;
+        // Rows become sdk events here, on the reader's thread, so the writer's thread only transforms and writes.
+        var factory = new ChangeEventFactory();
+        var chunk = new EventChunk(ChunkSize);
+        var committed = client.Committed;
+        string? transactionId = null;
+        var index = 0;
+        var lastPush = Stopwatch.GetTimestamp();
+        var reconnects = 0;
+        var gate = new object();
+        var midTransaction = false; // events of the transaction being read were handed on (guarded by gate)
+
+        // Stop at once when between transactions; otherwise after the transaction being read ends.
+        using var onStop = stopRequested.Register(() =>
+        {
+            lock (gate)
+                if (!midTransaction) readStop.Cancel();
+        });
+
+        async ValueTask Push()
+        {
+            await budget.TakeAsync(chunk.Bytes, ct).ConfigureAwait(false);
+            if (PipelineTrace.Listener is { } traceQueued) PipelineTrace.Stamp(traceQueued, TraceStage.Queued, chunk.Rows); // (benchmarks only)
+            await output.WriteAsync(chunk, ct).ConfigureAwait(false);
+            chunk = new EventChunk(ChunkSize);
+            lastPush = Stopwatch.GetTimestamp();
+        }
+
+        // False when a stop was requested before the transaction handed on anything: then stop here.
+        bool BeginRows()
+        {
+            lock (gate)
+            {
+                if (midTransaction) return true;
+                if (readStop.IsCancellationRequested || stopRequested.IsCancellationRequested) return false;
+                midTransaction = true;
+                return true;
+            }
+        }
+
+        async ValueTask<bool> AddRows(RowsEvent rows, long position)
+        {
+            var op = rows.Kind switch { RowChangeKind.Insert => ChangeOperation.Insert, RowChangeKind.Update => ChangeOperation.Update, _ => ChangeOperation.Delete };
+            if (!filter.IncludesTable(rows.Table.Database, rows.Table.Table) || !filter.IncludesOperation(op))
+            {
+                Status.AddFiltered(rows.Rows.Count);
+                index += rows.Rows.Count;
+                return true;
+            }
+            if (!BeginRows()) return false;
+            // Keep the invariant: what follows a transaction end goes into a chunk of its own.
+            if (chunk.TransactionEnd != null) await Push().ConfigureAwait(false);
+            transactionId ??= client.CurrentGtid ?? $"{client.CurrentFile}:{position}";
+            // Rows stay in their compact decoded form in the queue; they become sdk events on the sink side.
+            var rowBytes = EstimatedRowBytes(rows);
+            var table = factory.TableInfoOf(rows.Table);
+            string? gtid = client.CurrentGtid, file = client.CurrentFile;
+            var traceRead = PipelineTrace.Listener; // (benchmarks only)
+            var readAt = traceRead != null ? Stopwatch.GetTimestamp() : 0;
+            for (var i = 0; i < rows.Rows.Count; i++)
+            {
+                if (chunk.Rows.Count > 0 && chunk.Bytes + rowBytes > chunkBytes) await Push().ConfigureAwait(false); // big rows: smaller chunks
+                var e = factory.Create(rows, rows.Rows[i], table);
+                e.Gtid = gtid;
+                e.File = file;
+                e.Position = position;
+                e.TransactionId = transactionId;
+                e.IndexInTransaction = index++;
+                chunk.Rows.Add(e);
+                chunk.Bytes += rowBytes;
+                traceRead?.Invoke(TraceStage.Read, e, readAt);
+            }
+            Status.AddIn(rows.Rows.Count);
+            chunk.LastEventTime = rows.Header.Timestamp;
+            return true;
+        }
+
+        try
+        {
+            await foreach (var ev in client.ReadAsync(resume, ct).ConfigureAwait(false))
+            {
+                _origin ??= client.Committed; // where this pipeline began, for starting over before any checkpoint
+                if (client.Reconnects != reconnects)
+                {
+                    reconnects = client.Reconnects;
+                    Status.Reconnects = reconnects;
+                }
+                if (!_reading) _reading = true;
+                if (Status.State is PipelineState.Starting or PipelineState.Reconnecting && InitialTransform is not { IsCompletedSuccessfully: false })
+                    Status.State = PipelineState.Running; // (not before the first transform compiled: until then it is not running)
+                var keepGoing = true;
+                switch (ev)
+                {
+                    case RowsEvent rows:
+                        keepGoing = await AddRows(rows, rows.Header.Position).ConfigureAwait(false);
+                        break;
+                    case TransactionPayloadEvent payload:
+                        foreach (var inner in payload.Events)
+                            if (inner is RowsEvent r && !(keepGoing = await AddRows(r, payload.Header.Position).ConfigureAwait(false)))
+                                break;
+                        break;
+                    case HeartbeatEvent:
+                        if (chunk.Rows.Count == 0 && chunk.TransactionEnd is null) Status.LagSeconds = 0;
+                        break;
+                }
+                if (!keepGoing) break;
+
+                // The resume point moves only between transactions (a transaction end, a rotate, the GTID list at a file start).
+                if (!ReferenceEquals(client.Committed, committed))
+                {
+                    committed = client.Committed;
+                    transactionId = null;
+                    index = 0;
+                    if (ev is XidEvent or QueryEvent or TransactionPayloadEvent) chunk.Transactions++;
+                    if (committed is not null && committed.File.Length > 0) chunk.TransactionEnd = committed;
+                    lock (gate) midTransaction = false;
+                }
+                var stopNow = false;
+                if (stopRequested.IsCancellationRequested)
+                    lock (gate) stopNow = !midTransaction;
+                // Hand over full chunks, and transaction ends promptly; coalesce transactions with no wanted rows.
+                var due = chunk.Rows.Count >= ChunkSize || chunk.Bytes >= chunkBytes ||
+                          chunk.TransactionEnd != null && (stopNow || chunk.Rows.Count > 0 || Stopwatch.GetElapsedTime(lastPush).TotalMilliseconds >= 200) ||
+                          ev is HeartbeatEvent && chunk.TransactionEnd != null;
+                if (due) await Push().ConfigureAwait(false);
+                if (stopNow) return;
+            }
+        }
+        catch (Exception) when (readStop.IsCancellationRequested)
+        {
+            // Stopped (gracefully between transactions, by the writer, or hard); what was read but not handed on is read again next time.
+        }
+        // A last transaction end not yet handed on (transactions without wanted rows) still moves the checkpoint.
+        if (chunk.TransactionEnd != null)
+        {
+            chunk.Bytes = 0; // handed on without taking room in the budget (nothing to give back for it)
+            if (ct.IsCancellationRequested) output.TryWrite(chunk);
+            else
+                try { await output.WriteAsync(chunk, ct).ConfigureAwait(false); }
+                catch (OperationCanceledException) { }
+        }
+    }
+}

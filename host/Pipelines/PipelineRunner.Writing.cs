@@ -1,0 +1,251 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using PluginHost.Binlog;
+using PluginHost.Binlog.Events;
+using PluginHost.Binlog.Replication;
+using PluginHost.Checkpoints;
+using PluginHost.Config;
+using PluginHost.Schema;
+using PluginHost.Sdk;
+
+namespace PluginHost.Pipelines;
+
+/// <summary>The writer: chunks into transformed batches handed to the sink within the in-flight budget; version switches at transaction boundaries.</summary>
+public sealed partial class PipelineRunner
+{
+    /// <summary>
+    /// The sink side: <see cref="WriteBatchesAsync"/> hands batches to the sink, <see cref="AcknowledgeLoopAsync"/>
+    /// takes them off the in-flight ledger as the sink acknowledges them, in order, and moves the checkpoint. A sink
+    /// that gives up on a batch ends the run (it starts over from the checkpoint).
+    /// </summary>
+    private async Task WriteLoopAsync(ChannelReader<EventChunk> input, QueueByteBudget budget, CancellationToken hardStop)
+    {
+        var ledger = new InFlightLedger(_definition.Options.InFlightEvents, _definition.Options.InFlightBytes);
+        Volatile.Write(ref _ledger, ledger);
+        using var sinkFailed = CancellationTokenSource.CreateLinkedTokenSource(hardStop);
+        var acknowledger = Task.Run(() => AcknowledgeLoopAsync(ledger, sinkFailed), CancellationToken.None);
+        try
+        {
+            await WriteBatchesAsync(input, budget, ledger, sinkFailed.Token).ConfigureAwait(false);
+            ledger.Complete();
+            await acknowledger.ConfigureAwait(false); // every batch acknowledged, its checkpoint queued
+            // Final flush so nothing accepted stays buffered, and the last checkpoint saved.
+            await SinkCallAsync(() => _sink.FlushAsync(sinkFailed.Token), sinkFailed.Token).ConfigureAwait(false);
+            await _saver.WhenSavedAsync().ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ledger.Fault is { } fault && !hardStop.IsCancellationRequested)
+        {
+            throw new SinkFailedException(fault);
+        }
+        finally
+        {
+            sinkFailed.Cancel();
+            try { await acknowledger.ConfigureAwait(false); } catch (Exception) { } // (its failure is the one thrown above)
+        }
+    }
+
+    /// <summary>Reads chunks, transforms their events and hands them to the sink in batches, within the in-flight budget.</summary>
+    private async Task WriteBatchesAsync(ChannelReader<EventChunk> input, QueueByteBudget budget, InFlightLedger ledger, CancellationToken ct)
+    {
+        var batchSize = _definition.Options.BatchSize;
+        var transformed = new List<ChangeEvent>(4);
+        var atBoundary = true; // everything handed to the sink so far ends at a transaction boundary
+        EventChunk? partial = null; // a chunk the last batch took only the first rows of (batch_size reached)
+        var partialOffset = 0;
+        if (InitialTransform is { } initial && !_initialTransformApplied)
+        {
+            // The transform compiled while the checkpoint was loaded and the reader connected; no event passes without it.
+            try
+            {
+                _transform = await initial.WaitAsync(ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return; // stopped before the transform was ready: nothing was handed to the sink
+            }
+            _initialTransformApplied = true;
+            Status.TransformVersion = _transform?.Version;
+            // The reader connected while the script compiled: running now, not at the next event or heartbeat.
+            if (_reading && Status.State == PipelineState.Starting) Status.State = PipelineState.Running;
+        }
+        while (true)
+        {
+            // Wait for events; while idle at a boundary, pending version switches happen at once.
+            var wake = Volatile.Read(ref _wake).Task;
+            if (atBoundary) await SwitchVersionsAsync(ledger, ct).ConfigureAwait(false);
+            var ready = partial != null ? new ValueTask<bool>(true) : input.WaitToReadAsync(ct);
+            if (!ready.IsCompleted)
+            {
+                var readyTask = ready.AsTask();
+                while (!readyTask.IsCompleted)
+                {
+                    await Task.WhenAny(readyTask, wake).ConfigureAwait(false);
+                    wake = Volatile.Read(ref _wake).Task;
+                    if (!readyTask.IsCompleted && atBoundary) await SwitchVersionsAsync(ledger, ct).ConfigureAwait(false);
+                }
+                ready = new ValueTask<bool>(readyTask);
+            }
+            if (!await ready.ConfigureAwait(false)) break;
+
+            // Room first: a full budget waits for the oldest acknowledgement before more is read off the queue.
+            await ledger.WaitForRoomAsync(ct).ConfigureAwait(false);
+            var batch = new List<ChangeEvent>(Math.Min(batchSize, 8192));
+            BinlogPosition? end = null;
+            var eventsToEnd = 0;
+            var transactions = 0;
+            long newestEventTime = 0, bytes = 0;
+            while (batch.Count < batchSize)
+            {
+                EventChunk? chunk = partial;
+                var first = partialOffset;
+                if (chunk is null && !input.TryRead(out chunk)) break;
+                partial = null;
+                partialOffset = 0;
+                var pendingRows = chunk.Rows;
+                if (PipelineTrace.Listener is { } traceTaken) PipelineTrace.Stamp(traceTaken, TraceStage.Taken, pendingRows, first); // (benchmarks only)
+                var i = first;
+                for (; i < pendingRows.Count && batch.Count < batchSize; i++)
+                {
+                    var e = pendingRows[i];
+                    if (_transform is null)
+                    {
+                        batch.Add(e);
+                        continue;
+                    }
+                    transformed.Clear();
+                    if (Transform(e, transformed)) batch.AddRange(transformed);
+                }
+                bytes += chunk.Bytes * (i - first) / Math.Max(1, pendingRows.Count); // the share of the chunk's memory taken into this batch
+                if (i < pendingRows.Count)
+                {
+                    // The batch is full inside this chunk: the rest goes in the next batch (no boundary here).
+                    partial = chunk;
+                    partialOffset = i;
+                    atBoundary = false;
+                    if (chunk.LastEventTime != 0) newestEventTime = chunk.LastEventTime;
+                    break;
+                }
+                budget.Give(chunk.Bytes); // its rows are events in the batch now (in flight: counted by the ledger)
+                atBoundary = chunk.TransactionEnd != null;
+                if (chunk.LastEventTime != 0) newestEventTime = chunk.LastEventTime;
+                if (chunk.TransactionEnd != null)
+                {
+                    end = chunk.TransactionEnd;
+                    eventsToEnd = batch.Count;
+                    transactions += chunk.Transactions;
+                    SwitchTransform();
+                    if (Volatile.Read(ref _pendingSink) != null) break; // cut the batch here so the old sink gets exactly what precedes the boundary
+                }
+            }
+            Status.QueueDepth = input.CanCount ? input.Count : 0; // what waits while this batch is written (0 once idle)
+            if (batch.Count == 0 && end is null) continue;
+            var acknowledged = Task.CompletedTask;
+            var trace = PipelineTrace.Listener; // (benchmarks only: per-event stage times)
+            if (trace != null) PipelineTrace.Stamp(trace, TraceStage.Transformed, batch);
+            if (batch.Count > 0)
+            {
+                var writeStarted = Stopwatch.GetTimestamp();
+                if (_sink is IAcknowledgingSink acking)
+                {
+                    acknowledged = await SinkCallAsync(() => acking.SendAsync(batch, ct), ct).ConfigureAwait(false);
+                }
+                else await SinkCallAsync(() => _sink.WriteAsync(batch, ct), ct).ConfigureAwait(false);
+                PipelineMetrics.BatchWritten(_definition.Name, batch, writeStarted); // per batch, not per event
+                if (trace != null) PipelineTrace.Stamp(trace, TraceStage.Written, batch);
+            }
+            if (end != null)
+            {
+                if (_sink is not IAcknowledgingSink)
+                {
+                    // The plain protocol: everything written so far is delivered when FlushAsync returns.
+                    var flushStarted = Stopwatch.GetTimestamp();
+                    await SinkCallAsync(() => _sink.FlushAsync(ct), ct).ConfigureAwait(false);
+                    PipelineMetrics.Flushed(_definition.Name, flushStarted);
+                    if (trace != null) PipelineTrace.Stamp(trace, TraceStage.Flushed, batch);
+                }
+                _deadLetter?.Flush(); // the transform's dead letters are durable before the checkpoint passes them
+            }
+            ledger.Add(new InFlightBatch
+            {
+                Acknowledged = acknowledged,
+                End = end,
+                DeliveredAtEnd = _written + eventsToEnd,
+                Events = batch.Count,
+                Bytes = bytes,
+                Transactions = transactions,
+                OldestEventTime = batch.Count > 0 ? batch[0].Timestamp.ToUnixTimeSeconds() : newestEventTime,
+                NewestEventTime = newestEventTime,
+                Traced = trace != null ? batch : null,
+            });
+            // Part of a long transaction (events after the last end): delivered, checkpointable at its end.
+            _written += batch.Count;
+            YoungGenerationBudget.Check();
+        }
+    }
+
+    private void SwitchTransform()
+    {
+        if (Interlocked.Exchange(ref _pendingTransform, null) is not { } t) return;
+        _transform = t.Value;
+        Status.TransformVersion = t.Value?.Version;
+        _logger.LogInformation("pipeline {Pipeline}: transform version {Version} live from the next transaction", _definition.Name, t.Value?.Version ?? "(none)");
+    }
+
+    /// <summary>
+    /// At a transaction boundary: applies a pending transform and sink. The old sink has acknowledged and flushed
+    /// everything it got before the new one sees an event.
+    /// </summary>
+    private async Task SwitchVersionsAsync(InFlightLedger ledger, CancellationToken ct)
+    {
+        SwitchTransform();
+        if (Volatile.Read(ref _pendingSink) is null) return;
+        await ledger.WaitUntilEmptyAsync(ct).ConfigureAwait(false);
+        await SinkCallAsync(() => _sink.FlushAsync(ct), ct).ConfigureAwait(false);
+        if (Interlocked.Exchange(ref _pendingSink, null) is not { } next) return;
+        var old = _sink;
+        _sink = next.Sink;
+        try
+        {
+            await old.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _logger.LogWarning("pipeline {Pipeline}: disposing the old sink failed: {Error}", _definition.Name, e.Message);
+        }
+        next.Done.TrySetResult();
+        _logger.LogInformation("pipeline {Pipeline}: switched to a new sink version", _definition.Name);
+    }
+
+    private bool Transform(ChangeEvent e, List<ChangeEvent> output)
+    {
+        // The script mutates the event in place: a dead-letter pipeline keeps a copy of it as read (rows and Extra
+        // copied, values shared) to write if the script fails half-way. One copy, reused event after event (the
+        // dead letter is written at once): no allocation per event.
+        ChangeEvent? original = null;
+        if (_definition.OnError == OnErrorPolicy.DeadLetter && _deadLetter != null) (original = _deadLetterCopy ??= new ChangeEvent()).CopyFrom(e);
+        try
+        {
+            _transform!.Apply(e, output);
+            if (output.Count == 0) Status.AddDropped(1);
+            return output.Count > 0;
+        }
+        catch (Exception ex)
+        {
+            switch (_definition.OnError)
+            {
+                case OnErrorPolicy.Skip:
+                    Status.AddSkipped(1);
+                    _logger.LogWarning("pipeline {Pipeline}: transform failed on {Table} event, skipped: {Error}", _definition.Name, e.Table, ex.Message);
+                    return false;
+                case OnErrorPolicy.DeadLetter when _deadLetter != null:
+                    output.Clear();
+                    _deadLetter.Write(original ?? e, "transform", ex);
+                    Status.AddDeadLettered(1);
+                    return false;
+                default:
+                    throw new TransformFailedException($"transform failed on {e.Database}.{e.Table} ({e.Gtid ?? e.File + ":" + e.Position}): {ex.Message}", ex);
+            }
+        }
+    }
+}
