@@ -30,11 +30,19 @@ public static class PluginHostServiceCollectionExtensions
         // Per-pipeline checkpoint stores (checkpoint.type): file (the store above) or one a sink plugin provides.
         services.TryAddSingleton(_ => new CheckpointStoreCatalog(sinks));
         // Plugins before pipelines: hosted services start in registration order, and pipelines need their sink types.
+        // The plugin layer knows the pipelines only as ISinkVersionConsumers, attached here (the pipelines depend on
+        // the plugins' helper assemblies, so the plugins cannot take them in their constructor).
         services.AddSingleton(sp => new PluginManager(new PluginManagerOptions { Directory = config.PluginsDirectory }, sinks,
-            sp.GetRequiredService<ILoggerFactory>(), () => sp.GetService<PipelineManager>()));
+            sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<IHelperAssemblySource>(sp => sp.GetRequiredService<PluginManager>());
-        services.AddHostedService(sp => sp.GetRequiredService<PluginManager>());
+        services.AddHostedService(sp =>
+        {
+            var plugins = sp.GetRequiredService<PluginManager>();
+            plugins.Attach(sp.GetRequiredService<ISinkVersionConsumers>());
+            return plugins;
+        });
         services.AddSingleton<PipelineManager>();
+        services.AddSingleton<ISinkVersionConsumers>(sp => sp.GetRequiredService<PipelineManager>());
         services.AddHostedService(sp => sp.GetRequiredService<PipelineManager>());
         services.Configure<Microsoft.Extensions.Hosting.HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(45));
         return services;

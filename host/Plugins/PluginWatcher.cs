@@ -7,9 +7,12 @@ namespace PluginHost.Plugins;
 /// </summary>
 internal sealed class PluginWatcher : IDisposable
 {
+    // Set at construction.
     private readonly string _root;
     private readonly TimeSpan _quiet;
     private readonly FileSystemWatcher _watcher;
+
+    // The OS's event threads and the watch loop, under _gate: last event per folder, and whether events were lost.
     private readonly Dictionary<string, long> _lastEvent = new(StringComparer.Ordinal);
     private readonly object _gate = new();
     private bool _overflow;
@@ -39,7 +42,7 @@ internal sealed class PluginWatcher : IDisposable
         _watcher.EnableRaisingEvents = true;
     }
 
-    /// <summary>Signalled on every event (the manager's loop waits on it instead of polling when idle).</summary>
+    /// <summary>Signalled on every event (<see cref="PluginWatchService"/> waits on it instead of polling when idle).</summary>
     public SemaphoreSlim Signal { get; } = new(0);
 
     /// <summary>True when any folder has an event not yet reported.</summary>

@@ -1,11 +1,10 @@
 using Microsoft.Extensions.Logging;
-using PluginHost.Pipelines;
 using PluginHost.Sdk;
 
 namespace PluginHost.Plugins;
 
 /// <summary>
-/// Hands new sink versions to one running pipeline, one at a time. <see cref="PipelineRunner.SwapSinkAsync"/> takes a
+/// Hands new sink versions to one running pipeline, one at a time. <see cref="ISinkVersionConsumer.SwapSinkAsync"/> takes a
 /// sink that becomes live at the pipeline's next transaction boundary (the old one flushed, acknowledged and
 /// disposed first). A pipeline that sees no transaction keeps its swap pending, so a newer version arriving meanwhile
 /// is queued here (replacing, and disposing, any older queued one that was never handed over) and handed over right
@@ -13,24 +12,23 @@ namespace PluginHost.Plugins;
 /// </summary>
 internal sealed class SinkSwapper
 {
-    private readonly PipelineService _service;
-    private readonly PipelineRunner _runner;
+    // Set at construction: the pipeline engine, and what to call once a sink was taken or disposed.
+    private readonly ISinkVersionConsumer _pipeline;
     private readonly ILogger _logger;
     private readonly Action _settled;
+
+    // Reloads and swap/dispose completions, under _gate: the sink handed over, the one queued behind it, those being disposed.
     private readonly object _gate = new();
     private ISink? _inFlight;
     private ISink? _queued;
     private readonly List<ISink> _disposing = [];
 
-    public SinkSwapper(PipelineService service, PipelineRunner runner, ILogger logger, Action settled)
+    public SinkSwapper(ISinkVersionConsumer pipeline, ILogger logger, Action settled)
     {
-        _service = service;
-        _runner = runner;
+        _pipeline = pipeline;
         _logger = logger;
         _settled = settled;
     }
-
-    public PipelineRunner Runner => _runner;
 
     /// <summary>The sinks besides the live one that this swapper still holds: handed over, queued, being disposed.</summary>
     public IReadOnlyList<ISink> PendingSinks()
@@ -73,8 +71,8 @@ internal sealed class SinkSwapper
 
     private void Issue(ISink sink)
     {
-        var swapped = _runner.SwapSinkAsync(sink);
-        var ended = _service.ExecuteTask ?? Task.CompletedTask;
+        var swapped = _pipeline.SwapSinkAsync(sink);
+        var ended = _pipeline.Ended;
         _ = Task.WhenAny(swapped, ended).ContinueWith(_ => OnIssuedDone(sink, swapped), TaskScheduler.Default);
     }
 
@@ -97,7 +95,7 @@ internal sealed class SinkSwapper
             {
                 // The pipeline ended before its next boundary: the runner never took this sink (nor will it). A
                 // cancelled swap was disposed by the runner itself; one still pending when the pipeline ended is ours.
-                if (!swapped.IsCanceled && !swapped.IsFaulted && !ReferenceEquals(_runner.Sink, sink)) toDispose.Add(sink);
+                if (!swapped.IsCanceled && !swapped.IsFaulted && !ReferenceEquals(_pipeline.Sink, sink)) toDispose.Add(sink);
                 if (_queued != null) toDispose.Add(_queued);
                 _inFlight = _queued = null;
             }
@@ -117,7 +115,7 @@ internal sealed class SinkSwapper
             }
             catch (Exception e)
             {
-                _logger.LogWarning("pipeline {Pipeline}: disposing a sink that {Why} failed: {Error}", _service.Definition.Name, why, e.Message);
+                _logger.LogWarning("pipeline {Pipeline}: disposing a sink that {Why} failed: {Error}", _pipeline.Pipeline, why, e.Message);
             }
             finally
             {

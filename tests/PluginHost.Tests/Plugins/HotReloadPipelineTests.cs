@@ -54,7 +54,7 @@ public sealed class HotReloadPipelineTests(MariaDbServer db, ITestOutputHelper o
             Directory = config.PluginsDirectory,
             DebounceDelay = TimeSpan.FromMilliseconds(200),
             ShadowDirectory = Path.Combine(root, "shadow"),
-        }, catalog, loggers, () => pipelines);
+        }, catalog, loggers);
         try
         {
             await plugins.StartAsync(default);
@@ -64,6 +64,7 @@ public sealed class HotReloadPipelineTests(MariaDbServer db, ITestOutputHelper o
             {
                 ConfigureClient = o => o with { ReconnectDelay = TimeSpan.FromMilliseconds(50) },
             };
+            plugins.Attach(pipelines);
             await pipelines.StartAsync(default);
 
             // ~6 s of transactions of 5 rows each, from an independent client.

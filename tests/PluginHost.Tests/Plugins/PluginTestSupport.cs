@@ -9,7 +9,7 @@ namespace PluginHost.Tests.Plugins;
 /// <summary>A temp plugins directory with a manager over it (not watching unless asked); deleted on dispose.</summary>
 internal sealed class PluginSandbox : IAsyncDisposable
 {
-    public PluginSandbox(bool watch = false, TimeSpan? debounce = null, Func<PluginHost.Pipelines.PipelineManager?>? pipelines = null, string? directory = null,
+    public PluginSandbox(bool watch = false, TimeSpan? debounce = null, string? directory = null,
         ILoggerFactory? loggers = null)
     {
         Root = Path.Combine(Path.GetTempPath(), "pluginhost-plugintest-" + Guid.NewGuid().ToString("N")[..8]);
@@ -22,7 +22,7 @@ internal sealed class PluginSandbox : IAsyncDisposable
             Watch = watch,
             DebounceDelay = debounce ?? TimeSpan.FromMilliseconds(250),
             ShadowDirectory = Path.Combine(Root, "shadow"),
-        }, Catalog, loggers ?? NullLoggerFactory.Instance, pipelines);
+        }, Catalog, loggers ?? NullLoggerFactory.Instance);
     }
 
     public string Root { get; }

@@ -48,10 +48,11 @@ public sealed class ReloadValidationTests(MariaDbServer db)
             Directory = config.PluginsDirectory,
             Watch = false,
             ShadowDirectory = Path.Combine(root, "shadow"),
-        }, catalog, loggers, () => pipelines);
+        }, catalog, loggers);
         await plugins.StartAsync(default);
         var factory = catalog.Find("testsink");
         pipelines = new PipelineManager(config, catalog, new FileCheckpointStore(config.StateDirectory), loggers, plugins);
+        plugins.Attach(pipelines);
         try
         {
             await pipelines.StartAsync(default);
