@@ -22,6 +22,9 @@ internal sealed class InFlightBatch
     public long OldestEventTime { get; init; }
     public long NewestEventTime { get; init; }
 
+    /// <summary>When it was handed to an acknowledging sink (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>); 0: a plain sink, flushed already.</summary>
+    public long HandedAt { get; init; }
+
     /// <summary>The batch's events, kept only while <see cref="PipelineTrace"/> listens (benchmarks).</summary>
     public IReadOnlyList<Sdk.ChangeEvent>? Traced { get; init; }
 }

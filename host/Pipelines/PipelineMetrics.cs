@@ -23,9 +23,13 @@ public static class PipelineMetrics
     public static readonly Counter<long> Events = Meter.CreateCounter<long>("pluginhost.events", "{event}",
         "Events handed to the sink, by pipeline, table (database.table) and operation");
 
-    /// <summary>Duration of each sink call, tagged <c>pipeline</c> and <c>call</c> (<c>write</c> a batch, <c>flush</c> at a transaction end).</summary>
+    /// <summary>
+    /// Duration of each sink call, tagged <c>pipeline</c> and <c>call</c>: <c>write</c> a batch, <c>flush</c> at a transaction
+    /// end (sinks with the plain protocol), <c>acknowledge</c> (acknowledging sinks: from handing a batch over until it and
+    /// every batch before it were acknowledged).
+    /// </summary>
     public static readonly Histogram<double> SinkDuration = Meter.CreateHistogram("pluginhost.sink.duration", "s",
-        "Time the sink took per call: write (one batch) or flush (acknowledging up to a transaction end)", tags: null,
+        "Time the sink took per call: write (one batch), flush (acknowledging up to a transaction end), or acknowledge (a batch handed over until acknowledged, in order)", tags: null,
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
 
     /// <summary>Transform compiles (the first one and every hot reload), tagged <c>pipeline</c> and <c>result</c> (ok, failed).</summary>
@@ -64,6 +68,13 @@ public static class PipelineMetrics
     {
         if (SinkDuration.Enabled)
             SinkDuration.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds, new KeyValuePair<string, object?>("pipeline", pipeline), new("call", "flush"));
+    }
+
+    /// <summary>An acknowledging sink's batch, handed over at <paramref name="startTimestamp"/>, is acknowledged (with all before it).</summary>
+    public static void AcknowledgedBatch(string pipeline, long startTimestamp)
+    {
+        if (SinkDuration.Enabled)
+            SinkDuration.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds, new KeyValuePair<string, object?>("pipeline", pipeline), new("call", "acknowledge"));
     }
 
     private static void Add(string pipeline, string database, string table, ChangeOperation op, long count) =>

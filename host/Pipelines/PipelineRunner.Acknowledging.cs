@@ -48,6 +48,7 @@ public sealed partial class PipelineRunner
                 ledger.Remove(batch);
                 if (batch.Traced != null && PipelineTrace.Listener is { } trace) PipelineTrace.Stamp(trace, TraceStage.Acknowledged, batch.Traced); // (benchmarks only)
                 Status.AddOut(batch.Events);
+                if (batch.HandedAt != 0) PipelineMetrics.AcknowledgedBatch(_definition.Name, batch.HandedAt);
                 if (batch.End is { } end) await Acknowledged(batch, end, ct).ConfigureAwait(false);
                 // While degraded or held, every acknowledgement may be the one that ends it: look at once.
                 RefreshSinkHealth(ledger, throttled: Status.State != PipelineState.Degraded && Status.HeldBy is null);

@@ -141,6 +141,7 @@ public sealed partial class PipelineRunner
             Status.QueueDepth = input.CanCount ? input.Count : 0; // what waits while this batch is written (0 once idle)
             if (batch.Count == 0 && end is null) continue;
             var acknowledged = Task.CompletedTask;
+            long handedAt = 0;
             var trace = PipelineTrace.Listener; // (benchmarks only: per-event stage times)
             if (trace != null) PipelineTrace.Stamp(trace, TraceStage.Transformed, batch);
             if (batch.Count > 0)
@@ -148,6 +149,7 @@ public sealed partial class PipelineRunner
                 var writeStarted = Stopwatch.GetTimestamp();
                 if (_sink is IAcknowledgingSink acking)
                 {
+                    handedAt = writeStarted;
                     acknowledged = await SinkCallAsync(() => acking.SendAsync(batch, ct), ct).ConfigureAwait(false);
                 }
                 else await SinkCallAsync(() => _sink.WriteAsync(batch, ct), ct).ConfigureAwait(false);
@@ -176,6 +178,7 @@ public sealed partial class PipelineRunner
                 Transactions = transactions,
                 OldestEventTime = batch.Count > 0 ? batch[0].Timestamp.ToUnixTimeSeconds() : newestEventTime,
                 NewestEventTime = newestEventTime,
+                HandedAt = handedAt,
                 Traced = trace != null ? batch : null,
             });
             // Part of a long transaction (events after the last end): delivered, checkpointable at its end.
