@@ -43,7 +43,7 @@ public sealed class HostTelemetry : IHostedService, IDisposable
         public double Rate;
     }
 
-    public HostTelemetry(PipelineControl control, ILoggerFactory loggers, PluginManager? plugins = null)
+    internal HostTelemetry(PipelineControl control, ILoggerFactory loggers, PluginManager? plugins = null)
     {
         _control = control;
         _plugins = plugins;

@@ -3,7 +3,7 @@ using PluginHost.Config;
 namespace PluginHost.Control;
 
 /// <summary>Why the control plane refused an operation (the API maps each kind to its status code).</summary>
-public enum ControlErrorKind
+internal enum ControlErrorKind
 {
     /// <summary>No pipeline of that name.</summary>
     NotFound,
@@ -22,7 +22,7 @@ public enum ControlErrorKind
 }
 
 /// <summary>A refused control-plane operation: nothing changed. <see cref="Title"/> is a short summary, <see cref="Detail"/> the sentence.</summary>
-public sealed class ControlException(ControlErrorKind kind, string title, string detail, IDictionary<string, string[]>? errors = null)
+internal sealed class ControlException(ControlErrorKind kind, string title, string detail, IDictionary<string, string[]>? errors = null)
     : Exception(detail)
 {
     public ControlErrorKind Kind { get; } = kind;

@@ -5,7 +5,7 @@ using PluginHost.Config;
 namespace PluginHost.Control;
 
 /// <summary>Creating and replacing pipelines (<c>POST /pipelines</c>, <c>PUT /pipelines/{name}</c>).</summary>
-public sealed partial class PipelineControl
+internal sealed partial class PipelineControl
 {
     /// <summary><c>POST /pipelines</c>: a new pipeline from its definition as sent (a conflict when the name is taken).</summary>
     public Task<PipelineSnapshot> CreateAsync(JsonObject pipeline, CancellationToken ct) => Locked(ct, async () =>

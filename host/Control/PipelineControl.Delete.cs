@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace PluginHost.Control;
 
 /// <summary>Deleting a pipeline (<c>DELETE /pipelines/{name}</c>).</summary>
-public sealed partial class PipelineControl
+internal sealed partial class PipelineControl
 {
     /// <summary><c>DELETE /pipelines/{name}</c>: stops and forgets the pipeline (its checkpoint too with <paramref name="forget"/>).</summary>
     public Task DeleteAsync(string name, bool forget, CancellationToken ct) => Locked(ct, async () =>

@@ -4,7 +4,7 @@ using PluginHost.Config;
 namespace PluginHost.Control;
 
 /// <summary>The checkpoint history side of the operations (<c>GET /pipelines/{name}/checkpoints</c>, seek, delete).</summary>
-public sealed partial class PipelineControl
+internal sealed partial class PipelineControl
 {
     /// <summary>The pipelines' position histories (under the running state directory).</summary>
     public CheckpointHistory History => new(_manager.Config.StateDirectory);

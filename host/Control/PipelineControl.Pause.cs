@@ -4,7 +4,7 @@ using PluginHost.Pipelines;
 namespace PluginHost.Control;
 
 /// <summary>Pause, resume and restart.</summary>
-public sealed partial class PipelineControl
+internal sealed partial class PipelineControl
 {
     /// <summary>Stops the pipeline gracefully (its checkpoint is written) and keeps it listed as paused, across restarts too.</summary>
     public Task<PipelineSnapshot> PauseAsync(string name, CancellationToken ct) => Locked(ct, async () =>

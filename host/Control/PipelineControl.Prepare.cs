@@ -5,7 +5,7 @@ using PluginHost.Pipelines;
 namespace PluginHost.Control;
 
 /// <summary>The desired set at start: the configuration file's pipelines overlaid with <c>state_dir/api-pipelines.yaml</c>.</summary>
-public sealed partial class PipelineControl
+internal sealed partial class PipelineControl
 {
     /// <summary>The desired set computed before the host is built (the pipeline manager starts <see cref="Effective"/>).</summary>
     internal sealed record Prepared(HostConfig FileConfig, HostConfig Effective, ApiPipelineStore Store, List<PipelineEntry> Entries, List<string> Notes);

@@ -5,7 +5,7 @@ using PluginHost.Config;
 namespace PluginHost.Control;
 
 /// <summary>Reading the configuration file again and applying it pipeline by pipeline (<c>POST /reload</c>).</summary>
-public sealed partial class PipelineControl
+internal sealed partial class PipelineControl
 {
     /// <summary>
     /// <c>POST /reload</c>: reads the configuration file again and applies it pipeline by pipeline (added ones start,

@@ -7,7 +7,7 @@ using PluginHost.Sdk;
 namespace PluginHost.Control;
 
 /// <summary>Making the pipeline manager match the desired set: start, stop, and the checkpoint store of a pipeline.</summary>
-public sealed partial class PipelineControl
+internal sealed partial class PipelineControl
 {
     /// <summary>Makes the manager match a changed entry: start, replace (restart with the new definition) or stop.</summary>
     private async Task ApplyAsync(PipelineEntry? old, PipelineEntry entry)

@@ -6,7 +6,7 @@ using PluginHost.Pipelines;
 namespace PluginHost.Control;
 
 /// <summary>Moving a pipeline to another binlog position (<c>POST /pipelines/{name}/seek</c>).</summary>
-public sealed partial class PipelineControl
+internal sealed partial class PipelineControl
 {
     /// <summary>
     /// Moves the pipeline: stops it (gracefully), saves a checkpoint at the target (<c>latest</c> and <c>earliest</c> are

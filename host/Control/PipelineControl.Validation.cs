@@ -8,7 +8,7 @@ using PluginHost.Sdk;
 namespace PluginHost.Control;
 
 /// <summary>Validation of a definition sent over the API: what the configuration file's rules check, and what only the host knows.</summary>
-public sealed partial class PipelineControl
+internal sealed partial class PipelineControl
 {
     /// <summary>Validates a pipeline sent over the API exactly like a pipeline of the configuration file (<paramref name="obj"/> gets the name from the URL when it has none).</summary>
     private (PipelineDefinition Definition, JsonObject Raw) ParseDefinition(JsonObject obj, string? nameFromPath)

@@ -19,7 +19,7 @@ namespace PluginHost.Control;
 /// start and on reload; a configuration-file pipeline deleted over the API stays deleted (until one of that name is
 /// created over the API again). Paused pipelines stay paused across restarts.
 /// </remarks>
-public sealed partial class PipelineControl : IHostedService
+internal sealed partial class PipelineControl : IHostedService
 {
     private readonly PipelineManager _manager;
     private readonly SinkCatalog _sinks;

@@ -3,7 +3,7 @@ using PluginHost.Pipelines;
 namespace PluginHost.Control;
 
 /// <summary>The state a pipeline shows (API, health, metrics, log): the runner's, or what the desired set says of it.</summary>
-public enum PipelineDisplayState
+internal enum PipelineDisplayState
 {
     Starting,
     Running,
@@ -18,7 +18,7 @@ public enum PipelineDisplayState
 }
 
 /// <summary>Conversions of <see cref="PipelineDisplayState"/>.</summary>
-public static class PipelineDisplayStates
+internal static class PipelineDisplayStates
 {
     private static readonly string[] Texts = Enum.GetValues<PipelineDisplayState>().Select(s => s.ToString().ToLowerInvariant()).ToArray();
 

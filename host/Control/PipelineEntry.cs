@@ -8,7 +8,7 @@ namespace PluginHost.Control;
 /// <param name="Raw">The definition as sent over the API (null for a configuration-file pipeline).</param>
 /// <param name="Invalid">Why a stored definition is not valid any more (then <paramref name="Definition"/> is null).</param>
 /// <param name="Detached">The status shown while the pipeline does not run in the manager (paused, disabled, invalid).</param>
-public sealed record PipelineEntry(string Name, PipelineOrigin Origin, PipelineDefinition? Definition, JsonObject? Raw, string? Invalid,
+internal sealed record PipelineEntry(string Name, PipelineOrigin Origin, PipelineDefinition? Definition, JsonObject? Raw, string? Invalid,
     bool Paused, PipelineStatus? Detached)
 {
     public bool Enabled => Definition?.Options.Enabled ?? false;

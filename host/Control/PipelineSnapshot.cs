@@ -3,7 +3,7 @@ using PluginHost.Pipelines;
 namespace PluginHost.Control;
 
 /// <summary>A pipeline with its live status: from <see cref="PipelineManager"/> when it runs there, else its detached status.</summary>
-public sealed record PipelineSnapshot(PipelineEntry Entry, PipelineStatus Status, PipelineRunner? Runner)
+internal sealed record PipelineSnapshot(PipelineEntry Entry, PipelineStatus Status, PipelineRunner? Runner)
 {
     public string Name => Entry.Name;
 

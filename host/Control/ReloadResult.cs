@@ -1,5 +1,5 @@
 namespace PluginHost.Control;
 
 /// <summary>The outcome of a configuration reload.</summary>
-public sealed record ReloadResult(string File, IReadOnlyList<string> Added, IReadOnlyList<string> Changed, IReadOnlyList<string> Removed,
+internal sealed record ReloadResult(string File, IReadOnlyList<string> Added, IReadOnlyList<string> Changed, IReadOnlyList<string> Removed,
     IReadOnlyList<string> Unchanged, IReadOnlyList<string> OverriddenByApi, IReadOnlyList<string> RestartRequired);

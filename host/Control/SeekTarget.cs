@@ -3,7 +3,7 @@ using PluginHost.Binlog.Replication;
 namespace PluginHost.Control;
 
 /// <summary>What a seek names.</summary>
-public enum SeekKind
+internal enum SeekKind
 {
     /// <summary>The server's current end (resolved when the seek runs).</summary>
     Latest,
@@ -22,7 +22,7 @@ public enum SeekKind
 }
 
 /// <summary>Where a seek moves a pipeline (<see cref="SeekKind.Checkpoint"/>: an entry of its history, by <paramref name="Id"/>).</summary>
-public sealed record SeekTarget(SeekKind Kind, string? File = null, long Position = 0, string? Gtid = null, long Id = 0)
+internal sealed record SeekTarget(SeekKind Kind, string? File = null, long Position = 0, string? Gtid = null, long Id = 0)
 {
     public override string ToString() => Kind switch
     {
