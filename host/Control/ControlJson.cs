@@ -9,6 +9,7 @@ internal static class ControlJson
     /// <summary>Options as JSON without web defaults: to compare definitions and show them.</summary>
     public static readonly JsonSerializerOptions Canonical = Configure(new JsonSerializerOptions());
 
+    /// <summary>Applies these settings to <paramref name="o"/> (the HTTP layer applies them to its own options too).</summary>
     public static JsonSerializerOptions Configure(JsonSerializerOptions o)
     {
         o.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
