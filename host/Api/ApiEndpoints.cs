@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using PluginHost.Control;
 using PluginHost.Plugins;
 
 namespace PluginHost.Api;
@@ -73,7 +74,7 @@ internal static class ApiEndpoints
                 TypedResults.Ok(control.List().Select(s => ApiModels.Build(s, telemetry, sinks, services.GetService<PluginManager>(), false)).ToList()))
             .WithSummary("Every pipeline: state, position, GTID, lag, counters, last error, transform, sink");
         read.MapGet("/pipelines/{name}", (string name, PipelineControl control, HostTelemetry telemetry, SinkCatalog sinks, IServiceProvider services) =>
-                TypedResults.Ok(ApiModels.Build(control.Find(name) ?? throw ApiProblemException.NotFound(name), telemetry, sinks,
+                TypedResults.Ok(ApiModels.Build(control.Find(name) ?? throw ControlException.NotFound(name), telemetry, sinks,
                     services.GetService<PluginManager>(), true)))
             .WithSummary("One pipeline, with its definition (secrets masked)")
             .ProducesProblem(404);
@@ -87,7 +88,7 @@ internal static class ApiEndpoints
             .ProducesProblem(401).ProducesProblem(403);
         admin.MapPost("/pipelines", async (HttpRequest request, PipelineControl control, HostTelemetry telemetry, SinkCatalog sinks, IServiceProvider services) =>
             {
-                var created = await control.CreateAsync(await BodyAsync(request), request.ContentType, request.HttpContext.RequestAborted);
+                var created = await control.CreateAsync(await PipelineBodyAsync(request), request.HttpContext.RequestAborted);
                 return TypedResults.Created($"/pipelines/{Uri.EscapeDataString(created.Name)}",
                     ApiModels.Build(created, telemetry, sinks, services.GetService<PluginManager>(), true));
             })
@@ -97,7 +98,7 @@ internal static class ApiEndpoints
         admin.MapPut("/pipelines/{name}", async (string name, HttpRequest request, PipelineControl control, HostTelemetry telemetry, SinkCatalog sinks,
                 IServiceProvider services) =>
             {
-                var (pipeline, created) = await control.PutAsync(name, await BodyAsync(request), request.ContentType, request.HttpContext.RequestAborted);
+                var (pipeline, created) = await control.PutAsync(name, await PipelineBodyAsync(request), request.HttpContext.RequestAborted);
                 var info = ApiModels.Build(pipeline, telemetry, sinks, services.GetService<PluginManager>(), true);
                 return created ? Results.Created($"/pipelines/{Uri.EscapeDataString(name)}", info) : Results.Ok(info);
             })
@@ -123,7 +124,7 @@ internal static class ApiEndpoints
         admin.MapPost("/pipelines/{name}/seek", async (string name, HttpRequest request, PipelineControl control, HostTelemetry telemetry, SinkCatalog sinks,
                 IServiceProvider services) =>
             {
-                var target = PipelineControl.ParseSeek(ParseJson(await BodyAsync(request)));
+                var target = SeekBody.Read(await BodyAsync(request));
                 var moved = await control.SeekAsync(name, target, request.HttpContext.RequestAborted);
                 return TypedResults.Ok(ApiModels.Build(moved, telemetry, sinks, services.GetService<PluginManager>(), false));
             })
@@ -140,7 +141,7 @@ internal static class ApiEndpoints
     }
 
     private static Func<string, PipelineControl, HostTelemetry, SinkCatalog, IServiceProvider, HttpContext, Task<Ok<PipelineInfo>>> Action(
-        Func<PipelineControl, string, CancellationToken, Task<PipelineControl.Snapshot>> action) =>
+        Func<PipelineControl, string, CancellationToken, Task<PipelineSnapshot>> action) =>
         async (name, control, telemetry, sinks, services, http) =>
             TypedResults.Ok(ApiModels.Build(await action(control, name, http.RequestAborted), telemetry, sinks, services.GetService<PluginManager>(), false));
 
@@ -168,6 +169,10 @@ internal static class ApiEndpoints
         {
             return e.ToResult();
         }
+        catch (ControlException e)
+        {
+            return ApiProblemException.From(e).ToResult();
+        }
         catch (BadHttpRequestException e)
         {
             return TypedResults.Problem(e.Message, statusCode: e.StatusCode, title: e.StatusCode == 413 ? "Body too large" : "Bad request");
@@ -176,23 +181,11 @@ internal static class ApiEndpoints
 
     private static Task<string> BodyAsync(HttpRequest request) => RequestBody.ReadTextAsync(request);
 
-    /// <summary>A seek body: JSON, or the bare words latest / earliest.</summary>
-    private static JsonElement ParseJson(string body)
+    /// <summary>A pipeline sent as JSON or YAML (by Content-Type).</summary>
+    private static async Task<System.Text.Json.Nodes.JsonObject> PipelineBodyAsync(HttpRequest request)
     {
-        var text = body.Trim();
-        if (text is "latest" or "earliest") return JsonSerializer.SerializeToElement(text);
-        try
-        {
-            using var doc = JsonDocument.Parse(text.Length == 0 ? "null" : text);
-            return doc.RootElement.Clone();
-        }
-        catch (JsonException e)
-        {
-            throw ApiProblemException.Invalid("the body is not valid JSON", new Dictionary<string, string[]>
-            {
-                ["(body)"] = [$"invalid JSON at line {(e.LineNumber ?? 0) + 1}, byte {(e.BytePositionInLine ?? 0) + 1}: send \"latest\", {{\"gtid\": …}} or {{\"file\": …, \"pos\": …}}"],
-            });
-        }
+        var text = await BodyAsync(request).ConfigureAwait(false);
+        return RequestBody.ReadPipeline(text, (request.ContentType ?? "").Split(';')[0].Trim().ToLowerInvariant());
     }
 
     /// <summary>Server-sent events: a snapshot of every pipeline each second, until the client goes or the host stops.</summary>

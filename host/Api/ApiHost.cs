@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.OpenApi;
 using PluginHost.Checkpoints;
 using PluginHost.Config;
+using PluginHost.Control;
 using PluginHost.Pipelines;
 using PluginHost.Plugins;
 
@@ -61,7 +62,7 @@ public static class ApiHost
         var auth = new AdminAuth(token.Value);
         web.Services.AddSingleton(auth);
         web.Services.AddProblemDetails();
-        web.Services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
+        web.Services.ConfigureHttpJsonOptions(o => ControlJson.Configure(o.SerializerOptions));
         web.Services.AddOpenApi(o =>
         {
             o.AddDocumentTransformer((doc, _, _) =>

@@ -1,34 +1,10 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
+using PluginHost.Control;
 
 namespace PluginHost.Api;
 
-/// <summary>The REST API's JSON: snake_case names (like the YAML configuration), enums as snake_case text.</summary>
+/// <summary>The REST API's JSON: the control plane's settings (<see cref="ControlJson"/>) on web defaults.</summary>
 internal static class ApiJson
 {
-    public static readonly JsonSerializerOptions Options = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));
-
-    public static JsonSerializerOptions Configure(JsonSerializerOptions o)
-    {
-        o.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
-        o.DictionaryKeyPolicy = null; // pipeline names and setting keys stay as they are
-        if (!o.Converters.Any(c => c is JsonStringEnumConverter))
-            o.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
-        o.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
-        if (!o.Converters.Any(c => c is SafeJsonElementConverter)) o.Converters.Add(new SafeJsonElementConverter());
-        return o;
-    }
-
-    /// <summary>Writes an unset <see cref="JsonElement"/> (e.g. a pipeline without <c>source.start</c>) as null instead of throwing.</summary>
-    private sealed class SafeJsonElementConverter : JsonConverter<JsonElement>
-    {
-        public override JsonElement Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-            JsonElement.ParseValue(ref reader);
-
-        public override void Write(Utf8JsonWriter writer, JsonElement value, JsonSerializerOptions options)
-        {
-            if (value.ValueKind == JsonValueKind.Undefined) writer.WriteNullValue();
-            else value.WriteTo(writer);
-        }
-    }
+    public static readonly JsonSerializerOptions Options = ControlJson.Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));
 }

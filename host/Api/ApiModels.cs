@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using PluginHost.Binlog.Replication;
 using PluginHost.Checkpoints;
 using PluginHost.Config;
+using PluginHost.Control;
 using PluginHost.Pipelines;
 using PluginHost.Plugins;
 
@@ -97,7 +98,7 @@ internal static class ApiModels
         typeof(ApiModels).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
         ?? typeof(ApiModels).Assembly.GetName().Version?.ToString() ?? "0.0.0";
 
-    public static PipelineInfo Build(PipelineControl.Snapshot s, HostTelemetry telemetry, SinkCatalog sinks, PluginManager? plugins, bool withConfig)
+    public static PipelineInfo Build(PipelineSnapshot s, HostTelemetry telemetry, SinkCatalog sinks, PluginManager? plugins, bool withConfig)
     {
         var st = s.Status;
         var def = s.Entry.Definition;
@@ -108,7 +109,7 @@ internal static class ApiModels
         var error = st.LastError is { } e ? new ErrorInfo(Secrets.Scrub(e, secrets)!, st.LastErrorAt) : null;
         return new PipelineInfo(
             s.Name,
-            s.State,
+            s.State.ToText(),
             s.Entry.Origin,
             s.Entry.Enabled,
             s.Entry.Paused,
@@ -131,7 +132,7 @@ internal static class ApiModels
                 : null,
             new SinkInfo(sinkType, sinks.OriginOf(sinkType), plugin?.Name, plugin?.Version, s.Runner is null ? null : MaskTargets(st.SinkTargets?.Invoke(), secrets)),
             st.StartedAt,
-            withConfig ? Secrets.Redact(PipelineControl.OptionsJson(s.Entry)) : null);
+            withConfig ? Secrets.Redact(PipelineOptionsJson.OptionsJson(s.Entry)) : null);
     }
 
     private static IReadOnlyList<Sdk.SinkTargetHealth>? MaskTargets(IReadOnlyList<Sdk.SinkTargetHealth>? targets, IReadOnlyList<string> secrets) =>

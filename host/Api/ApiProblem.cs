@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.Http;
-using PluginHost.Config;
+using PluginHost.Control;
 
 namespace PluginHost.Api;
 
@@ -20,18 +20,25 @@ internal sealed class ApiProblemException(int status, string title, string? deta
         return TypedResults.Problem(Detail, statusCode: Status, title: Title, type: TypeOf(Status), extensions: Extensions);
     }
 
-    public static ApiProblemException NotFound(string name) =>
-        new(StatusCodes.Status404NotFound, "Unknown pipeline", $"no pipeline named '{name}'") { Extensions = { ["pipeline"] = name } };
+    /// <summary>The one place a control-plane refusal becomes an HTTP status (with the pipeline named for a 404).</summary>
+    public static ApiProblemException From(ControlException e)
+    {
+        var status = e.Kind switch
+        {
+            ControlErrorKind.NotFound => StatusCodes.Status404NotFound,
+            ControlErrorKind.Conflict => StatusCodes.Status409Conflict,
+            ControlErrorKind.Invalid => StatusCodes.Status400BadRequest,
+            ControlErrorKind.Unavailable => StatusCodes.Status502BadGateway,
+            _ => StatusCodes.Status500InternalServerError,
+        };
+        var problem = new ApiProblemException(status, e.Title, e.Detail, e.Errors);
+        if (e.Pipeline != null) problem.Extensions["pipeline"] = e.Pipeline;
+        return problem;
+    }
 
+    /// <summary>A request body the API cannot read as a pipeline.</summary>
     public static ApiProblemException Invalid(string detail, IDictionary<string, string[]> errors) =>
         new(StatusCodes.Status400BadRequest, "Invalid pipeline", detail, errors);
-
-    public static ApiProblemException Conflict(string detail) => new(StatusCodes.Status409Conflict, "Conflict", detail);
-
-    /// <summary>Config errors keyed by field (<c>source.port</c>; with <paramref name="pipelinePrefix"/>, <c>pipelines.NAME.source.port</c>).</summary>
-    public static Dictionary<string, string[]> ErrorsOf(IEnumerable<ConfigError> errors, bool pipelinePrefix, IReadOnlyList<string> secrets) =>
-        errors.GroupBy(e => pipelinePrefix && e.Pipeline is not null ? $"pipelines.{e.Pipeline}.{e.Key}" : e.Key)
-            .ToDictionary(g => g.Key, g => g.Select(e => Secrets.Scrub(e.Message, secrets)!).ToArray());
 
     private static string TypeOf(int status) => status switch
     {

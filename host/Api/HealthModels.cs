@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using PluginHost.Config;
+using PluginHost.Control;
 using PluginHost.Plugins;
 
 namespace PluginHost.Api;
@@ -69,23 +70,21 @@ public sealed record DashboardSnapshot(string Status, string Version, string Upt
 
 internal static class HealthReports
 {
-    private static readonly string[] Reading = ["starting", "running", "degraded", "reconnecting", "retrying"];
-
-    private static string StatusOf(PipelineControl.Snapshot s) =>
-        s.IsFailed ? "DOWN" : s.State == "degraded" || s.Runner != null && s.Status.HeldBy != null ? "DEGRADED" : "UP";
+    private static string StatusOf(PipelineSnapshot s) =>
+        s.IsFailed ? "DOWN" : s.State == PipelineDisplayState.Degraded || s.Runner != null && s.Status.HeldBy != null ? "DEGRADED" : "UP";
 
     public static HealthInfo Health(PipelineControl control, HostTelemetry telemetry)
     {
         var list = control.List();
         var uptime = DateTimeOffset.UtcNow - telemetry.StartedAt;
         var pipelines = list.ToDictionary(s => s.Name, s => new PipelineHealth(
-            StatusOf(s), s.State, s.Status.LastEventTime, s.Status.LagSeconds, s.QueueDepth,
+            StatusOf(s), s.State.ToText(), s.Status.LastEventTime, s.Status.LagSeconds, s.QueueDepth,
             Secrets.Scrub(s.Status.LastError, Secrets.ValuesOf(s.Entry.Definition)), s.Status.LastErrorAt,
             s.Runner is null ? 0 : s.Status.InFlightEvents, s.Runner is null ? null : s.Status.HeldBy), StringComparer.Ordinal);
         return new HealthInfo(
             list.Any(s => s.IsFailed) ? "DOWN" : pipelines.Values.Any(p => p.Status == "DEGRADED") ? "DEGRADED" : "UP",
-            list.Any(s => Reading.Contains(s.State)),
-            list.Any(s => s.State is "running" or "degraded" or "retrying"),
+            list.Any(s => s.State.IsReading()),
+            list.Any(s => s.State.IsDelivering()),
             list.Sum(s => s.QueueDepth),
             list.Max(s => s.Status.LastEventTime),
             ApiModels.GoDuration(uptime),
@@ -102,7 +101,7 @@ internal static class HealthReports
             ApiModels.Bytes(GC.GetTotalAllocatedBytes()), GC.CollectionCount(0), GC.GetTotalMemory(false), process.WorkingSet64);
         var first = list.Select(s => s.Status.Checkpoint).FirstOrDefault(c => c != null);
         var anyFailed = list.Any(s => s.IsFailed);
-        var reading = list.Any(s => Reading.Contains(s.State));
+        var reading = list.Any(s => s.State.IsReading());
         var monitor = new MonitorMetrics(
             anyFailed ? "degraded" : reading ? "running" : "stopped",
             telemetry.TablesSeen(),
@@ -115,11 +114,11 @@ internal static class HealthReports
         // Webhook pipelines: requests answered 2xx / without a 2xx; other sinks: events acknowledged / failed calls and dead letters.
         var sent = list.Sum(s => tasksOf[s.Name] is { } t ? t.Sum(x => x.Requests - x.FailedRequests) : s.Status.EventsOut);
         var failed = list.Sum(s => tasksOf[s.Name] is { } t ? t.Sum(x => x.FailedRequests) : s.Status.SinkRetries + s.Status.EventsDeadLettered);
-        long Workers(PipelineControl.Snapshot s) => sinkTasks.WorkersOf(s.Name) ?? 1;
+        long Workers(PipelineSnapshot s) => sinkTasks.WorkersOf(s.Name) ?? 1;
         var (sum, count) = telemetry.SinkWriteDurations();
         var dispatcher = new DispatcherMetrics(
-            anyFailed ? "degraded" : list.Any(s => s.State is "running" or "degraded" or "retrying") ? "running" : "stopped",
-            (int)list.Where(s => s.State is "running" or "degraded" or "retrying").Sum(Workers),
+            anyFailed ? "degraded" : list.Any(s => s.State.IsDelivering()) ? "running" : "stopped",
+            (int)list.Where(s => s.State.IsDelivering()).Sum(Workers),
             (int)list.Sum(Workers),
             list.Sum(s => s.QueueDepth),
             list.Sum(s => s.Entry.Definition?.Options.QueueChunks ?? 0),
@@ -127,9 +126,9 @@ internal static class HealthReports
             failed,
             sent + failed == 0 ? 100 : Math.Round(100.0 * sent / (sent + failed), 2),
             count == 0 ? "0ms" : $"{sum / count * 1000:0.###}ms");
-        static string TaskStatus(string state) => state switch { "running" or "degraded" or "starting" or "reconnecting" or "retrying" => "active", var other => other };
+        static string TaskStatus(PipelineDisplayState state) => state.IsReading() ? "active" : state.ToText();
         var tasks = list.SelectMany(s => tasksOf[s.Name] is { } figures
-            ? figures.Select(t => new TaskMetrics(t.Task, t.Table ?? "*", t.Delivered, t.LastDeliveredAt, TaskStatus(s.State), s.State, s.Status.LagSeconds,
+            ? figures.Select(t => new TaskMetrics(t.Task, t.Table ?? "*", t.Delivered, t.LastDeliveredAt, TaskStatus(s.State), s.State.ToText(), s.Status.LagSeconds,
                 s.Name, t.DeadLettered, t.FailedRequests))
             : [new TaskMetrics(
                 s.Name,
@@ -137,7 +136,7 @@ internal static class HealthReports
                 s.Status.EventsOut,
                 s.Status.LastEventTime,
                 TaskStatus(s.State),
-                s.State,
+                s.State.ToText(),
                 s.Status.LagSeconds,
                 s.Name,
                 s.Status.EventsDeadLettered,

@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using PluginHost.Config;
+using PluginHost.Control;
 using PluginHost.Pipelines;
 using PluginHost.Plugins;
 
@@ -17,7 +18,6 @@ namespace PluginHost.Api;
 public sealed class HostTelemetry : IHostedService, IDisposable
 {
     private const int HistoryLength = 60;
-    private static readonly string[] States = ["starting", "running", "degraded", "reconnecting", "retrying", "paused", "failed", "stopped", "disabled"];
 
     private readonly PipelineControl _control;
     private readonly PluginManager? _plugins;
@@ -35,7 +35,7 @@ public sealed class HostTelemetry : IHostedService, IDisposable
 
     private sealed class Watch
     {
-        public string State = "";
+        public PipelineDisplayState? State;
         public PipelineStatus? Status;
         public long Out;
         public long SampledAt;
@@ -43,7 +43,7 @@ public sealed class HostTelemetry : IHostedService, IDisposable
         public double Rate;
     }
 
-    public HostTelemetry(PipelineControl control, ILoggerFactory loggers, PluginManager? plugins = null)
+    internal HostTelemetry(PipelineControl control, ILoggerFactory loggers, PluginManager? plugins = null)
     {
         _control = control;
         _plugins = plugins;
@@ -204,9 +204,9 @@ public sealed class HostTelemetry : IHostedService, IDisposable
 
     private void CreateObservables()
     {
-        IEnumerable<Measurement<long>> Each(Func<PipelineControl.Snapshot, long> value) =>
+        IEnumerable<Measurement<long>> Each(Func<PipelineSnapshot, long> value) =>
             _control.List().Select(s => new Measurement<long>(value(s), new KeyValuePair<string, object?>("pipeline", s.Name)));
-        IEnumerable<Measurement<double>> EachD(Func<PipelineControl.Snapshot, double> value) =>
+        IEnumerable<Measurement<double>> EachD(Func<PipelineSnapshot, double> value) =>
             _control.List().Select(s => new Measurement<double>(value(s), new KeyValuePair<string, object?>("pipeline", s.Name)));
 
         _meter.CreateObservableCounter("pluginhost.events.received", () => Each(s => s.Status.EventsIn), "{event}",
@@ -247,8 +247,8 @@ public sealed class HostTelemetry : IHostedService, IDisposable
         _meter.CreateObservableGauge("pluginhost.last_event.time", () => _control.List().Where(s => s.Status.LastEventTime != null)
                 .Select(s => new Measurement<double>(s.Status.LastEventTime!.Value.ToUnixTimeSeconds(), new KeyValuePair<string, object?>("pipeline", s.Name))), "s",
             "Binlog time (Unix seconds) of the newest change delivered (saved with the checkpoint, so kept across restarts)");
-        _meter.CreateObservableGauge("pluginhost.pipeline.state", () => _control.List().SelectMany(s => States.Select(state =>
-                new Measurement<int>(s.State == state ? 1 : 0, new KeyValuePair<string, object?>("pipeline", s.Name), new("state", state)))), null,
+        _meter.CreateObservableGauge("pluginhost.pipeline.state", () => _control.List().SelectMany(s => PipelineDisplayStates.All.Select(state =>
+                new Measurement<int>(s.State == state ? 1 : 0, new KeyValuePair<string, object?>("pipeline", s.Name), new("state", state.ToText())))), null,
             "1 for the state each pipeline is in, 0 for the others");
         _meter.CreateObservableGauge("pluginhost.pipelines", () => new Measurement<int>(_control.Entries().Count), "{pipeline}",
             "Pipelines defined (running or not)");
@@ -325,12 +325,15 @@ public sealed class HostTelemetry : IHostedService, IDisposable
             if (state != w.State)
             {
                 var secrets = Secrets.ValuesOf(s.Entry.Definition);
-                var reason = state is "failed" or "retrying" or "reconnecting" && s.Status.LastError is { } error ? ": " + Secrets.Scrub(error, secrets) : "";
-                if (w.State.Length == 0 && state == "failed") _logger.LogError("pipeline {Pipeline}: {State}{Reason}", s.Name, state, reason);
-                else if (w.State.Length == 0) _logger.LogInformation("pipeline {Pipeline}: {State}{Reason}", s.Name, state, reason);
-                else if (state == "failed") _logger.LogError("pipeline {Pipeline}: {From} → {State}{Reason}", s.Name, w.State, state, reason);
-                else _logger.LogInformation("pipeline {Pipeline}: {From} → {State}{Reason}", s.Name, w.State, state, reason);
-                if (state == "failed") _failures.AddOrUpdate(s.Name, 1, (_, n) => n + 1);
+                var failed = state == PipelineDisplayState.Failed;
+                var reason = state is PipelineDisplayState.Failed or PipelineDisplayState.Retrying or PipelineDisplayState.Reconnecting && s.Status.LastError is { } error
+                    ? ": " + Secrets.Scrub(error, secrets) : "";
+                var (from, text) = (w.State?.ToText(), state.ToText());
+                if (from is null && failed) _logger.LogError("pipeline {Pipeline}: {State}{Reason}", s.Name, text, reason);
+                else if (from is null) _logger.LogInformation("pipeline {Pipeline}: {State}{Reason}", s.Name, text, reason);
+                else if (failed) _logger.LogError("pipeline {Pipeline}: {From} → {State}{Reason}", s.Name, from, text, reason);
+                else _logger.LogInformation("pipeline {Pipeline}: {From} → {State}{Reason}", s.Name, from, text, reason);
+                if (failed) _failures.AddOrUpdate(s.Name, 1, (_, n) => n + 1);
                 w.State = state;
             }
             if (!sample) continue;

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using PluginHost.Config;
+using PluginHost.Control;
 
 namespace PluginHost.Api;
 
@@ -50,7 +51,7 @@ internal static class RequestBody
             var tree = YamlToJson.Parse(body, "request body", errors);
             if (errors.Count > 0)
                 throw ApiProblemException.Invalid(string.Join("; ", errors.Select(e => $"body: {e.Key}: {e.Message}")),
-                    ApiProblemException.ErrorsOf(errors, false, []));
+                    ControlException.ErrorsOf(errors, false, []));
             return tree as JsonObject ?? throw ApiProblemException.Invalid("a pipeline is a YAML mapping",
                 new Dictionary<string, string[]> { ["(body)"] = ["must be a mapping: name, source, sink, …"] });
         }

@@ -4,6 +4,7 @@ using PluginHost.Api;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using PluginHost.Config;
+using PluginHost.Control;
 using PluginHost.Pipelines;
 using PluginHost.Plugins;
 using PluginHost.Tests.Support;

@@ -4,7 +4,7 @@ using PluginHost.Config;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace PluginHost.Api;
+namespace PluginHost.Control;
 
 /// <summary>
 /// What the REST API changed, kept in <c>STATE_DIR/api-pipelines.yaml</c> so it survives a restart: pipelines created

@@ -1,9 +1,9 @@
-using Microsoft.AspNetCore.Http;
 using PluginHost.Binlog.Gtid;
 using PluginHost.Binlog.Protocol;
 using PluginHost.Binlog.Replication;
+using PluginHost.Config;
 
-namespace PluginHost.Api;
+namespace PluginHost.Control;
 
 /// <summary>
 /// Checks a seek target against the source server and resolves it to the position to save (file, pos and GTID as far
@@ -23,13 +23,36 @@ namespace PluginHost.Api;
 /// </summary>
 internal static class SeekValidator
 {
+    /// <summary>
+    /// Connects to <paramref name="pipeline"/>'s source and resolves <paramref name="target"/> there; a source that
+    /// cannot be reached is <see cref="ControlErrorKind.Unavailable"/>.
+    /// </summary>
+    public static async Task<(string File, long Position, string? Gtid)> ResolveOnSourceAsync(PipelineDefinition pipeline, SeekTarget target,
+        string? field, CancellationToken ct)
+    {
+        var connection = pipeline.Connection;
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(connection.ConnectTimeout + TimeSpan.FromSeconds(10));
+            await using var c = await MySqlProtocolConnection.OpenAsync(connection, timeout.Token).ConfigureAwait(false);
+            return await ResolveAsync(c, target, timeout.Token, field).ConfigureAwait(false);
+        }
+        catch (Exception x) when (x is MySqlException or BinlogReplicationException or IOException or TimeoutException or System.Net.Sockets.SocketException
+                                      or OperationCanceledException && !ct.IsCancellationRequested)
+        {
+            throw new ControlException(ControlErrorKind.Unavailable, "Source unavailable",
+                Secrets.Scrub($"cannot check '{target}' on {connection.Host}:{connection.Port}: {x.Message}", Secrets.ValuesOf(pipeline))!);
+        }
+    }
+
     /// <summary>The place a target names on the server; <paramref name="field"/> replaces the field name in refusals (e.g. <c>checkpoint</c>).</summary>
-    public static async Task<(string File, long Position, string? Gtid)> ResolveAsync(MySqlProtocolConnection c, PipelineControl.SeekTarget target,
+    public static async Task<(string File, long Position, string? Gtid)> ResolveAsync(MySqlProtocolConnection c, SeekTarget target,
         CancellationToken ct, string? field = null)
     {
         switch (target.Kind)
         {
-            case "latest":
+            case SeekKind.Latest:
             {
                 var (file, pos) = await ServerChecks.CurrentPositionAsync(c, ct).ConfigureAwait(false);
                 if (c.IsMariaDb) return (file, pos, await GtidAtAsync(c, file, pos, ct).ConfigureAwait(false));
@@ -42,7 +65,7 @@ internal static class SeekValidator
                 }
                 return (file, pos, null); // a busy server: the GTID follows from the first transaction read
             }
-            case "earliest":
+            case SeekKind.Earliest:
             {
                 var file = await ServerChecks.OldestFileAsync(c, ct).ConfigureAwait(false);
                 var gtid = c.IsMariaDb
@@ -50,7 +73,7 @@ internal static class SeekValidator
                     : Blank(await ScalarAsync(c, "SELECT @@GLOBAL.gtid_purged", ct).ConfigureAwait(false));
                 return (file, 4, gtid);
             }
-            case "gtid":
+            case SeekKind.Gtid:
                 return ("", 0, await CheckGtidAsync(c, target.Gtid!, field ?? "gtid", ct).ConfigureAwait(false));
             default:
             {
@@ -153,7 +176,7 @@ internal static class SeekValidator
 
     private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim().Replace("\n", "", StringComparison.Ordinal);
 
-    private static ApiProblemException Refuse(string field, string message) =>
-        new(StatusCodes.Status400BadRequest, "Invalid seek target", $"the server cannot serve this position: {message}",
+    private static ControlException Refuse(string field, string message) =>
+        new(ControlErrorKind.Invalid, "Invalid seek target", $"the server cannot serve this position: {message}",
             new Dictionary<string, string[]> { [field] = [message] });
 }

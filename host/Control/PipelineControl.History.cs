@@ -1,11 +1,10 @@
-using Microsoft.AspNetCore.Http;
 using PluginHost.Checkpoints;
 using PluginHost.Config;
 
-namespace PluginHost.Api;
+namespace PluginHost.Control;
 
 /// <summary>The checkpoint history side of the operations (<c>GET /pipelines/{name}/checkpoints</c>, seek, delete).</summary>
-public sealed partial class PipelineControl
+internal sealed partial class PipelineControl
 {
     /// <summary>The pipelines' position histories (under the running state directory).</summary>
     public CheckpointHistory History => new(_manager.Config.StateDirectory);
@@ -20,7 +19,7 @@ public sealed partial class PipelineControl
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
-            throw new ApiProblemException(StatusCodes.Status500InternalServerError, "Checkpoint history unreadable", e.Message);
+            throw new ControlException(ControlErrorKind.Failed, "Checkpoint history unreadable", e.Message);
         }
     }
 
@@ -34,10 +33,10 @@ public sealed partial class PipelineControl
         {
             return await WithStoreAsync(definition, change).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is not (ApiProblemException or OperationCanceledException or OutOfMemoryException))
+        catch (Exception e) when (e is not (ControlException or OperationCanceledException or OutOfMemoryException))
         {
             if (restart && definition != null) await StartAsync(definition).ConfigureAwait(false);
-            throw new ApiProblemException(StatusCodes.Status500InternalServerError, "Checkpoint not changed",
+            throw new ControlException(ControlErrorKind.Failed, "Checkpoint not changed",
                 Secrets.Scrub($"the checkpoint of '{name}' was left as it was: {e.Message}", Secrets.ValuesOf(definition))!);
         }
     }

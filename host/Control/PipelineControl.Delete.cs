@@ -1,0 +1,32 @@
+using Microsoft.Extensions.Logging;
+
+namespace PluginHost.Control;
+
+/// <summary>Deleting a pipeline (<c>DELETE /pipelines/{name}</c>).</summary>
+internal sealed partial class PipelineControl
+{
+    /// <summary><c>DELETE /pipelines/{name}</c>: stops and forgets the pipeline (its checkpoint too with <paramref name="forget"/>).</summary>
+    public Task DeleteAsync(string name, bool forget, CancellationToken ct) => Locked(ct, async () =>
+    {
+        Get(name);
+        var definition = Get(name).Definition;
+        var wasRunning = _manager.Find(name) != null;
+        await StopAsync(name).ConfigureAwait(false);
+        if (forget)
+            await ChangeCheckpointAsync(name, definition, wasRunning, async store =>
+            {
+                // The position stays in the history (a pipeline created again under this name can seek back to it).
+                if (await store.LoadAsync(name, CancellationToken.None).ConfigureAwait(false) is { } old)
+                    await History.RecordAsync(name, old, "before delete", "DELETE ?forget=true", CancellationToken.None).ConfigureAwait(false);
+                await store.DeleteAsync(name, CancellationToken.None).ConfigureAwait(false);
+                return true;
+            }).ConfigureAwait(false);
+        _store.Remove(name);
+        _store.Paused.Remove(name);
+        if (_fileConfig.Pipelines.Any(p => p.Name == name)) _store.Deleted.Add(name);
+        _store.Save();
+        RemoveEntry(name);
+        _logger.LogInformation("pipeline {Pipeline}: deleted over the API{Forget}", name, forget ? " (checkpoint deleted)" : "");
+        return true;
+    });
+}
