@@ -27,7 +27,7 @@ internal static class ConfigProblems
         }
         catch (ConfigException e)
         {
-            sinkErrors.AddRange(e.Errors);
+            sinkErrors.AddRange(e.Errors.Select(rejected.NameKeys));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

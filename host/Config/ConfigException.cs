@@ -11,4 +11,7 @@ public sealed class ConfigException(IReadOnlyList<ConfigError> errors)
     /// need loaded plugins (sink settings) add their errors to these, so that every problem is reported at once.
     /// </summary>
     public HostConfig? Partial { get; init; }
+
+    /// <summary>Renames the keys of errors found later in <see cref="Partial"/> the way <see cref="Errors"/> are named (a pikachu file: its own keys).</summary>
+    public Func<ConfigError, ConfigError> NameKeys { get; init; } = e => e;
 }

@@ -37,7 +37,7 @@ public static class PikachuConfig
         }
         catch (ConfigException e)
         {
-            throw new ConfigException(e.Errors.Select(ToPikachuKeys).ToList());
+            throw new ConfigException(e.Errors.Select(ToPikachuKeys).ToList()) { Partial = e.Partial, NameKeys = ToPikachuKeys };
         }
         config.Warnings = [.. warnings.Select(w => "warning: " + w), .. Notes.Select(n => "note: " + n)];
         return config;

@@ -49,6 +49,33 @@ public sealed class ConfigProcessTests
     }
 
     [Fact]
+    public void A_pikachu_file_reports_its_sink_errors_with_the_others_under_its_own_keys()
+    {
+        var dir = TestTemp.CreateSubdirectory("pluginhost-config-proc-").FullName;
+        File.WriteAllText(Path.Combine(dir, "config.yaml"), """
+            database: { host: 127.0.0.1, port: 0, user: root, password: "", database: shop, server_id: 100 }
+            log: { level: info }
+            server: { enabled: false }
+            dispatcher: { worker_count: many, timeout: 30s }
+            callback_host: "http://127.0.0.1:9"
+            """);
+        File.WriteAllText(Path.Combine(dir, "tasks.yaml"), """
+            tasks:
+            - task_id: users
+              table: users
+              events: [insert]
+              url: /hooks/users
+            """);
+        using var host = HostProcess.Start(Path.Combine(dir, "host.log"), "run", "--config", Path.Combine(dir, "config.yaml"));
+        Assert.True(host.WaitForExit(TimeSpan.FromSeconds(60)), $"the host did not exit:\n{host.ReadLog()}");
+        var log = host.ReadLog();
+        Assert.Equal(2, host.ExitCode);
+        Assert.Contains("database.port: must be 1-65535", log);
+        Assert.Contains("dispatcher.worker_count: 'many' is not a valid whole number", log); // a sink setting, checked by the webhook plugin: in the same pass
+        Assert.DoesNotContain("   at ", log);
+    }
+
+    [Fact]
     public void A_server_listen_port_in_use_is_one_plain_line_and_a_non_zero_exit()
     {
         using var taken = new TcpListener(IPAddress.Loopback, 0);
