@@ -197,7 +197,7 @@ public static partial class ConfigLoader
         if (options.Memory.Gen0Budget is not 0 and (< 256 * 1024 or > 1L << 30))
             errors.Add(new ConfigError(file, null, "memory.gen0_budget", "must be 0 (the runtime decides) or 262144-1073741824 (bytes)"));
         // (Reading a file for `check`, whose secret variables may be unset, the server's token does not matter: it serves nothing.)
-        if (!secretsOptional) Api.AdminToken.Validate(options.Server, file, errors);
+        if (!secretsOptional) AdminTokenRules.Validate(options.Server, file, errors);
         if (options.Log.Format.ToLowerInvariant() is not ("text" or "json"))
             errors.Add(new ConfigError(file, null, "log.format", "must be text or json"));
         var names = new HashSet<string>(StringComparer.Ordinal);
