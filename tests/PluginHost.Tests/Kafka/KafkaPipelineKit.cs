@@ -56,16 +56,8 @@ internal static class KafkaPipelineKit
         };
     }
 
-    public static async Task WaitUntil(Func<bool> condition, string what, TimeSpan? timeout = null)
-    {
-        var sw = Stopwatch.StartNew();
-        var limit = timeout ?? TimeSpan.FromSeconds(30);
-        while (!condition())
-        {
-            if (sw.Elapsed > limit) throw new TimeoutException($"timed out after {limit.TotalSeconds:F0} s waiting for {what}");
-            await Task.Delay(100);
-        }
-    }
+    public static Task WaitUntil(Func<bool> condition, string what, TimeSpan? timeout = null) =>
+        Poll.UntilAsync(condition, timeout ?? TimeSpan.FromSeconds(30), () => what, 100);
 
     /// <summary>Reads a topic, or nothing when it does not exist yet.</summary>
     public static List<KafkaRecord> Read(KafkaMockCluster cluster, string topic)

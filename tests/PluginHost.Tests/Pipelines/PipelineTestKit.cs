@@ -57,16 +57,8 @@ internal static class Kit
 
     public static List<ChangeEvent> Events(string path) => Lines(path).Select(ChangeEventJson.Parse).ToList();
 
-    public static async Task WaitUntil(Func<bool> condition, string what, TimeSpan? timeout = null)
-    {
-        var deadline = Stopwatch.StartNew();
-        var limit = timeout ?? TimeSpan.FromSeconds(20);
-        while (!condition())
-        {
-            if (deadline.Elapsed > limit) throw new TimeoutException($"timed out after {limit.TotalSeconds:F0} s waiting for {what}");
-            await Task.Delay(25);
-        }
-    }
+    public static Task WaitUntil(Func<bool> condition, string what, TimeSpan? timeout = null) =>
+        Poll.UntilAsync(condition, timeout ?? TimeSpan.FromSeconds(20), () => what);
 
     /// <summary>The row id of an event (after image, or before for deletes).</summary>
     public static long Id(ChangeEvent e) => Convert.ToInt64(e.Current!["id"], CultureInfo.InvariantCulture);

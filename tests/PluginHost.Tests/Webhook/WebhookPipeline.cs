@@ -112,13 +112,6 @@ internal sealed class WebhookPipeline : IAsyncDisposable
 
 internal static class Wait
 {
-    public static async Task UntilAsync(Func<bool> condition, TimeSpan timeout, Func<string>? describe = null)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"condition not met within {timeout.TotalSeconds:0.#} s: {describe?.Invoke()}");
-            await Task.Delay(20);
-        }
-    }
+    public static Task UntilAsync(Func<bool> condition, TimeSpan timeout, Func<string>? describe = null) =>
+        Poll.UntilAsync(condition, timeout, () => describe?.Invoke() ?? "the condition", 20);
 }
