@@ -124,16 +124,13 @@ public static class ApiHost
         {
             var urls = string.Join(", ", app.Urls);
             if (tokenSet)
-                logger.LogInformation("REST API, health, metrics and dashboard on {Urls}; changes need Authorization: Bearer <server.admin_token>", urls);
+                logger.Listening(urls);
             else if (token.Generated)
-                logger.LogWarning("REST API, health, metrics and dashboard on {Urls} (loopback only); generated an admin token at first start into {TokenFile} " +
-                                  "(mode 0600): changes need Authorization: Bearer <the token in that file>, the dashboard asks for it", urls, token.FilePath);
+                logger.ListeningWithGeneratedToken(urls, token.FilePath);
             else if (token.Value != null)
-                logger.LogInformation("REST API, health, metrics and dashboard on {Urls} (loopback only); changes need Authorization: Bearer <the token in {TokenFile}>",
-                    urls, token.FilePath);
+                logger.ListeningWithTokenFile(urls, token.FilePath);
             else
-                logger.LogWarning("REST API, health, metrics and dashboard on {Urls}; server.admin_token is \"\" and server.allow_unauthenticated_admin is true: " +
-                                  "the API listens on loopback only and ANY local user may change pipelines without a token", urls);
+                logger.ListeningUnauthenticated(urls);
         });
         return app;
     }

@@ -299,7 +299,7 @@ public sealed class HostTelemetry : IHostedService, IDisposable
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                _logger.LogDebug("pipeline watch failed: {Error}", e.Message);
+                _logger.PipelineWatchFailed(e.Message);
             }
         }
     }
@@ -329,10 +329,9 @@ public sealed class HostTelemetry : IHostedService, IDisposable
                 var reason = state is PipelineDisplayState.Failed or PipelineDisplayState.Retrying or PipelineDisplayState.Reconnecting && s.Status.LastError is { } error
                     ? ": " + Secrets.Scrub(error, secrets) : "";
                 var (from, text) = (w.State?.ToText(), state.ToText());
-                if (from is null && failed) _logger.LogError("pipeline {Pipeline}: {State}{Reason}", s.Name, text, reason);
-                else if (from is null) _logger.LogInformation("pipeline {Pipeline}: {State}{Reason}", s.Name, text, reason);
-                else if (failed) _logger.LogError("pipeline {Pipeline}: {From} → {State}{Reason}", s.Name, from, text, reason);
-                else _logger.LogInformation("pipeline {Pipeline}: {From} → {State}{Reason}", s.Name, from, text, reason);
+                var level = failed ? LogLevel.Error : LogLevel.Information;
+                if (from is null) _logger.PipelineState(level, s.Name, text, reason);
+                else _logger.PipelineStateChange(level, s.Name, from, text, reason);
                 if (failed) _failures.AddOrUpdate(s.Name, 1, (_, n) => n + 1);
                 w.State = state;
             }
@@ -352,7 +351,7 @@ public sealed class HostTelemetry : IHostedService, IDisposable
         lock (_watch)
             foreach (var gone in _watch.Keys.Where(k => !seen.Contains(k)).ToList())
             {
-                _logger.LogInformation("pipeline {Pipeline}: {From} → removed", gone, _watch[gone].State);
+                _logger.PipelineRemoved(gone, _watch[gone].State);
                 _watch.Remove(gone);
             }
     }

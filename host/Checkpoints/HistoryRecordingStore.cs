@@ -29,7 +29,7 @@ public sealed class HistoryRecordingStore(ICheckpointStore inner, CheckpointHist
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
-            if (!_failing) logger.LogWarning("pipeline {Pipeline}: the checkpoint history could not be written (the checkpoint was): {Error}", pipeline, e.Message);
+            if (!_failing) logger.CheckpointHistoryWriteFailed(pipeline, e.Message);
             _failing = true;
         }
     }

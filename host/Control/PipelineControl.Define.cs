@@ -21,7 +21,7 @@ internal sealed partial class PipelineControl
         var entry = new PipelineEntry(def.Name, PipelineOrigin.Api, def, raw, null, false, null);
         Replace(entry);
         await ApplyAsync(null, entry).ConfigureAwait(false);
-        _logger.LogInformation("pipeline {Pipeline}: created over the API", def.Name);
+        _logger.Created(def.Name);
         return SnapshotOf(Get(def.Name));
     });
 
@@ -37,7 +37,7 @@ internal sealed partial class PipelineControl
         var entry = new PipelineEntry(name, PipelineOrigin.Api, def, raw, null, old?.Paused ?? false, old?.Paused == true ? old.Detached : null);
         Replace(entry);
         await ApplyAsync(old, entry).ConfigureAwait(false);
-        _logger.LogInformation("pipeline {Pipeline}: {What} over the API", name, old is null ? "created" : "replaced");
+        _logger.Defined(name, old is null ? "created" : "replaced");
         return (SnapshotOf(Get(name)), old is null);
     });
 }

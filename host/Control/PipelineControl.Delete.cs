@@ -26,7 +26,7 @@ internal sealed partial class PipelineControl
         if (_fileConfig.Pipelines.Any(p => p.Name == name)) _store.Deleted.Add(name);
         _store.Save();
         RemoveEntry(name);
-        _logger.LogInformation("pipeline {Pipeline}: deleted over the API{Forget}", name, forget ? " (checkpoint deleted)" : "");
+        _logger.Deleted(name, forget ? " (checkpoint deleted)" : "");
         return true;
     });
 }

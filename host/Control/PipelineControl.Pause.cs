@@ -20,7 +20,7 @@ internal sealed partial class PipelineControl
         _store.Paused.Add(name);
         _store.Save();
         Replace(e with { Paused = true, Detached = status });
-        _logger.LogInformation("pipeline {Pipeline}: paused over the API at {Checkpoint}", name, (object?)status.Checkpoint ?? "(no checkpoint)");
+        _logger.Paused(name, (object?)status.Checkpoint ?? "(no checkpoint)");
         return SnapshotOf(Get(name));
     });
 
@@ -35,7 +35,7 @@ internal sealed partial class PipelineControl
         var resumed = e with { Paused = false, Detached = null };
         Replace(resumed);
         await StartAsync(resumed.Definition!).ConfigureAwait(false);
-        _logger.LogInformation("pipeline {Pipeline}: resumed over the API", name);
+        _logger.Resumed(name);
         return SnapshotOf(Get(name));
     });
 
@@ -49,7 +49,7 @@ internal sealed partial class PipelineControl
         await StopAsync(name).ConfigureAwait(false);
         Replace(restarted);
         await StartAsync(restarted.Definition!).ConfigureAwait(false);
-        _logger.LogInformation("pipeline {Pipeline}: restarted over the API", name);
+        _logger.Restarted(name);
         return SnapshotOf(Get(name));
     });
 

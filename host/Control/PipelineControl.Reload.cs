@@ -72,15 +72,14 @@ internal sealed partial class PipelineControl
             }
             var restart = RestartRequired(_manager.Config.Options, next.Options);
             var result = new ReloadResult(next.FilePath, added.Select(p => p.Name).ToList(), changed.Select(p => p.Name).ToList(), removed, unchanged, overridden, restart);
-            _logger.LogInformation("configuration reloaded from {File}: {Added} added, {Changed} changed, {Removed} removed, {Unchanged} unchanged{Restart}",
-                next.FilePath, result.Added.Count, result.Changed.Count, result.Removed.Count, result.Unchanged.Count,
+            _logger.ConfigReloaded(next.FilePath, result.Added.Count, result.Changed.Count, result.Removed.Count, result.Unchanged.Count,
                 restart.Count > 0 ? $"; needs a restart to apply: {string.Join(", ", restart)}" : "");
             Reloaded?.Invoke("config", true);
             return result;
         }
         catch (ControlException)
         {
-            _logger.LogWarning("configuration reload from {File} rejected; nothing changed", _fileConfig.FilePath);
+            _logger.ConfigReloadRejected(_fileConfig.FilePath);
             Reloaded?.Invoke("config", false);
             throw;
         }

@@ -64,7 +64,7 @@ internal sealed partial class PipelineControl
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                _logger.LogWarning("pipeline {Pipeline}: stopped before its first checkpoint, and saving one where it began failed: {Error}", name, e.Message);
+                _logger.FirstCheckpointFailed(name, e.Message);
             }
         }
         return service.Status;

@@ -55,9 +55,9 @@ internal sealed partial class PipelineControl
         }
         catch (Exception x) when (x is IOException or UnauthorizedAccessException or InvalidDataException)
         {
-            _logger.LogWarning("pipeline {Pipeline}: the seek's position was not noted in the checkpoint history: {Error}", name, x.Message);
+            _logger.SeekHistoryFailed(name, x.Message);
         }
-        _logger.LogInformation("pipeline {Pipeline}: moved over the API to {Target} (was {Previous})", name, moved, (object?)previous ?? "no checkpoint");
+        _logger.Moved(name, moved, (object?)previous ?? "no checkpoint");
         if (e.Paused || !e.Enabled)
         {
             var status = e.Detached ?? new PipelineStatus(name) { State = e.Paused ? PipelineState.Paused : PipelineState.Stopped };

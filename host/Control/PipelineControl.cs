@@ -76,7 +76,7 @@ internal sealed partial class PipelineControl : IHostedService
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        foreach (var note in _notes) _logger.LogWarning("{Note}", note);
+        foreach (var note in _notes) _logger.Note(note);
         // Paused pipelines are not run by the manager: show where they stand.
         foreach (var e in Entries())
         {
@@ -93,7 +93,7 @@ internal sealed partial class PipelineControl : IHostedService
             Replace(e with { Detached = status });
         }
         if (Entries().Count(e => e.Origin == PipelineOrigin.Api) is var n and > 0)
-            _logger.LogInformation("{Count} pipeline(s) from {File} (created or changed over the API)", n, _store.Path);
+            _logger.ApiPipelinesLoaded(n, _store.Path);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -72,18 +72,18 @@ internal sealed class CheckpointSaver(string pipeline, ICheckpointStore store, P
                 await store.SaveAsync(pipeline, cp, ct).ConfigureAwait(false);
                 status.SetCheckpoint(cp);
                 if (logger.IsEnabled(LogLevel.Debug))
-                    logger.LogDebug("pipeline {Pipeline}: checkpoint saved at {Checkpoint} ({Events} events delivered)", pipeline, cp, cp.EventsDelivered);
+                    logger.CheckpointSaved(pipeline, cp, cp.EventsDelivered);
                 if (_failing)
                 {
                     _failing = false;
                     status.State = PipelineState.Running;
                     status.SetError(null);
-                    logger.LogInformation("pipeline {Pipeline}: saving the checkpoint works again", pipeline);
+                    logger.CheckpointSavingWorksAgain(pipeline);
                 }
             }
             catch (Exception e) when (!ct.IsCancellationRequested)
             {
-                if (!_failing) logger.LogWarning("pipeline {Pipeline}: saving the checkpoint failed, retrying: {Error}", pipeline, e.Message);
+                if (!_failing) logger.CheckpointSavingFailed(pipeline, e.Message);
                 _failing = true;
                 status.State = PipelineState.Retrying;
                 status.SetError($"saving the checkpoint failed: {e.Message}");

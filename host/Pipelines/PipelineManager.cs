@@ -55,7 +55,7 @@ public sealed partial class PipelineManager : IHostedService
     {
         foreach (var p in Config.Pipelines.Where(p => p.Options.Enabled))
             await StartPipelineAsync(p, cancellationToken).ConfigureAwait(false);
-        _logger.LogInformation("{Count} pipeline(s) started from {File}", _services.Count, Config.FilePath);
+        _logger.PipelinesStarted(_services.Count, Config.FilePath);
     }
 
     /// <summary>Starts (or replaces) one pipeline.</summary>
@@ -114,6 +114,6 @@ public sealed partial class PipelineManager : IHostedService
     {
         var all = Pipelines;
         await Task.WhenAll(all.Select(s => s.StopAsync(cancellationToken))).ConfigureAwait(false);
-        _logger.LogInformation("all pipelines stopped");
+        _logger.PipelinesStopped();
     }
 }

@@ -81,7 +81,7 @@ public sealed partial class PipelineRunner
             _failuresInARow = 0;
             Status.State = PipelineState.Running;
             Status.SetError(null);
-            _logger.LogInformation("pipeline {Pipeline}: the sink works again", _definition.Name);
+            _logger.SinkWorksAgain(_definition.Name);
         }
     }
 

@@ -192,7 +192,7 @@ public sealed partial class PipelineRunner
         if (Interlocked.Exchange(ref _pendingTransform, null) is not { } t) return;
         _transform = t.Value;
         Status.TransformVersion = t.Value?.Version;
-        _logger.LogInformation("pipeline {Pipeline}: transform version {Version} live from the next transaction", _definition.Name, t.Value?.Version ?? "(none)");
+        _logger.TransformVersionLive(_definition.Name, t.Value?.Version ?? "(none)");
     }
 
     /// <summary>
@@ -214,10 +214,10 @@ public sealed partial class PipelineRunner
         }
         catch (Exception e)
         {
-            _logger.LogWarning("pipeline {Pipeline}: disposing the old sink failed: {Error}", _definition.Name, e.Message);
+            _logger.OldSinkDisposeFailed(_definition.Name, e.Message);
         }
         next.Done.TrySetResult();
-        _logger.LogInformation("pipeline {Pipeline}: switched to a new sink version", _definition.Name);
+        _logger.SwitchedSink(_definition.Name);
     }
 
     private bool Transform(ChangeEvent e, List<ChangeEvent> output)
@@ -239,7 +239,7 @@ public sealed partial class PipelineRunner
             {
                 case OnErrorPolicy.Skip:
                     Status.AddSkipped(1);
-                    _logger.LogWarning("pipeline {Pipeline}: transform failed on {Table} event, skipped: {Error}", _definition.Name, e.Table, ex.Message);
+                    _logger.TransformFailedSkipped(_definition.Name, e.Table, ex.Message);
                     return false;
                 case OnErrorPolicy.DeadLetter when _deadLetter != null:
                     output.Clear();

@@ -152,9 +152,9 @@ public sealed partial class PipelineRunner
             Status.SetCheckpoint(checkpoint);
             _written = checkpoint.EventsDelivered;
             _saver.LastQueued = checkpoint;
-            _logger.LogInformation("pipeline {Pipeline}: resuming from checkpoint {Checkpoint}", name, checkpoint);
+            _logger.Resuming(name, checkpoint);
         }
-        else _logger.LogInformation("pipeline {Pipeline}: no checkpoint, starting at {Start}", name, _definition.Start);
+        else _logger.StartingWithoutCheckpoint(name, _definition.Start);
 
         try
         {
@@ -172,8 +172,7 @@ public sealed partial class PipelineRunner
                 Status.SetError($"sink failed: {sinkError.Message}");
                 Status.AddRetry();
                 if (_failuresInARow == 1 || _failuresInARow % 10 == 0)
-                    _logger.LogWarning("pipeline {Pipeline}: the sink failed (attempt {Attempt}); starting over from checkpoint {Checkpoint} in {Delay}: {Error}",
-                        name, _failuresInARow, (object?)Status.Checkpoint ?? _origin, delay, sinkError.Message);
+                    _logger.SinkFailedStartingOver(name, _failuresInARow, (object?)Status.Checkpoint ?? _origin, delay, sinkError.Message);
                 try
                 {
                     await Task.Delay(delay, stoppingToken).ConfigureAwait(false);
@@ -198,7 +197,7 @@ public sealed partial class PipelineRunner
             }
         }
         if (Status.State != PipelineState.Failed) Status.State = PipelineState.Stopped;
-        _logger.LogInformation("pipeline {Pipeline}: stopped at {Checkpoint}", name, Status.Checkpoint);
+        _logger.StoppedAt(name, Status.Checkpoint);
     }
 
     /// <summary>One run of reader and writer from <paramref name="resume"/>; returns the sink's exception when the sink failed (to start over), null when stopped.</summary>
@@ -219,7 +218,7 @@ public sealed partial class PipelineRunner
                 Status.State = PipelineState.Reconnecting;
                 Status.SetError($"source: {e.Message}");
             },
-            Log = m => _logger.LogInformation("pipeline {Pipeline}: {Message}", name, m),
+            Log = m => _logger.BinlogClientMessage(name, m),
         };
         if (ConfigureClient != null) clientOptions = ConfigureClient(clientOptions);
         await using var client = new BinlogClient(clientOptions);
@@ -275,9 +274,7 @@ public sealed partial class PipelineRunner
         catch (OperationCanceledException) when (hardStop.IsCancellationRequested)
         {
             var left = Volatile.Read(ref _ledger);
-            _logger.LogWarning("pipeline {Pipeline}: stopped after drain_timeout ({Drain}) with {Events} event(s) not yet acknowledged by the sink; " +
-                               "the next start sends them again from checkpoint {Checkpoint}",
-                name, DrainTimeout, left?.Events ?? 0, (object?)Status.Checkpoint ?? resume);
+            _logger.DrainTimeout(name, DrainTimeout, left?.Events ?? 0, (object?)Status.Checkpoint ?? resume);
             return null;
         }
         catch (Exception e)
@@ -298,7 +295,7 @@ public sealed partial class PipelineRunner
     {
         Status.State = PipelineState.Failed;
         Status.SetError(e.Message);
-        _logger.LogError("pipeline {Pipeline}: failed: {Error}", _definition.Name, e.Message);
+        _logger.PipelineFailed(_definition.Name, e.Message);
     }
 
     /// <summary>A sink call; a failure ends this run so the pipeline starts over from the last checkpoint.</summary>

@@ -72,7 +72,7 @@ public sealed class PipelineService : BackgroundService
         {
             Status.State = PipelineState.Failed;
             Status.SetError($"sink: {e.Message}");
-            _logger.LogError("pipeline {Pipeline}: cannot create its {Type} sink: {Error}", Definition.Name, Definition.SinkType, e.Message);
+            _logger.CannotCreateSink(Definition.Name, Definition.SinkType, e.Message);
             return;
         }
         ICheckpointStore opened;
@@ -84,7 +84,7 @@ public sealed class PipelineService : BackgroundService
         {
             Status.State = PipelineState.Failed;
             Status.SetError($"checkpoint: {e.Message}");
-            _logger.LogError("pipeline {Pipeline}: cannot open its {Type} checkpoint store: {Error}", Definition.Name, Definition.Options.Checkpoint.Type, e.Message);
+            _logger.CannotOpenCheckpointStore(Definition.Name, Definition.Options.Checkpoint.Type, e.Message);
             await sink.DisposeAsync().ConfigureAwait(false);
             return;
         }
@@ -101,7 +101,7 @@ public sealed class PipelineService : BackgroundService
         {
             Status.State = PipelineState.Failed;
             Status.SetError(e.Message);
-            _logger.LogError("pipeline {Pipeline}: {Error}", Definition.Name, e.Message);
+            _logger.CannotStart(Definition.Name, e.Message);
             await sink.DisposeAsync().ConfigureAwait(false);
             if (!ReferenceEquals(opened, _store) && opened is IAsyncDisposable d) await d.DisposeAsync().ConfigureAwait(false);
             return;

@@ -15,7 +15,7 @@ internal sealed class PluginLogger(ILogger logger, string pipeline, IReadOnlyLis
     /// <summary>A plugin logger for <paramref name="definition"/>'s pipeline, scrubbing its secrets (<see cref="Secrets.ValuesOf"/>).</summary>
     public PluginLogger(ILogger logger, PipelineDefinition definition) : this(logger, definition.Name, Secrets.ValuesOf(definition)) { }
 
-    public void Info(string message) => _logger.LogInformation("pipeline {Pipeline}: {Message}", pipeline, message);
-    public void Warning(string message) => _logger.LogWarning("pipeline {Pipeline}: {Message}", pipeline, message);
-    public void Error(string message, Exception? exception = null) => _logger.LogError(exception, "pipeline {Pipeline}: {Message}", pipeline, message);
+    public void Info(string message) => _logger.PluginInfo(pipeline, message);
+    public void Warning(string message) => _logger.PluginWarning(pipeline, message);
+    public void Error(string message, Exception? exception = null) => _logger.PluginError(exception, pipeline, message);
 }

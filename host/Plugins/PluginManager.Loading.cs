@@ -27,7 +27,7 @@ public sealed partial class PluginManager
                 }
                 catch (Exception e)
                 {
-                    _logger.LogError(e, "plugin {Plugin}: reload failed unexpectedly: {Error}", name, e.Message);
+                    _logger.ReloadFailedUnexpectedly(e, name, e.Message);
                 }
             }
             Reconcile();
@@ -51,7 +51,7 @@ public sealed partial class PluginManager
         var fingerprint = PluginFolder.Fingerprint(folder);
         if (!force && entry != null && entry.Fingerprint == fingerprint)
         {
-            _logger.LogDebug("plugin {Plugin}: files unchanged, not reloaded", name);
+            _logger.FilesUnchanged(name);
             return;
         }
         if (entry is null)
@@ -100,11 +100,10 @@ public sealed partial class PluginManager
         foreach (var (pipeline, sink) in swaps) _pipelines.SwapperFor(pipeline).Swap(sink);
 
         if (previous is null)
-            _logger.LogInformation("plugin {Plugin} {Version} loaded ({File}): sinks [{Sinks}], helpers [{Helpers}]", name, next.Version,
+            _logger.PluginLoaded(name, next.Version,
                 Path.GetFileName(next.Context.MainAssemblyPath), string.Join(", ", next.SinkTypes), string.Join(", ", next.HelperTypes));
         else
-            _logger.LogInformation("plugin {Plugin} reloaded: {Old} → {Version} (load #{Load}): sinks [{Sinks}], helpers [{Helpers}]; {Count} pipeline(s) switch at their next transaction boundary",
-                name, previous.Version, next.Version, entry.Loads, string.Join(", ", next.SinkTypes), string.Join(", ", next.HelperTypes), swaps.Count);
+            _logger.PluginReloaded(name, previous.Version, next.Version, entry.Loads, string.Join(", ", next.SinkTypes), string.Join(", ", next.HelperTypes), swaps.Count);
         Publish(entry);
         if (next.Helpers != null || previous?.Helpers != null) RaiseChanged();
         if (previous != null) _retirement.Retire(previous);
@@ -120,10 +119,9 @@ public sealed partial class PluginManager
             entry.ErrorAt = DateTimeOffset.UtcNow;
         }
         if (entry.Current is { } current)
-            _logger.LogError("plugin {Plugin}: the files in {Folder} were rejected, version {Version} keeps running: {Error}",
-                entry.Name, entry.Folder, current.Version, error);
+            _logger.FilesRejected(entry.Name, entry.Folder, current.Version, error);
         else
-            _logger.LogError("plugin {Plugin} failed to load from {Folder}: {Error}", entry.Name, entry.Folder, error);
+            _logger.FailedToLoad(entry.Name, entry.Folder, error);
         Publish(entry);
     }
 
@@ -147,7 +145,7 @@ public sealed partial class PluginManager
             entry.Current = null;
             _entries.Remove(entry.Name);
         }
-        _logger.LogInformation("plugin {Plugin} {Version} removed (its folder is gone)", entry.Name, plugin.Version);
+        _logger.PluginRemoved(entry.Name, plugin.Version);
         PublishRemoved(entry);
         if (plugin.Helpers != null) RaiseChanged();
         _retirement.Retire(plugin);
@@ -171,13 +169,11 @@ public sealed partial class PluginManager
             try
             {
                 swapper.Swap(pipeline.CreateSink(factory));
-                _logger.LogInformation("pipeline {Pipeline}: switching to plugin {Plugin} {Version} at its next transaction boundary",
-                    pipeline.Pipeline, entry.Name, entry.Current!.Version);
+                _logger.PipelineSwitching(pipeline.Pipeline, entry.Name, entry.Current!.Version);
             }
             catch (Exception e)
             {
-                _logger.LogError("pipeline {Pipeline}: cannot create its {Type} sink from plugin {Plugin} {Version}: {Error}",
-                    pipeline.Pipeline, pipeline.SinkType, entry.Name, entry.Current!.Version, e.Message);
+                _logger.PipelineCannotCreateSink(pipeline.Pipeline, pipeline.SinkType, entry.Name, entry.Current!.Version, e.Message);
             }
         }
     }

@@ -104,16 +104,15 @@ public sealed partial class PluginManager : IHelperAssemblySource, IHostedServic
             ShadowCopies.CleanStale(ShadowDirectory);
             if (!System.IO.Directory.Exists(Directory))
             {
-                _logger.LogInformation("plugins directory {Directory} does not exist: no plugins loaded", Directory);
+                _logger.PluginsDirectoryMissing(Directory);
                 return;
             }
             foreach (var loose in System.IO.Directory.GetFiles(Directory, "*.dll"))
-                _logger.LogWarning("ignoring {File}: a plugin goes in its own folder ({Directory}/NAME/ with its DLL, .deps.json and dependencies)",
-                    Path.GetFileName(loose), Directory);
+                _logger.LooseDllIgnored(Path.GetFileName(loose), Directory);
             foreach (var name in PluginFolder.List(Directory))
                 await LoadOrReloadAsync(name, force: true).ConfigureAwait(false);
             var all = _snapshot;
-            _logger.LogInformation("{Loaded} plugin(s) loaded from {Directory}{Failed}", all.Count(p => p.State == PluginState.Loaded), Directory,
+            _logger.PluginsLoaded(all.Count(p => p.State == PluginState.Loaded), Directory,
                 all.Any(p => p.State == PluginState.Failed) ? $"; failed: {string.Join(", ", all.Where(p => p.State == PluginState.Failed).Select(p => p.Name))}" : "");
         }
         finally
@@ -154,12 +153,12 @@ public sealed partial class PluginManager : IHelperAssemblySource, IHostedServic
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or PlatformNotSupportedException)
         {
-            _logger.LogError("cannot watch the plugins directory {Directory}: {Error}; plugins will not hot-reload", Directory, e.Message);
+            _logger.PluginsCannotWatch(Directory, e.Message);
             return;
         }
         _watch = new PluginWatchService(this, watcher, _options.DebounceDelay, _logger);
         await _watch.StartAsync(CancellationToken.None).ConfigureAwait(false);
-        _logger.LogInformation("watching {Directory} for plugin changes", Directory);
+        _logger.PluginsWatching(Directory);
     }
 
     /// <summary>Stops watching (the loaded plugins stay).</summary>
@@ -245,7 +244,7 @@ public sealed partial class PluginManager : IHelperAssemblySource, IHostedServic
         foreach (var handler in handlers.GetInvocationList().Cast<Action>())
         {
             try { handler(); }
-            catch (Exception e) { _logger.LogError(e, "a helper-assembly change handler failed: {Error}", e.Message); }
+            catch (Exception e) { _logger.HelperHandlerFailed(e, e.Message); }
         }
     }
 
@@ -255,7 +254,7 @@ public sealed partial class PluginManager : IHelperAssemblySource, IHostedServic
         foreach (var handler in handlers.GetInvocationList().Cast<Action<PluginStatus>>())
         {
             try { handler(status); }
-            catch (Exception e) { _logger.LogError(e, "a plugin status handler failed: {Error}", e.Message); }
+            catch (Exception e) { _logger.StatusHandlerFailed(e, e.Message); }
         }
     }
 

@@ -81,7 +81,7 @@ internal sealed class PluginRetirement(object stateLock, PipelineSinks pipelines
         foreach (var context in unload)
         {
             context.Unload();
-            logger.LogDebug("plugin {Plugin}: load #{Generation} unloaded", context.PluginName, context.Generation);
+            logger.LoadUnloaded(context.PluginName, context.Generation);
         }
         if (unload.Count > 0) NudgeCollector(); // their code goes at the next collections
     }
@@ -212,7 +212,7 @@ internal sealed class PluginRetirement(object stateLock, PipelineSinks pipelines
             }
             catch (Exception e)
             {
-                logger.LogDebug("collecting retired plugin versions failed: {Error}", e.Message);
+                logger.CollectingFailed(e.Message);
             }
             Volatile.Write(ref _nudging, 0);
             if (_disposed || Volatile.Read(ref _nudgeRequests) == seen || Interlocked.Exchange(ref _nudging, 1) != 0) return;

@@ -78,6 +78,6 @@ internal sealed class PluginValidator(SinkCatalog catalog, PipelineSinks pipelin
     private async Task DisposeQuietlyAsync(ISink sink)
     {
         try { await sink.DisposeAsync().ConfigureAwait(false); }
-        catch (Exception e) { logger.LogWarning("disposing a sink of a rejected plugin version failed: {Error}", e.Message); }
+        catch (Exception e) { logger.RejectedSinkDisposeFailed(e.Message); }
     }
 }

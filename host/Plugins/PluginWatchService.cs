@@ -21,7 +21,7 @@ internal sealed class PluginWatchService(PluginManager plugins, PluginWatcher wa
                 if (watcher.HasPending) await Task.Delay(tick, stoppingToken).ConfigureAwait(false);
                 else await watcher.Signal.WaitAsync(TimeSpan.FromSeconds(2), stoppingToken).ConfigureAwait(false);
                 var (names, rescan) = watcher.TakeDue();
-                if (rescan) logger.LogWarning("the plugins directory watcher lost events; rescanning {Directory}", plugins.Directory);
+                if (rescan) logger.PluginsWatcherLostEvents(plugins.Directory);
                 await plugins.ReloadChangedAsync(names, rescan, stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)

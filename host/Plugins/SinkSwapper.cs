@@ -115,7 +115,7 @@ internal sealed class SinkSwapper
             }
             catch (Exception e)
             {
-                _logger.LogWarning("pipeline {Pipeline}: disposing a sink that {Why} failed: {Error}", _pipeline.Pipeline, why, e.Message);
+                _logger.SinkDisposeFailed(_pipeline.Pipeline, why, e.Message);
             }
             finally
             {

@@ -122,7 +122,7 @@ public sealed class ScriptTransformHost : IDisposable
             }
             catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException)
             {
-                _logger.LogError("pipeline {Pipeline}: cannot watch {Script} for changes ({Error}); it will not be reloaded", Pipeline, DisplayPath, e.Message);
+                _logger.TransformCannotWatch(Pipeline, DisplayPath, e.Message);
             }
         }
         if (WatchFile && PollInterval > TimeSpan.Zero) _poll = new Timer(_ => Poll(), null, PollInterval, PollInterval);
@@ -232,8 +232,7 @@ public sealed class ScriptTransformHost : IDisposable
         _lastAttemptHash = null;
         Diagnostics = running.Warnings;
         _status.TransformDiagnostics = running.Warnings.Count == 0 ? null : ScriptDiagnostic.Format(running.Warnings);
-        _logger.LogInformation("pipeline {Pipeline}: transform {Script} is back to the running version {Version} ({Reason}); the earlier errors are gone",
-            Pipeline, DisplayPath, running.Version, reason);
+        _logger.TransformBackToRunningVersion(Pipeline, DisplayPath, running.Version, reason);
     }
 
     private ScriptReload Report(ScriptBuild build, CompiledTransform? loaded, IReadOnlyList<ScriptDiagnostic> diagnostics, string reason, Stopwatch clock)
@@ -277,8 +276,7 @@ public sealed class ScriptTransformHost : IDisposable
                 return new ScriptReload(false, null, diagnostics, reason, clock.Elapsed);
             }
             unused?.Unload();
-            _logger.LogInformation("pipeline {Pipeline}: transform {Script} {How} as {Version} in {Ms} ms ({Reason}){Warnings}",
-                Pipeline, DisplayPath, build.FromCache ? "loaded from the transform cache" : "compiled", loaded.Version, (long)clock.Elapsed.TotalMilliseconds, reason,
+            _logger.TransformLoaded(Pipeline, DisplayPath, build.FromCache ? "loaded from the transform cache" : "compiled", loaded.Version, (long)clock.Elapsed.TotalMilliseconds, reason,
                 diagnostics.Count == 0 ? "" : "\n" + ScriptDiagnostic.Format(diagnostics));
             _firstGood.TrySetResult();
         }
@@ -286,14 +284,13 @@ public sealed class ScriptTransformHost : IDisposable
         {
             _lastFailed = true;
             var running = Current?.Version;
-            _logger.LogError("pipeline {Pipeline}: transform {Script} does not compile ({Reason}); {Keeps}:\n{Diagnostics}",
-                Pipeline, DisplayPath, reason, running is null ? "no version is running" : $"version {running} keeps running",
+            _logger.TransformDoesNotCompile(Pipeline, DisplayPath, reason, running is null ? "no version is running" : $"version {running} keeps running",
                 ScriptDiagnostic.Format(diagnostics));
         }
         var result = new ScriptReload(loaded != null, loaded, diagnostics, reason, clock.Elapsed);
         PipelineMetrics.TransformCompiled(Pipeline, loaded != null); // /metrics: pluginhost_transform_reloads_total
         try { Reloaded?.Invoke(result); }
-        catch (Exception e) { _logger.LogWarning("pipeline {Pipeline}: a reload listener failed: {Error}", Pipeline, e.Message); }
+        catch (Exception e) { _logger.TransformReloadListenerFailed(Pipeline, e.Message); }
         return result;
     }
 
@@ -359,7 +356,7 @@ public sealed class ScriptTransformHost : IDisposable
         _ = ReloadAsync(reason).ContinueWith(t =>
         {
             if (t.Exception?.GetBaseException() is { } e)
-                _logger.LogError(e, "pipeline {Pipeline}: reloading transform {Script} failed ({Reason}): {Error}", Pipeline, DisplayPath, reason, e.Message);
+                _logger.TransformReloadFailed(e, Pipeline, DisplayPath, reason, e.Message);
         }, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
@@ -380,7 +377,7 @@ public sealed class ScriptTransformHost : IDisposable
         {
             usedHelpers |= v.UsedHelpers.Count > 0;
             v.Unload();
-            _logger.LogDebug("pipeline {Pipeline}: transform version {Version} unloaded", Pipeline, v.Version);
+            _logger.TransformVersionUnloaded(Pipeline, v.Version);
         }
         if (usedHelpers) _helpers?.Released();
     }
@@ -398,7 +395,7 @@ public sealed class ScriptTransformHost : IDisposable
         Interlocked.Exchange(ref _stuck, 1);
         _status.State = PipelineState.Failed;
         _status.SetError(message);
-        _logger.LogError("pipeline {Pipeline}: {Message}", Pipeline, message);
+        _logger.TransformStuck(Pipeline, message);
     }
 
     private void OnRecovered()
@@ -409,7 +406,7 @@ public sealed class ScriptTransformHost : IDisposable
             _status.State = PipelineState.Running;
             _status.SetError(null);
         }
-        _logger.LogWarning("pipeline {Pipeline}: the stuck transform call returned; the event fails with a timeout", Pipeline);
+        _logger.TransformStuckCallReturned(Pipeline);
     }
 
     /// <summary>Stops watching and unloads every version. Call after the pipeline stopped.</summary>
