@@ -1,12 +1,5 @@
-using System.Diagnostics;
-using System.Threading.Channels;
-using Microsoft.Extensions.Logging;
-using PluginHost.Binlog;
-using PluginHost.Binlog.Events;
 using PluginHost.Binlog.Replication;
 using PluginHost.Checkpoints;
-using PluginHost.Config;
-using PluginHost.Schema;
 using PluginHost.Sdk;
 
 namespace PluginHost.Pipelines;

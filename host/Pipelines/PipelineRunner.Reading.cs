@@ -1,11 +1,8 @@
 using System.Diagnostics;
 using System.Threading.Channels;
-using Microsoft.Extensions.Logging;
 using PluginHost.Binlog;
 using PluginHost.Binlog.Events;
 using PluginHost.Binlog.Replication;
-using PluginHost.Checkpoints;
-using PluginHost.Config;
 using PluginHost.Schema;
 using PluginHost.Sdk;
 
