@@ -29,11 +29,9 @@ internal sealed record AdminToken(string? Value, string? FilePath, bool Generate
             Directory.CreateDirectory(config.StateDirectory);
             var token = "ph_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
             var temp = path + ".tmp";
-            using (var stream = new FileStream(temp, new FileStreamOptions
-                   {
-                       Mode = FileMode.Create, Access = FileAccess.Write,
-                       UnixCreateMode = OperatingSystem.IsWindows() ? null : UnixFileMode.UserRead | UnixFileMode.UserWrite,
-                   }))
+            var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            using (var stream = new FileStream(temp, options))
             using (var writer = new StreamWriter(stream))
                 writer.Write(token + "\n");
             File.Move(temp, path, overwrite: true);

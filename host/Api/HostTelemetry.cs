@@ -81,6 +81,17 @@ public sealed class HostTelemetry : IHostedService, IDisposable
         _listener.SetMeasurementEventCallback<double>((_, value, tags, state) => ((MetricStore.InstrumentData)state!).Record(value, tags));
         _listener.Start();
 
+        _control.Changed += () =>
+        {
+            try
+            {
+                Observe(sample: false); // a pause's line is written before its answer, not up to 250 ms later
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _logger.PipelineWatchFailed(e.Message);
+            }
+        };
         _control.Reloaded += (kind, ok) => _reloads.Add(1, new KeyValuePair<string, object?>("kind", kind), new("result", ok ? "ok" : "failed"));
         if (_plugins != null) _plugins.StatusChanged += OnPluginStatus;
     }
@@ -306,6 +317,13 @@ public sealed class HostTelemetry : IHostedService, IDisposable
 
     /// <summary>Logs state changes (one line each) and counts failures; with <paramref name="sample"/>, events/s and transform reloads too.</summary>
     private void Observe(bool sample)
+    {
+        lock (_observing) ObserveLocked(sample);
+    }
+
+    private readonly object _observing = new();
+
+    private void ObserveLocked(bool sample)
     {
         var now = System.Diagnostics.Stopwatch.GetTimestamp();
         var seen = new HashSet<string>(StringComparer.Ordinal);

@@ -132,8 +132,12 @@ internal sealed partial class PipelineControl : IHostedService
         finally
         {
             _gate.Release();
+            Changed?.Invoke(); // after every operation, done or refused: its state changes are seen as it answers
         }
     }
+
+    /// <summary>Raised after each operation on the pipeline set (pause, resume, seek, define, reload…), outside the lock.</summary>
+    public event Action? Changed;
 
     private Task Locked(CancellationToken ct, Func<Task<bool>> action) => Locked<bool>(ct, action);
 }

@@ -27,11 +27,9 @@ public sealed class DeadLetterFile : IDisposable
         _secrets = secrets ?? [];
         FilePath = path;
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
-        _stream = new FileStream(path, new FileStreamOptions
-        {
-            Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.Read, BufferSize = 1 << 16,
-            UnixCreateMode = OperatingSystem.IsWindows() ? null : UnixFileMode.UserRead | UnixFileMode.UserWrite, // it holds rows
-        });
+        var options = new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.Read, BufferSize = 1 << 16 };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite; // it holds rows
+        _stream = new FileStream(path, options);
     }
 
     public string FilePath { get; }

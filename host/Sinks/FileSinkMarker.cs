@@ -21,8 +21,8 @@ internal static class FileSinkMarker
         var options = new FileStreamOptions
         {
             Mode = FileMode.Create, Access = FileAccess.Write,
-            UnixCreateMode = OperatingSystem.IsWindows() ? null : UnixFileMode.UserRead | UnixFileMode.UserWrite,
         };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         using var stream = new FileStream(PathOf(file), options);
         JsonSerializer.Serialize(stream, new Dictionary<string, string>
         {

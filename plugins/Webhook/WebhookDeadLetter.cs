@@ -21,11 +21,16 @@ public sealed class WebhookDeadLetter : IDisposable
     public string FilePath { get; }
 
     /// <summary>Append, exclusive; a new file is made 0600 (it holds rows and where they were going).</summary>
-    private static readonly FileStreamOptions Options = new()
+    private static readonly FileStreamOptions Options = OwnerOnly(new()
     {
         Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 1 << 16,
-        UnixCreateMode = OperatingSystem.IsWindows() ? null : UnixFileMode.UserRead | UnixFileMode.UserWrite,
-    };
+    });
+
+    private static FileStreamOptions OwnerOnly(FileStreamOptions options)
+    {
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        return options;
+    }
 
     internal void Write(IReadOnlyList<ChangeEvent> events, WebhookRoute route, int status, string error, int attempts)
     {

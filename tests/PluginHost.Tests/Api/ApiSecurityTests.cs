@@ -90,23 +90,23 @@ public sealed class ApiSecurityTests(MariaDbServer db)
     }
 
     [Fact]
-    public void The_file_sink_never_cuts_a_file_it_did_not_create_and_repairs_its_own()
+    public async Task The_file_sink_never_cuts_a_file_it_did_not_create_and_repairs_its_own()
     {
         var dir = TestTemp.CreateSubdirectory("filesink-").FullName;
         var foreign = Path.Combine(dir, "q3.bin");
         var bytes = Encoding.UTF8.GetBytes("header line\nbinary tail without newline");
         File.WriteAllBytes(foreign, bytes);
-        new Sinks.FileSink(foreign).DisposeAsync().AsTask().Wait();
+        await new Sinks.FileSink(foreign).DisposeAsync();
         var after = File.ReadAllBytes(foreign);
         Assert.Equal(bytes, after[..bytes.Length]); // what was there stays; at most a line break is added
         Assert.False(File.Exists(foreign + ".pluginhost"));
 
         // Its own file (created with its marker) torn by a crash: the partial line is cut.
         var own = Path.Combine(dir, "own.jsonl");
-        new Sinks.FileSink(own).DisposeAsync().AsTask().Wait();
+        await new Sinks.FileSink(own).DisposeAsync();
         Assert.True(File.Exists(own + ".pluginhost"));
         File.AppendAllText(own, "{\"whole\":1}\n{\"torn\":");
-        new Sinks.FileSink(own).DisposeAsync().AsTask().Wait();
+        await new Sinks.FileSink(own).DisposeAsync();
         Assert.Equal("{\"whole\":1}\n", File.ReadAllText(own));
     }
 
