@@ -13,4 +13,7 @@ public sealed record CheckpointState(string File, long Position, string? Gtid, D
 {
     /// <summary>Binlog time of the newest change delivered up to here (null before the first, and in records of older versions).</summary>
     public DateTimeOffset? LastEventTime { get; init; }
+
+    /// <summary>A snapshot in progress, as JSON text the host writes and reads back (keep it as it is); null when none.</summary>
+    public string? Snapshot { get; init; }
 }

@@ -132,6 +132,19 @@ internal static class ApiEndpoints
             .WithSummary("Moves the pipeline (checked against the server first; the replaced position stays in its history): {\"gtid\": \"0-1-42\"}, " +
                          "{\"file\": \"mysql-bin.000003\", \"pos\": 4}, \"latest\" / {\"start\": \"latest\"}, \"earliest\" or {\"checkpoint\": ID} (from GET …/checkpoints)")
             .Produces<PipelineInfo>(200).ProducesValidationProblem().ProducesProblem(404).ProducesProblem(409).ProducesProblem(502);
+        admin.MapPost("/pipelines/{name}/snapshot", async (string name, HttpRequest request, PipelineControl control, HostTelemetry telemetry, SinkCatalog sinks,
+                IServiceProvider services) =>
+            {
+                var (tables, where) = SnapshotBody.Read(await BodyAsync(request));
+                var shown = await control.SnapshotAsync(name, tables, where, request.HttpContext.RequestAborted);
+                return TypedResults.Accepted($"/pipelines/{Uri.EscapeDataString(name)}", ApiModels.Build(shown, telemetry, sinks, services.GetService<PluginManager>(), false));
+            })
+            .WithRequestBody("{\"tables\": [\"shop.orders\"], \"where\": \"created_at > '2026-01-01'\"} (where optional)", "application/json")
+            .WithSummary("Reads tables' existing rows into the running pipeline (op read) without pausing its stream; progress in GET /pipelines/{name}")
+            .Produces<PipelineInfo>(202).ProducesValidationProblem().ProducesProblem(404).ProducesProblem(409).ProducesProblem(502);
+        admin.MapDelete("/pipelines/{name}/snapshot", Action((c, n, ct) => c.CancelSnapshotAsync(n, ct)))
+            .WithSummary("Cancels the pipeline's snapshot in progress; its stream goes on")
+            .Produces<PipelineInfo>(200).ProducesProblem(404).ProducesProblem(409);
         admin.MapPost("/reload", async (PipelineControl control, HttpContext http) => TypedResults.Ok(await control.ReloadAsync(http.RequestAborted)))
             .WithTags("config")
             .WithSummary("Reads the configuration file again and applies it pipeline by pipeline; an invalid file changes nothing (400)")

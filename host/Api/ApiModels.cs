@@ -33,6 +33,7 @@ public sealed record PipelineInfo(
     int Reconnects,
     int QueueDepth,
     InFlightInfo InFlight,
+    SnapshotInfo? Snapshot,
     long BinlogBytesRead,
     double EventsPerSecond,
     IReadOnlyList<double> EventsPerSecondHistory,
@@ -41,6 +42,28 @@ public sealed record PipelineInfo(
     SinkInfo Sink,
     DateTimeOffset StartedAt,
     JsonNode? Config);
+
+/// <summary>A pipeline's snapshot (the one in progress, or the last one of this run).</summary>
+/// <param name="Kind">initial or on_demand.</param>
+/// <param name="Active">Still reading.</param>
+/// <param name="EndedBecause">Why it stopped before its last table (cancelled, a table or condition refused), or null.</param>
+public sealed record SnapshotInfo(string Id, string Kind, bool Active, string? EndedBecause, IReadOnlyList<SnapshotTableInfo> Tables)
+{
+    public static SnapshotInfo? Of(SnapshotStatus? s) => s is null ? null
+        : new SnapshotInfo(s.Id, s.Kind, s.Active, s.EndedBecause, s.Tables.Select(t => new SnapshotTableInfo(
+            t.Database + "." + t.Table, t.Done, t.Rows, t.EstimatedRows < 0 ? null : t.EstimatedRows, t.Chunks,
+            t.Done ? 100 : t.EstimatedRows > 0 ? Math.Round(Math.Min(99.9, 100.0 * t.Rows / t.EstimatedRows), 1) : null,
+            Math.Round(t.RowsPerSecond, 1), t.EtaSeconds is { } eta ? Math.Round(eta, 1) : null, t.Keyless, t.Where)).ToList());
+}
+
+/// <summary>One table of a snapshot.</summary>
+/// <param name="Rows">Rows delivered so far.</param>
+/// <param name="EstimatedRows">The server's estimate of the table's rows (null until the table is begun).</param>
+/// <param name="Percent">Rows of the estimate, 0-100 (100 once done).</param>
+/// <param name="EtaSeconds">Seconds to go at the current rate (null when unknown).</param>
+/// <param name="Keyless">No primary or unique NOT NULL key: read in one pass.</param>
+public sealed record SnapshotTableInfo(string Table, bool Done, long Rows, long? EstimatedRows, long Chunks, double? Percent, double RowsPerSecond,
+    double? EtaSeconds, bool Keyless, string? Where);
 
 /// <param name="Events">Events handed to the sink and not yet acknowledged (at most <c>in_flight_events</c>).</param>
 /// <param name="Bytes">Their estimated memory (at most <c>in_flight_bytes</c>).</param>
@@ -123,6 +146,7 @@ internal static class ApiModels
             st.Reconnects,
             s.QueueDepth,
             new InFlightInfo(st.InFlightEvents, st.InFlightBytes, st.HeldBy),
+            SnapshotInfo.Of(st.Snapshot),
             s.Runner?.BinlogBytesRead ?? 0,
             s.Runner is null ? 0 : Math.Round(telemetry.EventsPerSecond(s.Name), 2),
             telemetry.History(s.Name),

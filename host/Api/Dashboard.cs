@@ -32,6 +32,12 @@ internal static class Dashboard
   .pill[data-state=paused] { background:#fef3c7; color:var(--warn); }
   .pill[data-state=retrying], .pill[data-state=reconnecting], .pill[data-state=degraded], .pill[data-state=DEGRADED] { background:#ffedd5; color:#c2410c; }
   .held { color:#c2410c; }
+  .pill[data-state=snapshotting] { background:#e0e7ff; color:#4338ca; }
+  .pill[data-state=completed] { background:#f1f5f9; color:var(--muted); }
+  .snapshot { margin-top:10px; padding-top:8px; border-top:1px dashed var(--line); }
+  .snapshot label { display:block; font-size:11px; color:var(--muted); text-transform:uppercase; letter-spacing:.4px; }
+  .snap-row { display:grid; grid-template-columns:minmax(120px,1.2fr) 2fr minmax(150px,1.3fr); gap:8px; align-items:center; font-size:12px; margin-top:4px; }
+  .snap-row progress { width:100%; height:10px; }
   .pill[data-state=starting] { background:#dbeafe; color:var(--info); }
   .conn { font-size:12px; color:#b8c0cc; }
   .conn.live::before { content:"● "; color:#4ade80; }
@@ -91,6 +97,7 @@ internal static class Dashboard
         <button type="button" class="resume">Resume</button>
         <button type="button" class="restart">Restart</button>
         <button type="button" class="seek">Seek…</button>
+        <button type="button" class="snap" title="Read tables' existing rows into the running pipeline">Snapshot…</button>
       </span>
     </div>
     <div class="grid">
@@ -111,6 +118,7 @@ internal static class Dashboard
       <div class="stat wide small targets-box" hidden><label>sink targets failing</label><span class="targets"></span></div>
       <div class="stat wide small held-box" hidden><label>held</label><span class="held"></span></div>
     </div>
+    <div class="snapshot" hidden><label>snapshot <span class="snapshot-meta"></span> <button type="button" class="snap-cancel" hidden>Cancel</button></label><div class="snapshot-tables"></div></div>
     <div class="error" hidden><label>last error <span class="error-at"></span></label><pre class="error-text"></pre></div>
     <div class="transform" hidden><label>transform</label><span class="transform-info mono"></span><pre class="diagnostics" hidden></pre></div>
   </section>
@@ -161,7 +169,49 @@ function createCard(name) {
     const target = prompt("Seek " + name + " to: latest, earliest, a GTID (0-1-42) or file:pos (mysql-bin.000001:4)", "latest");
     if (target && target.trim()) act(name, "seek", seekBody(target));
   });
+  q(card, ".snap").addEventListener("click", () => {
+    const tables = prompt("Snapshot of " + name + ": tables (database.table, * allowed, comma-separated)", "");
+    if (!tables || !tables.trim()) return;
+    const where = prompt("Only rows where (a SQL condition; leave empty for every row)", "");
+    const body = { tables: tables.split(",").map(t => t.trim()).filter(t => t) };
+    if (where && where.trim()) body.where = where.trim();
+    act(name, "snapshot", body);
+  });
+  q(card, ".snap-cancel").addEventListener("click", () => act(name, "snapshot", undefined, "DELETE"));
   return card;
+}
+
+function duration(seconds) {
+  if (seconds === null || seconds === undefined) return "–";
+  if (seconds < 90) return seconds.toFixed(0) + " s";
+  if (seconds < 5400) return (seconds / 60).toFixed(0) + " min";
+  return (seconds / 3600).toFixed(1) + " h";
+}
+
+function snapshot(card, s) {
+  const box = q(card, ".snapshot");
+  box.hidden = !s;
+  if (!s) return;
+  q(card, ".snapshot-meta").textContent = "· " + s.kind + (s.active ? "" : s.ended_because ? " · ended: " + s.ended_because : " · done");
+  q(card, ".snap-cancel").hidden = !s.active;
+  const list = q(card, ".snapshot-tables");
+  list.replaceChildren(...s.tables.map(t => {
+    const row = document.createElement("div");
+    row.className = "snap-row";
+    const name = document.createElement("span");
+    name.className = "mono";
+    name.textContent = t.table + (t.where ? " where " + t.where : "");
+    const bar = document.createElement("progress");
+    bar.max = 100;
+    if (t.percent !== null && t.percent !== undefined) bar.value = t.percent;
+    const text = document.createElement("span");
+    text.textContent = t.done
+      ? number(t.rows) + " rows · done"
+      : number(t.rows) + (t.estimated_rows !== null && t.estimated_rows !== undefined ? " / ~" + number(t.estimated_rows) : "") +
+        " · " + number(Math.round(t.rows_per_second)) + "/s · ETA " + duration(t.eta_seconds);
+    row.append(name, bar, text);
+    return row;
+  }));
 }
 
 function seekBody(text) {
@@ -198,6 +248,7 @@ function update(card, p) {
   q(card, ".targets").textContent = failing.map(t => t.name + ": " + (t.last_error || "failing") + " (" + number(t.pending) + " waiting)").join(" · ");
   q(card, ".held-box").hidden = !(p.in_flight && p.in_flight.held_by);
   q(card, ".held").textContent = p.in_flight && p.in_flight.held_by ? p.in_flight.held_by : "";
+  snapshot(card, p.snapshot);
   const error = q(card, ".error");
   error.hidden = !p.last_error;
   if (p.last_error) {
@@ -217,6 +268,7 @@ function update(card, p) {
   q(card, ".resume").disabled = disabled || !(paused || p.state === "failed" || p.state === "stopped");
   q(card, ".restart").disabled = disabled;
   q(card, ".seek").disabled = disabled;
+  q(card, ".snap").disabled = !(p.state === "running" || p.state === "snapshotting" || p.state === "degraded");
 }
 
 function render(snapshot) {
@@ -241,7 +293,7 @@ function render(snapshot) {
   empty.hidden = cards.size > 0;
 }
 
-async function act(name, action, body) {
+async function act(name, action, body, method) {
   const url = "pipelines/" + encodeURIComponent(name) + "/" + action;
   for (let attempt = 0; attempt < 3; attempt++) {
     const headers = { "Content-Type": "application/json" };
@@ -249,7 +301,7 @@ async function act(name, action, body) {
     if (token) headers["Authorization"] = "Bearer " + token;
     let response;
     try {
-      response = await fetch(url, { method: "POST", headers, body: body === undefined ? "" : JSON.stringify(body) });
+      response = await fetch(url, { method: method || "POST", headers, body: body === undefined ? "" : JSON.stringify(body) });
     } catch (e) {
       toast(action + " " + name + ": " + e.message, true);
       return;

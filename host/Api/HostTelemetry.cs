@@ -255,6 +255,17 @@ public sealed class HostTelemetry : IHostedService, IDisposable
             "Events handed to the sink and not yet acknowledged (bounded by in_flight_events)");
         _meter.CreateObservableGauge("pluginhost.sink.targets.failing", () => Each(s => s.Runner is null ? 0 : s.Status.SinkTargets?.Invoke()?.Count(t => t.Failing) ?? 0), "{target}",
             "Sink destinations (webhook tasks, the Kafka cluster) failing now; their events wait");
+        IEnumerable<Measurement<long>> EachTable(Func<SnapshotTableStatus, long> value) => _control.List()
+            .SelectMany(s => s.Status.Snapshot?.Tables.Select(t => (s.Name, Table: t)) ?? [])
+            .Select(x => new Measurement<long>(value(x.Table), new KeyValuePair<string, object?>("pipeline", x.Name), new("table", x.Table.Database + "." + x.Table.Table)));
+        _meter.CreateObservableCounter("pluginhost.snapshot.rows", () => EachTable(t => t.Rows), "{row}",
+            "Rows a snapshot read and handed on, per table (the snapshot in progress or the last one of the run)");
+        _meter.CreateObservableGauge("pluginhost.snapshot.rows.estimated", () => EachTable(t => Math.Max(0, t.EstimatedRows)), "{row}",
+            "The server's estimate of the rows of each table of the snapshot (information_schema.TABLES.TABLE_ROWS)");
+        _meter.CreateObservableCounter("pluginhost.snapshot.chunks", () => EachTable(t => t.Chunks), "{chunk}",
+            "Chunks a snapshot read and handed on, per table");
+        _meter.CreateObservableGauge("pluginhost.snapshot.active", () => Each(s => s.Runner != null && s.Status.Snapshot is { Active: true } ? 1 : 0), null,
+            "1 while the pipeline reads a snapshot");
         _meter.CreateObservableGauge("pluginhost.last_event.time", () => _control.List().Where(s => s.Status.LastEventTime != null)
                 .Select(s => new Measurement<double>(s.Status.LastEventTime!.Value.ToUnixTimeSeconds(), new KeyValuePair<string, object?>("pipeline", s.Name))), "s",
             "Binlog time (Unix seconds) of the newest change delivered (saved with the checkpoint, so kept across restarts)");

@@ -9,12 +9,12 @@ public sealed class BackendCheckpointStore(ICheckpointBackend backend) : ICheckp
 
     public async Task<Checkpoint?> LoadAsync(string pipeline, CancellationToken cancellationToken) =>
         await backend.LoadAsync(pipeline, cancellationToken).ConfigureAwait(false) is { } s
-            ? new Checkpoint(s.File, s.Position, s.Gtid, s.UpdatedAt, s.EventsDelivered, s.LastEventTime)
+            ? new Checkpoint(s.File, s.Position, s.Gtid, s.UpdatedAt, s.EventsDelivered, s.LastEventTime, SnapshotProgress.FromJson(s.Snapshot))
             : null;
 
     public Task SaveAsync(string pipeline, Checkpoint checkpoint, CancellationToken cancellationToken) =>
         backend.SaveAsync(pipeline, new CheckpointState(checkpoint.File, checkpoint.Position, checkpoint.Gtid, checkpoint.UpdatedAt, checkpoint.EventsDelivered)
-            { LastEventTime = checkpoint.LastEventTime }, cancellationToken);
+            { LastEventTime = checkpoint.LastEventTime, Snapshot = checkpoint.Snapshot?.ToJson() }, cancellationToken);
 
     public Task DeleteAsync(string pipeline, CancellationToken cancellationToken) => backend.DeleteAsync(pipeline, cancellationToken);
 

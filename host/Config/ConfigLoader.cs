@@ -233,7 +233,8 @@ public static partial class ConfigLoader
                     case "insert": ops.Add(ChangeOperation.Insert); break;
                     case "update": ops.Add(ChangeOperation.Update); break;
                     case "delete": ops.Add(ChangeOperation.Delete); break;
-                    default: Error($"filter.events[{j}]", $"'{p.Filter.Events[j]}' is not insert, update or delete"); break;
+                    case "read": ops.Add(ChangeOperation.Read); break;
+                    default: Error($"filter.events[{j}]", $"'{p.Filter.Events[j]}' is not insert, update, delete or read"); break;
                 }
             }
             var onError = p.OnError.ToLowerInvariant().Replace("-", "_") switch
@@ -255,6 +256,8 @@ public static partial class ConfigLoader
             if (p.Checkpoint.Type.Length == 0) Error("checkpoint.type", "is required");
             if (p.Checkpoint.HistoryInterval < TimeSpan.Zero || p.Checkpoint.HistoryInterval > TimeSpan.FromDays(1))
                 Error("checkpoint.history_interval", "must be 0s-24h");
+
+            var snapshot = SnapshotRules.Validate(p.Snapshot, start, Error);
 
             string sinkType = "";
             if (p.Sink.ValueKind != JsonValueKind.Object) Error("sink", "is required: a mapping with a type, e.g. { type: file, path: out.jsonl }");
@@ -281,7 +284,7 @@ public static partial class ConfigLoader
             };
             result.Add(new PipelineDefinition(p, connection, start ?? BinlogStart.Latest,
                 new EventFilter(p.Filter.Include, p.Filter.Exclude, ops), sinkType, p.Sink.ValueKind == JsonValueKind.Object ? p.Sink.Clone() : default,
-                string.IsNullOrEmpty(p.Transform) ? null : p.Transform, onError ?? OnErrorPolicy.Stop, p.DeadLetter));
+                string.IsNullOrEmpty(p.Transform) ? null : p.Transform, onError ?? OnErrorPolicy.Stop, p.DeadLetter) { Snapshot = snapshot });
         }
         return result;
     }

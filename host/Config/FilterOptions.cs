@@ -5,5 +5,5 @@ public sealed class FilterOptions
 {
     public List<string> Include { get; set; } = ["*.*"];
     public List<string> Exclude { get; set; } = [];
-    public List<string> Events { get; set; } = ["insert", "update", "delete"];
+    public List<string> Events { get; set; } = ["insert", "update", "delete", "read"];
 }

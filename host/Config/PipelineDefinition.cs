@@ -21,4 +21,7 @@ public sealed record PipelineDefinition(
 
     /// <summary>Defined over the REST API (not the configuration file): its paths are confined (<see cref="ApiPaths"/>).</summary>
     public bool FromApi { get; init; }
+
+    /// <summary>The validated <c>snapshot:</c> block (<see cref="SnapshotSettings.None"/> when absent).</summary>
+    public SnapshotSettings Snapshot { get; init; } = SnapshotSettings.None;
 }

@@ -23,6 +23,9 @@ public sealed class PipelineOptions
 
     public CheckpointOptions Checkpoint { get; set; } = new();
 
+    /// <summary>Reading the rows that already exist (<c>snapshot.mode</c>, default never).</summary>
+    public SnapshotOptions Snapshot { get; set; } = new();
+
     /// <summary>Most events handed to the sink in one batch.</summary>
     public int BatchSize { get; set; } = 2048;
 

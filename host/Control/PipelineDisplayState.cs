@@ -15,6 +15,10 @@ internal enum PipelineDisplayState
     Stopped,
     /// <summary>Not run: <c>enabled: false</c>.</summary>
     Disabled,
+    /// <summary>Running, and reading existing rows (a snapshot) while it streams.</summary>
+    Snapshotting,
+    /// <summary>An <c>initial_only</c> snapshot is done: the pipeline ended.</summary>
+    Completed,
 }
 
 /// <summary>Conversions of <see cref="PipelineDisplayState"/>.</summary>
@@ -39,15 +43,16 @@ internal static class PipelineDisplayStates
         PipelineState.Paused => PipelineDisplayState.Paused,
         PipelineState.Failed => PipelineDisplayState.Failed,
         PipelineState.Stopped => PipelineDisplayState.Stopped,
+        PipelineState.Completed => PipelineDisplayState.Completed,
         _ => throw new ArgumentOutOfRangeException(nameof(state), state, null),
     };
 
     /// <summary>Reading the binlog (or about to): starting, running, degraded, reconnecting, retrying.</summary>
     public static bool IsReading(this PipelineDisplayState state) =>
         state is PipelineDisplayState.Starting or PipelineDisplayState.Running or PipelineDisplayState.Degraded or PipelineDisplayState.Reconnecting
-            or PipelineDisplayState.Retrying;
+            or PipelineDisplayState.Retrying or PipelineDisplayState.Snapshotting;
 
     /// <summary>Delivering events: running, degraded, retrying.</summary>
     public static bool IsDelivering(this PipelineDisplayState state) =>
-        state is PipelineDisplayState.Running or PipelineDisplayState.Degraded or PipelineDisplayState.Retrying;
+        state is PipelineDisplayState.Running or PipelineDisplayState.Degraded or PipelineDisplayState.Retrying or PipelineDisplayState.Snapshotting;
 }

@@ -11,6 +11,7 @@ internal sealed record PipelineSnapshot(PipelineEntry Entry, PipelineStatus Stat
     public PipelineDisplayState State => Entry.Paused ? PipelineDisplayState.Paused
         : Entry.Invalid != null ? PipelineDisplayState.Failed
         : !Entry.Enabled && Runner is null ? PipelineDisplayState.Disabled
+        : Status.State == PipelineState.Running && Status.Snapshot is { Active: true } ? PipelineDisplayState.Snapshotting
         : PipelineDisplayStates.Of(Status.State);
 
     public bool IsFailed => State == PipelineDisplayState.Failed;

@@ -30,6 +30,16 @@ internal static class EventIds
     public const int PluginInfo = 1060;
     public const int PluginWarning = 1061;
     public const int PluginError = 1062;
+    public const int SnapshotPlanned = 1100;
+    public const int SnapshotTableStarted = 1101;
+    public const int SnapshotTableDone = 1102;
+    public const int SnapshotDone = 1103;
+    public const int SnapshotCancelled = 1104;
+    public const int SnapshotFailed = 1105;
+    public const int SnapshotTableGone = 1106;
+    public const int SnapshotPositionGone = 1107;
+    public const int SnapshotCompleted = 1108;
+    public const int SnapshotRequested = 1109;
 
     // Checkpoints (2000-2999)
     public const int CheckpointHistoryWriteFailed = 2000;

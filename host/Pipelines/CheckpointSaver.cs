@@ -34,7 +34,8 @@ internal sealed class CheckpointSaver(string pipeline, ICheckpointStore store, P
     /// <summary>Queues <paramref name="cp"/> unless it is the position already queued.</summary>
     public void Queue(Checkpoint cp, CancellationToken ct)
     {
-        if (LastQueued is { } last && cp.EventsDelivered == last.EventsDelivered && cp.File == last.File && cp.Position == last.Position && cp.Gtid == last.Gtid)
+        if (LastQueued is { } last && cp.EventsDelivered == last.EventsDelivered && cp.File == last.File && cp.Position == last.Position && cp.Gtid == last.Gtid &&
+            ReferenceEquals(cp.Snapshot, last.Snapshot))
             return;
         LastQueued = cp;
         lock (_gate)

@@ -13,6 +13,9 @@ internal sealed class EventChunk(int capacity)
 {
     public List<ChangeEvent> Rows { get; } = new(capacity);
     public BinlogPosition? TransactionEnd { get; set; }
+
+    /// <summary>The snapshot's progress as of <see cref="TransactionEnd"/> (what its checkpoint carries), null when none.</summary>
+    public Checkpoints.SnapshotProgress? Snapshot { get; set; }
     public int Transactions { get; set; }
 
     /// <summary>Estimated memory the rows hold (their share of the raw event, the decoded values, the bookkeeping).</summary>

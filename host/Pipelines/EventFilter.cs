@@ -12,7 +12,7 @@ public sealed class EventFilter
 {
     private readonly (string Database, string Table)[] _include;
     private readonly (string Database, string Table)[] _exclude;
-    private readonly bool[] _ops = new bool[3];
+    private readonly bool[] _ops = new bool[Enum.GetValues<ChangeOperation>().Length];
     private readonly Dictionary<(string, string), bool> _cache = new();
 
     public EventFilter(IEnumerable<string> include, IEnumerable<string> exclude, IEnumerable<ChangeOperation> operations)

@@ -14,6 +14,9 @@ internal sealed class InFlightBatch
     /// <summary>Events delivered since the pipeline's first event, counted up to <see cref="End"/>.</summary>
     public long DeliveredAtEnd { get; init; }
 
+    /// <summary>The snapshot's progress at <see cref="End"/> (saved with its checkpoint), null when none.</summary>
+    public Checkpoints.SnapshotProgress? SnapshotAtEnd { get; init; }
+
     public int Events { get; init; }
     public long Bytes { get; init; }
     public int Transactions { get; init; }

@@ -85,6 +85,7 @@ public static class PipelineMetrics
         ChangeOperation.Insert => "insert",
         ChangeOperation.Update => "update",
         ChangeOperation.Delete => "delete",
+        ChangeOperation.Read => "read",
         _ => op.ToString().ToLowerInvariant(),
     };
 }

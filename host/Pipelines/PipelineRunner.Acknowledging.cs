@@ -59,7 +59,8 @@ public sealed partial class PipelineRunner
     private async ValueTask Acknowledged(InFlightBatch batch, BinlogPosition end, CancellationToken ct)
     {
         var cp = new Checkpoint(end.File, end.Position, end.Gtid, DateTimeOffset.UtcNow, batch.DeliveredAtEnd,
-            batch.NewestEventTime != 0 ? DateTimeOffset.FromUnixTimeSeconds(batch.NewestEventTime) : _saver.LastQueued?.LastEventTime); // (status shows it once saved)
+            batch.NewestEventTime != 0 ? DateTimeOffset.FromUnixTimeSeconds(batch.NewestEventTime) : _saver.LastQueued?.LastEventTime, // (status shows it once saved)
+            batch.SnapshotAtEnd);
         // Saved in the background (latest position wins) so acknowledgements never wait on the store's fsync; while the
         // store is failing, the pipeline holds here instead of running ahead of its checkpoint. The saved checkpoint
         // never lags more than a batch's worth of events behind the acknowledged ones: with a save already waiting,

@@ -24,13 +24,23 @@ public sealed partial class PipelineRunner
     }
 
 
+    /// <summary>What a snapshot row holds while queued: the event and row objects, boxed values, text twice its length.</summary>
+    private static long SnapshotRowBytes(ChangeEvent e)
+    {
+        long bytes = 160 + 72;
+        if (e.After is { } row)
+            foreach (var (_, value) in row)
+                bytes += 32 + value switch { string s => 2L * s.Length, byte[] b => b.Length, string[] labels => 24L * labels.Length, _ => 0 };
+        return bytes;
+    }
+
     /// <summary>
     /// Reads the binlog into chunks. Invariant: a chunk with a <see cref="EventChunk.TransactionEnd"/> holds only events
     /// of transactions that end at or before it (events after a boundary start a new chunk), so the writer can switch
     /// versions and checkpoint exactly there. On a graceful stop the transaction being read is finished first.
     /// </summary>
     private async Task ReadLoopAsync(BinlogClient client, BinlogPosition? resume, ChannelWriter<EventChunk> output,
-        QueueByteBudget budget, CancellationToken stopRequested, CancellationTokenSource readStop)
+        QueueByteBudget budget, SnapshotHandoff handoff, CancellationToken stopRequested, CancellationTokenSource readStop)
     {
         // A chunk is handed on at 1024 rows or a quarter of the queue's byte budget, whichever comes first.
         var chunkBytes = Math.Max(1, budget.Limit / 4);
@@ -46,6 +56,8 @@ public sealed partial class PipelineRunner
         var reconnects = 0;
         var gate = new object();
         var midTransaction = false; // events of the transaction being read were handed on (guarded by gate)
+        string? readFile = null; // where the last event read ends (snapshot chunks go in once it is past theirs)
+        long readEnd = 0;
 
         // Stop at once when between transactions; otherwise after the transaction being read ends.
         using var onStop = stopRequested.Register(() =>
@@ -56,6 +68,7 @@ public sealed partial class PipelineRunner
 
         async ValueTask Push()
         {
+            if (chunk.TransactionEnd != null) chunk.Snapshot = handoff.Progress; // every checkpoint carries the snapshot's progress
             await budget.TakeAsync(chunk.Bytes, ct).ConfigureAwait(false);
             if (PipelineTrace.Listener is { } traceQueued) PipelineTrace.Stamp(traceQueued, TraceStage.Queued, chunk.Rows); // (benchmarks only)
             await output.WriteAsync(chunk, ct).ConfigureAwait(false);
@@ -84,6 +97,20 @@ public sealed partial class PipelineRunner
                 index += rows.Rows.Count;
                 return true;
             }
+            var watching = handoff.Watching;
+            if (watching && client.CurrentFile is { } at && handoff.Suppressed(rows.Table.Database, rows.Table.Table, at, rows.Header.NextPosition))
+            {
+                Status.AddFiltered(rows.Rows.Count); // a whole-table snapshot pass already holds these changes
+                index += rows.Rows.Count;
+                return true;
+            }
+            var deliver = handoff.StreamRows;
+            if (!deliver && !watching)
+            {
+                Status.AddFiltered(rows.Rows.Count); // initial_only: only the snapshot's rows are delivered
+                index += rows.Rows.Count;
+                return true;
+            }
             if (!BeginRows()) return false;
             // Keep the invariant: what follows a transaction end goes into a chunk of its own.
             if (chunk.TransactionEnd != null) await Push().ConfigureAwait(false);
@@ -98,6 +125,13 @@ public sealed partial class PipelineRunner
             {
                 if (chunk.Rows.Count > 0 && chunk.Bytes + rowBytes > chunkBytes) await Push().ConfigureAwait(false); // big rows: smaller chunks
                 var e = factory.Create(rows, rows.Rows[i], table);
+                if (watching) handoff.Observe(e, file!, rows.Header.NextPosition);
+                if (!deliver)
+                {
+                    Status.AddFiltered(1);
+                    index++;
+                    continue;
+                }
                 e.Gtid = gtid;
                 e.File = file;
                 e.Position = position;
@@ -107,15 +141,80 @@ public sealed partial class PipelineRunner
                 chunk.Bytes += rowBytes;
                 traceRead?.Invoke(TraceStage.Read, e, readAt);
             }
-            Status.AddIn(rows.Rows.Count);
+            if (deliver) Status.AddIn(rows.Rows.Count);
             chunk.LastEventTime = rows.Header.Timestamp;
             return true;
         }
 
+        // A snapshot chunk (or whole-table pass) goes in between transactions once the reader has read up to its position.
+        async ValueTask InjectDueAsync()
+        {
+            lock (gate)
+                if (midTransaction || readStop.IsCancellationRequested || stopRequested.IsCancellationRequested) return;
+            if (client.Committed is not { } boundary || readFile is null || handoff.TakeDue(readFile, readEnd) is not { } delivery) return;
+            try
+            {
+                if (chunk.Rows.Count > 0 || chunk.TransactionEnd != null) await Push().ConfigureAwait(false); // snapshot rows in chunks of their own
+                var table = delivery.Table;
+                var id = $"snapshot:{table.Database}.{table.Table}:{(_snapshotChunks++).ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+                var n = 0L;
+                async ValueTask Add(ChangeEvent e)
+                {
+                    var bytes = SnapshotRowBytes(e);
+                    if (chunk.Rows.Count >= ChunkSize || chunk.Rows.Count > 0 && chunk.Bytes + bytes > chunkBytes) await Push().ConfigureAwait(false);
+                    e.File = boundary.File;
+                    e.Position = boundary.Position;
+                    e.TransactionId = id;
+                    e.IndexInTransaction = (int)Math.Min(int.MaxValue, n++);
+                    chunk.Rows.Add(e);
+                    chunk.Bytes += bytes;
+                }
+                bool done;
+                string? lastKey = null;
+                if (delivery.Pass is { } pass)
+                {
+                    var result = await pass(Add, ct).ConfigureAwait(false);
+                    if (result.Exact) handoff.SuppressUpTo(table, result.Position);
+                    done = true;
+                }
+                else
+                {
+                    foreach (var e in delivery.RowsToDeliver()) await Add(e).ConfigureAwait(false);
+                    done = delivery.Chunk!.Exhausted;
+                    lastKey = delivery.Chunk.LastKey;
+                }
+                handoff.Delivered(delivery, n, done, lastKey, completedKeepsRecord: _definition.Snapshot.Mode == Config.SnapshotMode.InitialOnly);
+                Status.AddIn(n);
+                chunk.TransactionEnd = boundary; // checkpointable here: the stream resumes at the boundary, the snapshot after this chunk
+                await Push().ConfigureAwait(false);
+                delivery.Done();
+            }
+            catch (Exception e)
+            {
+                delivery.Fail(e);
+                throw;
+            }
+        }
+
         try
         {
-            await foreach (var ev in client.ReadAsync(resume, ct).ConfigureAwait(false))
+            await using var events = client.ReadAsync(resume, ct).GetAsyncEnumerator(ct);
+            while (true)
             {
+                var next = events.MoveNextAsync();
+                if (!next.IsCompleted)
+                {
+                    // Idle (or waiting for the rest of a transaction): a snapshot chunk due now goes in without waiting for the next event.
+                    var waiting = next.AsTask();
+                    while (!waiting.IsCompleted)
+                    {
+                        await Task.WhenAny(waiting, handoff.Signal).ConfigureAwait(false);
+                        if (!waiting.IsCompleted && handoff.HasPending) await InjectDueAsync().ConfigureAwait(false);
+                    }
+                    next = new ValueTask<bool>(waiting);
+                }
+                if (!await next.ConfigureAwait(false)) break;
+                var ev = events.Current;
                 _origin ??= client.Committed; // where this pipeline began, for starting over before any checkpoint
                 if (client.Reconnects != reconnects)
                 {
@@ -152,6 +251,11 @@ public sealed partial class PipelineRunner
                     if (committed is not null && committed.File.Length > 0) chunk.TransactionEnd = committed;
                     lock (gate) midTransaction = false;
                 }
+                // How far the reader has read (for placing snapshot chunks): a rotate moves it to the next file's start.
+                if (ev is RotateEvent rotate) (readFile, readEnd) = (rotate.NextFile, (long)rotate.NextFilePosition);
+                else if (ev.Header.NextPosition != 0 && client.CurrentFile is { } current) (readFile, readEnd) = (current, ev.Header.NextPosition);
+                if (handoff.Watching && readFile != null) handoff.Passed(readFile, readEnd);
+                if (handoff.HasPending) await InjectDueAsync().ConfigureAwait(false);
                 var stopNow = false;
                 if (stopRequested.IsCancellationRequested)
                     lock (gate) stopNow = !midTransaction;
@@ -170,6 +274,7 @@ public sealed partial class PipelineRunner
         // A last transaction end not yet handed on (transactions without wanted rows) still moves the checkpoint.
         if (chunk.TransactionEnd != null)
         {
+            chunk.Snapshot = handoff.Progress;
             chunk.Bytes = 0; // handed on without taking room in the budget (nothing to give back for it)
             if (ct.IsCancellationRequested) output.TryWrite(chunk);
             else

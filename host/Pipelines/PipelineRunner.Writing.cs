@@ -86,6 +86,7 @@ public sealed partial class PipelineRunner
             await ledger.WaitForRoomAsync(ct).ConfigureAwait(false);
             var batch = new List<ChangeEvent>(Math.Min(batchSize, 8192));
             BinlogPosition? end = null;
+            Checkpoints.SnapshotProgress? snapshotAtEnd = null;
             var eventsToEnd = 0;
             var transactions = 0;
             long newestEventTime = 0, bytes = 0;
@@ -126,6 +127,7 @@ public sealed partial class PipelineRunner
                 if (chunk.TransactionEnd != null)
                 {
                     end = chunk.TransactionEnd;
+                    snapshotAtEnd = chunk.Snapshot;
                     eventsToEnd = batch.Count;
                     transactions += chunk.Transactions;
                     SwitchTransform();
@@ -167,6 +169,7 @@ public sealed partial class PipelineRunner
                 Acknowledged = acknowledged,
                 End = end,
                 DeliveredAtEnd = _written + eventsToEnd,
+                SnapshotAtEnd = snapshotAtEnd,
                 Events = batch.Count,
                 Bytes = bytes,
                 Transactions = transactions,

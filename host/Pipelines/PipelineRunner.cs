@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using PluginHost.Binlog;
 using PluginHost.Binlog.Events;
+using PluginHost.Binlog.Protocol;
 using PluginHost.Binlog.Replication;
 using PluginHost.Checkpoints;
 using PluginHost.Config;
@@ -55,6 +56,9 @@ public sealed partial class PipelineRunner
     private volatile bool _reading; // connected and has read an event (for Starting → Running once the first transform is ready)
     private BinlogClient? _client; // the current (or last) connection, for BinlogBytesRead
     private long _bytesOfEarlierClients;
+    private long _snapshotChunks; // names the snapshot's chunks (transaction ids)
+    private SnapshotHandoff? _handoff; // the current run's
+    private BinlogNotAvailableException? _positionGone; // when_needed: the run found the checkpoint's binlog purged
 
     public PipelineRunner(PipelineDefinition definition, ISink sink, ICheckpointStore store, ILogger logger,
         PipelineStatus status, IEventTransform? transform = null, DeadLetterFile? deadLetter = null)
@@ -89,6 +93,9 @@ public sealed partial class PipelineRunner
     /// <summary>Source options beyond the definition (tests shorten heartbeats and backoff).</summary>
     public Func<BinlogClientOptions, BinlogClientOptions>? ConfigureClient { get; init; }
 
+    /// <summary>Opens a connection a snapshot reads existing rows through (null: snapshots are not available).</summary>
+    internal Func<CancellationToken, Task<ISnapshotSource>>? SnapshotSource { get; init; }
+
     /// <summary>The sink in use.</summary>
     public ISink Sink => _sink;
 
@@ -116,6 +123,21 @@ public sealed partial class PipelineRunner
         Wake();
         await swap.Done.Task.ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Reads <paramref name="tables"/> (checked by the caller) into the running stream, added to a snapshot in progress
+    /// or as a new one; the checkpoint keeps it from the next transaction end on.
+    /// </summary>
+    public SnapshotProgress RequestSnapshot(IReadOnlyList<(string Database, string Table)> tables, string? where)
+    {
+        var handoff = Volatile.Read(ref _handoff) ?? throw new InvalidOperationException($"pipeline '{_definition.Name}' is not reading the binlog");
+        var progress = handoff.Request(tables.Select(t => new SnapshotTableProgress(t.Database, t.Table, Where: where)).ToArray());
+        _logger.SnapshotRequested(_definition.Name, string.Join(", ", tables.Select(t => t.Database + "." + t.Table)), where is null ? "" : $" where {where}");
+        return progress;
+    }
+
+    /// <summary>Cancels the snapshot in progress (the stream goes on); false when none runs.</summary>
+    public bool CancelSnapshot() => Volatile.Read(ref _handoff)?.Cancel("cancelled over the API") ?? false;
 
     /// <summary>Switches to a new transform version at the next transaction boundary.</summary>
     public void SwapTransform(IEventTransform? next)
@@ -147,6 +169,13 @@ public sealed partial class PipelineRunner
             Status.State = PipelineState.Stopped;
             return;
         }
+        if (checkpoint?.Snapshot is { Completed: true } && _definition.Snapshot.Mode == SnapshotMode.InitialOnly)
+        {
+            Status.SetCheckpoint(checkpoint);
+            Status.State = PipelineState.Completed; // read once already: nothing more to do
+            _logger.SnapshotCompleted(name, checkpoint);
+            return;
+        }
         if (checkpoint != null)
         {
             Status.SetCheckpoint(checkpoint);
@@ -156,15 +185,37 @@ public sealed partial class PipelineRunner
         }
         else _logger.StartingWithoutCheckpoint(name, _definition.Start);
 
+        Checkpoint? gone = null; // when_needed: a checkpoint whose binlog the server no longer has (ignored from then on)
         try
         {
             var delay = RetryDelay;
             while (true)
             {
                 await _saver.WhenSavedAsync().ConfigureAwait(false);
-                var resume = Status.Checkpoint is { } cp ? new BinlogPosition(cp.File, cp.Position, cp.Gtid) : _origin;
-                _written = Status.Checkpoint?.EventsDelivered ?? 0;
-                var sinkError = await RunOnceAsync(resume, stoppingToken).ConfigureAwait(false);
+                var current = Status.Checkpoint is { } c && !ReferenceEquals(c, gone) ? c : null;
+                var resume = current is { } cp ? new BinlogPosition(cp.File, cp.Position, cp.Gtid) : _origin;
+                _written = current?.EventsDelivered ?? 0;
+                // The snapshot resumes where the checkpoint left it; with no checkpoint yet, a snapshot mode reads everything.
+                var plan = current is not null ? current.Snapshot is { Completed: true } ? null : current.Snapshot
+                    : _definition.Snapshot.Mode != SnapshotMode.Never ? SnapshotPlan.Initial() : null;
+                using var completed = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                var sinkError = await RunOnceAsync(resume, plan, completed, stoppingToken).ConfigureAwait(false);
+                if (_positionGone is { } lost)
+                {
+                    // The checkpoint's binlog was purged: with when_needed, read the tables again and stream from now.
+                    _positionGone = null;
+                    _logger.SnapshotPositionGone(name, (object?)current ?? resume!, lost.Message);
+                    gone = Status.Checkpoint;
+                    _origin = null;
+                    _saver.LastQueued = null;
+                    continue;
+                }
+                if (completed.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
+                {
+                    Status.State = PipelineState.Completed;
+                    _logger.SnapshotCompleted(name, Status.Checkpoint);
+                    return;
+                }
                 if (sinkError is null || stoppingToken.IsCancellationRequested) break;
                 if (_failuresInARow == 0) delay = RetryDelay;
                 _failuresInARow++;
@@ -201,8 +252,9 @@ public sealed partial class PipelineRunner
     }
 
     /// <summary>One run of reader and writer from <paramref name="resume"/>; returns the sink's exception when the sink failed (to start over), null when stopped.</summary>
-    private async Task<Exception?> RunOnceAsync(BinlogPosition? resume, CancellationToken stoppingToken)
+    private async Task<Exception?> RunOnceAsync(BinlogPosition? resume, SnapshotProgress? plan, CancellationTokenSource completed, CancellationToken outerStop)
     {
+        var stoppingToken = completed.Token; // an initial_only snapshot that is done stops the run gracefully, like a stop
         var name = _definition.Name;
         var clientOptions = new BinlogClientOptions
         {
@@ -234,11 +286,29 @@ public sealed partial class PipelineRunner
         using var hardStop = new CancellationTokenSource();
         using var readStop = CancellationTokenSource.CreateLinkedTokenSource(hardStop.Token);
         Exception? readerError = null;
+        var handoff = new SnapshotHandoff(Status, plan, streamRows: _definition.Snapshot.Mode != SnapshotMode.InitialOnly);
+        if (plan is null && Status.Snapshot is { Active: true } stale) stale.End("the pipeline restarted without it");
+        Volatile.Write(ref _handoff, handoff);
+        var snapshots = SnapshotSource is null ? Task.CompletedTask : Task.Run(async () =>
+        {
+            var coordinator = new SnapshotCoordinator(name, _definition.Snapshot, handoff, Status, SnapshotSource,
+                (db, table) => (_definition.Snapshot.Tables ?? _definition.Filter).IncludesTable(db, table), _logger);
+            _ = coordinator.Completed.ContinueWith(_ => completed.Cancel(), TaskScheduler.Default);
+            try
+            {
+                await coordinator.RunAsync(readStop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) { }
+        }, CancellationToken.None);
         var reader = Task.Run(async () =>
         {
             try
             {
-                await ReadLoopAsync(client, resume, channel.Writer, budget, stoppingToken, readStop).ConfigureAwait(false);
+                await ReadLoopAsync(client, resume, channel.Writer, budget, handoff, stoppingToken, readStop).ConfigureAwait(false);
+            }
+            catch (BinlogNotAvailableException e) when (resume != null && _definition.Snapshot.Mode == SnapshotMode.WhenNeeded)
+            {
+                _positionGone = e;
             }
             catch (Exception e)
             {
@@ -265,7 +335,15 @@ public sealed partial class PipelineRunner
         using var drainTimer = stoppingToken.Register(() => hardStop.CancelAfter(DrainTimeout));
         try
         {
-            await Task.WhenAll(reader, writer).ConfigureAwait(false);
+            try
+            {
+                await Task.WhenAll(reader, writer).ConfigureAwait(false);
+            }
+            finally
+            {
+                readStop.Cancel(); // the snapshot's reads end with the run
+                try { await snapshots.ConfigureAwait(false); } catch (Exception) { }
+            }
         }
         catch (SinkFailedException e)
         {

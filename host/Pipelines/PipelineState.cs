@@ -15,4 +15,6 @@ public enum PipelineState
     /// <summary>Stopped on an error that needs attention (see the last error).</summary>
     Failed,
     Stopped,
+    /// <summary>An <c>initial_only</c> snapshot read every table: the pipeline ended, nothing more to do.</summary>
+    Completed,
 }

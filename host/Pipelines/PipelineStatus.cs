@@ -14,6 +14,9 @@ public sealed class PipelineStatus(string name)
     private volatile bool _awaitingTransformFix;
 
     public string Name { get; } = name;
+
+    /// <summary>The snapshot being read (or the last one of this run), null when none.</summary>
+    public SnapshotStatus? Snapshot { get; set; }
     public PipelineState State { get => _state; set => _state = value; }
 
     /// <summary>

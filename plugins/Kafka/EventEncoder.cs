@@ -14,7 +14,7 @@ internal sealed class EventEncoder
 {
     // Header names (NUL-terminated) and fixed values, on the pinned heap: librdkafka reads them by address.
     private static readonly byte[] OpName = PinnedZ("op"), PipelineName = PinnedZ("pipeline"), GtidName = PinnedZ("gtid"), PositionName = PinnedZ("position");
-    private static readonly byte[] OpInsert = Pinned("insert"u8), OpUpdate = Pinned("update"u8), OpDelete = Pinned("delete"u8);
+    private static readonly byte[] OpInsert = Pinned("insert"u8), OpUpdate = Pinned("update"u8), OpDelete = Pinned("delete"u8), OpRead = Pinned("read"u8);
     private static readonly string Version = "pluginhost-" + (typeof(EventEncoder).Assembly.GetName().Version?.ToString(3) ?? "0");
 
     /// <summary>The headers the encoder can add.</summary>
@@ -120,7 +120,7 @@ internal sealed class EventEncoder
         w.WriteString("connector"u8, "mysql"u8);
         w.WriteString("name"u8, _pipeline);
         w.WriteNumber("ts_ms"u8, e.Timestamp.ToUnixTimeMilliseconds());
-        w.WriteString("snapshot"u8, "false"u8);
+        w.WriteString("snapshot"u8, e.Op == ChangeOperation.Read ? "true"u8 : "false"u8);
         w.WriteString("db"u8, e.Database);
         w.WriteString("table"u8, e.Table);
         if (e.Gtid is null) w.WriteNull("gtid"u8); else w.WriteString("gtid"u8, e.Gtid);
@@ -130,7 +130,7 @@ internal sealed class EventEncoder
         w.WriteNull("thread"u8);
         w.WriteNull("query"u8);
         w.WriteEndObject();
-        w.WriteString("op"u8, op switch { ChangeOperation.Insert => "c"u8, ChangeOperation.Update => "u"u8, _ => "d"u8 });
+        w.WriteString("op"u8, op switch { ChangeOperation.Insert => "c"u8, ChangeOperation.Update => "u"u8, ChangeOperation.Read => "r"u8, _ => "d"u8 });
         w.WriteNumber("ts_ms"u8, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         if (e.TransactionId is null) w.WriteNull("transaction"u8);
         else
@@ -159,7 +159,7 @@ internal sealed class EventEncoder
         var n = 0;
         if (_op)
         {
-            var value = op switch { ChangeOperation.Insert => OpInsert, ChangeOperation.Update => OpUpdate, _ => OpDelete };
+            var value = op switch { ChangeOperation.Insert => OpInsert, ChangeOperation.Update => OpUpdate, ChangeOperation.Read => OpRead, _ => OpDelete };
             into[n++] = new MessageHeader(Address(OpName), Address(value), value.Length);
         }
         if (_pipelineHeader) into[n++] = new MessageHeader(Address(PipelineName), Address(_pipelineValue), _pipelineValue.Length);

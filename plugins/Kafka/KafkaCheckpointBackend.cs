@@ -187,7 +187,7 @@ public sealed class KafkaCheckpointBackend : ICheckpointBackend
     public Task SaveAsync(string pipeline, CheckpointState checkpoint, CancellationToken cancellationToken)
     {
         var value = JsonSerializer.SerializeToUtf8Bytes(new Record(pipeline, checkpoint.File, checkpoint.Position, checkpoint.Gtid,
-            checkpoint.UpdatedAt, checkpoint.EventsDelivered, checkpoint.LastEventTime), Json);
+            checkpoint.UpdatedAt, checkpoint.EventsDelivered, checkpoint.LastEventTime, checkpoint.Snapshot), Json);
         return ProduceAsync(pipeline, value, cancellationToken);
     }
 
@@ -249,7 +249,7 @@ public sealed class KafkaCheckpointBackend : ICheckpointBackend
 
     /// <summary>The record value: the checkpoint plus the pipeline name (for people reading the topic). Records without
     /// <c>last_event_time</c> (older versions) read as null.</summary>
-    private sealed record Record(string Pipeline, string File, long Position, string? Gtid, DateTimeOffset UpdatedAt, long EventsDelivered, DateTimeOffset? LastEventTime);
+    private sealed record Record(string Pipeline, string File, long Position, string? Gtid, DateTimeOffset UpdatedAt, long EventsDelivered, DateTimeOffset? LastEventTime, string? Snapshot);
 }
 
 /// <summary><c>checkpoint: { type: kafka, settings: { … } }</c> — see <see cref="KafkaCheckpointOptions"/>.</summary>

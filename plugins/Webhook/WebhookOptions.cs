@@ -66,7 +66,7 @@ public sealed class WebhookTaskOptions
     public string Table { get; set; } = "";
 
     /// <summary>insert, update, delete (default: all three).</summary>
-    public List<string> Events { get; set; } = ["insert", "update", "delete"];
+    public List<string> Events { get; set; } = ["insert", "update", "delete", "read"];
 
     /// <summary>Absolute http(s) URL, or a path joined to <c>callback_host</c>.</summary>
     public string Url { get; set; } = "";

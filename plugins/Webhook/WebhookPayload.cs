@@ -48,7 +48,7 @@ public static class WebhookPayload
     public static void WritePikachu(Utf8JsonWriter w, ChangeEvent e)
     {
         w.WriteStartObject();
-        w.WriteString("event"u8, ChangeEventJson.OpName(e.Op));
+        w.WriteString("event"u8, ChangeEventJson.OpName(e.Op == ChangeOperation.Read ? ChangeOperation.Insert : e.Op)); // pikachu's receivers know three events: a snapshot row is an insert
         w.WriteString("table"u8, e.Table);
         w.WritePropertyName("primary_id"u8);
         WritePrimaryId(w, e);

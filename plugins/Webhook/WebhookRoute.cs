@@ -24,6 +24,7 @@ internal sealed class WebhookRoute
         Insert = operations.Contains(ChangeOperation.Insert);
         Update = operations.Contains(ChangeOperation.Update);
         Delete = operations.Contains(ChangeOperation.Delete);
+        Read = operations.Contains(ChangeOperation.Read);
         _qualified = table;
         if (!table.Contains('*'))
         {
@@ -68,6 +69,7 @@ internal sealed class WebhookRoute
     public bool Insert { get; }
     public bool Update { get; }
     public bool Delete { get; }
+    public bool Read { get; }
 
     private long _lastWarning;
     private int _suppressed;
@@ -91,6 +93,7 @@ internal sealed class WebhookRoute
     {
         ChangeOperation.Insert => Insert,
         ChangeOperation.Update => Update,
+        ChangeOperation.Read => Read,
         _ => Delete,
     };
 
@@ -143,12 +146,13 @@ internal sealed class WebhookRoute
 }
 
 /// <summary>The routes of one table, per operation (computed once per table and cached).</summary>
-internal sealed class TableRoutes(WebhookRoute[] insert, WebhookRoute[] update, WebhookRoute[] delete)
+internal sealed class TableRoutes(WebhookRoute[] insert, WebhookRoute[] update, WebhookRoute[] delete, WebhookRoute[] read)
 {
     public WebhookRoute[] For(ChangeOperation op) => op switch
     {
         ChangeOperation.Insert => insert,
         ChangeOperation.Update => update,
+        ChangeOperation.Read => read,
         _ => delete,
     };
 }
@@ -184,7 +188,7 @@ internal sealed class WebhookRouter
         if (!_cache.TryGetValue(key, out var set))
         {
             var all = _routes.Where(r => r.Matches(e.Database, e.Table)).ToArray();
-            set = new TableRoutes(all.Where(r => r.Insert).ToArray(), all.Where(r => r.Update).ToArray(), all.Where(r => r.Delete).ToArray());
+            set = new TableRoutes(all.Where(r => r.Insert).ToArray(), all.Where(r => r.Update).ToArray(), all.Where(r => r.Delete).ToArray(), all.Where(r => r.Read).ToArray());
             if (_cache.Count > 100_000) _cache.Clear();
             _cache[key] = set;
         }

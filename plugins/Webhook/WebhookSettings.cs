@@ -36,14 +36,15 @@ internal sealed class WebhookSettings
             var k = $"tasks[{i}]";
             if (string.IsNullOrWhiteSpace(t.Table)) Error($"{k}.table", "is required (table, database.table or a pattern with *)");
             var ops = new List<ChangeOperation>();
-            if (t.Events.Count == 0) Error($"{k}.events", "must list at least one of insert, update, delete");
+            if (t.Events.Count == 0) Error($"{k}.events", "must list at least one of insert, update, delete, read (or be left out: all four)");
             for (var j = 0; j < t.Events.Count; j++)
                 switch (t.Events[j]?.Trim().ToLowerInvariant())
                 {
                     case "insert": ops.Add(ChangeOperation.Insert); break;
                     case "update": ops.Add(ChangeOperation.Update); break;
                     case "delete": ops.Add(ChangeOperation.Delete); break;
-                    default: Error($"{k}.events[{j}]", $"'{t.Events[j]}' is not insert, update or delete"); break;
+                    case "read": ops.Add(ChangeOperation.Read); break;
+                    default: Error($"{k}.events[{j}]", $"'{t.Events[j]}' is not insert, update, delete or read"); break;
                 }
             Uri? url = null;
             if (string.IsNullOrWhiteSpace(t.Url)) Error($"{k}.url", "is required");
