@@ -24,12 +24,14 @@ public static class ChangeEventJson
     private static readonly JsonEncodedText OpInsert = JsonEncodedText.Encode("insert");
     private static readonly JsonEncodedText OpUpdate = JsonEncodedText.Encode("update");
     private static readonly JsonEncodedText OpDelete = JsonEncodedText.Encode("delete");
+    private static readonly JsonEncodedText OpRead = JsonEncodedText.Encode("read");
 
     /// <summary>The JSON name of an operation.</summary>
     public static string OpName(ChangeOperation op) => op switch
     {
         ChangeOperation.Insert => "insert",
         ChangeOperation.Update => "update",
+        ChangeOperation.Read => "read",
         _ => "delete",
     };
 
@@ -37,7 +39,7 @@ public static class ChangeEventJson
     public static void Write(Utf8JsonWriter w, ChangeEvent e)
     {
         w.WriteStartObject();
-        w.WriteString("op"u8, e.Op switch { ChangeOperation.Insert => OpInsert, ChangeOperation.Update => OpUpdate, _ => OpDelete });
+        w.WriteString("op"u8, e.Op switch { ChangeOperation.Insert => OpInsert, ChangeOperation.Update => OpUpdate, ChangeOperation.Read => OpRead, _ => OpDelete });
         w.WriteString("database"u8, e.Database);
         w.WriteString("table"u8, e.Table);
         w.WritePropertyName("before"u8);
@@ -274,7 +276,8 @@ public static class ChangeEventJson
                         "insert" => ChangeOperation.Insert,
                         "update" => ChangeOperation.Update,
                         "delete" => ChangeOperation.Delete,
-                        var other => throw new FormatException($"\"op\" must be insert, update or delete, not '{other}'"),
+                        "read" => ChangeOperation.Read,
+                        var other => throw new FormatException($"\"op\" must be insert, update, delete or read, not '{other}'"),
                     };
                     break;
                 case "database": e.Database = node?.GetValue<string>() ?? ""; break;
