@@ -127,6 +127,7 @@ public sealed class PipelineService : BackgroundService
             {
                 ConfigureClient = ConfigureClient,
                 InitialTransform = initialTransform,
+                SnapshotSource = ct => ChunkReaderSource.OpenAsync(Definition.Connection, Definition.Snapshot.Consistency, ct),
             };
             runnerReady.SetResult(runner);
             // The runner owns the sink now (and may swap it): this method's hoisted local must not pin the first

@@ -7,6 +7,7 @@ return args.FirstOrDefault() switch
     "pipeline" => await PipelineBenchmark.RunAsync(args.Skip(1).ToArray()),
     "transform" => await TransformBenchmark.RunAsync(args.Skip(1).ToArray()),
     "kafka" => await KafkaBenchmark.RunAsync(args.Skip(1).ToArray()),
+    "snapshot" => await SnapshotBenchmark.RunAsync(args.Skip(1).ToArray()),
     _ => Usage(),
 };
 
@@ -26,6 +27,9 @@ static int Usage()
                                          obfuscate.csx per event vs the same JavaScript in Jint; save-to-live reload time
           kafka [--rows N] [--format json|debezium] [--partitions N] [--no-transform] [--no-headers] [--producer "k: v"]
                                          MariaDB backlog → host (obfuscate.csx) → Kafka mock cluster: events/s
+          snapshot [--rows N] [--chunk N] [--rounds N]
+                                         snapshot reader → JSON lines file vs mariadb --quick > /dev/null, rows/s, peak RSS;
+                                         our protocol client vs MySqlConnector on one SELECT *
         """);
     return 2;
 }

@@ -14,6 +14,25 @@ internal static class TextResultParser
         return reader.ReadLengthEncodedString();
     }
 
+    /// <summary>Parses a ColumnDefinition41 packet.</summary>
+    public static ColumnDefinition ParseColumnDefinition(ReadOnlySpan<byte> packet)
+    {
+        var reader = new PacketReader(packet, PacketSource.Protocol);
+        reader.ReadLengthEncodedBytes(); // catalog ("def")
+        string database = reader.ReadLengthEncodedString();
+        string table = reader.ReadLengthEncodedString();
+        reader.ReadLengthEncodedBytes(); // original table
+        string name = reader.ReadLengthEncodedString();
+        string originalName = reader.ReadLengthEncodedString();
+        reader.ReadLengthEncoded(); // length of the fixed fields (0x0C)
+        int charset = reader.ReadUInt16();
+        uint length = reader.ReadUInt32();
+        var type = (ColumnType)reader.ReadByte();
+        var flags = (ColumnFlags)reader.ReadUInt16();
+        byte decimals = reader.ReadByte();
+        return new ColumnDefinition(name, originalName, table, database, charset, length, type, flags, decimals);
+    }
+
     /// <summary>Recognizes the end of the rows (EOF, or OK with 0xFE header under CLIENT_DEPRECATE_EOF) and returns its status flags.</summary>
     public static bool TryParseTerminator(ReadOnlySpan<byte> packet, bool deprecateEof, out ServerStatusFlags status)
     {

@@ -1,0 +1,102 @@
+using PluginHost.Binlog.Protocol;
+using PluginHost.Binlog.Replication;
+using PluginHost.Config;
+using PluginHost.Sdk;
+using PluginHost.Snapshots;
+using ReadChunk = PluginHost.Snapshots.SnapshotChunk;
+
+namespace PluginHost.Pipelines;
+
+/// <summary>The snapshot source of a pipeline: our own protocol client reading chunks (<see cref="ChunkReader"/>) from its source server.</summary>
+internal sealed class ChunkReaderSource : ISnapshotSource
+{
+    private static readonly string[] SystemSchemas = ["mysql", "information_schema", "performance_schema", "sys"];
+    private readonly ChunkReader _reader;
+    private readonly ConnectionOptions _connection;
+
+    private ChunkReaderSource(ChunkReader reader, ConnectionOptions connection)
+    {
+        _reader = reader;
+        _connection = connection;
+    }
+
+    /// <summary>Connects to <paramref name="connection"/>; chunks are placed by <paramref name="consistency"/>.</summary>
+    public static async Task<ISnapshotSource> OpenAsync(ConnectionOptions connection, SnapshotConsistency consistency, CancellationToken ct)
+    {
+        var mode = consistency switch
+        {
+            SnapshotConsistency.SnapshotPosition => SnapshotPositionMode.ConsistentSnapshot,
+            SnapshotConsistency.Watermark => SnapshotPositionMode.Watermark,
+            _ => SnapshotPositionMode.Auto,
+        };
+        var reader = await ChunkReader.OpenAsync(connection, new ChunkReaderOptions { PositionMode = mode }, ct).ConfigureAwait(false);
+        return new ChunkReaderSource(reader, connection);
+    }
+
+    public async Task<IReadOnlyList<(string Database, string Table)>> ListTablesAsync(Func<string, string, bool> include, CancellationToken ct)
+    {
+        await using var c = await MySqlProtocolConnection.OpenAsync(_connection, ct).ConfigureAwait(false);
+        var result = await c.QueryAsync("SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' " +
+                                        "ORDER BY TABLE_SCHEMA, TABLE_NAME", ct).ConfigureAwait(false);
+        var tables = new List<(string, string)>();
+        foreach (var row in result.Rows)
+        {
+            var (db, table) = (row[0]!, row[1]!);
+            if (SystemSchemas.Contains(db, StringComparer.OrdinalIgnoreCase)) continue;
+            if (include(db, table)) tables.Add((db, table));
+        }
+        return tables;
+    }
+
+    public async Task<SnapshotTableHandle> DescribeAsync(string database, string table, CancellationToken ct)
+    {
+        try
+        {
+            var t = await _reader.DescribeAsync(database, table, ct).ConfigureAwait(false);
+            return new SnapshotTableHandle(t.Database, t.Table, t.ChunkKey.Select(i => t.Columns[i].Name).ToArray(), t.EstimatedRows, t);
+        }
+        catch (SnapshotTableNotFoundException e)
+        {
+            throw new SnapshotInputException("tables", e.Message);
+        }
+    }
+
+    public async Task ValidateWhereAsync(SnapshotTableHandle table, string where, CancellationToken ct)
+    {
+        try
+        {
+            await _reader.CheckWhereAsync((SnapshotTable)table.Handle, where, ct).ConfigureAwait(false);
+        }
+        catch (SnapshotWhereException e)
+        {
+            throw new SnapshotInputException("where", e.Message);
+        }
+    }
+
+    public async Task<SnapshotChunk> ReadChunkAsync(SnapshotTableHandle table, string? afterKey, string? where, int limit, CancellationToken ct)
+    {
+        ReadChunk chunk;
+        try
+        {
+            chunk = await _reader.ReadChunkAsync((SnapshotTable)table.Handle, afterKey is null ? null : SnapshotKey.Parse(afterKey), where, limit, ct).ConfigureAwait(false);
+        }
+        catch (SnapshotWhereException e)
+        {
+            throw new SnapshotInputException("where", e.Message);
+        }
+        catch (SnapshotTableNotFoundException e)
+        {
+            throw new SnapshotInputException("tables", e.Message);
+        }
+        var r = chunk.Result;
+        return new SnapshotChunk(chunk.Events, r.LastKey?.ToString() ?? afterKey, r.IsExhausted, new BinlogPosition(r.Position.File, r.Position.Offset, r.Position.Gtid), r.Position.IsExact);
+    }
+
+    public async Task<SnapshotPass> ReadAllAsync(SnapshotTableHandle table, string? where, Func<ChangeEvent, ValueTask> row, CancellationToken ct)
+    {
+        var r = await _reader.ReadChunkAsync((SnapshotTable)table.Handle, null, where, 0, (e, _) => row(e), ct).ConfigureAwait(false);
+        return new SnapshotPass(r.Rows, new BinlogPosition(r.Position.File, r.Position.Offset, r.Position.Gtid), r.Position.IsExact);
+    }
+
+    public ValueTask DisposeAsync() => _reader.DisposeAsync();
+}
