@@ -207,6 +207,24 @@ public sealed class ChunkReaderTests(MariaDbServer db)
         Assert.Contains(between, r => r.Contains("b=between", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task A_consumer_failing_mid_chunk_leaves_the_reader_usable()
+    {
+        Setup();
+        await using var reader = await ChunkReader.OpenAsync(Repl.Connection(db));
+        var table = await reader.DescribeAsync(Db, "comp");
+        var seen = 0;
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => reader.ReadChunkAsync(table, null, null, 100,
+            (_, _) => ++seen == 3 ? throw new InvalidOperationException("sink full") : ValueTask.CompletedTask));
+        Assert.Equal("sink full", e.Message);
+        using var cancelled = new CancellationTokenSource();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => reader.ReadChunkAsync(table, null, null, 100,
+            (_, _) => { cancelled.Cancel(); return ValueTask.CompletedTask; }, cancelled.Token));
+        var again = await reader.ReadChunkAsync(table, null, null, 100);
+        Assert.Equal(100, again.Events.Count);
+        Assert.False(again.Result.IsExhausted);
+    }
+
     private static string Hex(object? value) => value switch
     {
         byte[] b => Convert.ToHexString(b),
