@@ -6,6 +6,7 @@ using PluginHost.Checkpoints;
 using PluginHost.Config;
 using PluginHost.Pipelines;
 using PluginHost.Plugins;
+using PluginHost.Scripting;
 using PluginHost.Sinks;
 
 namespace PluginHost;

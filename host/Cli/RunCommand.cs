@@ -32,7 +32,7 @@ public static class RunCommand
     }
 
     /// <summary>Starts compiling the transforms now that their helpers are loaded; the pipelines take the builds when they start.</summary>
-    private static void PrecompileTransforms(HostConfig config, Plugins.IHelperAssemblySource helpers)
+    private static void PrecompileTransforms(HostConfig config, Scripting.IHelperAssemblySource helpers)
     {
         foreach (var p in config.Pipelines)
         {

@@ -1,6 +1,7 @@
 using PluginHost.Binlog.Protocol;
 using PluginHost.Checkpoints;
 using PluginHost.Pipelines;
+using PluginHost.Scripting;
 using PluginHost.Sdk;
 using PluginHost.Sinks;
 using PluginHost.Tests.Support;

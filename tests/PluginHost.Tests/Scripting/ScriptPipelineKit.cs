@@ -5,6 +5,7 @@ using PluginHost.Checkpoints;
 using PluginHost.Config;
 using PluginHost.Pipelines;
 using PluginHost.Plugins;
+using PluginHost.Scripting;
 using PluginHost.Tests.Support;
 
 namespace PluginHost.Tests.Scripting;
