@@ -1,6 +1,7 @@
 using PluginHost.Binlog.Protocol;
 using PluginHost.Config;
 using PluginHost.Demo;
+using PluginHost.Hosting;
 
 namespace PluginHost.Cli;
 

@@ -1,5 +1,6 @@
 using PluginHost.Binlog.Protocol;
 using PluginHost.Checkpoints;
+using PluginHost.Hosting;
 using PluginHost.Pipelines;
 using PluginHost.Scripting;
 using PluginHost.Sdk;
