@@ -8,7 +8,7 @@ namespace PluginHost.Api;
 /// <summary>
 /// Guards the mutating endpoints. With <c>server.admin_token</c> set, a request needs <c>Authorization: Bearer TOKEN</c>
 /// (compared in constant time: both sides are hashed to 32 bytes first, so neither length nor content leaks through
-/// timing) or gets 401. Without a token the API only listens on loopback (see <see cref="ApiHost"/>) and mutating
+/// timing) or gets 401. Without a token the API only listens on loopback (see <see cref="ApiServer"/>) and mutating
 /// requests are open to local clients. Either way a browser request from another site (an <c>Origin</c> that is not
 /// this server) is refused with 403, so a web page cannot drive the API through a local browser.
 /// </summary>

@@ -13,7 +13,7 @@ namespace PluginHost.Api;
 /// from <see cref="PipelineStatus"/> at scrape time, so they cost nothing between scrapes), listens to them and to the
 /// data path's own (<see cref="PipelineMetrics"/>) with a <see cref="MeterListener"/>, and every 250 ms notes each
 /// pipeline's state — logging one line per change — and every second its events/s (kept for a minute, for the
-/// dashboard's sparklines). Transform reloads are counted by the scripting host itself (<see cref="PipelineMetrics.TransformReloads"/>).
+/// dashboard's sparklines). Transform reloads are counted by each pipeline as its transform reports them (<see cref="PipelineMetrics.TransformReloads"/>).
 /// </summary>
 public sealed class HostTelemetry : IHostedService, IDisposable
 {

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using PluginHost.Config;
-using PluginHost.Pipelines;
 using PluginHost.Plugins;
 using PluginHost.Sdk;
 

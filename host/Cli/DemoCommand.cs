@@ -1,6 +1,7 @@
 using PluginHost.Binlog.Protocol;
 using PluginHost.Config;
 using PluginHost.Demo;
+using PluginHost.Hosting;
 
 namespace PluginHost.Cli;
 
@@ -22,7 +23,7 @@ public static class DemoCommand
         await File.WriteAllTextAsync(configPath, $$"""
             # Written by `pluginhost demo`: one pipeline from the throwaway MariaDB to stdout.
             state_dir: state
-            plugins_dir: '{{Plugins.PluginDirectories.BuiltPlugins.Replace("'", "''")}}'
+            plugins_dir: '{{PluginDirectories.BuiltPlugins.Replace("'", "''")}}'
             server: { enabled: false }
             pipelines:
               - name: demo

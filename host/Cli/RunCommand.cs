@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using PluginHost.Config;
+using PluginHost.Hosting;
 using PluginHost.Pipelines;
 using PluginHost.Sdk;
 
@@ -32,7 +33,7 @@ public static class RunCommand
     }
 
     /// <summary>Starts compiling the transforms now that their helpers are loaded; the pipelines take the builds when they start.</summary>
-    private static void PrecompileTransforms(HostConfig config, Plugins.IHelperAssemblySource helpers)
+    private static void PrecompileTransforms(HostConfig config, Scripting.IHelperAssemblySource helpers)
     {
         foreach (var p in config.Pipelines)
         {
@@ -53,12 +54,12 @@ public static class RunCommand
     public static async Task<int> RunHostAsync(HostConfig config, Plugins.SinkCatalog sinks,
         Action<PipelineManager>? configure, CancellationToken cancellationToken = default)
     {
-        // A WebApplication serving the REST API, health, metrics and dashboard when server.enabled (see Api/ApiHost),
+        // A WebApplication serving the REST API, health, metrics and dashboard when server.enabled (see Hosting/PluginHostBuilder and Api/ApiServer),
         // running the configuration's pipelines overlaid with those the API created or changed.
         IHost built;
         try
         {
-            built = Api.ApiHost.Build(config, sinks);
+            built = PluginHostBuilder.Build(config, sinks);
         }
         catch (ConfigException e)
         {

@@ -4,7 +4,6 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using PluginHost.Binlog.Protocol;
 using PluginHost.Binlog.Replication;
-using PluginHost.Pipelines;
 using PluginHost.Sdk;
 
 namespace PluginHost.Config;

@@ -34,9 +34,9 @@ public sealed class HostConfig
 
     /// <summary>
     /// <c>plugins_dir</c> resolved against <see cref="BaseDirectory"/>; when it is not set, the plugins built or shipped
-    /// with the host (<see cref="Plugins.PluginDirectories.BuiltPlugins"/>), wherever the configuration file is.
+    /// with the host (<see cref="PluginDirectories.BuiltPlugins"/>), wherever the configuration file is.
     /// </summary>
-    public string PluginsDirectory => Options.PluginsDir is { } dir ? Resolve(dir) : Plugins.PluginDirectories.BuiltPlugins;
+    public string PluginsDirectory => Options.PluginsDir is { } dir ? Resolve(dir) : PluginDirectories.BuiltPlugins;
 
     public string TransformsDirectory => Resolve(Options.TransformsDir);
 

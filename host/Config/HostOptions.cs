@@ -9,7 +9,7 @@ public sealed class HostOptions
 
     /// <summary>
     /// Folder of plugin folders (each holding a plugin DLL and its dependencies), relative to the configuration file.
-    /// Null (not set): the plugins shipped or built with the host (<see cref="Plugins.PluginDirectories.BuiltPlugins"/>).
+    /// Null (not set): the plugins shipped or built with the host (<see cref="PluginDirectories.BuiltPlugins"/>).
     /// </summary>
     public string? PluginsDir { get; set; }
 

@@ -12,7 +12,7 @@ public static class InputLimits
     /// <summary>Most values (scalars, mappings, sequences) in one document, YAML aliases counted as expanded.</summary>
     public const int MaxNodes = 100_000;
 
-    /// <summary>Largest configuration file read (REST bodies: the API's own <c>ApiHost.MaxBodyBytes</c>).</summary>
+    /// <summary>Largest configuration file read (REST bodies: the API's own <c>ApiServer.MaxBodyBytes</c>).</summary>
     public const long MaxFileBytes = 4 << 20;
 
     public static string TooDeep => $"nested deeper than {MaxDepth} levels";

@@ -325,7 +325,7 @@ public static class PikachuConfig
             ["server"] = serverOut,
             ["state_dir"] = "state",
             // The plugins shipped with pluginhost (the webhook sink among them), not a folder beside pikachu's config.
-            ["plugins_dir"] = Plugins.PluginDirectories.BuiltPlugins,
+            ["plugins_dir"] = PluginDirectories.BuiltPlugins,
             ["pipelines"] = new JsonArray(pipeline),
         };
         if (logOut.Count > 0) result["log"] = logOut;

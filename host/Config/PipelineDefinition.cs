@@ -1,7 +1,6 @@
 using System.Text.Json;
 using PluginHost.Binlog.Protocol;
 using PluginHost.Binlog.Replication;
-using PluginHost.Pipelines;
 
 namespace PluginHost.Config;
 

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using PluginHost.Config;
 using PluginHost.Plugins;
+using PluginHost.Scripting;
 using PluginHost.Sdk;
 
 namespace PluginHost.Pipelines;

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using PluginHost.Checkpoints;
 using PluginHost.Config;
 using PluginHost.Plugins;
+using PluginHost.Scripting;
 
 namespace PluginHost.Pipelines;
 

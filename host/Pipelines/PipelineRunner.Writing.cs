@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using PluginHost.Binlog.Replication;
+using PluginHost.Config;
+using PluginHost.Scripting;
 using PluginHost.Sdk;
 
 namespace PluginHost.Pipelines;

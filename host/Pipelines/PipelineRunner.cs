@@ -8,6 +8,7 @@ using PluginHost.Binlog.Replication;
 using PluginHost.Checkpoints;
 using PluginHost.Config;
 using PluginHost.Schema;
+using PluginHost.Scripting;
 using PluginHost.Sdk;
 
 namespace PluginHost.Pipelines;

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using PluginHost.Checkpoints;
 using PluginHost.Config;
 using PluginHost.Plugins;
+using PluginHost.Scripting;
 using PluginHost.Sdk;
 
 namespace PluginHost.Pipelines;
@@ -115,6 +116,8 @@ public sealed class PipelineService : BackgroundService
                 QuotesSource = ApiPaths.QuotesSource(file),
             }
             : null;
+        // Every compile attempt counts on /metrics (pluginhost_transform_reloads_total); first of the listeners.
+        if (scripts != null) scripts.Reloaded += r => PipelineMetrics.TransformCompiled(Status.Name, r.Success);
         CancellationTokenSource? initialCompile = null;
         Task<IEventTransform?>? initialTransform = null;
         try

@@ -1,9 +1,10 @@
 using PluginHost.Checkpoints;
+using PluginHost.Scripting;
 
 namespace PluginHost.Pipelines;
 
 /// <summary>Live, thread-safe status and counters of one pipeline (read by /health, /metrics and the REST API).</summary>
-public sealed class PipelineStatus(string name)
+public sealed class PipelineStatus(string name) : ITransformStatus
 {
     private long _eventsIn, _eventsOut, _filtered, _dropped, _skipped, _deadLettered, _sinkDeadLettered, _retries, _sinkReportedRetries, _transactions;
     private volatile object? _checkpoint;
@@ -109,5 +110,24 @@ public sealed class PipelineStatus(string name)
     {
         _lastError = message;
         Interlocked.Exchange(ref _lastErrorAtTicks, message is null ? 0 : DateTimeOffset.UtcNow.UtcTicks);
+    }
+
+    void ITransformStatus.TransformFailed(string message)
+    {
+        State = PipelineState.Failed;
+        SetError(message);
+    }
+
+    void ITransformStatus.TransformCompiled()
+    {
+        State = PipelineState.Starting;
+        SetError(null);
+    }
+
+    void ITransformStatus.TransformRecovered()
+    {
+        if (State != PipelineState.Failed) return;
+        State = PipelineState.Running;
+        SetError(null);
     }
 }

@@ -68,13 +68,4 @@ internal static partial class PipelinesLog
 
     [LoggerMessage(EventIds.PipelineCheckpointSavingFailed, LogLevel.Warning, "pipeline {Pipeline}: saving the checkpoint failed, retrying: {Error}")]
     public static partial void CheckpointSavingFailed(this ILogger logger, string pipeline, string error);
-
-    [LoggerMessage(EventIds.PluginInfo, LogLevel.Information, "pipeline {Pipeline}: {Message}")]
-    public static partial void PluginInfo(this ILogger logger, string pipeline, string message);
-
-    [LoggerMessage(EventIds.PluginWarning, LogLevel.Warning, "pipeline {Pipeline}: {Message}")]
-    public static partial void PluginWarning(this ILogger logger, string pipeline, string message);
-
-    [LoggerMessage(EventIds.PluginError, LogLevel.Error, "pipeline {Pipeline}: {Message}")]
-    public static partial void PluginError(this ILogger logger, Exception? exception, string pipeline, string message);
 }

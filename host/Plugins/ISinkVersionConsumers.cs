@@ -1,3 +1,4 @@
+using PluginHost.Scripting;
 using PluginHost.Sdk;
 
 namespace PluginHost.Plugins;

@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Runtime.Loader;
+using PluginHost.Scripting;
 using PluginHost.Sdk;
 
 namespace PluginHost.Plugins;

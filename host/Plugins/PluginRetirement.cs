@@ -1,5 +1,6 @@
 using System.Runtime.Loader;
 using Microsoft.Extensions.Logging;
+using PluginHost.Scripting;
 using PluginHost.Sdk;
 
 namespace PluginHost.Plugins;

@@ -69,4 +69,14 @@ internal static partial class PluginsLog
 
     [LoggerMessage(EventIds.PluginCollectingFailed, LogLevel.Debug, "collecting retired plugin versions failed: {Error}")]
     public static partial void CollectingFailed(this ILogger logger, string error);
+
+    // A plugin's own lines (IPluginLogger), with the pipeline name; ids of the Pipelines range, kept as they were.
+    [LoggerMessage(EventIds.PluginInfo, LogLevel.Information, "pipeline {Pipeline}: {Message}")]
+    public static partial void PluginInfo(this ILogger logger, string pipeline, string message);
+
+    [LoggerMessage(EventIds.PluginWarning, LogLevel.Warning, "pipeline {Pipeline}: {Message}")]
+    public static partial void PluginWarning(this ILogger logger, string pipeline, string message);
+
+    [LoggerMessage(EventIds.PluginError, LogLevel.Error, "pipeline {Pipeline}: {Message}")]
+    public static partial void PluginError(this ILogger logger, Exception? exception, string pipeline, string message);
 }

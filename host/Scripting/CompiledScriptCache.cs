@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using PluginHost.Plugins;
 
 namespace PluginHost.Scripting;
 

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Reflection;
-using PluginHost.Pipelines;
-using PluginHost.Plugins;
 using PluginHost.Sdk;
 
 namespace PluginHost.Scripting;

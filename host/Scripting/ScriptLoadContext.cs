@@ -1,6 +1,5 @@
 using System.Reflection;
 using System.Runtime.Loader;
-using PluginHost.Plugins;
 
 namespace PluginHost.Scripting;
 

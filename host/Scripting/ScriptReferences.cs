@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using Microsoft.CodeAnalysis;
-using PluginHost.Plugins;
 using PluginHost.Sdk;
 
 namespace PluginHost.Scripting;

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
-using PluginHost.Pipelines;
-using PluginHost.Plugins;
 
 namespace PluginHost.Scripting;
 
@@ -18,7 +16,7 @@ public sealed record ScriptReload(bool Success, CompiledTransform? Version, IRea
 /// The transform of one pipeline: compiles its <c>.csx</c> off the event path, watches the file (debounced) and the
 /// helper plugins, recompiles in the background and hands each new version to the pipeline, which switches at the
 /// next transaction boundary (<see cref="PipelineRunner.SwapTransform"/>). A script that does not compile leaves the
-/// running version in place and reports its diagnostics (log and <see cref="PipelineStatus.TransformDiagnostics"/>).
+/// running version in place and reports its diagnostics (log and <see cref="ITransformStatus.TransformDiagnostics"/>).
 /// Versions the pipeline no longer runs are unloaded (their collectible contexts freed).
 /// </summary>
 public sealed class ScriptTransformHost : IDisposable
@@ -26,7 +24,7 @@ public sealed class ScriptTransformHost : IDisposable
     private readonly string _file;
     private readonly IHelperAssemblySource? _helpers;
     private readonly TimeSpan _timeout;
-    private readonly PipelineStatus _status;
+    private readonly ITransformStatus _status;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _compileGate = new(1, 1);
     private readonly object _gate = new();
@@ -51,7 +49,7 @@ public sealed class ScriptTransformHost : IDisposable
     /// <param name="timeout">Per-event time limit.</param>
     /// <param name="status">The pipeline's status (diagnostics are published there; its TransformVersion tells which version is live).</param>
     /// <param name="logger">The pipeline's logger.</param>
-    public ScriptTransformHost(string scriptPath, string displayPath, IHelperAssemblySource? helpers, TimeSpan timeout, PipelineStatus status, ILogger logger)
+    public ScriptTransformHost(string scriptPath, string displayPath, IHelperAssemblySource? helpers, TimeSpan timeout, ITransformStatus status, ILogger logger)
     {
         _file = Path.GetFullPath(scriptPath);
         DisplayPath = displayPath;
@@ -132,8 +130,7 @@ public sealed class ScriptTransformHost : IDisposable
         if (first.Success) return first.Version!;
         var errors = first.Diagnostics.Where(d => d.IsError).ToList();
         _status.AwaitingTransformFix = true;
-        _status.State = PipelineState.Failed;
-        _status.SetError($"transform {DisplayPath} does not compile ({errors.Count} error(s), first: {errors.FirstOrDefault()}); waiting for a fix");
+        _status.TransformFailed($"transform {DisplayPath} does not compile ({errors.Count} error(s), first: {errors.FirstOrDefault()}); waiting for a fix");
         try
         {
             await _firstGood.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -142,8 +139,7 @@ public sealed class ScriptTransformHost : IDisposable
         {
             _status.AwaitingTransformFix = false;
         }
-        _status.State = PipelineState.Starting;
-        _status.SetError(null);
+        _status.TransformCompiled();
         return Current ?? throw new ObjectDisposedException(nameof(ScriptTransformHost));
     }
 
@@ -288,7 +284,6 @@ public sealed class ScriptTransformHost : IDisposable
                 ScriptDiagnostic.Format(diagnostics));
         }
         var result = new ScriptReload(loaded != null, loaded, diagnostics, reason, clock.Elapsed);
-        PipelineMetrics.TransformCompiled(Pipeline, loaded != null); // /metrics: pluginhost_transform_reloads_total
         try { Reloaded?.Invoke(result); }
         catch (Exception e) { _logger.TransformReloadListenerFailed(Pipeline, e.Message); }
         return result;
@@ -393,19 +388,14 @@ public sealed class ScriptTransformHost : IDisposable
     private void OnStuck(string message)
     {
         Interlocked.Exchange(ref _stuck, 1);
-        _status.State = PipelineState.Failed;
-        _status.SetError(message);
+        _status.TransformFailed(message);
         _logger.TransformStuck(Pipeline, message);
     }
 
     private void OnRecovered()
     {
         if (Interlocked.Exchange(ref _stuck, 0) == 0) return;
-        if (_status.State == PipelineState.Failed)
-        {
-            _status.State = PipelineState.Running;
-            _status.SetError(null);
-        }
+        _status.TransformRecovered();
         _logger.TransformStuckCallReturned(Pipeline);
     }
 

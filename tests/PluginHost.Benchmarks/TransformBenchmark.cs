@@ -4,6 +4,7 @@ using Jint;
 using Jint.Native;
 using Jint.Native.Object;
 using Microsoft.Extensions.Logging.Abstractions;
+using PluginHost.Config;
 using PluginHost.Pipelines;
 using PluginHost.Plugins;
 using PluginHost.Scripting;

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using PluginHost.Binlog.Protocol;
+using PluginHost.Config;
 using PluginHost.Demo;
 using PluginHost.Plugins;
 using PluginHost.Plugins.Webhook;

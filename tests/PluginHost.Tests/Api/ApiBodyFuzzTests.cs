@@ -113,7 +113,7 @@ public sealed class ApiBodyFuzzTests(ITestOutputHelper output)
             {
                 (status, text) = await SendAsync(host.Http, method, path, bytes, media, random.Next(10) == 0 ? null : ApiTestHost.Token);
             }
-            catch (HttpRequestException) when (bytes.Length > PluginHost.Api.ApiHost.MaxBodyBytes)
+            catch (HttpRequestException) when (bytes.Length > PluginHost.Api.ApiServer.MaxBodyBytes)
             {
                 // Kestrel answers 413 from the Content-Length and closes the connection while the client still sends.
                 (status, text) = (HttpStatusCode.RequestEntityTooLarge, "");

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using PluginHost.Config;
 using PluginHost.Control;
+using PluginHost.Hosting;
 using PluginHost.Pipelines;
 using PluginHost.Plugins;
 using PluginHost.Tests.Support;
@@ -154,11 +155,11 @@ public sealed class ApiLifecycleTests(MariaDbServer db)
 
         foreach (var listen in new[] { "0.0.0.0:18080", "[::]:18080", "10.1.2.3:18080" })
         {
-            var refused = Assert.Throws<ConfigException>(() => ApiHost.Build(Config(listen, null), sinks));
+            var refused = Assert.Throws<ConfigException>(() => PluginHostBuilder.Build(Config(listen, null), sinks));
             Assert.Equal("server.admin_token", Assert.Single(refused.Errors).Key);
             Assert.Contains("loopback", refused.Message);
         }
-        using (ApiHost.Build(Config("0.0.0.0:18080", "t0ken"), sinks)) { } // with a token it may (not started here)
+        using (PluginHostBuilder.Build(Config("0.0.0.0:18080", "t0ken"), sinks)) { } // with a token it may (not started here)
 
         // On loopback with the explicit opt-out: changes need no token, the start says so, and only loopback Host names are served.
         var port = MariaDbServer.FreePort();
@@ -181,7 +182,7 @@ public sealed class ApiLifecycleTests(MariaDbServer db)
         File.WriteAllText(Path.Combine(dir, "pluginhost.yaml"), File.ReadAllText(Path.Combine(dir, "pluginhost.yaml"))
             .Replace($"server: {{ listen: \"127.0.0.1:{port}\" }}", "server: { enabled: false }"));
         var config = ConfigLoader.Load(Path.Combine(dir, "pluginhost.yaml"));
-        using var host = ApiHost.Build(config, PluginHostServiceCollectionExtensions.CreateSinkCatalog());
+        using var host = PluginHostBuilder.Build(config, PluginHostServiceCollectionExtensions.CreateSinkCatalog());
         await host.Services.GetRequiredService<PluginManager>().LoadAllAsync();
         await host.StartAsync();
         try

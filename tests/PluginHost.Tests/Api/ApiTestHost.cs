@@ -9,6 +9,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using PluginHost.Api;
 using PluginHost.Config;
+using PluginHost.Hosting;
 using PluginHost.Pipelines;
 using PluginHost.Plugins;
 using PluginHost.Plugins.Webhook;
@@ -18,7 +19,7 @@ namespace PluginHost.Tests.Api;
 
 /// <summary>
 /// A whole pluginhost (pipelines, REST API, metrics, dashboard) hosted in the test process on a real Kestrel port on
-/// loopback, built exactly as <c>pluginhost run</c> builds it (<see cref="ApiHost.Build"/>), with its log captured.
+/// loopback, built exactly as <c>pluginhost run</c> builds it (<see cref="PluginHostBuilder.Build"/>), with its log captured.
 /// </summary>
 internal sealed class ApiTestHost : IAsyncDisposable
 {
@@ -88,11 +89,11 @@ internal sealed class ApiTestHost : IAsyncDisposable
     public static async Task<ApiTestHost> StartAsync(string dir, string? token = Token, bool testWebhook = true)
     {
         var config = ConfigLoader.Load(Path.Combine(dir, "pluginhost.yaml"));
-        var port = ApiHost.ListenAddress.Parse(config.Options.Server.Listen).Port;
+        var port = ApiServer.ListenAddress.Parse(config.Options.Server.Listen).Port;
         var sinks = PluginHostServiceCollectionExtensions.CreateSinkCatalog();
         if (testWebhook) sinks.Register(new WebhookSinkFactory(), "plugin Webhook (test)");
         var logs = new LogCapture();
-        var host = ApiHost.Build(config, sinks, b => b.Logging.AddProvider(logs));
+        var host = PluginHostBuilder.Build(config, sinks, b => b.Logging.AddProvider(logs));
         await host.Services.GetRequiredService<PluginManager>().LoadAllAsync();
         host.Services.GetRequiredService<PipelineManager>().ConfigureClient = o => o with { HeartbeatInterval = TimeSpan.FromSeconds(1) };
         await host.StartAsync();

@@ -3,6 +3,7 @@ using PluginHost.Binlog.Protocol;
 using PluginHost.Binlog.Replication;
 using PluginHost.Cli;
 using PluginHost.Config;
+using PluginHost.Hosting;
 using PluginHost.Pipelines;
 using PluginHost.Sdk;
 

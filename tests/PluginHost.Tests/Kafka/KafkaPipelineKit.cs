@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using PluginHost.Checkpoints;
 using PluginHost.Config;
+using PluginHost.Hosting;
 using PluginHost.Pipelines;
 using PluginHost.Plugins;
 using PluginHost.Plugins.Kafka;

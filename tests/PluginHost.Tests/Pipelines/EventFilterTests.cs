@@ -1,4 +1,5 @@
 using PluginHost.Checkpoints;
+using PluginHost.Config;
 using PluginHost.Pipelines;
 using PluginHost.Sdk;
 using PluginHost.Sinks;

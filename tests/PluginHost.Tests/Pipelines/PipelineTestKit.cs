@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using PluginHost.Checkpoints;
 using PluginHost.Config;
 using PluginHost.Pipelines;
+using PluginHost.Scripting;
 using PluginHost.Sdk;
 using PluginHost.Sinks;
 using PluginHost.Tests.Support;

@@ -1,6 +1,8 @@
 using PluginHost.Binlog.Protocol;
 using PluginHost.Checkpoints;
+using PluginHost.Hosting;
 using PluginHost.Pipelines;
+using PluginHost.Scripting;
 using PluginHost.Sdk;
 using PluginHost.Sinks;
 using PluginHost.Tests.Support;

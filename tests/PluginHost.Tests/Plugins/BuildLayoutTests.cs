@@ -1,3 +1,4 @@
+using PluginHost.Config;
 using PluginHost.Plugins;
 using PluginHost.Tests.Support;
 

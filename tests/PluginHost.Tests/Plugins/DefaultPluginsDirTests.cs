@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using PluginHost.Config;
+using PluginHost.Hosting;
 using PluginHost.Plugins;
 using PluginHost.Tests.Support;
 

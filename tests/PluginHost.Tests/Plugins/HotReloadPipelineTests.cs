@@ -5,6 +5,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using PluginHost.Checkpoints;
 using PluginHost.Config;
+using PluginHost.Hosting;
 using PluginHost.Pipelines;
 using PluginHost.Plugins;
 using PluginHost.Tests.Pipelines;

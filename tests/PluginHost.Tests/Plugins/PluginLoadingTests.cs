@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Runtime.Loader;
+using PluginHost.Hosting;
 using PluginHost.Plugins;
 using PluginHost.Sdk;
 

@@ -1,3 +1,4 @@
+using PluginHost.Hosting;
 using PluginHost.Tests.Support;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;

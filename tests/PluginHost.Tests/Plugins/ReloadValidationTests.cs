@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using PluginHost.Checkpoints;
 using PluginHost.Config;
+using PluginHost.Hosting;
 using PluginHost.Pipelines;
 using PluginHost.Plugins;
 using PluginHost.Tests.Api;

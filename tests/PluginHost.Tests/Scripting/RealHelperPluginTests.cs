@@ -3,6 +3,7 @@ using System.Runtime.Loader;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.Extensions.Logging.Abstractions;
+using PluginHost.Config;
 using PluginHost.Pipelines;
 using PluginHost.Plugins;
 using PluginHost.Sdk;

@@ -3,8 +3,10 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using PluginHost.Checkpoints;
 using PluginHost.Config;
+using PluginHost.Hosting;
 using PluginHost.Pipelines;
 using PluginHost.Plugins;
+using PluginHost.Scripting;
 using PluginHost.Tests.Support;
 
 namespace PluginHost.Tests.Scripting;

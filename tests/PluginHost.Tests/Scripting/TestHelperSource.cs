@@ -3,6 +3,7 @@ using System.Runtime.Loader;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using PluginHost.Plugins;
+using PluginHost.Scripting;
 using PluginHost.Sdk;
 
 namespace PluginHost.Tests.Scripting;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using PluginHost.Config;
 using PluginHost.Plugins;
 using PluginHost.Tests.Support;
 using Xunit.Abstractions;

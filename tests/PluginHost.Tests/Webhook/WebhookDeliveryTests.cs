@@ -255,7 +255,7 @@ public sealed class WebhookDeliveryTests(ITestOutputHelper output)
         var dir = TestTemp.CreateSubdirectory("pluginhost-replay-cli-").FullName;
         var config = Path.Combine(dir, "pluginhost.yaml");
         await File.WriteAllTextAsync(config, $$"""
-            plugins_dir: {{PluginHost.Plugins.PluginDirectories.BuiltPlugins}}
+            plugins_dir: {{PluginHost.Config.PluginDirectories.BuiltPlugins}}
             server: { enabled: false }
             pipelines:
               - name: hooks

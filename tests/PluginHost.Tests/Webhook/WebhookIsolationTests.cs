@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using PluginHost.Config;
 using PluginHost.Pipelines;
 using PluginHost.Plugins;
 using PluginHost.Tests.Support;

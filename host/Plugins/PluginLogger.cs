@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 using PluginHost.Config;
 using PluginHost.Sdk;
 
-namespace PluginHost.Pipelines;
+namespace PluginHost.Plugins;
 
 /// <summary>
 /// Routes a plugin's log lines to the host log with the pipeline name. Every line is scrubbed of the pipeline's secrets

@@ -1,4 +1,4 @@
-namespace PluginHost.Pipelines;
+namespace PluginHost.Config;
 
 /// <summary>Wildcard matching of a whole name: <c>*</c> any run of characters (newlines too), <c>?</c> one, anything else itself.</summary>
 internal static class Glob

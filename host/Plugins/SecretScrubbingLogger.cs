@@ -2,7 +2,7 @@ using System.Collections;
 using Microsoft.Extensions.Logging;
 using PluginHost.Config;
 
-namespace PluginHost.Pipelines;
+namespace PluginHost.Plugins;
 
 /// <summary>
 /// Wraps a pipeline's logger so no line of it carries a secret: the formatted message, every structured value (what the

@@ -1,6 +1,6 @@
 using PluginHost.Sdk;
 
-namespace PluginHost.Pipelines;
+namespace PluginHost.Config;
 
 /// <summary>
 /// Table and operation filter: include/exclude patterns of the form <c>database.table</c> where <c>*</c> matches

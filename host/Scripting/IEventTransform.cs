@@ -1,6 +1,6 @@
 using PluginHost.Sdk;
 
-namespace PluginHost.Pipelines;
+namespace PluginHost.Scripting;
 
 /// <summary>A compiled transform as the pipeline runs it: one version, applied to one event at a time.</summary>
 public interface IEventTransform

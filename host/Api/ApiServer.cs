@@ -4,63 +4,63 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.OpenApi;
-using PluginHost.Checkpoints;
 using PluginHost.Config;
 using PluginHost.Control;
-using PluginHost.Pipelines;
-using PluginHost.Plugins;
 
 namespace PluginHost.Api;
 
 /// <summary>
-/// Builds the host process: with <c>server.enabled</c> (the default) a <see cref="WebApplication"/> serving the REST API,
-/// health, metrics and dashboard on <c>server.listen</c> beside the pipelines; otherwise a plain generic host. Either
-/// way the pipelines run are the configuration file's overlaid with what the API changed
-/// (<c>state_dir/api-pipelines.yaml</c>, see <see cref="PipelineControl"/>).
+/// The HTTP side of the host with <c>server.enabled</c>: the REST API, health, metrics and dashboard on
+/// <c>server.listen</c>, with the admin-token and loopback checks. The composition root (<c>Hosting/</c>) calls it in
+/// order: <see cref="For"/>, <see cref="AddLogging"/>, <see cref="AddServices"/>, then <see cref="Map"/> on the built app.
 /// </summary>
-public static class ApiHost
+public sealed class ApiServer
 {
     /// <summary>Largest request body accepted (a pipeline definition is a few KB).</summary>
     public const long MaxBodyBytes = 1 << 20;
 
-    /// <summary>
-    /// Builds the host for a validated configuration. Throws <see cref="ConfigException"/> when the server may not
-    /// listen where configured (not loopback and no <c>server.admin_token</c>) or the API's saved state is unreadable.
-    /// </summary>
-    /// <param name="configure">Last adjustments (tests add a log capture).</param>
-    public static IHost Build(HostConfig config, SinkCatalog sinks, Action<IHostApplicationBuilder>? configure = null)
-    {
-        var prepared = PipelineControl.Prepare(config);
-        var server = config.Options.Server;
-        if (!server.Enabled)
-        {
-            var builder = Host.CreateApplicationBuilder();
-            builder.Logging.AddPluginHostLogging(config.Options.Log);
-            AddControl(builder.Services, prepared);
-            builder.Services.AddPluginHost(prepared.Effective, sinks);
-            configure?.Invoke(builder);
-            return builder.Build();
-        }
+    private readonly HostConfig _config;
+    private readonly ListenAddress _listen;
+    private readonly bool _tokenSet;
+    private readonly QuietStartFailure _quietStart = new();
+    private AdminToken? _token;
+    private AdminAuth? _auth;
 
+    private ApiServer(HostConfig config, ListenAddress listen, bool tokenSet)
+    {
+        _config = config;
+        _listen = listen;
+        _tokenSet = tokenSet;
+    }
+
+    /// <summary>
+    /// The server for a configuration. Throws <see cref="ConfigException"/> when it may not listen where configured
+    /// (not loopback and no <c>server.admin_token</c>).
+    /// </summary>
+    public static ApiServer For(HostConfig config)
+    {
+        var server = config.Options.Server;
         var listen = ListenAddress.Parse(server.Listen);
         var tokenSet = !string.IsNullOrEmpty(server.AdminToken); // set by the operator (a generated one keeps the API on loopback)
         if (!listen.IsLoopback && !tokenSet)
             throw new ConfigException([new ConfigError(config.FilePath, null, "server.admin_token",
                 $"is required to listen on {server.Listen} (not a loopback address): without a token the API refuses to listen anywhere but " +
                 "127.0.0.1, ::1 or localhost. Set server.admin_token (e.g. ${PLUGINHOST_ADMIN_TOKEN}), listen on 127.0.0.1, or set server.enabled: false")]);
+        return new ApiServer(config, listen, tokenSet);
+    }
 
-        var web = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ApplicationName = "pluginhost" });
-        web.Logging.AddPluginHostLogging(config.Options.Log);
-        var quietStart = new QuietStartFailure();
-        quietStart.AddTo(web.Logging, config.Options.Log.Level.Equals("error", StringComparison.OrdinalIgnoreCase) ? LogLevel.Error : LogLevel.Warning);
-        AddControl(web.Services, prepared);
-        web.Services.AddPluginHost(prepared.Effective, sinks);
-        var token = AdminToken.For(config);
-        var auth = new AdminAuth(token.Value);
-        web.Services.AddSingleton(auth);
+    /// <summary>Keeps the generic host's start failure quiet until it started (after the host's console logging).</summary>
+    public void AddLogging(ILoggingBuilder logging) =>
+        _quietStart.AddTo(logging, _config.Options.Log.Level.Equals("error", StringComparison.OrdinalIgnoreCase) ? LogLevel.Error : LogLevel.Warning);
+
+    /// <summary>The admin token, problem details, JSON, OpenAPI and Kestrel's listen address and limits.</summary>
+    public void AddServices(WebApplicationBuilder web)
+    {
+        _token = AdminToken.For(_config);
+        _auth = new AdminAuth(_token.Value);
+        web.Services.AddSingleton(_auth);
         web.Services.AddProblemDetails();
         web.Services.ConfigureHttpJsonOptions(o => ControlJson.Configure(o.SerializerOptions));
         web.Services.AddOpenApi(o =>
@@ -96,16 +96,19 @@ public static class ApiHost
         {
             k.AddServerHeader = false;
             k.Limits.MaxRequestBodySize = MaxBodyBytes;
-            if (listen.Localhost) k.ListenLocalhost(listen.Port);
-            else k.Listen(listen.Address!, listen.Port);
+            if (_listen.Localhost) k.ListenLocalhost(_listen.Port);
+            else k.Listen(_listen.Address!, _listen.Port);
         });
-        configure?.Invoke(web);
+    }
 
-        var app = web.Build();
-        app.Lifetime.ApplicationStarted.Register(quietStart.Started);
+    /// <summary>Middleware (errors as problem details, the loopback-name check without a token), the endpoints, the listening line.</summary>
+    public void Map(WebApplication app)
+    {
+        var token = _token ?? throw new InvalidOperationException($"{nameof(AddServices)} first");
+        app.Lifetime.ApplicationStarted.Register(_quietStart.Started);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        if (!tokenSet)
+        if (!_tokenSet)
             app.Use(async (http, next) =>
             {
                 // Without a token only local clients may talk to us, by a local name (a rebinding DNS name is refused).
@@ -117,9 +120,10 @@ public static class ApiHost
                 }
                 await next(http).ConfigureAwait(false);
             });
-        app.MapPluginHostApi(auth);
+        app.MapPluginHostApi(_auth!);
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("PluginHost.Api");
+        var tokenSet = _tokenSet;
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             var urls = string.Join(", ", app.Urls);
@@ -132,21 +136,6 @@ public static class ApiHost
             else
                 logger.ListeningUnauthenticated(urls);
         });
-        return app;
-    }
-
-    /// <summary>
-    /// Registered before the pipelines so that the metrics listener exists before the first event is delivered, and
-    /// (hosted services stop in reverse order) the state log still notes the pipelines stopping at shutdown.
-    /// </summary>
-    private static void AddControl(IServiceCollection services, PipelineControl.Prepared prepared)
-    {
-        services.AddSingleton(sp => new PipelineControl(prepared, sp.GetRequiredService<PipelineManager>(), sp.GetRequiredService<SinkCatalog>(),
-            sp.GetRequiredService<ICheckpointStore>(), sp.GetRequiredService<CheckpointStoreCatalog>(), sp.GetRequiredService<ILoggerFactory>()));
-        services.AddHostedService(sp => sp.GetRequiredService<PipelineControl>());
-        services.AddSingleton(sp => new HostTelemetry(sp.GetRequiredService<PipelineControl>(), sp.GetRequiredService<ILoggerFactory>(),
-            sp.GetService<PluginManager>()));
-        services.AddHostedService(sp => sp.GetRequiredService<HostTelemetry>());
     }
 
     /// <summary><c>server.listen</c>: <c>host:port</c> with an IP address or <c>localhost</c>.</summary>

@@ -1,6 +1,6 @@
 using System.Reflection;
 
-namespace PluginHost.Plugins;
+namespace PluginHost.Scripting;
 
 /// <summary>A loaded plugin assembly that has <c>[HelperFunctions]</c> classes, for transform scripts to compile against and call.</summary>
 /// <param name="PluginName">The plugin (folder) name.</param>

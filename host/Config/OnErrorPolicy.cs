@@ -1,4 +1,4 @@
-namespace PluginHost.Pipelines;
+namespace PluginHost.Config;
 
 /// <summary>What a pipeline does when its transform throws for an event.</summary>
 public enum OnErrorPolicy

@@ -1,4 +1,4 @@
-namespace PluginHost.Plugins;
+namespace PluginHost.Scripting;
 
 /// <summary>The helper-function assemblies currently loaded from plugins; scripts recompile when they change.</summary>
 public interface IHelperAssemblySource

@@ -1,4 +1,4 @@
-namespace PluginHost.Plugins;
+namespace PluginHost.Config;
 
 /// <summary>Where the host finds plugins when a configuration does not say.</summary>
 public static class PluginDirectories

@@ -6,9 +6,10 @@ using PluginHost.Checkpoints;
 using PluginHost.Config;
 using PluginHost.Pipelines;
 using PluginHost.Plugins;
+using PluginHost.Scripting;
 using PluginHost.Sinks;
 
-namespace PluginHost;
+namespace PluginHost.Hosting;
 
 /// <summary>Registers the host's services: configuration snapshot, sink catalog, checkpoint store, pipelines.</summary>
 public static class PluginHostServiceCollectionExtensions
