@@ -1,5 +1,4 @@
 using PluginHost.Binlog.Replication;
-using PluginHost.Pipelines;
 using PluginHost.Sdk;
 
 namespace PluginHost.Config;

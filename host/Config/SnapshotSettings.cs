@@ -1,5 +1,3 @@
-using PluginHost.Pipelines;
-
 namespace PluginHost.Config;
 
 /// <summary>When a pipeline reads the existing rows of its tables.</summary>

@@ -1,3 +1,4 @@
+using PluginHost.Config;
 using PluginHost.Pipelines;
 
 namespace PluginHost.Control;

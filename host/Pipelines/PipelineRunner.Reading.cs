@@ -97,17 +97,18 @@ public sealed partial class PipelineRunner
                 index += rows.Rows.Count;
                 return true;
             }
+            if (!handoff.StreamRows)
+            {
+                // initial_only: only the snapshot's rows are delivered (and none of its chunk rows is dropped for a newer
+                // image the stream would have given: each row comes as its chunk read it).
+                Status.AddFiltered(rows.Rows.Count);
+                index += rows.Rows.Count;
+                return true;
+            }
             var watching = handoff.Watching;
             if (watching && client.CurrentFile is { } at && handoff.Suppressed(rows.Table.Database, rows.Table.Table, at, rows.Header.NextPosition))
             {
                 Status.AddFiltered(rows.Rows.Count); // a whole-table snapshot pass already holds these changes
-                index += rows.Rows.Count;
-                return true;
-            }
-            var deliver = handoff.StreamRows;
-            if (!deliver && !watching)
-            {
-                Status.AddFiltered(rows.Rows.Count); // initial_only: only the snapshot's rows are delivered
                 index += rows.Rows.Count;
                 return true;
             }
@@ -126,12 +127,6 @@ public sealed partial class PipelineRunner
                 if (chunk.Rows.Count > 0 && chunk.Bytes + rowBytes > chunkBytes) await Push().ConfigureAwait(false); // big rows: smaller chunks
                 var e = factory.Create(rows, rows.Rows[i], table);
                 if (watching) handoff.Observe(e, file!, rows.Header.NextPosition);
-                if (!deliver)
-                {
-                    Status.AddFiltered(1);
-                    index++;
-                    continue;
-                }
                 e.Gtid = gtid;
                 e.File = file;
                 e.Position = position;
@@ -141,7 +136,7 @@ public sealed partial class PipelineRunner
                 chunk.Bytes += rowBytes;
                 traceRead?.Invoke(TraceStage.Read, e, readAt);
             }
-            if (deliver) Status.AddIn(rows.Rows.Count);
+            Status.AddIn(rows.Rows.Count);
             chunk.LastEventTime = rows.Header.Timestamp;
             return true;
         }
