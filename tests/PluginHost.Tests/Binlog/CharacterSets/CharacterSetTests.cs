@@ -92,6 +92,36 @@ public sealed class CharacterSetTests(MariaDbServer db, ITestOutputHelper output
         Assert.Equal(expected, fromFile.Rows.Single().After!.Select(v => v.ToString()));
     }
 
+    [Fact]
+    public async Task Without_charsets_in_the_table_map_the_live_client_takes_them_from_information_schema_uca1400_included()
+    {
+        const string database = "cs_no_log";
+        db.Sql($"DROP DATABASE IF EXISTS {database}; CREATE DATABASE {database};");
+        var (file, position) = Repl.MasterStatus(db);
+        await using var reader = new Reader(new BinlogClient(Repl.Options(db, BinlogStart.At(file, position), output)));
+        await reader.ConnectedAsync();
+        try
+        {
+            // NO_LOG: the table map carries no charsets; MariaDB lists uca1400 collations in COLLATIONS without an id.
+            db.Sql($"""
+                SET GLOBAL binlog_row_metadata = 'NO_LOG';
+                USE {database};
+                CREATE TABLE t (a VARCHAR(20) CHARACTER SET ucs2 COLLATE ucs2_uca1400_ai_ci,
+                  b VARCHAR(20) CHARACTER SET utf32 COLLATE utf32_uca1400_swedish_nopad_as_cs,
+                  c VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_uca1400_ai_ci, d VARCHAR(20) CHARACTER SET koi8r,
+                  e ENUM('x', 'Привет') CHARACTER SET cp1251, f VARCHAR(20) CHARACTER SET sjis);
+                INSERT INTO t VALUES ('Zoë Ωμέγα', 'h😀 Åäö', 'Zoë 😀', 'Привет', 'Привет', 'ｶﾀｶﾅ日本');
+                """);
+        }
+        finally
+        {
+            db.Sql("SET GLOBAL binlog_row_metadata = 'FULL';");
+        }
+        var expected = db.Sql($"SELECT * FROM {database}.t;").TrimEnd('\n').Split('\t');
+        var streamed = (RowsEvent)(await reader.UntilAsync(e => e is RowsEvent r && r.Table.Database == database))[^1];
+        Assert.Equal(expected, streamed.Rows.Single().After!.Select(v => v.ToString()));
+    }
+
     /// <summary>Per character set: "Ab1-" and every candidate the server round-trips through it.</summary>
     private Dictionary<string, string> Samples(IReadOnlyList<string> charsets)
     {
