@@ -160,15 +160,18 @@ public sealed class BinlogEventDecoder
             }
             case BinlogEventType.TransactionPayload:
                 return DecodeTransactionPayload(header, body);
+            // MariaDB's log_bin_compress=ON: the same events with their query text or row images zlib-compressed.
             case BinlogEventType.MariaDbWriteRowsCompressed:
-            case BinlogEventType.MariaDbUpdateRowsCompressed:
-            case BinlogEventType.MariaDbDeleteRowsCompressed:
             case BinlogEventType.MariaDbWriteRowsCompressedV1:
+                return DecodeRows(header, body, RowChangeKind.Insert);
+            case BinlogEventType.MariaDbUpdateRowsCompressed:
             case BinlogEventType.MariaDbUpdateRowsCompressedV1:
+                return DecodeRows(header, body, RowChangeKind.Update);
+            case BinlogEventType.MariaDbDeleteRowsCompressed:
             case BinlogEventType.MariaDbDeleteRowsCompressedV1:
+                return DecodeRows(header, body, RowChangeKind.Delete);
             case BinlogEventType.MariaDbQueryCompressed:
-                throw new BinlogFormatException(
-                    $"{header.EventType}: compressed MariaDB binlog events (log_bin_compress=ON) are not supported; set log_bin_compress=OFF on the server");
+                return DecodeQuery(header, body);
             default:
                 _ = f;
                 return new UnknownEvent(header);
@@ -250,13 +253,16 @@ public sealed class BinlogEventDecoder
         var execTime = r.ReadUInt32();
         var dbLength = r.ReadByte();
         var errorCode = r.ReadUInt16();
-        var postHeader = PostHeader(BinlogEventType.Query, 13);
+        var postHeader = PostHeader(header.EventType, 13);
         var statusLength = postHeader >= 13 ? r.ReadUInt16() : 0;
         if (postHeader > 13) r.Skip(postHeader - 13);
         r.Skip(statusLength);
         var db = r.ReadString(dbLength);
         r.Skip(1);
-        return new QueryEvent(header, threadId, execTime, errorCode, db, r.ReadRestString());
+        var query = header.EventType == BinlogEventType.MariaDbQueryCompressed
+            ? System.Text.Encoding.UTF8.GetString(MariaDbCompression.Uncompress(r.ReadRemaining()))
+            : r.ReadRestString();
+        return new QueryEvent(header, threadId, execTime, errorCode, db, query);
     }
 
     private static MySqlGtidEvent DecodeMySqlGtid(BinlogEventHeader header, ReadOnlySpan<byte> body)
@@ -278,11 +284,15 @@ public sealed class BinlogEventDecoder
 
     private RowsEvent DecodeRows(BinlogEventHeader header, ReadOnlySpan<byte> body, RowChangeKind kind)
     {
-        var postHeader = PostHeader(header.EventType, header.EventType is >= BinlogEventType.WriteRowsV2 and <= BinlogEventType.DeleteRowsV2 or BinlogEventType.PartialUpdateRows ? 10 : 8);
+        var compressed = header.EventType is >= BinlogEventType.MariaDbWriteRowsCompressedV1 and <= BinlogEventType.MariaDbDeleteRowsCompressed;
+        var v2Type = header.EventType is >= BinlogEventType.WriteRowsV2 and <= BinlogEventType.DeleteRowsV2 or BinlogEventType.PartialUpdateRows
+            or >= BinlogEventType.MariaDbWriteRowsCompressed and <= BinlogEventType.MariaDbDeleteRowsCompressed;
+        var postHeader = PostHeader(header.EventType, v2Type ? 10 : 8);
         var r = new PacketReader(body);
         var tableId = postHeader == 6 ? r.ReadUInt32() : r.ReadUInt48();
         var flags = r.ReadUInt16();
-        var isV2 = header.EventType is >= BinlogEventType.WriteRowsV2 and <= BinlogEventType.DeleteRowsV2 or BinlogEventType.PartialUpdateRows;
+        // MariaDB tells a compressed event's layout by its post-header length (log_event.cc, row_log_event_uncompress).
+        var isV2 = compressed ? postHeader == 10 : v2Type;
         if (isV2)
         {
             var extraLength = r.ReadUInt16();
@@ -301,9 +311,10 @@ public sealed class BinlogEventDecoder
         var count2 = kind == RowChangeKind.Update ? PopCount(present2, width) : count1;
         var partial = header.EventType == BinlogEventType.PartialUpdateRows;
 
-        // Row values reference this copy of the event body: one allocation per event, none per column.
-        var buffer = body.ToArray();
-        var pos = r.Position;
+        // Row values reference this copy of the event body (or its uncompressed row images): one allocation per event,
+        // none per column.
+        var buffer = compressed ? MariaDbCompression.Uncompress(r.ReadRemaining()) : body.ToArray();
+        var pos = compressed ? 0 : r.Position;
         var end = buffer.Length;
         var rows = new List<RowChange>(Math.Max(1, (end - pos) / Math.Max(1, width * 4)));
         var columns = table.Columns;

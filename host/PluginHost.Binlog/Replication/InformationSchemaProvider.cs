@@ -1,5 +1,6 @@
 using PluginHost.Binlog.Events;
 using PluginHost.Binlog.Protocol;
+using PluginHost.Binlog.Values;
 
 namespace PluginHost.Binlog.Replication;
 
@@ -97,7 +98,7 @@ internal sealed class InformationSchemaProvider(ConnectionOptions options) : IAs
         var connection = await ConnectionAsync(ct).ConfigureAwait(false);
         Queries++;
         var result = await connection.QueryAsync($"""
-            SELECT c.COLUMN_NAME, c.DATA_TYPE, c.COLUMN_TYPE, c.COLUMN_KEY, co.ID, c.DATETIME_PRECISION
+            SELECT c.COLUMN_NAME, c.DATA_TYPE, c.COLUMN_TYPE, c.COLUMN_KEY, co.ID, c.DATETIME_PRECISION, c.CHARACTER_SET_NAME
             FROM information_schema.COLUMNS c
             LEFT JOIN information_schema.COLLATIONS co ON co.COLLATION_NAME = c.COLLATION_NAME
             WHERE c.TABLE_SCHEMA = {Sql.Quote(database)} AND c.TABLE_NAME = {Sql.Quote(table)}
@@ -113,7 +114,10 @@ internal sealed class InformationSchemaProvider(ConnectionOptions options) : IAs
                 var r = result.Rows[i];
                 var dataType = (r[1] ?? "").ToLowerInvariant();
                 var columnType = r[2] ?? "";
-                var collation = int.TryParse(r[4], out var id) ? id : 63;
+                // MariaDB 10.10+ lists its UCA-14 collations (utf8mb4_uca1400_ai_ci, ...) in COLLATIONS without an id: the
+                // character set's default collation stands for them (only the character set matters to decoding).
+                var collation = int.TryParse(r[4], out var id) ? id
+                    : r[6] is { Length: > 0 } charset && Charsets.GetDefaultCollationId(charset) is { } byCharset ? byCharset : 63;
                 string[]? labels = dataType is "enum" or "set" ? ParseLabels(columnType) : null;
                 var fsp = dataType is "time" or "datetime" or "timestamp" && int.TryParse(r[5], out var p) ? p : 0;
                 columns.Add(new SchemaColumn(r[0] ?? "", dataType, columnType.Contains("unsigned", StringComparison.OrdinalIgnoreCase), collation, labels, fsp));

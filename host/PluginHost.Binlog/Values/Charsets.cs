@@ -1,8 +1,13 @@
+using System.Globalization;
 using System.Text;
 
 namespace PluginHost.Binlog.Values;
 
-/// <summary>Maps MySQL/MariaDB collation ids to .NET encodings.</summary>
+/// <summary>
+/// Maps MySQL/MariaDB collation ids to .NET encodings: every id MariaDB 10.11 and MySQL 8.4 define (generated from the
+/// server by scripts/generate-charsets.cs), each decoding as the server does (docs/character-sets.md). An id it does not
+/// know decodes as UTF-8, with each byte that is not UTF-8 shown as <c>\xNN</c>.
+/// </summary>
 public static class Charsets
 {
     /// <summary>The collation id of the <c>binary</c> charset.</summary>
@@ -12,54 +17,72 @@ public static class Charsets
     public const int DefaultUtf8 = 45;
 
     private static readonly Encoding Utf8 = new UTF8Encoding(false, false);
-    private static readonly Encoding Latin1;
-    private static readonly Encoding?[] ById = new Encoding?[2048];
+    private static readonly Encoding Unknown = Encoding.GetEncoding("utf-8", EncoderFallback.ReplacementFallback, new HexDecoderFallback());
+    private static readonly Dictionary<string, Encoding> ByCharset = new(StringComparer.OrdinalIgnoreCase);
+    private static readonly Dictionary<string, int> DefaultIds = new(StringComparer.OrdinalIgnoreCase);
+    private static readonly Encoding?[] ById;
+    private static readonly string?[] NameById;
 
     static Charsets()
     {
         Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
-        // MySQL's latin1 is Windows-1252 with the five holes mapped to the C1 controls.
-        Latin1 = Encoding.GetEncoding(1252);
-        var cp1251 = Encoding.GetEncoding(1251);
-        var cp1250 = Encoding.GetEncoding(1250);
-        var cp1256 = Encoding.GetEncoding(1256);
-        var cp1257 = Encoding.GetEncoding(1257);
-        var ascii = Encoding.ASCII;
-        var ucs2 = Encoding.BigEndianUnicode;
-        var utf16le = Encoding.Unicode;
-        var utf32 = new UTF32Encoding(bigEndian: true, byteOrderMark: false);
-        void Set(Encoding e, params int[] ids) { foreach (var id in ids) ById[id] = e; }
-        void Range(Encoding e, int from, int to) { for (var id = from; id <= to; id++) ById[id] = e; }
+        ByCharset["utf8"] = ByCharset["utf8mb3"] = ByCharset["utf8mb4"] = Utf8;
+        ByCharset["ucs2"] = ByCharset["utf16"] = Encoding.BigEndianUnicode;
+        ByCharset["utf16le"] = Encoding.Unicode;
+        ByCharset["utf32"] = new UTF32Encoding(bigEndian: true, byteOrderMark: false);
+        ByCharset["binary"] = Utf8; // never decoded as text: binary values are bytes
+        foreach (var (name, table) in CharsetData.SingleByte) ByCharset[name] = new SingleByteEncoding(name, table);
+        foreach (var (name, codePage, kind, overrides) in CharsetData.MultiByte)
+        {
+            var basis = Encoding.GetEncoding(codePage, EncoderFallback.ReplacementFallback, new DecoderReplacementFallback("\uFFFD"));
+            ByCharset[name] = overrides.Length == 0 && kind != SequenceKind.EucJp
+                ? basis
+                : new MultiByteEncoding(name, basis, kind, overrides, kind == SequenceKind.EucJp ? CharsetData.Jisx0212 : null);
+        }
 
-        Set(Latin1, 5, 8, 15, 31, 47, 48, 49, 94);
-        Set(ascii, 11, 65);
-        Set(cp1251, 14, 23, 50, 51, 52);
-        Set(cp1250, 26, 34, 44, 66, 99);
-        Set(cp1256, 57, 67);
-        Set(cp1257, 29, 58, 59);
-        Set(Utf8, 33, 45, 46, 76, 83, 127, 223, 255);
-        Range(Utf8, 192, 215);   // utf8mb3 UCA
-        Range(Utf8, 224, 247);   // utf8mb4 UCA
-        Range(Utf8, 255, 323);   // utf8mb4 0900 (MySQL 8)
-        Range(Utf8, 576, 578);   // MariaDB utf8 nopad
-        Range(Utf8, 608, 610);   // MariaDB utf8mb4 nopad
-        Range(Utf8, 1024, 2047); // MariaDB UCA-14 collations (utf8mb3/utf8mb4)
-        Set(ucs2, 35, 90, 159);
-        Range(ucs2, 128, 151);
-        Set(utf16le, 56, 62);
-        Set(Encoding.BigEndianUnicode, 54, 55);
-        Range(Encoding.BigEndianUnicode, 101, 124);
-        Set(utf32, 60, 61);
-        Range(utf32, 160, 183);
+        var ids = new List<(int Id, string Charset)>();
+        foreach (var (name, defaultId, list) in CharsetData.Collations)
+        {
+            DefaultIds[name] = defaultId;
+            foreach (var part in list.Split(','))
+            {
+                var dash = part.IndexOf('-', StringComparison.Ordinal);
+                var from = int.Parse(dash < 0 ? part : part[..dash], CultureInfo.InvariantCulture);
+                var to = dash < 0 ? from : int.Parse(part[(dash + 1)..], CultureInfo.InvariantCulture);
+                for (var id = from; id <= to; id++) ids.Add((id, name));
+            }
+        }
+        DefaultIds["utf8"] = DefaultIds["utf8mb3"];
+        ById = new Encoding?[ids.Max(i => i.Id) + 1];
+        NameById = new string?[ById.Length];
+        foreach (var (id, name) in ids)
+        {
+            ById[id] = ByCharset[name];
+            NameById[id] = name;
+        }
     }
 
     /// <summary>True when the collation denotes binary data (no character set).</summary>
     public static bool IsBinary(int collationId) => collationId == Binary;
 
-    /// <summary>The encoding for a collation id; unknown ids decode as UTF-8.</summary>
+    /// <summary>The encoding for a collation id; an unknown id decodes as UTF-8, bytes that are not UTF-8 as <c>\xNN</c>.</summary>
     public static Encoding GetEncoding(int collationId) =>
-        (uint)collationId < (uint)ById.Length ? ById[collationId] ?? Utf8 : Utf8;
+        (uint)collationId < (uint)ById.Length ? ById[collationId] ?? Unknown : Unknown;
 
     /// <summary>True for the UTF-8 family, where bytes can be copied to JSON without re-encoding.</summary>
     public static bool IsUtf8(int collationId) => ReferenceEquals(GetEncoding(collationId), Utf8);
+
+    /// <summary>True when the collation id is one MariaDB or MySQL defines (see <see cref="GetCharsetName"/>).</summary>
+    public static bool IsKnown(int collationId) => GetCharsetName(collationId) != null;
+
+    /// <summary>The character set of a collation id (<c>latin1</c>, <c>utf8mb4</c>, ...); null when the id is unknown.</summary>
+    public static string? GetCharsetName(int collationId) =>
+        (uint)collationId < (uint)NameById.Length ? NameById[collationId] : null;
+
+    /// <summary>The encoding of a character set by its server name (case-insensitive); null when unknown.</summary>
+    public static Encoding? GetCharsetEncoding(string charset) => ByCharset.GetValueOrDefault(charset);
+
+    /// <summary>The id of a character set's default collation (e.g. to stand for a collation the server lists without
+    /// an id, such as MariaDB's <c>utf8mb4_uca1400_ai_ci</c> in <c>information_schema.COLLATIONS</c>); null when unknown.</summary>
+    public static int? GetDefaultCollationId(string charset) => DefaultIds.TryGetValue(charset, out var id) ? id : null;
 }
