@@ -24,16 +24,6 @@ public sealed partial class PipelineRunner
     }
 
 
-    /// <summary>What a snapshot row holds while queued: the event and row objects, boxed values, text twice its length.</summary>
-    private static long SnapshotRowBytes(ChangeEvent e)
-    {
-        long bytes = 160 + 72;
-        if (e.After is { } row)
-            foreach (var (_, value) in row)
-                bytes += 32 + value switch { string s => 2L * s.Length, byte[] b => b.Length, string[] labels => 24L * labels.Length, _ => 0 };
-        return bytes;
-    }
-
     /// <summary>
     /// Reads the binlog into chunks. Invariant: a chunk with a <see cref="EventChunk.TransactionEnd"/> holds only events
     /// of transactions that end at or before it (events after a boundary start a new chunk), so the writer can switch
@@ -155,7 +145,7 @@ public sealed partial class PipelineRunner
                 var n = 0L;
                 async ValueTask Add(ChangeEvent e)
                 {
-                    var bytes = SnapshotRowBytes(e);
+                    var bytes = SnapshotRowSize.Of(e);
                     if (chunk.Rows.Count >= ChunkSize || chunk.Rows.Count > 0 && chunk.Bytes + bytes > chunkBytes) await Push().ConfigureAwait(false);
                     e.File = boundary.File;
                     e.Position = boundary.Position;

@@ -101,10 +101,12 @@ internal sealed class SnapshotCoordinator(string pipeline, SnapshotSettings sett
         try
         {
             var lastKey = t.LastKey;
+            var limit = Math.Min(settings.ChunkSize, SnapshotRowSize.FirstChunkRows); // wide rows: small chunks (bounded memory)
             while (true)
             {
                 var openedAt = SnapshotDelivery.GraceTimestamp();
-                var chunk = await source.ReadChunkAsync(table, lastKey, t.Where, settings.ChunkSize, ct).ConfigureAwait(false);
+                var chunk = await source.ReadChunkAsync(table, lastKey, t.Where, limit, ct).ConfigureAwait(false);
+                limit = SnapshotRowSize.NextLimit(chunk.Rows, limit, settings.ChunkSize);
                 await handoff.HandOver(new SnapshotDelivery
                 {
                     Table = table, Chunk = chunk, Window = window, OpenedAt = openedAt, DueAt = chunk.Position,

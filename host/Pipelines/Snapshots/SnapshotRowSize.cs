@@ -1,0 +1,36 @@
+using PluginHost.Sdk;
+
+namespace PluginHost.Pipelines;
+
+/// <summary>
+/// What a snapshot row holds in memory (the event and row objects, boxed values, text twice its length): charged to
+/// the queue's budget, and what sizes the next chunk so that a chunk of wide rows stays small.
+/// </summary>
+internal static class SnapshotRowSize
+{
+    /// <summary>Bytes a chunk may hold: a table of 1 MB rows is read a few rows at a time, one of small rows <c>chunk_size</c> at a time.</summary>
+    public const long ChunkBytes = 8L << 20;
+
+    /// <summary>Rows of the first chunk of a table (before its row size is known).</summary>
+    public const int FirstChunkRows = 4;
+
+    public static long Of(ChangeEvent e)
+    {
+        long bytes = 160 + 72;
+        if (e.After is { } row)
+            foreach (var (_, value) in row)
+                bytes += 32 + value switch { string s => 2L * s.Length, byte[] b => b.Length, string[] labels => 24L * labels.Length, _ => 0 };
+        return bytes;
+    }
+
+    /// <summary>Rows of the next chunk: as many as fit <see cref="ChunkBytes"/> at the last chunk's row size, at most
+    /// <paramref name="chunkSize"/>, growing at most eightfold from <paramref name="last"/>.</summary>
+    public static int NextLimit(IReadOnlyList<ChangeEvent> lastRows, int last, int chunkSize)
+    {
+        if (lastRows.Count == 0) return Math.Min(chunkSize, Math.Max(last, FirstChunkRows));
+        long bytes = 0;
+        foreach (var e in lastRows) bytes += Of(e);
+        var perRow = Math.Max(1, bytes / lastRows.Count);
+        return (int)Math.Clamp(ChunkBytes / perRow, 1, Math.Min(chunkSize, (long)last * 8));
+    }
+}
