@@ -77,7 +77,7 @@ internal sealed class RunningPipeline : IAsyncDisposable
         Definition = definition;
         Store = store;
         Status = new PipelineStatus(definition.Name);
-        Runner = new PipelineRunner(definition, sink, store, new TestLogger(output, definition.Name), Status, transform)
+        Runner = new PipelineRunner(definition, sink, store, new RecordingLogger(output, definition.Name, LogLevel.Trace), Status, transform)
         {
             RetryDelay = TimeSpan.FromMilliseconds(50),
             MaxRetryDelay = TimeSpan.FromMilliseconds(400),
@@ -235,23 +235,4 @@ internal sealed class RecordingStore(ICheckpointStore inner, string sinkFile) : 
             }
         }
     }
-}
-
-internal sealed class TestLogger(ITestOutputHelper output, string name) : ILogger
-{
-    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-    public bool IsEnabled(LogLevel logLevel) => true;
-
-    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-    {
-        try { output.WriteLine($"{DateTime.Now:HH:mm:ss.fff} [{name}] {logLevel}: {formatter(state, exception)}"); }
-        catch (InvalidOperationException) { } // the test has finished
-    }
-}
-
-internal sealed class TestLoggerFactory(ITestOutputHelper output) : ILoggerFactory
-{
-    public ILogger CreateLogger(string categoryName) => new TestLogger(output, categoryName);
-    public void AddProvider(ILoggerProvider provider) { }
-    public void Dispose() { }
 }

@@ -108,7 +108,7 @@ public sealed class PipelineTests(MariaDbServer db, ITestOutputHelper output) : 
             Kit.PipelineYaml(db, "short-names", start, """{ include: ["pt_filter.t?"], events: [insert, delete] }""", Out("short.jsonl")),
             Kit.PipelineYaml(db, "wrong-password", start, """{ include: ["*.*"] }""", Out("never.jsonl"), password: "not-the-password"));
         var manager = new PipelineManager(config, PluginHostServiceCollectionExtensions.CreateSinkCatalog(),
-            new FileCheckpointStore(config.StateDirectory), new TestLoggerFactory(output));
+            new FileCheckpointStore(config.StateDirectory), new RecordingLoggerProvider(output));
         await manager.StartAsync(CancellationToken.None);
         try
         {

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using PluginHost.Plugins;
 using PluginHost.Tests.Api;
+using PluginHost.Tests.Support;
 
 namespace PluginHost.Tests.Plugins;
 
@@ -15,7 +16,7 @@ public sealed class BrokenPluginTests
     public async Task Each_broken_folder_is_failed_with_its_reason_in_the_log_and_the_status()
     {
         var built = await ThirdPartyPlugins.GetAsync();
-        var logs = new LogCapture();
+        var logs = new RecordingLoggerProvider();
         using var loggers = LoggerFactory.Create(b => b.AddProvider(logs));
         await using var box = new PluginSandbox(loggers: loggers);
         BrokenPlugins.Create(built, box.Directory);
@@ -45,7 +46,7 @@ public sealed class BrokenPluginTests
     public async Task A_rejected_new_version_is_logged_as_rejected_with_the_running_version()
     {
         var built = await ThirdPartyPlugins.GetAsync();
-        var logs = new LogCapture();
+        var logs = new RecordingLoggerProvider();
         using var loggers = LoggerFactory.Create(b => b.AddProvider(logs));
         await using var box = new PluginSandbox(loggers: loggers);
         var folder = box.PluginFolder("testsink");

@@ -37,7 +37,7 @@ internal sealed class PluginSandbox : IAsyncDisposable
     {
         var factory = Catalog.Find(type) ?? throw new InvalidOperationException($"no sink type {type}");
         using var doc = JsonDocument.Parse(json);
-        return factory.Create(new SinkContext("test", doc.RootElement.Clone(), new NullPluginLogger(), Root));
+        return factory.Create(new SinkContext("test", doc.RootElement.Clone(), NullPluginLogger.Instance, Root));
     }
 
     public async ValueTask DisposeAsync()
@@ -46,13 +46,6 @@ internal sealed class PluginSandbox : IAsyncDisposable
         try { System.IO.Directory.Delete(Root, recursive: true); }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
-    }
-
-    private sealed class NullPluginLogger : IPluginLogger
-    {
-        public void Info(string message) { }
-        public void Warning(string message) { }
-        public void Error(string message, Exception? exception = null) { }
     }
 }
 

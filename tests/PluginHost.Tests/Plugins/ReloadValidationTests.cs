@@ -39,7 +39,7 @@ public sealed class ReloadValidationTests(MariaDbServer db)
             """, Path.Combine(root, "pluginhost.yaml"), new Dictionary<string, string>());
         var outFile = Path.Combine(root, "out.txt");
 
-        var logs = new LogCapture();
+        var logs = new RecordingLoggerProvider();
         using var loggers = LoggerFactory.Create(b => b.AddProvider(logs));
         var catalog = PluginHostServiceCollectionExtensions.CreateSinkCatalog();
         PipelineManager? pipelines = null;

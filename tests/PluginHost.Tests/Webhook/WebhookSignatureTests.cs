@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using PluginHost.Sdk;
+using PluginHost.Tests.Support;
 using Xunit.Abstractions;
 using static PluginHost.Tests.Webhook.WebhookEvents;
 
@@ -29,7 +30,7 @@ public sealed class WebhookSignatureTests(ITestOutputHelper output)
         };
         var events = History("users", rows: 5, updates: 2);
         events[0].After!["name"] = "Zoë 🚀 \"quoted\" \\ ünïcode";
-        await using (var sink = Sink(settings, new TestLog(output)))
+        await using (var sink = Sink(settings, new RecordingLogger(output)))
         {
             await sink.WriteAsync(events, default);
             await sink.FlushAsync(new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token);
@@ -37,7 +38,7 @@ public sealed class WebhookSignatureTests(ITestOutputHelper output)
         var batched = (JsonObject)settings.DeepClone();
         batched["batch_size"] = 4;
         batched["format"] = "pikachu";
-        await using (var sink = Sink(batched, new TestLog(output)))
+        await using (var sink = Sink(batched, new RecordingLogger(output)))
         {
             await sink.WriteAsync(events, default);
             await sink.FlushAsync(new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token);
