@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using PluginHost.Plugins;
+using PluginHost.Tests.Support;
 
 namespace PluginHost.Tests.Plugins;
 

@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Runtime.Loader;
 using PluginHost.Plugins;
 using PluginHost.Sdk;
+using PluginHost.Tests.Support;
 
 namespace PluginHost.Tests.Plugins;
 

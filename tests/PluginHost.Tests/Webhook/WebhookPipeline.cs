@@ -109,9 +109,3 @@ internal sealed class WebhookPipeline : IAsyncDisposable
         try { System.IO.Directory.Delete(Directory, true); } catch (IOException) { }
     }
 }
-
-internal static class Wait
-{
-    public static Task UntilAsync(Func<bool> condition, TimeSpan timeout, Func<string>? describe = null) =>
-        Poll.UntilAsync(condition, timeout, () => describe?.Invoke() ?? "the condition", 20);
-}

@@ -286,9 +286,9 @@ public sealed class DecoderFuzzTests(MariaDbServer db, ITestOutputHelper output)
     private List<Source> LoadSources()
     {
         var sources = new List<Source>();
-        var run = MariaDbOracleTests.SharedRun(db);
+        var run = OracleRun.Shared(db);
         // The hires table's rows need the schema's precision: those files get the schema-aware decoder.
-        BinlogEventDecoder SchemaAware(bool verify) => run.NewSchemaAwareDecoder(new MariaDbOracleTests.ReplayStats(), verify);
+        BinlogEventDecoder SchemaAware(bool verify) => run.NewSchemaAwareDecoder(new ReplayStats(), verify);
         foreach (var f in run.SegmentA.Concat(run.SegmentB).Concat(run.SegmentC))
             sources.Add(new Source("mariadb " + Path.GetFileName(f), ReadRaw(f, 6000), SchemaAware));
         foreach (var f in new[] { "mysql-bin.checksum-crc32", "mysql-bin.checksum-none", "mysql-bin.compressed", "mysql-bin.sakila.gz" })

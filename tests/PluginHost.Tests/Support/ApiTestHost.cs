@@ -12,9 +12,8 @@ using PluginHost.Config;
 using PluginHost.Pipelines;
 using PluginHost.Plugins;
 using PluginHost.Plugins.Webhook;
-using PluginHost.Tests.Support;
 
-namespace PluginHost.Tests.Api;
+namespace PluginHost.Tests.Support;
 
 /// <summary>
 /// A whole pluginhost (pipelines, REST API, metrics, dashboard) hosted in the test process on a real Kestrel port on
