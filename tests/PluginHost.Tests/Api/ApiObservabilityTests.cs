@@ -9,6 +9,7 @@ namespace PluginHost.Tests.Api;
 
 /// <summary>/health, /metrics (checked by promtool), /metrics.json, the OpenAPI document and the state-change log.</summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class ApiObservabilityTests(MariaDbServer db, ITestOutputHelper output)
 {
     private string NewDatabase()

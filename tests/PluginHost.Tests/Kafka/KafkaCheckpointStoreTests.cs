@@ -8,6 +8,7 @@ using static PluginHost.Tests.Kafka.KafkaTestSupport;
 namespace PluginHost.Tests.Kafka;
 
 /// <summary>The Kafka checkpoint store against the mock cluster, and how a pipeline selects it.</summary>
+[Trait("Category", "Integration")]
 public sealed class KafkaCheckpointStoreTests
 {
     private static CheckpointBackendContext Context(string settings, string pipeline = "orders", string sink = """{"type":"file","path":"x"}""", RecordingLogger? logger = null) =>

@@ -11,6 +11,7 @@ namespace PluginHost.Tests.Kafka;
 /// The Kafka sink on its own against librdkafka's in-process mock cluster (three brokers): keys, partitions, topics,
 /// formats, headers, failures. Read back with Confluent.Kafka consumers and, once, Debian's kcat.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class KafkaSinkTests
 {
     private static ISink Sink(KafkaMockCluster cluster, string extra = "", string pipeline = "p1", RecordingLogger? logger = null) =>

@@ -13,6 +13,7 @@ namespace PluginHost.Tests.Pipelines;
 /// with one failing, start modes, checkpoint resume, a failing sink, a long transaction, a sink swap, graceful stop.
 /// </summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class PipelineTests(MariaDbServer db, ITestOutputHelper output) : IDisposable
 {
     private readonly string _dir = TestTemp.CreateSubdirectory("pluginhost-pipeline-").FullName;

@@ -9,6 +9,7 @@ namespace PluginHost.Tests.Plugins;
 /// with a clear error: in the log (captured from a real <see cref="Microsoft.Extensions.Logging.ILoggerFactory"/>) and
 /// in the plugin's status; the good plugins beside them load.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class BrokenPluginTests
 {
     [Fact]

@@ -15,6 +15,7 @@ namespace PluginHost.Tests.Plugins;
 
 /// <summary>Hot reload of a sink plugin under a pipeline streaming from a real MariaDB.</summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class HotReloadPipelineTests(MariaDbServer db, ITestOutputHelper output)
 {
     [Fact]

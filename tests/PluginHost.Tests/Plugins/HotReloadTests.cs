@@ -5,6 +5,7 @@ using PluginHost.Tests.Support;
 namespace PluginHost.Tests.Plugins;
 
 /// <summary>The watcher: debounced reloads, rejected versions, helper changes, removal.</summary>
+[Trait("Category", "Integration")]
 public sealed class HotReloadTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);

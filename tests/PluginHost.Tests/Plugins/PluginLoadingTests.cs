@@ -7,6 +7,7 @@ using PluginHost.Tests.Support;
 namespace PluginHost.Tests.Plugins;
 
 /// <summary>Loading plugins: third-party DLLs built outside the solution, dependencies, shadow copy, broken plugins.</summary>
+[Trait("Category", "Integration")]
 public sealed class PluginLoadingTests
 {
     [Fact]

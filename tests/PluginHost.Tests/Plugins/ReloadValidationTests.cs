@@ -15,6 +15,7 @@ namespace PluginHost.Tests.Plugins;
 /// its error, and the old version goes on delivering.
 /// </summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class ReloadValidationTests(MariaDbServer db)
 {
     [Fact]

@@ -8,6 +8,7 @@ namespace PluginHost.Tests.Scripting;
 
 /// <summary>Transform scripts in real pipelines on a real MariaDB: the seed example, drop/fan-out, on_error, hot reload, time limit.</summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class ScriptPipelineTests(MariaDbServer db)
 {
     private static string Sample(string name) => File.ReadAllText(Path.Combine(RepoPaths.RepoRoot, "transforms", name));

@@ -14,6 +14,7 @@ namespace PluginHost.Tests.Webhook;
 /// The sink against a real HTTP receiver (Kestrel on loopback), fed with synthetic events: retries, Retry-After,
 /// timeouts, refused connections, a receiver that is down for a while, dead letters, holding, batching, per-row order.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class WebhookDeliveryTests(ITestOutputHelper output)
 {
     private static JsonObject Settings(string url, Action<JsonObject>? more = null)

@@ -13,6 +13,7 @@ namespace PluginHost.Tests.Webhook;
 /// Signatures checked by an independent implementation: the <c>standardwebhooks</c> npm package (1.1.1), run by node
 /// on the requests a real receiver got (installed once into a temp folder with npm).
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class WebhookSignatureTests(ITestOutputHelper output)
 {
     private const string Package = "standardwebhooks@1.1.1";

@@ -21,6 +21,7 @@ namespace PluginHost.Tests.Binlog.Decoding;
 /// BinlogFormatException that merely wraps an IndexOutOfRange/ArgumentOutOfRange/NullReference/InvalidCast.
 /// </summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class DecoderFuzzTests(MariaDbServer db, ITestOutputHelper output)
 {
     /// <summary>Fixed (override with PLUGINHOST_FUZZ_SEED to explore; the seed is printed either way).</summary>

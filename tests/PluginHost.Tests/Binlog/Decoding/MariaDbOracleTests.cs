@@ -23,6 +23,7 @@ namespace PluginHost.Tests.Binlog.Decoding;
 /// The seed is fixed (override with PLUGINHOST_ORACLE_SEED) and printed.
 /// </summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class MariaDbOracleTests(MariaDbServer db, ITestOutputHelper output)
 {
     private OracleRun Run

@@ -10,6 +10,7 @@ namespace PluginHost.Tests.Binlog.Protocol;
 /// Client behaviour against a scripted server over a loopback socket. This is how the MySQL 8 paths
 /// (caching_sha2_password full authentication with RSA, auth switch, GTID dump) are verified.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class FakeServerProtocolTests
 {
     private const string Password = "secret";

@@ -13,6 +13,7 @@ namespace PluginHost.Tests.Binlog.Protocol;
 /// The protocol client against real MariaDB servers started by <see cref="Servers"/>: one with TLS and the
 /// ed25519 plugin, one without TLS. Fails (never skips) when MariaDB is not installed.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class ProtocolIntegrationTests(ProtocolIntegrationTests.Servers servers) : IClassFixture<ProtocolIntegrationTests.Servers>
 {
     private const byte RotateEvent = 4;
