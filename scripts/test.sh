@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: installs what it needs, builds, runs every test (unit and against real servers).
+# Runs the test suite: installs what it needs, builds, runs every test (unit and against real servers).
+# With --fast: only the unit half (tests without the Integration trait; see docs/testing.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+case "${1:-}" in
+  "") target=PluginHost.sln; filter=() ;;
+  --fast) target=tests/PluginHost.Tests; filter=(--filter "Category!=Integration") ;;
+  *) echo "usage: bash scripts/test.sh [--fast]" >&2; exit 2 ;;
+esac
 bash scripts/setup.sh
 log=$(mktemp)
 set +e
-dotnet test PluginHost.sln -c Release --nologo 2>&1 | tee "$log"
+dotnet test "$target" -c Release --nologo "${filter[@]}" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 # One plain summary line over all test assemblies.

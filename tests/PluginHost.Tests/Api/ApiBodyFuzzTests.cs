@@ -13,6 +13,7 @@ namespace PluginHost.Tests.Api;
 /// process with a stack overflow), sizes, encodings, duplicate keys, random bytes — against a real Kestrel API, and the
 /// issue's body against the real pluginhost executable.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class ApiBodyFuzzTests(ITestOutputHelper output)
 {
     private static readonly string[] Media = ["application/json", "application/yaml", "text/yaml", "application/merge-patch+json", "text/plain", ""];

@@ -13,6 +13,7 @@ namespace PluginHost.Tests.Api;
 /// transform that drops and fails — each brought about for real on MariaDB and checked by value.
 /// </summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class ApiFieldTests(MariaDbServer db)
 {
     private string NewDatabase()

@@ -14,6 +14,7 @@ namespace PluginHost.Tests.Api;
 
 /// <summary>What the API changes survives a restart; <c>POST /reload</c> applies the file pipeline by pipeline; where the API may listen.</summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class ApiLifecycleTests(MariaDbServer db)
 {
     private string NewDatabase()

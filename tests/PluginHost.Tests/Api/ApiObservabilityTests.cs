@@ -9,6 +9,7 @@ namespace PluginHost.Tests.Api;
 
 /// <summary>/health, /metrics (checked by promtool), /metrics.json, the OpenAPI document and the state-change log.</summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class ApiObservabilityTests(MariaDbServer db, ITestOutputHelper output)
 {
     private string NewDatabase()
@@ -123,13 +124,13 @@ public sealed class ApiObservabilityTests(MariaDbServer db, ITestOutputHelper ou
     {
         var database = NewDatabase();
         // A real receiver: the row with id 1 is refused for good (400: dead-lettered at once), id 2 fails once (500: retried).
-        await using var receiver = await Webhook.WebhookReceiver.StartAsync();
+        await using var receiver = await WebhookReceiver.StartAsync();
         var failedOnce = 0;
         receiver.Respond = r => r.Events().Single()["after"]?["id"]?.GetValue<int>() switch
         {
-            1 => new Webhook.Reply(400),
-            2 when Interlocked.Exchange(ref failedOnce, 1) == 0 => new Webhook.Reply(500),
-            _ => new Webhook.Reply(200),
+            1 => new Reply(400),
+            2 when Interlocked.Exchange(ref failedOnce, 1) == 0 => new Reply(500),
+            _ => new Reply(200),
         };
         var name = "whstats_" + Guid.NewGuid().ToString("N")[..6];
         var pipeline = $$"""
@@ -310,11 +311,11 @@ public sealed class ApiObservabilityTests(MariaDbServer db, ITestOutputHelper ou
         var database = NewDatabase();
         // A receiver that holds each request until released: a graceful stop waits for it (the sink drains).
         using var release = new ManualResetEventSlim();
-        await using var receiver = await Webhook.WebhookReceiver.StartAsync();
+        await using var receiver = await WebhookReceiver.StartAsync();
         receiver.Respond = _ =>
         {
             release.Wait(TimeSpan.FromSeconds(60)); // hang guard
-            return new Webhook.Reply(200);
+            return new Reply(200);
         };
         // A server that accepts connections and never answers: a pipeline reading from it stays starting.
         var silent = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);

@@ -6,6 +6,7 @@ namespace PluginHost.Tests.Api;
 
 /// <summary>The pipeline endpoints of the REST API against a running host on a real MariaDB.</summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class ApiPipelineTests(MariaDbServer db)
 {
     private string NewDatabase(string tables = "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20));")

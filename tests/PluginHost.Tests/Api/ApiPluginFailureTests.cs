@@ -6,6 +6,7 @@ using PluginHost.Tests.Support;
 namespace PluginHost.Tests.Api;
 
 /// <summary><c>GET /plugins</c> of a running host shows broken plugins with their state and error, and a rejected reload.</summary>
+[Trait("Category", "Integration")]
 public sealed class ApiPluginFailureTests
 {
     [Fact]

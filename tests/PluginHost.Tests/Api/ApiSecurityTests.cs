@@ -12,6 +12,7 @@ namespace PluginHost.Tests.Api;
 /// masked in every output, and diagnostics that never quote a file that is not a transform.
 /// </summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class ApiSecurityTests(MariaDbServer db)
 {
     private string NewDatabase()

@@ -9,6 +9,7 @@ namespace PluginHost.Tests.Api;
 /// pipeline keeps a history of its positions that a seek can go back to, and positions read the same everywhere.
 /// </summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class ApiSeekSafetyTests(MariaDbServer db)
 {
     private static string NewDatabase(MariaDbServer server)

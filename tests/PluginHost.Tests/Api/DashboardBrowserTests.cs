@@ -13,6 +13,7 @@ namespace PluginHost.Tests.Api;
 /// its lag. A screenshot is saved under the test output (screenshots/dashboard.png).
 /// </summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class DashboardBrowserTests(MariaDbServer db, ITestOutputHelper output)
 {
     public const string Chromium = "/usr/bin/chromium";

@@ -12,6 +12,7 @@ namespace PluginHost.Tests.Api;
 /// a 2xx, one task per webhook <c>task_id</c>, the configured workers.
 /// </summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class TruthfulHealthAndMetricsTests(MariaDbServer db, ITestOutputHelper output)
 {
     private string NewDatabase()

@@ -18,7 +18,7 @@ public unsafe class Crc32Tests
     }
 
     [Fact]
-    public void CheckValue()
+    public void Known_check_values_are_computed()
     {
         Assert.Equal(0xCBF43926u, Crc32.Compute("123456789"u8));
         Assert.Equal(0xCBF43926u, Crc32.AppendScalar(0, "123456789"u8));
@@ -27,7 +27,7 @@ public unsafe class Crc32Tests
     }
 
     [Fact]
-    public void MatchesZlibOnRandomDataOfEveryLengthUpTo5000()
+    public void Matches_zlib_on_random_data_of_every_length_up_to_5000()
     {
         var r = new Random(2024);
         var buffer = new byte[5000 + 64];
@@ -47,7 +47,7 @@ public unsafe class Crc32Tests
     }
 
     [Fact]
-    public void MatchesZlibOnLargeAndSpecialBuffers()
+    public void Matches_zlib_on_large_and_special_buffers()
     {
         var r = new Random(7);
         foreach (var length in new[] { 64, 65, 127, 128, 4096, 65_536, 1_000_003, 8 << 20 })
@@ -63,7 +63,7 @@ public unsafe class Crc32Tests
     }
 
     [Fact]
-    public void AppendIsIncremental()
+    public void Append_is_incremental()
     {
         var r = new Random(3);
         var data = new byte[3000];

@@ -6,6 +6,7 @@ using PluginHost.Config;
 using PluginHost.Hosting;
 using PluginHost.Pipelines;
 using PluginHost.Sdk;
+using PluginHost.Tests.Support;
 
 namespace PluginHost.Tests.Config;
 
@@ -384,7 +385,7 @@ public sealed class ConfigLoaderTests
     public void Sink_settings_bind_with_snake_case_durations_and_strict_keys()
     {
         var settings = JsonSerializer.SerializeToElement(new { type = "x", max_retries = "5", timeout = "250ms", urls = new[] { "a", "b" }, nested = new { flag = "true" }, label = (string?)null });
-        var o = new SinkContext("p", settings, new NullPluginLogger(), "/").Bind<SampleSinkOptions>();
+        var o = new SinkContext("p", settings, NullPluginLogger.Instance, "/").Bind<SampleSinkOptions>();
         Assert.Equal(5, o.MaxRetries);
         Assert.Equal(TimeSpan.FromMilliseconds(250), o.Timeout);
         Assert.Equal(["a", "b"], o.Urls);
@@ -395,7 +396,7 @@ public sealed class ConfigLoaderTests
         var errors = new List<SinkConfigurationException>();
         SettingsBinder.Bind<SampleSinkOptions>(bad, errors, "", ignoreType: true);
         Assert.Equal(["max_retries", "nope", "timeout"], errors.Select(e => e.Key).Order());
-        Assert.Throws<SinkConfigurationException>(() => new SinkContext("p", bad, new NullPluginLogger(), "/").Bind<SampleSinkOptions>());
+        Assert.Throws<SinkConfigurationException>(() => new SinkContext("p", bad, NullPluginLogger.Instance, "/").Bind<SampleSinkOptions>());
     }
 
     public sealed class SampleSinkOptions
@@ -410,13 +411,6 @@ public sealed class ConfigLoaderTests
     public sealed class NestedOptions
     {
         public bool Flag { get; set; }
-    }
-
-    private sealed class NullPluginLogger : IPluginLogger
-    {
-        public void Info(string message) { }
-        public void Warning(string message) { }
-        public void Error(string message, Exception? exception = null) { }
     }
 
     [Fact]

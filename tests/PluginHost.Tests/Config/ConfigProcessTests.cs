@@ -8,6 +8,7 @@ namespace PluginHost.Tests.Config;
 /// Operator mistakes with the real executable: every problem of a file (sink settings included) in one pass, and a
 /// <c>server.listen</c> port already taken: plain lines naming the key, no stack trace, a non-zero exit.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class ConfigProcessTests
 {
     private static (int Exit, string Log) Run(string yaml)

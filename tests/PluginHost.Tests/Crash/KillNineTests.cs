@@ -12,6 +12,7 @@ namespace PluginHost.Tests.Crash;
 /// and duplicates must stay within what was in flight (written but not yet checkpointed) at each kill.
 /// </summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class KillNineTests(MariaDbServer db, ITestOutputHelper output)
 {
     private const int Rows = 20_000;

@@ -8,10 +8,11 @@ using static PluginHost.Tests.Kafka.KafkaTestSupport;
 namespace PluginHost.Tests.Kafka;
 
 /// <summary>The Kafka checkpoint store against the mock cluster, and how a pipeline selects it.</summary>
+[Trait("Category", "Integration")]
 public sealed class KafkaCheckpointStoreTests
 {
-    private static CheckpointBackendContext Context(string settings, string pipeline = "orders", string sink = """{"type":"file","path":"x"}""", ListLogger? logger = null) =>
-        new(pipeline, Json(settings), Json(sink), logger ?? new ListLogger(), AppContext.BaseDirectory);
+    private static CheckpointBackendContext Context(string settings, string pipeline = "orders", string sink = """{"type":"file","path":"x"}""", RecordingLogger? logger = null) =>
+        new(pipeline, Json(settings), Json(sink), logger ?? new RecordingLogger(), AppContext.BaseDirectory);
 
     [Fact]
     public async Task Saves_and_loads_the_last_record_per_pipeline_and_deletes_with_a_tombstone()
@@ -51,7 +52,7 @@ public sealed class KafkaCheckpointStoreTests
     {
         using var cluster = new KafkaMockCluster();
         cluster.CreateTopic("state", 1);
-        var logger = new ListLogger();
+        var logger = new RecordingLogger();
         await using var store = new KafkaCheckpointBackendFactory().Create(Context(
             $$"""{"bootstrap_servers":"{{cluster.BootstrapServers}}","topic":"state","create_topic":false,"timeout":"2s"}""", logger: logger));
         await store.SaveAsync("orders", new CheckpointState("f", 4, null, DateTimeOffset.UtcNow, 1), CancellationToken.None);

@@ -13,6 +13,7 @@ namespace PluginHost.Tests.Kafka;
 /// duplicates within what was in flight at each kill.
 /// </summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class KafkaKillNineTests(MariaDbServer db, ITestOutputHelper output)
 {
     private const int Rows = 6000;

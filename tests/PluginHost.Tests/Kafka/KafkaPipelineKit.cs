@@ -50,7 +50,7 @@ internal static class KafkaPipelineKit
     {
         var sinks = Sinks();
         Cli.RunCommand.ValidateSinks(config, sinks); // as `pluginhost run` does: sink and checkpoint settings, all together
-        return new PipelineManager(config, sinks, new FileCheckpointStore(config.StateDirectory), new OutputLoggerFactory(output), null,
+        return new PipelineManager(config, sinks, new FileCheckpointStore(config.StateDirectory), new RecordingLoggerProvider(output, LogLevel.Information), null,
             new CheckpointStoreCatalog(sinks))
         {
             ConfigureClient = o => o with { ReconnectDelay = TimeSpan.FromMilliseconds(50), MaxReconnectDelay = TimeSpan.FromMilliseconds(500) },
@@ -89,24 +89,4 @@ internal static class KafkaPipelineKit
     }
 
     public static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
-}
-
-/// <summary>Host log lines into the test output.</summary>
-internal sealed class OutputLoggerFactory(ITestOutputHelper output) : ILoggerFactory
-{
-    public ILogger CreateLogger(string categoryName) => new OutputLogger(output, categoryName);
-    public void AddProvider(ILoggerProvider provider) { }
-    public void Dispose() { }
-
-    private sealed class OutputLogger(ITestOutputHelper output, string category) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            try { output.WriteLine($"{DateTime.Now:HH:mm:ss.fff} {logLevel} {category}: {formatter(state, exception)}"); }
-            catch (InvalidOperationException) { /* the test already ended */ }
-        }
-    }
 }

@@ -12,6 +12,7 @@ namespace PluginHost.Tests.Kafka;
 /// process), with the checkpoint in Kafka too. Topics are read back with Confluent.Kafka consumers.
 /// </summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class KafkaPipelineTests(MariaDbServer db, ITestOutputHelper output) : IDisposable
 {
     private readonly string _dir = TestTemp.CreateSubdirectory("pluginhost-kafka-").FullName;

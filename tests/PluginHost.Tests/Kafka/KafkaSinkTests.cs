@@ -11,9 +11,10 @@ namespace PluginHost.Tests.Kafka;
 /// The Kafka sink on its own against librdkafka's in-process mock cluster (three brokers): keys, partitions, topics,
 /// formats, headers, failures. Read back with Confluent.Kafka consumers and, once, Debian's kcat.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class KafkaSinkTests
 {
-    private static ISink Sink(KafkaMockCluster cluster, string extra = "", string pipeline = "p1", ListLogger? logger = null) =>
+    private static ISink Sink(KafkaMockCluster cluster, string extra = "", string pipeline = "p1", RecordingLogger? logger = null) =>
         new KafkaSinkFactory().Create(SinkContext($$"""{"type":"kafka","bootstrap_servers":"{{cluster.BootstrapServers}}","create_topics":false{{extra}}}""", pipeline, logger));
 
     [Fact]
@@ -21,7 +22,7 @@ public sealed class KafkaSinkTests
     {
         using var cluster = new KafkaMockCluster();
         cluster.CreateTopic("shop.users", 3);
-        var logger = new ListLogger();
+        var logger = new RecordingLogger();
         // create_topics on: the mock cluster has no CreateTopics, which the sink must say once and then rely on auto-creation.
         await using var sink = new KafkaSinkFactory().Create(SinkContext($$"""{"type":"kafka","bootstrap_servers":"{{cluster.BootstrapServers}}"}""", "p1", logger));
         await sink.WriteAsync([Event(ChangeOperation.Insert, 1, "Ann", 1), Event(ChangeOperation.Update, 1, "Ann", 2), Event(ChangeOperation.Delete, 1, "Ann", 2)], CancellationToken.None);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using PluginHost.Sdk;
+using PluginHost.Tests.Support;
 
 namespace PluginHost.Tests.Kafka;
 
@@ -16,7 +17,7 @@ internal static class KafkaTestSupport
     public static JsonElement Json(string json) => JsonDocument.Parse(json).RootElement.Clone();
 
     public static SinkContext SinkContext(string json, string pipeline = "test", IPluginLogger? logger = null) =>
-        new(pipeline, Json(json), logger ?? new ListLogger(), AppContext.BaseDirectory);
+        new(pipeline, Json(json), logger ?? new RecordingLogger(), AppContext.BaseDirectory);
 
     public static ChangeEvent Event(ChangeOperation op, long id, string name, long n, TableInfo? table = null, string? gtid = "0-1-1", long pos = 100)
     {
@@ -36,25 +37,5 @@ internal static class KafkaTestSupport
             Timestamp = DateTimeOffset.FromUnixTimeSeconds(1_790_000_000),
             TransactionId = gtid,
         };
-    }
-}
-
-/// <summary>An <see cref="IPluginLogger"/> that keeps the lines (and echoes them to the test output stream).</summary>
-internal sealed class ListLogger : IPluginLogger
-{
-    private readonly List<string> _lines = [];
-
-    public IReadOnlyList<string> Lines
-    {
-        get { lock (_lines) return _lines.ToList(); }
-    }
-
-    public void Info(string message) => Add("info: " + message);
-    public void Warning(string message) => Add("warn: " + message);
-    public void Error(string message, Exception? exception = null) => Add("error: " + message + (exception is null ? "" : " " + exception.Message));
-
-    private void Add(string line)
-    {
-        lock (_lines) _lines.Add(line);
     }
 }

@@ -13,6 +13,7 @@ namespace PluginHost.Tests.Pipelines;
 /// low-water mark — the end of the last transaction all of whose events (and all before them) were acknowledged.
 /// </summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class AcknowledgementTests(MariaDbServer db, ITestOutputHelper output) : IDisposable
 {
     private readonly string _dir = TestTemp.CreateSubdirectory("pluginhost-ack-").FullName;

@@ -9,6 +9,7 @@ namespace PluginHost.Tests.Pipelines;
 /// <c>pluginhost demo --seconds 6</c> as a child process (its own throwaway MariaDB; not in the shared-server
 /// collection, so it runs beside those tests): event JSON lines appear on stdout and it exits on its own.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class DemoSmokeTests(ITestOutputHelper output)
 {
     [Fact]

@@ -10,6 +10,7 @@ namespace PluginHost.Tests.Pipelines;
 
 /// <summary>Table names are data: a newline, a dot or a regex metacharacter in a name is matched as itself.</summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class EventFilterTests(MariaDbServer db, ITestOutputHelper output)
 {
     private static readonly ChangeOperation[] All = [ChangeOperation.Insert, ChangeOperation.Update, ChangeOperation.Delete];

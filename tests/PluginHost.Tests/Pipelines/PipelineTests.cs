@@ -15,6 +15,7 @@ namespace PluginHost.Tests.Pipelines;
 /// with one failing, start modes, checkpoint resume, a failing sink, a long transaction, a sink swap, graceful stop.
 /// </summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class PipelineTests(MariaDbServer db, ITestOutputHelper output) : IDisposable
 {
     private readonly string _dir = TestTemp.CreateSubdirectory("pluginhost-pipeline-").FullName;
@@ -110,7 +111,7 @@ public sealed class PipelineTests(MariaDbServer db, ITestOutputHelper output) : 
             Kit.PipelineYaml(db, "short-names", start, """{ include: ["pt_filter.t?"], events: [insert, delete] }""", Out("short.jsonl")),
             Kit.PipelineYaml(db, "wrong-password", start, """{ include: ["*.*"] }""", Out("never.jsonl"), password: "not-the-password"));
         var manager = new PipelineManager(config, PluginHostServiceCollectionExtensions.CreateSinkCatalog(),
-            new FileCheckpointStore(config.StateDirectory), new TestLoggerFactory(output));
+            new FileCheckpointStore(config.StateDirectory), new RecordingLoggerProvider(output));
         await manager.StartAsync(CancellationToken.None);
         try
         {

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 using PluginHost.Plugins;
-using PluginHost.Tests.Api;
+using PluginHost.Tests.Support;
 
 namespace PluginHost.Tests.Plugins;
 
@@ -9,13 +9,14 @@ namespace PluginHost.Tests.Plugins;
 /// with a clear error: in the log (captured from a real <see cref="Microsoft.Extensions.Logging.ILoggerFactory"/>) and
 /// in the plugin's status; the good plugins beside them load.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class BrokenPluginTests
 {
     [Fact]
     public async Task Each_broken_folder_is_failed_with_its_reason_in_the_log_and_the_status()
     {
         var built = await ThirdPartyPlugins.GetAsync();
-        var logs = new LogCapture();
+        var logs = new RecordingLoggerProvider();
         using var loggers = LoggerFactory.Create(b => b.AddProvider(logs));
         await using var box = new PluginSandbox(loggers: loggers);
         BrokenPlugins.Create(built, box.Directory);
@@ -45,7 +46,7 @@ public sealed class BrokenPluginTests
     public async Task A_rejected_new_version_is_logged_as_rejected_with_the_running_version()
     {
         var built = await ThirdPartyPlugins.GetAsync();
-        var logs = new LogCapture();
+        var logs = new RecordingLoggerProvider();
         using var loggers = LoggerFactory.Create(b => b.AddProvider(logs));
         await using var box = new PluginSandbox(loggers: loggers);
         var folder = box.PluginFolder("testsink");
@@ -59,26 +60,5 @@ public sealed class BrokenPluginTests
         Assert.Contains("sink factory ThirdParty.Sink.TestSinkFactory threw in its constructor: InvalidOperationException: broken on purpose", status.Error);
         var line = Assert.Single(logs.Lines, l => l.StartsWith("Error PluginHost.Plugins:", StringComparison.Ordinal));
         Assert.Equal($"Error PluginHost.Plugins: plugin testsink: the files in {folder} were rejected, version 1.0.0 keeps running: {status.Error}", line);
-    }
-}
-
-/// <summary>Three broken plugin folders, each failing for another reason, and the text their error must contain.</summary>
-internal static class BrokenPlugins
-{
-    public static readonly IReadOnlyList<(string Name, string Reason)> Reasons =
-    [
-        ("garbage", "garbage.dll is not a valid .NET assembly"),
-        ("nodependency", "ThirdParty.Lib"),
-        ("thrower", "sink factory ThirdParty.Sink.TestSinkFactory threw in its constructor: InvalidOperationException: broken on purpose"),
-    ];
-
-    /// <summary>Creates the folders under <paramref name="pluginsDirectory"/>.</summary>
-    public static void Create(ThirdPartyPlugins built, string pluginsDirectory)
-    {
-        Directory.CreateDirectory(Path.Combine(pluginsDirectory, "garbage"));
-        File.WriteAllText(Path.Combine(pluginsDirectory, "garbage", "garbage.dll"), "not an assembly");
-        // Version 1.0.0 without its dependency ThirdParty.Lib.dll.
-        ThirdPartyPlugins.CopyTo(built.SinkV1, Path.Combine(pluginsDirectory, "nodependency"), include: f => !f.StartsWith("ThirdParty.Lib.", StringComparison.Ordinal));
-        ThirdPartyPlugins.CopyTo(built.SinkBroken, Path.Combine(pluginsDirectory, "thrower"));
     }
 }

@@ -10,6 +10,7 @@ namespace PluginHost.Tests.Plugins;
 /// The test project references all three plugin projects (Kafka, UserFunctions, Webhook), so building the tests (or
 /// the solution) builds and lays out all of them.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class BuildLayoutTests
 {
     private static string BuiltPlugins => Path.Combine(RepoPaths.RepoRoot, "artifacts", "plugins");

@@ -12,6 +12,7 @@ namespace PluginHost.Tests.Plugins;
 /// collected once that transform version is gone.
 /// </summary>
 [Collection(ManagedMemoryCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class HelperRetirementTests
 {
     private const string Script = """

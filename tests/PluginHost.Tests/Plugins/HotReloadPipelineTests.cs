@@ -16,6 +16,7 @@ namespace PluginHost.Tests.Plugins;
 
 /// <summary>Hot reload of a sink plugin under a pipeline streaming from a real MariaDB.</summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class HotReloadPipelineTests(MariaDbServer db, ITestOutputHelper output)
 {
     [Fact]
@@ -47,7 +48,7 @@ public sealed class HotReloadPipelineTests(MariaDbServer db, ITestOutputHelper o
             """, Path.Combine(root, "pluginhost.yaml"), new Dictionary<string, string>());
         var outFile = Path.Combine(root, "out.txt");
 
-        using var loggers = LoggerFactory.Create(b => b.AddProvider(new OutputLoggerProvider(output)).SetMinimumLevel(LogLevel.Information));
+        using var loggers = LoggerFactory.Create(b => b.AddProvider(new RecordingLoggerProvider(output)).SetMinimumLevel(LogLevel.Information));
         var catalog = PluginHostServiceCollectionExtensions.CreateSinkCatalog();
         PipelineManager? pipelines = null;
         var plugins = new PluginManager(new PluginManagerOptions
@@ -180,23 +181,5 @@ public sealed class HotReloadPipelineTests(MariaDbServer db, ITestOutputHelper o
         var context = AssemblyLoadContext.GetLoadContext(type.Assembly)!;
         context.Unloading += _ => log.Enqueue($"unload {loadId}");
         return (loadId, new WeakReference(context));
-    }
-
-    private sealed class OutputLoggerProvider(ITestOutputHelper output) : ILoggerProvider
-    {
-        public ILogger CreateLogger(string categoryName) => new OutputLogger(output);
-        public void Dispose() { }
-
-        private sealed class OutputLogger(ITestOutputHelper output) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-            public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                try { output.WriteLine($"{DateTime.Now:HH:mm:ss.fff} {logLevel}: {formatter(state, exception)}"); }
-                catch (InvalidOperationException) { } // the test is over
-            }
-        }
     }
 }

@@ -1,9 +1,11 @@
 using System.Collections.Concurrent;
 using PluginHost.Plugins;
+using PluginHost.Tests.Support;
 
 namespace PluginHost.Tests.Plugins;
 
 /// <summary>The watcher: debounced reloads, rejected versions, helper changes, removal.</summary>
+[Trait("Category", "Integration")]
 public sealed class HotReloadTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);

@@ -14,6 +14,7 @@ namespace PluginHost.Tests.Plugins;
 /// and while one is pending, <c>GET /plugins</c> says what it waits for.
 /// </summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class PendingUnloadProcessTests(MariaDbServer db, ITestOutputHelper output)
 {
     private static void CopyDirectory(string from, string to)

@@ -3,10 +3,12 @@ using System.Runtime.Loader;
 using PluginHost.Hosting;
 using PluginHost.Plugins;
 using PluginHost.Sdk;
+using PluginHost.Tests.Support;
 
 namespace PluginHost.Tests.Plugins;
 
 /// <summary>Loading plugins: third-party DLLs built outside the solution, dependencies, shadow copy, broken plugins.</summary>
+[Trait("Category", "Integration")]
 public sealed class PluginLoadingTests
 {
     [Fact]

@@ -16,6 +16,7 @@ namespace PluginHost.Tests.Plugins;
 /// its error, and the old version goes on delivering.
 /// </summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class ReloadValidationTests(MariaDbServer db)
 {
     [Fact]
@@ -40,7 +41,7 @@ public sealed class ReloadValidationTests(MariaDbServer db)
             """, Path.Combine(root, "pluginhost.yaml"), new Dictionary<string, string>());
         var outFile = Path.Combine(root, "out.txt");
 
-        var logs = new LogCapture();
+        var logs = new RecordingLoggerProvider();
         using var loggers = LoggerFactory.Create(b => b.AddProvider(logs));
         var catalog = PluginHostServiceCollectionExtensions.CreateSinkCatalog();
         PipelineManager? pipelines = null;

@@ -11,6 +11,7 @@ namespace PluginHost.Tests.Plugins;
 /// assembly images) stay flat over many reloads.
 /// </summary>
 [Collection(ManagedMemoryCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class UnloadTests(ITestOutputHelper output)
 {
     [Fact]

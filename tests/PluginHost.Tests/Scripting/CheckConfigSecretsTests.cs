@@ -7,6 +7,7 @@ namespace PluginHost.Tests.Scripting;
 /// <c>pluginhost check SCRIPT --config FILE</c> (the real process) needs only the configuration's plugins_dir: secrets the
 /// file takes from the environment (the database password, the admin token) may be unset, and are not asked for.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class CheckConfigSecretsTests
 {
     private static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(90);

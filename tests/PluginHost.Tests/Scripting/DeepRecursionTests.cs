@@ -10,6 +10,7 @@ namespace PluginHost.Tests.Scripting;
 /// which would end the process and every pipeline in it: in a pipeline on MariaDB, and in a real host process.
 /// </summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class DeepRecursionTests(MariaDbServer db)
 {
     /// <summary>Row 2 recurses ten million deep through a method, row 4 through a recursive lambda; the rest pass.</summary>

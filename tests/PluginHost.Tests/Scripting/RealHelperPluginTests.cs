@@ -17,6 +17,7 @@ namespace PluginHost.Tests.Scripting;
 /// reload that makes a running pipeline recompile its script.
 /// </summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class RealHelperPluginTests(MariaDbServer db)
 {
     private static string Sample(string name) => File.ReadAllText(Path.Combine(RepoPaths.RepoRoot, "transforms", name));

@@ -8,6 +8,7 @@ namespace PluginHost.Tests.Scripting;
 
 /// <summary>Transform scripts in real pipelines on a real MariaDB: the seed example, drop/fan-out, on_error, hot reload, time limit.</summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class ScriptPipelineTests(MariaDbServer db)
 {
     private static string Sample(string name) => File.ReadAllText(Path.Combine(RepoPaths.RepoRoot, "transforms", name));
@@ -184,7 +185,7 @@ public sealed class ScriptPipelineTests(MariaDbServer db)
         Assert.Equal("transforms/t.csx(3,14): error CS1061: 'ChangeEvent' does not contain a definition for 'Nope' and no accessible extension method 'Nope' accepting a first argument of type 'ChangeEvent' could be found (are you missing a using directive or an assembly reference?)",
             p.Status.TransformDiagnostics);
         Assert.Contains("does not compile", p.Status.LastError);
-        Assert.Contains(p.Logs.Lines, l => l.StartsWith("Error:") && l.Contains("transforms/t.csx(3,14): error CS1061"));
+        Assert.Contains(p.Logs.Lines, l => l.StartsWith("Error ", StringComparison.Ordinal) && l.Contains("transforms/t.csx(3,14): error CS1061"));
 
         await File.WriteAllTextAsync(p.ScriptPath, "ChangeEvent Transform(ChangeEvent e) { e.Extra[\"v\"] = 1; return e; }");
         await p.WaitForAsync(() => p.Status.State == PipelineState.Running, "the fixed pipeline to run");

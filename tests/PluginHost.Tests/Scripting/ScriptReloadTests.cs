@@ -12,6 +12,7 @@ namespace PluginHost.Tests.Scripting;
 
 /// <summary>Hot reload without a database: unloading, helper reloads, debounced saves.</summary>
 [Collection(ManagedMemoryCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class ScriptReloadTests
 {
     private static string Script(int v) => $$"""

@@ -17,6 +17,7 @@ namespace PluginHost.Tests.Sdk;
 /// negative times, unicode, JSON, and FULL, MINIMAL and NOBLOB row images.
 /// </summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class EventJsonParityTests(MariaDbServer db, ITestOutputHelper output)
 {
     private const string Database = "parity_json";

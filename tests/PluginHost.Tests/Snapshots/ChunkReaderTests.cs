@@ -9,6 +9,7 @@ using PluginHost.Tests.Support;
 namespace PluginHost.Tests.Snapshots;
 
 /// <summary>The chunk reader on the real MariaDB: keyset paging, chunk keys, keyless tables, bad input, positions.</summary>
+[Trait("Category", "Integration")]
 [Collection(MariaDbCollection.Name)]
 public sealed class ChunkReaderTests(MariaDbServer db)
 {

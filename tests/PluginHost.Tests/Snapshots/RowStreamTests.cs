@@ -7,6 +7,7 @@ using PluginHost.Tests.Support;
 namespace PluginHost.Tests.Snapshots;
 
 /// <summary>The protocol client's streaming query (<see cref="MySqlProtocolConnection.QueryRowsAsync"/>) on the real MariaDB.</summary>
+[Trait("Category", "Integration")]
 [Collection(MariaDbCollection.Name)]
 public sealed class RowStreamTests(MariaDbServer db)
 {

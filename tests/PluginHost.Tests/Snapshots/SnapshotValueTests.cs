@@ -14,6 +14,7 @@ namespace PluginHost.Tests.Snapshots;
 /// The key rule of snapshots: a row read by the chunk reader gives exactly the values the same row gives through the
 /// binlog (BinlogClient + ChangeEventFactory, as the pipeline reads it), column by column, for every column type.
 /// </summary>
+[Trait("Category", "Integration")]
 [Collection(MariaDbCollection.Name)]
 public sealed class SnapshotValueTests(MariaDbServer db, ITestOutputHelper output)
 {

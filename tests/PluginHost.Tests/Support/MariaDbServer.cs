@@ -14,10 +14,3 @@ public sealed class MariaDbServer : ThrowawayMariaDb
     /// <summary>A server with extra mariadbd arguments (internal: xunit needs the fixture to have one public constructor).</summary>
     internal MariaDbServer(string? extraArgs) : base(extraArgs) { }
 }
-
-/// <summary>One MariaDB for the whole test run, shared by every class in the collection.</summary>
-[CollectionDefinition(Name)]
-public sealed class MariaDbCollection : ICollectionFixture<MariaDbServer>
-{
-    public const string Name = "MariaDB";
-}

@@ -14,6 +14,7 @@ namespace PluginHost.Tests.Webhook;
 /// without one the command says what is missing and sends nothing.
 /// </summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class DeadLetterReplayProcessTests(MariaDbServer db, ITestOutputHelper output)
 {
     private static readonly TimeSpan CatchUp = TimeSpan.FromSeconds(30);

@@ -11,6 +11,7 @@ namespace PluginHost.Tests.Webhook;
 /// <c>../shared/seeds/pikachu-README.txt</c>) run as one webhook pipeline; unsupported keys are reported.
 /// </summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class PikachuMigrationTests(MariaDbServer db, ITestOutputHelper output)
 {
     /// <summary>The config.yaml and tasks.yaml examples of pikachu's README, verbatim.</summary>

@@ -14,6 +14,7 @@ namespace PluginHost.Tests.Webhook;
 /// drops repeated ids sees each change exactly once.
 /// </summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class WebhookCrashTests(MariaDbServer db, ITestOutputHelper output)
 {
     [Fact]

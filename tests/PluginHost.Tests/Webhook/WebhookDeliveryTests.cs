@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using PluginHost.Cli;
 using PluginHost.Plugins.Webhook;
 using PluginHost.Sdk;
+using PluginHost.Tests.Support;
 using Xunit.Abstractions;
 using static PluginHost.Tests.Webhook.WebhookEvents;
 
@@ -13,6 +14,7 @@ namespace PluginHost.Tests.Webhook;
 /// The sink against a real HTTP receiver (Kestrel on loopback), fed with synthetic events: retries, Retry-After,
 /// timeouts, refused connections, a receiver that is down for a while, dead letters, holding, batching, per-row order.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class WebhookDeliveryTests(ITestOutputHelper output)
 {
     private static JsonObject Settings(string url, Action<JsonObject>? more = null)
@@ -42,7 +44,7 @@ public sealed class WebhookDeliveryTests(ITestOutputHelper output)
         await using var receiver = await WebhookReceiver.StartAsync();
         var rnd = new Random(1);
         receiver.Respond = _ => { lock (rnd) return rnd.NextDouble() < 0.3 ? new Reply(500) : new Reply(); };
-        var log = new TestLog(output);
+        var log = new RecordingLogger(output);
         var sink = Sink(Settings(receiver.BaseUrl + "/hook"), log);
         await using (sink)
         {
@@ -79,7 +81,7 @@ public sealed class WebhookDeliveryTests(ITestOutputHelper output)
         var settings = Settings(receiver.BaseUrl + "/a", o => o["tasks"] = new JsonArray(
             new JsonObject { ["id"] = "a", ["table"] = "a", ["url"] = receiver.BaseUrl + "/a" },
             new JsonObject { ["id"] = "b", ["table"] = "b", ["url"] = receiver.BaseUrl + "/b" }));
-        await using var sink = Sink(settings, new TestLog(output));
+        await using var sink = Sink(settings, new RecordingLogger(output));
         await sink.WriteAsync([Row("a", ChangeOperation.Insert, 1, 0), Row("b", ChangeOperation.Insert, 2, 0)], default);
         await Flush(sink, TimeSpan.FromSeconds(10));
         output.WriteLine($"gaps: a {gaps["/a"].TotalMilliseconds:0} ms, b {gaps["/b"].TotalMilliseconds:0} ms");
@@ -110,7 +112,7 @@ public sealed class WebhookDeliveryTests(ITestOutputHelper output)
             ["retry_base_delay"] = "10ms",
             ["dead_letter"] = "failed/dlq.jsonl",
         };
-        await using var sink = Sink(settings, new TestLog(output), dir);
+        await using var sink = Sink(settings, new RecordingLogger(output), dir);
         await sink.WriteAsync([Row("bad", ChangeOperation.Insert, 1, 0), Row("down", ChangeOperation.Update, 2, 5), Row("ok", ChangeOperation.Insert, 3, 0)], default);
         await Flush(sink, TimeSpan.FromSeconds(10));
         Assert.Equal(1, sink.Stats.Delivered);
@@ -141,7 +143,7 @@ public sealed class WebhookDeliveryTests(ITestOutputHelper output)
         await using var receiver = await WebhookReceiver.StartAsync();
         var accept = false;
         receiver.Respond = _ => Volatile.Read(ref accept) ? new Reply() : new Reply(400);
-        await using var sink = Sink(Settings(receiver.BaseUrl + "/x", o => o["max_retries"] = 1), new TestLog(output));
+        await using var sink = Sink(Settings(receiver.BaseUrl + "/x", o => o["max_retries"] = 1), new RecordingLogger(output));
         var events = History("t", rows: 5, updates: 3);
         await sink.WriteAsync(events, default);
         var flush = sink.FlushAsync(default).AsTask();
@@ -167,7 +169,7 @@ public sealed class WebhookDeliveryTests(ITestOutputHelper output)
             var attempt = seen.AddOrUpdate(r.Header("webhook-id")!, 1, (_, c) => c + 1);
             return attempt == 1 && Interlocked.Increment(ref n) % 3 == 0 ? new Reply(Delay: TimeSpan.FromSeconds(3)) : new Reply();
         };
-        await using var sink = Sink(Settings(receiver.BaseUrl + "/x", o => o["timeout"] = "300ms"), new TestLog(output));
+        await using var sink = Sink(Settings(receiver.BaseUrl + "/x", o => o["timeout"] = "300ms"), new RecordingLogger(output));
         var events = History("t", rows: 10, updates: 4);
         await sink.WriteAsync(events, default);
         await Flush(sink, TimeSpan.FromSeconds(30));
@@ -183,7 +185,7 @@ public sealed class WebhookDeliveryTests(ITestOutputHelper output)
     {
         await using var receiver = await WebhookReceiver.StartAsync();
         await receiver.StopAsync();
-        await using var sink = Sink(Settings(receiver.BaseUrl + "/x", o => o["retry_max_delay"] = "500ms"), new TestLog(output));
+        await using var sink = Sink(Settings(receiver.BaseUrl + "/x", o => o["retry_max_delay"] = "500ms"), new RecordingLogger(output));
         var events = History("t", rows: 30, updates: 5);
         var write = Task.Run(async () =>
         {
@@ -210,7 +212,7 @@ public sealed class WebhookDeliveryTests(ITestOutputHelper output)
         {
             o["batch_size"] = 10;
             o["worker_count"] = 2;
-        }), new TestLog(output));
+        }), new RecordingLogger(output));
         var events = History("t", rows: 7, updates: 13);
         foreach (var chunk in events.Chunk(33)) await sink.WriteAsync(chunk, default);
         await Flush(sink, TimeSpan.FromSeconds(10));
@@ -232,7 +234,7 @@ public sealed class WebhookDeliveryTests(ITestOutputHelper output)
                 new JsonObject { ["table"] = "users", ["events"] = new JsonArray("insert"), ["url"] = "/u", ["headers"] = new JsonObject { ["X-Tenant"] = "42" }, ["auth"] = new JsonObject { ["bearer"] = "s3cret" } },
                 new JsonObject { ["table"] = "users", ["events"] = new JsonArray("insert"), ["url"] = "/v", ["auth"] = new JsonObject { ["basic"] = new JsonObject { ["username"] = "ann", ["password"] = "pw" } } }),
         };
-        await using var sink = Sink(settings, new TestLog(output));
+        await using var sink = Sink(settings, new RecordingLogger(output));
         await sink.WriteAsync([Row("users", ChangeOperation.Insert, 1, 0), Row("users", ChangeOperation.Update, 1, 1), Row("orders", ChangeOperation.Insert, 2, 0)], default);
         await Flush(sink, TimeSpan.FromSeconds(10));
         Assert.Equal(2, sink.Stats.Unrouted);
@@ -289,7 +291,7 @@ public sealed class WebhookDeliveryTests(ITestOutputHelper output)
     {
         await using var receiver = await WebhookReceiver.StartAsync();
         receiver.Respond = r => r.Body.Contains("\"id\":3,") ? new Reply(Delay: TimeSpan.FromMilliseconds(800)) : new Reply();
-        var sink = Sink(Settings(receiver.BaseUrl + "/x"), new TestLog(output));
+        var sink = Sink(Settings(receiver.BaseUrl + "/x"), new RecordingLogger(output));
         await sink.WriteAsync(History("t", rows: 8, updates: 0), default);
         var sw = Stopwatch.StartNew();
         await Flush(sink, TimeSpan.FromSeconds(10));

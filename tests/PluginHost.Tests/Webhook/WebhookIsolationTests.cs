@@ -17,6 +17,7 @@ namespace PluginHost.Tests.Webhook;
 /// transactions), and a receiver that comes back is retried promptly. Real MariaDB, a real Kestrel receiver.
 /// </summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class WebhookIsolationTests(MariaDbServer db, ITestOutputHelper output)
 {
     private static JsonObject TwoTasks(WebhookReceiver receiver, string database, int? inFlightEvents = null) => new()

@@ -13,6 +13,7 @@ namespace PluginHost.Tests.Webhook;
 /// routing, relative URLs, both payload formats, batching, injected faults, dead letters and replay.
 /// </summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class WebhookMariaDbTests(MariaDbServer db, ITestOutputHelper output)
 {
     private static readonly TimeSpan CatchUp = TimeSpan.FromSeconds(30);

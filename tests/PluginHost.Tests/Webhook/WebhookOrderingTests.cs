@@ -10,6 +10,7 @@ namespace PluginHost.Tests.Webhook;
 /// event on another lane would overtake them if the lanes were chosen wrongly.
 /// </summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class WebhookOrderingTests(MariaDbServer db, ITestOutputHelper output)
 {
     private static readonly TimeSpan CatchUp = TimeSpan.FromSeconds(60);

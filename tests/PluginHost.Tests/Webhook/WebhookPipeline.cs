@@ -20,7 +20,7 @@ internal sealed class WebhookPipeline : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private Task? _run;
 
-    private WebhookPipeline(string dir, HostConfig config, WebhookSink sink, PipelineRunner runner, TestLog log)
+    private WebhookPipeline(string dir, HostConfig config, WebhookSink sink, PipelineRunner runner, RecordingLogger log)
     {
         Directory = dir;
         Config = config;
@@ -33,7 +33,7 @@ internal sealed class WebhookPipeline : IAsyncDisposable
     public HostConfig Config { get; }
     public WebhookSink Sink { get; }
     public PipelineRunner Runner { get; }
-    public TestLog Log { get; }
+    public RecordingLogger Log { get; }
     public PipelineStatus Status => Runner.Status;
 
     /// <summary>The binlog position now, as a <c>start:</c> block: the pipeline sees only what the test writes next.</summary>
@@ -66,7 +66,7 @@ internal sealed class WebhookPipeline : IAsyncDisposable
 
     public static WebhookPipeline Start(HostConfig config, string dir, ITestOutputHelper output)
     {
-        var log = new TestLog(output);
+        var log = new RecordingLogger(output);
         var def = config.Pipelines[0];
         var sink = (WebhookSink)new WebhookSinkFactory().Create(new SinkContext(def.Name, def.SinkSettings, log, config.BaseDirectory));
         var runner = new PipelineRunner(def, sink, new FileCheckpointStore(config.StateDirectory), log, new PipelineStatus(def.Name))
@@ -108,10 +108,4 @@ internal sealed class WebhookPipeline : IAsyncDisposable
         await StopAsync();
         try { System.IO.Directory.Delete(Directory, true); } catch (IOException) { }
     }
-}
-
-internal static class Wait
-{
-    public static Task UntilAsync(Func<bool> condition, TimeSpan timeout, Func<string>? describe = null) =>
-        Poll.UntilAsync(condition, timeout, () => describe?.Invoke() ?? "the condition", 20);
 }

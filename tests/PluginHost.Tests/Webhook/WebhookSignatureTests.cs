@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using PluginHost.Sdk;
+using PluginHost.Tests.Support;
 using Xunit.Abstractions;
 using static PluginHost.Tests.Webhook.WebhookEvents;
 
@@ -12,6 +13,7 @@ namespace PluginHost.Tests.Webhook;
 /// Signatures checked by an independent implementation: the <c>standardwebhooks</c> npm package (1.1.1), run by node
 /// on the requests a real receiver got (installed once into a temp folder with npm).
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class WebhookSignatureTests(ITestOutputHelper output)
 {
     private const string Package = "standardwebhooks@1.1.1";
@@ -29,7 +31,7 @@ public sealed class WebhookSignatureTests(ITestOutputHelper output)
         };
         var events = History("users", rows: 5, updates: 2);
         events[0].After!["name"] = "Zoë 🚀 \"quoted\" \\ ünïcode";
-        await using (var sink = Sink(settings, new TestLog(output)))
+        await using (var sink = Sink(settings, new RecordingLogger(output)))
         {
             await sink.WriteAsync(events, default);
             await sink.FlushAsync(new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token);
@@ -37,7 +39,7 @@ public sealed class WebhookSignatureTests(ITestOutputHelper output)
         var batched = (JsonObject)settings.DeepClone();
         batched["batch_size"] = 4;
         batched["format"] = "pikachu";
-        await using (var sink = Sink(batched, new TestLog(output)))
+        await using (var sink = Sink(batched, new RecordingLogger(output)))
         {
             await sink.WriteAsync(events, default);
             await sink.FlushAsync(new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token);

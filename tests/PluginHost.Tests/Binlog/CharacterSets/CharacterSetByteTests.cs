@@ -9,6 +9,7 @@ namespace PluginHost.Tests.Binlog.CharacterSets;
 /// Every byte of every single-byte character set, and every one-, two- and (EUC-JP) three-byte sequence of every
 /// multi-byte one, decodes as the live MariaDB decodes it (<c>CONVERT(... USING utf8mb4)</c>).
 /// </summary>
+[Trait("Category", "Integration")]
 [Collection(MariaDbCollection.Name)]
 public sealed class CharacterSetByteTests(MariaDbServer db)
 {

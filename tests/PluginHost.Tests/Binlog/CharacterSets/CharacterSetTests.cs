@@ -12,6 +12,7 @@ namespace PluginHost.Tests.Binlog.CharacterSets;
 /// Text in every character set and collation the live MariaDB has reaches the events as <c>SELECT</c> reads it
 /// (utf8mb4 client), through the binlog file and the replication stream.
 /// </summary>
+[Trait("Category", "Integration")]
 [Collection(MariaDbCollection.Name)]
 public sealed class CharacterSetTests(MariaDbServer db, ITestOutputHelper output)
 {

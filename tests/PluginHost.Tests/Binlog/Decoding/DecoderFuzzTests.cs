@@ -21,6 +21,7 @@ namespace PluginHost.Tests.Binlog.Decoding;
 /// BinlogFormatException that merely wraps an IndexOutOfRange/ArgumentOutOfRange/NullReference/InvalidCast.
 /// </summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class DecoderFuzzTests(MariaDbServer db, ITestOutputHelper output)
 {
     /// <summary>Fixed (override with PLUGINHOST_FUZZ_SEED to explore; the seed is printed either way).</summary>
@@ -286,9 +287,9 @@ public sealed class DecoderFuzzTests(MariaDbServer db, ITestOutputHelper output)
     private List<Source> LoadSources()
     {
         var sources = new List<Source>();
-        var run = MariaDbOracleTests.SharedRun(db);
+        var run = OracleRun.Shared(db);
         // The hires table's rows need the schema's precision: those files get the schema-aware decoder.
-        BinlogEventDecoder SchemaAware(bool verify) => run.NewSchemaAwareDecoder(new MariaDbOracleTests.ReplayStats(), verify);
+        BinlogEventDecoder SchemaAware(bool verify) => run.NewSchemaAwareDecoder(new ReplayStats(), verify);
         foreach (var f in run.SegmentA.Concat(run.SegmentB).Concat(run.SegmentC))
             sources.Add(new Source("mariadb " + Path.GetFileName(f), ReadRaw(f, 6000), SchemaAware));
         foreach (var f in new[] { "mysql-bin.checksum-crc32", "mysql-bin.checksum-none", "mysql-bin.compressed", "mysql-bin.sakila.gz" })

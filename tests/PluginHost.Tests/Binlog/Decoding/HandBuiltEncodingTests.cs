@@ -107,7 +107,7 @@ public sealed class HandBuiltEncodingTests
     [InlineData("0000-00-00 00:00:00", 0)]
     [InlineData("2020-00-00 00:00:00.5", 1)]
     [InlineData("1000-01-01 00:00:00.000001", 6)]
-    public void DateTime2(string text, int fsp)
+    public void DATETIME2_values_decode_at_every_fraction_precision(string text, int fsp)
     {
         var p = text.Split('-', ' ', ':', '.');
         int y = int.Parse(p[0]), mo = int.Parse(p[1]), d = int.Parse(p[2]), h = int.Parse(p[3]), mi = int.Parse(p[4]), s = int.Parse(p[5]);
@@ -131,7 +131,7 @@ public sealed class HandBuiltEncodingTests
     [InlineData(1u, 500000, 1, "1970-01-01T00:00:01.5Z")]
     [InlineData(2147483647u, 999900, 4, "2038-01-19T03:14:07.9999Z")]
     [InlineData(0u, 0, 2, "0000-00-00 00:00:00.00")]
-    public void Timestamp2(uint seconds, int micro, int fsp, string expected)
+    public void TIMESTAMP2_values_decode_at_every_fraction_precision(uint seconds, int micro, int fsp, string expected)
     {
         var bytes = new byte[4 + (fsp + 1) / 2];
         BinaryPrimitives.WriteUInt32BigEndian(bytes, seconds);

@@ -24,6 +24,7 @@ public sealed class CompressedMariaDb : IDisposable
 /// MariaDB's compressed events (QUERY_COMPRESSED, WRITE/UPDATE/DELETE_ROWS_COMPRESSED) decode, live and from files and
 /// through <c>pluginhost decode</c>, to the rows and queries the same statements give on a server without compression.
 /// </summary>
+[Trait("Category", "Integration")]
 [Collection(MariaDbCollection.Name)]
 public sealed class MariaDbCompressedEventTests(MariaDbServer plain, CompressedMariaDb fixture, ITestOutputHelper output)
     : IClassFixture<CompressedMariaDb>

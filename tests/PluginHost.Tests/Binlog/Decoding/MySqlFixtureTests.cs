@@ -11,6 +11,7 @@ namespace PluginHost.Tests.Binlog.Decoding;
 
 /// <summary>Real binlogs written by MySQL servers (shared/fixtures/mysql-binlogs), decoded completely and compared
 /// value for value with mariadb-binlog where it can read them.</summary>
+[Trait("Category", "Integration")]
 public sealed class MySqlFixtureTests(ITestOutputHelper output)
 {
     [Theory]

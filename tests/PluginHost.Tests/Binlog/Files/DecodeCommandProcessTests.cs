@@ -7,6 +7,7 @@ using PluginHost.Tests.Support;
 namespace PluginHost.Tests.Binlog.Files;
 
 /// <summary><c>pluginhost decode FILE...</c> run as a real process on real MySQL binlog files (counts from the fixtures' README).</summary>
+[Trait("Category", "Integration")]
 public sealed class DecodeCommandProcessTests
 {
     private static readonly TimeSpan HangGuard = TimeSpan.FromMinutes(3);

@@ -5,7 +5,7 @@ namespace PluginHost.Tests.Binlog.Gtid;
 public class MariaDbGtidTests
 {
     [Fact]
-    public void ParsesAndFormatsAGtid()
+    public void Parses_and_formats_a_GTID()
     {
         var g = MariaDbGtid.Parse(" 0-1-42 ");
         Assert.Equal(new MariaDbGtid(0, 1, 42), g);
@@ -31,7 +31,7 @@ public class MariaDbGtidTests
     }
 
     [Fact]
-    public void ParsesAndFormatsAList()
+    public void Parses_and_formats_a_list()
     {
         var list = MariaDbGtidList.Parse("1-2-7, \n0-1-42");
         Assert.Equal("0-1-42,1-2-7", list.ToString());
@@ -46,7 +46,7 @@ public class MariaDbGtidTests
     }
 
     [Fact]
-    public void UpdateReplacesTheDomainEntry()
+    public void Update_replaces_the_domain_entry()
     {
         var list = MariaDbGtidList.Parse("0-1-42,1-2-7");
         list.Update(new MariaDbGtid(0, 3, 43));
@@ -67,14 +67,14 @@ public class MariaDbGtidTests
     [InlineData("0-1-42,0-2-43", "domain 0")]
     [InlineData("0-1-42,,1-2-3", "empty element")]
     [InlineData("0-1-42,x", "'x'")]
-    public void RejectsBadLists(string text, string fragment)
+    public void Rejects_bad_lists(string text, string fragment)
     {
         Assert.Contains(fragment, Assert.Throws<FormatException>(() => MariaDbGtidList.Parse(text)).Message);
         Assert.False(MariaDbGtidList.TryParse(text, out _));
     }
 
     [Fact]
-    public void ConstructorRejectsDuplicateDomains()
+    public void Constructor_rejects_duplicate_domains()
     {
         Assert.Equal("0-1-1,3-1-1", new MariaDbGtidList([new MariaDbGtid(3, 1, 1), new MariaDbGtid(0, 1, 1)]).ToString());
         Assert.Throws<ArgumentException>(() => new MariaDbGtidList([new MariaDbGtid(3, 1, 1), new MariaDbGtid(3, 2, 2)]));

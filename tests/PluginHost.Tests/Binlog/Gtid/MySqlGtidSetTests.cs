@@ -11,7 +11,7 @@ public class MySqlGtidSetTests
     private static Guid G(string s) => Guid.Parse(s);
 
     [Fact]
-    public void ParsesAndFormatsCanonically()
+    public void Parses_and_formats_canonically()
     {
         var set = MySqlGtidSet.Parse("3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5:11-18,4F4E2B4C-0000-11E1-9E33-C80AA9429562:1-27");
         Assert.Equal($"{U1}:1-5:11-18,{U2}:1-27", set.ToString());
@@ -20,7 +20,7 @@ public class MySqlGtidSetTests
     }
 
     [Fact]
-    public void ToleratesWhitespaceNewlinesAndOrder()
+    public void Tolerates_whitespace_newlines_and_order()
     {
         var text = $"  {U2.ToUpperInvariant()} : 1-27 ,\n\t{U1}:11 - 18:1-5\r\n";
         Assert.Equal($"{U1}:1-5:11-18,{U2}:1-27", MySqlGtidSet.Parse(text).ToString());
@@ -40,11 +40,11 @@ public class MySqlGtidSetTests
         Assert.Equal($"{U1}:{expected}", MySqlGtidSet.Parse($"{U1}:{intervals}").ToString());
 
     [Fact]
-    public void SameUuidInSeveralElementsIsMerged() =>
+    public void Same_UUID_in_several_elements_is_merged() =>
         Assert.Equal($"{U1}:1-5", MySqlGtidSet.Parse($"{U1}:5,{U1}:1-4").ToString());
 
     [Fact]
-    public void UuidFormsAndEmptySets()
+    public void UUID_forms_and_empty_sets()
     {
         Assert.Equal($"{U1}:1", MySqlGtidSet.Parse("3e11fa4771ca11e19e33c80aa9429562:1").ToString());
         Assert.Equal($"{U1}:1", MySqlGtidSet.Parse("{3e11fa47-71ca-11e1-9e33-c80aa9429562}:1").ToString());
@@ -55,7 +55,7 @@ public class MySqlGtidSetTests
     }
 
     [Fact]
-    public void UuidsSortByTheirTextNotBySignedFields()
+    public void UUIDs_sort_by_their_text_not_by_signed_fields()
     {
         var set = MySqlGtidSet.Parse(
             "80000000-0000-0000-0000-000000000000:1,7fffffff-ffff-ffff-ffff-ffffffffffff:1," +
@@ -88,7 +88,7 @@ public class MySqlGtidSetTests
     }
 
     [Fact]
-    public void AddMergesAndReportsNovelty()
+    public void Add_merges_and_reports_novelty()
     {
         var set = new MySqlGtidSet();
         var u = G(U1);
@@ -110,7 +110,7 @@ public class MySqlGtidSetTests
     }
 
     [Fact]
-    public void AddAgreesWithAModelOnRandomInput()
+    public void Add_agrees_with_a_model_on_random_input()
     {
         var r = new Random(5);
         for (var round = 0; round < 200; round++)
@@ -160,7 +160,7 @@ public class MySqlGtidSetTests
     }
 
     [Fact]
-    public void SequentialAddIsCheap()
+    public void Sequential_add_is_cheap()
     {
         var set = new MySqlGtidSet();
         var u = G(U1);
@@ -171,7 +171,7 @@ public class MySqlGtidSetTests
     }
 
     [Fact]
-    public void EncodesToTheDocumentedBinaryLayout()
+    public void Encodes_to_the_documented_binary_layout()
     {
         var set = MySqlGtidSet.Parse($"{U1}:1-5:11-18");
         var expected = MySqlJsonHex(
@@ -187,7 +187,7 @@ public class MySqlGtidSetTests
     }
 
     [Fact]
-    public void EncodeDecodeRoundTripsSeveralUuids()
+    public void Encode_decode_round_trips_several_UUIDs()
     {
         var set = MySqlGtidSet.Parse($"{U2}:1-27:30:100-9223372036854775806,{U1}:1-5:11-18");
         var bytes = set.Encode();
@@ -202,7 +202,7 @@ public class MySqlGtidSetTests
     }
 
     [Fact]
-    public void DecodeRejectsBadData()
+    public void Decode_rejects_bad_data()
     {
         var good = MySqlGtidSet.Parse($"{U1}:1-5").Encode();
         for (var len = 0; len < good.Length; len++)
@@ -232,7 +232,7 @@ public class MySqlGtidSetTests
     }
 
     [Fact]
-    public void CloneUnionAndEquality()
+    public void Clone_union_and_equality()
     {
         var a = MySqlGtidSet.Parse($"{U1}:1-5");
         var b = a.Clone();

@@ -5,7 +5,7 @@ namespace PluginHost.Tests.Binlog.Gtid;
 public class MySqlGtidTests
 {
     [Fact]
-    public void ParsesAndFormats()
+    public void Parses_and_formats()
     {
         var g = MySqlGtid.Parse(" 3E11FA47-71CA-11E1-9E33-C80AA9429562:23 ");
         Assert.Equal(Guid.Parse("3e11fa47-71ca-11e1-9e33-c80aa9429562"), g.ServerUuid);
@@ -15,7 +15,7 @@ public class MySqlGtidTests
     }
 
     [Fact]
-    public void FromBytesUsesTextOrder()
+    public void From_bytes_uses_text_order()
     {
         var bytes = Convert.FromHexString("3e11fa4771ca11e19e33c80aa9429562");
         Assert.Equal("3e11fa47-71ca-11e1-9e33-c80aa9429562:7", MySqlGtid.FromBytes(bytes, 7).ToString());
@@ -27,14 +27,14 @@ public class MySqlGtidTests
     [InlineData("3e11fa47-71ca-11e1-9e33-c80aa9429562:x", "'x'")]
     [InlineData("3e11fa47-71ca-11e1-9e33-c80aa9429562:tag:5", "tagged")]
     [InlineData("nope:5", "'nope'")]
-    public void RejectsBadText(string text, string fragment)
+    public void Rejects_bad_text(string text, string fragment)
     {
         Assert.Contains(fragment, Assert.Throws<FormatException>(() => MySqlGtid.Parse(text)).Message);
         Assert.False(MySqlGtid.TryParse(text, out _));
     }
 
     [Fact]
-    public void TransactionNumberMustBePositive()
+    public void Transaction_number_must_be_positive()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new MySqlGtid(Guid.NewGuid(), 0));
         Assert.Throws<ArgumentOutOfRangeException>(() => new MySqlGtid(Guid.NewGuid(), long.MaxValue));

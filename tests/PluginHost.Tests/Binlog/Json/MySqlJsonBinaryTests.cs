@@ -15,7 +15,7 @@ public class MySqlJsonBinaryTests
     // ------------------------------------------------------------ scalars
 
     [Fact]
-    public void EmptyValueIsNull()
+    public void Empty_value_is_null()
     {
         Assert.Equal("null", MySqlJsonBinary.ToJson(ReadOnlySpan<byte>.Empty));
         var w = new ArrayBufferWriter<byte>();
@@ -81,7 +81,7 @@ public class MySqlJsonBinaryTests
     [InlineData(double.NaN)]
     [InlineData(double.PositiveInfinity)]
     [InlineData(double.NegativeInfinity)]
-    public void NonFiniteDoublesAreRejected(double value)
+    public void Non_finite_doubles_are_rejected(double value)
     {
         var bytes = new byte[9];
         bytes[0] = 0x0b;
@@ -90,7 +90,7 @@ public class MySqlJsonBinaryTests
     }
 
     [Fact]
-    public void Strings()
+    public void Strings_short_long_and_with_trailing_bytes_decode()
     {
         Assert.Equal("\"hello\"", Decode("0c 05 68 65 6c 6c 6f"));
         Assert.Equal("\"\"", Decode("0c 00"));
@@ -102,7 +102,7 @@ public class MySqlJsonBinaryTests
     }
 
     [Fact]
-    public void StringEscapingFollowsRfc8259AndMySql()
+    public void String_escaping_follows_RFC_8259_and_MySQL()
     {
         byte[] raw = [(byte)'"', (byte)'\\', (byte)'/', 8, 12, 10, 13, 9, 0, 1, 0x1f, 0x7f, (byte)'x'];
         var json = MySqlJsonBinary.ToJson([0x0c, (byte)raw.Length, .. raw]);
@@ -111,7 +111,7 @@ public class MySqlJsonBinaryTests
     }
 
     [Fact]
-    public void UnicodeIsPassedThroughUnescaped()
+    public void Unicode_is_passed_through_unescaped()
     {
         const string text = "héllo €𝄞 日本 \u2028";
         var utf8 = Encoding.UTF8.GetBytes(text);
@@ -131,7 +131,7 @@ public class MySqlJsonBinaryTests
                                    " 01 00 10 00 | 0b 00 01 00 | 02 0c 00 | 62 | 00 00 04 00";
 
     [Fact]
-    public void SmallAndLargeObjects()
+    public void Small_and_large_objects()
     {
         Assert.Equal("{\"a\":1,\"b\":\"x\"}", Decode(SmallObject));
         Assert.Equal("{\"a\":1,\"b\":\"x\"}", Decode(LargeObject));
@@ -140,7 +140,7 @@ public class MySqlJsonBinaryTests
     }
 
     [Fact]
-    public void SmallAndLargeArraysWithInlinedValues()
+    public void Small_and_large_arrays_with_inlined_values()
     {
         // Small format: literals and 16-bit ints inlined; int32 stored after the header.
         Assert.Equal("[true,false,null,-2,65535,\"x\",70000]", Decode(SmallArray));
@@ -151,10 +151,10 @@ public class MySqlJsonBinaryTests
     }
 
     [Fact]
-    public void NestedContainers() => Assert.Equal("{\"a\":[1,{\"b\":[]}]}", Decode(Nested));
+    public void Nested_containers() => Assert.Equal("{\"a\":[1,{\"b\":[]}]}", Decode(Nested));
 
     [Fact]
-    public void WriteJsonMatchesToJson()
+    public void WriteJson_matches_ToJson()
     {
         foreach (var hex in new[] { SmallObject, LargeObject, SmallArray, LargeArray, Nested })
         {
@@ -166,7 +166,7 @@ public class MySqlJsonBinaryTests
     }
 
     [Fact]
-    public void LargeFormatIsUsedWhenOffsetsExceed64K()
+    public void Large_format_is_used_when_offsets_exceed_64K()
     {
         var node = new TObject([("big", new TString(new string('z', 70_000))), ("n", new TInt(5)), ("x", new TArray([new TInt(70000), new TBool(true)]))]);
         var bytes = MySqlJsonTestEncoder.Encode(node);
@@ -189,7 +189,7 @@ public class MySqlJsonBinaryTests
     public void OpaqueDecimals(string hex, string expected) => Assert.Equal(expected, Decode(hex));
 
     [Fact]
-    public void OpaqueDecimalsFromTheTestEncoder()
+    public void Opaque_decimals_from_the_test_encoder()
     {
         foreach (var (text, p, s) in new[] { ("99999999999999999999999999999999999.999999999999999999999999999999", 65, 30), ("-0.000000000000000000000000000001", 30, 30), ("1.5", 2, 1), ("-987654321987654321", 18, 0), ("12.340", 10, 3) })
         {
@@ -199,7 +199,7 @@ public class MySqlJsonBinaryTests
     }
 
     [Fact]
-    public void OpaqueTemporals()
+    public void Opaque_temporals()
     {
         // Hand-computed packed DATETIME 2015-01-15 23:24:25.000123 = 0x19951f761900007b.
         Assert.Equal("\"2015-01-15 23:24:25.000123\"", Decode("0f 0c 08 7b 00 00 19 76 1f 95 19"));
@@ -215,7 +215,7 @@ public class MySqlJsonBinaryTests
     }
 
     [Fact]
-    public void OtherOpaqueValuesAreBase64WithMySqlLineBreaks()
+    public void Other_opaque_values_are_base64_with_MySQL_line_breaks()
     {
         Assert.Equal("\"base64:type252:AQID\"", Decode("0f fc 03 01 02 03"));
         Assert.Equal("\"base64:type16:\"", Decode("0f 10 00"));
@@ -229,10 +229,10 @@ public class MySqlJsonBinaryTests
     }
 
     [Fact]
-    public void OpaqueVarStringIsPrintedAsAString() => Assert.Equal("\"a\\\"b\"", Decode("0f fd 03 61 22 62"));
+    public void Opaque_var_string_is_printed_as_a_string() => Assert.Equal("\"a\\\"b\"", Decode("0f fd 03 61 22 62"));
 
     [Fact]
-    public void OpaqueValuesInsideContainers()
+    public void Opaque_values_inside_containers()
     {
         var node = new TArray([MySqlJsonTestEncoder.Decimal("3.14", 3, 2), MySqlJsonTestEncoder.Temporal(10, MySqlJsonTestEncoder.PackDateTime(2024, 2, 29, 0, 0, 0, 0), "2024-02-29")]);
         Assert.Equal("[3.14,\"2024-02-29\"]", MySqlJsonBinary.ToJson(MySqlJsonTestEncoder.Encode(node)));
@@ -247,7 +247,7 @@ public class MySqlJsonBinaryTests
     [InlineData("{\"ключ\":\"значение\",\"🔑\":[\"😀\"],\"k\\u0000\":0}")]
     [InlineData("\"just a string\"")]
     [InlineData("[[[[[[[[[[[]]]]]]]]]]]")]
-    public void TextRoundTrips(string json)
+    public void Text_round_trips(string json)
     {
         var node = MySqlJsonTestEncoder.FromJson(json);
         MySqlJsonTestEncoder.AssertMatches(node, MySqlJsonBinary.ToJson(MySqlJsonTestEncoder.Encode(node)));
@@ -255,11 +255,11 @@ public class MySqlJsonBinaryTests
     }
 
     [Fact]
-    public void KeysComeOutInMySqlStorageOrder() =>
+    public void Keys_come_out_in_MySQL_storage_order() =>
         Assert.Equal("{\"\":4,\"a\":3,\"b\":2,\"aa\":1}", MySqlJsonBinary.ToJson(MySqlJsonTestEncoder.Encode("{\"aa\":1,\"b\":2,\"a\":3,\"\":4}")));
 
     [Fact]
-    public void RandomDocumentsRoundTrip()
+    public void Random_documents_round_trip()
     {
         var gen = new RandomJson(12345);
         for (var i = 0; i < 2000; i++)
@@ -275,7 +275,7 @@ public class MySqlJsonBinaryTests
     // ------------------------------------------------------------ malformed input
 
     [Fact]
-    public void EveryStrictPrefixOfAValidDocumentIsRejected()
+    public void Every_strict_prefix_of_a_valid_document_is_rejected()
     {
         var fixtures = new List<byte[]>
         {
@@ -339,7 +339,7 @@ public class MySqlJsonBinaryTests
     }
 
     [Fact]
-    public void FailedWriteJsonWritesNothing()
+    public void Failed_WriteJson_writes_nothing()
     {
         var w = new ArrayBufferWriter<byte>();
         Assert.Throws<MySqlJsonFormatException>(() => MySqlJsonBinary.WriteJson(Hex("02 02 00 0a 00 04 01 00 04 07 00"), w));
@@ -359,7 +359,7 @@ public class MySqlJsonBinaryTests
     }
 
     [Fact]
-    public void DepthIsLimitedTo100()
+    public void Depth_is_limited_to_100()
     {
         Assert.Equal(new string('[', 100) + new string(']', 100), MySqlJsonBinary.ToJson(NestedArrays(100)));
         var e = Assert.Throws<MySqlJsonFormatException>(() => MySqlJsonBinary.ToJson(NestedArrays(101)));
@@ -368,7 +368,7 @@ public class MySqlJsonBinaryTests
     }
 
     [Fact]
-    public void SharedSubtreesCannotExplodeTheOutput()
+    public void Shared_subtrees_cannot_explode_the_output()
     {
         // Each level is an array of two entries that both point at the same child: 2^90 leaves if expanded.
         byte[] inner = [0x00, 0x00, 0x04, 0x00];
@@ -387,7 +387,7 @@ public class MySqlJsonBinaryTests
     // ------------------------------------------------------------ fuzzing
 
     [Fact]
-    public void FuzzedInputThrowsOnlyFormatExceptionsAndOtherwiseYieldsValidJson()
+    public void Fuzzed_input_throws_only_format_exceptions_and_otherwise_yields_valid_JSON()
     {
         var gen = new RandomJson(424242);
         var r = gen.Random;

@@ -15,7 +15,7 @@ public class MySqlJsonDiffTests
         "02 03 24 2e 63";
 
     [Fact]
-    public void DecodesReplaceInsertAndRemove()
+    public void Decodes_replace_insert_and_remove()
     {
         var diffs = MySqlJsonDiff.Decode(Hex(ThreeDiffs));
         Assert.Equal(
@@ -29,7 +29,7 @@ public class MySqlJsonDiffTests
     }
 
     [Fact]
-    public void DecodesALengthPrefixedVector()
+    public void Decodes_a_length_prefixed_vector()
     {
         var body = Hex(ThreeDiffs);
         var data = new byte[4 + body.Length + 3];
@@ -41,7 +41,7 @@ public class MySqlJsonDiffTests
     }
 
     [Fact]
-    public void ContainerValuesAndLongPathsUsePackedLengths()
+    public void Container_values_and_long_paths_use_packed_lengths()
     {
         var path = "$." + new string('k', 300);
         var value = Hex(MySqlJsonBinaryTests.SmallObject);
@@ -74,14 +74,14 @@ public class MySqlJsonDiffTests
     }
 
     [Fact]
-    public void LengthPrefixPastTheEndIsRejected()
+    public void Length_prefix_past_the_end_is_rejected()
     {
         Assert.Throws<MySqlJsonFormatException>(() => MySqlJsonDiff.DecodeLengthPrefixed(Hex("05 00 00 00 02 03 24 2e"), out _));
         Assert.Throws<MySqlJsonFormatException>(() => MySqlJsonDiff.DecodeLengthPrefixed(Hex("05 00"), out _));
     }
 
     [Fact]
-    public void FuzzedDiffsThrowOnlyFormatExceptions()
+    public void Fuzzed_diffs_throw_only_format_exceptions()
     {
         var r = new Random(99);
         var valid = Hex(ThreeDiffs);

@@ -107,7 +107,7 @@ public unsafe class ZstdTests
 
     [Theory]
     [MemberData(nameof(Sizes))]
-    public void RoundTripWithKnownContentSize(int length, bool compressible)
+    public void Round_trip_with_known_content_size(int length, bool compressible)
     {
         var data = Sample(length, length, compressible);
         var frame = CompressKnownSize(data);
@@ -118,7 +118,7 @@ public unsafe class ZstdTests
 
     [Theory]
     [MemberData(nameof(Sizes))]
-    public void RoundTripWithUnknownContentSize(int length, bool compressible)
+    public void Round_trip_with_unknown_content_size(int length, bool compressible)
     {
         var data = Sample(length, length + 1, compressible);
         var frame = CompressStreaming(data);
@@ -129,7 +129,7 @@ public unsafe class ZstdTests
     }
 
     [Fact]
-    public void ConcatenatedFramesDecompressToTheirConcatenation()
+    public void Concatenated_frames_decompress_to_their_concatenation()
     {
         var a = Sample(50_000, 1, true);
         var b = Sample(20_000, 2, false);
@@ -142,7 +142,7 @@ public unsafe class ZstdTests
     }
 
     [Fact]
-    public void WrongExpectedSizeIsReported()
+    public void Wrong_expected_size_is_reported()
     {
         var data = Sample(10_000, 3, true);
         foreach (var frame in new[] { CompressKnownSize(data), CompressStreaming(data) })
@@ -153,7 +153,7 @@ public unsafe class ZstdTests
     }
 
     [Fact]
-    public void CorruptInputGivesAClearException()
+    public void Corrupt_input_gives_a_clear_exception()
     {
         var data = Sample(200_000, 4, true);
 
@@ -188,7 +188,7 @@ public unsafe class ZstdTests
     }
 
     [Fact]
-    public void MissingLibraryMessageTellsHowToInstallIt()
+    public void Missing_library_message_tells_how_to_install_it()
     {
         Assert.True(Zstd.IsAvailable);
         var e = Zstd.LibraryMissing(new DllNotFoundException("libzstd.so.1: cannot open shared object file"));
@@ -197,7 +197,7 @@ public unsafe class ZstdTests
     }
 
     [Fact]
-    public void RejectsAbsurdExpectedSizes()
+    public void Rejects_absurd_expected_sizes()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => Zstd.Decompress([1, 2, 3], -2));
         Assert.Throws<InvalidDataException>(() => Zstd.Decompress([1, 2, 3], long.MaxValue));

@@ -10,7 +10,7 @@ public sealed class AuthenticationScrambleTests
     private static readonly byte[] Scramble = Convert.FromHexString("3a2f5b6c7d0e1f20314253647586970a1b2c3d4e");
 
     [Fact]
-    public void NativePassword_IsAcceptedByTheServerSideCheck()
+    public void Native_password_is_accepted_by_the_server_side_check()
     {
         // Server side: it stores SHA1(SHA1(pw)) (PASSWORD('secret') = *14E6...), and checks
         // SHA1(XOR(response, SHA1(scramble + stored))) == stored.
@@ -24,7 +24,7 @@ public sealed class AuthenticationScrambleTests
     }
 
     [Fact]
-    public void KnownVectors_ComputedWithPythonHashlib()
+    public void Known_vectors_computed_with_Python_hashlib()
     {
         // python3: s1=sha1(b"secret"); s2=sha1(s1); xor(s1, sha1(scramble+s2))  and
         //          t1=sha256(b"secret"); t2=sha256(t1); xor(t1, sha256(t2+scramble))
@@ -37,14 +37,14 @@ public sealed class AuthenticationScrambleTests
     }
 
     [Fact]
-    public void EmptyPassword_GivesEmptyResponses()
+    public void Empty_password_gives_empty_responses()
     {
         Assert.Empty(MySqlNativePasswordPlugin.ComputeResponse([], Scramble));
         Assert.Empty(CachingSha2PasswordPlugin.ComputeScramble([], Scramble));
     }
 
     [Fact]
-    public void CachingSha2_IsAcceptedByTheServerSideCheck()
+    public void Caching_sha2_is_accepted_by_the_server_side_check()
     {
         // Server side: it caches SHA256(SHA256(pw)) and checks SHA256(XOR(response, SHA256(cached + nonce))) == cached.
         byte[] cached = SHA256.HashData(SHA256.HashData(Encoding.UTF8.GetBytes("s3cr€t")));
@@ -57,7 +57,7 @@ public sealed class AuthenticationScrambleTests
     }
 
     [Fact]
-    public void RsaEncryption_RoundTripsWithALocalKey()
+    public void RSA_encryption_round_trips_with_a_local_key()
     {
         using RSA key = RSA.Create(2048);
         string pem = key.ExportSubjectPublicKeyInfoPem();
@@ -70,7 +70,7 @@ public sealed class AuthenticationScrambleTests
     }
 
     [Fact]
-    public void RsaEncryption_AcceptsPkcs1PublicKeyPem()
+    public void RSA_encryption_accepts_PKCS1_public_key_PEM()
     {
         using RSA key = RSA.Create(2048);
         byte[] encrypted = RsaPasswordEncryptor.Encrypt("pw"u8, Scramble, key.ExportRSAPublicKeyPem());
@@ -79,7 +79,7 @@ public sealed class AuthenticationScrambleTests
     }
 
     [Fact]
-    public void RsaEncryption_WithGarbageKey_IsAnAuthenticationError()
+    public void RSA_encryption_with_garbage_key_is_an_authentication_error()
     {
         var context = new AuthenticationContext("u", "pw", "db:3306", false, null, true);
         var error = Assert.Throws<MySqlAuthenticationException>(() => RsaPasswordEncryptor.Encrypt(context, "caching_sha2_password", Scramble, "not a key"));
@@ -87,7 +87,7 @@ public sealed class AuthenticationScrambleTests
     }
 
     [Fact]
-    public void CachingSha2_FullAuthentication_OverTls_SendsClearPassword()
+    public void Caching_sha2_full_authentication_over_TLS_sends_clear_password()
     {
         var plugin = new CachingSha2PasswordPlugin();
         var context = new AuthenticationContext("u", "pw", "db:3306", isSecureTransport: true, null, true);
@@ -96,7 +96,7 @@ public sealed class AuthenticationScrambleTests
     }
 
     [Fact]
-    public void CachingSha2_FullAuthentication_WithoutTlsAndWithoutKeyRetrieval_Fails()
+    public void Caching_sha2_full_authentication_without_TLS_and_without_key_retrieval_fails()
     {
         var plugin = new CachingSha2PasswordPlugin();
         var context = new AuthenticationContext("u", "pw", "db:3306", isSecureTransport: false, null, allowPublicKeyRetrieval: false);
@@ -109,7 +109,7 @@ public sealed class AuthenticationScrambleTests
     }
 
     [Fact]
-    public void ClearPassword_IsRefusedWithoutTls()
+    public void Clear_password_is_refused_without_TLS()
     {
         var plugin = new ClearPasswordPlugin();
         var error = Assert.Throws<MySqlAuthenticationException>(() =>

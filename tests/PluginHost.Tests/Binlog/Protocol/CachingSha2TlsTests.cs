@@ -12,6 +12,7 @@ namespace PluginHost.Tests.Binlog.Protocol;
 /// caching_sha2_password as the server's initial plugin, against the scripted server with real TLS (a self-signed
 /// certificate made here): SSLRequest, TLS handshake, then full authentication with the password in clear, or the fast path.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class CachingSha2TlsTests
 {
     private const string Password = "s3cret-ü";

@@ -32,7 +32,7 @@ public sealed class Ed25519Tests
     }
 
     [Fact]
-    public void PasswordSeed_MatchesMariaDbStoredPublicKey()
+    public void Password_seed_matches_MariaDB_stored_public_key()
     {
         // authentication_string of CREATE USER e IDENTIFIED VIA ed25519 USING PASSWORD('secret') on MariaDB 10.11
         // (base64 of the public key, without padding).
@@ -41,7 +41,7 @@ public sealed class Ed25519Tests
     }
 
     [Fact]
-    public void SignatureIsDeterministicAndDependsOnMessageAndPassword()
+    public void Signature_is_deterministic_and_depends_on_message_and_password()
     {
         byte[] nonce = Enumerable.Range(0, 32).Select(i => (byte)i).ToArray();
         byte[] a = Ed25519.Sign(nonce, "pw"u8);

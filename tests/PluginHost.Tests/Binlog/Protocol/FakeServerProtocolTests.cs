@@ -10,6 +10,7 @@ namespace PluginHost.Tests.Binlog.Protocol;
 /// Client behaviour against a scripted server over a loopback socket. This is how the MySQL 8 paths
 /// (caching_sha2_password full authentication with RSA, auth switch, GTID dump) are verified.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class FakeServerProtocolTests
 {
     private const string Password = "secret";
@@ -21,7 +22,7 @@ public sealed class FakeServerProtocolTests
     private static readonly byte[] Nonce2 = Enumerable.Range(1, 20).Select(i => (byte)(i * 11 + 3)).ToArray();
 
     [Fact]
-    public async Task CachingSha2_FullAuthentication_RequestsTheRsaKey_ByteForByte()
+    public async Task Caching_sha2_full_authentication_requests_the_RSA_key_byte_for_byte()
     {
         using RSA key = RSA.Create(2048);
         string pem = key.ExportSubjectPublicKeyInfoPem();
@@ -64,7 +65,7 @@ public sealed class FakeServerProtocolTests
     }
 
     [Fact]
-    public async Task CachingSha2_FullAuthentication_UsesConfiguredPublicKeyFile()
+    public async Task Caching_sha2_full_authentication_uses_configured_public_key_file()
     {
         using RSA key = RSA.Create(2048);
         string keyFile = Path.Combine(Path.GetTempPath(), $"pluginhost-test-{Guid.NewGuid():N}.pem");
@@ -92,7 +93,7 @@ public sealed class FakeServerProtocolTests
     }
 
     [Fact]
-    public async Task AuthSwitch_FromNativeToCachingSha2_FastPath_ByteForByte()
+    public async Task Auth_switch_from_native_to_caching_sha2_fast_path_byte_for_byte()
     {
         await using var server = new FakeMySqlServer(async s =>
         {
@@ -119,7 +120,7 @@ public sealed class FakeServerProtocolTests
     }
 
     [Fact]
-    public async Task MariaDbHandshake_IsDetected_AndEd25519SwitchIsAnswered()
+    public async Task MariaDB_handshake_is_detected_and_Ed25519_switch_is_answered()
     {
         byte[] nonce32 = Enumerable.Range(0, 32).Select(i => (byte)(255 - i)).ToArray();
         uint mariaCapabilities = MySql8Capabilities & ~1u; // CLIENT_MYSQL cleared => extended capabilities present
@@ -144,7 +145,7 @@ public sealed class FakeServerProtocolTests
     }
 
     [Fact]
-    public async Task AuthSwitch_ToUnknownPlugin_FailsNamingThePlugin()
+    public async Task Auth_switch_to_unknown_plugin_fails_naming_the_plugin()
     {
         await using var server = new FakeMySqlServer(async s =>
         {
@@ -161,7 +162,7 @@ public sealed class FakeServerProtocolTests
     }
 
     [Fact]
-    public async Task AuthSwitch_ToClearPassword_WithoutTls_IsRefused()
+    public async Task Auth_switch_to_clear_password_without_TLS_is_refused()
     {
         await using var server = new FakeMySqlServer(async s =>
         {
@@ -178,7 +179,7 @@ public sealed class FakeServerProtocolTests
     }
 
     [Fact]
-    public async Task AccessDenied_ExplainsWhatToCheck()
+    public async Task Access_denied_explains_what_to_check()
     {
         await using var server = new FakeMySqlServer(async s =>
         {
@@ -197,7 +198,7 @@ public sealed class FakeServerProtocolTests
     }
 
     [Fact]
-    public async Task UnknownDatabase_IsPassedThroughWithItsCode()
+    public async Task Unknown_database_is_passed_through_with_its_code()
     {
         await using var server = new FakeMySqlServer(async s =>
         {
@@ -215,7 +216,7 @@ public sealed class FakeServerProtocolTests
     }
 
     [Fact]
-    public async Task ErrorInsteadOfHandshake_IsReported()
+    public async Task Error_instead_of_handshake_is_reported()
     {
         await using var server = new FakeMySqlServer(async s =>
         {
@@ -229,7 +230,7 @@ public sealed class FakeServerProtocolTests
     }
 
     [Fact]
-    public async Task SslRequired_AgainstServerWithoutTls_FailsClearly()
+    public async Task SSL_required_against_server_without_TLS_fails_clearly()
     {
         await using var server = new FakeMySqlServer(async s =>
         {
@@ -245,7 +246,7 @@ public sealed class FakeServerProtocolTests
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public async Task TextQuery_WithAndWithoutDeprecateEof(bool deprecateEof)
+    public async Task Text_query_with_and_without_deprecate_EOF(bool deprecateEof)
     {
         uint capabilities = deprecateEof ? MySql8Capabilities : MySql8Capabilities & ~0x01000000u;
         await using var server = new FakeMySqlServer(async s =>
@@ -309,7 +310,7 @@ public sealed class FakeServerProtocolTests
     }
 
     [Fact]
-    public async Task BinlogDump_StreamsEvents_JoinsHugeEvents_AndEndsAtEof()
+    public async Task Binlog_dump_streams_events_joins_huge_events_and_ends_at_EOF()
     {
         byte[] small = Enumerable.Range(0, 40).Select(i => (byte)i).ToArray();
         byte[] huge = new byte[0xFFFFFF + 1000]; // payload with the 0x00 marker is > 16 MiB => split on the wire
@@ -355,7 +356,7 @@ public sealed class FakeServerProtocolTests
     }
 
     [Fact]
-    public async Task BinlogDump_Error1236_BecomesBinlogNotAvailable()
+    public async Task Binlog_dump_error_1236_becomes_binlog_not_available()
     {
         await using var server = new FakeMySqlServer(async s =>
         {
@@ -375,7 +376,7 @@ public sealed class FakeServerProtocolTests
     }
 
     [Fact]
-    public async Task BinlogDumpGtid_HasTheMySqlLayout()
+    public async Task Binlog_dump_GTID_has_the_MySQL_layout()
     {
         byte[] gtidSet = [1, 0, 0, 0, 0, 0, 0, 0, .. Enumerable.Range(0, 16).Select(i => (byte)i), 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 43, 0, 0, 0, 0, 0, 0, 0];
         await using var server = new FakeMySqlServer(async s =>
@@ -395,7 +396,7 @@ public sealed class FakeServerProtocolTests
     }
 
     [Fact]
-    public async Task BinlogStream_ReadTimeout_DetectsADeadConnection()
+    public async Task Binlog_stream_read_timeout_detects_a_dead_connection()
     {
         var release = new TaskCompletionSource();
         await using var server = new FakeMySqlServer(async s =>
@@ -418,7 +419,7 @@ public sealed class FakeServerProtocolTests
     }
 
     [Fact]
-    public async Task ServerClosingTheConnection_IsAConnectionError()
+    public async Task Server_closing_the_connection_is_a_connection_error()
     {
         await using var server = new FakeMySqlServer(async s =>
         {
@@ -434,7 +435,7 @@ public sealed class FakeServerProtocolTests
     }
 
     [Fact]
-    public void Options_ToString_HidesThePassword()
+    public void Options_ToString_hides_the_password()
     {
         string text = Options(3306).ToString();
         Assert.DoesNotContain(Password, text);

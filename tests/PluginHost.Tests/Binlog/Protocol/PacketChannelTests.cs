@@ -9,7 +9,7 @@ public sealed class PacketChannelTests
     private const int Max = 0xFFFFFF;
 
     [Fact]
-    public async Task SmallPacket_HasHeaderAndRoundTrips()
+    public async Task Small_packet_has_header_and_round_trips()
     {
         var stream = new MemoryStream();
         using (var writer = new PacketChannel(new NonClosingStream(stream), "test"))
@@ -72,7 +72,7 @@ public sealed class PacketChannelTests
     }
 
     [Fact]
-    public async Task ManySmallPackets_AcrossBufferBoundaries_AndOneByteReads()
+    public async Task Many_small_packets_across_buffer_boundaries_and_one_byte_reads()
     {
         var stream = new MemoryStream();
         var expected = new List<byte[]>();
@@ -101,7 +101,7 @@ public sealed class PacketChannelTests
     }
 
     [Fact]
-    public async Task ReadingBufferedPackets_DoesNotAllocatePerPacket()
+    public async Task Reading_buffered_packets_does_not_allocate_per_packet()
     {
         const int Count = 20_000;
         var stream = new MemoryStream();
@@ -132,7 +132,7 @@ public sealed class PacketChannelTests
     }
 
     [Fact]
-    public async Task SequenceMismatch_IsAProtocolError()
+    public async Task Sequence_mismatch_is_a_protocol_error()
     {
         var stream = new MemoryStream([2, 0, 0, 5, 0xAA, 0xBB]);
         using var reader = new PacketChannel(stream, "db:3306");
@@ -142,7 +142,7 @@ public sealed class PacketChannelTests
     }
 
     [Fact]
-    public async Task SequenceMismatch_OnAnErrPacket_IsPassedThrough()
+    public async Task Sequence_mismatch_on_an_ERR_packet_is_passed_through()
     {
         // Servers send some ERR packets (e.g. connection killed) out of sequence.
         var stream = new MemoryStream([3, 0, 0, 0, 0xFF, 0x01, 0x02]);
@@ -152,7 +152,7 @@ public sealed class PacketChannelTests
     }
 
     [Fact]
-    public async Task SequenceId_WrapsAround()
+    public async Task Sequence_id_wraps_around()
     {
         var stream = new MemoryStream([1, 0, 0, 255, 9, 1, 0, 0, 0, 8]);
         using var reader = new PacketChannel(stream, "test") { SequenceId = 255 };
@@ -161,7 +161,7 @@ public sealed class PacketChannelTests
     }
 
     [Fact]
-    public async Task EndOfStream_IsAConnectionErrorNamingTheEndpoint()
+    public async Task End_of_stream_is_a_connection_error_naming_the_endpoint()
     {
         var stream = new MemoryStream([5, 0, 0, 0, 1, 2]);
         using var reader = new PacketChannel(stream, "db.example:3306");
@@ -171,7 +171,7 @@ public sealed class PacketChannelTests
     }
 
     [Fact]
-    public async Task ReadTimeout_FiresWhenNoDataArrives()
+    public async Task Read_timeout_fires_when_no_data_arrives()
     {
         using var reader = new PacketChannel(new NeverEndingStream(), "db:3306") { ReadTimeout = TimeSpan.FromMilliseconds(200) };
         var error = await Assert.ThrowsAsync<MySqlConnectionException>(async () => await reader.ReadPacketAsync(CancellationToken.None));
@@ -180,7 +180,7 @@ public sealed class PacketChannelTests
     }
 
     [Fact]
-    public async Task ReadTimeout_DoesNotHideCallerCancellation()
+    public async Task Read_timeout_does_not_hide_caller_cancellation()
     {
         using var reader = new PacketChannel(new NeverEndingStream(), "db:3306") { ReadTimeout = TimeSpan.FromSeconds(30) };
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
@@ -188,7 +188,7 @@ public sealed class PacketChannelTests
     }
 
     [Fact]
-    public async Task ReadTimeout_IsRearmedForEachRead()
+    public async Task Read_timeout_is_rearmed_for_each_read()
     {
         var pipe = new SlowStream(new MemoryStream([1, 0, 0, 0, 7, 1, 0, 0, 1, 8]), delayPerRead: TimeSpan.FromMilliseconds(120));
         using var reader = new PacketChannel(pipe, "test", readBufferSize: 64) { ReadTimeout = TimeSpan.FromMilliseconds(400) };
@@ -197,7 +197,7 @@ public sealed class PacketChannelTests
     }
 
     [Fact]
-    public void PacketReader_ReadsLengthEncodedValues()
+    public void PacketReader_reads_length_encoded_values()
     {
         using var writer = new PacketWriter();
         writer.WriteLengthEncodedInteger(250);
@@ -227,7 +227,7 @@ public sealed class PacketChannelTests
     }
 
     [Fact]
-    public void PacketReader_OutOfRange_IsAProtocolError_ForAPayload_AndAFormatError_ForAnEvent()
+    public void PacketReader_out_of_range_is_a_protocol_error_for_a_payload_and_a_format_error_for_an_event()
     {
         Assert.Throws<MySqlProtocolException>(() => new PacketReader([0xFC, 1], PacketSource.Protocol).ReadLengthEncoded());
         Assert.Throws<MySqlProtocolException>(() => new PacketReader([5, 1, 2], PacketSource.Protocol).ReadLengthEncodedBytes());

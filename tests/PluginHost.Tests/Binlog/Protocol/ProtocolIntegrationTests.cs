@@ -13,6 +13,7 @@ namespace PluginHost.Tests.Binlog.Protocol;
 /// The protocol client against real MariaDB servers started by <see cref="Servers"/>: one with TLS and the
 /// ed25519 plugin, one without TLS. Fails (never skips) when MariaDB is not installed.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class ProtocolIntegrationTests(ProtocolIntegrationTests.Servers servers) : IClassFixture<ProtocolIntegrationTests.Servers>
 {
     private const byte RotateEvent = 4;
@@ -21,7 +22,7 @@ public sealed class ProtocolIntegrationTests(ProtocolIntegrationTests.Servers se
     private const byte MariaDbGtidEvent = 162;
 
     [Fact]
-    public async Task NativePassword_Succeeds()
+    public async Task Native_password_succeeds()
     {
         await using MySqlProtocolConnection connection = await MySqlProtocolConnection.OpenAsync(Options(servers.Tls, "native", "nativepw", SslMode.None));
         Assert.Equal("mysql_native_password", connection.AuthenticationPlugin);
@@ -33,7 +34,7 @@ public sealed class ProtocolIntegrationTests(ProtocolIntegrationTests.Servers se
     }
 
     [Fact]
-    public async Task NativePassword_Wrong_GivesAClearAccessDenied()
+    public async Task Native_password_wrong_gives_a_clear_access_denied()
     {
         var error = await Assert.ThrowsAsync<MySqlAuthenticationException>(() =>
             MySqlProtocolConnection.OpenAsync(Options(servers.Tls, "native", "wrong", SslMode.None)));
@@ -43,7 +44,7 @@ public sealed class ProtocolIntegrationTests(ProtocolIntegrationTests.Servers se
     }
 
     [Fact]
-    public async Task EmptyPassword_Succeeds()
+    public async Task Empty_password_succeeds()
     {
         await using MySqlProtocolConnection connection = await MySqlProtocolConnection.OpenAsync(Options(servers.Tls, "nopw", "", SslMode.None));
         QueryResult result = await connection.QueryAsync("SELECT CURRENT_USER()");
@@ -51,7 +52,7 @@ public sealed class ProtocolIntegrationTests(ProtocolIntegrationTests.Servers se
     }
 
     [Fact]
-    public async Task Ed25519_Succeeds_AndWrongPasswordIsRefused()
+    public async Task Ed25519_succeeds_and_wrong_password_is_refused()
     {
         await using (MySqlProtocolConnection connection = await MySqlProtocolConnection.OpenAsync(Options(servers.Tls, "ed", "edpw-ß", SslMode.None)))
         {
@@ -66,7 +67,7 @@ public sealed class ProtocolIntegrationTests(ProtocolIntegrationTests.Servers se
     }
 
     [Fact]
-    public async Task Tls_Required_EncryptsWithoutValidatingTheCertificate()
+    public async Task TLS_required_encrypts_without_validating_the_certificate()
     {
         await using MySqlProtocolConnection connection = await MySqlProtocolConnection.OpenAsync(Options(servers.Tls, "ed", "edpw-ß", SslMode.Required));
         Assert.True(connection.IsTlsEnabled);
@@ -75,7 +76,7 @@ public sealed class ProtocolIntegrationTests(ProtocolIntegrationTests.Servers se
     }
 
     [Fact]
-    public async Task Tls_VerifyCa_AcceptsTheRightCa_IgnoringTheHostName()
+    public async Task TLS_verify_ca_accepts_the_right_CA_ignoring_the_host_name()
     {
         await using MySqlProtocolConnection connection = await MySqlProtocolConnection.OpenAsync(
             Options(servers.Tls, "native", "nativepw", SslMode.VerifyCa) with { SslCaFile = servers.CaFile });
@@ -83,7 +84,7 @@ public sealed class ProtocolIntegrationTests(ProtocolIntegrationTests.Servers se
     }
 
     [Fact]
-    public async Task Tls_VerifyCa_RejectsAnotherCa()
+    public async Task TLS_verify_ca_rejects_another_CA()
     {
         var error = await Assert.ThrowsAsync<MySqlConnectionException>(() => MySqlProtocolConnection.OpenAsync(
             Options(servers.Tls, "native", "nativepw", SslMode.VerifyCa) with { SslCaFile = servers.OtherCaFile }));
@@ -92,7 +93,7 @@ public sealed class ProtocolIntegrationTests(ProtocolIntegrationTests.Servers se
     }
 
     [Fact]
-    public async Task Tls_VerifyFull_AcceptsAMatchingHostName()
+    public async Task TLS_verify_full_accepts_a_matching_host_name()
     {
         await using MySqlProtocolConnection connection = await MySqlProtocolConnection.OpenAsync(
             Options(servers.Tls, "native", "nativepw", SslMode.VerifyFull) with { Host = "localhost", SslCaFile = servers.CaFile });
@@ -100,7 +101,7 @@ public sealed class ProtocolIntegrationTests(ProtocolIntegrationTests.Servers se
     }
 
     [Fact]
-    public async Task Tls_VerifyFull_RejectsAMismatchingHostName()
+    public async Task TLS_verify_full_rejects_a_mismatching_host_name()
     {
         var error = await Assert.ThrowsAsync<MySqlConnectionException>(() => MySqlProtocolConnection.OpenAsync(
             Options(servers.Tls, "native", "nativepw", SslMode.VerifyFull) with { SslCaFile = servers.CaFile }));
@@ -109,7 +110,7 @@ public sealed class ProtocolIntegrationTests(ProtocolIntegrationTests.Servers se
     }
 
     [Fact]
-    public async Task Tls_Preferred_UsesTlsWhenAvailable_AndFallsBackWhenNot()
+    public async Task TLS_preferred_uses_TLS_when_available_and_falls_back_when_not()
     {
         await using (MySqlProtocolConnection withTls = await MySqlProtocolConnection.OpenAsync(Options(servers.Tls, "native", "nativepw", SslMode.Preferred)))
         {
@@ -129,7 +130,7 @@ public sealed class ProtocolIntegrationTests(ProtocolIntegrationTests.Servers se
     }
 
     [Fact]
-    public async Task ConnectionRefused_NamesHostAndPort()
+    public async Task Connection_refused_names_host_and_port()
     {
         int port = FreePort();
         var error = await Assert.ThrowsAsync<MySqlConnectionException>(() =>
@@ -139,7 +140,7 @@ public sealed class ProtocolIntegrationTests(ProtocolIntegrationTests.Servers se
     }
 
     [Fact]
-    public async Task UnknownHost_NamesHostAndPort()
+    public async Task Unknown_host_names_host_and_port()
     {
         var error = await Assert.ThrowsAsync<MySqlConnectionException>(() => MySqlProtocolConnection.OpenAsync(
             Options(servers.Tls, "native", "nativepw", SslMode.None) with { Host = "no-such-host.invalid", Port = 3306, ConnectTimeout = TimeSpan.FromSeconds(5) }));
@@ -147,7 +148,7 @@ public sealed class ProtocolIntegrationTests(ProtocolIntegrationTests.Servers se
     }
 
     [Fact]
-    public async Task UnknownDatabase_IsPassedThroughWithItsCode()
+    public async Task Unknown_database_is_passed_through_with_its_code()
     {
         var error = await Assert.ThrowsAsync<MySqlServerException>(() => MySqlProtocolConnection.OpenAsync(
             Options(servers.Tls, "native", "nativepw", SslMode.None) with { Database = "no_such_db" }));
@@ -157,7 +158,7 @@ public sealed class ProtocolIntegrationTests(ProtocolIntegrationTests.Servers se
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task TextQueries_WithAndWithoutDeprecateEof(bool disableDeprecateEof)
+    public async Task Text_queries_with_and_without_deprecate_EOF(bool disableDeprecateEof)
     {
         await using MySqlProtocolConnection connection = await MySqlProtocolConnection.OpenAsync(
             Options(servers.Tls, "native", "nativepw", SslMode.None) with { DisableDeprecateEof = disableDeprecateEof, Database = "testdb" });
@@ -190,7 +191,7 @@ public sealed class ProtocolIntegrationTests(ProtocolIntegrationTests.Servers se
     }
 
     [Fact]
-    public async Task ShowMasterStatus_ReturnsTheCurrentBinlog()
+    public async Task Show_master_status_returns_the_current_binlog()
     {
         await using MySqlProtocolConnection connection = await MySqlProtocolConnection.OpenAsync(Options(servers.Tls, "native", "nativepw", SslMode.None));
         QueryResult status = await connection.QueryAsync("SHOW MASTER STATUS");
@@ -199,7 +200,7 @@ public sealed class ProtocolIntegrationTests(ProtocolIntegrationTests.Servers se
     }
 
     [Fact]
-    public async Task RegisterAndBinlogDump_FromTheFirstFile_ReadsRawEvents()
+    public async Task Register_and_binlog_dump_from_the_first_file_reads_raw_events()
     {
         await using MySqlProtocolConnection connection = await MySqlProtocolConnection.OpenAsync(Options(servers.Tls, "native", "nativepw", SslMode.Required));
         string firstFile = (await connection.QueryAsync("SHOW BINARY LOGS")).Rows[0][0]!;
@@ -225,7 +226,7 @@ public sealed class ProtocolIntegrationTests(ProtocolIntegrationTests.Servers se
     }
 
     [Fact]
-    public async Task BinlogDump_OfAMissingFile_GivesBinlogNotAvailable()
+    public async Task Binlog_dump_of_a_missing_file_gives_binlog_not_available()
     {
         await using MySqlProtocolConnection connection = await MySqlProtocolConnection.OpenAsync(Options(servers.Tls, "native", "nativepw", SslMode.None));
         await connection.ExecuteAsync("SET @master_binlog_checksum = @@global.binlog_checksum");
@@ -238,7 +239,7 @@ public sealed class ProtocolIntegrationTests(ProtocolIntegrationTests.Servers se
     }
 
     [Fact]
-    public async Task MariaDbGtidStart_StreamsFromTheGivenPosition()
+    public async Task MariaDB_GTID_start_streams_from_the_given_position()
     {
         await using MySqlProtocolConnection writer = await MySqlProtocolConnection.OpenAsync(Options(servers.Tls, "native", "nativepw", SslMode.None) with { Database = "testdb" });
         await writer.ExecuteAsync("INSERT INTO t (v) VALUES ('before')");
@@ -266,7 +267,7 @@ public sealed class ProtocolIntegrationTests(ProtocolIntegrationTests.Servers se
     }
 
     [Fact]
-    public async Task MariaDbGtidStart_ManualSetStatements_AndHeartbeats()
+    public async Task MariaDB_GTID_start_manual_set_statements_and_heartbeats()
     {
         await using MySqlProtocolConnection connection = await MySqlProtocolConnection.OpenAsync(Options(servers.Tls, "native", "nativepw", SslMode.None));
         string position = (await connection.QueryAsync("SELECT @@gtid_binlog_pos")).Rows[0][0]!;
@@ -290,7 +291,7 @@ public sealed class ProtocolIntegrationTests(ProtocolIntegrationTests.Servers se
     }
 
     [Fact]
-    public async Task IdleBinlogStream_WithoutHeartbeat_HitsTheReadTimeout()
+    public async Task Idle_binlog_stream_without_heartbeat_hits_the_read_timeout()
     {
         await using MySqlProtocolConnection connection = await MySqlProtocolConnection.OpenAsync(Options(servers.Plain, "native", "nativepw", SslMode.None));
         string file = (await connection.QueryAsync("SHOW MASTER STATUS")).Rows[0][0]!;

@@ -6,7 +6,7 @@ namespace PluginHost.Tests.Binlog.Protocol;
 public sealed class ServerHandshakeTests
 {
     [Fact]
-    public void MariaDb_IsDetected_WithExtendedCapabilitiesAndVersion()
+    public void MariaDB_is_detected_with_extended_capabilities_and_version()
     {
         byte[] scramble = Enumerable.Range(0, 20).Select(i => (byte)(i + 40)).ToArray();
         ServerHandshake handshake = ServerHandshake.Parse(
@@ -25,7 +25,7 @@ public sealed class ServerHandshakeTests
     }
 
     [Fact]
-    public void MySql_IsNotMariaDb_AndIgnoresTheFiller()
+    public void MySQL_is_not_MariaDB_and_ignores_the_filler()
     {
         byte[] scramble = Enumerable.Range(0, 20).Select(i => (byte)(i + 1)).ToArray();
         ServerHandshake handshake = ServerHandshake.Parse(Handshake("8.0.36", 7, scramble, MySql8Capabilities, "caching_sha2_password", mariaDbExtended: 0xFFFF));
@@ -37,7 +37,7 @@ public sealed class ServerHandshakeTests
     }
 
     [Fact]
-    public void ScrambleBytesThatAreZero_AreKept()
+    public void Scramble_bytes_that_are_zero_are_kept()
     {
         byte[] scramble = new byte[20];
         scramble[3] = 9;
@@ -47,7 +47,7 @@ public sealed class ServerHandshakeTests
     }
 
     [Fact]
-    public void WithoutPluginAuth_ThePluginNameIsNull()
+    public void Without_plugin_auth_the_plugin_name_is_null()
     {
         byte[] scramble = Enumerable.Range(0, 20).Select(i => (byte)(i + 1)).ToArray();
         byte[] packet = Handshake("5.1.73", 7, scramble, MySql8Capabilities & ~0x00080000u & ~0x00200000u & ~0x01000000u, "ignored");
@@ -58,7 +58,7 @@ public sealed class ServerHandshakeTests
     }
 
     [Fact]
-    public void OtherProtocolVersions_AreRejected()
+    public void Other_protocol_versions_are_rejected()
     {
         Assert.Throws<MySqlProtocolException>(() => ServerHandshake.Parse([9, .. "3.23\0"u8]));
         Assert.Throws<MySqlProtocolException>(() => ServerHandshake.Parse([10, .. "8.0\0"u8, 1]));

@@ -9,6 +9,7 @@ namespace PluginHost.Tests.Binlog.Replication;
 
 /// <summary>Configuration mistakes end the stream at once with a message that says what is wrong (no hang, no retry loop).</summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class ErrorTests(MariaDbServer db, ITestOutputHelper output)
 {
     private const string Db = "repl_errors";
@@ -95,6 +96,7 @@ public sealed class ErrorTests(MariaDbServer db, ITestOutputHelper output)
 }
 
 /// <summary>Errors that need a server of their own: statement-based logging, purged binlog files.</summary>
+[Trait("Category", "Integration")]
 public sealed class ServerSetupErrorTests(ITestOutputHelper output)
 {
     [Fact]

@@ -8,6 +8,7 @@ namespace PluginHost.Tests.Binlog.Replication;
 
 /// <summary>An idle stream: heartbeats at the asked period, and no false "dead connection" without them.</summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class HeartbeatTests(MariaDbServer db, ITestOutputHelper output)
 {
     [Fact]

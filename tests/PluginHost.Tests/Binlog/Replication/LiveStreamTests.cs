@@ -7,6 +7,7 @@ namespace PluginHost.Tests.Binlog.Replication;
 
 /// <summary>The live replication stream carries exactly the rows a decode of the binlog files shows.</summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class LiveStreamTests(MariaDbServer db, ITestOutputHelper output)
 {
     private const string Db = "repl_live";

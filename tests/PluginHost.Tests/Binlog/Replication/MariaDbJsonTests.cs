@@ -18,6 +18,7 @@ namespace PluginHost.Tests.Binlog.Replication;
 /// table maps without metadata.
 /// </summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class MariaDbJsonTests(MariaDbServer db, ITestOutputHelper output)
 {
     private const string Db = "repl_json";

@@ -15,6 +15,7 @@ namespace PluginHost.Tests.Binlog.Replication;
 /// streams built from the documented layouts, and a whole COM_BINLOG_DUMP_GTID session of <see cref="BinlogClient"/>
 /// against the scripted <see cref="FakeMySqlServer"/>.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class MySqlFlavorTests
 {
     private const string UuidA = "3e11fa47-71ca-11e1-9e33-c80aa9429562";

@@ -9,6 +9,7 @@ namespace PluginHost.Tests.Binlog.Replication;
 
 /// <summary>The dump connection is killed by the server in the middle of a large transaction: the client comes back by itself.</summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class ReconnectTests(MariaDbServer db, ITestOutputHelper output)
 {
     private const string Db = "repl_reconnect";
@@ -77,6 +78,7 @@ public sealed class ReconnectTests(MariaDbServer db, ITestOutputHelper output)
 }
 
 /// <summary>A frozen server (SIGSTOP) is detected by the missing heartbeats; the client reconnects once it is back.</summary>
+[Trait("Category", "Integration")]
 public sealed class FrozenServerTests(ITestOutputHelper output)
 {
     [DllImport("libc", SetLastError = true)]

@@ -9,6 +9,7 @@ namespace PluginHost.Tests.Binlog.Replication;
 /// Table maps without column metadata (binlog_row_metadata=MINIMAL, then NO_LOG): names, signedness, charsets, ENUM/SET
 /// labels and the primary key come from information_schema, and a later ALTER is picked up.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class SchemaTests(ITestOutputHelper output)
 {
     private const string Row =

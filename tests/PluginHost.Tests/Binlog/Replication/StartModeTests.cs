@@ -7,6 +7,7 @@ namespace PluginHost.Tests.Binlog.Replication;
 
 /// <summary>Where a stream starts (latest, earliest, file+position, GTID), where it says it is, and resuming from it.</summary>
 [Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class StartModeTests(MariaDbServer db, ITestOutputHelper output)
 {
     private const string Db = "repl_start";

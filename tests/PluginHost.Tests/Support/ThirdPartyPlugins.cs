@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using PluginHost.Sdk;
 
-namespace PluginHost.Tests.Plugins;
+namespace PluginHost.Tests.Support;
 
 /// <summary>
 /// Small third-party plugins built from source OUTSIDE the solution, the way a user would: a temp folder of csproj

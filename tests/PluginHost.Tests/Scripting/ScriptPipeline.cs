@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using PluginHost.Checkpoints;
@@ -11,31 +10,10 @@ using PluginHost.Tests.Support;
 
 namespace PluginHost.Tests.Scripting;
 
-/// <summary>Captures log lines (to check what the host says about scripts).</summary>
-public sealed class ListLoggerFactory : ILoggerFactory
-{
-    public ConcurrentQueue<string> Lines { get; } = new();
-
-    public ILogger CreateLogger(string categoryName) => new Logger(this);
-    public void AddProvider(ILoggerProvider provider) { }
-    public void Dispose() { }
-
-    private sealed class Logger(ListLoggerFactory owner) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (IsEnabled(logLevel)) owner.Lines.Enqueue($"{logLevel}: {formatter(state, exception)}");
-        }
-    }
-}
-
 /// <summary>One pipeline with a transform script, reading the test MariaDB into a file sink in a temp directory.</summary>
 public sealed class ScriptPipeline : IAsyncDisposable
 {
-    private ScriptPipeline(string dir, PipelineService service, ListLoggerFactory logs)
+    private ScriptPipeline(string dir, PipelineService service, RecordingLoggerProvider logs)
     {
         Directory = dir;
         Service = service;
@@ -44,7 +22,7 @@ public sealed class ScriptPipeline : IAsyncDisposable
 
     public string Directory { get; }
     public PipelineService Service { get; }
-    public ListLoggerFactory Logs { get; }
+    public RecordingLoggerProvider Logs { get; }
     public PipelineStatus Status => Service.Status;
     public string OutputPath => Path.Combine(Directory, "out.jsonl");
     public string ScriptPath => Path.Combine(Directory, "transforms", "t.csx");
@@ -70,7 +48,7 @@ public sealed class ScriptPipeline : IAsyncDisposable
             {{extra}}
             """;
         var config = ConfigLoader.Parse(yaml, Path.Combine(dir, "pluginhost.yaml"));
-        var logs = new ListLoggerFactory();
+        var logs = new RecordingLoggerProvider(minimum: LogLevel.Information);
         var service = new PipelineService(config.Pipelines[0], config, PluginHostServiceCollectionExtensions.CreateSinkCatalog(),
             new FileCheckpointStore(config.StateDirectory), logs) { Helpers = helpers };
         await service.StartAsync(CancellationToken.None);

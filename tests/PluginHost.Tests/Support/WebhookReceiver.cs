@@ -10,24 +10,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace PluginHost.Tests.Webhook;
-
-/// <summary>What the receiver answers to one request.</summary>
-public sealed record Reply(int Status = 200, string? RetryAfter = null, TimeSpan Delay = default);
-
-/// <summary>One request the receiver answered with a 2xx.</summary>
-public sealed record Received(string Path, string Body, IReadOnlyDictionary<string, string> Headers, DateTime At, long AtTicks)
-{
-    public string? Header(string name) => Headers.TryGetValue(name.ToLowerInvariant(), out var v) ? v : null;
-
-    /// <summary>The body's events: the object itself, or the items of an array.</summary>
-    public IEnumerable<JsonObject> Events() => JsonNode.Parse(Body) switch
-    {
-        JsonArray a => a.Select(n => (JsonObject)n!),
-        JsonObject o => [o],
-        _ => [],
-    };
-}
+namespace PluginHost.Tests.Support;
 
 /// <summary>
 /// A real HTTP receiver: Kestrel on a loopback port. Records every request it accepts (2xx), in arrival order, and

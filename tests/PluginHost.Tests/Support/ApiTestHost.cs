@@ -13,9 +13,8 @@ using PluginHost.Hosting;
 using PluginHost.Pipelines;
 using PluginHost.Plugins;
 using PluginHost.Plugins.Webhook;
-using PluginHost.Tests.Support;
 
-namespace PluginHost.Tests.Api;
+namespace PluginHost.Tests.Support;
 
 /// <summary>
 /// A whole pluginhost (pipelines, REST API, metrics, dashboard) hosted in the test process on a real Kestrel port on
@@ -26,7 +25,7 @@ internal sealed class ApiTestHost : IAsyncDisposable
     public const string Token = "test-admin-token-9f3c";
     private static int _nextServerId = 7700;
 
-    private ApiTestHost(string dir, int port, IHost host, LogCapture logs, string? token)
+    private ApiTestHost(string dir, int port, IHost host, RecordingLoggerProvider logs, string? token)
     {
         Dir = dir;
         Port = port;
@@ -39,7 +38,7 @@ internal sealed class ApiTestHost : IAsyncDisposable
     public string Dir { get; }
     public int Port { get; }
     public IHost Host { get; }
-    public LogCapture Logs { get; }
+    public RecordingLoggerProvider Logs { get; }
     public string? AdminToken { get; }
     public HttpClient Http { get; }
     public string ConfigPath => Path.Combine(Dir, "pluginhost.yaml");
@@ -92,7 +91,7 @@ internal sealed class ApiTestHost : IAsyncDisposable
         var port = ApiServer.ListenAddress.Parse(config.Options.Server.Listen).Port;
         var sinks = PluginHostServiceCollectionExtensions.CreateSinkCatalog();
         if (testWebhook) sinks.Register(new WebhookSinkFactory(), "plugin Webhook (test)");
-        var logs = new LogCapture();
+        var logs = new RecordingLoggerProvider();
         var host = PluginHostBuilder.Build(config, sinks, b => b.Logging.AddProvider(logs));
         await host.Services.GetRequiredService<PluginManager>().LoadAllAsync();
         host.Services.GetRequiredService<PipelineManager>().ConfigureClient = o => o with { HeartbeatInterval = TimeSpan.FromSeconds(1) };
@@ -233,36 +232,5 @@ internal sealed class ApiTestHost : IAsyncDisposable
             await Task.Delay(100);
         }
         throw new Xunit.Sdk.XunitException($"{pipeline}: {Output(pipeline).Length} lines written, expected {lines}\nlog:\n{Logs.Text}");
-    }
-}
-
-/// <summary>Keeps every log line (formatted like the console's) for assertions.</summary>
-internal sealed class LogCapture : ILoggerProvider
-{
-    private readonly ConcurrentQueue<string> _lines = new();
-    private readonly ConcurrentQueue<string> _values = new();
-
-    public IReadOnlyCollection<string> Lines => _lines;
-    public string Text => string.Join('\n', _lines);
-
-    /// <summary>Every structured value of every line (what the JSON console formatter writes as <c>State</c>), one a line.</summary>
-    public string StateText => string.Join('\n', _values);
-
-    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines, _values);
-
-    public void Dispose() { }
-
-    private sealed class Logger(string category, ConcurrentQueue<string> lines, ConcurrentQueue<string> values) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (state is IReadOnlyList<KeyValuePair<string, object?>> pairs)
-                foreach (var (key, value) in pairs)
-                    if (key != "{OriginalFormat}") values.Enqueue($"{key}={value}");
-            lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)}{(exception is null ? "" : " " + exception)}");
-        }
     }
 }

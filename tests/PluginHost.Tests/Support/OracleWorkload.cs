@@ -1,32 +1,7 @@
 using System.Globalization;
 using System.Text;
-using PluginHost.Tests.Support;
 
-namespace PluginHost.Tests.Binlog.Decoding;
-
-/// <summary>How a column's value is checked against SELECT output (through the event-JSON rules).</summary>
-public enum CheckKind { Number, BitOrYear, Float, Double, Decimal, Text, Binary, Temporal, Timestamp, Enum, Set }
-
-/// <summary>One column of a generated table: DDL, a random SQL literal generator and how to compare it.</summary>
-public sealed record OracleColumn(string Name, string Ddl, Func<Random, string> Gen, CheckKind Check, bool IsBlob = false)
-{
-    /// <summary>The SELECT expression whose text equals our JSON value after <see cref="OracleWorkload.JsonToComparable"/>.</summary>
-    public string SelectExpression => Check switch
-    {
-        CheckKind.BitOrYear => $"`{Name}`+0",
-        CheckKind.Float or CheckKind.Double => $"`{Name}`+0e0",
-        CheckKind.Text or CheckKind.Enum or CheckKind.Set => $"HEX(CONVERT(`{Name}` USING utf8mb4))",
-        CheckKind.Binary => $"HEX(`{Name}`)",
-        CheckKind.Timestamp => $"IF(UNIX_TIMESTAMP(`{Name}`)=0, CAST(`{Name}` AS CHAR), CONCAT(REPLACE(CAST(`{Name}` AS CHAR),' ','T'),'Z'))",
-        _ => $"`{Name}`",
-    };
-}
-
-public sealed record OracleTable(string Name, IReadOnlyList<OracleColumn> Columns, string TableOptions = "")
-{
-    public string CreateSql => $"CREATE TABLE `{Name}` (`id` INT NOT NULL PRIMARY KEY, " +
-                               string.Join(", ", Columns.Select(c => $"`{c.Name}` {c.Ddl}")) + $") {TableOptions};";
-}
+namespace PluginHost.Tests.Support;
 
 /// <summary>
 /// Random tables covering every MariaDB column type, and random SQL (multi-row INSERT, UPDATE incl. key changes,
