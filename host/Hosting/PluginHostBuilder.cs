@@ -61,7 +61,7 @@ public static class PluginHostBuilder
             sp.GetRequiredService<ICheckpointStore>(), sp.GetRequiredService<CheckpointStoreCatalog>(), sp.GetRequiredService<ILoggerFactory>()));
         services.AddHostedService(sp => sp.GetRequiredService<PipelineControl>());
         services.AddSingleton(sp => new HostTelemetry(sp.GetRequiredService<PipelineControl>(), sp.GetRequiredService<ILoggerFactory>(),
-            sp.GetService<PluginManager>()));
+            sp.GetService<PluginManager>(), sp.GetService<YoungGenerationBudget>()));
         services.AddHostedService(sp => sp.GetRequiredService<HostTelemetry>());
     }
 }

@@ -26,7 +26,7 @@ public static class PluginHostServiceCollectionExtensions
     {
         services.AddSingleton(config);
         services.AddSingleton(sinks);
-        YoungGenerationBudget.Budget = config.Options.Memory.Gen0Budget; // process-wide, like the GC it tunes
+        services.AddSingleton(new YoungGenerationBudget(config.Options.Memory.Gen0Budget)); // shared by the pipelines' writers
         services.AddSingleton<ICheckpointStore>(_ => new FileCheckpointStore(config.StateDirectory));
         // Per-pipeline checkpoint stores (checkpoint.type): file (the store above) or one a sink plugin provides.
         services.TryAddSingleton(_ => new CheckpointStoreCatalog(sinks));

@@ -179,7 +179,7 @@ public sealed partial class PipelineRunner
             });
             // Part of a long transaction (events after the last end): delivered, checkpointable at its end.
             _written += batch.Count;
-            YoungGenerationBudget.Check();
+            _gen0Budget.Check();
         }
     }
 

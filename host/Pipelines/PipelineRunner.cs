@@ -33,6 +33,8 @@ public sealed partial class PipelineRunner
     private readonly ICheckpointStore _store;
     private readonly ILogger _logger;
     private readonly DeadLetterFile? _deadLetter;
+    private readonly Func<BinlogClientOptions, BinlogClientOptions>? _configureClient;
+    private readonly YoungGenerationBudget _gen0Budget;
 
     // Handed over by other threads (API, watchers), taken by the writer at a transaction boundary.
     private PendingSinkSwap? _pendingSink;
@@ -58,8 +60,11 @@ public sealed partial class PipelineRunner
     private long _bytesOfEarlierClients;
 
     public PipelineRunner(PipelineDefinition definition, ISink sink, ICheckpointStore store, ILogger logger,
-        PipelineStatus status, IEventTransform? transform = null, DeadLetterFile? deadLetter = null)
+        PipelineStatus status, IEventTransform? transform = null, DeadLetterFile? deadLetter = null,
+        Func<BinlogClientOptions, BinlogClientOptions>? configureClient = null, YoungGenerationBudget? gen0Budget = null)
     {
+        _configureClient = configureClient;
+        _gen0Budget = gen0Budget ?? new YoungGenerationBudget();
         _definition = definition;
         _sink = sink;
         _store = store;
@@ -86,9 +91,6 @@ public sealed partial class PipelineRunner
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(200);
 
     public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(30);
-
-    /// <summary>Source options beyond the definition (tests shorten heartbeats and backoff).</summary>
-    public Func<BinlogClientOptions, BinlogClientOptions>? ConfigureClient { get; init; }
 
     /// <summary>The sink in use.</summary>
     public ISink Sink => _sink;
@@ -221,7 +223,7 @@ public sealed partial class PipelineRunner
             },
             Log = m => _logger.BinlogClientMessage(name, m),
         };
-        if (ConfigureClient != null) clientOptions = ConfigureClient(clientOptions);
+        if (_configureClient != null) clientOptions = _configureClient(clientOptions);
         await using var client = new BinlogClient(clientOptions);
         if (Interlocked.Exchange(ref _client, client) is { } previous) Interlocked.Add(ref _bytesOfEarlierClients, previous.BytesReceived);
 

@@ -78,12 +78,12 @@ internal sealed class RunningPipeline : IAsyncDisposable
         Definition = definition;
         Store = store;
         Status = new PipelineStatus(definition.Name);
-        Runner = new PipelineRunner(definition, sink, store, new TestLogger(output, definition.Name), Status, transform)
+        Runner = new PipelineRunner(definition, sink, store, new TestLogger(output, definition.Name), Status, transform,
+            configureClient: o => o with { ReconnectDelay = TimeSpan.FromMilliseconds(50), MaxReconnectDelay = TimeSpan.FromMilliseconds(500) })
         {
             RetryDelay = TimeSpan.FromMilliseconds(50),
             MaxRetryDelay = TimeSpan.FromMilliseconds(400),
             DrainTimeout = TimeSpan.FromSeconds(20),
-            ConfigureClient = o => o with { ReconnectDelay = TimeSpan.FromMilliseconds(50), MaxReconnectDelay = TimeSpan.FromMilliseconds(500) },
         };
     }
 
