@@ -91,7 +91,7 @@ public sealed partial class PipelineRunner
         _lastHealthRefresh = now;
         Status.InFlightEvents = ledger.Events;
         Status.InFlightBytes = ledger.Bytes;
-        var targets = (_sink as ISinkHealth)?.Targets;
+        var targets = (_versions.Sink as ISinkHealth)?.Targets;
         SinkTargetHealth? failing = null, heaviest = null;
         if (targets != null)
             foreach (var t in targets)

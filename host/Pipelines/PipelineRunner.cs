@@ -36,14 +36,10 @@ public sealed partial class PipelineRunner
     private readonly Func<BinlogClientOptions, BinlogClientOptions>? _configureClient;
     private readonly YoungGenerationBudget _gen0Budget;
 
-    // Handed over by other threads (API, watchers), taken by the writer at a transaction boundary.
-    private PendingSinkSwap? _pendingSink;
-    private StrongBox<IEventTransform?>? _pendingTransform;
-    private TaskCompletionSource _wake = NewSignal();
+    // Transform and sink versions: handed over by other threads (API, watchers), switched by the writer at transaction boundaries.
+    private readonly VersionSwitch _versions;
 
     // The writer's (and, between runs, RunAsync's).
-    private ISink _sink;
-    private IEventTransform? _transform;
     private long _written;
     private bool _initialTransformApplied;
     private ChangeEvent? _deadLetterCopy; // the event as read, kept by Transform for a dead letter
@@ -66,14 +62,12 @@ public sealed partial class PipelineRunner
         _configureClient = configureClient;
         _gen0Budget = gen0Budget ?? new YoungGenerationBudget();
         _definition = definition;
-        _sink = sink;
         _store = store;
         _logger = logger;
         Status = status;
-        _transform = transform;
+        _versions = new VersionSwitch(definition.Name, sink, transform, status, logger);
         _deadLetter = deadLetter;
         DrainTimeout = definition.Options.DrainTimeout;
-        Status.TransformVersion = transform?.Version;
     }
 
     public PipelineStatus Status { get; }
@@ -93,7 +87,7 @@ public sealed partial class PipelineRunner
     public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>The sink in use.</summary>
-    public ISink Sink => _sink;
+    public ISink Sink => _versions.Sink;
 
     /// <summary>Bytes of binlog received from the server since this runner started, over every connection (metrics).</summary>
     public long BinlogBytesRead => Interlocked.Read(ref _bytesOfEarlierClients) + (Volatile.Read(ref _client)?.BytesReceived ?? 0);
@@ -108,24 +102,10 @@ public sealed partial class PipelineRunner
     /// exactly one of them. The task completes when the new sink is live (cancelled if a newer swap replaces this one
     /// or the pipeline stops first; a replaced sink is disposed).
     /// </summary>
-    public async Task SwapSinkAsync(ISink next)
-    {
-        var swap = new PendingSinkSwap(next);
-        if (Interlocked.Exchange(ref _pendingSink, swap) is { } superseded)
-        {
-            await superseded.Sink.DisposeAsync().ConfigureAwait(false);
-            superseded.Done.TrySetCanceled();
-        }
-        Wake();
-        await swap.Done.Task.ConfigureAwait(false);
-    }
+    public Task SwapSinkAsync(ISink next) => _versions.OfferSinkAsync(next);
 
     /// <summary>Switches to a new transform version at the next transaction boundary.</summary>
-    public void SwapTransform(IEventTransform? next)
-    {
-        Volatile.Write(ref _pendingTransform, new StrongBox<IEventTransform?>(next));
-        Wake();
-    }
+    public void SwapTransform(IEventTransform? next) => _versions.OfferTransform(next);
 
     /// <summary>Runs until <paramref name="stoppingToken"/> is cancelled (then drains and checkpoints) or a fatal error.</summary>
     public async Task RunAsync(CancellationToken stoppingToken)
@@ -134,7 +114,7 @@ public sealed partial class PipelineRunner
         if (!Status.AwaitingTransformFix) Status.State = PipelineState.Starting; // (a first compile that already failed stays shown)
         Status.SinkType = _definition.SinkType;
         _saver = new CheckpointSaver(name, _store, Status, _logger, RetryDelay);
-        Status.SinkTargets = () => (Volatile.Read(ref _sink) as ISinkHealth)?.Targets;
+        Status.SinkTargets = () => (_versions.Sink as ISinkHealth)?.Targets;
         Checkpoint? checkpoint;
         try
         {
@@ -193,11 +173,7 @@ public sealed partial class PipelineRunner
             Status.InFlightEvents = 0;
             Status.InFlightBytes = 0;
             Status.HeldBy = null;
-            if (Interlocked.Exchange(ref _pendingSink, null) is { } pending)
-            {
-                await pending.Sink.DisposeAsync().ConfigureAwait(false);
-                pending.Done.TrySetCanceled();
-            }
+            await _versions.CancelPendingSinkAsync().ConfigureAwait(false);
         }
         if (Status.State != PipelineState.Failed) Status.State = PipelineState.Stopped;
         _logger.StoppedAt(name, Status.Checkpoint);
@@ -325,16 +301,6 @@ public sealed partial class PipelineRunner
         {
             throw new SinkFailedException(e);
         }
-    }
-
-    private void Wake() => Interlocked.Exchange(ref _wake, NewSignal()).TrySetResult();
-
-    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    private sealed class PendingSinkSwap(ISink sink)
-    {
-        public ISink Sink { get; } = sink;
-        public TaskCompletionSource Done { get; } = NewSignal();
     }
 
     /// <summary>The sink threw: the run ends and the pipeline starts over from its last checkpoint.</summary>
