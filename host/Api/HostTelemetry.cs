@@ -15,7 +15,7 @@ namespace PluginHost.Api;
 /// pipeline's state — logging one line per change — and every second its events/s (kept for a minute, for the
 /// dashboard's sparklines). Transform reloads are counted by each pipeline as its transform reports them (<see cref="PipelineMetrics.TransformReloads"/>).
 /// </summary>
-public sealed class HostTelemetry : IHostedService, IDisposable
+internal sealed class HostTelemetry : IHostedService, IDisposable
 {
     private const int HistoryLength = 60;
 

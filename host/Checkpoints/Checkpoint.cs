@@ -6,7 +6,7 @@ namespace PluginHost.Checkpoints;
 /// </summary>
 /// <param name="LastEventTime">Binlog time of the newest change delivered up to here (null before the first; absent in
 /// checkpoints written by older versions).</param>
-public sealed record Checkpoint(string File, long Position, string? Gtid, DateTimeOffset UpdatedAt, long EventsDelivered, DateTimeOffset? LastEventTime = null)
+internal sealed record Checkpoint(string File, long Position, string? Gtid, DateTimeOffset UpdatedAt, long EventsDelivered, DateTimeOffset? LastEventTime = null)
 {
     public override string ToString() => Binlog.Replication.PositionText.Format(File, Position, Gtid);
 }

@@ -1,7 +1,7 @@
 namespace PluginHost.Config;
 
 /// <summary>The <c>memory</c> block: how the host keeps its footprint small.</summary>
-public sealed class MemoryOptions
+internal sealed class MemoryOptions
 {
     /// <summary>
     /// Bytes allocated between youngest-generation collections before the host asks for one (see

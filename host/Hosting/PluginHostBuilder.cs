@@ -17,7 +17,7 @@ namespace PluginHost.Hosting;
 /// generic host. Either way the pipelines run are the configuration file's overlaid with what the API changed
 /// (<c>state_dir/api-pipelines.yaml</c>, see <see cref="PipelineControl"/>).
 /// </summary>
-public static class PluginHostBuilder
+internal static class PluginHostBuilder
 {
     /// <summary>
     /// Builds the host for a validated configuration. Throws <see cref="ConfigException"/> when the server may not

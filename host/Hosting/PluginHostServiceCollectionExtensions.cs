@@ -12,7 +12,7 @@ using PluginHost.Sinks;
 namespace PluginHost.Hosting;
 
 /// <summary>Registers the host's services: configuration snapshot, sink catalog, checkpoint store, pipelines.</summary>
-public static class PluginHostServiceCollectionExtensions
+internal static class PluginHostServiceCollectionExtensions
 {
     /// <summary>A sink catalog with the built-in sinks registered.</summary>
     public static SinkCatalog CreateSinkCatalog()

@@ -11,7 +11,7 @@ namespace PluginHost.Pipelines;
 /// Owns the running pipelines of a configuration snapshot: starts each as its own hosted service, stops them
 /// (gracefully, in parallel) with the host, and lets pipelines be added, replaced and removed at run time.
 /// </summary>
-public sealed partial class PipelineManager : IHostedService
+internal sealed partial class PipelineManager : IHostedService
 {
     private readonly SinkCatalog _sinks;
     private readonly ICheckpointStore _store;

@@ -8,7 +8,7 @@ using PluginHost.Sdk;
 namespace PluginHost.Pipelines;
 
 /// <summary>The writer: chunks into transformed batches handed to the sink within the in-flight budget; versions switched (<see cref="VersionSwitch"/>) at transaction boundaries.</summary>
-public sealed partial class PipelineRunner
+internal sealed partial class PipelineRunner
 {
     /// <summary>
     /// The sink side: <see cref="WriteBatchesAsync"/> hands batches to the sink, <see cref="AcknowledgeLoopAsync"/>

@@ -24,7 +24,7 @@ namespace PluginHost.Pipelines;
 /// as it takes (state <see cref="PipelineState.Retrying"/>); nothing is ever skipped. A graceful stop finishes the
 /// transaction being read, delivers and checkpoints it, so a restart repeats nothing.
 /// </remarks>
-public sealed partial class PipelineRunner
+internal sealed partial class PipelineRunner
 {
     private const int ChunkSize = 1024;
 

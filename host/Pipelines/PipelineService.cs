@@ -14,7 +14,7 @@ namespace PluginHost.Pipelines;
 /// One pipeline as a hosted service: builds its sink from the catalog, runs a <see cref="PipelineRunner"/> until the
 /// host stops, and on a fatal error moves to <see cref="PipelineState.Failed"/> without touching other pipelines.
 /// </summary>
-public sealed class PipelineService : BackgroundService
+internal sealed class PipelineService : BackgroundService
 {
     private readonly HostConfig _config;
     private readonly SinkCatalog _sinks;

@@ -9,7 +9,7 @@ namespace PluginHost.Pipelines;
 /// few objects that are still alive (the queued rows), so it is cheap; measured in the pipeline benchmark. The host
 /// shares one (a singleton, <c>memory.gen0_budget</c>) among its pipelines.
 /// </summary>
-public sealed class YoungGenerationBudget(long budget = YoungGenerationBudget.DefaultBudget)
+internal sealed class YoungGenerationBudget(long budget = YoungGenerationBudget.DefaultBudget)
 {
     /// <summary>The default of <c>memory.gen0_budget</c>: 8 MiB.</summary>
     public const long DefaultBudget = 8L << 20;

@@ -33,7 +33,7 @@ public sealed class ListLoggerFactory : ILoggerFactory
 }
 
 /// <summary>One pipeline with a transform script, reading the test MariaDB into a file sink in a temp directory.</summary>
-public sealed class ScriptPipeline : IAsyncDisposable
+internal sealed class ScriptPipeline : IAsyncDisposable
 {
     private ScriptPipeline(string dir, PipelineService service, ListLoggerFactory logs)
     {
