@@ -3,7 +3,7 @@ using PluginHost.Cli;
 namespace PluginHost;
 
 /// <summary>The <c>pluginhost</c> command line.</summary>
-public static class Program
+internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {

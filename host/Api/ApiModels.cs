@@ -17,7 +17,7 @@ namespace PluginHost.Api;
 /// <param name="EventsPerSecond">Events the sink took per second over the last second.</param>
 /// <param name="EventsPerSecondHistory">The same, once a second for the last minute, oldest first.</param>
 /// <param name="Config">The pipeline's definition with secrets masked (only in <c>GET /pipelines/{name}</c>).</param>
-public sealed record PipelineInfo(
+internal sealed record PipelineInfo(
     string Name,
     string State,
     PipelineOrigin Origin,
@@ -47,7 +47,7 @@ public sealed record PipelineInfo(
 /// <param name="Kind">initial or on_demand.</param>
 /// <param name="Active">Still reading.</param>
 /// <param name="EndedBecause">Why it stopped before its last table (cancelled, a table or condition refused), or null.</param>
-public sealed record SnapshotInfo(string Id, string Kind, bool Active, string? EndedBecause, IReadOnlyList<SnapshotTableInfo> Tables)
+internal sealed record SnapshotInfo(string Id, string Kind, bool Active, string? EndedBecause, IReadOnlyList<SnapshotTableInfo> Tables)
 {
     public static SnapshotInfo? Of(SnapshotStatus? s) => s is null ? null
         : new SnapshotInfo(s.Id, s.Kind, s.Active, s.EndedBecause, s.Tables.Select(t => new SnapshotTableInfo(
@@ -62,19 +62,19 @@ public sealed record SnapshotInfo(string Id, string Kind, bool Active, string? E
 /// <param name="Percent">Rows of the estimate, 0-100 (100 once done).</param>
 /// <param name="EtaSeconds">Seconds to go at the current rate (null when unknown).</param>
 /// <param name="Keyless">No primary or unique NOT NULL key: read in one pass.</param>
-public sealed record SnapshotTableInfo(string Table, bool Done, long Rows, long? EstimatedRows, long Chunks, double? Percent, double RowsPerSecond,
+internal sealed record SnapshotTableInfo(string Table, bool Done, long Rows, long? EstimatedRows, long Chunks, double? Percent, double RowsPerSecond,
     double? EtaSeconds, bool Keyless, string? Where);
 
 /// <param name="Events">Events handed to the sink and not yet acknowledged (at most <c>in_flight_events</c>).</param>
 /// <param name="Bytes">Their estimated memory (at most <c>in_flight_bytes</c>).</param>
 /// <param name="HeldBy">Set while the budget is full: which sink destination the pipeline waits for.</param>
-public sealed record InFlightInfo(long Events, long Bytes, string? HeldBy);
+internal sealed record InFlightInfo(long Events, long Bytes, string? HeldBy);
 
 /// <summary>A checkpoint: where a pipeline resumes.</summary>
 /// <param name="File">The binlog file; null when only the GTID is known (after a seek to a GTID, until the next checkpoint).</param>
 /// <param name="Pos">The offset in <paramref name="File"/>; null with it.</param>
 /// <param name="Text">The position as the log and the dashboard write it (<c>mysql-bin.000003:1234 (GTID 0-1-42)</c>, <c>GTID 0-1-42</c>).</param>
-public sealed record PositionInfo(string? File, long? Pos, string? Gtid, string Text, DateTimeOffset UpdatedAt, long EventsDelivered)
+internal sealed record PositionInfo(string? File, long? Pos, string? Gtid, string Text, DateTimeOffset UpdatedAt, long EventsDelivered)
 {
     public static PositionInfo? Of(Checkpoint? cp) => cp is null
         ? null
@@ -87,7 +87,7 @@ public sealed record PositionInfo(string? File, long? Pos, string? Gtid, string 
 /// <param name="At">When the entry was made.</param>
 /// <param name="Reason">saved, before seek, seek or before delete.</param>
 /// <param name="Note">The operator's call, e.g. <c>seek to GTID 0-1-42</c>.</param>
-public sealed record CheckpointHistoryInfo(long Id, DateTimeOffset At, string Reason, string? Note, PositionInfo Position)
+internal sealed record CheckpointHistoryInfo(long Id, DateTimeOffset At, string Reason, string? Note, PositionInfo Position)
 {
     public static CheckpointHistoryInfo Of(CheckpointHistoryEntry e) => new(e.Id, e.At, e.Reason, e.Note, PositionInfo.Of(e.Checkpoint)!);
 }
@@ -98,22 +98,22 @@ public sealed record CheckpointHistoryInfo(long Id, DateTimeOffset At, string Re
 /// <param name="Dropped">Events the transform dropped.</param>
 /// <param name="Skipped">Events skipped because the transform failed (on_error: skip).</param>
 /// <param name="DeadLettered">Events dead-lettered: by the transform (on_error: dead_letter) or by the sink plugin (e.g. a webhook dead_letter file).</param>
-public sealed record EventCounters(long In, long Out, long Filtered, long Dropped, long Skipped, long DeadLettered);
+internal sealed record EventCounters(long In, long Out, long Filtered, long Dropped, long Skipped, long DeadLettered);
 
-public sealed record ErrorInfo(string Message, DateTimeOffset? At);
+internal sealed record ErrorInfo(string Message, DateTimeOffset? At);
 
 /// <param name="Version">The transform version live in the pipeline.</param>
 /// <param name="Diagnostics">Compiler messages of the last compile, one per line (errors first).</param>
-public sealed record TransformInfo(string Path, string? Version, string? Diagnostics);
+internal sealed record TransformInfo(string Path, string? Version, string? Diagnostics);
 
 /// <param name="Origin">built-in, or the plugin it comes from (<c>plugin NAME VERSION</c>).</param>
 /// <param name="Targets">How each destination is doing (webhook tasks), when the sink tells.</param>
-public sealed record SinkInfo(string Type, string? Origin, string? Plugin, string? PluginVersion, IReadOnlyList<Sdk.SinkTargetHealth>? Targets);
+internal sealed record SinkInfo(string Type, string? Origin, string? Plugin, string? PluginVersion, IReadOnlyList<Sdk.SinkTargetHealth>? Targets);
 
 /// <summary><c>GET /plugins</c>.</summary>
-public sealed record PluginsInfo(string Directory, IReadOnlyList<PluginStatus> Plugins, IReadOnlyList<SinkTypeInfo> SinkTypes);
+internal sealed record PluginsInfo(string Directory, IReadOnlyList<PluginStatus> Plugins, IReadOnlyList<SinkTypeInfo> SinkTypes);
 
-public sealed record SinkTypeInfo(string Type, string? Origin);
+internal sealed record SinkTypeInfo(string Type, string? Origin);
 
 internal static class ApiModels
 {

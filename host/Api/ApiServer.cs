@@ -16,7 +16,7 @@ namespace PluginHost.Api;
 /// <c>server.listen</c>, with the admin-token and loopback checks. The composition root (<c>Hosting/</c>) calls it in
 /// order: <see cref="For"/>, <see cref="AddLogging"/>, <see cref="AddServices"/>, then <see cref="Map"/> on the built app.
 /// </summary>
-public sealed class ApiServer
+internal sealed class ApiServer
 {
     /// <summary>Largest request body accepted (a pipeline definition is a few KB).</summary>
     public const long MaxBodyBytes = 1 << 20;

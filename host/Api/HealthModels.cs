@@ -6,7 +6,7 @@ using PluginHost.Plugins;
 namespace PluginHost.Api;
 
 /// <summary><c>GET /health</c>: pikachu's shape plus one entry per pipeline. <c>status</c> is DOWN (and the code 503) when any pipeline failed.</summary>
-public sealed record HealthInfo(
+internal sealed record HealthInfo(
     string Status,
     bool MonitorRunning,
     bool DispatcherRunning,
@@ -20,25 +20,25 @@ public sealed record HealthInfo(
 /// <param name="Status">UP; DEGRADED while a sink destination fails (its events wait, the others flow) or the in-flight
 /// budget is full; DOWN when the pipeline failed.</param>
 /// <param name="HeldBy">Set while the in-flight budget is full: which sink destination the pipeline waits for.</param>
-public sealed record PipelineHealth(string Status, string State, DateTimeOffset? LastEventTime, double LagSeconds, int EventQueueSize,
+internal sealed record PipelineHealth(string Status, string State, DateTimeOffset? LastEventTime, double LagSeconds, int EventQueueSize,
     string? LastError, DateTimeOffset? LastErrorAt, long InFlightEvents, string? HeldBy);
 
 /// <summary><c>GET /health/live</c> and <c>/health/ready</c>.</summary>
-public sealed record ProbeInfo(string Status, string? Reason = null);
+internal sealed record ProbeInfo(string Status, string? Reason = null);
 
 /// <summary><c>GET /metrics.json</c>: pikachu's JSON metrics, filled from the pipelines.</summary>
-public sealed record MetricsJson(SystemMetrics System, MonitorMetrics Monitor, DispatcherMetrics Dispatcher, IReadOnlyList<TaskMetrics> Tasks);
+internal sealed record MetricsJson(SystemMetrics System, MonitorMetrics Monitor, DispatcherMetrics Dispatcher, IReadOnlyList<TaskMetrics> Tasks);
 
 /// <param name="Goroutines">Thread-pool threads (the closest thing .NET has).</param>
-public sealed record SystemMetrics(int Goroutines, int Threads, string MemoryAlloc, string MemoryTotal, int GcCycles, long MemoryAllocBytes, long WorkingSetBytes);
+internal sealed record SystemMetrics(int Goroutines, int Threads, string MemoryAlloc, string MemoryTotal, int GcCycles, long MemoryAllocBytes, long WorkingSetBytes);
 
 /// <param name="TablesMonitored">Distinct tables events were delivered for.</param>
 /// <param name="TotalEventsProcessed">Events delivered to sinks by every pipeline.</param>
 /// <param name="BinlogPosition">The first pipeline's checkpoint (pikachu has one stream; see <c>tasks</c> for each).</param>
-public sealed record MonitorMetrics(string Status, int TablesMonitored, long TotalEventsProcessed, double EventsPerSecond, DateTimeOffset? LastEventTime,
+internal sealed record MonitorMetrics(string Status, int TablesMonitored, long TotalEventsProcessed, double EventsPerSecond, DateTimeOffset? LastEventTime,
     BinlogPositionInfo? BinlogPosition);
 
-public sealed record BinlogPositionInfo(string File, long Position);
+internal sealed record BinlogPositionInfo(string File, long Position);
 
 /// <param name="WorkersActive">Workers of the pipelines delivering now (a webhook sink's <c>worker_count</c>, 1 for other sinks).</param>
 /// <param name="WorkersTotal">Workers of every pipeline defined (counted the same way).</param>
@@ -50,7 +50,7 @@ public sealed record BinlogPositionInfo(string File, long Position);
 /// plus events that went to a dead-letter file.</param>
 /// <param name="SuccessRate">100 × sent / (sent + failed).</param>
 /// <param name="AvgResponseTime">Mean duration of a sink write.</param>
-public sealed record DispatcherMetrics(string Status, int WorkersActive, int WorkersTotal, int QueueSize, int QueueCapacity, long WebhooksSent,
+internal sealed record DispatcherMetrics(string Status, int WorkersActive, int WorkersTotal, int QueueSize, int QueueCapacity, long WebhooksSent,
     long WebhooksFailed, double SuccessRate, string AvgResponseTime);
 
 /// <summary>One webhook task (<c>task_id</c>), or one pipeline whose sink has no tasks.</summary>
@@ -62,11 +62,11 @@ public sealed record DispatcherMetrics(string Status, int WorkersActive, int Wor
 /// <param name="Pipeline">The pipeline the task belongs to.</param>
 /// <param name="EventsDeadLettered">The task's events written to the dead-letter file.</param>
 /// <param name="RequestsFailed">The task's requests without a 2xx (each attempt).</param>
-public sealed record TaskMetrics(string TaskId, string TableName, long EventsProcessed, DateTimeOffset? LastProcessed, string Status, string State, double LagSeconds,
+internal sealed record TaskMetrics(string TaskId, string TableName, long EventsProcessed, DateTimeOffset? LastProcessed, string Status, string State, double LagSeconds,
     string Pipeline, long EventsDeadLettered, long RequestsFailed);
 
 /// <summary>What the dashboard's event stream sends every second.</summary>
-public sealed record DashboardSnapshot(string Status, string Version, string Uptime, bool TokenRequired, IReadOnlyList<PipelineInfo> Pipelines);
+internal sealed record DashboardSnapshot(string Status, string Version, string Uptime, bool TokenRequired, IReadOnlyList<PipelineInfo> Pipelines);
 
 internal static class HealthReports
 {

@@ -15,7 +15,7 @@ namespace PluginHost.Api;
 /// pipeline's state — logging one line per change — and every second its events/s (kept for a minute, for the
 /// dashboard's sparklines). Transform reloads are counted by each pipeline as its transform reports them (<see cref="PipelineMetrics.TransformReloads"/>).
 /// </summary>
-public sealed class HostTelemetry : IHostedService, IDisposable
+internal sealed class HostTelemetry : IHostedService, IDisposable
 {
     private const int HistoryLength = 60;
 
@@ -23,6 +23,7 @@ public sealed class HostTelemetry : IHostedService, IDisposable
     private readonly PluginManager? _plugins;
     private readonly ILogger _logger;
     private readonly Meter _meter;
+    private readonly YoungGenerationBudget? _gen0Budget;
     private readonly MeterListener _listener;
     private readonly MetricStore _store = new();
     private readonly SinkTaskMetrics _sinkTasks = new();
@@ -43,8 +44,9 @@ public sealed class HostTelemetry : IHostedService, IDisposable
         public double Rate;
     }
 
-    internal HostTelemetry(PipelineControl control, ILoggerFactory loggers, PluginManager? plugins = null)
+    internal HostTelemetry(PipelineControl control, ILoggerFactory loggers, PluginManager? plugins = null, YoungGenerationBudget? gen0Budget = null)
     {
+        _gen0Budget = gen0Budget;
         _control = control;
         _plugins = plugins;
         _logger = loggers.CreateLogger("PluginHost.Pipelines");
@@ -278,7 +280,7 @@ public sealed class HostTelemetry : IHostedService, IDisposable
             "Seconds since the host started");
         _meter.CreateObservableGauge("pluginhost.memory.managed", () => new Measurement<long>(GC.GetTotalMemory(false)), "By",
             "Bytes of managed memory in use");
-        _meter.CreateObservableCounter("pluginhost.gc.gen0_requested", () => new Measurement<long>(Pipelines.YoungGenerationBudget.Induced), "{collection}",
+        _meter.CreateObservableCounter("pluginhost.gc.gen0_requested", () => new Measurement<long>(_gen0Budget?.Induced ?? 0), "{collection}",
             "Youngest-generation collections the host asked for to keep memory.gen0_budget");
     }
 

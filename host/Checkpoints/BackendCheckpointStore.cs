@@ -3,7 +3,7 @@ using PluginHost.Sdk;
 namespace PluginHost.Checkpoints;
 
 /// <summary>A plugin's <see cref="ICheckpointBackend"/> seen as the host's <see cref="ICheckpointStore"/>.</summary>
-public sealed class BackendCheckpointStore(ICheckpointBackend backend) : ICheckpointStore, IAsyncDisposable
+internal sealed class BackendCheckpointStore(ICheckpointBackend backend) : ICheckpointStore, IAsyncDisposable
 {
     public ICheckpointBackend Backend => backend;
 

@@ -7,7 +7,7 @@ namespace PluginHost.Checkpoints;
 /// <param name="LastEventTime">Binlog time of the newest change delivered up to here (null before the first; absent in
 /// checkpoints written by older versions).</param>
 /// <param name="Snapshot">A snapshot in progress (or an <c>initial_only</c> one completed), null otherwise.</param>
-public sealed record Checkpoint(string File, long Position, string? Gtid, DateTimeOffset UpdatedAt, long EventsDelivered, DateTimeOffset? LastEventTime = null,
+internal sealed record Checkpoint(string File, long Position, string? Gtid, DateTimeOffset UpdatedAt, long EventsDelivered, DateTimeOffset? LastEventTime = null,
     SnapshotProgress? Snapshot = null)
 {
     public override string ToString() => Binlog.Replication.PositionText.Format(File, Position, Gtid);

@@ -8,7 +8,7 @@ namespace PluginHost.Checkpoints;
 /// <param name="Reason"><c>saved</c> (a checkpoint the pipeline saved), <c>before seek</c> / <c>before delete</c> (the
 /// checkpoint an operator's call replaced or deleted), <c>seek</c> (the position a seek saved).</param>
 /// <param name="Note">What the operator asked for, e.g. <c>seek to GTID 0-1-42</c>.</param>
-public sealed record CheckpointHistoryEntry(long Id, DateTimeOffset At, string Reason, string? Note, Checkpoint Checkpoint);
+internal sealed record CheckpointHistoryEntry(long Id, DateTimeOffset At, string Reason, string? Note, Checkpoint Checkpoint);
 
 /// <summary>
 /// The last positions of each pipeline, so that no single call loses one: a JSON file per pipeline under the state
@@ -17,7 +17,7 @@ public sealed record CheckpointHistoryEntry(long Id, DateTimeOffset At, string R
 /// pipeline). Holds the newest <see cref="SavedKept"/> <c>saved</c> entries and, apart from them, the newest
 /// <see cref="ActionsKept"/> entries of operators' calls, so saves never push out a position a seek replaced.
 /// </summary>
-public sealed class CheckpointHistory(string directory)
+internal sealed class CheckpointHistory(string directory)
 {
     public const string Saved = "saved";
     public const int SavedKept = 20;

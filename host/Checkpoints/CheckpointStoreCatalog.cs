@@ -11,7 +11,7 @@ namespace PluginHost.Checkpoints;
 /// stores registered here, and stores that sink plugins provide — any <see cref="ICheckpointBackendFactory"/> class in
 /// the assembly of a registered sink factory (so a plugin reload brings its new store along). Thread-safe.
 /// </summary>
-public sealed class CheckpointStoreCatalog(SinkCatalog? sinks = null)
+internal sealed class CheckpointStoreCatalog(SinkCatalog? sinks = null)
 {
     public const string FileType = "file";
 

@@ -7,7 +7,7 @@ namespace PluginHost.Checkpoints;
 /// One JSON file per pipeline under the state directory (<c>NAME.checkpoint.json</c>), replaced atomically:
 /// written to a temp file, fsync'd, renamed over the old one, and the directory fsync'd.
 /// </summary>
-public sealed partial class FileCheckpointStore(string directory) : ICheckpointStore
+internal sealed partial class FileCheckpointStore(string directory) : ICheckpointStore
 {
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
 

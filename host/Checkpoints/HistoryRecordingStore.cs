@@ -7,7 +7,7 @@ namespace PluginHost.Checkpoints;
 /// save, then at most one every <c>checkpoint.history_interval</c>. The checkpoint is the truth: a history that cannot
 /// be written is logged (once until it works again), never a failed save.
 /// </summary>
-public sealed class HistoryRecordingStore(ICheckpointStore inner, CheckpointHistory history, TimeSpan interval, ILogger logger) : ICheckpointStore
+internal sealed class HistoryRecordingStore(ICheckpointStore inner, CheckpointHistory history, TimeSpan interval, ILogger logger) : ICheckpointStore
 {
     private DateTimeOffset? _lastRecorded;
     private bool _failing;

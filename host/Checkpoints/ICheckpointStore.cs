@@ -1,7 +1,7 @@
 namespace PluginHost.Checkpoints;
 
 /// <summary>Keeps pipeline checkpoints. A failed save must throw: the pipeline then holds rather than pretend.</summary>
-public interface ICheckpointStore
+internal interface ICheckpointStore
 {
     /// <summary>The saved checkpoint of a pipeline, or null when it has none.</summary>
     Task<Checkpoint?> LoadAsync(string pipeline, CancellationToken cancellationToken);

@@ -10,7 +10,7 @@ namespace PluginHost.Checkpoints;
 /// <param name="Id">Names this snapshot (initial, or when an on-demand one was asked for).</param>
 /// <param name="Kind">initial or on_demand.</param>
 /// <param name="Completed">Every table read (kept for <c>initial_only</c>: it ends completed and stays so).</param>
-public sealed record SnapshotProgress(string Id, string Kind, IReadOnlyList<SnapshotTableProgress> Tables, bool Completed = false)
+internal sealed record SnapshotProgress(string Id, string Kind, IReadOnlyList<SnapshotTableProgress> Tables, bool Completed = false)
 {
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
@@ -33,7 +33,7 @@ public sealed record SnapshotProgress(string Id, string Kind, IReadOnlyList<Snap
 /// <param name="Rows">Rows delivered so far.</param>
 /// <param name="Chunks">Chunks delivered so far.</param>
 /// <param name="Where">The SQL condition an on-demand snapshot of the table was asked with, or null.</param>
-public sealed record SnapshotTableProgress(string Database, string Table, bool Done = false, string? LastKey = null, long Rows = 0, long Chunks = 0, string? Where = null)
+internal sealed record SnapshotTableProgress(string Database, string Table, bool Done = false, string? LastKey = null, long Rows = 0, long Chunks = 0, string? Where = null)
 {
     public override string ToString() => $"{Database}.{Table}";
 }

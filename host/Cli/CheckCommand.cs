@@ -16,7 +16,7 @@ namespace PluginHost.Cli;
 /// array of events or JSON lines). Prints each resulting event as event JSON on stdout, one per line; diagnostics,
 /// drops and errors on stderr. Exit code 0 when it compiles and every sample transforms, 1 otherwise, 2 on bad usage.
 /// </summary>
-public static class CheckCommand
+internal static class CheckCommand
 {
     private const string Usage = """
         usage: pluginhost check SCRIPT.csx [--event SAMPLE.json] [--plugins DIR | --config FILE] [--timeout DURATION]

@@ -18,7 +18,7 @@ namespace PluginHost.Cli;
 /// again lands there; on success the moved file becomes <c>FILE.replayed-…</c> (or is deleted with <c>--delete</c>).
 /// <c>pluginhost deadletter show FILE</c> summarises a file.
 /// </summary>
-public static class DeadLetterCommand
+internal static class DeadLetterCommand
 {
     private const string Usage = """
         usage: pluginhost deadletter replay FILE [--config CONFIG] [--pipeline NAME] [--delete]

@@ -7,7 +7,7 @@ using PluginHost.Binlog.Values;
 namespace PluginHost.Cli;
 
 /// <summary><c>pluginhost decode FILE...</c>: prints one JSON object per changed row of binlog files.</summary>
-public static class DecodeCommand
+internal static class DecodeCommand
 {
     public static int Run(IReadOnlyList<string> args, TextWriter error)
     {

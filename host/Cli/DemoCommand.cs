@@ -9,7 +9,7 @@ namespace PluginHost.Cli;
 /// The embedded default: a throwaway MariaDB, a small sample schema, one pipeline printing the event JSON of every
 /// change to stdout, and a writer making changes every half second. Runs until Ctrl+C (or <c>--seconds N</c>).
 /// </summary>
-public static class DemoCommand
+internal static class DemoCommand
 {
     public static async Task<int> RunAsync(IReadOnlyList<string> args)
     {

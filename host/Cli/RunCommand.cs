@@ -9,7 +9,7 @@ using PluginHost.Sdk;
 namespace PluginHost.Cli;
 
 /// <summary><c>pluginhost run --config FILE</c>: runs every pipeline of a configuration until stopped (Ctrl+C, SIGTERM).</summary>
-public static class RunCommand
+internal static class RunCommand
 {
     public static async Task<int> RunAsync(IReadOnlyList<string> args)
     {

@@ -9,7 +9,7 @@ namespace PluginHost.Config;
 /// <see cref="InputLimits.MaxDepth"/>, the number of values against <see cref="InputLimits.MaxNodes"/> and that no
 /// object repeats a key; problems are <see cref="FormatException"/>s saying what and where, in plain words.
 /// </summary>
-public static class BoundedJson
+internal static class BoundedJson
 {
     private static readonly JsonDocumentOptions Options = new() { MaxDepth = InputLimits.MaxDepth, AllowDuplicateProperties = false };
 

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace PluginHost.Config;
 
 /// <summary>Where a pipeline keeps its checkpoint: <c>file</c> (default, under state_dir) or a store a plugin provides.</summary>
-public sealed class CheckpointOptions
+internal sealed class CheckpointOptions
 {
     public string Type { get; set; } = "file";
 

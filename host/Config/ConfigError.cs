@@ -1,7 +1,7 @@
 namespace PluginHost.Config;
 
 /// <summary>One problem in a configuration: which file, which pipeline, which key, what is wrong.</summary>
-public sealed record ConfigError(string File, string? Pipeline, string Key, string Message)
+internal sealed record ConfigError(string File, string? Pipeline, string Key, string Message)
 {
     public override string ToString() =>
         Pipeline is null ? $"{File}: {Key}: {Message}" : $"{File}: pipeline '{Pipeline}': {Key}: {Message}";

@@ -13,7 +13,7 @@ namespace PluginHost.Config;
 /// or name) → <c>${ENV}</c> / <c>${ENV:-default}</c> substitution → strict binding (unknown keys are errors) →
 /// validation. Every problem is collected and reported together, each naming file, pipeline and key.
 /// </summary>
-public static partial class ConfigLoader
+internal static partial class ConfigLoader
 {
     public const string EnvironmentPrefix = "PLUGINHOST__";
 

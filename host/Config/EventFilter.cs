@@ -8,7 +8,7 @@ namespace PluginHost.Config;
 /// every other character of a pattern only matches itself: names are data (a newline, a dot or a regex metacharacter
 /// in a name is just a character). Decisions are cached per table.
 /// </summary>
-public sealed class EventFilter
+internal sealed class EventFilter
 {
     private readonly (string Database, string Table)[] _include;
     private readonly (string Database, string Table)[] _exclude;

@@ -1,7 +1,7 @@
 namespace PluginHost.Config;
 
 /// <summary>Which tables and operations a pipeline passes on. Patterns are <c>database.table</c> with <c>*</c> wildcards.</summary>
-public sealed class FilterOptions
+internal sealed class FilterOptions
 {
     public List<string> Include { get; set; } = ["*.*"];
     public List<string> Exclude { get; set; } = [];

@@ -4,7 +4,7 @@ namespace PluginHost.Config;
 /// A validated, immutable configuration snapshot. A change (file edit, REST call) builds and validates a new
 /// snapshot and swaps it in; an invalid one never replaces a running one.
 /// </summary>
-public sealed class HostConfig
+internal sealed class HostConfig
 {
     internal HostConfig(HostOptions options, string filePath, IReadOnlyList<PipelineDefinition> pipelines)
     {

@@ -1,7 +1,7 @@
 namespace PluginHost.Config;
 
 /// <summary>The whole configuration file (<c>pluginhost.yaml</c>).</summary>
-public sealed class HostOptions
+internal sealed class HostOptions
 {
     public ServerOptions Server { get; set; } = new();
     public LogOptions Log { get; set; } = new();

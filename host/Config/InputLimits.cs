@@ -4,7 +4,7 @@ namespace PluginHost.Config;
 /// Bounds on documents read from outside (configuration file, REST bodies, saved API state, sample events): checked
 /// while reading, before any tree is built, so no input can make a parser recurse or allocate without bound.
 /// </summary>
-public static class InputLimits
+internal static class InputLimits
 {
     /// <summary>Deepest nesting of mappings/objects and sequences/arrays (the root is level 1).</summary>
     public const int MaxDepth = 64;

@@ -1,7 +1,7 @@
 namespace PluginHost.Config;
 
 /// <summary>What a pipeline does when its transform throws for an event.</summary>
-public enum OnErrorPolicy
+internal enum OnErrorPolicy
 {
     /// <summary>Stop the pipeline (state failed) with the error; nothing after the event is delivered.</summary>
     Stop,

@@ -10,7 +10,7 @@ namespace PluginHost.Config;
 /// pluginhost configuration with a single <c>webhook</c> pipeline named <c>pikachu</c> (format <c>pikachu</c>, so
 /// receivers get the payload they know). Keys without an equivalent are reported as warnings, never silently dropped.
 /// </summary>
-public static class PikachuConfig
+internal static class PikachuConfig
 {
     /// <summary>The name of the one pipeline a pikachu configuration becomes.</summary>
     public const string PipelineName = "pikachu";

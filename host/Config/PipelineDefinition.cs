@@ -5,7 +5,7 @@ using PluginHost.Binlog.Replication;
 namespace PluginHost.Config;
 
 /// <summary>A validated pipeline: its options plus what was derived from them.</summary>
-public sealed record PipelineDefinition(
+internal sealed record PipelineDefinition(
     PipelineOptions Options,
     ConnectionOptions Connection,
     BinlogStart Start,

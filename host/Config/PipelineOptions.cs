@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace PluginHost.Config;
 
 /// <summary>One pipeline: a source, a filter, an optional transform and a sink.</summary>
-public sealed class PipelineOptions
+internal sealed class PipelineOptions
 {
     public string Name { get; set; } = "";
     public SourceOptions Source { get; set; } = new();

@@ -1,7 +1,7 @@
 namespace PluginHost.Config;
 
 /// <summary>Where the host finds plugins when a configuration does not say.</summary>
-public static class PluginDirectories
+internal static class PluginDirectories
 {
     /// <summary>The solution file that marks a source tree the host was built in.</summary>
     public const string SolutionFile = "PluginHost.sln";

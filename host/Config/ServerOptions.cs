@@ -1,7 +1,7 @@
 namespace PluginHost.Config;
 
 /// <summary>The HTTP server for the REST API, health and metrics.</summary>
-public sealed class ServerOptions
+internal sealed class ServerOptions
 {
     /// <summary><c>host:port</c> to listen on.</summary>
     public string Listen { get; set; } = "127.0.0.1:8080";

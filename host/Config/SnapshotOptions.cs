@@ -1,7 +1,7 @@
 namespace PluginHost.Config;
 
 /// <summary>The <c>snapshot:</c> block of a pipeline: whether and how it reads the rows that already exist.</summary>
-public sealed class SnapshotOptions
+internal sealed class SnapshotOptions
 {
     /// <summary>never (default) | initial | initial_only | when_needed.</summary>
     public string Mode { get; set; } = "never";

@@ -1,7 +1,7 @@
 namespace PluginHost.Config;
 
 /// <summary>When a pipeline reads the existing rows of its tables.</summary>
-public enum SnapshotMode
+internal enum SnapshotMode
 {
     /// <summary>Never: it only streams changes.</summary>
     Never,
@@ -14,7 +14,7 @@ public enum SnapshotMode
 }
 
 /// <summary>How a chunk's rows are placed in the binlog stream.</summary>
-public enum SnapshotConsistency
+internal enum SnapshotConsistency
 {
     /// <summary>The exact position where the server offers one (MariaDB), else watermarks (MySQL).</summary>
     Auto,
@@ -26,7 +26,7 @@ public enum SnapshotConsistency
 
 /// <summary>The validated <c>snapshot:</c> block.</summary>
 /// <param name="Tables">Tables to read; null: what the pipeline's filter takes.</param>
-public sealed record SnapshotSettings(SnapshotMode Mode, int ChunkSize, EventFilter? Tables, SnapshotConsistency Consistency)
+internal sealed record SnapshotSettings(SnapshotMode Mode, int ChunkSize, EventFilter? Tables, SnapshotConsistency Consistency)
 {
     public static SnapshotSettings None { get; } = new(SnapshotMode.Never, 10_000, null, SnapshotConsistency.Auto);
 

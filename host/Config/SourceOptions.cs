@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace PluginHost.Config;
 
 /// <summary>The database a pipeline reads the binlog of.</summary>
-public sealed class SourceOptions
+internal sealed class SourceOptions
 {
     public string Host { get; set; } = "";
     public int Port { get; set; } = 3306;

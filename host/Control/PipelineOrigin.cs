@@ -1,7 +1,7 @@
 namespace PluginHost.Control;
 
 /// <summary>Where a pipeline's definition comes from.</summary>
-public enum PipelineOrigin
+internal enum PipelineOrigin
 {
     /// <summary>The configuration file.</summary>
     File,

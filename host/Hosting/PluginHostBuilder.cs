@@ -17,7 +17,7 @@ namespace PluginHost.Hosting;
 /// generic host. Either way the pipelines run are the configuration file's overlaid with what the API changed
 /// (<c>state_dir/api-pipelines.yaml</c>, see <see cref="PipelineControl"/>).
 /// </summary>
-public static class PluginHostBuilder
+internal static class PluginHostBuilder
 {
     /// <summary>
     /// Builds the host for a validated configuration. Throws <see cref="ConfigException"/> when the server may not
@@ -61,7 +61,7 @@ public static class PluginHostBuilder
             sp.GetRequiredService<ICheckpointStore>(), sp.GetRequiredService<CheckpointStoreCatalog>(), sp.GetRequiredService<ILoggerFactory>()));
         services.AddHostedService(sp => sp.GetRequiredService<PipelineControl>());
         services.AddSingleton(sp => new HostTelemetry(sp.GetRequiredService<PipelineControl>(), sp.GetRequiredService<ILoggerFactory>(),
-            sp.GetService<PluginManager>()));
+            sp.GetService<PluginManager>(), sp.GetService<YoungGenerationBudget>()));
         services.AddHostedService(sp => sp.GetRequiredService<HostTelemetry>());
     }
 }

@@ -12,7 +12,7 @@ using PluginHost.Sinks;
 namespace PluginHost.Hosting;
 
 /// <summary>Registers the host's services: configuration snapshot, sink catalog, checkpoint store, pipelines.</summary>
-public static class PluginHostServiceCollectionExtensions
+internal static class PluginHostServiceCollectionExtensions
 {
     /// <summary>A sink catalog with the built-in sinks registered.</summary>
     public static SinkCatalog CreateSinkCatalog()
@@ -26,7 +26,7 @@ public static class PluginHostServiceCollectionExtensions
     {
         services.AddSingleton(config);
         services.AddSingleton(sinks);
-        YoungGenerationBudget.Budget = config.Options.Memory.Gen0Budget; // process-wide, like the GC it tunes
+        services.AddSingleton(new YoungGenerationBudget(config.Options.Memory.Gen0Budget)); // shared by the pipelines' writers
         services.AddSingleton<ICheckpointStore>(_ => new FileCheckpointStore(config.StateDirectory));
         // Per-pipeline checkpoint stores (checkpoint.type): file (the store above) or one a sink plugin provides.
         services.TryAddSingleton(_ => new CheckpointStoreCatalog(sinks));

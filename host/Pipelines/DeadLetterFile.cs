@@ -13,7 +13,7 @@ namespace PluginHost.Pipelines;
 /// exception, nested as deep as they go). A new file is created with mode 0600; messages are written with URL secrets
 /// masked (<see cref="UrlRedaction"/>) and the pipeline's secret values masked.
 /// </summary>
-public sealed class DeadLetterFile : IDisposable
+internal sealed class DeadLetterFile : IDisposable
 {
     private readonly FileStream _stream;
     private readonly object _gate = new();

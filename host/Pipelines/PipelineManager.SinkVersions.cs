@@ -7,7 +7,7 @@ using PluginHost.Sdk;
 namespace PluginHost.Pipelines;
 
 /// <summary>The pipelines as the plugin layer sees them (<see cref="ISinkVersionConsumers"/>): their engines' sinks and transform versions.</summary>
-public sealed partial class PipelineManager : ISinkVersionConsumers
+internal sealed partial class PipelineManager : ISinkVersionConsumers
 {
     // Plugin reloads and retirement: one consumer per engine, so the plugin layer's swap bookkeeping follows the engine.
     private readonly ConditionalWeakTable<PipelineRunner, EngineSink> _engineSinks = new();

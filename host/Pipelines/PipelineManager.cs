@@ -11,7 +11,7 @@ namespace PluginHost.Pipelines;
 /// Owns the running pipelines of a configuration snapshot: starts each as its own hosted service, stops them
 /// (gracefully, in parallel) with the host, and lets pipelines be added, replaced and removed at run time.
 /// </summary>
-public sealed partial class PipelineManager : IHostedService
+internal sealed partial class PipelineManager : IHostedService
 {
     private readonly SinkCatalog _sinks;
     private readonly ICheckpointStore _store;
@@ -23,10 +23,16 @@ public sealed partial class PipelineManager : IHostedService
     private readonly IHelperAssemblySource? _helpers;
 
     private readonly CheckpointStoreCatalog _checkpoints;
+    private readonly BinlogClientTuning? _clientTuning;
+    private readonly YoungGenerationBudget _gen0Budget;
 
+    /// <param name="clientTuning">Adjusts the binlog client of each pipeline started (tests register one).</param>
+    /// <param name="gen0Budget">The host's gen0 budget, shared by its pipelines' writers (null: one of the default size).</param>
     public PipelineManager(HostConfig config, SinkCatalog sinks, ICheckpointStore store, ILoggerFactory loggers, IHelperAssemblySource? helpers = null,
-        CheckpointStoreCatalog? checkpoints = null)
+        CheckpointStoreCatalog? checkpoints = null, BinlogClientTuning? clientTuning = null, YoungGenerationBudget? gen0Budget = null)
     {
+        _clientTuning = clientTuning;
+        _gen0Budget = gen0Budget ?? new YoungGenerationBudget();
         _checkpoints = checkpoints ?? new CheckpointStoreCatalog(sinks);
         _helpers = helpers;
         Config = config;
@@ -38,9 +44,6 @@ public sealed partial class PipelineManager : IHostedService
 
     /// <summary>The configuration snapshot in force.</summary>
     public HostConfig Config { get; private set; }
-
-    /// <summary>Adjusts every pipeline's binlog client (tests, demo).</summary>
-    public Func<Binlog.Replication.BinlogClientOptions, Binlog.Replication.BinlogClientOptions>? ConfigureClient { get; set; }
 
     public IReadOnlyList<PipelineService> Pipelines
     {
@@ -68,7 +71,11 @@ public sealed partial class PipelineManager : IHostedService
             PipelineService? old;
             lock (_services) _services.TryGetValue(definition.Name, out old);
             if (old != null) await old.StopAsync(CancellationToken.None).ConfigureAwait(false);
-            var service = new PipelineService(definition, Config, _sinks, _store, _loggers) { ConfigureClient = ConfigureClient, Helpers = _helpers, Checkpoints = _checkpoints };
+            var service = new PipelineService(definition, Config, _sinks, _store, _loggers, _clientTuning?.Adjust, _gen0Budget)
+            {
+                Helpers = _helpers,
+                Checkpoints = _checkpoints,
+            };
             lock (_services) _services[definition.Name] = service;
             await service.StartAsync(cancellationToken).ConfigureAwait(false);
         }

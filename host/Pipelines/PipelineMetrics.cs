@@ -10,7 +10,7 @@ namespace PluginHost.Pipelines;
 /// table and operation. With no listener (no API server) each hook costs a couple of flag checks. The REST API's
 /// <c>/metrics</c> exposes these beside the counters it reads from <see cref="PipelineStatus"/>.
 /// </summary>
-public static class PipelineMetrics
+internal static class PipelineMetrics
 {
     public const string MeterName = "PluginHost";
 

@@ -5,7 +5,7 @@ using PluginHost.Sdk;
 namespace PluginHost.Pipelines;
 
 /// <summary>The acknowledgement loop: batches taken off the ledger in order, checkpoints queued, sink health shown.</summary>
-public sealed partial class PipelineRunner
+internal sealed partial class PipelineRunner
 {
     /// <summary>
     /// Takes batches off the ledger as the sink acknowledges them, oldest first, and queues the checkpoint of each
@@ -92,7 +92,7 @@ public sealed partial class PipelineRunner
         _lastHealthRefresh = now;
         Status.InFlightEvents = ledger.Events;
         Status.InFlightBytes = ledger.Bytes;
-        var targets = (_sink as ISinkHealth)?.Targets;
+        var targets = (_versions.Sink as ISinkHealth)?.Targets;
         SinkTargetHealth? failing = null, heaviest = null;
         if (targets != null)
             foreach (var t in targets)

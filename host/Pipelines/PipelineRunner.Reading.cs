@@ -9,7 +9,7 @@ using PluginHost.Sdk;
 namespace PluginHost.Pipelines;
 
 /// <summary>The reader: binlog events into chunks of sdk events, handed on at transaction boundaries.</summary>
-public sealed partial class PipelineRunner
+internal sealed partial class PipelineRunner
 {
     /// <summary>
     /// What one row of <paramref name="rows"/> holds while queued as an sdk event: the event object, per row image a

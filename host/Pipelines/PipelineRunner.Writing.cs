@@ -7,8 +7,8 @@ using PluginHost.Sdk;
 
 namespace PluginHost.Pipelines;
 
-/// <summary>The writer: chunks into transformed batches handed to the sink within the in-flight budget; version switches at transaction boundaries.</summary>
-public sealed partial class PipelineRunner
+/// <summary>The writer: chunks into transformed batches handed to the sink within the in-flight budget; versions switched (<see cref="VersionSwitch"/>) at transaction boundaries.</summary>
+internal sealed partial class PipelineRunner
 {
     /// <summary>
     /// The sink side: <see cref="WriteBatchesAsync"/> hands batches to the sink, <see cref="AcknowledgeLoopAsync"/>
@@ -27,7 +27,7 @@ public sealed partial class PipelineRunner
             ledger.Complete();
             await acknowledger.ConfigureAwait(false); // every batch acknowledged, its checkpoint queued
             // Final flush so nothing accepted stays buffered, and the last checkpoint saved.
-            await SinkCallAsync(() => _sink.FlushAsync(sinkFailed.Token), sinkFailed.Token).ConfigureAwait(false);
+            await SinkCallAsync(() => _versions.Sink.FlushAsync(sinkFailed.Token), sinkFailed.Token).ConfigureAwait(false);
             await _saver.WhenSavedAsync().ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (ledger.Fault is { } fault && !hardStop.IsCancellationRequested)
@@ -52,24 +52,25 @@ public sealed partial class PipelineRunner
         if (InitialTransform is { } initial && !_initialTransformApplied)
         {
             // The transform compiled while the checkpoint was loaded and the reader connected; no event passes without it.
+            IEventTransform? first;
             try
             {
-                _transform = await initial.WaitAsync(ct).ConfigureAwait(false);
+                first = await initial.WaitAsync(ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 return; // stopped before the transform was ready: nothing was handed to the sink
             }
             _initialTransformApplied = true;
-            Status.TransformVersion = _transform?.Version;
+            _versions.StartWith(first);
             // The reader connected while the script compiled: running now, not at the next event or heartbeat.
             if (_reading && Status.State == PipelineState.Starting) Status.State = PipelineState.Running;
         }
         while (true)
         {
             // Wait for events; while idle at a boundary, pending version switches happen at once.
-            var wake = Volatile.Read(ref _wake).Task;
-            if (atBoundary) await SwitchVersionsAsync(ledger, ct).ConfigureAwait(false);
+            var wake = _versions.Handed;
+            if (atBoundary) await _versions.SwitchAsync(ledger, FlushOldSink, ct).ConfigureAwait(false);
             var ready = partial != null ? new ValueTask<bool>(true) : input.WaitToReadAsync(ct);
             if (!ready.IsCompleted)
             {
@@ -77,8 +78,8 @@ public sealed partial class PipelineRunner
                 while (!readyTask.IsCompleted)
                 {
                     await Task.WhenAny(readyTask, wake).ConfigureAwait(false);
-                    wake = Volatile.Read(ref _wake).Task;
-                    if (!readyTask.IsCompleted && atBoundary) await SwitchVersionsAsync(ledger, ct).ConfigureAwait(false);
+                    wake = _versions.Handed;
+                    if (!readyTask.IsCompleted && atBoundary) await _versions.SwitchAsync(ledger, FlushOldSink, ct).ConfigureAwait(false);
                 }
                 ready = new ValueTask<bool>(readyTask);
             }
@@ -105,7 +106,7 @@ public sealed partial class PipelineRunner
                 for (; i < pendingRows.Count && batch.Count < batchSize; i++)
                 {
                     var e = pendingRows[i];
-                    if (_transform is null)
+                    if (_versions.Transform is null)
                     {
                         batch.Add(e);
                         continue;
@@ -132,8 +133,7 @@ public sealed partial class PipelineRunner
                     snapshotAtEnd = chunk.Snapshot;
                     eventsToEnd = batch.Count;
                     transactions += chunk.Transactions;
-                    SwitchTransform();
-                    if (Volatile.Read(ref _pendingSink) != null) break; // cut the batch here so the old sink gets exactly what precedes the boundary
+                    if (_versions.AtTransactionEnd()) break; // a new sink waits: cut the batch here so the old sink gets exactly what precedes the boundary
                 }
             }
             Status.QueueDepth = input.CanCount ? input.Count : 0; // what waits while this batch is written (0 once idle)
@@ -145,22 +145,22 @@ public sealed partial class PipelineRunner
             if (batch.Count > 0)
             {
                 var writeStarted = Stopwatch.GetTimestamp();
-                if (_sink is IAcknowledgingSink acking)
+                if (_versions.Sink is IAcknowledgingSink acking)
                 {
                     handedAt = writeStarted;
                     acknowledged = await SinkCallAsync(() => acking.SendAsync(batch, ct), ct).ConfigureAwait(false);
                 }
-                else await SinkCallAsync(() => _sink.WriteAsync(batch, ct), ct).ConfigureAwait(false);
+                else await SinkCallAsync(() => _versions.Sink.WriteAsync(batch, ct), ct).ConfigureAwait(false);
                 PipelineMetrics.BatchWritten(_definition.Name, batch, writeStarted); // per batch, not per event
                 if (trace != null) PipelineTrace.Stamp(trace, TraceStage.Written, batch);
             }
             if (end != null)
             {
-                if (_sink is not IAcknowledgingSink)
+                if (_versions.Sink is not IAcknowledgingSink)
                 {
                     // The plain protocol: everything written so far is delivered when FlushAsync returns.
                     var flushStarted = Stopwatch.GetTimestamp();
-                    await SinkCallAsync(() => _sink.FlushAsync(ct), ct).ConfigureAwait(false);
+                    await SinkCallAsync(() => _versions.Sink.FlushAsync(ct), ct).ConfigureAwait(false);
                     PipelineMetrics.Flushed(_definition.Name, flushStarted);
                     if (trace != null) PipelineTrace.Stamp(trace, TraceStage.Flushed, batch);
                 }
@@ -182,42 +182,12 @@ public sealed partial class PipelineRunner
             });
             // Part of a long transaction (events after the last end): delivered, checkpointable at its end.
             _written += batch.Count;
-            YoungGenerationBudget.Check();
+            _gen0Budget.Check();
         }
     }
 
-    private void SwitchTransform()
-    {
-        if (Interlocked.Exchange(ref _pendingTransform, null) is not { } t) return;
-        _transform = t.Value;
-        Status.TransformVersion = t.Value?.Version;
-        _logger.TransformVersionLive(_definition.Name, t.Value?.Version ?? "(none)");
-    }
-
-    /// <summary>
-    /// At a transaction boundary: applies a pending transform and sink. The old sink has acknowledged and flushed
-    /// everything it got before the new one sees an event.
-    /// </summary>
-    private async Task SwitchVersionsAsync(InFlightLedger ledger, CancellationToken ct)
-    {
-        SwitchTransform();
-        if (Volatile.Read(ref _pendingSink) is null) return;
-        await ledger.WaitUntilEmptyAsync(ct).ConfigureAwait(false);
-        await SinkCallAsync(() => _sink.FlushAsync(ct), ct).ConfigureAwait(false);
-        if (Interlocked.Exchange(ref _pendingSink, null) is not { } next) return;
-        var old = _sink;
-        _sink = next.Sink;
-        try
-        {
-            await old.DisposeAsync().ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            _logger.OldSinkDisposeFailed(_definition.Name, e.Message);
-        }
-        next.Done.TrySetResult();
-        _logger.SwitchedSink(_definition.Name);
-    }
+    /// <summary>Flushes the sink being replaced (a failure ends the run like any sink call).</summary>
+    private static readonly Func<ISink, CancellationToken, Task> FlushOldSink = static (sink, ct) => SinkCallAsync(() => sink.FlushAsync(ct), ct);
 
     private bool Transform(ChangeEvent e, List<ChangeEvent> output)
     {
@@ -228,7 +198,7 @@ public sealed partial class PipelineRunner
         if (_definition.OnError == OnErrorPolicy.DeadLetter && _deadLetter != null) (original = _deadLetterCopy ??= new ChangeEvent()).CopyFrom(e);
         try
         {
-            _transform!.Apply(e, output);
+            _versions.Transform!.Apply(e, output);
             if (output.Count == 0) Status.AddDropped(1);
             return output.Count > 0;
         }

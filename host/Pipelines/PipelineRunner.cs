@@ -25,7 +25,7 @@ namespace PluginHost.Pipelines;
 /// as it takes (state <see cref="PipelineState.Retrying"/>); nothing is ever skipped. A graceful stop finishes the
 /// transaction being read, delivers and checkpoints it, so a restart repeats nothing.
 /// </remarks>
-public sealed partial class PipelineRunner
+internal sealed partial class PipelineRunner
 {
     private const int ChunkSize = 1024;
 
@@ -34,15 +34,13 @@ public sealed partial class PipelineRunner
     private readonly ICheckpointStore _store;
     private readonly ILogger _logger;
     private readonly DeadLetterFile? _deadLetter;
+    private readonly Func<BinlogClientOptions, BinlogClientOptions>? _configureClient;
+    private readonly YoungGenerationBudget _gen0Budget;
 
-    // Handed over by other threads (API, watchers), taken by the writer at a transaction boundary.
-    private PendingSinkSwap? _pendingSink;
-    private StrongBox<IEventTransform?>? _pendingTransform;
-    private TaskCompletionSource _wake = NewSignal();
+    // Transform and sink versions: handed over by other threads (API, watchers), switched by the writer at transaction boundaries.
+    private readonly VersionSwitch _versions;
 
     // The writer's (and, between runs, RunAsync's).
-    private ISink _sink;
-    private IEventTransform? _transform;
     private long _written;
     private bool _initialTransformApplied;
     private ChangeEvent? _deadLetterCopy; // the event as read, kept by Transform for a dead letter
@@ -62,17 +60,18 @@ public sealed partial class PipelineRunner
     private BinlogNotAvailableException? _positionGone; // when_needed: the run found the checkpoint's binlog purged
 
     public PipelineRunner(PipelineDefinition definition, ISink sink, ICheckpointStore store, ILogger logger,
-        PipelineStatus status, IEventTransform? transform = null, DeadLetterFile? deadLetter = null)
+        PipelineStatus status, IEventTransform? transform = null, DeadLetterFile? deadLetter = null,
+        Func<BinlogClientOptions, BinlogClientOptions>? configureClient = null, YoungGenerationBudget? gen0Budget = null)
     {
+        _configureClient = configureClient;
+        _gen0Budget = gen0Budget ?? new YoungGenerationBudget();
         _definition = definition;
-        _sink = sink;
         _store = store;
         _logger = logger;
         Status = status;
-        _transform = transform;
+        _versions = new VersionSwitch(definition.Name, sink, transform, status, logger);
         _deadLetter = deadLetter;
         DrainTimeout = definition.Options.DrainTimeout;
-        Status.TransformVersion = transform?.Version;
     }
 
     public PipelineStatus Status { get; }
@@ -91,14 +90,11 @@ public sealed partial class PipelineRunner
 
     public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Source options beyond the definition (tests shorten heartbeats and backoff).</summary>
-    public Func<BinlogClientOptions, BinlogClientOptions>? ConfigureClient { get; init; }
-
     /// <summary>Opens a connection a snapshot reads existing rows through (null: snapshots are not available).</summary>
     internal Func<CancellationToken, Task<ISnapshotSource>>? SnapshotSource { get; init; }
 
     /// <summary>The sink in use.</summary>
-    public ISink Sink => _sink;
+    public ISink Sink => _versions.Sink;
 
     /// <summary>Bytes of binlog received from the server since this runner started, over every connection (metrics).</summary>
     public long BinlogBytesRead => Interlocked.Read(ref _bytesOfEarlierClients) + (Volatile.Read(ref _client)?.BytesReceived ?? 0);
@@ -113,17 +109,7 @@ public sealed partial class PipelineRunner
     /// exactly one of them. The task completes when the new sink is live (cancelled if a newer swap replaces this one
     /// or the pipeline stops first; a replaced sink is disposed).
     /// </summary>
-    public async Task SwapSinkAsync(ISink next)
-    {
-        var swap = new PendingSinkSwap(next);
-        if (Interlocked.Exchange(ref _pendingSink, swap) is { } superseded)
-        {
-            await superseded.Sink.DisposeAsync().ConfigureAwait(false);
-            superseded.Done.TrySetCanceled();
-        }
-        Wake();
-        await swap.Done.Task.ConfigureAwait(false);
-    }
+    public Task SwapSinkAsync(ISink next) => _versions.OfferSinkAsync(next);
 
     /// <summary>
     /// Reads <paramref name="tables"/> (checked by the caller) into the running stream, added to a snapshot in progress
@@ -141,11 +127,7 @@ public sealed partial class PipelineRunner
     public bool CancelSnapshot() => Volatile.Read(ref _handoff)?.Cancel("cancelled over the API") ?? false;
 
     /// <summary>Switches to a new transform version at the next transaction boundary.</summary>
-    public void SwapTransform(IEventTransform? next)
-    {
-        Volatile.Write(ref _pendingTransform, new StrongBox<IEventTransform?>(next));
-        Wake();
-    }
+    public void SwapTransform(IEventTransform? next) => _versions.OfferTransform(next);
 
     /// <summary>Runs until <paramref name="stoppingToken"/> is cancelled (then drains and checkpoints) or a fatal error.</summary>
     public async Task RunAsync(CancellationToken stoppingToken)
@@ -154,7 +136,7 @@ public sealed partial class PipelineRunner
         if (!Status.AwaitingTransformFix) Status.State = PipelineState.Starting; // (a first compile that already failed stays shown)
         Status.SinkType = _definition.SinkType;
         _saver = new CheckpointSaver(name, _store, Status, _logger, RetryDelay);
-        Status.SinkTargets = () => (Volatile.Read(ref _sink) as ISinkHealth)?.Targets;
+        Status.SinkTargets = () => (_versions.Sink as ISinkHealth)?.Targets;
         Checkpoint? checkpoint;
         try
         {
@@ -242,11 +224,7 @@ public sealed partial class PipelineRunner
             Status.InFlightEvents = 0;
             Status.InFlightBytes = 0;
             Status.HeldBy = null;
-            if (Interlocked.Exchange(ref _pendingSink, null) is { } pending)
-            {
-                await pending.Sink.DisposeAsync().ConfigureAwait(false);
-                pending.Done.TrySetCanceled();
-            }
+            await _versions.CancelPendingSinkAsync().ConfigureAwait(false);
         }
         if (Status.State != PipelineState.Failed) Status.State = PipelineState.Stopped;
         _logger.StoppedAt(name, Status.Checkpoint);
@@ -273,7 +251,7 @@ public sealed partial class PipelineRunner
             },
             Log = m => _logger.BinlogClientMessage(name, m),
         };
-        if (ConfigureClient != null) clientOptions = ConfigureClient(clientOptions);
+        if (_configureClient != null) clientOptions = _configureClient(clientOptions);
         await using var client = new BinlogClient(clientOptions);
         if (Interlocked.Exchange(ref _client, client) is { } previous) Interlocked.Add(ref _bytesOfEarlierClients, previous.BytesReceived);
 
@@ -401,16 +379,6 @@ public sealed partial class PipelineRunner
         {
             throw new SinkFailedException(e);
         }
-    }
-
-    private void Wake() => Interlocked.Exchange(ref _wake, NewSignal()).TrySetResult();
-
-    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    private sealed class PendingSinkSwap(ISink sink)
-    {
-        public ISink Sink { get; } = sink;
-        public TaskCompletionSource Done { get; } = NewSignal();
     }
 
     /// <summary>The sink threw: the run ends and the pipeline starts over from its last checkpoint.</summary>

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using PluginHost.Binlog.Replication;
 using PluginHost.Checkpoints;
 using PluginHost.Config;
 using PluginHost.Plugins;
@@ -13,17 +14,24 @@ namespace PluginHost.Pipelines;
 /// One pipeline as a hosted service: builds its sink from the catalog, runs a <see cref="PipelineRunner"/> until the
 /// host stops, and on a fatal error moves to <see cref="PipelineState.Failed"/> without touching other pipelines.
 /// </summary>
-public sealed class PipelineService : BackgroundService
+internal sealed class PipelineService : BackgroundService
 {
     private readonly HostConfig _config;
     private readonly SinkCatalog _sinks;
     private readonly ICheckpointStore _store;
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
+    private readonly Func<BinlogClientOptions, BinlogClientOptions>? _configureClient;
+    private readonly YoungGenerationBudget? _gen0Budget;
     private PipelineRunner? _runner;
 
-    public PipelineService(PipelineDefinition definition, HostConfig config, SinkCatalog sinks, ICheckpointStore store, ILoggerFactory loggers)
+    /// <param name="configureClient">Adjusts the binlog client options (tests shorten heartbeats and backoff).</param>
+    /// <param name="gen0Budget">The host's gen0 budget (null: one of the default size for this pipeline).</param>
+    public PipelineService(PipelineDefinition definition, HostConfig config, SinkCatalog sinks, ICheckpointStore store, ILoggerFactory loggers,
+        Func<BinlogClientOptions, BinlogClientOptions>? configureClient = null, YoungGenerationBudget? gen0Budget = null)
     {
+        _configureClient = configureClient;
+        _gen0Budget = gen0Budget;
         Definition = definition;
         _config = config;
         _sinks = sinks;
@@ -48,9 +56,6 @@ public sealed class PipelineService : BackgroundService
 
     /// <summary>Helper plugins the pipeline's transform script compiles against (null: none).</summary>
     public IHelperAssemblySource? Helpers { get; init; }
-
-    /// <summary>Lets tests and the demo adjust the binlog client (heartbeats, backoff).</summary>
-    public Func<Binlog.Replication.BinlogClientOptions, Binlog.Replication.BinlogClientOptions>? ConfigureClient { get; init; }
 
     /// <summary>Creates the pipeline's sink from its settings (throws <see cref="SinkConfigurationException"/> on bad settings).</summary>
     public static ISink CreateSink(PipelineDefinition definition, HostConfig config, SinkCatalog sinks, ILoggerFactory loggers)
@@ -126,9 +131,8 @@ public sealed class PipelineService : BackgroundService
             var runnerReady = new TaskCompletionSource<PipelineRunner>(TaskCreationOptions.RunContinuationsAsynchronously);
             initialCompile = scripts is null ? null : CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             initialTransform = scripts is null ? null : StartTransformAsync(scripts, runnerReady.Task, initialCompile!.Token);
-            var runner = _runner = new PipelineRunner(Definition, sink, store, _logger, Status, null, deadLetter)
+            var runner = _runner = new PipelineRunner(Definition, sink, store, _logger, Status, null, deadLetter, _configureClient, _gen0Budget)
             {
-                ConfigureClient = ConfigureClient,
                 InitialTransform = initialTransform,
                 SnapshotSource = ct => ChunkReaderSource.OpenAsync(Definition.Connection, Definition.Snapshot.Consistency, ct),
             };

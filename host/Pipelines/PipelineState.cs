@@ -1,7 +1,7 @@
 namespace PluginHost.Pipelines;
 
 /// <summary>The lifecycle state of a pipeline.</summary>
-public enum PipelineState
+internal enum PipelineState
 {
     Starting,
     Running,

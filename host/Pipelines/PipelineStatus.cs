@@ -4,7 +4,7 @@ using PluginHost.Scripting;
 namespace PluginHost.Pipelines;
 
 /// <summary>Live, thread-safe status and counters of one pipeline (read by /health, /metrics and the REST API).</summary>
-public sealed class PipelineStatus(string name) : ITransformStatus
+internal sealed class PipelineStatus(string name) : ITransformStatus
 {
     private long _eventsIn, _eventsOut, _filtered, _dropped, _skipped, _deadLettered, _sinkDeadLettered, _retries, _sinkReportedRetries, _transactions;
     private volatile object? _checkpoint;

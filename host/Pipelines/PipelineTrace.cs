@@ -3,7 +3,7 @@ using PluginHost.Sdk;
 namespace PluginHost.Pipelines;
 
 /// <summary>A point on an event's way through a pipeline (<see cref="PipelineTrace"/>).</summary>
-public enum TraceStage
+internal enum TraceStage
 {
     /// <summary>The binlog client yielded the event's rows event (socket read and decoded).</summary>
     Read,
@@ -26,7 +26,7 @@ public enum TraceStage
 /// pipeline in their own process. Off unless <see cref="Listener"/> is set: the runner then reads one static field per
 /// chunk or batch and does nothing more.
 /// </summary>
-public static class PipelineTrace
+internal static class PipelineTrace
 {
     private static Action<TraceStage, ChangeEvent, long>? s_listener;
 

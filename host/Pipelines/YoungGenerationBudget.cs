@@ -6,47 +6,51 @@ namespace PluginHost.Pipelines;
 /// environment variable. A pipeline allocates short-lived events at a high rate, so that budget, not live data,
 /// decides its memory. Every pipeline writer calls <see cref="Check"/> once per batch: when more than the budget was
 /// allocated since the last gen0 collection (whoever caused it), it asks for one. Such a collection only visits the
-/// few objects that are still alive (the queued rows), so it is cheap; measured in the pipeline benchmark.
+/// few objects that are still alive (the queued rows), so it is cheap; measured in the pipeline benchmark. The host
+/// shares one (a singleton, <c>memory.gen0_budget</c>) among its pipelines.
 /// </summary>
-public static class YoungGenerationBudget
+internal sealed class YoungGenerationBudget(long budget = YoungGenerationBudget.DefaultBudget)
 {
-    private static long s_budget = 8L << 20;
-    private static long s_mark;
-    private static int s_collections = -1;
-    private static long s_induced;
+    /// <summary>The default of <c>memory.gen0_budget</c>: 8 MiB.</summary>
+    public const long DefaultBudget = 8L << 20;
+
+    private long _budget = Math.Max(0, budget);
+    private long _mark;
+    private int _collections = -1;
+    private long _induced;
 
     /// <summary>Bytes allocated between gen0 collections before one is asked for; 0 leaves it to the runtime.</summary>
-    public static long Budget
+    public long Budget
     {
-        get => Volatile.Read(ref s_budget);
-        set => Volatile.Write(ref s_budget, Math.Max(0, value));
+        get => Volatile.Read(ref _budget);
+        set => Volatile.Write(ref _budget, Math.Max(0, value));
     }
 
-    /// <summary>Collections asked for so far.</summary>
-    public static long Induced => Interlocked.Read(ref s_induced);
+    /// <summary>Collections asked for so far (<c>pluginhost.gc.gen0_requested</c>).</summary>
+    public long Induced => Interlocked.Read(ref _induced);
 
     /// <summary>Collects gen0 when more than <see cref="Budget"/> bytes were allocated since the last collection.</summary>
-    public static void Check()
+    public void Check()
     {
         var budget = Budget;
         if (budget == 0) return;
         var allocated = GC.GetTotalAllocatedBytes(precise: false);
         var collections = GC.CollectionCount(0);
-        if (collections != Volatile.Read(ref s_collections))
+        if (collections != Volatile.Read(ref _collections))
         {
             // A collection happened since we last looked: count from here.
-            Volatile.Write(ref s_collections, collections);
-            Volatile.Write(ref s_mark, allocated);
+            Volatile.Write(ref _collections, collections);
+            Volatile.Write(ref _mark, allocated);
             return;
         }
-        var mark = Volatile.Read(ref s_mark);
+        var mark = Volatile.Read(ref _mark);
         if (allocated - mark < budget) return;
-        if (Interlocked.CompareExchange(ref s_mark, allocated, mark) != mark) return; // another pipeline is on it
+        if (Interlocked.CompareExchange(ref _mark, allocated, mark) != mark) return; // another pipeline is on it
         // Not blocking: should the GC raise this to a gen2 collection, it runs in the background instead of stopping
         // the process (measured: blocking ones showed as 50-100 ms spikes in the commit-to-sink latency).
         GC.Collect(0, GCCollectionMode.Forced, blocking: false);
-        Interlocked.Increment(ref s_induced);
-        Volatile.Write(ref s_collections, GC.CollectionCount(0));
-        Volatile.Write(ref s_mark, GC.GetTotalAllocatedBytes(precise: false));
+        Interlocked.Increment(ref _induced);
+        Volatile.Write(ref _collections, GC.CollectionCount(0));
+        Volatile.Write(ref _mark, GC.GetTotalAllocatedBytes(precise: false));
     }
 }

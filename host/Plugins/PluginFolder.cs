@@ -16,7 +16,7 @@ namespace PluginHost.Plugins;
 /// Only the folder's top level is searched; <c>PluginHost.Sdk.dll</c> is never a candidate (the host's own copy is
 /// used). Files directly in <c>plugins_dir</c> and folders whose name starts with '.' are ignored.
 /// </summary>
-public static class PluginFolder
+internal static class PluginFolder
 {
     public const string SdkAssemblyName = "PluginHost.Sdk";
 

@@ -17,7 +17,7 @@ namespace PluginHost.Plugins;
 /// (<see cref="AssemblyLoadContext.LoadFromStream(Stream, Stream?)"/>), and native libraries are copied to a private
 /// temp folder before loading, so the plugin's files can be overwritten or deleted while it runs.</para>
 /// </summary>
-public sealed class PluginLoadContext : AssemblyLoadContext
+internal sealed class PluginLoadContext : AssemblyLoadContext
 {
     /// <summary>Assemblies always taken from the default context (the contract plugins and host must agree on).</summary>
     public static readonly IReadOnlySet<string> SharedAssemblies = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "PluginHost.Sdk" };

@@ -6,7 +6,7 @@ using PluginHost.Sdk;
 namespace PluginHost.Plugins;
 
 /// <summary>One successfully loaded and validated version of a plugin, in its own collectible context.</summary>
-public sealed class LoadedPlugin
+internal sealed class LoadedPlugin
 {
     internal LoadedPlugin(string name, string folder, string version, PluginLoadContext context, Assembly assembly,
         IReadOnlyList<ISinkFactory> factories, IReadOnlyList<string> helperTypes, byte[] image)
@@ -54,7 +54,7 @@ public sealed class LoadedPlugin
 /// <c>Type</c> rejects the plugin) and its <c>[HelperFunctions]</c> classes. On any failure the new context is
 /// unloaded and a <see cref="PluginLoadException"/> says why; nothing is registered anywhere.
 /// </summary>
-public static class PluginLoader
+internal static class PluginLoader
 {
     public static LoadedPlugin Load(string name, string folder, int generation, string shadowRoot)
     {

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace PluginHost.Plugins;
 
 /// <summary>Loading, reloading and removing one plugin folder (always under <c>_gate</c>).</summary>
-public sealed partial class PluginManager
+internal sealed partial class PluginManager
 {
     /// <summary>
     /// Reloads the folders the watcher reported (every folder and every known plugin when it lost events), then

@@ -21,7 +21,7 @@ namespace PluginHost.Plugins;
 /// <para>Loads, reloads and removals run one at a time. Handlers of <see cref="Changed"/> and
 /// <see cref="StatusChanged"/> run on that path: they must not wait for another reload.</para>
 /// </summary>
-public sealed partial class PluginManager : IHelperAssemblySource, IHostedService, IAsyncDisposable
+internal sealed partial class PluginManager : IHelperAssemblySource, IHostedService, IAsyncDisposable
 {
     // Set at construction: settings and the parts that do the work.
     private readonly PluginManagerOptions _options;

@@ -1,7 +1,7 @@
 namespace PluginHost.Plugins;
 
 /// <summary>Settings of the <see cref="PluginManager"/>.</summary>
-public sealed class PluginManagerOptions
+internal sealed class PluginManagerOptions
 {
     /// <summary>The plugins directory (<c>plugins_dir</c>): one sub-folder per plugin.</summary>
     public required string Directory { get; init; }

@@ -1,7 +1,7 @@
 namespace PluginHost.Plugins;
 
 /// <summary>Whether a version of a plugin is running.</summary>
-public enum PluginState
+internal enum PluginState
 {
     /// <summary>A version is loaded and its sinks/helpers are registered. <see cref="PluginStatus.Error"/> set means
     /// newer files were rejected and this (previous) version keeps running.</summary>

@@ -15,7 +15,7 @@ namespace PluginHost.Plugins;
 /// <param name="PendingUnloads">Older versions whose load context is not collected yet (a pipeline has not reached its next
 /// transaction boundary, or something still references them).</param>
 /// <param name="Retiring">Each of those versions and what its unload waits for.</param>
-public sealed record PluginStatus(
+internal sealed record PluginStatus(
     string Name,
     string Directory,
     PluginState State,
@@ -34,4 +34,4 @@ public sealed record PluginStatus(
 /// <param name="Load">Its load number (as in the log's <c>load #N</c>).</param>
 /// <param name="Version">Its version.</param>
 /// <param name="WaitingFor">What it waits for: a pipeline's sink switch, a transform version that uses its helpers, or the garbage collector.</param>
-public sealed record PendingUnload(int Load, string? Version, string WaitingFor);
+internal sealed record PendingUnload(int Load, string? Version, string WaitingFor);

@@ -3,7 +3,7 @@ using PluginHost.Sdk;
 namespace PluginHost.Plugins;
 
 /// <summary>The sink types the host knows: built-in ones and those plugins provide. Thread-safe; plugins replace their entries on reload.</summary>
-public sealed class SinkCatalog
+internal sealed class SinkCatalog
 {
     private readonly Dictionary<string, (ISinkFactory Factory, string Origin)> _factories = new(StringComparer.Ordinal);
     private readonly object _gate = new();

@@ -12,7 +12,7 @@ namespace PluginHost.Schema;
 /// Turns decoded binlog rows into sdk <see cref="ChangeEvent"/>s with typed values, reusing one
 /// <see cref="TableInfo"/> per table layout. Not thread-safe: one per pipeline reader.
 /// </summary>
-public sealed class ChangeEventFactory
+internal sealed class ChangeEventFactory
 {
     private readonly Dictionary<string, (TableMapEvent Map, TableInfo Info)> _tables = new(StringComparer.Ordinal);
 

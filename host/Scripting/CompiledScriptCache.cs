@@ -12,7 +12,7 @@ namespace PluginHost.Scripting;
 /// does not match its recorded hash is ignored (and compiled again). Only successful builds are kept, the newest
 /// <see cref="MaxEntries"/>. The directory is as trusted as <c>plugins_dir</c>: its images are executed.
 /// </summary>
-public sealed class CompiledScriptCache
+internal sealed class CompiledScriptCache
 {
     private const string Format = "pluginhost-transform-cache-1";
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };

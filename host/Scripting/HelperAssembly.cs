@@ -8,4 +8,4 @@ namespace PluginHost.Scripting;
 /// <param name="Assembly">The assembly, loaded in the plugin's own context.</param>
 /// <param name="Image">The assembly's bytes, to compile scripts against.</param>
 /// <param name="HelperTypes">Full names of the <c>[HelperFunctions]</c> classes.</param>
-public sealed record HelperAssembly(string PluginName, string Version, Assembly Assembly, byte[] Image, IReadOnlyList<string> HelperTypes);
+internal sealed record HelperAssembly(string PluginName, string Version, Assembly Assembly, byte[] Image, IReadOnlyList<string> HelperTypes);

@@ -3,7 +3,7 @@ using PluginHost.Sdk;
 namespace PluginHost.Scripting;
 
 /// <summary>A compiled transform as the pipeline runs it: one version, applied to one event at a time.</summary>
-public interface IEventTransform
+internal interface IEventTransform
 {
     /// <summary>Identifies the version (e.g. a hash of the script and its helper plugins).</summary>
     string Version { get; }

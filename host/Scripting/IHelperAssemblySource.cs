@@ -1,7 +1,7 @@
 namespace PluginHost.Scripting;
 
 /// <summary>The helper-function assemblies currently loaded from plugins; scripts recompile when they change.</summary>
-public interface IHelperAssemblySource
+internal interface IHelperAssemblySource
 {
     /// <summary>The current set (an immutable snapshot).</summary>
     IReadOnlyList<HelperAssembly> Current { get; }

@@ -1,7 +1,7 @@
 namespace PluginHost.Scripting;
 
 /// <summary>The pipeline status a transform host reports to (the pipeline's status implements it).</summary>
-public interface ITransformStatus
+internal interface ITransformStatus
 {
     /// <summary>The pipeline's name.</summary>
     string Name { get; }

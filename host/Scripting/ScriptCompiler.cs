@@ -10,7 +10,7 @@ using Microsoft.CodeAnalysis.Text;
 namespace PluginHost.Scripting;
 
 /// <summary>What a script's <c>Transform</c> returns.</summary>
-public enum TransformShape
+internal enum TransformShape
 {
     /// <summary><c>ChangeEvent? Transform(ChangeEvent e)</c>: the event to emit, or null to drop it.</summary>
     Single,
@@ -21,7 +21,7 @@ public enum TransformShape
 }
 
 /// <summary>The outcome of compiling one version of a script: the assembly image, or the diagnostics.</summary>
-public sealed class ScriptBuild
+internal sealed class ScriptBuild
 {
     internal ScriptBuild(string path, IReadOnlyList<ScriptDiagnostic> diagnostics, byte[]? image, string? scriptClass, TransformShape shape,
         bool hasGuard, string contentHash, IReadOnlyList<HelperAssembly> helpers, TimeSpan elapsed)
@@ -66,7 +66,7 @@ public sealed class ScriptBuild
 /// file as written. Ids of our own diagnostics: PH0001 no <c>Transform</c>, PH0002 wrong signature, PH0003 the
 /// script's top-level code failed, PH0004 the file cannot be read, or compiling or loading it threw.
 /// </summary>
-public static class ScriptCompiler
+internal static class ScriptCompiler
 {
     /// <summary>Namespaces every script has without a using directive.</summary>
     public static readonly IReadOnlyList<string> ImplicitUsings =

@@ -11,7 +11,7 @@ namespace PluginHost.Scripting;
 /// <param name="Severity"><c>error</c> or <c>warning</c>.</param>
 /// <param name="Id">The compiler's id (<c>CS0103</c>) or ours (<c>PH0001</c>…, see <see cref="ScriptCompiler"/>).</param>
 /// <param name="Message">The message.</param>
-public sealed record ScriptDiagnostic(string Path, int Line, int Column, string Severity, string Id, string Message)
+internal sealed record ScriptDiagnostic(string Path, int Line, int Column, string Severity, string Id, string Message)
 {
     public bool IsError => Severity == "error";
 

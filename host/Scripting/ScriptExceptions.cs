@@ -1,7 +1,7 @@
 namespace PluginHost.Scripting;
 
 /// <summary>A transform script threw; the message names the script line (<c>… (at transforms/x.csx:line 12)</c>).</summary>
-public sealed class ScriptException(string message, Exception inner, string? script = null, int? line = null) : Exception(message, inner)
+internal sealed class ScriptException(string message, Exception inner, string? script = null, int? line = null) : Exception(message, inner)
 {
     /// <summary>The script file where it threw (its innermost frame in the script), when known.</summary>
     public string? Script { get; } = script;
@@ -11,7 +11,7 @@ public sealed class ScriptException(string message, Exception inner, string? scr
 }
 
 /// <summary>An event ran past the pipeline's <c>transform_timeout</c>.</summary>
-public sealed class TransformTimeoutException(string message, string? script = null, int? line = null) : Exception(message)
+internal sealed class TransformTimeoutException(string message, string? script = null, int? line = null) : Exception(message)
 {
     /// <summary>The script that was stopped.</summary>
     public string? Script { get; } = script;
@@ -21,7 +21,7 @@ public sealed class TransformTimeoutException(string message, string? script = n
 }
 
 /// <summary>A script did not compile (or its top-level code failed); <see cref="Diagnostics"/> says why.</summary>
-public sealed class ScriptCompilationException(IReadOnlyList<ScriptDiagnostic> diagnostics)
+internal sealed class ScriptCompilationException(IReadOnlyList<ScriptDiagnostic> diagnostics)
     : Exception(ScriptDiagnostic.Format(diagnostics) ?? "the script did not compile")
 {
     public IReadOnlyList<ScriptDiagnostic> Diagnostics { get; } = diagnostics;

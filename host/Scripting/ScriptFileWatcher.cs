@@ -5,7 +5,7 @@ namespace PluginHost.Scripting;
 /// of files in it. Editors save in several steps (write a temp file, rename, touch…); each subscriber gets one
 /// callback once its file has been quiet for the debounce interval. Renames onto the file count as changes.
 /// </summary>
-public static class ScriptFileWatcher
+internal static class ScriptFileWatcher
 {
     private sealed class DirectoryWatch
     {

@@ -10,7 +10,7 @@ namespace PluginHost.Scripting;
 /// <param name="Reason">What triggered it: start, file changed, helper plugin changed, request.</param>
 /// <param name="CompileTime">Compile and load time.</param>
 /// <param name="Unchanged">True when the script and its helpers were unchanged, so nothing was compiled.</param>
-public sealed record ScriptReload(bool Success, CompiledTransform? Version, IReadOnlyList<ScriptDiagnostic> Diagnostics, string Reason, TimeSpan CompileTime, bool Unchanged = false);
+internal sealed record ScriptReload(bool Success, CompiledTransform? Version, IReadOnlyList<ScriptDiagnostic> Diagnostics, string Reason, TimeSpan CompileTime, bool Unchanged = false);
 
 /// <summary>
 /// The transform of one pipeline: compiles its <c>.csx</c> off the event path, watches the file (debounced) and the
@@ -19,7 +19,7 @@ public sealed record ScriptReload(bool Success, CompiledTransform? Version, IRea
 /// running version in place and reports its diagnostics (log and <see cref="ITransformStatus.TransformDiagnostics"/>).
 /// Versions the pipeline no longer runs are unloaded (their collectible contexts freed).
 /// </summary>
-public sealed class ScriptTransformHost : IDisposable
+internal sealed class ScriptTransformHost : IDisposable
 {
     private readonly string _file;
     private readonly IHelperAssemblySource? _helpers;

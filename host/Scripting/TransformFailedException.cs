@@ -1,4 +1,4 @@
 namespace PluginHost.Scripting;
 
 /// <summary>A transform threw and the pipeline's on_error policy is stop.</summary>
-public sealed class TransformFailedException(string message, Exception inner) : Exception(message, inner);
+internal sealed class TransformFailedException(string message, Exception inner) : Exception(message, inner);

@@ -10,7 +10,7 @@ namespace PluginHost.Sinks;
 /// <see cref="FileSync"/>), so the pipeline checkpoints only what is on disk without waiting on the disk itself.
 /// <see cref="FlushAsync"/> writes and fsyncs at once.
 /// </summary>
-public sealed class FileSink : IAcknowledgingSink
+internal sealed class FileSink : IAcknowledgingSink
 {
     private readonly Stream _stream;
     private readonly bool _fsync;

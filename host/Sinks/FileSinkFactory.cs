@@ -3,7 +3,7 @@ using PluginHost.Sdk;
 namespace PluginHost.Sinks;
 
 /// <summary>The built-in <c>file</c> sink: <c>sink: { type: file, path: out/events.jsonl }</c> (<c>path: "-"</c> for stdout).</summary>
-public sealed class FileSinkFactory : ISinkFactory
+internal sealed class FileSinkFactory : ISinkFactory
 {
     public string Type => "file";
 

@@ -1,7 +1,7 @@
 namespace PluginHost.Sinks;
 
 /// <summary>Settings of the built-in <c>file</c> sink.</summary>
-public sealed class FileSinkOptions
+internal sealed class FileSinkOptions
 {
     /// <summary>JSON Lines file to append to (relative to the config file), or <c>-</c> for standard output.</summary>
     public string Path { get; set; } = "";

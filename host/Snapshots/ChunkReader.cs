@@ -11,7 +11,7 @@ namespace PluginHost.Snapshots;
 /// <c>START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY</c> (MariaDB, exact position) or between two watermarks
 /// (MySQL). One connection, one chunk at a time; not thread-safe.
 /// </summary>
-public sealed class ChunkReader : IAsyncDisposable
+internal sealed class ChunkReader : IAsyncDisposable
 {
     private readonly ConnectionOptions _connectionOptions;
     private readonly ChunkReaderOptions _options;

@@ -1,7 +1,7 @@
 namespace PluginHost.Snapshots;
 
 /// <summary>Settings of a <see cref="ChunkReader"/>.</summary>
-public sealed record ChunkReaderOptions
+internal sealed record ChunkReaderOptions
 {
     /// <summary>How each chunk learns its binlog position (default: exact where the server offers it).</summary>
     public SnapshotPositionMode PositionMode { get; init; } = SnapshotPositionMode.Auto;

@@ -9,7 +9,7 @@ namespace PluginHost.Snapshots;
 /// <param name="Position">The binlog position the rows are consistent with: exact (consistent snapshot), or the high
 /// watermark (taken after the SELECT).</param>
 /// <param name="LowWatermark">The binlog position before the SELECT; equal to <paramref name="Position"/> when it is exact.</param>
-public sealed record ChunkResult(int Rows, SnapshotKey? LastKey, bool IsExhausted, SnapshotPosition Position, SnapshotPosition LowWatermark);
+internal sealed record ChunkResult(int Rows, SnapshotKey? LastKey, bool IsExhausted, SnapshotPosition Position, SnapshotPosition LowWatermark);
 
 /// <summary>A chunk read whole: its events and its <see cref="ChunkResult"/>.</summary>
-public sealed record SnapshotChunk(IReadOnlyList<ChangeEvent> Events, ChunkResult Result);
+internal sealed record SnapshotChunk(IReadOnlyList<ChangeEvent> Events, ChunkResult Result);

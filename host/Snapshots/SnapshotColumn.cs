@@ -14,7 +14,7 @@ namespace PluginHost.Snapshots;
 /// <param name="Labels">ENUM or SET labels in definition order; null for other types.</param>
 /// <param name="IsPrimaryKey">Part of the primary key, as the stream marks it (information_schema COLUMN_KEY = PRI).</param>
 /// <param name="IsNullable">The column accepts NULL.</param>
-public sealed record SnapshotColumn(
+internal sealed record SnapshotColumn(
     string Name, string DataType, ColumnKind Kind, bool IsUnsigned, int Collation, string? CharacterSet, int Precision,
     int FractionDigits, string[]? Labels, bool IsPrimaryKey, bool IsNullable)
 {

@@ -2,10 +2,10 @@ namespace PluginHost.Snapshots;
 
 /// <summary>A snapshot cannot be read as asked: bad input (a table that does not exist, an invalid <c>where</c>) or a
 /// table it cannot handle. The message names what is wrong; nothing was changed.</summary>
-public class SnapshotException(string message, Exception? inner = null) : Exception(message, inner);
+internal class SnapshotException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>The table to snapshot does not exist (or the user cannot see it), or is a view.</summary>
-public sealed class SnapshotTableNotFoundException(string database, string table, string message)
+internal sealed class SnapshotTableNotFoundException(string database, string table, string message)
     : SnapshotException(message)
 {
     /// <summary>The database (schema) asked for.</summary>
@@ -17,7 +17,7 @@ public sealed class SnapshotTableNotFoundException(string database, string table
 
 /// <summary>The snapshot's <c>where</c> condition is refused (a <c>;</c>, a comment, unbalanced quotes or parentheses)
 /// or the server rejects it.</summary>
-public sealed class SnapshotWhereException(string where, string message, Exception? inner = null)
+internal sealed class SnapshotWhereException(string where, string message, Exception? inner = null)
     : SnapshotException(message, inner)
 {
     /// <summary>The condition as given.</summary>

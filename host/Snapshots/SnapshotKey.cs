@@ -7,7 +7,7 @@ namespace PluginHost.Snapshots;
 /// what a resumed snapshot continues after; <see cref="ToString"/> and <see cref="Parse"/> carry it through a checkpoint.
 /// Never pasted into SQL as is: <see cref="ChunkSql"/> re-quotes each value by its column's type.
 /// </summary>
-public sealed class SnapshotKey : IEquatable<SnapshotKey>
+internal sealed class SnapshotKey : IEquatable<SnapshotKey>
 {
     private readonly byte[][] _values;
 

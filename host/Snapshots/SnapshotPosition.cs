@@ -7,14 +7,14 @@ namespace PluginHost.Snapshots;
 /// MySQL's executed GTID set at a watermark).</param>
 /// <param name="IsExact">True when the rows are exactly the table's state at this position (MariaDB's consistent
 /// snapshot); false for a watermark (the rows are the state at some point between the low and the high watermark).</param>
-public sealed record SnapshotPosition(string File, long Offset, string? Gtid, bool IsExact)
+internal sealed record SnapshotPosition(string File, long Offset, string? Gtid, bool IsExact)
 {
     /// <inheritdoc />
     public override string ToString() => $"{File}:{Offset}{(Gtid is null ? "" : " (" + Gtid + ")")}{(IsExact ? "" : " watermark")}";
 }
 
 /// <summary>How a chunk learns its binlog position.</summary>
-public enum SnapshotPositionMode
+internal enum SnapshotPositionMode
 {
     /// <summary>Consistent snapshot where the server offers its position (MariaDB), watermarks otherwise (MySQL).</summary>
     Auto,

@@ -6,7 +6,7 @@ using PluginHost.Sdk;
 namespace PluginHost.Snapshots;
 
 /// <summary>How rows of a table are paged.</summary>
-public enum ChunkKeyKind
+internal enum ChunkKeyKind
 {
     /// <summary>No usable key: the table is read in one streamed pass.</summary>
     None,
@@ -20,7 +20,7 @@ public enum ChunkKeyKind
 /// A table as the snapshot reads it: its columns in order (with what the values need to come out as the stream's), the
 /// sdk <see cref="TableInfo"/> the stream builds for it, the chunk key and the estimated row count.
 /// </summary>
-public sealed class SnapshotTable
+internal sealed class SnapshotTable
 {
     private SnapshotTable(string database, string table, SnapshotColumn[] columns, int[] key, ChunkKeyKind keyKind, string? keyName, long estimatedRows)
     {

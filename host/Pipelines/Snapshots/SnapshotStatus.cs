@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace PluginHost.Pipelines;
 
 /// <summary>A pipeline's snapshot as the API, metrics and dashboard show it: per table rows read of the estimate, chunks, rate, ETA.</summary>
-public sealed class SnapshotStatus(string id, string kind, IReadOnlyList<SnapshotTableStatus> tables)
+internal sealed class SnapshotStatus(string id, string kind, IReadOnlyList<SnapshotTableStatus> tables)
 {
     private volatile bool _ended;
 
@@ -30,7 +30,7 @@ public sealed class SnapshotStatus(string id, string kind, IReadOnlyList<Snapsho
 }
 
 /// <summary>One table of a snapshot; counters are written by the reader and read by anyone.</summary>
-public sealed class SnapshotTableStatus(string database, string table, long rowsBefore, long chunksBefore, bool done)
+internal sealed class SnapshotTableStatus(string database, string table, long rowsBefore, long chunksBefore, bool done)
 {
     private long _rows = rowsBefore, _chunks = chunksBefore, _estimated = -1, _startedAt, _rowsAtStart = rowsBefore;
     private volatile bool _done = done;

@@ -19,7 +19,7 @@ namespace PluginHost.Binlog.Json;
 /// reads outside the input, nests deeper than <see cref="MaxDepth"/>, or produces more than about 16 bytes of text per
 /// input byte (a bound no real document reaches; it stops crafted documents whose values share bytes from exploding).
 /// </summary>
-public static class MySqlJsonBinary
+internal static class MySqlJsonBinary
 {
     /// <summary>Deepest nesting of arrays/objects accepted (MySQL's JSON_DOCUMENT_MAX_DEPTH).</summary>
     public const int MaxDepth = 100;

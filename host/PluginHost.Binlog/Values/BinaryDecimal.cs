@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace PluginHost.Binlog.Values;
 
 /// <summary>MySQL's packed binary DECIMAL (NEWDECIMAL) format: groups of nine digits in four bytes, big-endian, sign in the top bit.</summary>
-public static class BinaryDecimal
+internal static class BinaryDecimal
 {
     private static readonly int[] DigitsToBytes = [0, 1, 1, 2, 2, 3, 3, 4, 4, 4];
 

@@ -96,7 +96,7 @@ public sealed class ApiFieldTests(MariaDbServer db)
         db.Sql($"CREATE USER '{user}'@'127.0.0.1' IDENTIFIED BY 'rc-pass-1'; GRANT REPLICATION SLAVE, BINLOG MONITOR, SELECT ON *.* TO '{user}'@'127.0.0.1';");
         await using var host = await ApiTestHost.StartNewAsync("");
         // Five seconds between losing the connection and the next attempt: long enough to see the state by polling.
-        host.Manager.ConfigureClient = o => o with { HeartbeatInterval = TimeSpan.FromSeconds(1), ReconnectDelay = TimeSpan.FromSeconds(5) };
+        host.ClientTuning.Adjust = o => o with { HeartbeatInterval = TimeSpan.FromSeconds(1), ReconnectDelay = TimeSpan.FromSeconds(5) };
         Assert.Equal(HttpStatusCode.Created, (await host.PostAsync("pipelines", PipelineBody(db, "rc", database, user, "rc-pass-1"), "application/yaml")).Status);
         await host.WaitForStateAsync("rc", "running");
         db.Sql("INSERT INTO t1 VALUES (1, 1);", database);
@@ -130,7 +130,7 @@ public sealed class ApiFieldTests(MariaDbServer db)
         await Task.Delay(TimeSpan.FromSeconds(3)); // the rows are seconds old when the pipeline reads them (binlog time has whole seconds)
         await using var host = await ApiTestHost.StartNewAsync("");
         // No heartbeat for a minute: an idle heartbeat is what resets the lag to 0 once caught up.
-        host.Manager.ConfigureClient = o => o with { HeartbeatInterval = TimeSpan.FromSeconds(60) };
+        host.ClientTuning.Adjust = o => o with { HeartbeatInterval = TimeSpan.FromSeconds(60) };
         var body = PipelineBody(db, "behind", database, start: $", start: {{ file: {head[0]}, pos: {head[1]} }}");
         Assert.Equal(HttpStatusCode.Created, (await host.PostAsync("pipelines", body, "application/yaml")).Status);
         var p = await host.WaitForOutAsync("behind", 2);

@@ -138,7 +138,7 @@ public sealed class DashboardBrowserTests(MariaDbServer db, ITestOutputHelper ou
 
         // Lag: a pipeline created now, reading from before the row in `old` (seconds old), shows it (no idle heartbeat
         // for a minute, which is what sets the lag of a caught-up pipeline back to 0).
-        host.Manager.ConfigureClient = o => o with { HeartbeatInterval = TimeSpan.FromSeconds(60) };
+        host.ClientTuning.Adjust = o => o with { HeartbeatInterval = TimeSpan.FromSeconds(60) };
         var replay = $$"""
             name: replay
             source: { host: 127.0.0.1, port: {{db.Port}}, user: root, password: "", server_id: {{ApiTestHost.NextServerId()}}, ssl: none, start: { file: {{head[0]}}, pos: {{head[1]}} } }

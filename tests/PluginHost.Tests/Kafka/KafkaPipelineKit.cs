@@ -51,10 +51,8 @@ internal static class KafkaPipelineKit
         var sinks = Sinks();
         Cli.RunCommand.ValidateSinks(config, sinks); // as `pluginhost run` does: sink and checkpoint settings, all together
         return new PipelineManager(config, sinks, new FileCheckpointStore(config.StateDirectory), new RecordingLoggerProvider(output, LogLevel.Information), null,
-            new CheckpointStoreCatalog(sinks))
-        {
-            ConfigureClient = o => o with { ReconnectDelay = TimeSpan.FromMilliseconds(50), MaxReconnectDelay = TimeSpan.FromMilliseconds(500) },
-        };
+            new CheckpointStoreCatalog(sinks),
+            new BinlogClientTuning(o => o with { ReconnectDelay = TimeSpan.FromMilliseconds(50), MaxReconnectDelay = TimeSpan.FromMilliseconds(500) }));
     }
 
     public static Task WaitUntil(Func<bool> condition, string what, TimeSpan? timeout = null) =>

@@ -25,7 +25,6 @@ internal sealed class RunningPipeline : IAsyncDisposable
             RetryDelay = TimeSpan.FromMilliseconds(50),
             MaxRetryDelay = TimeSpan.FromMilliseconds(400),
             DrainTimeout = TimeSpan.FromSeconds(20),
-            ConfigureClient = o => o with { ReconnectDelay = TimeSpan.FromMilliseconds(50), MaxReconnectDelay = TimeSpan.FromMilliseconds(500) },
             SnapshotSource = ct => ChunkReaderSource.OpenAsync(definition.Connection, definition.Snapshot.Consistency, ct),
         };
     }

@@ -62,10 +62,8 @@ public sealed class HotReloadPipelineTests(MariaDbServer db, ITestOutputHelper o
             await plugins.StartAsync(default);
             Assert.Equal(PluginState.Loaded, plugins.Find("testsink")!.State);
             contexts.Add(TrackUnload(catalog, log));
-            pipelines = new PipelineManager(config, catalog, new FileCheckpointStore(config.StateDirectory), loggers, plugins)
-            {
-                ConfigureClient = o => o with { ReconnectDelay = TimeSpan.FromMilliseconds(50) },
-            };
+            pipelines = new PipelineManager(config, catalog, new FileCheckpointStore(config.StateDirectory), loggers, plugins,
+                clientTuning: new BinlogClientTuning(o => o with { ReconnectDelay = TimeSpan.FromMilliseconds(50) }));
             plugins.Attach(pipelines);
             await pipelines.StartAsync(default);
 

@@ -11,7 +11,7 @@ using PluginHost.Tests.Support;
 namespace PluginHost.Tests.Scripting;
 
 /// <summary>One pipeline with a transform script, reading the test MariaDB into a file sink in a temp directory.</summary>
-public sealed class ScriptPipeline : IAsyncDisposable
+internal sealed class ScriptPipeline : IAsyncDisposable
 {
     private ScriptPipeline(string dir, PipelineService service, RecordingLoggerProvider logs)
     {

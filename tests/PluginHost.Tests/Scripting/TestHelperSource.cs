@@ -13,7 +13,7 @@ namespace PluginHost.Tests.Scripting;
 /// with <c>tObfString</c>) with Roslyn and loads it into its own collectible context, as the loader does.
 /// <see cref="Reload"/> builds and loads a new version and raises <see cref="Changed"/>.
 /// </summary>
-public sealed class TestHelperSource : IHelperAssemblySource
+internal sealed class TestHelperSource : IHelperAssemblySource
 {
     /// <summary>tObfString: keeps the first and last character, masks the rest with '*'; 3 characters or fewer are masked whole.</summary>
     public const string DefaultSource = """

@@ -43,6 +43,8 @@ internal sealed class ApiTestHost : IAsyncDisposable
     public HttpClient Http { get; }
     public string ConfigPath => Path.Combine(Dir, "pluginhost.yaml");
     public PipelineManager Manager => Host.Services.GetRequiredService<PipelineManager>();
+    /// <summary>The binlog client adjustment of pipelines started from now on (registered in the host's services).</summary>
+    public BinlogClientTuning ClientTuning => Host.Services.GetRequiredService<BinlogClientTuning>();
 
     public static uint NextServerId() => (uint)Interlocked.Increment(ref _nextServerId);
 
@@ -92,9 +94,13 @@ internal sealed class ApiTestHost : IAsyncDisposable
         var sinks = PluginHostServiceCollectionExtensions.CreateSinkCatalog();
         if (testWebhook) sinks.Register(new WebhookSinkFactory(), "plugin Webhook (test)");
         var logs = new RecordingLoggerProvider();
-        var host = PluginHostBuilder.Build(config, sinks, b => b.Logging.AddProvider(logs));
+        var tuning = new BinlogClientTuning(o => o with { HeartbeatInterval = TimeSpan.FromSeconds(1) });
+        var host = PluginHostBuilder.Build(config, sinks, b =>
+        {
+            b.Logging.AddProvider(logs);
+            b.Services.AddSingleton(tuning);
+        });
         await host.Services.GetRequiredService<PluginManager>().LoadAllAsync();
-        host.Services.GetRequiredService<PipelineManager>().ConfigureClient = o => o with { HeartbeatInterval = TimeSpan.FromSeconds(1) };
         await host.StartAsync();
         if (token is null or Generated) token = File.ReadAllText(Path.Combine(config.StateDirectory, PluginHost.Api.AdminToken.FileName)).Trim();
         return new ApiTestHost(dir, port, host, logs, token is Unauthenticated ? null : token);

@@ -69,9 +69,9 @@ internal sealed class WebhookPipeline : IAsyncDisposable
         var log = new RecordingLogger(output);
         var def = config.Pipelines[0];
         var sink = (WebhookSink)new WebhookSinkFactory().Create(new SinkContext(def.Name, def.SinkSettings, log, config.BaseDirectory));
-        var runner = new PipelineRunner(def, sink, new FileCheckpointStore(config.StateDirectory), log, new PipelineStatus(def.Name))
+        var runner = new PipelineRunner(def, sink, new FileCheckpointStore(config.StateDirectory), log, new PipelineStatus(def.Name),
+            configureClient: o => o with { ReconnectDelay = TimeSpan.FromMilliseconds(50), MaxReconnectDelay = TimeSpan.FromMilliseconds(500) })
         {
-            ConfigureClient = o => o with { ReconnectDelay = TimeSpan.FromMilliseconds(50), MaxReconnectDelay = TimeSpan.FromMilliseconds(500) },
             DrainTimeout = TimeSpan.FromSeconds(5),
         };
         var p = new WebhookPipeline(dir, config, sink, runner, log);
