@@ -10,7 +10,7 @@ using PluginHost.Plugins;
 namespace PluginHost.Api;
 
 /// <summary>A pipeline as <c>GET /pipelines</c> shows it (secrets masked).</summary>
-/// <param name="State">starting, running, degraded (a sink destination is failing), reconnecting, retrying, paused, failed, stopped or disabled.</param>
+/// <param name="State">starting, running, snapshotting (running and reading a snapshot), degraded (a sink destination is failing), reconnecting, retrying, paused, failed, stopped, disabled or completed (an initial_only snapshot is done).</param>
 /// <param name="Origin">file (the configuration file) or api (created or replaced over the API).</param>
 /// <param name="Position">The checkpoint: where the pipeline resumes (file, pos, GTID).</param>
 /// <param name="LagSeconds">Seconds between now and the binlog time of the newest delivered change.</param>

@@ -10,7 +10,7 @@ public sealed class ControlTypesTests
     [Fact]
     public void Display_states_render_as_the_lower_case_words_of_the_api()
     {
-        Assert.Equal(["starting", "running", "degraded", "reconnecting", "retrying", "paused", "failed", "stopped", "disabled"],
+        Assert.Equal(["starting", "running", "degraded", "reconnecting", "retrying", "paused", "failed", "stopped", "disabled", "snapshotting", "completed"],
             PipelineDisplayStates.All.Select(s => s.ToText()));
         foreach (var state in Enum.GetValues<PipelineState>())
             Assert.Equal(state.ToString().ToLowerInvariant(), PipelineDisplayStates.Of(state).ToText());
@@ -19,9 +19,9 @@ public sealed class ControlTypesTests
     [Fact]
     public void Reading_and_delivering_states_are_the_ones_health_counts()
     {
-        Assert.Equal(["starting", "running", "degraded", "reconnecting", "retrying"],
+        Assert.Equal(["starting", "running", "degraded", "reconnecting", "retrying", "snapshotting"],
             PipelineDisplayStates.All.Where(s => s.IsReading()).Select(s => s.ToText()));
-        Assert.Equal(["running", "degraded", "retrying"], PipelineDisplayStates.All.Where(s => s.IsDelivering()).Select(s => s.ToText()));
+        Assert.Equal(["running", "degraded", "retrying", "snapshotting"], PipelineDisplayStates.All.Where(s => s.IsDelivering()).Select(s => s.ToText()));
     }
 
     [Fact]
