@@ -1,4 +1,5 @@
 using PluginHost.Pipelines;
+using PluginHost.Sdk;
 
 namespace PluginHost.Control;
 
@@ -18,6 +19,9 @@ internal sealed partial class PipelineControl
             throw ControlException.Conflict($"pipeline '{name}' is {shown.State.ToText()}: a snapshot is read into a running pipeline (resume it first)");
         if (runner.SnapshotSource is not { } open)
             throw ControlException.Conflict($"pipeline '{name}' cannot read snapshots (no source for them)");
+        var filter = e.Definition!.Filter;
+        if (!filter.IncludesOperation(ChangeOperation.Read))
+            throw ControlException.Conflict($"pipeline '{name}' leaves read out of filter.events: a snapshot's rows would all be dropped (add read to it)");
         var chosen = new List<(string Database, string Table)>();
         try
         {
@@ -29,10 +33,13 @@ internal sealed partial class PipelineControl
                 if (!EventFilter.IsValidPattern(pattern))
                     throw Invalid(field, $"'{pattern}' is not database.table (a * matches any run of characters)");
                 var matcher = new EventFilter([pattern], [], []);
+                // Only tables the pipeline takes: another table's rows would arrive without its later changes.
                 IReadOnlyList<(string Database, string Table)> found = pattern.Contains('*') || pattern.Contains('?')
-                    ? await source.ListTablesAsync(matcher.IncludesTable, ct).ConfigureAwait(false)
+                    ? await source.ListTablesAsync((db, t) => matcher.IncludesTable(db, t) && filter.IncludesTable(db, t), ct).ConfigureAwait(false)
                     : [(pattern[..pattern.IndexOf('.')], pattern[(pattern.IndexOf('.') + 1)..])];
-                if (found.Count == 0) throw Invalid(field, $"no table matches '{pattern}'");
+                if (found.Count == 0) throw Invalid(field, $"no table the pipeline takes (filter.include, filter.exclude) matches '{pattern}'");
+                if (!filter.IncludesTable(found[0].Database, found[0].Table))
+                    throw Invalid(field, $"'{pattern}' is not a table the pipeline takes (filter.include, filter.exclude): its rows would arrive without its later changes");
                 foreach (var t in found)
                 {
                     SnapshotTableHandle handle;
