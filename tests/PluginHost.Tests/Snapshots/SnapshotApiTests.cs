@@ -293,4 +293,27 @@ public sealed class SnapshotApiTests(MariaDbServer db, ITestOutputHelper output)
         Assert.Equal(30, reads.Count);
         Assert.All(reads, e => Assert.Equal("small", e.GetProperty("table").GetString()));
     }
+
+    [Fact]
+    public async Task A_cancelled_snapshot_stays_cancelled_after_a_restart_of_an_idle_pipeline()
+    {
+        var database = NewDatabase();
+        await using var host = await ApiTestHost.StartNewAsync(ApiTestHost.PipelineYaml(db, "idle", database, extra: Chunks));
+        await host.WaitForStateAsync("idle", "running");
+        Assert.Equal(HttpStatusCode.Accepted, (await host.PostAsync("pipelines/idle/snapshot", Snapshot($"{database}.big"))).Status);
+        await host.WaitForCheckpointAsync("idle", 100, seconds: 60); // chunks delivered: the checkpoint carries the snapshot's progress
+        Assert.Equal(HttpStatusCode.OK, (await host.SendAsync(HttpMethod.Delete, "pipelines/idle/snapshot")).Status);
+        var readBefore = Reads(host, "idle").Count();
+
+        // No change arrives on the stream; the pipeline restarts. The cancelled snapshot must not come back.
+        Assert.Equal(HttpStatusCode.OK, (await host.PostAsync("pipelines/idle/restart")).Status);
+        await host.WaitForStateAsync("idle", "running");
+        await Task.Delay(2000);
+        var p = await host.PipelineAsync("idle");
+        Assert.Equal("running", p.GetProperty("state").GetString());
+        Assert.False(p.GetProperty("snapshot") is { ValueKind: JsonValueKind.Object } s && s.GetProperty("active").GetBoolean(), p.GetProperty("snapshot").ToString());
+        Assert.InRange(Reads(host, "idle").Count(), readBefore, readBefore + 20); // at most the chunk in flight at the cancel
+        using var checkpoint = JsonDocument.Parse(File.ReadAllText(Path.Combine(host.Dir, "state", "idle.checkpoint.json")));
+        Assert.Equal(JsonValueKind.Null, checkpoint.RootElement.GetProperty("snapshot").ValueKind);
+    }
 }
