@@ -215,7 +215,13 @@ public sealed class SnapshotApiTests(MariaDbServer db, ITestOutputHelper output)
         await using var host = await ApiTestHost.StartNewAsync(ApiTestHost.PipelineYaml(db, "cancel", database, extra: Chunks));
         await host.WaitForStateAsync("cancel", "running");
         Assert.Equal(HttpStatusCode.Accepted, (await host.PostAsync("pipelines/cancel/snapshot", Snapshot($"{database}.big"))).Status);
-        await host.WaitForAsync("cancel", p => TableOf(p, $"{database}.big").GetProperty("chunks").GetInt64() >= 2, "the first chunks", seconds: 60);
+        var first = await host.WaitForAsync("cancel", p => TableOf(p, $"{database}.big").GetProperty("chunks").GetInt64() >= 2, "the first chunks", seconds: 60);
+        // Tables asked for while it runs are added to it (same snapshot).
+        var (added, extended, _) = await host.PostAsync("pipelines/cancel/snapshot", Snapshot($"{database}.small"));
+        Assert.Equal(HttpStatusCode.Accepted, added);
+        Assert.Equal(first.GetProperty("snapshot").GetProperty("id").GetString(), extended.GetProperty("snapshot").GetProperty("id").GetString());
+        Assert.Equal([$"{database}.big", $"{database}.small"],
+            extended.GetProperty("snapshot").GetProperty("tables").EnumerateArray().Select(t => t.GetProperty("table").GetString()));
 
         var (status, cancelled, _) = await host.SendAsync(HttpMethod.Delete, "pipelines/cancel/snapshot");
         Assert.True(status == HttpStatusCode.OK, $"{status}: {cancelled}");
