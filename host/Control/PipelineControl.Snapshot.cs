@@ -8,8 +8,9 @@ internal sealed partial class PipelineControl
 {
     /// <summary>
     /// Reads <paramref name="tables"/> (<c>database.table</c>, <c>*</c> allowed) into the running pipeline without
-    /// pausing its stream. Each table must exist and <paramref name="where"/> must be a condition the server accepts on
-    /// each; a pipeline that is not reading the binlog refuses (409). Nothing changes on a refusal.
+    /// pausing its stream. Each table must exist and be one the pipeline's filter takes, and <paramref name="where"/> must
+    /// be a condition the server accepts on each; a pipeline that is not reading the binlog, or whose filter leaves out
+    /// read, refuses (409). Nothing changes on a refusal.
     /// </summary>
     public Task<PipelineSnapshot> SnapshotAsync(string name, IReadOnlyList<string> tables, string? where, CancellationToken ct) => Locked(ct, async () =>
     {
@@ -39,7 +40,8 @@ internal sealed partial class PipelineControl
                     : [(pattern[..pattern.IndexOf('.')], pattern[(pattern.IndexOf('.') + 1)..])];
                 if (found.Count == 0) throw Invalid(field, $"no table the pipeline takes (filter.include, filter.exclude) matches '{pattern}'");
                 if (!filter.IncludesTable(found[0].Database, found[0].Table))
-                    throw Invalid(field, $"'{pattern}' is not a table the pipeline takes (filter.include, filter.exclude): its rows would arrive without its later changes");
+                    throw Invalid(field,
+                        $"'{pattern}' is not a table the pipeline takes (filter.include, filter.exclude): its rows would arrive without its later changes");
                 foreach (var t in found)
                 {
                     SnapshotTableHandle handle;
