@@ -256,7 +256,7 @@ internal static partial class ConfigLoader
             if (p.Checkpoint.HistoryInterval < TimeSpan.Zero || p.Checkpoint.HistoryInterval > TimeSpan.FromDays(1))
                 Error("checkpoint.history_interval", "must be 0s-24h");
 
-            var snapshot = SnapshotRules.Validate(p.Snapshot, start, Error);
+            var snapshot = SnapshotRules.Validate(p.Snapshot, start, p.Filter.Events, Error);
 
             string sinkType = "";
             if (p.Sink.ValueKind != JsonValueKind.Object) Error("sink", "is required: a mapping with a type, e.g. { type: file, path: out.jsonl }");

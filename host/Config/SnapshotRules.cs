@@ -9,7 +9,8 @@ internal static class SnapshotRules
     public const int MaxChunkSize = 1_000_000;
 
     /// <summary>The settings, or <see cref="SnapshotSettings.None"/> after reporting each problem through <paramref name="error"/>.</summary>
-    public static SnapshotSettings Validate(SnapshotOptions o, BinlogStart? start, Action<string, string> error)
+    /// <param name="events">The pipeline's <c>filter.events</c> as written: a snapshot needs <c>read</c> among them.</param>
+    public static SnapshotSettings Validate(SnapshotOptions o, BinlogStart? start, IReadOnlyList<string> events, Action<string, string> error)
     {
         var ok = true;
         void Error(string key, string message)
@@ -36,6 +37,9 @@ internal static class SnapshotRules
         }
         if (mode is SnapshotMode.Initial or SnapshotMode.InitialOnly or SnapshotMode.WhenNeeded && start is not (null or BinlogStart.LatestStart))
             Error("source.start", $"is {start}, but snapshot.mode {o.Mode} reads the tables and streams from the position it read them at; leave source.start out (latest)");
+        if (mode is not (null or SnapshotMode.Never) && !events.Any(e => string.Equals(e?.Trim(), "read", StringComparison.OrdinalIgnoreCase)))
+            Error("filter.events",
+                $"leaves out read, but snapshot.mode {o.Mode} delivers the rows it reads as read events: add read (or leave filter.events out)");
         if (!ok || mode is null) return SnapshotSettings.None;
         var filter = o.Tables is null ? null : new EventFilter(o.Tables, [], [ChangeOperation.Read]);
         return new SnapshotSettings(mode.Value, o.ChunkSize, filter, consistency ?? SnapshotConsistency.Auto);

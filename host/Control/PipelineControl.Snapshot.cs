@@ -1,5 +1,6 @@
 using PluginHost.Config;
 using PluginHost.Pipelines;
+using PluginHost.Sdk;
 
 namespace PluginHost.Control;
 
@@ -8,8 +9,9 @@ internal sealed partial class PipelineControl
 {
     /// <summary>
     /// Reads <paramref name="tables"/> (<c>database.table</c>, <c>*</c> allowed) into the running pipeline without
-    /// pausing its stream. Each table must exist and <paramref name="where"/> must be a condition the server accepts on
-    /// each; a pipeline that is not reading the binlog refuses (409). Nothing changes on a refusal.
+    /// pausing its stream. Each table must exist and be one the pipeline's filter takes, and <paramref name="where"/> must
+    /// be a condition the server accepts on each; a pipeline that is not reading the binlog, or whose filter leaves out
+    /// read, refuses (409). Nothing changes on a refusal.
     /// </summary>
     public Task<PipelineSnapshot> SnapshotAsync(string name, IReadOnlyList<string> tables, string? where, CancellationToken ct) => Locked(ct, async () =>
     {
@@ -19,6 +21,9 @@ internal sealed partial class PipelineControl
             throw ControlException.Conflict($"pipeline '{name}' is {shown.State.ToText()}: a snapshot is read into a running pipeline (resume it first)");
         if (runner.SnapshotSource is not { } open)
             throw ControlException.Conflict($"pipeline '{name}' cannot read snapshots (no source for them)");
+        var filter = e.Definition!.Filter;
+        if (!filter.IncludesOperation(ChangeOperation.Read))
+            throw ControlException.Conflict($"pipeline '{name}' leaves read out of filter.events: a snapshot's rows would all be dropped (add read to it)");
         var chosen = new List<(string Database, string Table)>();
         try
         {
@@ -30,10 +35,14 @@ internal sealed partial class PipelineControl
                 if (!EventFilter.IsValidPattern(pattern))
                     throw Invalid(field, $"'{pattern}' is not database.table (a * matches any run of characters)");
                 var matcher = new EventFilter([pattern], [], []);
+                // Only tables the pipeline takes: another table's rows would arrive without its later changes.
                 IReadOnlyList<(string Database, string Table)> found = pattern.Contains('*') || pattern.Contains('?')
-                    ? await source.ListTablesAsync(matcher.IncludesTable, ct).ConfigureAwait(false)
+                    ? await source.ListTablesAsync((db, t) => matcher.IncludesTable(db, t) && filter.IncludesTable(db, t), ct).ConfigureAwait(false)
                     : [(pattern[..pattern.IndexOf('.')], pattern[(pattern.IndexOf('.') + 1)..])];
-                if (found.Count == 0) throw Invalid(field, $"no table matches '{pattern}'");
+                if (found.Count == 0) throw Invalid(field, $"no table the pipeline takes (filter.include, filter.exclude) matches '{pattern}'");
+                if (!filter.IncludesTable(found[0].Database, found[0].Table))
+                    throw Invalid(field,
+                        $"'{pattern}' is not a table the pipeline takes (filter.include, filter.exclude): its rows would arrive without its later changes");
                 foreach (var t in found)
                 {
                     SnapshotTableHandle handle;

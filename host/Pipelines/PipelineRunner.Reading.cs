@@ -136,6 +136,13 @@ internal sealed partial class PipelineRunner
         {
             lock (gate)
                 if (midTransaction || readStop.IsCancellationRequested || stopRequested.IsCancellationRequested) return;
+            if (handoff.Forgotten && client.Committed is { File.Length: > 0 } at)
+            {
+                // A cancelled snapshot: a checkpoint without it now, not at the next transaction (an idle stream may bring none before a restart).
+                handoff.ForgetRecorded();
+                chunk.TransactionEnd ??= at;
+                await Push().ConfigureAwait(false);
+            }
             if (client.Committed is not { } boundary || readFile is null || handoff.TakeDue(readFile, readEnd) is not { } delivery) return;
             try
             {
@@ -194,7 +201,7 @@ internal sealed partial class PipelineRunner
                     while (!waiting.IsCompleted)
                     {
                         await Task.WhenAny(waiting, handoff.Signal).ConfigureAwait(false);
-                        if (!waiting.IsCompleted && handoff.HasPending) await InjectDueAsync().ConfigureAwait(false);
+                        if (!waiting.IsCompleted && (handoff.HasPending || handoff.Forgotten)) await InjectDueAsync().ConfigureAwait(false);
                     }
                     next = new ValueTask<bool>(waiting);
                 }
@@ -240,7 +247,7 @@ internal sealed partial class PipelineRunner
                 if (ev is RotateEvent rotate) (readFile, readEnd) = (rotate.NextFile, (long)rotate.NextFilePosition);
                 else if (ev.Header.NextPosition != 0 && client.CurrentFile is { } current) (readFile, readEnd) = (current, ev.Header.NextPosition);
                 if (handoff.Watching && readFile != null) handoff.Passed(readFile, readEnd);
-                if (handoff.HasPending) await InjectDueAsync().ConfigureAwait(false);
+                if (handoff.HasPending || handoff.Forgotten) await InjectDueAsync().ConfigureAwait(false);
                 var stopNow = false;
                 if (stopRequested.IsCancellationRequested)
                     lock (gate) stopNow = !midTransaction;

@@ -271,7 +271,7 @@ internal sealed partial class PipelineRunner
         var snapshots = SnapshotSource is null ? Task.CompletedTask : Task.Run(async () =>
         {
             var coordinator = new SnapshotCoordinator(name, _definition.Snapshot, handoff, Status, SnapshotSource,
-                (db, table) => (_definition.Snapshot.Tables ?? _definition.Filter).IncludesTable(db, table), _logger);
+                (db, table) => _definition.Filter.IncludesTable(db, table) && (_definition.Snapshot.Tables?.IncludesTable(db, table) ?? true), _logger);
             _ = coordinator.Completed.ContinueWith(_ => completed.Cancel(), TaskScheduler.Default);
             try
             {

@@ -65,7 +65,7 @@ public sealed class WebhookTaskOptions
     /// <summary><c>table</c> (any database), <c>database.table</c>, or a pattern with <c>*</c> (<c>shop.*</c>, <c>*</c>).</summary>
     public string Table { get; set; } = "";
 
-    /// <summary>insert, update, delete (default: all three).</summary>
+    /// <summary>insert, update, delete, read (default: all four).</summary>
     public List<string> Events { get; set; } = ["insert", "update", "delete", "read"];
 
     /// <summary>Absolute http(s) URL, or a path joined to <c>callback_host</c>.</summary>

@@ -24,7 +24,7 @@ internal sealed class SnapshotHandoff
     private TaskCompletionSource _signal = NewSignal();
     private CancellationTokenSource _epoch = new();
     private volatile SnapshotProgress? _progress;
-    private volatile bool _watching, _hasPending;
+    private volatile bool _watching, _hasPending, _forgotten;
 
     public SnapshotHandoff(PipelineStatus status, SnapshotProgress? progress, bool streamRows)
     {
@@ -44,6 +44,12 @@ internal sealed class SnapshotHandoff
 
     /// <summary>A chunk waits to go in.</summary>
     public bool HasPending => _hasPending;
+
+    /// <summary>The plan was cancelled and no checkpoint says so yet: the reader writes one at its next boundary, even when no transaction comes.</summary>
+    public bool Forgotten => _forgotten;
+
+    /// <summary>The reader is writing the checkpoint that forgets the plan.</summary>
+    public void ForgetRecorded() => _forgotten = false;
 
     /// <summary>Completes when a chunk is handed over or the plan changes (the reader and the coordinator wait on it).</summary>
     public Task Signal
@@ -120,6 +126,7 @@ internal sealed class SnapshotHandoff
             _hasPending = false;
             _epoch.Cancel();
             _epoch = new CancellationTokenSource();
+            _forgotten = true;
             _status.Snapshot?.End(because);
             Wake();
             return true;

@@ -237,7 +237,8 @@ public sealed class ApiObservabilityTests(MariaDbServer db, ITestOutputHelper ou
                  {
                      ("/pipelines", "get"), ("/pipelines", "post"), ("/pipelines/{name}", "get"), ("/pipelines/{name}", "put"),
                      ("/pipelines/{name}", "delete"), ("/pipelines/{name}/pause", "post"), ("/pipelines/{name}/resume", "post"),
-                     ("/pipelines/{name}/restart", "post"), ("/pipelines/{name}/seek", "post"), ("/reload", "post"), ("/plugins", "get"),
+                     ("/pipelines/{name}/restart", "post"), ("/pipelines/{name}/seek", "post"), ("/pipelines/{name}/snapshot", "post"),
+                     ("/pipelines/{name}/snapshot", "delete"), ("/reload", "post"), ("/plugins", "get"),
                      ("/health", "get"), ("/health/live", "get"), ("/health/ready", "get"), ("/metrics", "get"), ("/metrics.json", "get"),
                  })
         {
@@ -246,6 +247,12 @@ public sealed class ApiObservabilityTests(MariaDbServer db, ITestOutputHelper ou
             Assert.Equal(method != "get", op.TryGetProperty("security", out _));
         }
         Assert.True(paths.GetProperty("/pipelines").GetProperty("post").GetProperty("requestBody").GetProperty("content").TryGetProperty("application/yaml", out _));
+        var snapshot = paths.GetProperty("/pipelines/{name}/snapshot").GetProperty("post");
+        Assert.True(snapshot.GetProperty("requestBody").GetProperty("content").TryGetProperty("application/json", out _));
+        Assert.True(snapshot.GetProperty("responses").TryGetProperty("202", out _));
+        Assert.True(snapshot.GetProperty("responses").TryGetProperty("400", out _));
+        Assert.True(snapshot.GetProperty("responses").TryGetProperty("409", out _));
+        Assert.True(paths.GetProperty("/pipelines/{name}/snapshot").GetProperty("delete").GetProperty("responses").TryGetProperty("409", out _));
         Assert.True(doc.GetProperty("components").GetProperty("securitySchemes").TryGetProperty("admin_token", out _));
     }
 

@@ -152,4 +152,75 @@ public sealed class DashboardBrowserTests(MariaDbServer db, ITestOutputHelper ou
         Assert.True((await host.PipelineAsync("replay")).GetProperty("lag_seconds").GetDouble() >= 1);
         Assert.Empty(consoleErrors);
     }
+
+    [Fact]
+    public async Task A_snapshot_shows_a_progress_bar_per_table_and_its_cancel_button_ends_it()
+    {
+        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: run scripts/setup.sh (Debian package chromium)");
+        var database = "api_" + Guid.NewGuid().ToString("N")[..8];
+        // 100,000 rows in chunks of 5: minutes of chunks, so the snapshot is surely still running when Cancel is clicked.
+        db.Sql($"CREATE DATABASE {database}; USE {database}; CREATE TABLE big (id INT PRIMARY KEY, v VARCHAR(20) NOT NULL); " +
+               "INSERT INTO big SELECT seq, CONCAT('v', seq) FROM seq_1_to_100000; ANALYZE TABLE big;");
+        await using var host = await ApiTestHost.StartNewAsync(ApiTestHost.PipelineYaml(db, "shop", database, extra: "    snapshot: { chunk_size: 5 }"));
+        await host.WaitForStateAsync("shop", "running");
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 720 } });
+        var consoleErrors = new List<string>();
+        page.Console += (_, m) => { if (m.Type == "error" && !m.Text.Contains("status of 401", StringComparison.Ordinal)) consoleErrors.Add(m.Text); };
+        page.PageError += (_, e) => consoleErrors.Add(e);
+        var prompts = new List<string>();
+        page.Dialog += async (_, dialog) =>
+        {
+            prompts.Add(dialog.Message);
+            await dialog.AcceptAsync(dialog.Message.StartsWith("Snapshot of ", StringComparison.Ordinal) ? $"{database}.big"
+                : dialog.Message.StartsWith("Only rows where", StringComparison.Ordinal) ? "" : ApiTestHost.Token);
+        };
+        await page.GotoAsync(host.Http.BaseAddress!.ToString());
+        var card = page.Locator("section.card[data-pipeline='shop']");
+        await Expect(card.Locator(".state")).ToHaveTextAsync("running", new() { Timeout = 15_000 });
+        await Expect(card.Locator(".snapshot")).ToBeHiddenAsync();
+
+        // Snapshot…: the page asks for the tables, a condition (none) and the token; the card shows the table's progress bar.
+        await card.Locator("button.snap").ClickAsync();
+        await Expect(card.Locator(".state")).ToHaveTextAsync("snapshotting", new() { Timeout = 15_000 });
+        Assert.Equal(3, prompts.Count);
+        Assert.Contains("Admin token", prompts[2]);
+        var row = card.Locator(".snap-row");
+        await Expect(row).ToHaveCountAsync(1);
+        await Expect(row.Locator(".mono")).ToHaveTextAsync($"{database}.big");
+        await Expect(row.Locator("progress")).ToHaveAttributeAsync("max", "100");
+        await Expect(row).ToContainTextAsync(new System.Text.RegularExpressions.Regex(@"[1-9][\d,]* / ~[\d,]+ · [\d,]+/s · ETA "), new() { Timeout = 15_000 });
+        await page.WaitForFunctionAsync("() => document.querySelector(\"section.card[data-pipeline='shop'] .snap-row progress\").value > 0", null, new() { Timeout = 30_000 });
+        await Expect(card.Locator(".snapshot-meta")).ToHaveTextAsync("· on_demand");
+        var cancel = card.Locator("button.snap-cancel");
+        await Expect(cancel).ToBeVisibleAsync();
+        await Expect(card.Locator("button.snap")).ToBeEnabledAsync();
+
+        var shots = Path.Combine(AppContext.BaseDirectory, "screenshots");
+        Directory.CreateDirectory(shots);
+        var shot = Path.Combine(shots, "dashboard-snapshot.png");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = shot, FullPage = true });
+        output.WriteLine($"screenshot: {shot}");
+
+        // Cancel (the token is remembered): the snapshot ends, the pipeline streams on.
+        await cancel.ClickAsync();
+        await Expect(card.Locator(".snapshot-meta")).ToContainTextAsync("ended: cancelled", new() { Timeout = 15_000 });
+        await Expect(cancel).ToBeHiddenAsync();
+        await Expect(card.Locator(".state")).ToHaveTextAsync("running", new() { Timeout = 15_000 });
+        Assert.Equal(3, prompts.Count);
+        var p = await host.PipelineAsync("shop");
+        Assert.Equal("running", p.GetProperty("state").GetString());
+        Assert.False(p.GetProperty("snapshot").GetProperty("active").GetBoolean());
+        Assert.InRange(p.GetProperty("snapshot").GetProperty("tables")[0].GetProperty("rows").GetInt64(), 1, 99_999);
+        db.Sql("INSERT INTO big VALUES (100001, 'after');", database);
+        await host.WaitForAsync("shop", _ => host.Output("shop").Any(l => l.Contains("\"after\"", StringComparison.Ordinal)), "the row written after the cancel");
+        Assert.Empty(consoleErrors);
+    }
 }
