@@ -149,9 +149,19 @@ public sealed partial class PipelineRunner
         // A snapshot chunk (or whole-table pass) goes in between transactions once the reader has read up to its position.
         async ValueTask InjectDueAsync()
         {
+            if (client.Committed is not { } boundary || readFile is null) return;
             lock (gate)
+            {
                 if (midTransaction || readStop.IsCancellationRequested || stopRequested.IsCancellationRequested) return;
-            if (client.Committed is not { } boundary || readFile is null || handoff.TakeDue(readFile, readEnd) is not { } delivery) return;
+                // A chunk goes in whole, like a transaction: a graceful stop waits for its end (and its checkpoint)
+                // instead of cutting it after a first push, which would deliver rows a restart reads again.
+                midTransaction = true;
+            }
+            if (handoff.TakeDue(readFile, readEnd) is not { } delivery)
+            {
+                EndInjection();
+                return;
+            }
             try
             {
                 if (chunk.Rows.Count > 0 || chunk.TransactionEnd != null) await Push().ConfigureAwait(false); // snapshot rows in chunks of their own
@@ -193,6 +203,20 @@ public sealed partial class PipelineRunner
             {
                 delivery.Fail(e);
                 throw;
+            }
+            finally
+            {
+                EndInjection();
+            }
+        }
+
+        // After a chunk went in: a stop asked for meanwhile takes effect now (the stop's callback left it to us).
+        void EndInjection()
+        {
+            lock (gate)
+            {
+                midTransaction = false;
+                if (stopRequested.IsCancellationRequested) readStop.Cancel();
             }
         }
 
