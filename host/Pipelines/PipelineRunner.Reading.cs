@@ -134,16 +134,36 @@ internal sealed partial class PipelineRunner
         // A snapshot chunk (or whole-table pass) goes in between transactions once the reader has read up to its position.
         async ValueTask InjectDueAsync()
         {
+            if (client.Committed is not { } boundary || readFile is null) return;
             lock (gate)
-                if (midTransaction || readStop.IsCancellationRequested || stopRequested.IsCancellationRequested) return;
-            if (handoff.Forgotten && client.Committed is { File.Length: > 0 } at)
             {
-                // A cancelled snapshot: a checkpoint without it now, not at the next transaction (an idle stream may bring none before a restart).
-                handoff.ForgetRecorded();
-                chunk.TransactionEnd ??= at;
-                await Push().ConfigureAwait(false);
+                if (midTransaction || readStop.IsCancellationRequested || stopRequested.IsCancellationRequested) return;
+                // A chunk goes in whole, like a transaction: a graceful stop waits for its end (and its checkpoint)
+                // instead of cutting it after a first push, which would deliver rows a restart reads again.
+                midTransaction = true;
             }
-            if (client.Committed is not { } boundary || readFile is null || handoff.TakeDue(readFile, readEnd) is not { } delivery) return;
+            SnapshotDelivery? delivery;
+            try
+            {
+                if (handoff.Forgotten && boundary.File.Length > 0)
+                {
+                    // A cancelled snapshot: a checkpoint without it now, not at the next transaction (an idle stream may bring none before a restart).
+                    handoff.ForgetRecorded();
+                    chunk.TransactionEnd ??= boundary;
+                    await Push().ConfigureAwait(false);
+                }
+                delivery = handoff.TakeDue(readFile, readEnd);
+            }
+            catch (Exception)
+            {
+                EndInjection();
+                throw;
+            }
+            if (delivery is null)
+            {
+                EndInjection();
+                return;
+            }
             try
             {
                 if (chunk.Rows.Count > 0 || chunk.TransactionEnd != null) await Push().ConfigureAwait(false); // snapshot rows in chunks of their own
@@ -185,6 +205,20 @@ internal sealed partial class PipelineRunner
             {
                 delivery.Fail(e);
                 throw;
+            }
+            finally
+            {
+                EndInjection();
+            }
+        }
+
+        // After a chunk went in: a stop asked for meanwhile takes effect now (the stop's callback left it to us).
+        void EndInjection()
+        {
+            lock (gate)
+            {
+                midTransaction = false;
+                if (stopRequested.IsCancellationRequested) readStop.Cancel();
             }
         }
 

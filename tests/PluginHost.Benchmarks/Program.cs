@@ -27,8 +27,9 @@ static int Usage()
                                          obfuscate.csx per event vs the same JavaScript in Jint; save-to-live reload time
           kafka [--rows N] [--format json|debezium] [--partitions N] [--no-transform] [--no-headers] [--producer "k: v"]
                                          MariaDB backlog → host (obfuscate.csx) → Kafka mock cluster: events/s
-          snapshot [--rows N] [--chunk N] [--rounds N]
-                                         snapshot reader → JSON lines file vs mariadb --quick > /dev/null, rows/s, peak RSS;
+          snapshot [--rows N] [--chunk N] [--rounds N] [--host-only] [--pipeline "k: v"] [--sink "k: v"]
+                                         snapshot reader → JSON lines file (in-process) and pluginhost run (initial_only →
+                                         file sink, whole process) vs mariadb --quick > /dev/null, rows/s, peak RSS;
                                          our protocol client vs MySqlConnector on one SELECT *
         """);
     return 2;

@@ -11,7 +11,9 @@ namespace PluginHost.Benchmarks;
 /// <summary>
 /// The snapshot reader on a 1,000,000-row table in a throwaway MariaDB: chunks of 10,000 into sdk events written as JSON
 /// lines to a file (in this process), side by side with <c>mariadb --quick -e "SELECT * …" &gt; /dev/null</c> (a client
-/// process) on the same table in the same run; this process's peak RSS during the read. Also, on one plain
+/// process) on the same table in the same run; this process's peak RSS during the read. Then the same through the
+/// whole host process (<c>pluginhost run</c>, <c>snapshot: initial_only</c> into the file sink, see
+/// <see cref="SnapshotHostRun"/>): start to state completed, and the host's peak RSS. Also, on one plain
 /// <c>SELECT *</c>: our protocol client's rows (raw, and with every value converted) against MySqlConnector's.
 /// </summary>
 internal static class SnapshotBenchmark
@@ -21,6 +23,9 @@ internal static class SnapshotBenchmark
         var rows = IntOption(args, "--rows", 1_000_000);
         var chunkSize = IntOption(args, "--chunk", 10_000);
         var rounds = IntOption(args, "--rounds", 1);
+        var hostOnly = args.Contains("--host-only"); // diagnosis: only the client and the host process
+        var pipelineExtra = StringOption(args, "--pipeline", ""); // diagnosis: more pipeline keys for the host run, e.g. "queue_bytes: 64MiB"
+        var sinkExtra = StringOption(args, "--sink", ""); // diagnosis: more file sink keys, e.g. "fsync: false"
         PrintLoad();
         using var db = new ThrowawayMariaDb();
         db.Sql("CREATE DATABASE bench; CREATE TABLE bench.orders (id INT NOT NULL PRIMARY KEY, customer VARCHAR(40) NOT NULL, amount DECIMAL(10,2) NOT NULL, " +
@@ -38,9 +43,21 @@ internal static class SnapshotBenchmark
             {
                 var cli = Cli(db, rows);
                 Console.WriteLine($"mariadb --quick -e \"SELECT * FROM bench.orders\" > /dev/null (client process): {cli:N0} rows/s");
-                var (rate, rss, bytes) = await SnapshotToFileAsync(connection, Path.Combine(dir, "out.jsonl"), rows, chunkSize);
-                Console.WriteLine($"snapshot reader, chunks of {chunkSize:N0} → sdk events → JSON lines file (in-process): {rate:N0} rows/s " +
-                                  $"= {rate / cli:P0} of the client; {bytes / 1e6:F0} MB written; peak RSS during the read {rss:F0} MB");
+                if (!hostOnly)
+                {
+                    var (rate, rss, bytes) = await SnapshotToFileAsync(connection, Path.Combine(dir, "out.jsonl"), rows, chunkSize);
+                    Console.WriteLine($"snapshot reader, chunks of {chunkSize:N0} → sdk events → JSON lines file (in-process): {rate:N0} rows/s " +
+                                      $"= {rate / cli:P0} of the client; {bytes / 1e6:F0} MB written; peak RSS during the read {rss:F0} MB");
+                    File.Delete(Path.Combine(dir, "out.jsonl"));
+                }
+                var host = await SnapshotHostRun.RunAsync(db.Port, Path.Combine(dir, "host-" + round), rows, chunkSize, pipelineExtra, sinkExtra);
+                var cliAfter = Cli(db, rows);
+                var extra = pipelineExtra.Length + sinkExtra.Length > 0 ? $" ({pipelineExtra} {sinkExtra})" : "";
+                Console.WriteLine($"pluginhost run, snapshot initial_only, chunks of {chunkSize:N0} → file sink{extra} (whole process): {rows / host.FromStart:N0} rows/s from process start " +
+                                  $"to state completed ({host.FromStart:F2} s) = {rows / host.FromStart / cli:P0} of the client; {rows / host.FromFirstRow:N0} rows/s from the first row written; " +
+                                  $"{host.Bytes / 1e6:F0} MB written; host peak RSS {host.PeakRssMb:F0} MB, CPU {host.CpuSeconds:F1} s; the client again after it: {cliAfter:N0} rows/s");
+                PrintLoad();
+                if (hostOnly) continue;
                 var raw = await ProtocolAsync(connection, rows, convert: false);
                 var typed = await ProtocolAsync(connection, rows, convert: true);
                 var connector = await MySqlConnectorAsync(db, rows);

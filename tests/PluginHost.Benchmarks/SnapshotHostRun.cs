@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Text.Json;
+using static PluginHost.Benchmarks.BenchmarkSupport;
+
+namespace PluginHost.Benchmarks;
+
+/// <summary>
+/// The snapshot as users run it: <c>pluginhost run</c> (the built host, <see cref="HostDll"/>) with one pipeline,
+/// <c>snapshot: { mode: initial_only }</c>, into the file sink. An <c>initial_only</c> pipeline ends in state
+/// <c>completed</c> but the host process goes on running (it serves its API; nothing stops it), so the run is timed
+/// from process start until the host logs the pipeline completed; then its peak RSS (VmHWM) is read and it is stopped.
+/// </summary>
+internal static class SnapshotHostRun
+{
+    /// <param name="CpuSeconds">The host's CPU time (user + system) from start to completed.</param>
+    public sealed record Result(double FromStart, double FromFirstRow, double PeakRssMb, long Bytes, double CpuSeconds);
+
+    /// <param name="pipelineExtra">More keys of the pipeline (one YAML line, e.g. <c>queue_bytes: 64MiB</c>), for diagnosis.</param>
+    /// <param name="sinkExtra">More keys of the file sink (e.g. <c>fsync: false</c>), for diagnosis.</param>
+    public static async Task<Result> RunAsync(int port, string dir, int rows, int chunkSize, string pipelineExtra = "", string sinkExtra = "")
+    {
+        Directory.CreateDirectory(dir);
+        var config = Path.Combine(dir, "pluginhost.yaml");
+        var outFile = Path.Combine(dir, "out.jsonl");
+        File.WriteAllText(config, $$"""
+            state_dir: state
+            server: { enabled: false }
+            pipelines:
+              - name: snap
+                source: { host: 127.0.0.1, port: {{port}}, user: root, password: "", server_id: 778, ssl: none }
+                filter: { include: ["bench.orders"] }
+                snapshot: { mode: initial_only, chunk_size: {{chunkSize}} }
+                sink: { type: file, path: out.jsonl{{(sinkExtra.Length > 0 ? ", " + sinkExtra : "")}} }
+                {{pipelineExtra}}
+            """);
+        var completed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var failed = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var tail = new Queue<string>();
+        void OnLine(string? line)
+        {
+            if (line is null) return;
+            lock (tail)
+            {
+                tail.Enqueue(line);
+                if (tail.Count > 20) tail.Dequeue();
+            }
+            if (line.Contains("initial_only snapshot completed", StringComparison.Ordinal)) completed.TrySetResult();
+            else if (line.Contains("pipeline snap: failed", StringComparison.Ordinal)) failed.TrySetResult(line);
+        }
+        var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in new[] { HostDll(), "run", "--config", config }) psi.ArgumentList.Add(a);
+        var clock = Stopwatch.StartNew();
+        using var host = Process.Start(psi)!;
+        host.ErrorDataReceived += (_, e) => OnLine(e.Data);
+        host.OutputDataReceived += (_, e) => OnLine(e.Data);
+        host.BeginErrorReadLine();
+        host.BeginOutputReadLine();
+        // Diagnosis: PLUGINHOST_BENCH_PERF=FILE records the host with perf (run with DOTNET_PerfMapEnabled=1 for .NET names).
+        using var perf = Environment.GetEnvironmentVariable("PLUGINHOST_BENCH_PERF") is { Length: > 0 } perfFile
+            ? Process.Start(new ProcessStartInfo("perf") { ArgumentList = { "record", "-F", "499", "-g", "-p", host.Id.ToString(), "-o", perfFile }, RedirectStandardError = true })
+            : null;
+        try
+        {
+            double? firstRow = null;
+            while (!completed.Task.IsCompleted)
+            {
+                if (failed.Task.IsCompleted) throw new InvalidOperationException("host: " + failed.Task.Result);
+                if (host.HasExited) throw new InvalidOperationException($"the host exited ({host.ExitCode}) before the snapshot completed:\n{string.Join("\n", tail)}");
+                if (clock.Elapsed > TimeSpan.FromMinutes(10)) throw new TimeoutException("the snapshot did not complete within 10 minutes");
+                if (firstRow is null && File.Exists(outFile) && new FileInfo(outFile).Length > 0) firstRow = clock.Elapsed.TotalSeconds;
+                await Task.WhenAny(completed.Task, Task.Delay(5));
+            }
+            var total = clock.Elapsed.TotalSeconds;
+            var peak = PeakRssMb(host.Id);
+            var cpu = CpuSeconds(host.Id);
+            var checkpoint = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "state", "snap.checkpoint.json"))).RootElement;
+            var table = checkpoint.GetProperty("snapshot").GetProperty("tables")[0];
+            if (!checkpoint.GetProperty("snapshot").GetProperty("completed").GetBoolean() || table.GetProperty("rows").GetInt64() != rows)
+                throw new InvalidOperationException($"the checkpoint does not say {rows:N0} rows completed: {checkpoint}");
+            var lines = File.ReadLines(outFile).LongCount();
+            if (lines != rows) throw new InvalidOperationException($"the file holds {lines:N0} lines, expected {rows:N0}");
+            return new Result(total, total - (firstRow ?? 0), peak, new FileInfo(outFile).Length, cpu);
+        }
+        finally
+        {
+            if (perf is { HasExited: false })
+            {
+                Process.Start("kill", ["-INT", perf.Id.ToString()])!.WaitForExit();
+                perf.WaitForExit(60_000);
+            }
+            if (!host.HasExited) host.Kill(true); // (its checkpoint is saved: completed)
+        }
+    }
+
+    /// <summary>User + system CPU seconds of a process so far (/proc/PID/stat, clock ticks of 1/100 s).</summary>
+    private static double CpuSeconds(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11]) + long.Parse(fields[12])) / 100.0; // utime, stime (fields 14 and 15)
+    }
+}
