@@ -130,6 +130,7 @@ public sealed class PipelineService : BackgroundService
             {
                 ConfigureClient = ConfigureClient,
                 InitialTransform = initialTransform,
+                StateDirectory = _config.StateDirectory,
                 SnapshotSource = ct => ChunkReaderSource.OpenAsync(Definition.Connection, Definition.Snapshot.Consistency, ct),
             };
             runnerReady.SetResult(runner);

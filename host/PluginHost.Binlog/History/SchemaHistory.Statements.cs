@@ -75,7 +75,7 @@ public sealed partial class SchemaHistory
             case DdlStatement.DropDatabase dropDatabase:
                 foreach (var name in _tables.Keys.Where(k => k.Database == dropDatabase.Name).ToList()) Set(name, null);
                 break;
-            case DdlStatement.DatabaseCharset charset when _databases.ContainsKey(charset.Name):
+            case DdlStatement.DatabaseCharset charset:
                 if (CollationNames.Resolve(charset.Charset, charset.Collation) is { } id)
                     entries.Add(new SchemaHistoryEntry(at, SchemaHistoryEntryKind.Database, charset.Name, "", Collation: id));
                 break;

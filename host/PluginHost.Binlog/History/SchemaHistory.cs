@@ -80,9 +80,8 @@ public sealed partial class SchemaHistory(Func<string, string, bool> takes)
         return takes(database, table) ? (SchemaHistoryState.Missing, null) : (SchemaHistoryState.Untracked, null);
     }
 
-    /// <summary>True when the history keeps the columns of <paramref name="name"/> (the pipeline takes it, it is known, or
-    /// its database is one the history follows).</summary>
-    private bool Follows(TableName name) => _tables.ContainsKey(name) || _databases.ContainsKey(name.Database) || takes(name.Database, name.Table);
+    /// <summary>True when the history keeps the columns of <paramref name="name"/>: the pipeline takes it, or it is known.</summary>
+    private bool Follows(TableName name) => _tables.ContainsKey(name) || takes(name.Database, name.Table);
 
     /// <summary>Restores one stored entry (no events are raised).</summary>
     public void Load(SchemaHistoryEntry entry)
@@ -105,17 +104,12 @@ public sealed partial class SchemaHistory(Func<string, string, bool> takes)
     /// <summary>Records the columns of the tables the pipeline takes (read from information_schema) as of <paramref name="at"/>.</summary>
     public void RecordBaseline(IEnumerable<TableSchema> tables, IReadOnlyDictionary<string, int> databaseDefaults, BinlogPosition at)
     {
-        var entries = new List<SchemaHistoryEntry>();
-        var databases = new HashSet<string>(StringComparer.Ordinal);
+        var entries = databaseDefaults.Select(d => new SchemaHistoryEntry(at, SchemaHistoryEntryKind.Database, d.Key, "", Collation: d.Value)).ToList();
         foreach (var t in tables)
-        {
-            if (!takes(t.Database, t.Table)) continue;
-            databases.Add(t.Database);
-            entries.Add(new SchemaHistoryEntry(at, SchemaHistoryEntryKind.Table, t.Database, t.Table, t));
-        }
-        foreach (var db in databases)
-            entries.Insert(0, new SchemaHistoryEntry(at, SchemaHistoryEntryKind.Database, db, "", Collation: databaseDefaults.GetValueOrDefault(db)));
+            if (takes(t.Database, t.Table))
+                entries.Add(new SchemaHistoryEntry(at, SchemaHistoryEntryKind.Table, t.Database, t.Table, t));
         Commit(entries, at, "recorded from information_schema");
+        Position ??= at; // (nothing to record: the baseline is still taken)
     }
 
     /// <summary>The table's columns are not what the history says (seen at <paramref name="at"/>): uncertain from here on.</summary>
@@ -139,8 +133,13 @@ public sealed partial class SchemaHistory(Func<string, string, bool> takes)
     public bool Apply(QueryEvent query, BinlogPosition at)
     {
         if (Position is { } applied && PositionOrder.Compare(at, applied) <= 0) return false;
-        if (!QueryEvent.FirstKeywordIsSchemaChange(query.Sql)) return false;
-        var entries = EntriesOf(DdlParser.Parse(query.Sql, query.Database), at, query.Sql);
+        return QueryEvent.FirstKeywordIsSchemaChange(query.Sql) && ApplyStatement(query.Sql, query.Database, at);
+    }
+
+    /// <summary>Applies one statement run with <paramref name="database"/> as the default database.</summary>
+    internal bool ApplyStatement(string sql, string database, BinlogPosition at)
+    {
+        var entries = EntriesOf(DdlParser.Parse(sql, database), at, sql);
         Commit(entries, at, "a statement read from the binlog defines it");
         return entries.Count > 0;
     }
