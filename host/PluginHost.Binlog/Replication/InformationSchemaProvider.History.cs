@@ -23,7 +23,7 @@ internal sealed partial class InformationSchemaProvider
             SELECT c.COLUMN_NAME, c.DATA_TYPE, c.COLUMN_TYPE, c.COLUMN_KEY, co.ID, c.DATETIME_PRECISION, c.CHARACTER_SET_NAME,
                    c.TABLE_SCHEMA, c.TABLE_NAME, t.TABLE_COLLATION
             FROM information_schema.COLUMNS c
-            JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME AND t.TABLE_TYPE = 'BASE TABLE'
+            JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME AND t.TABLE_TYPE NOT IN ('VIEW', 'SYSTEM VIEW')
             LEFT JOIN information_schema.COLLATIONS co ON co.COLLATION_NAME = c.COLLATION_NAME
             WHERE {where}
             ORDER BY c.TABLE_SCHEMA, c.TABLE_NAME, c.ORDINAL_POSITION
