@@ -132,13 +132,13 @@ public sealed partial class SchemaHistory(Func<string, string, bool> takes)
     /// (read again after a reconnect) is ignored. True when the history changed.</summary>
     public bool Apply(QueryEvent query, BinlogPosition at)
     {
-        if (Position is { } applied && PositionOrder.Compare(at, applied) <= 0) return false;
         return QueryEvent.FirstKeywordIsSchemaChange(query.Sql) && ApplyStatement(query.Sql, query.Database, at);
     }
 
     /// <summary>Applies one statement run with <paramref name="database"/> as the default database.</summary>
     internal bool ApplyStatement(string sql, string database, BinlogPosition at)
     {
+        if (Position is { } applied && PositionOrder.Compare(at, applied) <= 0) return false;
         var entries = EntriesOf(DdlParser.Parse(sql, database), at, sql);
         Commit(entries, at, "a statement read from the binlog defines it");
         return entries.Count > 0;
