@@ -257,6 +257,8 @@ internal sealed class HostTelemetry : IHostedService, IDisposable
             "Events handed to the sink and not yet acknowledged (bounded by in_flight_events)");
         _meter.CreateObservableGauge("pluginhost.sink.targets.failing", () => Each(s => s.Runner is null ? 0 : s.Status.SinkTargets?.Invoke()?.Count(t => t.Failing) ?? 0), "{target}",
             "Sink destinations (webhook tasks, the Kafka cluster) failing now; their events wait");
+        _meter.CreateObservableGauge("pluginhost.schema.uncertain_tables", () => Each(s => s.Runner?.UncertainTables ?? 0), "{table}",
+            "Tables whose columns the pipeline's schema history does not know for certain (after a DDL it could not read): their events carry positional names @1..@n");
         IEnumerable<Measurement<long>> EachTable(Func<SnapshotTableStatus, long> value) => _control.List()
             .SelectMany(s => s.Status.Snapshot?.Tables.Select(t => (s.Name, Table: t)) ?? [])
             .Select(x => new Measurement<long>(value(x.Table), new KeyValuePair<string, object?>("pipeline", x.Name), new("table", x.Table.Database + "." + x.Table.Table)));

@@ -103,5 +103,12 @@ internal static class EventIds
     public const int ApiPipelineStateChange = 7012;
     public const int ApiPipelineRemoved = 7013;
 
-    // Cli (8000-8999) and Schema (9000-9999): none yet (the CLI writes to stderr, not to a logger).
+    // Cli (8000-8999): none yet (the CLI writes to stderr, not to a logger).
+
+    // Schema (9000-9999)
+    public const int SchemaHistoryRecorded = 9000;
+    public const int SchemaHistoryLoaded = 9001;
+    public const int SchemaTableUncertain = 9002;
+    public const int SchemaTableKnownAgain = 9003;
+    public const int SchemaRowMetadataNotFull = 9004;
 }

@@ -90,6 +90,15 @@ internal sealed partial class PipelineRunner
 
     public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Where the pipeline's schema history file is kept (<c>NAME.schema-history.jsonl</c>); null: in memory only.
+    /// Set before <see cref="RunAsync"/>.</summary>
+    public string? StateDirectory { get; set; }
+
+    /// <summary>Tables whose columns are uncertain now (their events carry positional names).</summary>
+    public int UncertainTables => _schemaHistory?.UncertainTables ?? 0;
+
+    private PipelineSchemaHistory? _schemaHistory;
+
     /// <summary>Opens a connection a snapshot reads existing rows through (null: snapshots are not available).</summary>
     internal Func<CancellationToken, Task<ISnapshotSource>>? SnapshotSource { get; init; }
 
@@ -136,6 +145,8 @@ internal sealed partial class PipelineRunner
         if (!Status.AwaitingTransformFix) Status.State = PipelineState.Starting; // (a first compile that already failed stays shown)
         Status.SinkType = _definition.SinkType;
         _saver = new CheckpointSaver(name, _store, Status, _logger, RetryDelay);
+        _schemaHistory ??= new PipelineSchemaHistory(name, StateDirectory is { } dir ? new SchemaHistoryFile(PipelineSchemaHistory.PathOf(dir, name)) : null,
+            _definition.Filter.IncludesTable, _logger);
         Status.SinkTargets = () => (_versions.Sink as ISinkHealth)?.Targets;
         Checkpoint? checkpoint;
         try
@@ -235,6 +246,16 @@ internal sealed partial class PipelineRunner
     {
         var stoppingToken = completed.Token; // an initial_only snapshot that is done stops the run gracefully, like a stop
         var name = _definition.Name;
+        Binlog.History.SchemaHistory history;
+        try
+        {
+            history = _schemaHistory!.Open(resume); // as of the resume point: events after it are read again
+        }
+        catch (Exception e)
+        {
+            Fail(e);
+            throw;
+        }
         var clientOptions = new BinlogClientOptions
         {
             Connection = _definition.Connection,
@@ -250,6 +271,7 @@ internal sealed partial class PipelineRunner
                 Status.SetError($"source: {e.Message}");
             },
             Log = m => _logger.BinlogClientMessage(name, m),
+            SchemaHistory = history,
         };
         if (_configureClient != null) clientOptions = _configureClient(clientOptions);
         await using var client = new BinlogClient(clientOptions);

@@ -134,6 +134,7 @@ internal sealed class PipelineService : BackgroundService
             var runner = _runner = new PipelineRunner(Definition, sink, store, _logger, Status, null, deadLetter, _configureClient, _gen0Budget)
             {
                 InitialTransform = initialTransform,
+                StateDirectory = _config.StateDirectory,
                 SnapshotSource = ct => ChunkReaderSource.OpenAsync(Definition.Connection, Definition.Snapshot.Consistency, ct),
             };
             runnerReady.SetResult(runner);

@@ -11,7 +11,7 @@ namespace PluginHost.Binlog.Replication;
 /// checksums and heartbeats, starts from a file position or GTID, decodes every event, and on a dropped connection
 /// reconnects from the last complete transaction without handing out any event twice.
 /// </summary>
-public sealed class BinlogClient : IAsyncDisposable
+public sealed partial class BinlogClient : IAsyncDisposable
 {
     private readonly BinlogClientOptions _options;
     private MySqlProtocolConnection? _connection;
@@ -108,6 +108,7 @@ public sealed class BinlogClient : IAsyncDisposable
                 else if (ev is QueryEvent { IsSchemaChange: true }) _schema?.Invalidate();
 
                 _tracker!.Observe(ev);
+                await FollowSchemaAsync(ev, ct).ConfigureAwait(false);
                 var next = ev.Header.NextPosition;
                 if (next != 0 && _lastDelivered is { } last && ev is not (RotateEvent or FormatDescriptionEvent or HeartbeatEvent))
                 {
@@ -131,6 +132,7 @@ public sealed class BinlogClient : IAsyncDisposable
     /// </summary>
     private async Task DescribeAsync(TableMapEvent map, CancellationToken ct)
     {
+        if (DescribeFromHistory(map)) return;
         if (map.NeedsSchema)
         {
             _schema ??= new InformationSchemaProvider(_options.Connection with { Database = null });
@@ -171,6 +173,7 @@ public sealed class BinlogClient : IAsyncDisposable
         {
             var settings = await ServerChecks.CheckAsync(connection, ct).ConfigureAwait(false);
             Server = settings;
+            _options.SchemaHistory?.OnServerChecked(settings);
             // After a loss: from the last complete transaction (events already handed out are skipped, not repeated).
             var start = _tracker?.Committed ?? resume ?? await ResolveStartAsync(connection, settings, ct).ConfigureAwait(false);
             if (settings.Flavor == ServerFlavor.MariaDb && start.Gtid is null && start.File.Length > 0)
@@ -195,6 +198,7 @@ public sealed class BinlogClient : IAsyncDisposable
                     $"Registering as a replica was refused for {_options.Connection.User} on {_options.Connection.Endpoint}: grant REPLICATION SLAVE ON *.*.", e);
             }
 
+            await RecordBaselineAsync(start, settings, ct).ConfigureAwait(false);
             _decoder = new BinlogEventDecoder(settings.Checksum, _options.VerifyChecksums);
             if (_tracker is null) _tracker = new TransactionTracker(start, settings.Flavor);
             else _tracker.Restart(); // the server resends the interrupted transaction from its start

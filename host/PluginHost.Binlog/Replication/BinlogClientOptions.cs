@@ -48,6 +48,14 @@ public sealed record BinlogClientOptions
     /// learn which MariaDB text columns are JSON (their values are then embedded as JSON, not strings).</summary>
     public bool UseInformationSchema { get; init; } = true;
 
+    /// <summary>
+    /// The schema history that names the columns of the tables it follows (instead of today's information_schema): the
+    /// client records its baseline at the first connect when it has none, applies the DDL statements it reads, marks a
+    /// table uncertain when a map does not fit, and describes uncertain tables again when caught up (at a heartbeat).
+    /// Null: table maps without names are completed from information_schema as it is now.
+    /// </summary>
+    public History.SchemaHistory? SchemaHistory { get; init; }
+
     /// <summary>Called when the connection is lost (or cannot be made) and the client is about to retry.</summary>
     public Action<Exception>? OnConnectionLost { get; init; }
 

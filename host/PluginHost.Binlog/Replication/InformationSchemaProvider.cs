@@ -11,7 +11,7 @@ namespace PluginHost.Binlog.Replication;
 /// after any DDL. It describes the table as it is now, so a map older than a later ALTER may not match: then the
 /// columns keep positional names.
 /// </summary>
-internal sealed class InformationSchemaProvider(ConnectionOptions options) : IAsyncDisposable
+internal sealed partial class InformationSchemaProvider(ConnectionOptions options) : IAsyncDisposable
 {
     private static readonly IReadOnlySet<string> NoColumns = new HashSet<string>();
 
@@ -112,21 +112,31 @@ internal sealed class InformationSchemaProvider(ConnectionOptions options) : IAs
             for (var i = 0; i < result.Rows.Count; i++)
             {
                 var r = result.Rows[i];
-                var dataType = (r[1] ?? "").ToLowerInvariant();
-                var columnType = r[2] ?? "";
-                // MariaDB 10.10+ lists its UCA-14 collations (utf8mb4_uca1400_ai_ci, ...) in COLLATIONS without an id: the
-                // character set's default collation stands for them (only the character set matters to decoding).
-                var collation = int.TryParse(r[4], out var id) ? id
-                    : r[6] is { Length: > 0 } charset && Charsets.GetDefaultCollationId(charset) is { } byCharset ? byCharset : 63;
-                string[]? labels = dataType is "enum" or "set" ? ParseLabels(columnType) : null;
-                var fsp = dataType is "time" or "datetime" or "timestamp" && int.TryParse(r[5], out var p) ? p : 0;
-                columns.Add(new SchemaColumn(r[0] ?? "", dataType, columnType.Contains("unsigned", StringComparison.OrdinalIgnoreCase), collation, labels, fsp));
+                columns.Add(ColumnOf(r, 0));
                 if (r[3] == "PRI") primaryKey.Add(i);
             }
             schema = new TableSchema(database, table, columns, primaryKey);
         }
         _cache[key] = schema;
         return schema;
+    }
+
+    /// <summary>
+    /// A column from a row of <c>COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, COLUMN_KEY, collation ID, DATETIME_PRECISION,
+    /// CHARACTER_SET_NAME</c> starting at <paramref name="at"/>.
+    /// </summary>
+    private static SchemaColumn ColumnOf(IReadOnlyList<string?> r, int at)
+    {
+        var dataType = (r[at + 1] ?? "").ToLowerInvariant();
+        var columnType = r[at + 2] ?? "";
+        // MariaDB 10.10+ lists its UCA-14 collations (utf8mb4_uca1400_ai_ci, ...) in COLLATIONS without an id: the
+        // character set's default collation stands for them (only the character set matters to decoding).
+        var collation = int.TryParse(r[at + 4], out var id) ? id
+            : r[at + 6] is { Length: > 0 } charset && Charsets.GetDefaultCollationId(charset) is { } byCharset ? byCharset : 63;
+        string[]? labels = dataType is "enum" or "set" ? ParseLabels(columnType) : null;
+        var fsp = dataType is "time" or "datetime" or "timestamp" && int.TryParse(r[at + 5], out var p) ? p : 0;
+        return new SchemaColumn(r[at] ?? "", dataType, columnType.Contains("unsigned", StringComparison.OrdinalIgnoreCase), collation, labels, fsp,
+            IsJson: dataType == "json");
     }
 
     /// <summary>Parses <c>enum('a','b''c')</c> into its labels.</summary>
