@@ -57,6 +57,13 @@ public readonly struct ColumnValue
     internal static ColumnValue FromSlice(ValueKind kind, byte[] buffer, int offset, int length, ushort aux = 0, byte scale = 0) =>
         new(kind, ((long)offset << 32) | (uint)length, buffer, aux, scale);
 
+    /// <summary>A MySQL JSON value given as compact JSON text in UTF-8 (a partial JSON update applied to its before
+    /// value), printed like binary JSON decoded by <see cref="MySqlJsonBinary"/>.</summary>
+    internal static ColumnValue FromMySqlJsonText(byte[] utf8) => FromSlice(ValueKind.Json, utf8, 0, utf8.Length, 0, JsonTextMarker);
+
+    /// <summary>Set in the scale of a Json value that holds MySQL JSON as text rather than binary.</summary>
+    private const byte JsonTextMarker = 1;
+
     /// <summary>Text from a .NET string (for values not backed by event bytes).</summary>
     public static ColumnValue FromString(string s)
     {
@@ -164,6 +171,7 @@ public readonly struct ColumnValue
     public string JsonText()
     {
         if (IsJsonText) return Charsets.GetEncoding(_aux).GetString(RawBytes);
+        if (_scale == JsonTextMarker) return System.Text.Encoding.UTF8.GetString(RawBytes);
         try
         {
             return MySqlJsonBinary.ToJson(RawBytes);
