@@ -302,7 +302,7 @@ public sealed class BinlogEventDecoder
         var pos = compressed ? 0 : r.Position;
         var end = buffer.Length;
         var rows = new List<RowChange>(Math.Max(1, (end - pos) / Math.Max(1, width * 4)));
-        var columns = table.Columns;
+        var columns = table.ColumnArray;
         while (pos < end)
         {
             // An image of no columns takes no bytes: such an event would hold endless rows (it is corrupt).

@@ -160,6 +160,15 @@ public readonly struct ColumnValue
     /// <summary>The exact digits of a DECIMAL, e.g. <c>-12.345</c>.</summary>
     public string DecimalString() => _ref is string s ? s : BinaryDecimal.ToString(RawBytes, _aux, _scale);
 
+    /// <summary>Writes the digits of a DECIMAL into <paramref name="destination"/> (at least
+    /// <see cref="BinaryDecimal.MaxChars"/> long, or the digits' length for old-style DECIMAL); returns their count.</summary>
+    public int FormatDecimal(Span<char> destination)
+    {
+        if (_ref is not string s) return BinaryDecimal.Format(RawBytes, _aux, _scale, destination);
+        s.CopyTo(destination);
+        return s.Length;
+    }
+
     /// <summary>True for MariaDB text JSON (stored as text, its collation in <see cref="Aux"/>); false for MySQL binary JSON.</summary>
     public bool IsJsonText => Kind == ValueKind.Json && _aux != 0;
 
