@@ -110,7 +110,9 @@ public sealed class BinlogEventDecoder
             }
             case BinlogEventType.Gtid:
             case BinlogEventType.AnonymousGtid:
-                return DecodeMySqlGtid(header, body);
+                return ControlEventDecoder.DecodeGtid(header, body);
+            case BinlogEventType.GtidTagged:
+                return ControlEventDecoder.DecodeTaggedGtid(header, body);
             case BinlogEventType.PreviousGtids:
                 return new PreviousGtidsEvent(header, MySqlGtidSet.Decode(body));
             case BinlogEventType.MariaDbGtid:
@@ -148,7 +150,7 @@ public sealed class BinlogEventDecoder
             case BinlogEventType.Heartbeat:
                 return new HeartbeatEvent(header, new PacketReader(body).ReadRestString());
             case BinlogEventType.HeartbeatV2:
-                return new HeartbeatEvent(header, "");
+                return ControlEventDecoder.DecodeHeartbeatV2(header, body);
             case BinlogEventType.Stop:
                 return new StopEvent(header);
             case BinlogEventType.Incident:
@@ -265,23 +267,6 @@ public sealed class BinlogEventDecoder
         return new QueryEvent(header, threadId, execTime, errorCode, db, query);
     }
 
-    private static MySqlGtidEvent DecodeMySqlGtid(BinlogEventHeader header, ReadOnlySpan<byte> body)
-    {
-        var r = new PacketReader(body);
-        var flags = r.ReadByte();
-        var uuid = MySqlGtidEvent.UuidFromBytes(r.ReadBytes(16));
-        var gno = (long)r.ReadUInt64();
-        long lastCommitted = 0, sequence = 0;
-        ulong? commitMicros = null;
-        if (r.Remaining >= 17 && r.ReadByte() == 2)
-        {
-            lastCommitted = (long)r.ReadUInt64();
-            sequence = (long)r.ReadUInt64();
-            if (r.Remaining >= 7) commitMicros = r.ReadUInt(7) & 0x7FFFFFFFFFFFFF;
-        }
-        return new MySqlGtidEvent(header, flags, uuid, gno, lastCommitted, sequence, commitMicros);
-    }
-
     private RowsEvent DecodeRows(BinlogEventHeader header, ReadOnlySpan<byte> body, RowChangeKind kind)
     {
         var compressed = header.EventType is >= BinlogEventType.MariaDbWriteRowsCompressedV1 and <= BinlogEventType.MariaDbDeleteRowsCompressed;
@@ -317,7 +302,7 @@ public sealed class BinlogEventDecoder
         var pos = compressed ? 0 : r.Position;
         var end = buffer.Length;
         var rows = new List<RowChange>(Math.Max(1, (end - pos) / Math.Max(1, width * 4)));
-        var columns = table.Columns;
+        var columns = table.ColumnArray;
         while (pos < end)
         {
             // An image of no columns takes no bytes: such an event would hold endless rows (it is corrupt).
@@ -337,32 +322,16 @@ public sealed class BinlogEventDecoder
                 default:
                     before = new ColumnValue[width];
                     pos = RowImageDecoder.Decode(buffer, pos, end, columns, present1, count1, before);
-                    if (partial) pos = SkipPartialValueOptions(buffer, pos, end, columns);
+                    bool[]? partialColumns = null;
+                    if (partial) pos = PartialJsonUpdate.ReadSharedImage(buffer, pos, end, columns, out partialColumns);
                     after = new ColumnValue[width];
                     pos = RowImageDecoder.Decode(buffer, pos, end, columns, present2, count2, after);
+                    if (partialColumns != null) PartialJsonUpdate.Apply(table, partialColumns, before, after);
                     break;
             }
             rows.Add(new RowChange(before, after));
         }
         return new RowsEvent(header, kind, table, flags, rows.ToArray());
-    }
-
-    private static int SkipPartialValueOptions(byte[] buffer, int pos, int end, IReadOnlyList<TableColumn> columns)
-    {
-        // PARTIAL_UPDATE_ROWS_EVENT: value_options (length-encoded); with PARTIAL_JSON_UPDATES (bit 0) a bitmap of the
-        // JSON columns follows, saying which after-image JSON values are diffs. Diffs are not applied here: such an
-        // event is rejected with a clear message rather than decoded into wrong values.
-        var r = new PacketReader(buffer.AsSpan(pos, end - pos));
-        var options = r.ReadLengthEncoded();
-        if ((options & 1) != 0)
-        {
-            var jsonColumns = columns.Count(c => c.Type == ColumnType.Json);
-            var bitmap = r.ReadBytes((jsonColumns + 7) / 8);
-            foreach (var b in bitmap)
-                if (b != 0)
-                    throw new BinlogFormatException("partial JSON updates (binlog_row_value_options=PARTIAL_JSON) are not supported; set binlog_row_value_options='' on the server");
-        }
-        return pos + r.Position;
     }
 
     private static int PopCount(ReadOnlySpan<byte> bitmap, int bits)

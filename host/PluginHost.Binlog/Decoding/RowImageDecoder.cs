@@ -12,7 +12,7 @@ internal static class RowImageDecoder
     /// Decodes one row image starting at <paramref name="pos"/> in <paramref name="buffer"/> (which must stay alive:
     /// text and binary values point into it). Returns the position after the image.
     /// </summary>
-    public static int Decode(byte[] buffer, int pos, int end, IReadOnlyList<TableColumn> columns,
+    public static int Decode(byte[] buffer, int pos, int end, TableColumn[] columns,
         ReadOnlySpan<byte> present, int presentCount, ColumnValue[] row)
     {
         var nullBytes = (presentCount + 7) >> 3;
@@ -20,7 +20,7 @@ internal static class RowImageDecoder
         var nullPos = pos;
         pos += nullBytes;
         var nullIndex = 0;
-        for (var i = 0; i < columns.Count; i++)
+        for (var i = 0; i < columns.Length; i++)
         {
             if ((present[i >> 3] & (1 << (i & 7))) == 0)
                 continue; // Missing (default)

@@ -1,22 +1,17 @@
-using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
 
 namespace PluginHost.Binlog.Gtid;
 
 /// <summary>
-/// A MySQL GTID set: for each server UUID, the transaction numbers as sorted, merged, inclusive intervals.
-/// Text form <c>3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5:11-18,4f…:1-27</c>; binary form as used by
-/// COM_BINLOG_DUMP_GTID and PREVIOUS_GTIDS_LOG_EVENT (see <see cref="Encode"/>).
+/// A MySQL GTID set: for each server UUID and tag (MySQL 8.3+; "" for an untagged GTID), the transaction numbers as
+/// sorted, merged, inclusive intervals. Text form <c>3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5:11-18:etl:1-3,4f…:1-27</c>;
+/// binary form as used by COM_BINLOG_DUMP_GTID and PREVIOUS_GTIDS_LOG_EVENT (see <see cref="Encode"/>).
 /// Not thread-safe.
 /// </summary>
-/// <remarks>
-/// MySQL 8.3+ tagged GTIDs are not supported: tags in text are rejected with a <see cref="FormatException"/> and the
-/// tagged binary encoding with a <see cref="NotSupportedException"/>.
-/// </remarks>
-public sealed class MySqlGtidSet : IEquatable<MySqlGtidSet>
+public sealed partial class MySqlGtidSet : IEquatable<MySqlGtidSet>
 {
-    private readonly Dictionary<Guid, IntervalList> _sets = new();
+    private readonly Dictionary<(Guid Uuid, string Tag), GtidIntervalList> _sets = new();
 
     /// <summary>Creates an empty set.</summary>
     public MySqlGtidSet()
@@ -26,13 +21,21 @@ public sealed class MySqlGtidSet : IEquatable<MySqlGtidSet>
     /// <summary>True when the set holds no transaction.</summary>
     public bool IsEmpty => _sets.Count == 0;
 
-    /// <summary>The server UUIDs with at least one transaction, in canonical (text) order.</summary>
-    public IReadOnlyList<Guid> ServerUuids => SortedUuids();
+    /// <summary>True when some transaction of the set has a tag (the binary form then uses the tagged encoding).</summary>
+    public bool HasTags => _sets.Keys.Any(k => k.Tag.Length > 0);
 
-    /// <summary>The inclusive intervals of one server, sorted and merged; empty when the server is absent.</summary>
-    public IReadOnlyList<(long First, long Last)> GetIntervals(Guid serverUuid)
+    /// <summary>The server UUIDs with at least one transaction, in canonical (text) order.</summary>
+    public IReadOnlyList<Guid> ServerUuids => SortedKeys().Select(k => k.Uuid).Distinct().ToArray();
+
+    /// <summary>The tags of one server's transactions in canonical order ("" for untagged ones first).</summary>
+    public IReadOnlyList<string> GetTags(Guid serverUuid) =>
+        SortedKeys().Where(k => k.Uuid == serverUuid).Select(k => k.Tag).ToArray();
+
+    /// <summary>The inclusive intervals of one server's untagged transactions (or of one tag), sorted and merged;
+    /// empty when absent.</summary>
+    public IReadOnlyList<(long First, long Last)> GetIntervals(Guid serverUuid, string tag = "")
     {
-        if (!_sets.TryGetValue(serverUuid, out var list)) return [];
+        if (!_sets.TryGetValue((serverUuid, tag), out var list)) return [];
         var result = new (long, long)[list.Count];
         for (var i = 0; i < result.Length; i++) result[i] = (list[i].First, list[i].Last);
         return result;
@@ -44,55 +47,72 @@ public sealed class MySqlGtidSet : IEquatable<MySqlGtidSet>
     {
         if (gtid.TransactionId < 1)
             throw new ArgumentException("default(MySqlGtid) cannot be added", nameof(gtid));
-        if (!_sets.TryGetValue(gtid.ServerUuid, out var list))
-        {
-            list = new IntervalList();
-            _sets.Add(gtid.ServerUuid, list);
-        }
-        return list.Add(gtid.TransactionId);
+        return ListFor(gtid.ServerUuid, gtid.Tag).Add(gtid.TransactionId);
     }
 
-    /// <summary>Adds the inclusive range <paramref name="first"/>…<paramref name="last"/> of one server.</summary>
+    /// <summary>Adds the inclusive range <paramref name="first"/>…<paramref name="last"/> of one server (and tag).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The range is empty or outside 1…<see cref="MySqlGtid.MaxTransactionId"/>.</exception>
-    public void AddRange(Guid serverUuid, long first, long last)
+    /// <exception cref="ArgumentException">The tag is not a valid GTID tag.</exception>
+    public void AddRange(Guid serverUuid, long first, long last, string tag = "")
     {
         if (first < 1 || last > MySqlGtid.MaxTransactionId || last < first)
             throw new ArgumentOutOfRangeException(nameof(first), $"invalid GTID range {first}-{last}");
-        if (!_sets.TryGetValue(serverUuid, out var list))
+        ListFor(serverUuid, tag).AddRange(first, last);
+    }
+
+    private GtidIntervalList ListFor(Guid uuid, string? tag)
+    {
+        tag = MySqlGtid.NormalizeTag(tag ?? "");
+        if (!_sets.TryGetValue((uuid, tag), out var list))
         {
-            list = new IntervalList();
-            _sets.Add(serverUuid, list);
+            list = new GtidIntervalList();
+            _sets.Add((uuid, tag), list);
         }
-        list.AddRange(first, last);
+        return list;
     }
 
     /// <summary>Adds every transaction of <paramref name="other"/>.</summary>
     public void UnionWith(MySqlGtidSet other)
     {
         ArgumentNullException.ThrowIfNull(other);
-        foreach (var (uuid, list) in other._sets)
+        foreach (var ((uuid, tag), list) in other._sets)
             for (var i = 0; i < list.Count; i++)
-                AddRange(uuid, list[i].First, list[i].Last);
+                AddRange(uuid, list[i].First, list[i].Last, tag);
     }
 
-    /// <summary>True when the set holds <paramref name="gtid"/>.</summary>
+    /// <summary>True when the set holds <paramref name="gtid"/> (same server, same tag, same number).</summary>
     public bool Contains(MySqlGtid gtid) =>
-        _sets.TryGetValue(gtid.ServerUuid, out var list) && list.Contains(gtid.TransactionId);
+        _sets.TryGetValue((gtid.ServerUuid, gtid.Tag), out var list) && list.Contains(gtid.TransactionId);
+
+    /// <summary>True when every transaction of <paramref name="other"/> is in this set.</summary>
+    public bool IsSupersetOf(MySqlGtidSet other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        foreach (var (key, list) in other._sets)
+        {
+            if (!_sets.TryGetValue(key, out var mine)) return false;
+            for (var i = 0; i < list.Count; i++)
+                if (!mine.ContainsRange(list[i].First, list[i].Last)) return false;
+        }
+        return true;
+    }
 
     /// <summary>A deep copy.</summary>
     public MySqlGtidSet Clone()
     {
         var copy = new MySqlGtidSet();
-        foreach (var (uuid, list) in _sets) copy._sets.Add(uuid, list.Clone());
+        foreach (var (key, list) in _sets) copy._sets.Add(key, list.Clone());
         return copy;
     }
 
     // ---------------------------------------------------------------- text
 
     /// <summary>
-    /// Parses the text form: comma-separated <c>uuid:interval[:interval…]</c> where an interval is <c>n</c> or <c>n-m</c>.
-    /// Case-insensitive; whitespace and newlines around the parts are ignored; overlapping or adjacent intervals are
-    /// merged; an empty (or blank) string is the empty set. A UUID may be written with dashes, without, or in braces.
+    /// Parses the text form: comma-separated <c>uuid:interval[:interval…][:tag:interval[:interval…]…]</c> where an
+    /// interval is <c>n</c> or <c>n-m</c> and a tag (MySQL 8.3+) is a letter or <c>_</c> followed by up to 31 letters,
+    /// digits or <c>_</c>; the intervals after a tag belong to it. Case-insensitive (tags are kept in lowercase, as MySQL
+    /// does); whitespace and newlines around the parts are ignored; overlapping or adjacent intervals are merged; an
+    /// empty (or blank) string is the empty set. A UUID may be written with dashes, without, or in braces.
     /// </summary>
     /// <exception cref="FormatException">The text is malformed; the message quotes the offending part.</exception>
     public static MySqlGtidSet Parse(string text)
@@ -109,15 +129,30 @@ public sealed class MySqlGtidSet : IEquatable<MySqlGtidSet>
             var uuid = ParseUuid((colon < 0 ? part : part[..colon]).Trim(), text);
             if (colon < 0) continue; // "uuid" alone: no transactions (MySQL accepts it)
             var rest = part[(colon + 1)..];
+            var tag = "";
+            var tagHasInterval = true;
             while (true)
             {
                 var next = rest.IndexOf(':');
-                var interval = (next < 0 ? rest : rest[..next]).Trim();
-                ParseInterval(interval, text, out var first, out var last);
-                set.AddRange(uuid, first, last);
+                var item = (next < 0 ? rest : rest[..next]).Trim();
+                if (!item.IsEmpty && (char.IsAsciiLetter(item[0]) || item[0] == '_'))
+                {
+                    if (!tagHasInterval)
+                        throw new FormatException($"tag '{tag}' in GTID set '{Shorten(text)}' has no transactions");
+                    tag = ParseTag(item, text);
+                    tagHasInterval = false;
+                }
+                else
+                {
+                    ParseInterval(item, text, out var first, out var last);
+                    set.AddRange(uuid, first, last, tag);
+                    tagHasInterval = true;
+                }
                 if (next < 0) break;
                 rest = rest[(next + 1)..];
             }
+            if (!tagHasInterval)
+                throw new FormatException($"tag '{tag}' in GTID set '{Shorten(text)}' has no transactions");
         }
         return set;
     }
@@ -139,17 +174,24 @@ public sealed class MySqlGtidSet : IEquatable<MySqlGtidSet>
     }
 
     /// <summary>
-    /// The canonical text: lowercase UUIDs in ascending order, each followed by its merged intervals
-    /// (<c>a-b</c>, or <c>a</c> for a single transaction), elements separated by <c>,</c>; empty for the empty set.
+    /// The canonical text, as MySQL prints it: lowercase UUIDs in ascending order, each followed by its untagged
+    /// intervals and then each tag (ascending) with its intervals (<c>a-b</c>, or <c>a</c> for a single transaction),
+    /// elements separated by <c>,</c>; empty for the empty set.
     /// </summary>
     public override string ToString()
     {
         var sb = new StringBuilder();
-        foreach (var uuid in SortedUuids())
+        Guid? current = null;
+        foreach (var key in SortedKeys())
         {
-            if (sb.Length > 0) sb.Append(',');
-            sb.Append(uuid.ToString("D"));
-            var list = _sets[uuid];
+            if (current != key.Uuid)
+            {
+                if (sb.Length > 0) sb.Append(',');
+                sb.Append(key.Uuid.ToString("D"));
+                current = key.Uuid;
+            }
+            if (key.Tag.Length > 0) sb.Append(':').Append(key.Tag);
+            var list = _sets[key];
             for (var i = 0; i < list.Count; i++)
             {
                 var (first, last) = (list[i].First, list[i].Last);
@@ -168,19 +210,21 @@ public sealed class MySqlGtidSet : IEquatable<MySqlGtidSet>
         throw new FormatException($"'{s}' in GTID set '{Shorten(whole)}' is not a server UUID");
     }
 
+    internal static string ParseTag(ReadOnlySpan<char> s, string whole)
+    {
+        if (!MySqlGtid.IsValidTag(s))
+            throw new FormatException(
+                $"'{s}' in GTID set '{Shorten(whole)}' is not a GTID tag (a letter or '_', then up to 31 letters, digits or '_')");
+        return s.ToString().ToLowerInvariant();
+    }
+
     internal static long ParseTransactionId(ReadOnlySpan<char> s, string whole)
     {
         if (s.IsEmpty)
             throw new FormatException($"GTID set '{Shorten(whole)}' has an empty transaction number");
         foreach (var c in s)
-        {
             if (c is < '0' or > '9')
-            {
-                if (char.IsLetter(s[0]) || s[0] == '_')
-                    throw new FormatException($"'{s}' in GTID set '{Shorten(whole)}' looks like a GTID tag; tagged GTIDs (MySQL 8.3+) are not supported");
                 throw new FormatException($"'{s}' in GTID set '{Shorten(whole)}' is not a transaction number");
-            }
-        }
         if (!long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1 || n > MySqlGtid.MaxTransactionId)
             throw new FormatException($"transaction number '{s}' in GTID set '{Shorten(whole)}' must be between 1 and {MySqlGtid.MaxTransactionId}");
         return n;
@@ -208,97 +252,6 @@ public sealed class MySqlGtidSet : IEquatable<MySqlGtidSet>
         return s.Length <= 200 ? s : s[..200] + "…";
     }
 
-    // ---------------------------------------------------------------- binary
-
-    /// <summary>
-    /// The binary encoding used by COM_BINLOG_DUMP_GTID and PREVIOUS_GTIDS_LOG_EVENT, all integers little-endian:
-    /// uint64 number of UUIDs; per UUID (ascending): 16 UUID bytes in text order, uint64 number of intervals,
-    /// and per interval int64 first and int64 end, the end being exclusive (last + 1).
-    /// </summary>
-    public byte[] Encode()
-    {
-        var uuids = SortedUuids();
-        var size = 8L;
-        foreach (var uuid in uuids) size += 16 + 8 + 16L * _sets[uuid].Count;
-        var buffer = new byte[size];
-        var span = buffer.AsSpan();
-        BinaryPrimitives.WriteUInt64LittleEndian(span, (ulong)uuids.Length);
-        var pos = 8;
-        foreach (var uuid in uuids)
-        {
-            WriteUuid(uuid, span[pos..]);
-            pos += 16;
-            var list = _sets[uuid];
-            BinaryPrimitives.WriteUInt64LittleEndian(span[pos..], (ulong)list.Count);
-            pos += 8;
-            for (var i = 0; i < list.Count; i++)
-            {
-                BinaryPrimitives.WriteInt64LittleEndian(span[pos..], list[i].First);
-                BinaryPrimitives.WriteInt64LittleEndian(span[(pos + 8)..], list[i].Last + 1);
-                pos += 16;
-            }
-        }
-        return buffer;
-    }
-
-    /// <summary>Decodes the binary form written by <see cref="Encode"/>; every byte must belong to the set.</summary>
-    /// <exception cref="FormatException">The data is truncated, has trailing bytes, or holds an invalid interval.</exception>
-    /// <exception cref="NotSupportedException">The data uses MySQL 8.3+'s tagged GTID encoding.</exception>
-    public static MySqlGtidSet Decode(ReadOnlySpan<byte> data)
-    {
-        var set = Decode(data, out var consumed);
-        if (consumed != data.Length)
-            throw new FormatException($"encoded GTID set has {data.Length - consumed} unexpected trailing bytes");
-        return set;
-    }
-
-    /// <summary>Decodes the binary form written by <see cref="Encode"/> from the start of <paramref name="data"/>.</summary>
-    /// <param name="data">The encoding, possibly followed by other bytes.</param>
-    /// <param name="bytesConsumed">How many bytes the set occupied.</param>
-    /// <exception cref="FormatException">The data is truncated or holds an invalid interval.</exception>
-    /// <exception cref="NotSupportedException">The data uses MySQL 8.3+'s tagged GTID encoding.</exception>
-    public static MySqlGtidSet Decode(ReadOnlySpan<byte> data, out int bytesConsumed)
-    {
-        if (data.Length < 8)
-            throw new FormatException($"encoded GTID set truncated: {data.Length} bytes, at least 8 needed");
-        if (data[7] != 0)
-            throw new NotSupportedException(
-                $"encoded GTID set uses format {data[7]} (MySQL 8.3+ tagged GTIDs), which is not supported");
-        var count = BinaryPrimitives.ReadUInt64LittleEndian(data);
-        var pos = 8;
-        if (count > (ulong)(data.Length - pos) / 24)
-            throw new FormatException($"encoded GTID set claims {count} UUIDs but has only {data.Length} bytes");
-        var set = new MySqlGtidSet();
-        for (ulong s = 0; s < count; s++)
-        {
-            if (data.Length - pos < 24)
-                throw new FormatException($"encoded GTID set truncated at byte {pos} (UUID {s})");
-            var uuid = ReadUuid(data[pos..]);
-            pos += 16;
-            var intervals = BinaryPrimitives.ReadUInt64LittleEndian(data[pos..]);
-            pos += 8;
-            if (intervals > (ulong)(data.Length - pos) / 16)
-                throw new FormatException($"encoded GTID set claims {intervals} intervals for {uuid} but the data is too short");
-            for (ulong i = 0; i < intervals; i++)
-            {
-                var start = BinaryPrimitives.ReadInt64LittleEndian(data[pos..]);
-                var end = BinaryPrimitives.ReadInt64LittleEndian(data[(pos + 8)..]);
-                if (start < 1 || end <= start)
-                    throw new FormatException($"encoded GTID set has invalid interval [{start}, {end}) for {uuid} at byte {pos}");
-                set.AddRange(uuid, start, end - 1);
-                pos += 16;
-            }
-        }
-        bytesConsumed = pos;
-        return set;
-    }
-
-    /// <summary>Reads a UUID from 16 bytes in text order (big-endian), as MySQL sends it.</summary>
-    internal static Guid ReadUuid(ReadOnlySpan<byte> bytes) => new(bytes[..16], bigEndian: true);
-
-    /// <summary>Writes a UUID as 16 bytes in text order (big-endian).</summary>
-    internal static void WriteUuid(Guid uuid, Span<byte> dest) => uuid.TryWriteBytes(dest, bigEndian: true, out _);
-
     // ---------------------------------------------------------------- equality
 
     /// <summary>True when both sets hold the same transactions.</summary>
@@ -307,8 +260,8 @@ public sealed class MySqlGtidSet : IEquatable<MySqlGtidSet>
         if (other is null) return false;
         if (ReferenceEquals(this, other)) return true;
         if (_sets.Count != other._sets.Count) return false;
-        foreach (var (uuid, list) in _sets)
-            if (!other._sets.TryGetValue(uuid, out var o) || !list.SameAs(o)) return false;
+        foreach (var (key, list) in _sets)
+            if (!other._sets.TryGetValue(key, out var o) || !list.SameAs(o)) return false;
         return true;
     }
 
@@ -319,15 +272,20 @@ public sealed class MySqlGtidSet : IEquatable<MySqlGtidSet>
     public override int GetHashCode()
     {
         var hash = 0;
-        foreach (var (uuid, list) in _sets) hash ^= HashCode.Combine(uuid, list.Count, list[0].First, list[^1].Last);
+        foreach (var (key, list) in _sets) hash ^= HashCode.Combine(key, list.Count, list[0].First, list[^1].Last);
         return hash;
     }
 
-    private Guid[] SortedUuids()
+    /// <summary>The (UUID, tag) keys in canonical order: UUIDs by their text, then "" before the tags in ordinal order.</summary>
+    private (Guid Uuid, string Tag)[] SortedKeys()
     {
-        var uuids = _sets.Keys.ToArray();
-        Array.Sort(uuids, CompareUuids);
-        return uuids;
+        var keys = _sets.Keys.ToArray();
+        Array.Sort(keys, (a, b) =>
+        {
+            var c = CompareUuids(a.Uuid, b.Uuid);
+            return c != 0 ? c : string.CompareOrdinal(a.Tag, b.Tag);
+        });
+        return keys;
     }
 
     /// <summary>Orders UUIDs by their bytes in text order, i.e. like their lowercase text.</summary>
@@ -338,107 +296,4 @@ public sealed class MySqlGtidSet : IEquatable<MySqlGtidSet>
         WriteUuid(b, y);
         return x.SequenceCompareTo(y);
     }
-
-    /// <summary>Sorted, disjoint, non-adjacent inclusive intervals of one server.</summary>
-    private sealed class IntervalList
-    {
-        private Interval[] _items = new Interval[4];
-
-        public int Count { get; private set; }
-
-        public ref Interval this[int index] => ref _items[index];
-
-        public ref Interval this[Index index] => ref _items[index.GetOffset(Count)];
-
-        public bool Add(long n)
-        {
-            if (Count > 0)
-            {
-                ref var last = ref _items[Count - 1];
-                if (n == last.Last + 1)
-                {
-                    last.Last = n;
-                    return true;
-                }
-                if (n > last.Last + 1)
-                {
-                    Append(n, n);
-                    return true;
-                }
-                if (n >= last.First) return false;
-                if (Contains(n)) return false;
-            }
-            AddRange(n, n);
-            return true;
-        }
-
-        public bool Contains(long n)
-        {
-            int lo = 0, hi = Count - 1;
-            while (lo <= hi)
-            {
-                var mid = (lo + hi) >>> 1;
-                if (_items[mid].Last < n) lo = mid + 1;
-                else if (_items[mid].First > n) hi = mid - 1;
-                else return true;
-            }
-            return false;
-        }
-
-        public void AddRange(long first, long last)
-        {
-            // i: first interval that ends at or after first - 1 (could touch or overlap);
-            // j: first interval that starts after last + 1 (strictly beyond reach).
-            var i = LowerBoundByLast(first - 1);
-            var j = i;
-            while (j < Count && _items[j].First <= last + 1) j++;
-            if (i == j)
-            {
-                Insert(i, first, last);
-                return;
-            }
-            var merged = new Interval(Math.Min(first, _items[i].First), Math.Max(last, _items[j - 1].Last));
-            _items[i] = merged;
-            var removed = j - i - 1;
-            if (removed > 0)
-            {
-                Array.Copy(_items, j, _items, i + 1, Count - j);
-                Count -= removed;
-            }
-        }
-
-        public IntervalList Clone()
-        {
-            var copy = new IntervalList { _items = (Interval[])_items.Clone() };
-            copy.Count = Count;
-            return copy;
-        }
-
-        public bool SameAs(IntervalList other) =>
-            Count == other.Count && _items.AsSpan(0, Count).SequenceEqual(other._items.AsSpan(0, other.Count));
-
-        private int LowerBoundByLast(long value)
-        {
-            int lo = 0, hi = Count;
-            while (lo < hi)
-            {
-                var mid = (lo + hi) >>> 1;
-                if (_items[mid].Last < value) lo = mid + 1;
-                else hi = mid;
-            }
-            return lo;
-        }
-
-        private void Append(long first, long last) => Insert(Count, first, last);
-
-        private void Insert(int index, long first, long last)
-        {
-            if (Count == _items.Length) Array.Resize(ref _items, _items.Length * 2);
-            if (index < Count) Array.Copy(_items, index, _items, index + 1, Count - index);
-            _items[index] = new Interval(first, last);
-            Count++;
-        }
-    }
-
-    private record struct Interval(long First, long Last);
 }

@@ -79,7 +79,7 @@ internal sealed class TransactionTracker
                 _inTransaction = !g.IsStandalone;
                 return false;
             case MySqlGtidEvent g:
-                _pendingMySqlGtid = g.IsAnonymous ? null : new MySqlGtid(g.ServerUuid, g.TransactionNumber);
+                _pendingMySqlGtid = g.IsAnonymous ? null : new MySqlGtid(g.ServerUuid, g.Tag, g.TransactionNumber);
                 CurrentGtid = g.Gtid;
                 _standalone = true; // until BEGIN says otherwise: a DDL is GTID + one QUERY
                 return false;

@@ -14,12 +14,23 @@ internal static class BinaryDecimal
         return intg / 9 * 4 + DigitsToBytes[intg % 9] + scale / 9 * 4 + DigitsToBytes[scale % 9];
     }
 
+    /// <summary>Most characters a formatted value takes: 65 digits, a sign, a point and a leading zero.</summary>
+    public const int MaxChars = 68;
+
     /// <summary>Formats the exact value, e.g. <c>-12.345</c>, <c>0.500</c>, <c>100</c>.</summary>
     public static string ToString(ReadOnlySpan<byte> data, int precision, int scale)
+    {
+        Span<char> chars = precision + 3 <= MaxChars ? stackalloc char[MaxChars] : new char[precision + 3];
+        return new string(chars[..Format(data, precision, scale, chars)]);
+    }
+
+    /// <summary>Formats the exact value into <paramref name="chars"/> (at least precision + 3 long); returns the length.</summary>
+    public static int Format(ReadOnlySpan<byte> data, int precision, int scale, Span<char> chars)
     {
         var size = Size(precision, scale);
         if (data.Length < size || precision <= 0 || scale > precision)
             throw new BinlogFormatException($"DECIMAL({precision},{scale}) needs {size} bytes, got {data.Length}");
+        if (chars.Length < precision + 3) throw new ArgumentException($"DECIMAL({precision},{scale}) needs {precision + 3} characters", nameof(chars));
         Span<byte> buf = stackalloc byte[size];
         data[..size].CopyTo(buf);
         var negative = (buf[0] & 0x80) == 0;
@@ -33,7 +44,6 @@ internal static class BinaryDecimal
         var frac0 = scale / 9;
         var frac0x = scale % 9;
 
-        Span<char> chars = stackalloc char[precision + 3];
         var n = 0;
         if (negative) chars[n++] = '-';
         var started = false;
@@ -75,7 +85,7 @@ internal static class BinaryDecimal
                 for (var d = frac0x - 1; d >= 0; d--) chars[n++] = (char)('0' + v / Pow10[d] % 10);
             }
         }
-        return new string(chars[..n]);
+        return n;
 
         // A group of k digits holds less than 10^k (as MySQL's bin2decimal checks): more means corrupt bytes.
         static void Check(uint group, int digits)

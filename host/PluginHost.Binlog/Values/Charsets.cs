@@ -22,6 +22,7 @@ public static class Charsets
     private static readonly Dictionary<string, int> DefaultIds = new(StringComparer.OrdinalIgnoreCase);
     private static readonly Encoding?[] ById;
     private static readonly string?[] NameById;
+    private static readonly bool[] AsciiById;
 
     static Charsets()
     {
@@ -60,7 +61,35 @@ public static class Charsets
             ById[id] = ByCharset[name];
             NameById[id] = name;
         }
+        AsciiById = new bool[ById.Length];
+        var ascii = new Dictionary<Encoding, bool>();
+        for (var id = 0; id < ById.Length; id++)
+            if (ById[id] is { } e && id != Binary)
+            {
+                if (!ascii.TryGetValue(e, out var same)) ascii[e] = same = DecodesAsciiAsAscii(e);
+                AsciiById[id] = same;
+            }
     }
+
+    /// <summary>True when each byte 0x00–0x7F alone decodes to the same character (so a value of only such bytes is
+    /// its own UTF-8): every single-byte set and the multi-byte sets whose lead bytes are all ≥ 0x80.</summary>
+    private static bool DecodesAsciiAsAscii(Encoding e)
+    {
+        if (e is UnicodeEncoding or UTF32Encoding) return false;
+        Span<byte> b = stackalloc byte[1];
+        Span<char> c = stackalloc char[4];
+        for (var i = 0; i < 128; i++)
+        {
+            b[0] = (byte)i;
+            if (e.GetChars(b, c) != 1 || c[0] != i) return false;
+        }
+        return true;
+    }
+
+    /// <summary>True when a value of this collation that holds only ASCII bytes reads as those ASCII characters, so its
+    /// bytes can be written to JSON as they are.</summary>
+    public static bool IsAsciiTransparent(int collationId) =>
+        (uint)collationId < (uint)AsciiById.Length && AsciiById[collationId];
 
     /// <summary>True when the collation denotes binary data (no character set).</summary>
     public static bool IsBinary(int collationId) => collationId == Binary;

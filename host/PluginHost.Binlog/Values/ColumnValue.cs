@@ -57,6 +57,13 @@ public readonly struct ColumnValue
     internal static ColumnValue FromSlice(ValueKind kind, byte[] buffer, int offset, int length, ushort aux = 0, byte scale = 0) =>
         new(kind, ((long)offset << 32) | (uint)length, buffer, aux, scale);
 
+    /// <summary>A MySQL JSON value given as compact JSON text in UTF-8 (a partial JSON update applied to its before
+    /// value), printed like binary JSON decoded by <see cref="MySqlJsonBinary"/>.</summary>
+    internal static ColumnValue FromMySqlJsonText(byte[] utf8) => FromSlice(ValueKind.Json, utf8, 0, utf8.Length, 0, JsonTextMarker);
+
+    /// <summary>Set in the scale of a Json value that holds MySQL JSON as text rather than binary.</summary>
+    private const byte JsonTextMarker = 1;
+
     /// <summary>Text from a .NET string (for values not backed by event bytes).</summary>
     public static ColumnValue FromString(string s)
     {
@@ -153,6 +160,15 @@ public readonly struct ColumnValue
     /// <summary>The exact digits of a DECIMAL, e.g. <c>-12.345</c>.</summary>
     public string DecimalString() => _ref is string s ? s : BinaryDecimal.ToString(RawBytes, _aux, _scale);
 
+    /// <summary>Writes the digits of a DECIMAL into <paramref name="destination"/> (at least
+    /// <see cref="BinaryDecimal.MaxChars"/> long, or the digits' length for old-style DECIMAL); returns their count.</summary>
+    public int FormatDecimal(Span<char> destination)
+    {
+        if (_ref is not string s) return BinaryDecimal.Format(RawBytes, _aux, _scale, destination);
+        s.CopyTo(destination);
+        return s.Length;
+    }
+
     /// <summary>True for MariaDB text JSON (stored as text, its collation in <see cref="Aux"/>); false for MySQL binary JSON.</summary>
     public bool IsJsonText => Kind == ValueKind.Json && _aux != 0;
 
@@ -164,6 +180,7 @@ public readonly struct ColumnValue
     public string JsonText()
     {
         if (IsJsonText) return Charsets.GetEncoding(_aux).GetString(RawBytes);
+        if (_scale == JsonTextMarker) return System.Text.Encoding.UTF8.GetString(RawBytes);
         try
         {
             return MySqlJsonBinary.ToJson(RawBytes);

@@ -35,10 +35,12 @@ public static class ColumnValueJson
                 w.WriteNumberValue(v.Double);
                 break;
             case ValueKind.Decimal:
-                w.WriteStringValue(v.DecimalString());
+                WriteDecimal(w, v);
                 break;
             case ValueKind.String:
-                if (Charsets.IsUtf8(v.Aux)) w.WriteStringValue(v.RawBytes);
+                // UTF-8, or plain ASCII in a charset that reads ASCII bytes as themselves: the bytes are the text.
+                if (Charsets.IsUtf8(v.Aux) || Charsets.IsAsciiTransparent(v.Aux) && System.Text.Ascii.IsValid(v.RawBytes))
+                    w.WriteStringValue(v.RawBytes);
                 else w.WriteStringValue(v.AsString());
                 break;
             case ValueKind.Bytes when v.BinaryLength != v.RawBytes.Length:
@@ -89,6 +91,12 @@ public static class ColumnValueJson
                 w.WriteNullValue();
                 break;
         }
+    }
+
+    private static void WriteDecimal(Utf8JsonWriter w, in ColumnValue v)
+    {
+        Span<char> digits = stackalloc char[BinaryDecimal.MaxChars];
+        w.WriteStringValue(digits[..v.FormatDecimal(digits)]);
     }
 
     /// <summary>

@@ -154,7 +154,7 @@ public sealed class ControlEventTests
     {
         // MySQL 8.0.26+ HEARTBEAT_LOG_EVENT_V2 (41): a list of (type, length, value) fields; 1 = log file name, 2 = position.
         var name = Encoding.ASCII.GetBytes("binlog.000007");
-        byte[] body = [1, (byte)name.Length, .. name, 2, 2, .. LE16(1234)];
+        byte[] body = [1, (byte)name.Length, .. name, 2, 3, 0xfc, .. LE16(1234), 0]; // the position is a packed integer
         var decoder = MySqlDecoder();
         var e = Assert.IsType<HeartbeatEvent>(decoder.Decode(Event(BinlogEventType.HeartbeatV2, body, nextPosition: 1234)));
         Assert.Equal(BinlogEventType.HeartbeatV2, e.Header.EventType);

@@ -76,7 +76,11 @@ public class MySqlGtidSetTests
     [InlineData(U1 + ":1::2", "empty interval")]
     [InlineData(U1 + ":1-5x", "'5x'")]
     [InlineData(U1 + ":-5", "empty transaction number")]
-    [InlineData(U1 + ":mytag:1-5", "tag")]
+    [InlineData(U1 + ":mytag", "tag 'mytag'")]
+    [InlineData(U1 + ":a:b:1", "tag 'a'")]
+    [InlineData(U1 + ":1a:1", "'1a'")]
+    [InlineData(U1 + ":t-x:1", "'t-x'")]
+    [InlineData(U1 + ":abcdefghijklmnopqrstuvwxyz0123456:1", "not a GTID tag")]
     [InlineData(U1 + ":1-5,," + U2 + ":1", "empty element")]
     [InlineData(U1 + ":9223372036854775807", "'9223372036854775807'")]
     [InlineData(U1 + ":99999999999999999999", "'99999999999999999999'")]
@@ -225,10 +229,9 @@ public class MySqlGtidSetTests
         hugeIntervals[8 + 16 + 3] = 0x7f;
         Assert.Throws<FormatException>(() => MySqlGtidSet.Decode(hugeIntervals));
 
-        var tagged = (byte[])good.Clone();
-        tagged[0] = 1;
-        tagged[7] = 1;
-        Assert.Contains("tagged", Assert.Throws<NotSupportedException>(() => MySqlGtidSet.Decode(tagged)).Message);
+        var unknownFormat = (byte[])good.Clone();
+        unknownFormat[7] = 2;
+        Assert.Contains("unknown format", Assert.Throws<FormatException>(() => MySqlGtidSet.Decode(unknownFormat)).Message);
     }
 
     [Fact]

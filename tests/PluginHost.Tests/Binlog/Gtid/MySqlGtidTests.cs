@@ -25,7 +25,8 @@ public class MySqlGtidTests
     [InlineData("3e11fa47-71ca-11e1-9e33-c80aa9429562", "uuid:number")]
     [InlineData("3e11fa47-71ca-11e1-9e33-c80aa9429562:0", "'0'")]
     [InlineData("3e11fa47-71ca-11e1-9e33-c80aa9429562:x", "'x'")]
-    [InlineData("3e11fa47-71ca-11e1-9e33-c80aa9429562:tag:5", "tagged")]
+    [InlineData("3e11fa47-71ca-11e1-9e33-c80aa9429562:9tag:5", "'9tag'")]
+    [InlineData("3e11fa47-71ca-11e1-9e33-c80aa9429562:tag:5:6", "uuid:tag:number")]
     [InlineData("nope:5", "'nope'")]
     public void Rejects_bad_text(string text, string fragment)
     {
