@@ -99,7 +99,7 @@ internal sealed class SnapshotTable
         var precision = dataType is "decimal" or "numeric" && int.TryParse(r[6], NumberStyles.None, CultureInfo.InvariantCulture, out var d) ? d : 0;
         var textBlob = dataType is "tinytext" or "text" or "mediumtext" or "longtext" && collation != Binlog.Values.Charsets.Binary;
         var isJson = dataType == "json" || textBlob && jsonColumns?.Contains(name) == true;
-        string[]? labels = dataType is "enum" or "set" ? InformationSchemaLabels.Parse(columnType) : null;
+        string[]? labels = dataType is "enum" or "set" ? InformationSchemaText.ParseLabels(columnType) : null;
         return new SnapshotColumn(name, dataType, isJson ? ColumnKind.Json : KindOf(dataType, collation), columnType.Contains("unsigned", StringComparison.OrdinalIgnoreCase),
             collation, r[8], precision, fsp, labels, r[3] == "PRI", r[7] == "YES");
     }
@@ -137,7 +137,7 @@ internal sealed class SnapshotTable
             """, ct).ConfigureAwait(false);
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var row in result.Rows)
-            if (InformationSchemaLabels.JsonValidColumn(row[0]) is { } name) names.Add(name);
+            if (InformationSchemaText.JsonValidColumn(row[0]) is { } name) names.Add(name);
         return names;
     }
 

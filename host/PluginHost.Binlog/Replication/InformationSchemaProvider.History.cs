@@ -65,7 +65,7 @@ internal sealed partial class InformationSchemaProvider
             """, ct).ConfigureAwait(false);
         var set = new HashSet<(string, string, string)>();
         foreach (var row in result.Rows)
-            if (JsonValidColumn(row[2]) is { } column)
+            if (InformationSchemaText.JsonValidColumn(row[2]) is { } column)
                 set.Add((row[0] ?? "", row[1] ?? "", column.ToLowerInvariant()));
         return set;
     }

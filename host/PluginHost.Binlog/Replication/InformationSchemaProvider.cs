@@ -58,35 +58,11 @@ internal sealed partial class InformationSchemaProvider(ConnectionOptions option
             """, ct).ConfigureAwait(false);
         HashSet<string>? names = null;
         foreach (var row in result.Rows)
-            if (JsonValidColumn(row[0]) is { } name)
+            if (InformationSchemaText.JsonValidColumn(row[0]) is { } name)
                 (names ??= new HashSet<string>(StringComparer.OrdinalIgnoreCase)).Add(name);
         IReadOnlySet<string> set = names ?? NoColumns;
         _jsonCache[key] = set;
         return set;
-    }
-
-    /// <summary>The column of a check clause that is exactly <c>json_valid(`col`)</c> (backticks doubled inside the
-    /// name), or null for any other clause.</summary>
-    internal static string? JsonValidColumn(string? clause)
-    {
-        const string Prefix = "json_valid(`";
-        if (clause is null) return null;
-        clause = clause.Trim();
-        if (!clause.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase) || !clause.EndsWith("`)", StringComparison.Ordinal)) return null;
-        var quoted = clause[Prefix.Length..^2];
-        if (quoted.Length == 0) return null;
-        var sb = new System.Text.StringBuilder(quoted.Length);
-        for (var i = 0; i < quoted.Length; i++)
-        {
-            if (quoted[i] == '`')
-            {
-                // Inside the name a backtick is doubled; a single one means the clause has more than one identifier.
-                if (i + 1 >= quoted.Length || quoted[i + 1] != '`') return null;
-                i++;
-            }
-            sb.Append(quoted[i]);
-        }
-        return sb.ToString();
     }
 
     public ValueTask<TableSchema?> GetAsync(string database, string table, CancellationToken ct) =>
@@ -133,33 +109,10 @@ internal sealed partial class InformationSchemaProvider(ConnectionOptions option
         // character set's default collation stands for them (only the character set matters to decoding).
         var collation = int.TryParse(r[at + 4], out var id) ? id
             : r[at + 6] is { Length: > 0 } charset && Charsets.GetDefaultCollationId(charset) is { } byCharset ? byCharset : 63;
-        string[]? labels = dataType is "enum" or "set" ? ParseLabels(columnType) : null;
+        string[]? labels = dataType is "enum" or "set" ? InformationSchemaText.ParseLabels(columnType) : null;
         var fsp = dataType is "time" or "datetime" or "timestamp" && int.TryParse(r[at + 5], out var p) ? p : 0;
         return new SchemaColumn(r[at] ?? "", dataType, columnType.Contains("unsigned", StringComparison.OrdinalIgnoreCase), collation, labels, fsp,
             IsJson: dataType == "json");
-    }
-
-    /// <summary>Parses <c>enum('a','b''c')</c> into its labels.</summary>
-    internal static string[] ParseLabels(string columnType)
-    {
-        var labels = new List<string>();
-        var open = columnType.IndexOf('(');
-        var i = open + 1;
-        while (i > 0 && i < columnType.Length)
-        {
-            if (columnType[i] != '\'') { i++; continue; }
-            var sb = new System.Text.StringBuilder();
-            i++;
-            while (i < columnType.Length)
-            {
-                if (columnType[i] == '\'' && i + 1 < columnType.Length && columnType[i + 1] == '\'') { sb.Append('\''); i += 2; continue; }
-                if (columnType[i] == '\\' && i + 1 < columnType.Length) { sb.Append(columnType[i + 1]); i += 2; continue; }
-                if (columnType[i] == '\'') { i++; break; }
-                sb.Append(columnType[i++]);
-            }
-            labels.Add(sb.ToString());
-        }
-        return labels.ToArray();
     }
 
     public async ValueTask DisposeAsync()

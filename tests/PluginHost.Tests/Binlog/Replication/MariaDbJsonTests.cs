@@ -179,7 +179,7 @@ public sealed class MariaDbJsonTests(MariaDbServer db, ITestOutputHelper output)
     [InlineData("`n` > 0", null)]
     [InlineData("json_valid(j)", null)]
     public void Only_a_plain_json_valid_check_marks_a_column(string clause, string? column) =>
-        Assert.Equal(column, InformationSchemaProvider.JsonValidColumn(clause));
+        Assert.Equal(column, InformationSchemaText.JsonValidColumn(clause));
 
     private sealed record Change(TableMapEvent Map, RowChange Values, ChangeEvent Event, JsonNode Line);
 

@@ -1,22 +1,18 @@
-using System.Text;
+namespace PluginHost.Binlog.Replication;
 
-namespace PluginHost.Snapshots;
-
-/// <summary>
-/// The two information_schema texts the stream parses too (the binlog library's own parser is internal to it; the tests
-/// check that both agree): ENUM/SET labels of a COLUMN_TYPE and the column of a <c>json_valid(`col`)</c> check.
-/// </summary>
-internal static class InformationSchemaLabels
+/// <summary>Texts of <c>information_schema</c> the client reads: ENUM/SET labels of a COLUMN_TYPE, the column of a JSON check.</summary>
+public static class InformationSchemaText
 {
     /// <summary>Parses <c>enum('a','b''c')</c> into its labels.</summary>
-    public static string[] Parse(string columnType)
+    public static string[] ParseLabels(string columnType)
     {
         var labels = new List<string>();
-        var i = columnType.IndexOf('(') + 1;
+        var open = columnType.IndexOf('(');
+        var i = open + 1;
         while (i > 0 && i < columnType.Length)
         {
             if (columnType[i] != '\'') { i++; continue; }
-            var sb = new StringBuilder();
+            var sb = new System.Text.StringBuilder();
             i++;
             while (i < columnType.Length)
             {
@@ -30,7 +26,8 @@ internal static class InformationSchemaLabels
         return labels.ToArray();
     }
 
-    /// <summary>The column of a check clause that is exactly <c>json_valid(`col`)</c>, or null.</summary>
+    /// <summary>The column of a check clause that is exactly <c>json_valid(`col`)</c> (backticks doubled inside the
+    /// name), or null for any other clause.</summary>
     public static string? JsonValidColumn(string? clause)
     {
         const string Prefix = "json_valid(`";
@@ -39,11 +36,12 @@ internal static class InformationSchemaLabels
         if (!clause.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase) || !clause.EndsWith("`)", StringComparison.Ordinal)) return null;
         var quoted = clause[Prefix.Length..^2];
         if (quoted.Length == 0) return null;
-        var sb = new StringBuilder(quoted.Length);
+        var sb = new System.Text.StringBuilder(quoted.Length);
         for (var i = 0; i < quoted.Length; i++)
         {
             if (quoted[i] == '`')
             {
+                // Inside the name a backtick is doubled; a single one means the clause has more than one identifier.
                 if (i + 1 >= quoted.Length || quoted[i + 1] != '`') return null;
                 i++;
             }
