@@ -12,8 +12,8 @@ namespace PluginHost.Scripting;
 /// !RuntimeHelpers.TryEnsureSufficientExecutionStack()) __PluginHostGuard.Enter(line);</c> — one read of a static flag
 /// each, plus a look at the stack pointer on entries — and the script gets a small nested <c>__PluginHostGuard</c> class
 /// appended. Recursion that would overflow the thread's stack throws <see cref="InsufficientExecutionStackException"/>. An
-/// expression body (<c>=&gt; expr</c>) becomes a block around it (<c>{check; return /*=&gt;*/ expr;}</c>); lambdas
-/// converted to expression trees, and properties, indexers and accessors, are left as written. The
+/// expression body (<c>=&gt; expr</c>) becomes a block around it (<c>{check; return /*=&gt;*/ expr;}</c>); property and
+/// indexer accessors with a body are guarded like methods; lambdas converted to expression trees are left as written. The
 /// <see cref="TransformWatchdog"/> raises the flag when an event runs past its time limit; the check then throws
 /// <see cref="TransformTimeoutException"/> inside the script, so the pipeline's on_error policy applies.
 /// <para>The checks are inserted as text without line breaks, so every line keeps its number; the insertions are
@@ -76,6 +76,16 @@ internal sealed class LoopGuard
             }
         }
 
+        // "T X => expr;" → "T X {get{check; return /*=>*/ expr;}}": a getter block needs the accessor around it.
+        void GuardGetter(SyntaxNode member, ArrowExpressionClauseSyntax arrow, SyntaxToken semicolon)
+        {
+            if (semicolon.IsMissing) return;
+            var throws = arrow.Expression is ThrowExpressionSyntax;
+            Opener(arrow.ArrowToken.SpanStart, "{get{" + Enter(LineOf(member)) + (throws ? " " : " return ") + "/*");
+            Opener(arrow.ArrowToken.Span.End, "*/");
+            Closer(semicolon.Span.End, "}}");
+        }
+
         void GuardLambda(AnonymousFunctionExpressionSyntax lambda)
         {
             if (lambda.Block is { } block)
@@ -126,6 +136,17 @@ internal sealed class LoopGuard
                 case BaseMethodDeclarationSyntax other: // constructors, operators, conversions
                     var returns = other is OperatorDeclarationSyntax or ConversionOperatorDeclarationSyntax;
                     GuardFunction(other, other.Body, other.ExpressionBody, other.SemicolonToken, returns);
+                    break;
+                case AccessorDeclarationSyntax accessor:
+                    // get/set/init/add/remove with a body: recursion through a property is recursion too.
+                    GuardFunction(accessor, accessor.Body, accessor.ExpressionBody, accessor.SemicolonToken,
+                        accessor.Keyword.IsKind(SyntaxKind.GetKeyword));
+                    break;
+                case PropertyDeclarationSyntax { ExpressionBody: { } arrow } property: // int X => expr;
+                    GuardGetter(property, arrow, property.SemicolonToken);
+                    break;
+                case IndexerDeclarationSyntax { ExpressionBody: { } arrow } indexer: // int this[int i] => expr;
+                    GuardGetter(indexer, arrow, indexer.SemicolonToken);
                     break;
                 case LocalFunctionStatementSyntax lf:
                     GuardFunction(lf, lf.Body, lf.ExpressionBody, lf.SemicolonToken, ReturnsValue(lf.ReturnType, lf.Modifiers));

@@ -283,6 +283,36 @@ public sealed class ScriptCompilerTests
     }
 
     [Fact]
+    public void Recursion_through_properties_indexers_and_setters_is_an_ordinary_exception_not_a_stack_overflow()
+    {
+        // Before accessors were guarded, each of these overflowed the stack, which ends the process.
+        using var t = Load("""
+            long Forever => Forever + 1;
+            class Ladder { public long this[long n] => n <= 0 ? 0 : this[n - 1] + 1; }
+            class Echo { long _v; public long V { get { return _v; } set { V = value + 1; _v = value; } } }
+            ChangeEvent Transform(ChangeEvent e)
+            {
+                if (e.Table == "getter") e.Extra["r"] = Forever;
+                if (e.Table == "indexer") e.Extra["r"] = new Ladder()[10_000_000];
+                if (e.Table == "setter") new Echo().V = 1;
+                if (e.Table == "small") e.Extra["r"] = new Ladder()[100];
+                return e;
+            }
+            """, path: "transforms/props.csx", timeout: TimeSpan.FromSeconds(30)); // a loaded machine takes seconds to fill a stack
+        foreach (var (table, line) in new[] { ("getter", 1), ("indexer", 2), ("setter", 3) })
+        {
+            var e = Event(1, "x");
+            e.Table = table;
+            var ex = Assert.Throws<ScriptException>(() => Run(t, e));
+            Assert.IsType<InsufficientExecutionStackException>(ex.InnerException);
+            Assert.True(ex.Message.Contains("recursed too deep") && ex.Message.Contains($"transforms/props.csx:line {line}"), $"{table}: {ex.Message}");
+        }
+        var small = Event(2, "ok");
+        small.Table = "small";
+        Assert.Equal(100L, Run(t, small)[0].Extra["r"]); // bounded recursion through an indexer still works
+    }
+
+    [Fact]
     public void Lambdas_nested_in_expression_trees_stay_part_of_the_tree()
     {
         // A lambda converted to a delegate type inside an expression tree (Enumerable.Any inside a Queryable.Where, a
