@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.Runtime.CompilerServices;
 using PluginHost.Binlog;
 using PluginHost.Binlog.Events;
 using PluginHost.Binlog.Files;
@@ -48,7 +49,29 @@ internal static class DecodeCommand
         }
         using var reader = new BinlogFileReader(stream, name, ownsStream: true);
         var rowWriter = new RowJsonWriter(output, name);
-        while (reader.ReadEvent() is { } e) rowWriter.Handle(e);
-        rowWriter.Flush();
+        try
+        {
+            Loop(reader, rowWriter);
+        }
+        finally
+        {
+            // The rows of the events before a fault are printed.
+            rowWriter.Flush();
+        }
+    }
+
+    /// <summary>Plain rows events are decoded into one reused batch, written before the next event is read.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Loop(BinlogFileReader reader, RowJsonWriter rowWriter)
+    {
+        var decoder = reader.Decoder;
+        var batch = new RowBatch();
+        while (true)
+        {
+            var raw = reader.NextSegment();
+            if (raw.Count == 0) return;
+            if (decoder.TryDecodeRows(raw, batch)) rowWriter.Write(batch);
+            else rowWriter.Handle(decoder.Decode(raw));
+        }
     }
 }

@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace PluginHost.Binlog.Values;
 
@@ -25,7 +27,11 @@ internal static class BinaryDecimal
     }
 
     /// <summary>Formats the exact value into <paramref name="chars"/> (at least precision + 3 long); returns the length.</summary>
-    public static int Format(ReadOnlySpan<byte> data, int precision, int scale, Span<char> chars)
+    public static int Format(ReadOnlySpan<byte> data, int precision, int scale, Span<char> chars) => Format<char>(data, precision, scale, chars);
+
+    /// <summary>As <see cref="Format(ReadOnlySpan{byte}, int, int, Span{char})"/>, into chars or (ASCII) UTF-8 bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static int Format<T>(ReadOnlySpan<byte> data, int precision, int scale, Span<T> chars) where T : unmanaged, IBinaryInteger<T>
     {
         var size = Size(precision, scale);
         if (data.Length < size || precision <= 0 || scale > precision)
@@ -45,10 +51,10 @@ internal static class BinaryDecimal
         var frac0x = scale % 9;
 
         var n = 0;
-        if (negative) chars[n++] = '-';
+        if (negative) chars[n++] = T.CreateTruncating('-');
         var started = false;
         var pos = 0;
-        void Emit(Span<char> c, ref int n, uint v, int digits, ref bool started)
+        static void Emit(Span<T> c, ref int n, uint v, int digits, ref bool started)
         {
             Check(v, digits);
             for (var d = digits - 1; d >= 0; d--)
@@ -56,7 +62,7 @@ internal static class BinaryDecimal
                 var digit = (int)(v / Pow10[d] % 10);
                 if (!started && digit == 0) continue;
                 started = true;
-                c[n++] = (char)('0' + digit);
+                c[n++] = T.CreateTruncating('0' + digit);
             }
         }
         if (intg0x > 0)
@@ -67,22 +73,22 @@ internal static class BinaryDecimal
         }
         for (var i = 0; i < intg0; i++, pos += 4)
             Emit(chars, ref n, BinaryPrimitives.ReadUInt32BigEndian(buf[pos..]), 9, ref started);
-        if (!started) chars[n++] = '0';
+        if (!started) chars[n++] = T.CreateTruncating('0');
         if (scale > 0)
         {
-            chars[n++] = '.';
+            chars[n++] = T.CreateTruncating('.');
             for (var i = 0; i < frac0; i++, pos += 4)
             {
                 var v = BinaryPrimitives.ReadUInt32BigEndian(buf[pos..]);
                 Check(v, 9);
-                for (var d = 8; d >= 0; d--) chars[n++] = (char)('0' + v / Pow10[d] % 10);
+                for (var d = 8; d >= 0; d--) chars[n++] = T.CreateTruncating('0' + (int)(v / Pow10[d] % 10));
             }
             if (frac0x > 0)
             {
                 var len = DigitsToBytes[frac0x];
                 var v = ReadBigEndian(buf.Slice(pos, len));
                 Check(v, frac0x);
-                for (var d = frac0x - 1; d >= 0; d--) chars[n++] = (char)('0' + v / Pow10[d] % 10);
+                for (var d = frac0x - 1; d >= 0; d--) chars[n++] = T.CreateTruncating('0' + (int)(v / Pow10[d] % 10));
             }
         }
         return n;
