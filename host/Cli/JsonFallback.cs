@@ -29,13 +29,14 @@ internal sealed class JsonFallback
         return _buffer.WrittenSpan;
     }
 
-    /// <summary>A string as a quoted JSON string.</summary>
-    public static byte[] Quote(string text)
+    /// <summary>A string as a quoted JSON string, followed by <paramref name="after"/> unless it is 0.</summary>
+    public static byte[] Quote(string text, byte after)
     {
         var encoded = JsonEncodedText.Encode(text, Encoder).EncodedUtf8Bytes;
-        var quoted = new byte[encoded.Length + 2];
-        quoted[0] = quoted[^1] = (byte)'"';
+        var quoted = new byte[encoded.Length + (after == 0 ? 2 : 3)];
+        quoted[0] = quoted[encoded.Length + 1] = (byte)'"';
         encoded.CopyTo(quoted.AsSpan(1));
+        if (after != 0) quoted[^1] = after;
         return quoted;
     }
 }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using PluginHost.Binlog;
@@ -16,10 +15,6 @@ internal sealed class RowJsonWriter(Stream output, string fileName)
 {
     private const int FlushAt = 1 << 17;
 
-    // What the relaxed encoder writes as it is: printable ASCII but the quote and the backslash.
-    private static readonly SearchValues<char> Plain = SearchValues.Create(
-        [.. Enumerable.Range(0x20, 0x7F - 0x20).Where(c => c is not ('"' or '\\')).Select(c => (char)c)]);
-
     private readonly Dictionary<ulong, EncodedTable> _tables = [];
     private byte[] _buffer = new byte[FlushAt * 2];
     private int _length;
@@ -32,12 +27,17 @@ internal sealed class RowJsonWriter(Stream output, string fileName)
     private JsonFallback? _fallback;
 
     /// <summary>A string as a quoted JSON string, escaped as the event JSON escapes.</summary>
-    private static byte[] Quote(string text)
+    private static byte[] Quote(string text, byte after = 0)
     {
-        if (text.AsSpan().ContainsAnyExcept(Plain)) return JsonFallback.Quote(text);
-        var quoted = new byte[text.Length + 2];
-        quoted[0] = quoted[^1] = (byte)'"';
-        for (var i = 0; i < text.Length; i++) quoted[i + 1] = (byte)text[i];
+        var quoted = new byte[text.Length + (after == 0 ? 2 : 3)];
+        quoted[0] = quoted[text.Length + 1] = (byte)'"';
+        for (var i = 0; i < text.Length; i++)
+        {
+            // Printable ASCII but the quote and the backslash is written as it is; the rest is the encoder's.
+            if (text[i] is < ' ' or > '~' or '"' or '\\') return JsonFallback.Quote(text, after);
+            quoted[i + 1] = (byte)text[i];
+        }
+        if (after != 0) quoted[^1] = after;
         return quoted;
     }
 
@@ -49,7 +49,8 @@ internal sealed class RowJsonWriter(Stream output, string fileName)
             Map = map;
             var common = $",\"database\":{Utf8(Quote(map.Database))},\"table\":{Utf8(Quote(map.Table))},\"before\":";
             Prefixes = [Prefix("insert"), Prefix("update"), Prefix("delete")];
-            Columns = [.. map.Columns.Select((c, i) => (byte[])[.. Quote(c.Name ?? "@" + (i + 1)), (byte)':'])];
+            Columns = new byte[map.Columns.Count][];
+            for (var i = 0; i < Columns.Length; i++) Columns[i] = Quote(map.Columns[i].Name ?? "@" + (i + 1), (byte)':');
             byte[] Prefix(string op) => System.Text.Encoding.UTF8.GetBytes($"{{\"op\":\"{op}\"{common}");
             static string Utf8(byte[] b) => System.Text.Encoding.UTF8.GetString(b);
         }
@@ -78,6 +79,9 @@ internal sealed class RowJsonWriter(Stream output, string fileName)
         if (_tables.TryGetValue(map.TableId, out var t) && t.Describes(map)) return t;
         return _tables[map.TableId] = new EncodedTable(map);
     }
+
+    /// <summary>Rows written.</summary>
+    public long Rows { get; private set; }
 
     /// <summary>Writes what is buffered to the output stream.</summary>
     public void Flush()
@@ -171,6 +175,7 @@ internal sealed class RowJsonWriter(Stream output, string fileName)
             _length = start;
             throw;
         }
+        Rows++;
         if (_length >= FlushAt) Flush();
     }
 

@@ -10,6 +10,7 @@ internal static class BinaryDecimal
     private static readonly int[] DigitsToBytes = [0, 1, 1, 2, 2, 3, 3, 4, 4, 4];
 
     /// <summary>Stored size in bytes of a DECIMAL(<paramref name="precision"/>, <paramref name="scale"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Size(int precision, int scale)
     {
         var intg = precision - scale;
@@ -35,8 +36,8 @@ internal static class BinaryDecimal
     {
         var size = Size(precision, scale);
         if (data.Length < size || precision <= 0 || scale > precision)
-            throw new BinlogFormatException($"DECIMAL({precision},{scale}) needs {size} bytes, got {data.Length}");
-        if (chars.Length < precision + 3) throw new ArgumentException($"DECIMAL({precision},{scale}) needs {precision + 3} characters", nameof(chars));
+            throw TooShort(precision, scale, size, data.Length);
+        if (chars.Length < precision + 3) throw NoRoom(precision, scale);
         Span<byte> buf = stackalloc byte[size];
         data[..size].CopyTo(buf);
         var negative = (buf[0] & 0x80) == 0;
@@ -54,6 +55,7 @@ internal static class BinaryDecimal
         if (negative) chars[n++] = T.CreateTruncating('-');
         var started = false;
         var pos = 0;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         static void Emit(Span<T> c, ref int n, uint v, int digits, ref bool started)
         {
             Check(v, digits);
@@ -94,15 +96,28 @@ internal static class BinaryDecimal
         return n;
 
         // A group of k digits holds less than 10^k (as MySQL's bin2decimal checks): more means corrupt bytes.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         static void Check(uint group, int digits)
         {
-            if (digits < 9 ? group >= Pow10[digits] : group > 999_999_999)
-                throw new BinlogFormatException($"DECIMAL digit group {group} does not fit {digits} digits: the value is corrupt");
+            if (digits < 9 ? group >= Pow10[digits] : group > 999_999_999) throw Corrupt(group, digits);
         }
     }
 
     private static readonly uint[] Pow10 = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000];
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static BinlogFormatException TooShort(int precision, int scale, int size, int length) =>
+        new($"DECIMAL({precision},{scale}) needs {size} bytes, got {length}");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ArgumentException NoRoom(int precision, int scale) =>
+        new($"DECIMAL({precision},{scale}) needs {precision + 3} characters", "chars");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static BinlogFormatException Corrupt(uint group, int digits) =>
+        new($"DECIMAL digit group {group} does not fit {digits} digits: the value is corrupt");
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint ReadBigEndian(ReadOnlySpan<byte> b)
     {
         uint v = 0;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using PluginHost.Binlog.Json;
 
@@ -166,6 +167,7 @@ public readonly struct ColumnValue
     public int FormatDecimal(Span<char> destination) => FormatDecimal<char>(destination);
 
     /// <summary>As <see cref="FormatDecimal(Span{char})"/>, into chars or (ASCII) UTF-8 bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal int FormatDecimal<T>(Span<T> destination) where T : unmanaged, IBinaryInteger<T>
     {
         if (_ref is not string s) return BinaryDecimal.Format(RawBytes, _aux, _scale, destination);
@@ -250,6 +252,7 @@ public readonly struct ColumnValue
     public int FormatTimestamp(Span<char> dest) => FormatTimestamp<char>(dest);
 
     /// <summary>As <see cref="FormatTimestamp(Span{char})"/>, into chars or (ASCII) UTF-8 bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal int FormatTimestamp<T>(Span<T> dest) where T : unmanaged, IBinaryInteger<T>
     {
         if (_bits == 0)

@@ -16,8 +16,10 @@ public static class ColumnValueUtf8
     private const int FixedRoom = 96;
 
     // What the relaxed encoder writes as it is: printable ASCII but the quote and the backslash.
-    private static readonly SearchValues<byte> Plain = SearchValues.Create(
-        [.. Enumerable.Range(0x20, 0x7F - 0x20).Where(b => b is not ('"' or '\\')).Select(b => (byte)b)]);
+    internal static readonly SearchValues<byte> Plain = SearchValues.Create(PlainAscii);
+
+    /// <summary>Printable ASCII but the quote and the backslash: the characters the event JSON writes as they are.</summary>
+    public static ReadOnlySpan<byte> PlainAscii => " !#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~"u8;
 
     /// <summary>The room <see cref="TryWrite"/> may use for <paramref name="v"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace PluginHost.Binlog.Values;
 
@@ -54,6 +55,7 @@ public readonly record struct MySqlDateTime(
     public int FormatTime(Span<char> dest, int fractionDigits) => FormatTime<char>(dest, fractionDigits);
 
     // The formats as UTF-16 chars or UTF-8 bytes (T is char or byte): every character is ASCII.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void WriteDate<T>(Span<T> dest) where T : unmanaged, IBinaryInteger<T>
     {
         Digits(dest, Year, 4);
@@ -63,6 +65,7 @@ public readonly record struct MySqlDateTime(
         Digits(dest[8..], Day, 2);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal int FormatDateTime<T>(Span<T> dest, int fractionDigits, char separator) where T : unmanaged, IBinaryInteger<T>
     {
         WriteDate(dest);
@@ -75,6 +78,7 @@ public readonly record struct MySqlDateTime(
         return 19 + WriteFraction(dest[19..], Microsecond, fractionDigits);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal int FormatTime<T>(Span<T> dest, int fractionDigits) where T : unmanaged, IBinaryInteger<T>
     {
         var i = 0;
@@ -91,6 +95,7 @@ public readonly record struct MySqlDateTime(
         return i + WriteFraction(dest[i..], Microsecond, fractionDigits);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static int WriteFraction<T>(Span<T> dest, int microsecond, int digits) where T : unmanaged, IBinaryInteger<T>
     {
         if (digits <= 0) return 0;
@@ -101,6 +106,7 @@ public readonly record struct MySqlDateTime(
         return digits + 1;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void Digits<T>(Span<T> dest, int value, int count) where T : unmanaged, IBinaryInteger<T>
     {
         for (var i = count - 1; i >= 0; i--)
