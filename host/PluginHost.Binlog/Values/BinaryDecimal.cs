@@ -55,17 +55,20 @@ internal static class BinaryDecimal
         if (negative) chars[n++] = T.CreateTruncating('-');
         var started = false;
         var pos = 0;
+        // An integer group: its digits once the first nonzero digit of the value is out, before that its significant ones.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         static void Emit(Span<T> c, ref int n, uint v, int digits, ref bool started)
         {
             Check(v, digits);
-            for (var d = digits - 1; d >= 0; d--)
+            if (!started)
             {
-                var digit = (int)(v / Pow10[d] % 10);
-                if (!started && digit == 0) continue;
+                if (v == 0) return;
                 started = true;
-                c[n++] = T.CreateTruncating('0' + digit);
+                digits = 1;
+                while (digits < 9 && v >= Pow10[digits]) digits++;
             }
+            Fill(c, n, v, digits);
+            n += digits;
         }
         if (intg0x > 0)
         {
@@ -83,17 +86,30 @@ internal static class BinaryDecimal
             {
                 var v = BinaryPrimitives.ReadUInt32BigEndian(buf[pos..]);
                 Check(v, 9);
-                for (var d = 8; d >= 0; d--) chars[n++] = T.CreateTruncating('0' + (int)(v / Pow10[d] % 10));
+                Fill(chars, n, v, 9);
+                n += 9;
             }
             if (frac0x > 0)
             {
                 var len = DigitsToBytes[frac0x];
                 var v = ReadBigEndian(buf.Slice(pos, len));
                 Check(v, frac0x);
-                for (var d = frac0x - 1; d >= 0; d--) chars[n++] = T.CreateTruncating('0' + (int)(v / Pow10[d] % 10));
+                Fill(chars, n, v, frac0x);
+                n += frac0x;
             }
         }
         return n;
+
+        // The last `digits` digits of v, zero-padded, at c[at..].
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Fill(Span<T> c, int at, uint v, int digits)
+        {
+            for (var i = at + digits - 1; i >= at; i--)
+            {
+                c[i] = T.CreateTruncating('0' + (int)(v % 10));
+                v /= 10;
+            }
+        }
 
         // A group of k digits holds less than 10^k (as MySQL's bin2decimal checks): more means corrupt bytes.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
