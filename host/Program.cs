@@ -5,7 +5,11 @@ namespace PluginHost;
 /// <summary>The <c>pluginhost</c> command line.</summary>
 internal static class Program
 {
-    public static async Task<int> Main(string[] args)
+    public static int Main(string[] args) =>
+        // decode dispatched before anything else is touched: it is a short job, start-up is part of what users wait for.
+        args is ["decode", .. var rest] ? DecodeCommand.Run(rest) : MainAsync(args).GetAwaiter().GetResult();
+
+    private static async Task<int> MainAsync(string[] args)
     {
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
         {
@@ -22,7 +26,6 @@ internal static class Program
         var rest = args.Skip(1).ToArray();
         return args[0] switch
         {
-            "decode" => DecodeCommand.Run(rest, Console.Error),
             "check" => await CheckCommand.RunAsync(rest),
             "deadletter" => await DeadLetterCommand.RunAsync(rest),
             "run" => await RunCommand.RunAsync(rest),

@@ -1,43 +1,56 @@
+using System.Diagnostics;
 using System.IO.Compression;
+using System.Runtime.CompilerServices;
 using PluginHost.Binlog;
 using PluginHost.Binlog.Events;
 using PluginHost.Binlog.Files;
-using PluginHost.Binlog.Values;
 
 namespace PluginHost.Cli;
 
 /// <summary><c>pluginhost decode FILE...</c>: prints one JSON object per changed row of binlog files.</summary>
 internal static class DecodeCommand
 {
-    public static int Run(IReadOnlyList<string> args, TextWriter error)
+    /// <summary>Runs the command; errors go to <paramref name="error"/> (standard error when null, opened only if needed).</summary>
+    public static int Run(IReadOnlyList<string> args, TextWriter? error = null)
     {
-        if (args.Count == 0 || args.Any(a => a is "-h" or "--help"))
+        var started = Stopwatch.GetTimestamp();
+        var paths = new List<string>(args.Count);
+        var stats = false;
+        foreach (var a in args)
         {
-            error.WriteLine("usage: pluginhost decode FILE... (gzip files ending in .gz are read as well)");
-            return args.Count == 0 ? 2 : 0;
+            if (a is "-h" or "--help") return Usage(error, 0);
+            if (a == "--stats") stats = true;
+            else paths.Add(a);
         }
+        if (paths.Count == 0) return Usage(error, 2);
         using var stdout = Console.OpenStandardOutput();
-        using var buffered = new BufferedStream(stdout, 1 << 16);
         var failed = false;
-        foreach (var path in args)
+        long rows = 0;
+        foreach (var path in paths)
         {
             try
             {
-                Decode(path, buffered);
+                rows += Decode(path, stdout);
             }
             catch (Exception e) when (e is BinlogFormatException or IOException or UnauthorizedAccessException or InvalidDataException)
             {
-                buffered.Flush();
-                error.WriteLine($"pluginhost decode: {path}: {e.Message}");
+                (error ?? Console.Error).WriteLine($"pluginhost decode: {path}: {e.Message}");
                 failed = true;
             }
         }
-        buffered.Flush();
+        if (stats) DecodeStats.Print(error ?? Console.Error, rows, started);
         return failed ? 1 : 0;
     }
 
-    /// <summary>Decodes one file (plain or .gz) and writes its rows as JSON lines to <paramref name="output"/>.</summary>
-    public static void Decode(string path, Stream output)
+    private static int Usage(TextWriter? error, int exitCode)
+    {
+        (error ?? Console.Error).WriteLine("usage: pluginhost decode FILE... [--stats] (gzip files ending in .gz are read as well; --stats: timings on standard error)");
+        return exitCode;
+    }
+
+    /// <summary>Decodes one file (plain or .gz) and writes its rows as JSON lines to <paramref name="output"/>; returns
+    /// the number of rows.</summary>
+    public static long Decode(string path, Stream output)
     {
         Stream stream = File.OpenRead(path);
         var name = Path.GetFileName(path);
@@ -48,7 +61,30 @@ internal static class DecodeCommand
         }
         using var reader = new BinlogFileReader(stream, name, ownsStream: true);
         var rowWriter = new RowJsonWriter(output, name);
-        while (reader.ReadEvent() is { } e) rowWriter.Handle(e);
-        rowWriter.Flush();
+        try
+        {
+            Loop(reader, rowWriter);
+        }
+        finally
+        {
+            // The rows of the events before a fault are printed.
+            rowWriter.Flush();
+        }
+        return rowWriter.Rows;
+    }
+
+    /// <summary>Plain rows events are decoded into one reused batch, written before the next event is read.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Loop(BinlogFileReader reader, RowJsonWriter rowWriter)
+    {
+        var decoder = reader.Decoder;
+        var batch = new RowBatch();
+        while (true)
+        {
+            var raw = reader.NextSegment();
+            if (raw.Count == 0) return;
+            if (decoder.TryDecodeRows(raw, batch)) rowWriter.Write(batch);
+            else rowWriter.Handle(decoder.Decode(raw));
+        }
     }
 }

@@ -11,7 +11,7 @@ namespace PluginHost.Binlog.Decoding;
 /// Stateful: it remembers the format description and the table maps, so feed it every event of a stream in order.
 /// Not thread-safe; one decoder per stream.
 /// </summary>
-public sealed class BinlogEventDecoder
+public sealed partial class BinlogEventDecoder
 {
     private readonly Dictionary<ulong, TableMapEvent> _tables = new();
     private FormatDescriptionEvent? _format;
@@ -50,17 +50,23 @@ public sealed class BinlogEventDecoder
         {
             return DecodeChecked(header, data);
         }
-        catch (BinlogFormatException e) when (!e.Message.StartsWith(header.EventType.ToString(), StringComparison.Ordinal))
+        catch (Exception e) when (Describe(header, e) is { } described)
         {
-            throw new BinlogFormatException($"{header.EventType} event at position {header.Position}: {e.Message}", e);
-        }
-        catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or OverflowException or FormatException
-                                      or System.Text.DecoderFallbackException or InvalidCastException or NotSupportedException
-                                      or InvalidDataException)
-        {
-            throw new BinlogFormatException($"{header.EventType} event at position {header.Position} is malformed: {e.Message}", e);
+            throw described;
         }
     }
+
+    /// <summary>A decoding fault as the error names it (event type and position), or null for an exception that is not
+    /// one (it propagates as it is).</summary>
+    private static BinlogFormatException? Describe(BinlogEventHeader header, Exception e) => e switch
+    {
+        BinlogFormatException when !e.Message.StartsWith(header.EventType.ToString(), StringComparison.Ordinal) =>
+            new BinlogFormatException($"{header.EventType} event at position {header.Position}: {e.Message}", e),
+        ArgumentException or IndexOutOfRangeException or OverflowException or FormatException or System.Text.DecoderFallbackException
+            or InvalidCastException or NotSupportedException or InvalidDataException =>
+            new BinlogFormatException($"{header.EventType} event at position {header.Position} is malformed: {e.Message}", e),
+        _ => null,
+    };
 
     private BinlogEvent DecodeChecked(BinlogEventHeader header, ReadOnlySpan<byte> data)
     {
@@ -265,81 +271,6 @@ public sealed class BinlogEventDecoder
             ? System.Text.Encoding.UTF8.GetString(MariaDbCompression.Uncompress(r.ReadRemaining()))
             : r.ReadRestString();
         return new QueryEvent(header, threadId, execTime, errorCode, db, query);
-    }
-
-    private RowsEvent DecodeRows(BinlogEventHeader header, ReadOnlySpan<byte> body, RowChangeKind kind)
-    {
-        var compressed = header.EventType is >= BinlogEventType.MariaDbWriteRowsCompressedV1 and <= BinlogEventType.MariaDbDeleteRowsCompressed;
-        var v2Type = header.EventType is >= BinlogEventType.WriteRowsV2 and <= BinlogEventType.DeleteRowsV2 or BinlogEventType.PartialUpdateRows
-            or >= BinlogEventType.MariaDbWriteRowsCompressed and <= BinlogEventType.MariaDbDeleteRowsCompressed;
-        var postHeader = PostHeader(header.EventType, v2Type ? 10 : 8);
-        var r = new PacketReader(body);
-        var tableId = postHeader == 6 ? r.ReadUInt32() : r.ReadUInt48();
-        var flags = r.ReadUInt16();
-        // MariaDB tells a compressed event's layout by its post-header length (log_event.cc, row_log_event_uncompress).
-        var isV2 = compressed ? postHeader == 10 : v2Type;
-        if (isV2)
-        {
-            var extraLength = r.ReadUInt16();
-            if (extraLength < 2) throw new BinlogFormatException($"invalid rows extra-data length {extraLength}");
-            r.Skip(extraLength - 2);
-        }
-        if (!_tables.TryGetValue(tableId, out var table))
-            throw new BinlogFormatException($"rows event refers to table id {tableId} with no preceding TABLE_MAP; start reading at a transaction boundary");
-        var width = r.ReadLengthEncodedInt32();
-        if (width != table.Columns.Count)
-            throw new BinlogFormatException($"rows event for {table.FullName} has {width} columns, its table map {table.Columns.Count}");
-        var bitmapLength = (width + 7) / 8;
-        var present1 = r.ReadBytes(bitmapLength);
-        var present2 = kind == RowChangeKind.Update ? r.ReadBytes(bitmapLength) : present1;
-        var count1 = PopCount(present1, width);
-        var count2 = kind == RowChangeKind.Update ? PopCount(present2, width) : count1;
-        var partial = header.EventType == BinlogEventType.PartialUpdateRows;
-
-        // Row values reference this copy of the event body (or its uncompressed row images): one allocation per event,
-        // none per column.
-        var buffer = compressed ? MariaDbCompression.Uncompress(r.ReadRemaining()) : body.ToArray();
-        var pos = compressed ? 0 : r.Position;
-        var end = buffer.Length;
-        var rows = new List<RowChange>(Math.Max(1, (end - pos) / Math.Max(1, width * 4)));
-        var columns = table.ColumnArray;
-        while (pos < end)
-        {
-            // An image of no columns takes no bytes: such an event would hold endless rows (it is corrupt).
-            if (count1 == 0 && count2 == 0)
-                throw new BinlogFormatException($"rows event for {table.FullName} has no columns in its row images but {end - pos} bytes of rows");
-            ColumnValue[]? before = null, after = null;
-            switch (kind)
-            {
-                case RowChangeKind.Insert:
-                    after = new ColumnValue[width];
-                    pos = RowImageDecoder.Decode(buffer, pos, end, columns, present1, count1, after);
-                    break;
-                case RowChangeKind.Delete:
-                    before = new ColumnValue[width];
-                    pos = RowImageDecoder.Decode(buffer, pos, end, columns, present1, count1, before);
-                    break;
-                default:
-                    before = new ColumnValue[width];
-                    pos = RowImageDecoder.Decode(buffer, pos, end, columns, present1, count1, before);
-                    bool[]? partialColumns = null;
-                    if (partial) pos = PartialJsonUpdate.ReadSharedImage(buffer, pos, end, columns, out partialColumns);
-                    after = new ColumnValue[width];
-                    pos = RowImageDecoder.Decode(buffer, pos, end, columns, present2, count2, after);
-                    if (partialColumns != null) PartialJsonUpdate.Apply(table, partialColumns, before, after);
-                    break;
-            }
-            rows.Add(new RowChange(before, after));
-        }
-        return new RowsEvent(header, kind, table, flags, rows.ToArray());
-    }
-
-    private static int PopCount(ReadOnlySpan<byte> bitmap, int bits)
-    {
-        var n = 0;
-        for (var i = 0; i < bits; i++)
-            if ((bitmap[i >> 3] & (1 << (i & 7))) != 0) n++;
-        return n;
     }
 
     private TransactionPayloadEvent DecodeTransactionPayload(BinlogEventHeader header, ReadOnlySpan<byte> body)

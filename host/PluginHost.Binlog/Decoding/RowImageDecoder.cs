@@ -12,8 +12,9 @@ internal static class RowImageDecoder
     /// Decodes one row image starting at <paramref name="pos"/> in <paramref name="buffer"/> (which must stay alive:
     /// text and binary values point into it). Returns the position after the image.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Decode(byte[] buffer, int pos, int end, TableColumn[] columns,
-        ReadOnlySpan<byte> present, int presentCount, ColumnValue[] row)
+        ReadOnlySpan<byte> present, int presentCount, Span<ColumnValue> row)
     {
         var nullBytes = (presentCount + 7) >> 3;
         if (pos + nullBytes > end) throw Truncated(pos, nullBytes, end);
@@ -36,9 +37,17 @@ internal static class RowImageDecoder
         return pos;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // Errors are built out of line: the hot methods stay small (no string-building locals in their frames).
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static BinlogFormatException Truncated(int pos, int need, int end) =>
         new($"row image truncated: needed {need} bytes at offset {pos}, {end - pos} left");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static BinlogFormatException InvalidDecimal(TableColumn c, int precision, int scale) =>
+        new($"invalid DECIMAL({precision},{scale}) metadata for column {c}");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static BinlogFormatException InvalidFsp(string type, int fsp) => new($"invalid {type} fsp {fsp}");
 
     // MySQL and MariaDB refuse NaN and infinities in FLOAT/DOUBLE columns, and JSON cannot carry them.
     private static BinlogFormatException NotFinite(TableColumn c, double value) =>
@@ -50,7 +59,84 @@ internal static class RowImageDecoder
         if ((uint)n > (uint)(end - pos)) throw Truncated(pos, n, end);
     }
 
+    /// <summary>The common types here, the others in <see cref="DecodeOther"/>: a small method with a small frame.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int DecodeValue(byte[] b, int pos, int end, TableColumn c, out ColumnValue v)
+    {
+        var meta = c.Metadata;
+        switch (c.Type)
+        {
+            case ColumnType.Long:
+                Need(pos, 4, end);
+                var l = BinaryPrimitives.ReadUInt32LittleEndian(b.AsSpan(pos));
+                v = c.IsUnsigned ? ColumnValue.FromUInt(l) : ColumnValue.FromInt((int)l);
+                return pos + 4;
+            case ColumnType.LongLong:
+                Need(pos, 8, end);
+                var ll = BinaryPrimitives.ReadUInt64LittleEndian(b.AsSpan(pos));
+                v = c.IsUnsigned ? ColumnValue.FromUInt(ll) : ColumnValue.FromInt((long)ll);
+                return pos + 8;
+            case ColumnType.NewDecimal:
+            {
+                int precision = meta >> 8, scale = meta & 0xFF;
+                if (precision == 0 || scale > precision || precision > 65) throw InvalidDecimal(c, precision, scale);
+                var size = BinaryDecimal.Size(precision, scale);
+                Need(pos, size, end);
+                v = ColumnValue.FromSlice(ValueKind.Decimal, b, pos, size, (ushort)precision, (byte)scale);
+                return pos + size;
+            }
+            case ColumnType.VarChar:
+            case ColumnType.VarString:
+            {
+                int len;
+                if (meta < 256)
+                {
+                    Need(pos, 1, end);
+                    len = b[pos++];
+                }
+                else
+                {
+                    Need(pos, 2, end);
+                    len = BinaryPrimitives.ReadUInt16LittleEndian(b.AsSpan(pos));
+                    pos += 2;
+                }
+                Need(pos, len, end);
+                v = Text(c, b, pos, len);
+                return pos + len;
+            }
+            case ColumnType.DateTime2:
+            {
+                if (meta > 6) throw InvalidFsp("DATETIME", meta);
+                var fracBytes = (meta + 1) / 2;
+                Need(pos, 5 + fracBytes, end);
+                var intPart = (long)ReadBigEndian(b, pos, 5) - 0x8000000000L;
+                var neg = intPart < 0;
+                if (neg) intPart = -intPart;
+                var ymd = intPart >> 17;
+                var ym = ymd >> 5;
+                var hms = intPart & 0x1FFFF;
+                var micro = ReadFraction(b, pos + 5, meta);
+                v = ColumnValue.FromDateTime(new MySqlDateTime((int)(ym / 13), (int)(ym % 13), (int)(ymd & 31),
+                    (int)(hms >> 12), (int)((hms >> 6) & 63), (int)(hms & 63), micro, neg), meta);
+                return pos + 5 + fracBytes;
+            }
+            case ColumnType.Timestamp2:
+            {
+                if (meta > 6) throw InvalidFsp("TIMESTAMP", meta);
+                var fracBytes = (meta + 1) / 2;
+                Need(pos, 4 + fracBytes, end);
+                long secs = BinaryPrimitives.ReadUInt32BigEndian(b.AsSpan(pos));
+                var micro = ReadFraction(b, pos + 4, meta);
+                v = ColumnValue.FromTimestamp(secs, micro, meta);
+                return pos + 4 + fracBytes;
+            }
+            default:
+                return DecodeOther(b, pos, end, c, out v);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int DecodeOther(byte[] b, int pos, int end, TableColumn c, out ColumnValue v)
     {
         var meta = c.Metadata;
         switch (c.Type)
@@ -69,16 +155,6 @@ internal static class RowImageDecoder
                 var m = b[pos] | b[pos + 1] << 8 | b[pos + 2] << 16;
                 v = c.IsUnsigned ? ColumnValue.FromUInt((uint)m) : ColumnValue.FromInt((m << 8) >> 8);
                 return pos + 3;
-            case ColumnType.Long:
-                Need(pos, 4, end);
-                var l = BinaryPrimitives.ReadUInt32LittleEndian(b.AsSpan(pos));
-                v = c.IsUnsigned ? ColumnValue.FromUInt(l) : ColumnValue.FromInt((int)l);
-                return pos + 4;
-            case ColumnType.LongLong:
-                Need(pos, 8, end);
-                var ll = BinaryPrimitives.ReadUInt64LittleEndian(b.AsSpan(pos));
-                v = c.IsUnsigned ? ColumnValue.FromUInt(ll) : ColumnValue.FromInt((long)ll);
-                return pos + 8;
             case ColumnType.Float:
             {
                 Need(pos, 4, end);
@@ -94,15 +170,6 @@ internal static class RowImageDecoder
                 if (!double.IsFinite(d)) throw NotFinite(c, d);
                 v = ColumnValue.FromDouble(d);
                 return pos + 8;
-            }
-            case ColumnType.NewDecimal:
-            {
-                int precision = meta >> 8, scale = meta & 0xFF;
-                if (precision == 0 || scale > precision || precision > 65) throw new BinlogFormatException($"invalid DECIMAL({precision},{scale}) metadata for column {c}");
-                var size = BinaryDecimal.Size(precision, scale);
-                Need(pos, size, end);
-                v = ColumnValue.FromSlice(ValueKind.Decimal, b, pos, size, (ushort)precision, (byte)scale);
-                return pos + size;
             }
             case ColumnType.Year:
                 Need(pos, 1, end);
@@ -144,45 +211,8 @@ internal static class RowImageDecoder
                 v = ColumnValue.FromTimestamp(BinaryPrimitives.ReadUInt32LittleEndian(b.AsSpan(pos)), 0, 0);
                 return pos + 4;
             }
-            case ColumnType.Timestamp2:
-            {
-                if (meta > 6) throw new BinlogFormatException($"invalid TIMESTAMP fsp {meta}");
-                var fracBytes = (meta + 1) / 2;
-                Need(pos, 4 + fracBytes, end);
-                long secs = BinaryPrimitives.ReadUInt32BigEndian(b.AsSpan(pos));
-                var micro = ReadFraction(b, pos + 4, meta);
-                v = ColumnValue.FromTimestamp(secs, micro, meta);
-                return pos + 4 + fracBytes;
-            }
-            case ColumnType.DateTime2:
-            {
-                if (meta > 6) throw new BinlogFormatException($"invalid DATETIME fsp {meta}");
-                var fracBytes = (meta + 1) / 2;
-                Need(pos, 5 + fracBytes, end);
-                var intPart = (long)ReadBigEndian(b, pos, 5) - 0x8000000000L;
-                var neg = intPart < 0;
-                if (neg) intPart = -intPart;
-                var ymd = intPart >> 17;
-                var ym = ymd >> 5;
-                var hms = intPart & 0x1FFFF;
-                var micro = ReadFraction(b, pos + 5, meta);
-                v = ColumnValue.FromDateTime(new MySqlDateTime((int)(ym / 13), (int)(ym % 13), (int)(ymd & 31),
-                    (int)(hms >> 12), (int)((hms >> 6) & 63), (int)(hms & 63), micro, neg), meta);
-                return pos + 5 + fracBytes;
-            }
             case ColumnType.Time2:
                 return DecodeTime2(b, pos, end, meta, out v);
-            case ColumnType.VarChar:
-            case ColumnType.VarString:
-            {
-                var lenBytes = meta < 256 ? 1 : 2;
-                Need(pos, lenBytes, end);
-                var len = lenBytes == 1 ? b[pos] : BinaryPrimitives.ReadUInt16LittleEndian(b.AsSpan(pos));
-                pos += lenBytes;
-                Need(pos, len, end);
-                v = Text(c, b, pos, len);
-                return pos + len;
-            }
             case ColumnType.String:
             {
                 var lenBytes = meta < 256 ? 1 : 2;

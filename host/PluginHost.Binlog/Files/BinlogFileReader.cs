@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using PluginHost.Binlog.Decoding;
 using PluginHost.Binlog.Events;
 
@@ -63,7 +64,12 @@ public sealed class BinlogFileReader : IDisposable
 
     /// <summary>Reads the next raw event (header included) without decoding it; empty at the end of the file.
     /// The span is valid until the next read.</summary>
-    public ReadOnlySpan<byte> NextRaw()
+    public ReadOnlySpan<byte> NextRaw() => NextSegment();
+
+    /// <summary>The next raw event as a slice of the reader's buffer (valid until the next read: values decoded from
+    /// it point into it); empty at the end of the file.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public ArraySegment<byte> NextSegment()
     {
         if (!Fill(BinlogEventHeader.Size))
         {
@@ -80,10 +86,10 @@ public sealed class BinlogFileReader : IDisposable
         if (length > 1L << 30) throw new BinlogFormatException($"{FileName}: event at position {Position} claims {length} bytes");
         if (!Fill((int)length))
             throw new BinlogFormatException($"{FileName}: truncated event at position {Position}: needs {length} bytes, {_end - _start} left");
-        var span = _buffer.AsSpan(_start, (int)length);
+        var segment = new ArraySegment<byte>(_buffer, _start, (int)length);
         _start += (int)length;
         Position += length;
-        return span;
+        return segment;
     }
 
     /// <summary>Every remaining event.</summary>

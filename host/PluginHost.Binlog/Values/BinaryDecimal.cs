@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace PluginHost.Binlog.Values;
 
@@ -8,6 +10,7 @@ internal static class BinaryDecimal
     private static readonly int[] DigitsToBytes = [0, 1, 1, 2, 2, 3, 3, 4, 4, 4];
 
     /// <summary>Stored size in bytes of a DECIMAL(<paramref name="precision"/>, <paramref name="scale"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Size(int precision, int scale)
     {
         var intg = precision - scale;
@@ -25,12 +28,16 @@ internal static class BinaryDecimal
     }
 
     /// <summary>Formats the exact value into <paramref name="chars"/> (at least precision + 3 long); returns the length.</summary>
-    public static int Format(ReadOnlySpan<byte> data, int precision, int scale, Span<char> chars)
+    public static int Format(ReadOnlySpan<byte> data, int precision, int scale, Span<char> chars) => Format<char>(data, precision, scale, chars);
+
+    /// <summary>As <see cref="Format(ReadOnlySpan{byte}, int, int, Span{char})"/>, into chars or (ASCII) UTF-8 bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static int Format<T>(ReadOnlySpan<byte> data, int precision, int scale, Span<T> chars) where T : unmanaged, IBinaryInteger<T>
     {
         var size = Size(precision, scale);
         if (data.Length < size || precision <= 0 || scale > precision)
-            throw new BinlogFormatException($"DECIMAL({precision},{scale}) needs {size} bytes, got {data.Length}");
-        if (chars.Length < precision + 3) throw new ArgumentException($"DECIMAL({precision},{scale}) needs {precision + 3} characters", nameof(chars));
+            throw TooShort(precision, scale, size, data.Length);
+        if (chars.Length < precision + 3) throw NoRoom(precision, scale);
         Span<byte> buf = stackalloc byte[size];
         data[..size].CopyTo(buf);
         var negative = (buf[0] & 0x80) == 0;
@@ -45,19 +52,23 @@ internal static class BinaryDecimal
         var frac0x = scale % 9;
 
         var n = 0;
-        if (negative) chars[n++] = '-';
+        if (negative) chars[n++] = T.CreateTruncating('-');
         var started = false;
         var pos = 0;
-        void Emit(Span<char> c, ref int n, uint v, int digits, ref bool started)
+        // An integer group: its digits once the first nonzero digit of the value is out, before that its significant ones.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Emit(Span<T> c, ref int n, uint v, int digits, ref bool started)
         {
             Check(v, digits);
-            for (var d = digits - 1; d >= 0; d--)
+            if (!started)
             {
-                var digit = (int)(v / Pow10[d] % 10);
-                if (!started && digit == 0) continue;
+                if (v == 0) return;
                 started = true;
-                c[n++] = (char)('0' + digit);
+                digits = 1;
+                while (digits < 9 && v >= Pow10[digits]) digits++;
             }
+            Fill(c, n, v, digits);
+            n += digits;
         }
         if (intg0x > 0)
         {
@@ -67,36 +78,62 @@ internal static class BinaryDecimal
         }
         for (var i = 0; i < intg0; i++, pos += 4)
             Emit(chars, ref n, BinaryPrimitives.ReadUInt32BigEndian(buf[pos..]), 9, ref started);
-        if (!started) chars[n++] = '0';
+        if (!started) chars[n++] = T.CreateTruncating('0');
         if (scale > 0)
         {
-            chars[n++] = '.';
+            chars[n++] = T.CreateTruncating('.');
             for (var i = 0; i < frac0; i++, pos += 4)
             {
                 var v = BinaryPrimitives.ReadUInt32BigEndian(buf[pos..]);
                 Check(v, 9);
-                for (var d = 8; d >= 0; d--) chars[n++] = (char)('0' + v / Pow10[d] % 10);
+                Fill(chars, n, v, 9);
+                n += 9;
             }
             if (frac0x > 0)
             {
                 var len = DigitsToBytes[frac0x];
                 var v = ReadBigEndian(buf.Slice(pos, len));
                 Check(v, frac0x);
-                for (var d = frac0x - 1; d >= 0; d--) chars[n++] = (char)('0' + v / Pow10[d] % 10);
+                Fill(chars, n, v, frac0x);
+                n += frac0x;
             }
         }
         return n;
 
+        // The last `digits` digits of v, zero-padded, at c[at..].
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Fill(Span<T> c, int at, uint v, int digits)
+        {
+            for (var i = at + digits - 1; i >= at; i--)
+            {
+                c[i] = T.CreateTruncating('0' + (int)(v % 10));
+                v /= 10;
+            }
+        }
+
         // A group of k digits holds less than 10^k (as MySQL's bin2decimal checks): more means corrupt bytes.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         static void Check(uint group, int digits)
         {
-            if (digits < 9 ? group >= Pow10[digits] : group > 999_999_999)
-                throw new BinlogFormatException($"DECIMAL digit group {group} does not fit {digits} digits: the value is corrupt");
+            if (digits < 9 ? group >= Pow10[digits] : group > 999_999_999) throw Corrupt(group, digits);
         }
     }
 
     private static readonly uint[] Pow10 = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000];
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static BinlogFormatException TooShort(int precision, int scale, int size, int length) =>
+        new($"DECIMAL({precision},{scale}) needs {size} bytes, got {length}");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ArgumentException NoRoom(int precision, int scale) =>
+        new($"DECIMAL({precision},{scale}) needs {precision + 3} characters", "chars");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static BinlogFormatException Corrupt(uint group, int digits) =>
+        new($"DECIMAL digit group {group} does not fit {digits} digits: the value is corrupt");
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint ReadBigEndian(ReadOnlySpan<byte> b)
     {
         uint v = 0;

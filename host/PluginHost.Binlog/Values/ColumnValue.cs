@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using PluginHost.Binlog.Json;
 
@@ -162,10 +164,14 @@ public readonly struct ColumnValue
 
     /// <summary>Writes the digits of a DECIMAL into <paramref name="destination"/> (at least
     /// <see cref="BinaryDecimal.MaxChars"/> long, or the digits' length for old-style DECIMAL); returns their count.</summary>
-    public int FormatDecimal(Span<char> destination)
+    public int FormatDecimal(Span<char> destination) => FormatDecimal<char>(destination);
+
+    /// <summary>As <see cref="FormatDecimal(Span{char})"/>, into chars or (ASCII) UTF-8 bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal int FormatDecimal<T>(Span<T> destination) where T : unmanaged, IBinaryInteger<T>
     {
         if (_ref is not string s) return BinaryDecimal.Format(RawBytes, _aux, _scale, destination);
-        s.CopyTo(destination);
+        for (var i = 0; i < s.Length; i++) destination[i] = T.CreateTruncating(s[i]);
         return s.Length;
     }
 
@@ -243,7 +249,11 @@ public readonly struct ColumnValue
     }
 
     /// <summary>Writes <see cref="TimestampString"/> into <paramref name="dest"/> (≥ 28 chars); returns chars written.</summary>
-    public int FormatTimestamp(Span<char> dest)
+    public int FormatTimestamp(Span<char> dest) => FormatTimestamp<char>(dest);
+
+    /// <summary>As <see cref="FormatTimestamp(Span{char})"/>, into chars or (ASCII) UTF-8 bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal int FormatTimestamp<T>(Span<T> dest) where T : unmanaged, IBinaryInteger<T>
     {
         if (_bits == 0)
         {
@@ -253,7 +263,7 @@ public readonly struct ColumnValue
         var dt = DateTime.UnixEpoch.AddTicks(_bits * 10);
         var parts = new MySqlDateTime(dt.Year, dt.Month, dt.Day, dt.Hour, dt.Minute, dt.Second, TimestampMicroseconds);
         var n = parts.FormatDateTime(dest, _scale, 'T');
-        dest[n] = 'Z';
+        dest[n] = T.CreateTruncating('Z');
         return n + 1;
     }
 }

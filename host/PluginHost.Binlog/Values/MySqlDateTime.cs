@@ -1,3 +1,5 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace PluginHost.Binlog.Values;
 
@@ -44,60 +46,72 @@ public readonly record struct MySqlDateTime(
     }
 
     /// <summary>Writes <c>YYYY-MM-DD</c> into 10 chars.</summary>
-    public void WriteDate(Span<char> dest)
+    public void WriteDate(Span<char> dest) => WriteDate<char>(dest);
+
+    /// <summary>Writes date, separator, time and fraction; returns the number of chars written (≤ 26).</summary>
+    public int FormatDateTime(Span<char> dest, int fractionDigits, char separator) => FormatDateTime<char>(dest, fractionDigits, separator);
+
+    /// <summary>Writes <c>[-]HH:MM:SS[.ffffff]</c>; returns the number of chars written (≤ 18).</summary>
+    public int FormatTime(Span<char> dest, int fractionDigits) => FormatTime<char>(dest, fractionDigits);
+
+    // The formats as UTF-16 chars or UTF-8 bytes (T is char or byte): every character is ASCII.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void WriteDate<T>(Span<T> dest) where T : unmanaged, IBinaryInteger<T>
     {
         Digits(dest, Year, 4);
-        dest[4] = '-';
+        dest[4] = T.CreateTruncating('-');
         Digits(dest[5..], Month, 2);
-        dest[7] = '-';
+        dest[7] = T.CreateTruncating('-');
         Digits(dest[8..], Day, 2);
     }
 
-    /// <summary>Writes date, separator, time and fraction; returns the number of chars written (≤ 26).</summary>
-    public int FormatDateTime(Span<char> dest, int fractionDigits, char separator)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal int FormatDateTime<T>(Span<T> dest, int fractionDigits, char separator) where T : unmanaged, IBinaryInteger<T>
     {
         WriteDate(dest);
-        dest[10] = separator;
+        dest[10] = T.CreateTruncating(separator);
         Digits(dest[11..], Hour, 2);
-        dest[13] = ':';
+        dest[13] = T.CreateTruncating(':');
         Digits(dest[14..], Minute, 2);
-        dest[16] = ':';
+        dest[16] = T.CreateTruncating(':');
         Digits(dest[17..], Second, 2);
         return 19 + WriteFraction(dest[19..], Microsecond, fractionDigits);
     }
 
-    /// <summary>Writes <c>[-]HH:MM:SS[.ffffff]</c>; returns the number of chars written (≤ 18).</summary>
-    public int FormatTime(Span<char> dest, int fractionDigits)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal int FormatTime<T>(Span<T> dest, int fractionDigits) where T : unmanaged, IBinaryInteger<T>
     {
         var i = 0;
-        if (IsNegative) dest[i++] = '-';
+        if (IsNegative) dest[i++] = T.CreateTruncating('-');
         var hourDigits = Hour >= 100 ? 3 : 2;
         Digits(dest[i..], Hour, hourDigits);
         i += hourDigits;
-        dest[i++] = ':';
+        dest[i++] = T.CreateTruncating(':');
         Digits(dest[i..], Minute, 2);
         i += 2;
-        dest[i++] = ':';
+        dest[i++] = T.CreateTruncating(':');
         Digits(dest[i..], Second, 2);
         i += 2;
         return i + WriteFraction(dest[i..], Microsecond, fractionDigits);
     }
 
-    internal static int WriteFraction(Span<char> dest, int microsecond, int digits)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int WriteFraction<T>(Span<T> dest, int microsecond, int digits) where T : unmanaged, IBinaryInteger<T>
     {
         if (digits <= 0) return 0;
-        dest[0] = '.';
+        dest[0] = T.CreateTruncating('.');
         var v = microsecond;
         for (var d = 6; d > digits; d--) v /= 10;
         Digits(dest[1..], v, digits);
         return digits + 1;
     }
 
-    internal static void Digits(Span<char> dest, int value, int count)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Digits<T>(Span<T> dest, int value, int count) where T : unmanaged, IBinaryInteger<T>
     {
         for (var i = count - 1; i >= 0; i--)
         {
-            dest[i] = (char)('0' + value % 10);
+            dest[i] = T.CreateTruncating('0' + value % 10);
             value /= 10;
         }
     }

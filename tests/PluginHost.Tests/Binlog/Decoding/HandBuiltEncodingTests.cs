@@ -152,7 +152,7 @@ public sealed class HandBuiltEncodingTests
 
     /// <summary>MySQL's decimal2bin, from its definition: 9-digit groups in 4 big-endian bytes, the partial leading
     /// (integer) and trailing (fraction) groups in fewer bytes, negative values inverted, then the top bit flipped.</summary>
-    private static byte[] DecimalBin(string value, int precision, int scale)
+    internal static byte[] DecimalBin(string value, int precision, int scale)
     {
         var negative = value.StartsWith('-');
         var parts = value.TrimStart('-').Split('.');

@@ -91,6 +91,44 @@ public sealed class DecodeCommandProcessTests
     }
 
     [Fact]
+    public async Task A_file_damaged_after_its_first_rows_prints_every_row_of_the_events_before_the_damage()
+    {
+        // A copy of the CRC32 fixture with one byte of its last rows event's body flipped.
+        var bytes = await File.ReadAllBytesAsync(RepoPaths.Fixture("mysql-bin.checksum-crc32"));
+        List<RowsEvent> rowsEvents;
+        using (var reader = new BinlogFileReader(new MemoryStream(bytes), "x"))
+            rowsEvents = reader.ReadAll().OfType<RowsEvent>().ToList();
+        var last = rowsEvents[^1];
+        bytes[last.Header.Position + 19 + 8] ^= 0x5A;
+        var damaged = Path.Combine(TestTemp.CreateSubdirectory("decode-late-damage").FullName, "mysql-bin.late-damage");
+        await File.WriteAllBytesAsync(damaged, bytes);
+
+        var result = await HostCommand.RunAsync(HangGuard, "decode", damaged);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"position {last.Header.Position}", result.StandardError);
+        var expected = rowsEvents.SkipLast(1).Sum(e => e.Rows.Count);
+        Assert.True(expected > 50, $"only {expected} rows before the damage");
+        var lines = Lines(result.StandardOutput);
+        Assert.Equal(expected, lines.Count);
+        Assert.True(lines[^1].GetProperty("pos").GetInt64() < last.Header.Position);
+    }
+
+    [Fact]
+    public async Task Stats_go_to_standard_error_and_leave_the_rows_alone()
+    {
+        var file = RepoPaths.Fixture("mysql-bin.checksum-crc32");
+
+        var plain = await HostCommand.RunAsync(HangGuard, "decode", file);
+        var withStats = await HostCommand.RunAsync(HangGuard, "decode", "--stats", file);
+
+        Assert.Equal(0, withStats.ExitCode);
+        Assert.Equal(plain.StandardOutput, withStats.StandardOutput);
+        Assert.Equal("", plain.StandardError);
+        Assert.Matches(@"^pluginhost decode: 63 rows in \d+\.\d{3} s since the process started .*JIT \d+ ms.*methods; GCs \d+/\d+/\d+", withStats.StandardError);
+    }
+
+    [Fact]
     public async Task No_file_prints_the_usage_and_fails()
     {
         var result = await HostCommand.RunAsync(HangGuard, "decode");
