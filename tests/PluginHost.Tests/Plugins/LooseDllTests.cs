@@ -16,8 +16,8 @@ public sealed class LooseDllTests
         await box.Manager.StartAsync(default);
         Assert.DoesNotContain(logs.Events, e => e.Id.Id == EventIds.PluginLooseDllIgnored);
 
-        var built = await ThirdPartyPlugins.GetAsync();
-        File.Copy(Path.Combine(built.SinkV1, "ThirdParty.Sink.dll"), Path.Combine(box.Directory, "MySink.dll"));
+        // A real plugin DLL (the UserFunctions helper plugin, built beside the tests), dropped without its folder.
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "PluginHost.Plugins.UserFunctions.dll"), Path.Combine(box.Directory, "MySink.dll"));
 
         await Wait.UntilAsync(() => logs.Events.Any(e => e.Id.Id == EventIds.PluginLooseDllIgnored), TimeSpan.FromSeconds(15), "the loose-DLL warning");
         var warning = logs.Events.First(e => e.Id.Id == EventIds.PluginLooseDllIgnored);

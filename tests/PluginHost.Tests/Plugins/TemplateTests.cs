@@ -70,7 +70,9 @@ public sealed class TemplateTests(MariaDbServer db, ITestOutputHelper output)
         var plugin = await run.UntilPluginLoadedAsync("TplHelpers");
         Assert.Equal(["TplHelpers.TplHelpers"], plugin.GetProperty("helper_types").EnumerateArray().Select(t => t.GetString()));
 
-        File.WriteAllText(Path.Combine(run.Directory, "slug.csx"), """
+        // Transforms of pipelines set over the API come from transforms_dir (default: transforms/ beside the config).
+        System.IO.Directory.CreateDirectory(Path.Combine(run.Directory, "transforms"));
+        File.WriteAllText(Path.Combine(run.Directory, "transforms", "slug.csx"), """
             ChangeEvent Transform(ChangeEvent e)
             {
                 if (e.After is { } row) row["slug"] = tSlug((string?)row["title"]);
@@ -81,10 +83,10 @@ public sealed class TemplateTests(MariaDbServer db, ITestOutputHelper output)
             name: slugs
             source: { host: 127.0.0.1, port: {{db.Port}}, user: root, password: "", server_id: {{ApiTestHost.NextServerId()}}, ssl: none }
             filter: { include: ["{{database}}.*"] }
-            transform: slug.csx
+            transform: transforms/slug.csx
             sink: { type: file, path: slugs.jsonl, fsync: false }
             """);
-        db.Sql("INSERT INTO t VALUES (1, 'Hello, Wörld!');", database);
+        db.Sql("INSERT INTO t VALUES (1, 'Hello, World!');", database);
         var line = Assert.Single(await run.UntilLinesAsync("slugs.jsonl", 1));
         Assert.Equal("hello-world", JsonDocument.Parse(line).RootElement.GetProperty("after").GetProperty("slug").GetString());
         output.WriteLine($"whole loop: {clock.Elapsed.TotalSeconds:F0} s");
@@ -167,10 +169,11 @@ public sealed class TemplateTests(MariaDbServer db, ITestOutputHelper output)
                 .GetProperty("state").GetString() == "running", TimeSpan.FromSeconds(60), $"pipeline {name} running");
         }
 
-        /// <summary>Waits until the file (relative to the config's folder) has at least <paramref name="count"/> lines.</summary>
+        /// <summary>Waits until the file has at least <paramref name="count"/> lines (a relative sink path of a pipeline set
+        /// over the API is in output_dir, by default state_dir/output).</summary>
         public async Task<string[]> UntilLinesAsync(string file, int count)
         {
-            var path = Path.Combine(Directory, file);
+            var path = Path.Combine(Directory, "state", "output", file);
             string[] lines = [];
             await UntilAsync(() =>
             {

@@ -4,7 +4,8 @@ namespace MyHelpers.Tests;
 public sealed class MyHelpersTests
 {
     [Theory]
-    [InlineData("Hello, Wörld!", "hello-world")]
+    [InlineData("Hello, World!", "hello-world")]
+    [InlineData("Crème brûlée 2", "cr-me-br-l-e-2")]
     [InlineData("  Already-a-slug  ", "already-a-slug")]
     [InlineData("", "")]
     public void tSlug_makes_url_slugs(string input, string expected) => Assert.Equal(expected, MyHelpers.tSlug(input));

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using PluginHost.Sdk;
 
@@ -14,24 +13,24 @@ namespace MyHelpers;
 public static class MyHelpers
 {
     /// <summary>
-    /// A URL slug: letters and digits in lower case (accents removed), every other run of characters one <c>-</c>,
-    /// none at either end: <c>"Hello, Wörld!"</c> → <c>"hello-world"</c>.
+    /// A URL slug: ASCII letters and digits in lower case, every other run of characters one <c>-</c>, none at either
+    /// end: <c>"Hello, World!"</c> → <c>"hello-world"</c>.
     /// </summary>
     public static string? tSlug(string? value)
     {
         if (value is null) return null;
         var sb = new StringBuilder(value.Length);
         var dash = false;
-        foreach (var c in value.Normalize(NormalizationForm.FormD))
+        foreach (var c in value)
         {
-            if (CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.NonSpacingMark) continue;
-            if (char.IsAsciiLetterOrDigit(c))
+            if (!char.IsAsciiLetterOrDigit(c))
             {
-                if (dash && sb.Length > 0) sb.Append('-');
-                sb.Append(char.ToLowerInvariant(c));
-                dash = false;
+                dash = sb.Length > 0;
+                continue;
             }
-            else dash = true;
+            if (dash) sb.Append('-');
+            sb.Append(char.ToLowerInvariant(c));
+            dash = false;
         }
         return sb.ToString();
     }
