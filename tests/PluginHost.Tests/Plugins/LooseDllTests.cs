@@ -5,7 +5,6 @@ using PluginHost.Tests.Support;
 namespace PluginHost.Tests.Plugins;
 
 /// <summary>A DLL put directly into <c>plugins_dir</c> (not in a plugin folder) is not loaded, and a warning names the layout expected.</summary>
-[Trait("Category", "Integration")]
 public sealed class LooseDllTests
 {
     [Fact]

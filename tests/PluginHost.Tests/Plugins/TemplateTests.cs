@@ -12,8 +12,8 @@ namespace PluginHost.Tests.Plugins;
 /// A plugin author's whole loop with the <c>dotnet new</c> templates (docs/plugins.md, "Writing a plugin"): install
 /// them from <c>.local/packages</c>, <c>dotnet new</c>, <c>dotnet build</c>, the template's own tests pass,
 /// <c>dotnet publish -o plugins_dir/NAME</c> into a running host, which hot-loads it; then rows from MariaDB go
-/// through the new sink (or through a transform calling the new helper). Slow (builds and publishes a project; about
-/// a minute each on an idle machine): one test per template.
+/// through the new sink (or through a transform calling the new helper). Slow (restores, builds, tests and publishes a
+/// solution: about 2 minutes each on a busy 2-core machine, most of it dotnet build): one test per template.
 /// </summary>
 [Collection(MariaDbCollection.Name)]
 [Trait("Category", "Integration")]
