@@ -74,3 +74,7 @@ CSPROJ
   fi
   rm -rf "$work"
 fi
+
+# The plugin sdk and the `dotnet new` templates as packages in .local/packages (named in NuGet.config): every plugin
+# project restores PluginHost.Sdk from there, so this runs before any restore. Does nothing when they are current.
+bash "$(dirname "$0")/pack-sdk.sh"

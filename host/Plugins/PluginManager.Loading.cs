@@ -20,7 +20,12 @@ internal sealed partial class PluginManager
         {
             foreach (var name in todo)
             {
-                if (File.Exists(Path.Combine(Directory, name))) continue; // a loose file, not a plugin folder
+                if (File.Exists(Path.Combine(Directory, name)))
+                {
+                    // A loose file, not a plugin folder: a DLL dropped there was most likely meant as a plugin.
+                    if (name.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)) WarnLooseDll(name);
+                    continue;
+                }
                 try
                 {
                     await LoadOrReloadAsync(name, force: false).ConfigureAwait(false);

@@ -109,7 +109,7 @@ internal sealed partial class PluginManager : IHelperAssemblySource, IHostedServ
                 return;
             }
             foreach (var loose in System.IO.Directory.GetFiles(Directory, "*.dll"))
-                _logger.LooseDllIgnored(Path.GetFileName(loose), Directory);
+                WarnLooseDll(Path.GetFileName(loose));
             foreach (var name in PluginFolder.List(Directory))
                 await LoadOrReloadAsync(name, force: true).ConfigureAwait(false);
             var all = _snapshot;
@@ -205,6 +205,10 @@ internal sealed partial class PluginManager : IHelperAssemblySource, IHostedServ
 
     /// <summary>Old versions not collected yet: plugin, load number, whether Unload() was called (diagnostics, tests).</summary>
     internal IReadOnlyList<(string Plugin, int Generation, bool Unloading)> PendingUnloadDetails() => _retirement.PendingUnloadDetails();
+
+    /// <summary>A DLL directly in <c>plugins_dir</c> is not loaded: says so, naming the folder it belongs in.</summary>
+    private void WarnLooseDll(string file) =>
+        _logger.LooseDllIgnored(file, Directory, Path.GetFileNameWithoutExtension(file));
 
     private void Publish(Entry changed)
     {

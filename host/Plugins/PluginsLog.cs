@@ -9,8 +9,9 @@ internal static partial class PluginsLog
     [LoggerMessage(EventIds.PluginsDirectoryMissing, LogLevel.Information, "plugins directory {Directory} does not exist: no plugins loaded")]
     public static partial void PluginsDirectoryMissing(this ILogger logger, string directory);
 
-    [LoggerMessage(EventIds.PluginLooseDllIgnored, LogLevel.Warning, "ignoring {File}: a plugin goes in its own folder ({Directory}/NAME/ with its DLL, .deps.json and dependencies)")]
-    public static partial void LooseDllIgnored(this ILogger logger, string file, string directory);
+    [LoggerMessage(EventIds.PluginLooseDllIgnored, LogLevel.Warning,
+        "ignoring {File} directly in {Directory}: plugins_dir holds one folder per plugin, e.g. {Directory}/{Name}/{File} with its .deps.json and dependencies (dotnet publish -o {Directory}/{Name} makes it)")]
+    public static partial void LooseDllIgnored(this ILogger logger, string file, string directory, string name);
 
     [LoggerMessage(EventIds.PluginsLoaded, LogLevel.Information, "{Loaded} plugin(s) loaded from {Directory}{Failed}")]
     public static partial void PluginsLoaded(this ILogger logger, int loaded, string directory, string failed);

@@ -19,7 +19,7 @@ public sealed class RecordingLogger(RecordingLoggerProvider owner, string catego
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
-        if (IsEnabled(logLevel)) owner.Add(logLevel, category, formatter(state, exception), exception, state);
+        if (IsEnabled(logLevel)) owner.Add(logLevel, category, formatter(state, exception), exception, state, eventId);
     }
 
     public void Info(string message) => Log(LogLevel.Information, message);

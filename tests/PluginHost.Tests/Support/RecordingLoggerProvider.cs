@@ -12,6 +12,7 @@ public sealed class RecordingLoggerProvider(ITestOutputHelper? output = null, Lo
 {
     private readonly ConcurrentQueue<string> _lines = new();
     private readonly ConcurrentQueue<string> _values = new();
+    private readonly ConcurrentQueue<(EventId, LogLevel, string)> _events = new();
 
     public LogLevel Minimum => minimum;
     public IReadOnlyCollection<string> Lines => _lines;
@@ -22,8 +23,12 @@ public sealed class RecordingLoggerProvider(ITestOutputHelper? output = null, Lo
 
     public ILogger CreateLogger(string categoryName) => new RecordingLogger(this, categoryName);
 
-    internal void Add(LogLevel level, string category, string message, Exception? exception, object? state)
+    /// <summary>Every line with its event id (a plugin's own lines have id 0).</summary>
+    public IReadOnlyCollection<(EventId Id, LogLevel Level, string Message)> Events => _events;
+
+    internal void Add(LogLevel level, string category, string message, Exception? exception, object? state, EventId eventId = default)
     {
+        _events.Enqueue((eventId, level, message));
         if (state is IReadOnlyList<KeyValuePair<string, object?>> pairs)
             foreach (var (key, value) in pairs)
                 if (key != "{OriginalFormat}") _values.Enqueue($"{key}={value}");
