@@ -23,6 +23,9 @@ internal static class CheckCommand
           compiles a transform script and runs it on a sample event (built in, or from SAMPLE.json: one event,
           an array of events or JSON lines), printing the resulting event JSON or the compiler's diagnostics.
           Helper functions come from the plugins in DIR (default: the config's plugins_dir, else the built plugins).
+        pluginhost check --config FILE|DIR
+          reads a configuration (pluginhost.yaml, pikachu's config.yaml, go-mysql-kafka's *.toml) as run would and
+          lists every problem, or its warnings and pipelines.
         """;
 
     /// <summary>The event used without <c>--event</c>: an update of a users row with text, e-mail and audit columns.</summary>
@@ -35,6 +38,8 @@ internal static class CheckCommand
         var output = stdout ?? Console.Out;
         var errors = stderr ?? Console.Error;
         var script = args.FirstOrDefault(a => !a.StartsWith('-') && !IsOptionValue(args, a));
+        if (script is null && (RunCommand.Option(args, "--config") ?? RunCommand.Option(args, "-c")) is { } configOnly && !args.Contains("--help"))
+            return await ConfigCheck.RunAsync(configOnly, output, errors).ConfigureAwait(false);
         if (script is null || args.Contains("--help") || args.Contains("-h"))
         {
             await errors.WriteLineAsync(Usage).ConfigureAwait(false);

@@ -96,6 +96,15 @@ internal static class PrensioTranslator
                     Error($"{k}[{i}]", "must be a string (a regular expression)");
                     continue;
                 }
+                try
+                {
+                    _ = new System.Text.RegularExpressions.Regex(pattern);
+                }
+                catch (ArgumentException e)
+                {
+                    Error($"{k}[{i}]", $"'{pattern}' is not a valid regular expression: {e.Message}");
+                    continue;
+                }
                 if (pattern.Length == 0)
                     Warn($"{k}[{i}]", "\"\" matches every name (patterns are searched anywhere in the name, as Go's regexp.MatchString does)");
                 else if (!pattern.StartsWith('^') && !pattern.EndsWith('$') && key.StartsWith("exclude", StringComparison.Ordinal))
@@ -220,8 +229,19 @@ internal static class PrensioTranslator
                 switch (key)
                 {
                     case "name": output["name"] = Text(value, kk, error); break;
-                    case "match_schema": output["match_schema"] = Text(value, kk, error) ?? ""; break;
-                    case "match_table": output["match_table"] = Text(value, kk, error) ?? ""; break;
+                    case "match_schema":
+                    case "match_table":
+                        var pattern = Text(value, kk, error) ?? "";
+                        try
+                        {
+                            _ = new System.Text.RegularExpressions.Regex(pattern);
+                        }
+                        catch (ArgumentException e)
+                        {
+                            error(kk, $"'{pattern}' is not a valid regular expression: {e.Message}");
+                        }
+                        output[key] = pattern;
+                        break;
                     case "transform_func": script = Text(value, kk, error); break;
                     default: error(kk, "is not a [[transform_rule]] setting (known: name, match_schema, match_table, transform_func)"); break;
                 }
