@@ -159,6 +159,7 @@ public sealed class PrensioPipelineTests(MariaDbServer db, ITestOutputHelper out
         db.Sql("INSERT INTO prensio_resume.t VALUES (1,0),(2,0);");
         db.Sql("INSERT INTO prensio_resume.t VALUES (3,0);");
         var gtid = db.Sql("SELECT @@gtid_binlog_pos;").Trim();
+        KafkaNative.EnsureResolver();
         using (var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = cluster.BootstrapServers }).Build())
         {
             // An older record of this pipeline and one of another pipeline sharing the topic: the last of its own name wins.
@@ -208,6 +209,47 @@ public sealed class PrensioPipelineTests(MariaDbServer db, ITestOutputHelper out
         finally
         {
             await again.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task The_host_process_runs_a_directory_of_prensio_files_and_reports_bad_ones_by_file_line_and_key()
+    {
+        using var cluster = new KafkaMockCluster();
+        cluster.CreateTopic("prensio_proc.t", 3);
+        cluster.CreateTopic("pluginhost.state", 1);
+        db.Sql("DROP DATABASE IF EXISTS prensio_proc; CREATE DATABASE prensio_proc; CREATE TABLE prensio_proc.t (id INT PRIMARY KEY, n INT NOT NULL);");
+        var confs = Directory.CreateDirectory(Path.Combine(_dir, "pipelines")).FullName;
+        File.Copy(Path.Combine(RepoPaths.RepoRoot, "samples", "prensio", "simple_test.toml"), Path.Combine(confs, "simple_test.toml"));
+
+        // A broken file next to it: nothing runs, every problem is listed.
+        var broken = Path.Combine(confs, "nested", "broken.toml");
+        Directory.CreateDirectory(Path.GetDirectoryName(broken)!);
+        File.WriteAllText(broken, "[mysql]\nname = \"broken\"\naddr = \"db:3306\"\nuser = \"u\"\nserver_id = 9\n\n[kafka_sink]\naddr = \"k:9092\"\nbatch_size = 10\n");
+        using (var failed = HostProcess.Start(Path.Combine(_dir, "failed.log"), "run", "--config", confs))
+        {
+            Assert.True(failed.WaitForExit(TimeSpan.FromSeconds(60)), failed.ReadLog());
+            var log = failed.ReadLog();
+            Assert.Equal(2, failed.ExitCode);
+            Assert.Contains($"{broken}:9: kafka_sink.batch_size: is not a [kafka_sink] setting", log);
+            Assert.DoesNotContain("   at ", log);
+        }
+        File.Delete(broken);
+
+        using var host = HostProcess.Start(Path.Combine(_dir, "host.log"), Env("simple-test-d", cluster), "run", "--config", confs);
+        try
+        {
+            await Poll.UntilAsync(() => host.ReadLog().Contains("streaming binlog", StringComparison.Ordinal), TimeSpan.FromSeconds(60), () => host.ReadLog(), 100);
+            db.Sql("INSERT INTO prensio_proc.t VALUES (1,0),(2,0); UPDATE prensio_proc.t SET n = 1;");
+            await WaitUntil(() => Read(cluster, "prensio_proc.t").Count >= 4, "the changes in Kafka");
+            var records = Read(cluster, "prensio_proc.t");
+            Assert.Equal(["1", "1", "2", "2"], records.Select(r => r.Key!).Order());
+            Assert.All(records, r => Assert.Equal("simple-test-d", JsonNode.Parse(r.Value!)!["meta"]!["pipeline"]!.GetValue<string>()));
+            Assert.Contains("mysql.port: ignored", host.ReadLog());
+        }
+        finally
+        {
+            host.Terminate(TimeSpan.FromSeconds(20));
         }
     }
 }
