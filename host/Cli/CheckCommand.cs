@@ -23,9 +23,6 @@ internal static class CheckCommand
           compiles a transform script and runs it on a sample event (built in, or from SAMPLE.json: one event,
           an array of events or JSON lines), printing the resulting event JSON or the compiler's diagnostics.
           Helper functions come from the plugins in DIR (default: the config's plugins_dir, else the built plugins).
-        pluginhost check --config FILE|DIR
-          reads a configuration (pluginhost.yaml, pikachu's config.yaml, go-mysql-kafka's *.toml) as run would and
-          lists every problem, or its warnings and pipelines.
         """;
 
     /// <summary>The event used without <c>--event</c>: an update of a users row with text, e-mail and audit columns.</summary>
