@@ -74,7 +74,7 @@ public sealed class PrensioConfigTests : IDisposable
         var p = Assert.Single(config.Pipelines);
         Assert.Equal("simple-test-d", p.Name);
         Assert.Equal("SHOULD-OVERRIDE", p.Options.Source.Host); // prensio's tests override it; so do ours (environment)
-        Assert.Null(p.Options.Transform); // the empty [[transform_rule]]: skipped, as prensio skipped it
+        Assert.Null(p.TransformPath); // the empty [[transform_rule]]: skipped, as prensio skipped it
         string[] expected = ["mysql.port", "kafka_sink.port", "kafka_sink.batch_size_bytes", "transform_rule[0]", "state_tracking"];
         foreach (var key in expected)
             Assert.Contains(config.Warnings, w => w.StartsWith($"warning: {Sample("simple_test.toml")}:", StringComparison.Ordinal) && w.Contains($": {key}: "));
@@ -108,6 +108,20 @@ public sealed class PrensioConfigTests : IDisposable
         Assert.Equal("127.0.0.1", pipeline["source"]!["host"]!.GetValue<string>());
         Assert.Equal(6033, pipeline["source"]!["port"]!.GetValue<int>());
         Assert.Equal("127.0.0.1:39092", pipeline["checkpoint"]!["settings"]!["bootstrap_servers"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void The_readme_transform_becomes_one_rule_with_its_source_as_written()
+    {
+        var errors = new List<ConfigError>();
+        var file = Path.Combine(RepoPaths.RepoRoot, "samples", "prensio-readme", "readme_transform.toml");
+        var doc = TomlDocument.Parse(File.ReadAllText(file), file, errors)!;
+        var pipeline = PrensioTranslator.Translate(doc, file, errors, [], [])!;
+        Assert.Empty(errors);
+        var rule = Assert.Single(pipeline["transform"]!["rules"]!.AsArray())!;
+        Assert.Equal("readme", rule["name"]!.GetValue<string>());
+        Assert.StartsWith("function transform(cdc_event) {\n\tcdc_event.ext = 1\n\tcdc_event.after.forEach((e) => {", rule["script"]!.GetValue<string>());
+        Assert.Equal("javascript", pipeline["transform"]!["language"]!.GetValue<string>());
     }
 
     [Fact]
