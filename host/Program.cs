@@ -15,10 +15,11 @@ internal static class Program
         {
             Console.Error.WriteLine("""
                 usage: pluginhost <command> [options]
-                  run --config FILE       run every pipeline of a configuration until stopped
+                  run --config FILE|DIR   run every pipeline of a configuration until stopped (DIR: go-mysql-kafka's *.toml)
                   run | demo [--seconds N] the embedded demo: throwaway MariaDB, sample schema, changes flowing to stdout
                   decode FILE...          print every changed row of binlog files as JSON lines
                   check SCRIPT.csx [--event SAMPLE.json]  compile a transform script and run it on a sample event
+                  check --config FILE|DIR  read a configuration as run would and list every problem
                   deadletter replay FILE [--config FILE] [--pipeline NAME] | show FILE   re-send or summarise webhook dead letters
                 """);
             return args.Length == 0 ? 2 : 0;

@@ -35,6 +35,8 @@ internal static class CheckCommand
         var output = stdout ?? Console.Out;
         var errors = stderr ?? Console.Error;
         var script = args.FirstOrDefault(a => !a.StartsWith('-') && !IsOptionValue(args, a));
+        if (script is null && (RunCommand.Option(args, "--config") ?? RunCommand.Option(args, "-c")) is { } configOnly && !args.Contains("--help"))
+            return await ConfigCheck.RunAsync(configOnly, output, errors).ConfigureAwait(false);
         if (script is null || args.Contains("--help") || args.Contains("-h"))
         {
             await errors.WriteLineAsync(Usage).ConfigureAwait(false);

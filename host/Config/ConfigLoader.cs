@@ -23,6 +23,8 @@ internal static partial class ConfigLoader
     /// the admin token…) reads as empty instead of being an error — for commands that run nothing (<c>pluginhost check</c>).</param>
     public static HostConfig Load(string path, IReadOnlyDictionary<string, string>? environment = null, ISet<string>? sinkTypes = null, bool secretsOptional = false)
     {
+        // go-mysql-kafka (prensio): a .toml file or a directory of them.
+        if (Prensio.PrensioConfig.Handles(path)) return Prensio.PrensioConfig.Load(path, environment, sinkTypes, secretsOptional);
         if (!File.Exists(path))
             throw new ConfigException([new ConfigError(path, null, "(file)", "not found")]);
         if (new FileInfo(path).Length > InputLimits.MaxFileBytes)
@@ -224,6 +226,7 @@ internal static partial class ConfigLoader
 
             foreach (var (pattern, key) in p.Filter.Include.Select((x, j) => (x, $"filter.include[{j}]")).Concat(p.Filter.Exclude.Select((x, j) => (x, $"filter.exclude[{j}]"))))
                 if (!EventFilter.IsValidPattern(pattern)) Error(key, $"'{pattern}' is not a database.table pattern");
+            var regex = p.Filter.Regex.IsEmpty ? null : p.Filter.Regex.Compile(Error);
             var ops = new List<ChangeOperation>();
             for (var j = 0; j < p.Filter.Events.Count; j++)
             {
@@ -282,7 +285,7 @@ internal static partial class ConfigLoader
                 ConnectTimeout = s.ConnectTimeout,
             };
             result.Add(new PipelineDefinition(p, connection, start ?? BinlogStart.Latest,
-                new EventFilter(p.Filter.Include, p.Filter.Exclude, ops), sinkType, p.Sink.ValueKind == JsonValueKind.Object ? p.Sink.Clone() : default,
+                new EventFilter(p.Filter.Include, p.Filter.Exclude, ops, regex), sinkType, p.Sink.ValueKind == JsonValueKind.Object ? p.Sink.Clone() : default,
                 string.IsNullOrEmpty(p.Transform) ? null : p.Transform, onError ?? OnErrorPolicy.Stop, p.DeadLetter) { Snapshot = snapshot });
         }
         return result;

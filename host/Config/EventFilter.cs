@@ -14,9 +14,12 @@ internal sealed class EventFilter
     private readonly (string Database, string Table)[] _exclude;
     private readonly bool[] _ops = new bool[Enum.GetValues<ChangeOperation>().Length];
     private readonly Dictionary<(string, string), bool> _cache = new();
+    private readonly Func<string, string, bool>? _regex;
 
-    public EventFilter(IEnumerable<string> include, IEnumerable<string> exclude, IEnumerable<ChangeOperation> operations)
+    public EventFilter(IEnumerable<string> include, IEnumerable<string> exclude, IEnumerable<ChangeOperation> operations,
+        Func<string, string, bool>? regex = null)
     {
+        _regex = regex;
         _include = include.Select(Split).ToArray();
         _exclude = exclude.Select(Split).ToArray();
         foreach (var op in operations) _ops[(int)op] = true;
@@ -28,7 +31,8 @@ internal sealed class EventFilter
         lock (_cache)
         {
             if (_cache.TryGetValue((database, table), out var hit)) return hit;
-            var result = _include.Any(p => Matches(p, database, table)) && !_exclude.Any(p => Matches(p, database, table));
+            var result = _include.Any(p => Matches(p, database, table)) && !_exclude.Any(p => Matches(p, database, table))
+                         && (_regex?.Invoke(database, table) ?? true);
             if (_cache.Count > 100_000) _cache.Clear();
             _cache[(database, table)] = result;
             return result;

@@ -6,4 +6,7 @@ internal sealed class FilterOptions
     public List<string> Include { get; set; } = ["*.*"];
     public List<string> Exclude { get; set; } = [];
     public List<string> Events { get; set; } = ["insert", "update", "delete", "read"];
+
+    /// <summary>Regular expressions on schema and table names (prensio's <c>source_rules</c>), applied on top of the patterns.</summary>
+    public RegexFilterOptions Regex { get; set; } = new();
 }

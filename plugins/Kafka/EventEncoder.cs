@@ -35,10 +35,12 @@ internal sealed class EventEncoder
     private byte[] _gtidBytes = GC.AllocateArray<byte>(64, pinned: true);
     private int _gtidLength;
     private readonly byte[] _pipelineValue;
+    private readonly PrensioMessage? _prensio;
 
-    public EventEncoder(KafkaFormat format, string pipeline, IReadOnlyCollection<string> headers)
+    public EventEncoder(KafkaFormat format, string pipeline, IReadOnlyCollection<string> headers, TopicNames? topics = null)
     {
         _format = format;
+        if (format == KafkaFormat.Prensio) _prensio = new PrensioMessage(pipeline, topics ?? new TopicNames("{database}.{table}", pipeline));
         _op = headers.Contains("op");
         _pipelineHeader = headers.Contains("pipeline");
         _gtid = headers.Contains("gtid");
@@ -60,6 +62,11 @@ internal sealed class EventEncoder
     {
         row ??= e.Current;
         key = default;
+        if (_prensio != null)
+        {
+            key = _prensio.Key(e);
+            return true;
+        }
         if (e.Schema is not { PrimaryKey.Count: > 0 } schema || row is null) return false;
         _keyBuffer.ResetWrittenCount();
         _keyWriter.Reset(_keyBuffer);
@@ -102,6 +109,7 @@ internal sealed class EventEncoder
                 ChangeEventJson.Write(_writer, copy);
             }
         }
+        else if (_prensio != null) _prensio.WriteValue(_writer, e);
         else WriteDebezium(e, op, before, after);
         _writer.Flush();
         return _buffer.WrittenSpan;

@@ -58,8 +58,8 @@ public sealed class KafkaSink : IAcknowledgingSink, ISinkHealth
         KafkaClients.WarnAboutWeakSettings(o.Producer, _logger, "producer");
         if (o.Headers.FirstOrDefault(h => !EventEncoder.KnownHeaders.Contains(h)) is { } unknownHeader)
             throw new SinkConfigurationException("headers", $"'{unknownHeader}' is not a header the sink can send (known: {string.Join(", ", EventEncoder.KnownHeaders)})");
-        _encoder = new EventEncoder(o.Format, context.PipelineName, o.Headers);
         _topics = new TopicNames(o.Topic, context.PipelineName);
+        _encoder = new EventEncoder(o.Format, context.PipelineName, o.Headers, _topics);
         _producer = Build();
         if (o.CreateTopics)
             _creator = new TopicCreator(() => KafkaClients.BuildAdmin(_config, _logger), _config["bootstrap.servers"], o.Partitions, o.ReplicationFactor,

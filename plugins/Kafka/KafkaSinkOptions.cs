@@ -7,6 +7,8 @@ public enum KafkaFormat
     Json,
     /// <summary>Debezium's change-event envelope (<c>before</c>, <c>after</c>, <c>source</c>, <c>op</c>, <c>ts_ms</c>).</summary>
     Debezium,
+    /// <summary>go-mysql-kafka's (prensio's) <c>cdc_event</c>, keyed by the primary-key values joined with <c>.</c>.</summary>
+    Prensio,
 }
 
 /// <summary>

@@ -67,7 +67,7 @@ public sealed class KafkaCheckpointStoreTests
     {
         var sinks = KafkaPipelineKit.Sinks();
         var catalog = new CheckpointStoreCatalog(sinks);
-        Assert.Equal(["file", "kafka"], catalog.Types.Order());
+        Assert.Equal(["file", "kafka", "prensio"], catalog.Types.Order());
         Assert.IsType<KafkaCheckpointBackendFactory>(catalog.Find("kafka"));
 
         var dir = Path.GetTempPath();
@@ -91,6 +91,6 @@ public sealed class KafkaCheckpointStoreTests
         Assert.Contains(messages, m => m.StartsWith("eeeee: checkpoint.settings.client: no.such.setting:", StringComparison.Ordinal));
         Assert.Contains(messages, m => m.StartsWith("ffffff: checkpoint.settings.client:", StringComparison.Ordinal) && m.Contains("acks", StringComparison.Ordinal));
         Assert.Contains(messages, m => m.StartsWith("ccc: checkpoint.settings.topc: unknown setting", StringComparison.Ordinal));
-        Assert.Contains(messages, m => m.StartsWith("dddd: checkpoint.type: unknown checkpoint store 'redis' (known: file, kafka)", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.StartsWith("dddd: checkpoint.type: unknown checkpoint store 'redis' (known: file, kafka, prensio)", StringComparison.Ordinal));
     }
 }
