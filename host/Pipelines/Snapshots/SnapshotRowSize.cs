@@ -25,12 +25,18 @@ internal static class SnapshotRowSize
 
     /// <summary>Rows of the next chunk: as many as fit <see cref="ChunkBytes"/> at the last chunk's row size, at most
     /// <paramref name="chunkSize"/>, growing at most eightfold from <paramref name="last"/>.</summary>
-    public static int NextLimit(IReadOnlyList<ChangeEvent> lastRows, int last, int chunkSize)
+    public static int NextLimit(IReadOnlyList<ChangeEvent> lastRows, int last, int chunkSize) => Measure(lastRows, last, chunkSize).NextLimit;
+
+    /// <summary>
+    /// <see cref="NextLimit"/> and the chunk's mean row size (0 for no rows), measured in one pass: the reader charges
+    /// the queue that much per row of the chunk instead of measuring every row again.
+    /// </summary>
+    public static (int NextLimit, long PerRow) Measure(IReadOnlyList<ChangeEvent> lastRows, int last, int chunkSize)
     {
-        if (lastRows.Count == 0) return Math.Min(chunkSize, Math.Max(last, FirstChunkRows));
+        if (lastRows.Count == 0) return (Math.Min(chunkSize, Math.Max(last, FirstChunkRows)), 0);
         long bytes = 0;
         foreach (var e in lastRows) bytes += Of(e);
         var perRow = Math.Max(1, bytes / lastRows.Count);
-        return (int)Math.Clamp(ChunkBytes / perRow, 1, Math.Min(chunkSize, (long)last * 8));
+        return ((int)Math.Clamp(ChunkBytes / perRow, 1, Math.Min(chunkSize, (long)last * 8)), perRow);
     }
 }
