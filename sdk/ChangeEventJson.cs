@@ -50,9 +50,12 @@ public static class ChangeEventJson
         if (e.Gtid is null) w.WriteNull("gtid"u8); else w.WriteString("gtid"u8, e.Gtid);
         if (e.File is null) w.WriteNull("file"u8); else w.WriteString("file"u8, e.File);
         w.WriteNumber("pos"u8, e.Position);
-        Span<byte> ts = stackalloc byte[20];
-        FormatTimestampSeconds(e.Timestamp, ts);
-        w.WriteString("ts"u8, ts);
+        w.WritePropertyName("ts"u8);
+        Span<byte> ts = stackalloc byte[22];
+        ts[0] = (byte)'"';
+        FormatTimestampSeconds(e.Timestamp, ts[1..]);
+        ts[21] = (byte)'"';
+        w.WriteRawValue(ts, skipInputValidation: true);
         if (e.HasExtra)
             foreach (var kv in e.Extra)
             {
@@ -119,20 +122,21 @@ public static class ChangeEventJson
     /// <summary>Writes one value by the event JSON rules; <paramref name="column"/> supplies fractional-second digits.</summary>
     public static void WriteValue(Utf8JsonWriter w, object? value, ColumnInfo? column)
     {
-        // Text of numbers, dates and times is formatted straight into UTF-8 (no string, no transcoding); the most
-        // common types of row values come first.
+        // Text of numbers, dates and times is formatted straight into UTF-8 between quotes and written as is (no
+        // string, no transcoding, nothing to escape: digits and separators only); common types of row values first.
         Span<byte> buf = stackalloc byte[48];
+        var text = buf[1..];
         switch (value)
         {
             case null: w.WriteNullValue(); break;
             case string s: w.WriteStringValue(s); break;
             case long l: w.WriteNumberValue(l); break;
             case decimal m:
-                m.TryFormat(buf, out var written, default, CultureInfo.InvariantCulture);
-                w.WriteStringValue(buf[..written]);
+                m.TryFormat(text, out var written, default, CultureInfo.InvariantCulture);
+                WriteQuoted(w, buf, written);
                 break;
-            case DateTime dt: w.WriteStringValue(buf[..FormatDateTime(dt, column?.FractionDigits ?? -1, buf)]); break;
-            case DateTimeOffset dto: w.WriteStringValue(buf[..FormatTimestamp(dto, column?.FractionDigits ?? -1, buf)]); break;
+            case DateTime dt: WriteQuoted(w, buf, FormatDateTime(dt, column?.FractionDigits ?? -1, text)); break;
+            case DateTimeOffset dto: WriteQuoted(w, buf, FormatTimestamp(dto, column?.FractionDigits ?? -1, text)); break;
             case int i: w.WriteNumberValue(i); break;
             case ulong ul: w.WriteNumberValue(ul); break;
             // JSON has no NaN or infinities (SQL columns never hold them; a transform might): written as strings, not thrown.
@@ -142,8 +146,8 @@ public static class ChangeEventJson
             case float f: w.WriteNumberValue(f); break;
             case bool b: w.WriteBooleanValue(b); break;
             case byte[] bytes: w.WriteBase64StringValue(bytes); break;
-            case DateOnly date: w.WriteStringValue(buf[..FormatDate(date, buf)]); break;
-            case TimeSpan t: w.WriteStringValue(buf[..FormatTime(t, column?.FractionDigits ?? -1, buf)]); break;
+            case DateOnly date: WriteQuoted(w, buf, FormatDate(date, text)); break;
+            case TimeSpan t: WriteQuoted(w, buf, FormatTime(t, column?.FractionDigits ?? -1, text)); break;
             case JsonNode node: node.WriteTo(w); break;
             case JsonElement el: el.WriteTo(w); break;
             case short or sbyte or byte or ushort or uint: w.WriteNumberValue(Convert.ToInt64(value, CultureInfo.InvariantCulture)); break;
@@ -164,6 +168,14 @@ public static class ChangeEventJson
                 break;
             default: w.WriteStringValue(Convert.ToString(value, CultureInfo.InvariantCulture)); break;
         }
+    }
+
+    /// <summary>Writes <paramref name="length"/> bytes of ASCII text formatted at <c>buf[1..]</c> as a JSON string.</summary>
+    private static void WriteQuoted(Utf8JsonWriter w, Span<byte> buf, int length)
+    {
+        buf[0] = (byte)'"';
+        buf[length + 1] = (byte)'"';
+        w.WriteRawValue(buf[..(length + 2)], skipInputValidation: true);
     }
 
     /// <summary>A value as plain text (no quotes), for keys and logs.</summary>

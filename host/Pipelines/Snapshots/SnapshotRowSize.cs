@@ -18,8 +18,8 @@ internal static class SnapshotRowSize
     {
         long bytes = 160 + 72;
         if (e.After is { } row)
-            foreach (var (_, value) in row)
-                bytes += 32 + value switch { string s => 2L * s.Length, byte[] b => b.Length, string[] labels => 24L * labels.Length, _ => 0 };
+            for (var i = 0; i < row.Count; i++)
+                bytes += 32 + row.ValueAt(i) switch { string s => 2L * s.Length, byte[] b => b.Length, string[] labels => 24L * labels.Length, _ => 0 };
         return bytes;
     }
 
