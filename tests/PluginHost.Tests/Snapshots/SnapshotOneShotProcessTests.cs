@@ -84,8 +84,8 @@ public sealed class SnapshotOneShotProcessTests(MariaDbServer db, ITestOutputHel
 
     private string Prepare()
     {
-        db.Sql($"DROP DATABASE IF EXISTS {Database}; CREATE DATABASE {Database}; CREATE TABLE {Database}.t (id INT PRIMARY KEY, s VARCHAR(40) NOT NULL);" +
-               $"INSERT INTO {Database}.t SELECT seq, CONCAT('row ', seq) FROM seq_1_to_{Rows};");
+        db.Sql($"DROP DATABASE IF EXISTS {Database}; CREATE DATABASE {Database}; CREATE TABLE {Database}.t (id INT PRIMARY KEY, s VARCHAR(40) NOT NULL);");
+        db.Sql($"INSERT INTO t SELECT seq, CONCAT('row ', seq) FROM seq_1_to_{Rows};", Database);
         return TestTemp.CreateSubdirectory("pluginhost-oneshot-").FullName;
     }
 
