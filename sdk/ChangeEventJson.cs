@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections;
 using System.Globalization;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -49,9 +50,12 @@ public static class ChangeEventJson
         if (e.Gtid is null) w.WriteNull("gtid"u8); else w.WriteString("gtid"u8, e.Gtid);
         if (e.File is null) w.WriteNull("file"u8); else w.WriteString("file"u8, e.File);
         w.WriteNumber("pos"u8, e.Position);
-        Span<char> ts = stackalloc char[20];
-        FormatTimestampSeconds(e.Timestamp, ts);
-        w.WriteString("ts"u8, ts);
+        w.WritePropertyName("ts"u8);
+        Span<byte> ts = stackalloc byte[22];
+        ts[0] = (byte)'"';
+        FormatTimestampSeconds(e.Timestamp, ts[1..]);
+        ts[21] = (byte)'"';
+        w.WriteRawValue(ts, skipInputValidation: true);
         if (e.HasExtra)
             foreach (var kv in e.Extra)
             {
@@ -86,6 +90,19 @@ public static class ChangeEventJson
             return;
         }
         w.WriteStartObject();
+        if (schema is { RowLayout: { } layout } && ReferenceEquals(row.Layout, layout))
+        {
+            // The row has the table's columns in order (as read): names and types by position, no lookup per value.
+            var names = schema.JsonNames;
+            var columns = schema.ColumnArray;
+            for (var i = 0; i < names.Length; i++)
+            {
+                w.WritePropertyName(names[i]);
+                WriteValue(w, row.ValueAt(i), columns[i]);
+            }
+            w.WriteEndObject();
+            return;
+        }
         foreach (var kv in row)
         {
             if (schema != null && schema.TryFind(kv.Key, out var column, out var jsonName))
@@ -105,12 +122,21 @@ public static class ChangeEventJson
     /// <summary>Writes one value by the event JSON rules; <paramref name="column"/> supplies fractional-second digits.</summary>
     public static void WriteValue(Utf8JsonWriter w, object? value, ColumnInfo? column)
     {
-        Span<char> buf = stackalloc char[40];
+        // Text of numbers, dates and times is formatted straight into UTF-8 between quotes and written as is (no
+        // string, no transcoding, nothing to escape: digits and separators only); common types of row values first.
+        Span<byte> buf = stackalloc byte[48];
+        var text = buf[1..];
         switch (value)
         {
             case null: w.WriteNullValue(); break;
             case string s: w.WriteStringValue(s); break;
             case long l: w.WriteNumberValue(l); break;
+            case decimal m:
+                m.TryFormat(text, out var written, default, CultureInfo.InvariantCulture);
+                WriteQuoted(w, buf, written);
+                break;
+            case DateTime dt: WriteQuoted(w, buf, FormatDateTime(dt, column?.FractionDigits ?? -1, text)); break;
+            case DateTimeOffset dto: WriteQuoted(w, buf, FormatTimestamp(dto, column?.FractionDigits ?? -1, text)); break;
             case int i: w.WriteNumberValue(i); break;
             case ulong ul: w.WriteNumberValue(ul); break;
             // JSON has no NaN or infinities (SQL columns never hold them; a transform might): written as strings, not thrown.
@@ -118,13 +144,10 @@ public static class ChangeEventJson
             case float f when !float.IsFinite(f): w.WriteStringValue(f.ToString(CultureInfo.InvariantCulture)); break;
             case double d: w.WriteNumberValue(d); break;
             case float f: w.WriteNumberValue(f); break;
-            case decimal m: w.WriteStringValue(m.ToString(CultureInfo.InvariantCulture)); break;
             case bool b: w.WriteBooleanValue(b); break;
             case byte[] bytes: w.WriteBase64StringValue(bytes); break;
-            case DateOnly date: w.WriteStringValue(buf[..FormatDate(date, buf)]); break;
-            case DateTime dt: w.WriteStringValue(buf[..FormatDateTime(dt, column?.FractionDigits ?? -1, buf)]); break;
-            case DateTimeOffset dto: w.WriteStringValue(buf[..FormatTimestamp(dto, column?.FractionDigits ?? -1, buf)]); break;
-            case TimeSpan t: w.WriteStringValue(buf[..FormatTime(t, column?.FractionDigits ?? -1, buf)]); break;
+            case DateOnly date: WriteQuoted(w, buf, FormatDate(date, text)); break;
+            case TimeSpan t: WriteQuoted(w, buf, FormatTime(t, column?.FractionDigits ?? -1, text)); break;
             case JsonNode node: node.WriteTo(w); break;
             case JsonElement el: el.WriteTo(w); break;
             case short or sbyte or byte or ushort or uint: w.WriteNumberValue(Convert.ToInt64(value, CultureInfo.InvariantCulture)); break;
@@ -147,113 +170,125 @@ public static class ChangeEventJson
         }
     }
 
+    /// <summary>Writes <paramref name="length"/> bytes of ASCII text formatted at <c>buf[1..]</c> as a JSON string.</summary>
+    private static void WriteQuoted(Utf8JsonWriter w, Span<byte> buf, int length)
+    {
+        buf[0] = (byte)'"';
+        buf[length + 1] = (byte)'"';
+        w.WriteRawValue(buf[..(length + 2)], skipInputValidation: true);
+    }
+
     /// <summary>A value as plain text (no quotes), for keys and logs.</summary>
     public static string FormatScalar(object? value)
     {
-        Span<char> buf = stackalloc char[40];
+        Span<byte> buf = stackalloc byte[48];
         return value switch
         {
             null => "null",
             string s => s,
             byte[] b => Convert.ToBase64String(b),
-            DateOnly d => new string(buf[..FormatDate(d, buf)]),
-            DateTime dt => new string(buf[..FormatDateTime(dt, -1, buf)]),
-            DateTimeOffset o => new string(buf[..FormatTimestamp(o, -1, buf)]),
-            TimeSpan t => new string(buf[..FormatTime(t, -1, buf)]),
+            DateOnly d => Encoding.ASCII.GetString(buf[..FormatDate(d, buf)]),
+            DateTime dt => Encoding.ASCII.GetString(buf[..FormatDateTime(dt, -1, buf)]),
+            DateTimeOffset o => Encoding.ASCII.GetString(buf[..FormatTimestamp(o, -1, buf)]),
+            TimeSpan t => Encoding.ASCII.GetString(buf[..FormatTime(t, -1, buf)]),
             IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
             _ => value.ToString() ?? "",
         };
     }
 
-    private static void FormatTimestampSeconds(DateTimeOffset ts, Span<char> dest)
+    private static void FormatTimestampSeconds(DateTimeOffset ts, Span<byte> dest)
     {
-        var n = FormatDateAndTime(ts.UtcDateTime, 'T', dest);
-        dest[n] = 'Z';
+        var n = FormatDateAndTime(ts.UtcDateTime, (byte)'T', dest);
+        dest[n] = (byte)'Z';
     }
 
-    private static int FormatDate(DateOnly d, Span<char> dest) => FormatYmd(d.Year, d.Month, d.Day, dest);
+    private static int FormatDate(DateOnly d, Span<byte> dest)
+    {
+        d.Deconstruct(out var year, out var month, out var day);
+        return FormatYmd(year, month, day, dest);
+    }
 
     /// <summary><c>yyyy-MM-dd</c> with plain digit arithmetic (custom format strings take the framework's slow path).</summary>
-    private static int FormatYmd(int year, int month, int day, Span<char> dest)
+    private static int FormatYmd(int year, int month, int day, Span<byte> dest)
     {
         Digits(year, 4, dest);
-        dest[4] = '-';
+        dest[4] = (byte)'-';
         Digits(month, 2, dest[5..]);
-        dest[7] = '-';
+        dest[7] = (byte)'-';
         Digits(day, 2, dest[8..]);
         return 10;
     }
 
     /// <summary><c>yyyy-MM-dd HH:mm:ss</c> (or with <c>T</c>): 19 characters.</summary>
-    private static int FormatDateAndTime(DateTime dt, char separator, Span<char> dest)
+    private static int FormatDateAndTime(DateTime dt, byte separator, Span<byte> dest)
     {
-        FormatYmd(dt.Year, dt.Month, dt.Day, dest);
+        dt.Deconstruct(out int year, out int month, out int day); // one date computation, not three
+        FormatYmd(year, month, day, dest);
         dest[10] = separator;
-        Digits(dt.Hour, 2, dest[11..]);
-        dest[13] = ':';
-        Digits(dt.Minute, 2, dest[14..]);
-        dest[16] = ':';
-        Digits(dt.Second, 2, dest[17..]);
+        var seconds = (int)(dt.TimeOfDay.Ticks / TimeSpan.TicksPerSecond);
+        Digits(seconds / 3600, 2, dest[11..]);
+        dest[13] = (byte)':';
+        Digits(seconds / 60 % 60, 2, dest[14..]);
+        dest[16] = (byte)':';
+        Digits(seconds % 60, 2, dest[17..]);
         return 19;
     }
 
-    private static void Digits(int value, int count, Span<char> dest)
+    private static void Digits(int value, int count, Span<byte> dest)
     {
         for (var i = count - 1; i >= 0; i--)
         {
-            dest[i] = (char)('0' + value % 10);
+            dest[i] = (byte)('0' + value % 10);
             value /= 10;
         }
     }
 
-    private static int Fraction(long ticksOfSecond, int digits, Span<char> dest)
+    private static int Fraction(long ticksOfSecond, int digits, Span<byte> dest)
     {
         var micro = (int)(ticksOfSecond / 10);
         if (digits < 0) digits = micro == 0 ? 0 : 6;
         if (digits == 0) return 0;
-        dest[0] = '.';
+        dest[0] = (byte)'.';
         for (var d = 6; d > digits; d--) micro /= 10;
         for (var i = digits; i >= 1; i--)
         {
-            dest[i] = (char)('0' + micro % 10);
+            dest[i] = (byte)('0' + micro % 10);
             micro /= 10;
         }
         return digits + 1;
     }
 
-    private static int FormatDateTime(DateTime dt, int digits, Span<char> dest)
+    private static int FormatDateTime(DateTime dt, int digits, Span<byte> dest)
     {
-        var n = FormatDateAndTime(dt, ' ', dest);
+        var n = FormatDateAndTime(dt, (byte)' ', dest);
         return n + Fraction(dt.Ticks % TimeSpan.TicksPerSecond, digits, dest[n..]);
     }
 
-    private static int FormatTimestamp(DateTimeOffset dto, int digits, Span<char> dest)
+    private static int FormatTimestamp(DateTimeOffset dto, int digits, Span<byte> dest)
     {
         var u = dto.UtcDateTime;
-        var n = FormatDateAndTime(u, 'T', dest);
+        var n = FormatDateAndTime(u, (byte)'T', dest);
         n += Fraction(u.Ticks % TimeSpan.TicksPerSecond, digits, dest[n..]);
-        dest[n] = 'Z';
+        dest[n] = (byte)'Z';
         return n + 1;
     }
 
-    private static int FormatTime(TimeSpan t, int digits, Span<char> dest)
+    private static int FormatTime(TimeSpan t, int digits, Span<byte> dest)
     {
         var n = 0;
         if (t < TimeSpan.Zero)
         {
-            dest[n++] = '-';
+            dest[n++] = (byte)'-';
             t = t.Duration();
         }
-        var hours = (long)t.TotalHours;
-        var hs = hours.ToString("00", CultureInfo.InvariantCulture);
-        hs.AsSpan().CopyTo(dest[n..]);
-        n += hs.Length;
-        dest[n++] = ':';
-        dest[n++] = (char)('0' + t.Minutes / 10);
-        dest[n++] = (char)('0' + t.Minutes % 10);
-        dest[n++] = ':';
-        dest[n++] = (char)('0' + t.Seconds / 10);
-        dest[n++] = (char)('0' + t.Seconds % 10);
+        ((long)t.TotalHours).TryFormat(dest[n..], out var hours, "00", CultureInfo.InvariantCulture);
+        n += hours;
+        dest[n++] = (byte)':';
+        dest[n++] = (byte)('0' + t.Minutes / 10);
+        dest[n++] = (byte)('0' + t.Minutes % 10);
+        dest[n++] = (byte)':';
+        dest[n++] = (byte)('0' + t.Seconds / 10);
+        dest[n++] = (byte)('0' + t.Seconds % 10);
         return n + Fraction(t.Ticks % TimeSpan.TicksPerSecond, digits, dest[n..]);
     }
 

@@ -54,6 +54,12 @@ public sealed class Row : IDictionary<string, object?>, IReadOnlyDictionary<stri
     }
 
     public int Count => _layout.Count;
+
+    /// <summary>The column names this row uses now (shared with the rows of its table until a column is added or removed).</summary>
+    internal RowLayout Layout => _layout;
+
+    /// <summary>The value at a column position (no check against <see cref="Count"/>; the event JSON writer's fast path).</summary>
+    internal object? ValueAt(int index) => _values[index];
     public ICollection<string> Keys => new KeyCollection(this);
     public ICollection<object?> Values => new ValueCollection(this);
     IEnumerable<string> IReadOnlyDictionary<string, object?>.Keys => Keys;

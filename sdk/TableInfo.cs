@@ -16,7 +16,15 @@ public sealed class TableInfo
         foreach (var c in columns) _byName.TryAdd(c.Name, (c, JsonEncodedText.Encode(c.Name, ChangeEventJson.WriterOptions.Encoder)));
         PrimaryKey = columns.Where(c => c.IsPrimaryKey).Select(c => c.Name).ToArray();
         if (_byName.Count == columns.Count) RowLayout = new RowLayout(columns.Select(c => c.Name));
+        ColumnArray = columns.ToArray();
+        JsonNames = columns.Select(c => _byName[c.Name].JsonName).ToArray();
     }
+
+    /// <summary>The columns in order (the event JSON writer's fast path, for rows of <see cref="RowLayout"/>).</summary>
+    internal ColumnInfo[] ColumnArray { get; }
+
+    /// <summary>Each column's name encoded for JSON, in column order.</summary>
+    internal JsonEncodedText[] JsonNames { get; }
 
     /// <summary>The column names as a layout rows with every column share (null when names repeat).</summary>
     public RowLayout? RowLayout { get; }

@@ -40,6 +40,7 @@ internal static class EventIds
     public const int SnapshotPositionGone = 1107;
     public const int SnapshotCompleted = 1108;
     public const int SnapshotRequested = 1109;
+    public const int PipelinesAllCompleted = 1110;
 
     // Checkpoints (2000-2999)
     public const int CheckpointHistoryWriteFailed = 2000;

@@ -9,7 +9,9 @@ namespace PluginHost.Pipelines;
 
 /// <summary>
 /// Owns the running pipelines of a configuration snapshot: starts each as its own hosted service, stops them
-/// (gracefully, in parallel) with the host, and lets pipelines be added, replaced and removed at run time.
+/// (gracefully, in parallel) with the host, and lets pipelines be added, replaced and removed at run time. A host
+/// that serves no API (<c>server.enabled: false</c>) stops once every pipeline is completed (one-shot
+/// <c>initial_only</c> snapshots): <c>pluginhost run</c> then exits 0.
 /// </summary>
 internal sealed partial class PipelineManager : IHostedService
 {
@@ -25,12 +27,16 @@ internal sealed partial class PipelineManager : IHostedService
     private readonly CheckpointStoreCatalog _checkpoints;
     private readonly BinlogClientTuning? _clientTuning;
     private readonly YoungGenerationBudget _gen0Budget;
+    private readonly IHostApplicationLifetime? _lifetime;
 
     /// <param name="clientTuning">Adjusts the binlog client of each pipeline started (tests register one).</param>
     /// <param name="gen0Budget">The host's gen0 budget, shared by its pipelines' writers (null: one of the default size).</param>
+    /// <param name="lifetime">Stopped once every pipeline is completed, when no API is served (null: never).</param>
     public PipelineManager(HostConfig config, SinkCatalog sinks, ICheckpointStore store, ILoggerFactory loggers, IHelperAssemblySource? helpers = null,
-        CheckpointStoreCatalog? checkpoints = null, BinlogClientTuning? clientTuning = null, YoungGenerationBudget? gen0Budget = null)
+        CheckpointStoreCatalog? checkpoints = null, BinlogClientTuning? clientTuning = null, YoungGenerationBudget? gen0Budget = null,
+        IHostApplicationLifetime? lifetime = null)
     {
+        _lifetime = lifetime;
         _clientTuning = clientTuning;
         _gen0Budget = gen0Budget ?? new YoungGenerationBudget();
         _checkpoints = checkpoints ?? new CheckpointStoreCatalog(sinks);
@@ -78,6 +84,8 @@ internal sealed partial class PipelineManager : IHostedService
             };
             lock (_services) _services[definition.Name] = service;
             await service.StartAsync(cancellationToken).ConfigureAwait(false);
+            if (_lifetime != null && !Config.Options.Server.Enabled && service.ExecuteTask is { } running)
+                _ = running.ContinueWith(_ => StopWhenAllCompleted(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
         }
         finally
         {
@@ -116,6 +124,15 @@ internal sealed partial class PipelineManager : IHostedService
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>A pipeline ended: when every one is completed, the process has nothing more to do.</summary>
+    private void StopWhenAllCompleted()
+    {
+        var all = Pipelines;
+        if (all.Count == 0 || all.Any(p => p.Status.State != PipelineState.Completed)) return;
+        _logger.PipelinesAllCompleted(all.Count);
+        _lifetime!.StopApplication();
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

@@ -172,7 +172,7 @@ internal sealed partial class PipelineRunner
                 var n = 0L;
                 async ValueTask Add(ChangeEvent e)
                 {
-                    var bytes = SnapshotRowSize.Of(e);
+                    var bytes = delivery.BytesPerRow > 0 ? delivery.BytesPerRow : SnapshotRowSize.Of(e); // (a chunk was measured once, as it was read)
                     if (chunk.Rows.Count >= ChunkSize || chunk.Rows.Count > 0 && chunk.Bytes + bytes > chunkBytes) await Push().ConfigureAwait(false);
                     e.File = boundary.File;
                     e.Position = boundary.Position;

@@ -182,7 +182,7 @@ internal sealed partial class PipelineRunner
             });
             // Part of a long transaction (events after the last end): delivered, checkpointable at its end.
             _written += batch.Count;
-            _gen0Budget.Check();
+            _gen0Budget.Check(Volatile.Read(ref _handoff)?.Progress is { Completed: false } ? YoungGenerationBudget.SnapshotFloor : 0);
         }
     }
 

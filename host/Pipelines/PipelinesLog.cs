@@ -9,6 +9,9 @@ internal static partial class PipelinesLog
     [LoggerMessage(EventIds.PipelinesStarted, LogLevel.Information, "{Count} pipeline(s) started from {File}")]
     public static partial void PipelinesStarted(this ILogger logger, int count, string? file);
 
+    [LoggerMessage(EventIds.PipelinesAllCompleted, LogLevel.Information, "every pipeline completed ({Count}) and no API is served: the process exits")]
+    public static partial void PipelinesAllCompleted(this ILogger logger, int count);
+
     [LoggerMessage(EventIds.PipelinesStopped, LogLevel.Information, "all pipelines stopped")]
     public static partial void PipelinesStopped(this ILogger logger);
 

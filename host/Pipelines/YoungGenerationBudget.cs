@@ -29,11 +29,19 @@ internal sealed class YoungGenerationBudget(long budget = YoungGenerationBudget.
     /// <summary>Collections asked for so far (<c>pluginhost.gc.gen0_requested</c>).</summary>
     public long Induced => Interlocked.Read(ref _induced);
 
-    /// <summary>Collects gen0 when more than <see cref="Budget"/> bytes were allocated since the last collection.</summary>
-    public void Check()
+    /// <summary>
+    /// The least budget while a snapshot is read: its rows live from their chunk's read to the sink (two chunks of up to
+    /// <see cref="SnapshotRowSize.ChunkBytes"/> and the queue), so with a smaller budget every collection copied almost
+    /// every row it found (perf: a third less GC work for a million rows; peak RSS in docs/benchmarks.md#snapshot).
+    /// </summary>
+    public const long SnapshotFloor = 4 * SnapshotRowSize.ChunkBytes;
+
+    /// <summary>Collects gen0 when more than <see cref="Budget"/> (at least <paramref name="floor"/>) bytes were allocated since the last collection.</summary>
+    public void Check(long floor = 0)
     {
         var budget = Budget;
         if (budget == 0) return;
+        budget = Math.Max(budget, floor);
         var allocated = GC.GetTotalAllocatedBytes(precise: false);
         var collections = GC.CollectionCount(0);
         if (collections != Volatile.Read(ref _collections))

@@ -54,7 +54,7 @@ internal static class SnapshotBenchmark
                 var cliAfter = Cli(db, rows);
                 var extra = pipelineExtra.Length + sinkExtra.Length > 0 ? $" ({pipelineExtra} {sinkExtra})" : "";
                 Console.WriteLine($"pluginhost run, snapshot initial_only, chunks of {chunkSize:N0} → file sink{extra} (whole process): {rows / host.FromStart:N0} rows/s from process start " +
-                                  $"to state completed ({host.FromStart:F2} s) = {rows / host.FromStart / cli:P0} of the client; {rows / host.FromFirstRow:N0} rows/s from the first row written; " +
+                                  $"to state completed ({host.FromStart:F2} s) = {rows / host.FromStart / cli:P0} of the client; to the process's exit {host.ToExit:F2} s; {rows / host.FromFirstRow:N0} rows/s from the first row written; " +
                                   $"{host.Bytes / 1e6:F0} MB written; host peak RSS {host.PeakRssMb:F0} MB, CPU {host.CpuSeconds:F1} s; the client again after it: {cliAfter:N0} rows/s");
                 PrintLoad();
                 if (hostOnly) continue;

@@ -6,7 +6,7 @@ namespace PluginHost.Pipelines;
 
 /// <summary>
 /// Reads a snapshot's tables chunk after chunk (one connection, read-only, no locks) and hands each chunk to the
-/// reader (<see cref="SnapshotHandoff"/>), one at a time: the next chunk is read once the last one is queued. Idle
+/// reader (<see cref="SnapshotHandoff"/>), one at a time: the next chunk is read while the last one is queued. Idle
 /// while there is no snapshot to read; an on-demand request wakes it. One per run of a pipeline.
 /// </summary>
 internal sealed class SnapshotCoordinator(string pipeline, SnapshotSettings settings, SnapshotHandoff handoff, PipelineStatus status,
@@ -95,28 +95,45 @@ internal sealed class SnapshotCoordinator(string pipeline, SnapshotSettings sett
         if (handoff.Progress is { Completed: true }) _completed.TrySetResult();
     }
 
+    /// <summary>
+    /// Reads a keyed table chunk after chunk. The next chunk is read while the reader puts the last one into the stream
+    /// (its SELECT overlaps the sink's work on the last one's rows); it is handed over once the last one is queued, so
+    /// chunks go in one at a time and in key order. At most two chunks are held (each within
+    /// <see cref="SnapshotRowSize.ChunkBytes"/>).
+    /// </summary>
     private async Task ReadChunksAsync(ISnapshotSource source, SnapshotTableHandle table, SnapshotTableProgress t, CancellationToken ct)
     {
         var window = handoff.OpenWindow(table);
+        Task? previous = null; // the chunk handed over last, until the reader has queued it
         try
         {
             var lastKey = t.LastKey;
             var limit = Math.Min(settings.ChunkSize, SnapshotRowSize.FirstChunkRows); // wide rows: small chunks (bounded memory)
             while (true)
             {
+                // The window is open from before this read: every change after the chunk's position is seen, whichever
+                // chunk the reader is placing meanwhile (it prunes only what is at or before its own chunk's position).
                 var openedAt = SnapshotDelivery.GraceTimestamp();
                 var chunk = await source.ReadChunkAsync(table, lastKey, t.Where, limit, ct).ConfigureAwait(false);
-                limit = SnapshotRowSize.NextLimit(chunk.Rows, limit, settings.ChunkSize);
-                await handoff.HandOver(new SnapshotDelivery
+                var (next, perRow) = SnapshotRowSize.Measure(chunk.Rows, limit, settings.ChunkSize);
+                if (previous != null) await previous.WaitAsync(ct).ConfigureAwait(false);
+                previous = handoff.HandOver(new SnapshotDelivery
                 {
-                    Table = table, Chunk = chunk, Window = window, OpenedAt = openedAt, DueAt = chunk.Position,
-                }).WaitAsync(ct).ConfigureAwait(false);
-                if (chunk.Exhausted) return;
+                    Table = table, Chunk = chunk, Window = window, OpenedAt = openedAt, DueAt = chunk.Position, BytesPerRow = perRow,
+                });
+                if (chunk.Exhausted) break;
                 lastKey = chunk.LastKey;
+                limit = next;
             }
+            await previous.WaitAsync(ct).ConfigureAwait(false);
+            previous = null;
         }
         finally
         {
+            // A failed read: the chunk handed over before it still goes in (or is dropped) before the window closes.
+            if (previous != null)
+                try { await previous.WaitAsync(ct).ConfigureAwait(false); }
+                catch (Exception) { } // (the failure being thrown is the one that counts)
             handoff.CloseWindow();
         }
     }

@@ -251,6 +251,9 @@ internal sealed class SnapshotDelivery
 
     public SnapshotWindow? Window { get; init; }
 
+    /// <summary>The chunk's mean row size (<see cref="SnapshotRowSize.Measure"/>) charged to the queue per row; 0: measured per row.</summary>
+    public long BytesPerRow { get; init; }
+
     /// <summary>Watermarks: the timestamp (minus the grace) when the chunk's read began.</summary>
     public long OpenedAt { get; init; }
 
