@@ -2,38 +2,8 @@ using PluginHost.Cli;
 
 namespace PluginHost;
 
-/// <summary>The <c>pluginhost</c> command line.</summary>
+/// <summary>The <c>pluginhost</c> command line: every command, its options and exit codes are in <see cref="PluginHostCommandLine"/>.</summary>
 internal static class Program
 {
-    public static async Task<int> Main(string[] args)
-    {
-        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
-        {
-            Console.Error.WriteLine("""
-                usage: pluginhost <command> [options]
-                  run --config FILE       run every pipeline of a configuration until stopped
-                  run | demo [--seconds N] the embedded demo: throwaway MariaDB, sample schema, changes flowing to stdout
-                  decode FILE...          print every changed row of binlog files as JSON lines
-                  check SCRIPT.csx [--event SAMPLE.json]  compile a transform script and run it on a sample event
-                  deadletter replay FILE [--config FILE] [--pipeline NAME] | show FILE   re-send or summarise webhook dead letters
-                """);
-            return args.Length == 0 ? 2 : 0;
-        }
-        var rest = args.Skip(1).ToArray();
-        return args[0] switch
-        {
-            "decode" => DecodeCommand.Run(rest, Console.Error),
-            "check" => await CheckCommand.RunAsync(rest),
-            "deadletter" => await DeadLetterCommand.RunAsync(rest),
-            "run" => await RunCommand.RunAsync(rest),
-            "demo" => await DemoCommand.RunAsync(rest),
-            _ => Unknown(args[0]),
-        };
-    }
-
-    private static int Unknown(string command)
-    {
-        Console.Error.WriteLine($"pluginhost: unknown command '{command}' (try --help)");
-        return 2;
-    }
+    public static Task<int> Main(string[] args) => PluginHostCommandLine.InvokeAsync(args);
 }

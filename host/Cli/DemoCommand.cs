@@ -1,3 +1,4 @@
+using System.CommandLine;
 using PluginHost.Binlog.Protocol;
 using PluginHost.Config;
 using PluginHost.Demo;
@@ -11,9 +12,18 @@ namespace PluginHost.Cli;
 /// </summary>
 internal static class DemoCommand
 {
-    public static async Task<int> RunAsync(IReadOnlyList<string> args)
+    /// <summary><c>demo [--seconds N]</c>.</summary>
+    public static Command Create()
     {
-        var seconds = RunCommand.Option(args, "--seconds") is { } s ? int.Parse(s) : 0;
+        var seconds = CliOptions.Seconds();
+        var command = new Command("demo", "The embedded demo: a throwaway MariaDB, a sample schema and changes flowing through a sample pipeline") { seconds };
+        command.SetAction((result, _) => RunAsync(result.GetValue(seconds)));
+        return command;
+    }
+
+    /// <summary>Runs the demo until Ctrl+C, or for <paramref name="seconds"/> when above 0.</summary>
+    public static async Task<int> RunAsync(int seconds)
+    {
         Console.Error.WriteLine("demo: starting a throwaway MariaDB …");
         using var db = new ThrowawayMariaDb();
         db.Sql(SampleSchema);

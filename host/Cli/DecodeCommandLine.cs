@@ -1,0 +1,48 @@
+using System.CommandLine;
+using System.Globalization;
+
+namespace PluginHost.Cli;
+
+/// <summary>
+/// The argument parsing of <c>decode FILE...</c> (the decoding itself is <see cref="DecodeCommand"/>): with several
+/// files and a terminal on stderr, one progress line (file i of n, its size) while they are decoded.
+/// </summary>
+internal static class DecodeCommandLine
+{
+    public static Command Create()
+    {
+        var files = new Argument<string[]>("FILE")
+        {
+            Arity = ArgumentArity.OneOrMore,
+            Description = "Binlog files (plain, or gzip when the name ends in .gz); a file whose name starts with '-' goes after --",
+        };
+        var command = new Command("decode", "Print every changed row of binlog files as one JSON object per line (stdout)") { files };
+        command.SetAction(result => Run(result.GetValue(files)!, result.InvocationConfiguration.Error));
+        return command;
+    }
+
+    private static int Run(string[] files, TextWriter error)
+    {
+        using var progress = TerminalProgress.ForStandardError(error);
+        if (!progress.Enabled || files.Length < 2) return DecodeCommand.Run(files, error);
+        var exit = ExitCodes.Ok;
+        for (var i = 0; i < files.Length; i++)
+        {
+            progress.Report($"decode: file {i + 1} of {files.Length}: {files[i]}{Size(files[i])}", now: true);
+            exit = Math.Max(exit, DecodeCommand.Run([files[i]], progress.Errors));
+        }
+        return exit;
+    }
+
+    private static string Size(string path)
+    {
+        try
+        {
+            return string.Create(CultureInfo.InvariantCulture, $" ({new FileInfo(path).Length / 1048576.0:0.0} MB)");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return "";
+        }
+    }
+}
