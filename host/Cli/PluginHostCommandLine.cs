@@ -25,6 +25,7 @@ internal static class PluginHostCommandLine
             CheckCommand.Create(),
             DecodeCommandLine.Create(),
             DeadLetterCommand.Create(),
+            KafkaMockCommand.Create(),
             CompletionCommand.Create(),
         };
         return root;
