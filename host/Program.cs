@@ -5,5 +5,8 @@ namespace PluginHost;
 /// <summary>The <c>pluginhost</c> command line: every command, its options and exit codes are in <see cref="PluginHostCommandLine"/>.</summary>
 internal static class Program
 {
-    public static Task<int> Main(string[] args) => PluginHostCommandLine.InvokeAsync(args);
+    public static Task<int> Main(string[] args) =>
+        // decode of plain file names starts straight away: its start-up is part of what its users wait for, and loading
+        // System.CommandLine costs about 0.1 s. Anything else about decode (help, an option, no file) goes through the parser.
+        DecodeCommandLine.IsPlain(args) ? Task.FromResult(DecodeCommandLine.Run(args[1..], Console.Error)) : PluginHostCommandLine.InvokeAsync(args);
 }

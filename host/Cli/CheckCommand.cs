@@ -30,7 +30,7 @@ internal static class CheckCommand
     /// <summary><c>check SCRIPT.csx [--event FILE] [--plugins DIR | --config FILE] [--timeout DURATION]</c>.</summary>
     public static Command Create()
     {
-        var script = new Argument<string>("SCRIPT") { Description = "The transform script (.csx) to compile and run" };
+        var script = new Argument<string>("SCRIPT") { Description = "The transform script (.csx) to compile and run", Arity = ArgumentArity.ZeroOrOne };
         var sample = new Option<string>("--event") { Description = "A sample: one event JSON, an array of them or JSON lines (default: a built-in update of shop.users)", HelpName = "FILE" };
         var plugins = new Option<string>("--plugins") { Description = "Take helper functions from the plugins in DIR (default: the config's plugins_dir, else the built plugins)", HelpName = "DIR" };
         var config = CliOptions.Config("Take helper functions from this configuration's plugins_dir");
@@ -38,9 +38,18 @@ internal static class CheckCommand
         var timeout = new Option<string>("--timeout") { Description = "The transform's time limit per event (default 1s)", HelpName = "DURATION" };
         var command = new Command("check", "Compile a transform script as a pipeline would and run it on a sample event, printing the resulting " +
                                            "event JSON (stdout) or the compiler's diagnostics (stderr)") { script, sample, plugins, config, pikachuConfig, timeout };
-        command.SetAction((r, _) => RunAsync(new Request(r.GetValue(script)!, r.GetValue(sample), r.GetValue(plugins), r.GetConfig(config, pikachuConfig), r.GetValue(timeout)),
+        command.SetAction((r, _) => r.GetValue(script) is null
+            ? MissingScriptAsync(r.InvocationConfiguration.Error)
+            : RunAsync(new Request(r.GetValue(script)!, r.GetValue(sample), r.GetValue(plugins), r.GetConfig(config, pikachuConfig), r.GetValue(timeout)),
             r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
         return command;
+    }
+
+    private static async Task<int> MissingScriptAsync(TextWriter error)
+    {
+        await error.WriteLineAsync("pluginhost check: SCRIPT is missing: the transform script (.csx) to compile and run\n" +
+                                   "usage: pluginhost check SCRIPT [options]\n('pluginhost check --help' lists every option; exit code 2: nothing was done)").ConfigureAwait(false);
+        return ExitCodes.Usage;
     }
 
     /// <summary>Runs <c>pluginhost check ARGS</c> through the command line (parsing included), with the given outputs.</summary>

@@ -21,7 +21,11 @@ internal static class DecodeCommandLine
         return command;
     }
 
-    private static int Run(string[] files, TextWriter error)
+    /// <summary>True for <c>decode FILE...</c> where no word looks like an option: what the parser would accept as is.</summary>
+    public static bool IsPlain(string[] args) => args is ["decode", _, ..] && args.Skip(1).All(a => a.Length > 0 && a[0] != '-' && a[0] != '[');
+
+    /// <summary>Decodes <paramref name="files"/>, with one progress line on a terminal when there are several.</summary>
+    public static int Run(string[] files, TextWriter error)
     {
         using var progress = TerminalProgress.ForStandardError(error);
         if (!progress.Enabled || files.Length < 2) return DecodeCommand.Run(files, error);

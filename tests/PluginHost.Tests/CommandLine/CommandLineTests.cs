@@ -52,6 +52,7 @@ public sealed class CommandLineTests
     [InlineData(new[] { "check", "t.csx", "--evnt", "e.json" }, "pluginhost check: unknown option '--evnt'; did you mean '--event'?")]
     [InlineData(new[] { "demo", "--seconds", "soon" }, "pluginhost demo: --seconds soon: not a whole number of seconds (0 or more)")]
     [InlineData(new[] { "deadletter", "replay" }, "pluginhost deadletter replay: Required argument missing for command: 'replay'.")]
+    [InlineData(new[] { "check" }, "pluginhost check: SCRIPT is missing")]
     [InlineData(new[] { "completion", "fish" }, "pluginhost completion: Argument 'fish' not recognized.")]
     public async Task Bad_usage_names_the_word_suggests_the_closest_and_exits_2_without_doing_anything(string[] args, string message)
     {
