@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages PluginHost and its tests need on Debian 12 (idempotent: installs only what is missing).
 set -euo pipefail
-# prometheus: promtool validates /metrics in the API tests; chromium: the dashboard's browser test (Playwright drives it).
-packages=(mariadb-server mariadb-client libzstd1 zlib1g openssl librdkafka1 kcat prometheus chromium)
+# prometheus: promtool validates /metrics in the API tests; chromium: the dashboard's browser test (Playwright drives it); systemd: systemd-analyze verifies the units in docs/deploy.
+packages=(mariadb-server mariadb-client libzstd1 zlib1g openssl librdkafka1 kcat prometheus chromium systemd)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -42,7 +42,7 @@ internal static class Dashboard
   .conn { font-size:12px; color:#b8c0cc; }
   .conn.live::before { content:"● "; color:#4ade80; }
   .conn.down::before { content:"● "; color:#f87171; }
-  main { padding:18px 20px 60px; display:grid; gap:14px; grid-template-columns:repeat(auto-fill,minmax(560px,1fr)); }
+  main { padding:18px 20px 60px; display:grid; gap:14px; grid-template-columns:repeat(auto-fill,minmax(min(560px,100%),1fr)); }
   .card { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:14px 16px; box-shadow:0 1px 2px rgba(0,0,0,.04); }
   .card[data-state=failed] { border-color:#f5b5b5; }
   .card[data-state=paused] { border-color:#f3d58a; }
@@ -66,6 +66,15 @@ internal static class Dashboard
   .spark .area { fill:rgba(47,111,222,.10); stroke:none; }
   .error, .transform { margin-top:10px; padding-top:8px; border-top:1px dashed var(--line); }
   .error pre { color:var(--bad); }
+  .diagnostics.rejected { color:var(--warn); background:#fffbeb; border-left:3px solid var(--warn); padding:4px 8px; }
+  @media (max-width:600px) {
+    header { flex-wrap:wrap; padding:10px 12px; }
+    main { padding:10px 10px 40px; }
+    .grid { grid-template-columns:repeat(2,minmax(0,1fr)); }
+    .head .actions { margin-left:0; flex-wrap:wrap; }
+    .snap-row { grid-template-columns:1fr; }
+    .card { padding:12px; }
+  }
   pre { margin:4px 0 0; white-space:pre-wrap; word-break:break-word; font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; }
   #empty { grid-column:1/-1; text-align:center; padding:40px; }
   #toast { position:fixed; right:18px; bottom:18px; max-width:520px; padding:10px 14px; border-radius:8px; background:#1d2330; color:#fff;
@@ -83,7 +92,7 @@ internal static class Dashboard
   <span id="conn" class="conn">connecting…</span>
   <button id="token-button" type="button" title="The admin token (server.admin_token), kept in this tab only">Token</button>
 </header>
-<main id="pipelines"><p id="empty" class="muted">No pipelines yet.</p></main>
+<main id="pipelines"><p id="empty" class="muted">connecting…</p></main>
 <div id="toast" role="status" aria-live="polite"></div>
 
 <template id="card-template">
@@ -132,6 +141,8 @@ const empty = document.getElementById("empty");
 const cards = new Map();
 const q = (root, selector) => root.querySelector(selector);
 const number = n => Number(n || 0).toLocaleString("en-US");
+// Times as ISO 8601 in UTC, to the second: 2026-11-21T10:00:00Z.
+const utc = t => new Date(t).toISOString().replace(/\.\d{3}Z$/, "Z");
 
 function lag(seconds) {
   if (!seconds || seconds < 1) return "0 s";
@@ -253,7 +264,7 @@ function update(card, p) {
   error.hidden = !p.last_error;
   if (p.last_error) {
     q(card, ".error-text").textContent = p.last_error.message;
-    q(card, ".error-at").textContent = p.last_error.at ? "· " + new Date(p.last_error.at).toLocaleString() : "";
+    q(card, ".error-at").textContent = p.last_error.at ? "· " + utc(p.last_error.at) : "";
   }
   const transform = q(card, ".transform");
   transform.hidden = !p.transform;
@@ -262,6 +273,8 @@ function update(card, p) {
     const diagnostics = q(card, ".diagnostics");
     diagnostics.hidden = !p.transform.diagnostics;
     diagnostics.textContent = p.transform.diagnostics || "";
+    // A save the compiler rejected (the previous version runs on) stands out; warnings alone stay plain.
+    diagnostics.classList.toggle("rejected", /\berror [A-Z]+\d+/.test(p.transform.diagnostics || ""));
   }
   const paused = p.state === "paused", disabled = p.state === "disabled";
   q(card, ".pause").disabled = paused || disabled;
@@ -290,6 +303,7 @@ function render(snapshot) {
   }
   for (const [name, card] of cards)
     if (!seen.has(name)) { card.remove(); cards.delete(name); }
+  empty.textContent = "No pipelines yet.";
   empty.hidden = cards.size > 0;
 }
 

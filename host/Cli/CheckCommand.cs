@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -18,65 +19,86 @@ namespace PluginHost.Cli;
 /// </summary>
 internal static class CheckCommand
 {
-    private const string Usage = """
-        usage: pluginhost check SCRIPT.csx [--event SAMPLE.json] [--plugins DIR | --config FILE] [--timeout DURATION]
-          compiles a transform script and runs it on a sample event (built in, or from SAMPLE.json: one event,
-          an array of events or JSON lines), printing the resulting event JSON or the compiler's diagnostics.
-          Helper functions come from the plugins in DIR (default: the config's plugins_dir, else the built plugins).
-        """;
-
     /// <summary>The event used without <c>--event</c>: an update of a users row with text, e-mail and audit columns.</summary>
     public const string BuiltInSample = """
         {"op":"update","database":"shop","table":"users","before":{"id":42,"name":"Ann Smith","email":"ann@example.com","text_col":"hello world","password_hash":"$2b$12$Qv3cT9x","created_by":"admin","updated_at":"2026-11-20 09:00:00"},"after":{"id":42,"name":"Ann Smith","email":"ann.smith@example.com","text_col":"hello there","password_hash":"$2b$12$Qv3cT9x","created_by":"admin","updated_at":"2026-11-21 10:00:00"},"gtid":"0-1-42","file":"mysql-bin.000001","pos":1234,"ts":"2026-11-21T10:00:00Z"}
         """;
 
-    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter? stdout = null, TextWriter? stderr = null)
+    /// <summary>What <c>check</c> was asked to do.</summary>
+    public sealed record Request(string Script, string? EventFile, string? PluginsDirectory, string? ConfigPath, string? Timeout);
+
+    /// <summary><c>check SCRIPT.csx [--event FILE] [--plugins DIR | --config FILE] [--timeout DURATION]</c>.</summary>
+    public static Command Create()
     {
-        var output = stdout ?? Console.Out;
-        var errors = stderr ?? Console.Error;
-        var script = args.FirstOrDefault(a => !a.StartsWith('-') && !IsOptionValue(args, a));
-        if (script is null && (RunCommand.Option(args, "--config") ?? RunCommand.Option(args, "-c")) is { } configOnly && !args.Contains("--help"))
-            return await ConfigCheck.RunAsync(configOnly, output, errors).ConfigureAwait(false);
-        if (script is null || args.Contains("--help") || args.Contains("-h"))
-        {
-            await errors.WriteLineAsync(Usage).ConfigureAwait(false);
-            return 2;
-        }
+        var script = new Argument<string>("SCRIPT") { Description = "The transform script (.csx) to compile and run", Arity = ArgumentArity.ZeroOrOne };
+        var sample = new Option<string>("--event") { Description = "A sample: one event JSON, an array of them or JSON lines (default: a built-in update of shop.users)", HelpName = "FILE" };
+        var plugins = new Option<string>("--plugins") { Description = "Take helper functions from the plugins in DIR (default: the config's plugins_dir, else the built plugins)", HelpName = "DIR" };
+        var config = CliOptions.Config("Take helper functions from this configuration's plugins_dir");
+        var pikachuConfig = CliOptions.PikachuConfig();
+        var timeout = new Option<string>("--timeout") { Description = "The transform's time limit per event (default 1s)", HelpName = "DURATION" };
+        var command = new Command("check", "Compile a transform script as a pipeline would and run it on a sample event, printing the resulting " +
+                                           "event JSON (stdout) or the compiler's diagnostics (stderr); with --config and no script, read " +
+                                           "the configuration (YAML, pikachu, go-mysql-kafka TOML file or folder) as run would and list every problem") { script, sample, plugins, config, pikachuConfig, timeout };
+        command.SetAction((r, _) => r.GetValue(script) is null
+            ? r.GetConfig(config, pikachuConfig) is { } configOnly
+                // check --config FILE|DIR without a script: read the configuration as run would and list every problem.
+                ? ConfigCheck.RunAsync(configOnly, r.InvocationConfiguration.Output, r.InvocationConfiguration.Error)
+                : MissingScriptAsync(r.InvocationConfiguration.Error)
+            : RunAsync(new Request(r.GetValue(script)!, r.GetValue(sample), r.GetValue(plugins), r.GetConfig(config, pikachuConfig), r.GetValue(timeout)),
+            r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
+        return command;
+    }
+
+    private static async Task<int> MissingScriptAsync(TextWriter error)
+    {
+        await error.WriteLineAsync("pluginhost check: SCRIPT is missing: the transform script (.csx) to compile and run\n" +
+                                   "usage: pluginhost check SCRIPT [options]\n('pluginhost check --help' lists every option; exit code 2: nothing was done)").ConfigureAwait(false);
+        return ExitCodes.Usage;
+    }
+
+    /// <summary>Runs <c>pluginhost check ARGS</c> through the command line (parsing included), with the given outputs.</summary>
+    public static Task<int> RunAsync(IReadOnlyList<string> args, TextWriter? stdout = null, TextWriter? stderr = null) =>
+        PluginHostCommandLine.InvokeAsync(["check", .. args], stdout, stderr);
+
+    /// <summary>Compiles and runs the script; exit code 0 when every sample transforms, 1 when not, 2 on bad input.</summary>
+    public static async Task<int> RunAsync(Request request, TextWriter output, TextWriter errors)
+    {
+        var script = request.Script;
         if (!File.Exists(script))
         {
             await errors.WriteLineAsync($"pluginhost check: {script}: not found").ConfigureAwait(false);
-            return 2;
+            return ExitCodes.Usage;
         }
         var timeout = TimeSpan.FromSeconds(1);
-        if (RunCommand.Option(args, "--timeout") is { } t)
+        if (request.Timeout is { } t)
         {
             if (!SettingsBinder.TryParseDuration(t, out timeout) || timeout <= TimeSpan.Zero)
             {
                 await errors.WriteLineAsync($"pluginhost check: --timeout {t}: not a duration (e.g. 500ms, 2s)").ConfigureAwait(false);
-                return 2;
+                return ExitCodes.Usage;
             }
         }
 
         List<ChangeEvent> samples;
         try
         {
-            samples = RunCommand.Option(args, "--event") is { } eventFile ? ReadSamples(File.ReadAllText(eventFile)) : ReadSamples(BuiltInSample);
+            samples = request.EventFile is { } eventFile ? ReadSamples(File.ReadAllText(eventFile)) : ReadSamples(BuiltInSample);
         }
         catch (Exception e) when (e is IOException or JsonException or FormatException or InvalidOperationException or UnauthorizedAccessException)
         {
             await errors.WriteLineAsync($"pluginhost check: cannot read the sample event: {e.Message}").ConfigureAwait(false);
-            return 2;
+            return ExitCodes.Usage;
         }
 
         string? pluginsDir;
         try
         {
-            pluginsDir = PluginsDirectory(args);
+            pluginsDir = PluginsDirectory(request);
         }
         catch (ConfigException e)
         {
             await errors.WriteLineAsync($"pluginhost check: {e.Message}").ConfigureAwait(false);
-            return 2;
+            return ExitCodes.Usage;
         }
         await using var plugins = new PluginManager(new PluginManagerOptions { Directory = pluginsDir, Watch = false }, new SinkCatalog(), NullLoggerFactory.Instance);
         await plugins.LoadAllAsync().ConfigureAwait(false);
@@ -144,18 +166,11 @@ internal static class CheckCommand
         }
     }
 
-    private static bool IsOptionValue(IReadOnlyList<string> args, string value)
+    private static string PluginsDirectory(Request request)
     {
-        for (var i = 1; i < args.Count; i++)
-            if (ReferenceEquals(args[i], value) && args[i - 1] is "--event" or "--plugins" or "--config" or "-c" or "--timeout") return true;
-        return false;
-    }
-
-    private static string PluginsDirectory(IReadOnlyList<string> args)
-    {
-        if (RunCommand.Option(args, "--plugins") is { } dir) return Path.GetFullPath(dir);
+        if (request.PluginsDirectory is { } dir) return Path.GetFullPath(dir);
         // Only plugins_dir is needed: secrets the configuration takes from the environment may be unset here.
-        if ((RunCommand.Option(args, "--config") ?? RunCommand.Option(args, "-c")) is { } config) return ConfigLoader.Load(config, secretsOptional: true).PluginsDirectory;
+        if (request.ConfigPath is { } config) return ConfigLoader.Load(config, secretsOptional: true).PluginsDirectory;
         return PluginDirectories.BuiltPlugins;
     }
 

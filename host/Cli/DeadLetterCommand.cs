@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text.Json;
@@ -20,33 +21,39 @@ namespace PluginHost.Cli;
 /// </summary>
 internal static class DeadLetterCommand
 {
-    private const string Usage = """
-        usage: pluginhost deadletter replay FILE [--config CONFIG] [--pipeline NAME] [--delete]
-               pluginhost deadletter show FILE
-          replay   re-send the events of a dead-letter file through the pipeline's sink (each to the task it failed on);
-                   without --config: the first of ./pluginhost.yaml, ./config.yaml (pikachu's), then the pluginhost.yaml or
-                   config.yaml in FILE's folder or a folder above it whose webhook pipeline writes FILE
-          show     count the events of a dead-letter file by task, status and error
-        """;
-
-    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter? output = null, CancellationToken cancellationToken = default)
+    /// <summary><c>deadletter replay FILE [--config FILE] [--pipeline NAME] [--delete]</c> and <c>deadletter show FILE</c>.</summary>
+    public static Command Create()
     {
-        var o = output ?? Console.Error;
-        if (args.Count < 2 || args[0] is not ("replay" or "show"))
+        var replayFile = new Argument<string>("FILE") { Description = "The dead-letter file (JSON lines) to send again" };
+        var config = CliOptions.Config("The configuration whose pipeline sends the events (default: the first of ./pluginhost.yaml, " +
+                                       "./config.yaml, then the one in FILE's folder or above whose webhook pipeline writes FILE)");
+        var pikachuConfig = CliOptions.PikachuConfig();
+        var pipeline = new Option<string>("--pipeline") { Description = "The pipeline whose sink sends them (needed when the configuration has several)", HelpName = "NAME" };
+        var delete = new Option<bool>("--delete") { Description = "Delete the replayed file instead of keeping it as FILE.replayed-TIME" };
+        var replay = new Command("replay", "Re-send the events of a dead-letter file through the pipeline's sink, each to the task it failed on")
+            { replayFile, config, pikachuConfig, pipeline, delete };
+        replay.SetAction(async (r, ct) =>
         {
-            await o.WriteLineAsync(Usage).ConfigureAwait(false);
-            return 2;
-        }
-        var file = args[1];
-        if (!File.Exists(file))
+            var file = r.GetValue(replayFile)!;
+            var o = r.InvocationConfiguration.Error;
+            if (!File.Exists(file)) return await NotFoundAsync(o, file).ConfigureAwait(false);
+            return await ReplayAsync(file, r.GetConfig(config, pikachuConfig), r.GetValue(pipeline), r.GetValue(delete), o, null, ct).ConfigureAwait(false);
+        });
+        var showFile = new Argument<string>("FILE") { Description = "The dead-letter file (JSON lines) to summarise" };
+        var show = new Command("show", "Count the events of a dead-letter file by task, status and error") { showFile };
+        show.SetAction(async (r, _) =>
         {
-            await o.WriteLineAsync($"pluginhost deadletter: {file}: not found").ConfigureAwait(false);
-            return 2;
-        }
-        return args[0] == "show"
-            ? Show(file, output ?? Console.Out)
-            : await ReplayAsync(file, RunCommand.Option(args, "--config") ?? RunCommand.Option(args, "-c"), RunCommand.Option(args, "--pipeline"),
-                args.Contains("--delete"), o, null, cancellationToken).ConfigureAwait(false);
+            var file = r.GetValue(showFile)!;
+            if (!File.Exists(file)) return await NotFoundAsync(r.InvocationConfiguration.Error, file).ConfigureAwait(false);
+            return Show(file, r.InvocationConfiguration.Output);
+        });
+        return new Command("deadletter", "Replay or summarise the dead letters of a webhook pipeline (or of a transform's on_error: dead_letter)") { replay, show };
+    }
+
+    private static async Task<int> NotFoundAsync(TextWriter o, string file)
+    {
+        await o.WriteLineAsync($"pluginhost deadletter: {file}: not found").ConfigureAwait(false);
+        return ExitCodes.Usage;
     }
 
     /// <summary>One line of a dead-letter file, read back.</summary>
@@ -135,7 +142,7 @@ internal static class DeadLetterCommand
                     $"{Path.GetDirectoryName(Path.GetFullPath(file))} or a folder above it with a webhook pipeline whose dead_letter is this file. " +
                     "The dead-letter records name each event's task and URL, but not the task's headers, authentication or signing secret, " +
                     "so they are not sent without the pipeline's configuration").ConfigureAwait(false);
-                return 2;
+                return ExitCodes.Usage;
             }
             await o.WriteLineAsync($"using the configuration {configPath}").ConfigureAwait(false);
         }
@@ -147,7 +154,7 @@ internal static class DeadLetterCommand
         catch (ConfigException e)
         {
             await o.WriteLineAsync($"pluginhost: {configPath}: {e.Message}").ConfigureAwait(false);
-            return 2;
+            return ExitCodes.Usage;
         }
         using var loggers = LoggerFactory.Create(b => b.AddPluginHostLogging(config.Options.Log));
         // The sink types: built-in ones and the plugins of plugins_dir, loaded as `run` loads them (kept loaded
@@ -169,7 +176,7 @@ internal static class DeadLetterCommand
             await o.WriteLineAsync(pipelineName is null
                 ? $"pluginhost deadletter replay: {configPath} has {candidates.Count} candidate pipelines; name one with --pipeline ({string.Join(", ", config.Pipelines.Select(p => p.Name))})"
                 : $"pluginhost deadletter replay: no pipeline '{pipelineName}' in {configPath} ({string.Join(", ", config.Pipelines.Select(p => p.Name))})").ConfigureAwait(false);
-            return 2;
+            return ExitCodes.Usage;
         }
         var pipeline = candidates[0];
 
@@ -177,7 +184,7 @@ internal static class DeadLetterCommand
         {
             await o.WriteLineAsync($"pluginhost deadletter replay: pipeline '{pipeline.Name}': unknown sink type '{pipeline.SinkType}' " +
                                    $"(known: {string.Join(", ", sinks.Types.Order())}; plugins come from {config.PluginsDirectory})").ConfigureAwait(false);
-            return 2;
+            return ExitCodes.Usage;
         }
         var logger = new PluginLogger(loggers.CreateLogger($"PluginHost.Sink.{pipeline.SinkType}"), ReplayName(pipeline), Secrets.ValuesOf(pipeline));
         ISink sink;
@@ -188,7 +195,7 @@ internal static class DeadLetterCommand
         catch (SinkConfigurationException e)
         {
             await o.WriteLineAsync($"pluginhost: {configPath}: pipeline '{pipeline.Name}': sink.{e.Message}").ConfigureAwait(false);
-            return 2;
+            return ExitCodes.Usage;
         }
         await using var _ = sink.ConfigureAwait(false);
         // Move the file aside first, so the running pipeline (if any) dead-letters into a fresh one from now on.
@@ -244,9 +251,19 @@ internal static class DeadLetterCommand
         listener.Start();
 
         await o.WriteLineAsync($"replaying {entries.Count} event(s) of {working} through pipeline '{pipeline.Name}' ({pipeline.SinkType} sink) …").ConfigureAwait(false);
-        foreach (var chunk in entries.Select(e => e.Event).Chunk(1000))
-            await sink.WriteAsync(chunk, ct).ConfigureAwait(false);
-        await sink.FlushAsync(ct).ConfigureAwait(false);
+        using (var progress = TerminalProgress.ForStandardError(o))
+        {
+            var handed = 0;
+            foreach (var chunk in entries.Select(e => e.Event).Chunk(1000))
+            {
+                await sink.WriteAsync(chunk, ct).ConfigureAwait(false);
+                handed += chunk.Length;
+                progress.Report($"deadletter replay: {handed} of {entries.Count} event(s) handed to the sink; {Interlocked.Read(ref delivered)} delivered, " +
+                                $"{Interlocked.Read(ref deadLettered)} dead-lettered again");
+            }
+            progress.Report($"deadletter replay: waiting for the sink to deliver the last of {entries.Count} event(s) …", now: true);
+            await sink.FlushAsync(ct).ConfigureAwait(false);
+        }
         var again = Interlocked.Read(ref deadLettered);
         await o.WriteLineAsync(pipeline.SinkType == "webhook"
             ? $"replayed {entries.Count} event(s): {Interlocked.Read(ref delivered)} delivered, {again} dead-lettered again"

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -11,10 +12,27 @@ namespace PluginHost.Cli;
 /// <summary><c>pluginhost run --config FILE</c>: runs every pipeline of a configuration until stopped (Ctrl+C, SIGTERM).</summary>
 internal static class RunCommand
 {
-    public static async Task<int> RunAsync(IReadOnlyList<string> args)
+    /// <summary><c>run</c>: <c>--config FILE</c>, or the embedded demo (with a note saying so) when no configuration is named.</summary>
+    public static Command Create()
     {
-        var path = Option(args, "--config") ?? Option(args, "-c");
-        if (path is null) return await DemoCommand.RunAsync(args).ConfigureAwait(false);
+        var config = CliOptions.Config("The configuration: pluginhost.yaml, or pikachu's config.yaml (with its tasks.yaml). Without it: the embedded demo");
+        var pikachuConfig = CliOptions.PikachuConfig();
+        var seconds = CliOptions.Seconds();
+        var command = new Command("run", "Run every pipeline of a configuration until stopped (Ctrl+C, SIGTERM), with the REST API, " +
+                                         "health, metrics and dashboard on server.listen") { config, pikachuConfig, seconds };
+        command.SetAction(async (result, _) =>
+        {
+            if (result.GetConfig(config, pikachuConfig) is { } path) return await RunAsync(path, result.GetValue(seconds)).ConfigureAwait(false);
+            await result.InvocationConfiguration.Error.WriteLineAsync(
+                "pluginhost run: no --config FILE given: starting the embedded demo (pluginhost run --config FILE runs your pipelines)").ConfigureAwait(false);
+            return await DemoCommand.RunAsync(result.GetValue(seconds)).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    /// <summary>Loads <paramref name="path"/> and runs its pipelines until stopped (or for <paramref name="seconds"/> when above 0).</summary>
+    public static async Task<int> RunAsync(string path, int seconds = 0)
+    {
         var sinks = PluginHostServiceCollectionExtensions.CreateSinkCatalog();
         HostConfig config;
         try
@@ -27,9 +45,11 @@ internal static class RunCommand
         {
             // Sink settings are checked too (with the plugins loaded), so that every problem is listed at once.
             await Console.Error.WriteLineAsync($"pluginhost: {path}: {new ConfigException(await ConfigProblems.AllAsync(e).ConfigureAwait(false)).Message}").ConfigureAwait(false);
-            return 2;
+            return ExitCodes.Usage;
         }
-        return await RunHostAsync(config, sinks, null).ConfigureAwait(false);
+        using var stop = new CancellationTokenSource();
+        if (seconds > 0) stop.CancelAfter(TimeSpan.FromSeconds(seconds));
+        return await RunHostAsync(config, sinks, null, stop.Token).ConfigureAwait(false);
     }
 
     /// <summary>Starts compiling the transforms now that their helpers are loaded; the pipelines take the builds when they start.</summary>
@@ -64,7 +84,7 @@ internal static class RunCommand
         catch (ConfigException e)
         {
             await Console.Error.WriteLineAsync($"pluginhost: {config.FilePath}: {e.Message}").ConfigureAwait(false);
-            return 2;
+            return ExitCodes.Usage;
         }
         using var host = built;
         // Plugins first: pipelines need their sink types, and sink settings can only be validated once they are known.
@@ -80,7 +100,7 @@ internal static class RunCommand
             await Console.Error.WriteLineAsync($"pluginhost: {config.FilePath}: {e.Message}").ConfigureAwait(false);
             foreach (var failed in plugins.Plugins.Where(p => p.State == Plugins.PluginState.Failed))
                 await Console.Error.WriteLineAsync($"pluginhost: plugin {failed.Name} did not load: {failed.Error}").ConfigureAwait(false);
-            return 2;
+            return ExitCodes.Usage;
         }
         configure?.Invoke(host.Services.GetRequiredService<PipelineManager>());
         try
@@ -91,9 +111,9 @@ internal static class RunCommand
         {
             // An operator's mistake (port taken, not allowed): one plain line, no stack trace.
             await Console.Error.WriteLineAsync($"pluginhost: {config.FilePath}: server.listen: {why}").ConfigureAwait(false);
-            return 2;
+            return ExitCodes.Usage;
         }
-        return 0;
+        return ExitCodes.Ok;
     }
 
     /// <summary>Creates each pipeline's sink once (then disposes it) so bad sink settings are reported at start, all together.</summary>
@@ -120,15 +140,5 @@ internal static class RunCommand
             }
         }
         if (errors.Count > 0) throw new ConfigException(errors);
-    }
-
-    internal static string? Option(IReadOnlyList<string> args, string name)
-    {
-        for (var i = 0; i < args.Count; i++)
-        {
-            if (args[i] == name && i + 1 < args.Count) return args[i + 1];
-            if (args[i].StartsWith(name + "=", StringComparison.Ordinal)) return args[i][(name.Length + 1)..];
-        }
-        return null;
     }
 }

@@ -223,4 +223,63 @@ public sealed class DashboardBrowserTests(MariaDbServer db, ITestOutputHelper ou
         await host.WaitForAsync("shop", _ => host.Output("shop").Any(l => l.Contains("\"after\"", StringComparison.Ordinal)), "the row written after the cancel");
         Assert.Empty(consoleErrors);
     }
+
+    [Fact]
+    public async Task The_dashboard_says_connecting_until_data_fits_420_px_shows_UTC_times_and_a_rejected_save_in_warning_colour()
+    {
+        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: run scripts/setup.sh (Debian package chromium)");
+        var database = "api_" + Guid.NewGuid().ToString("N")[..8];
+        db.Sql($"CREATE DATABASE {database}; USE {database}; CREATE TABLE orders (id INT PRIMARY KEY, amount DECIMAL(10,2));");
+        var broken = ApiTestHost.PipelineYaml(db, "archive", database).Replace("ssl: none }", "ssl: none, start: { file: mysql-bin.999999, pos: 4 } }");
+        var dir = ApiTestHost.WriteConfig(null, MariaDbServer.FreePort(), ApiTestHost.Token,
+            ApiTestHost.PipelineYaml(db, "orders", database, extra: "    transform: orders.csx") + broken);
+        var script = Path.Combine(dir, "orders.csx");
+        File.WriteAllText(script, "ChangeEvent Transform(ChangeEvent e) => e;\n");
+        await using var host = await ApiTestHost.StartAsync(dir);
+        await host.WaitForStateAsync("orders", "running");
+        await host.WaitForStateAsync("archive", "failed");
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 420, Height = 800 } });
+
+        // Before the first data: "connecting…", not "No pipelines yet." (the feed is held back here).
+        await page.RouteAsync("**/stream", route => route.AbortAsync());
+        await page.GotoAsync(host.Http.BaseAddress!.ToString());
+        await Expect(page.Locator("#empty")).ToHaveTextAsync("connecting…");
+        await page.UnrouteAsync("**/stream");
+        await page.ReloadAsync();
+        var orders = page.Locator("section.card[data-pipeline='orders']");
+        var archive = page.Locator("section.card[data-pipeline='archive']");
+        await Expect(orders.Locator(".state")).ToHaveTextAsync("running", new() { Timeout = 15_000 });
+        await Expect(page.Locator("#empty")).ToBeHiddenAsync();
+
+        // 420 px wide: nothing wider than the window (no sideways scrolling), each card within it.
+        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= 420"),
+            "the page is wider than 420 px: " + await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth"));
+        Assert.True(await page.EvaluateAsync<bool>("() => [...document.querySelectorAll('section.card')].every(c => c.getBoundingClientRect().right <= 420)"));
+
+        // Times in ISO 8601, UTC.
+        await Expect(archive.Locator(".error-at")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^· \d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"));
+
+        // A save that does not compile: its error in the warning colour, while a plain warning does not.
+        var diagnostics = orders.Locator(".diagnostics");
+        const string Color = "e => getComputedStyle(e).color";
+        File.WriteAllText(script, "ChangeEvent Transform(ChangeEvent e) { int unused; return e; }\n");
+        await Expect(diagnostics).ToContainTextAsync("warning CS0168", new() { Timeout = 30_000 });
+        Assert.NotEqual("rgb(180, 83, 9)", await diagnostics.EvaluateAsync<string>(Color));
+        File.WriteAllText(script, "ChangeEvent Transform(ChangeEvent e) => nope;\n");
+        await Expect(diagnostics).ToContainTextAsync("error CS0103", new() { Timeout = 30_000 });
+        Assert.Equal("rgb(180, 83, 9)", await diagnostics.EvaluateAsync<string>(Color));
+        await Expect(orders.Locator(".state")).ToHaveTextAsync("running");
+
+        var shots = Path.Combine(AppContext.BaseDirectory, "screenshots");
+        Directory.CreateDirectory(shots);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(shots, "dashboard-420px.png"), FullPage = true });
+    }
 }

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using System.Text.RegularExpressions;
 using PluginHost.Sdk;
 using PluginHost.Tests.Support;
 using Xunit.Abstractions;
@@ -6,39 +6,75 @@ using Xunit.Abstractions;
 namespace PluginHost.Tests.Pipelines;
 
 /// <summary>
-/// <c>pluginhost demo --seconds 6</c> as a child process (its own throwaway MariaDB; not in the shared-server
-/// collection, so it runs beside those tests): event JSON lines appear on stdout and it exits on its own.
+/// <c>pluginhost demo --seconds N</c> as a child process (its own throwaway MariaDB; not in the shared-server
+/// collection, so it runs beside those tests): events through the sample transform (e-mails masked by the
+/// UserFunctions plugin, a field added) on stdout, the dashboard and REST API on the printed URL, the printed transform
+/// hot-reloaded when edited, a broken save reported without stopping the stream, and an exit on its own.
 /// </summary>
 [Trait("Category", "Integration")]
-public sealed class DemoSmokeTests(ITestOutputHelper output)
+public sealed partial class DemoSmokeTests(ITestOutputHelper output)
 {
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
+
     [Fact]
-    public async Task The_demo_prints_event_JSON_lines_and_exits()
+    public async Task The_demo_transforms_events_serves_the_dashboard_and_reloads_the_edited_transform()
     {
         MariaDbServer.FindTool("mariadbd"); // fail loudly, with the install hint, when MariaDB is missing
         var dir = TestTemp.CreateSubdirectory("pluginhost-demo-test-").FullName;
+        var log = Path.Combine(dir, "demo.log");
+        using var demo = HostProcess.Start(log, "demo", "--seconds", "75");
         try
         {
-            var log = Path.Combine(dir, "demo.log");
-            using var demo = HostProcess.Start(log, "demo", "--seconds", "6");
-            var sw = Stopwatch.StartNew();
-            while (!demo.HasExited && sw.Elapsed < TimeSpan.FromSeconds(90)) await Task.Delay(100);
+            await Poll.UntilAsync(() => demo.ReadLog().Contains("demo: edit ") || demo.HasExited, Patience, () => "the demo's invitation to edit the transform");
             var text = demo.ReadLog();
-            output.WriteLine(text);
-            Assert.True(demo.HasExited, "the demo did not exit within 90 s of being told to run for 6 s");
+            var url = Url().Match(text).Groups["url"].Value;
+            var transform = EditLine().Match(text).Groups["path"].Value;
+            Assert.True(url.Length > 0 && File.Exists(transform), $"no dashboard URL or transform path printed:\n{text}");
 
-            var events = text.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("{\"op\":", StringComparison.Ordinal))
-                .Select(ChangeEventJson.Parse).ToList();
-            Assert.True(events.Count >= 5, $"only {events.Count} event lines; the demo's output ends with:\n{text[Math.Max(0, text.Length - 3000)..]}");
-            Assert.All(events, e => Assert.Equal("shop", e.Database));
-            Assert.Contains(events, e => e.Op == ChangeOperation.Insert && e.Table == "customers" && (string?)e.After!["name"] == "Ann");
-            Assert.Contains(events, e => e.Op == ChangeOperation.Insert && e.Table == "orders");
-            Assert.Contains(events, e => e.Op == ChangeOperation.Update && e.Table == "orders" && (string?)e.After!["status"] == "paid");
-            Assert.All(events, e => Assert.False(string.IsNullOrEmpty(e.File)));
+            // The dashboard and the REST API on the printed URL.
+            using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(30) };
+            Assert.Contains("<title>PluginHost</title>", await http.GetStringAsync(""));
+            Assert.Contains("\"name\":\"demo\"", await http.GetStringAsync("pipelines/demo"));
+
+            // Events after the transform: e-mails masked by tObfString (both ends kept), the domain added as a field.
+            await Poll.UntilAsync(() => Events(demo).Count(e => e.Table == "customers") >= 3, Patience, () => "three customers events");
+            var customers = Events(demo).Where(e => e.Table == "customers").ToList();
+            var ann = customers.First(e => (string?)e.After!["name"] == "Ann");
+            Assert.Equal("a*************m", ann.After!["email"]); // ann@example.com
+            Assert.Equal("example.com", ann.After!["email_domain"]);
+            Assert.All(customers, e => Assert.DoesNotContain("@", (string)e.After!["email"]!));
+            var all = Events(demo);
+            Assert.Contains(all, e => e.Op == ChangeOperation.Insert && e.Table == "orders");
+            Assert.Contains(all, e => e.Op == ChangeOperation.Update && e.Table == "orders" && (string?)e.After!["status"] == "paid");
+
+            // Edit the printed transform: the next events use the new version.
+            var source = await File.ReadAllTextAsync(transform);
+            await File.WriteAllTextAsync(transform, source.Replace("    Mask(e.After);\n", "    Mask(e.After);\n    e.Extra[\"edited\"] = 1;\n"));
+            await Poll.UntilAsync(() => demo.ReadLog().Contains("\"edited\":1"), Patience, () => "an event from the edited transform");
+
+            // A broken save: its compiler error is shown, the running version goes on, events keep coming.
+            await File.WriteAllTextAsync(transform, "ChangeEvent Transform(ChangeEvent e) => e.Nope;\n");
+            await Poll.UntilAsync(() => demo.ReadLog().Contains("error CS1061"), Patience, () => "the broken save's compiler error");
+            var edited = Events(demo, "\"edited\":1").Count;
+            await Poll.UntilAsync(() => Events(demo, "\"edited\":1").Count >= edited + 3, Patience, () => "events after the broken save");
+
+            Assert.True(demo.WaitForExit(TimeSpan.FromSeconds(120)), "the demo did not exit after --seconds 75");
+            Assert.Equal(0, demo.ExitCode);
+            Assert.False(Directory.Exists(Path.GetDirectoryName(Path.GetDirectoryName(transform))), "the demo left its folder behind");
         }
         finally
         {
-            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+            output.WriteLine(demo.ReadLog());
         }
     }
+
+    private static List<ChangeEvent> Events(HostProcess demo, string contains = "") =>
+        demo.ReadLog().Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("{\"op\":", StringComparison.Ordinal) && l.Contains(contains))
+            .Select(ChangeEventJson.Parse).ToList();
+
+    [GeneratedRegex(@"demo: dashboard (?<url>http://127\.0\.0\.1:\d+/)")]
+    private static partial Regex Url();
+
+    [GeneratedRegex(@"demo: edit (?<path>\S+\.csx) and save")]
+    private static partial Regex EditLine();
 }
