@@ -19,10 +19,12 @@ namespace PluginHost.Cli;
 internal static class CheckCommand
 {
     private const string Usage = """
-        usage: pluginhost check SCRIPT.csx [--event SAMPLE.json] [--plugins DIR | --config FILE] [--timeout DURATION]
+        usage: pluginhost check SCRIPT.csx|SCRIPT.js [--event SAMPLE.json] [--plugins DIR | --config FILE] [--timeout DURATION] [--contract native|prensio]
           compiles a transform script and runs it on a sample event (built in, or from SAMPLE.json: one event,
           an array of events or JSON lines), printing the resulting event JSON or the compiler's diagnostics.
           Helper functions come from the plugins in DIR (default: the config's plugins_dir, else the built plugins).
+          A .js runs as a prensio rule when it defines transform(cdc_event) or uses ACTION_CONT/ACTION_DROP, else
+          on the native contract (--contract decides).
         """;
 
     /// <summary>The event used without <c>--event</c>: an update of a users row with text, e-mail and audit columns.</summary>
@@ -82,6 +84,17 @@ internal static class CheckCommand
             await errors.WriteLineAsync($"pluginhost check: warning: plugin {failed.Name} did not load: {failed.Error}").ConfigureAwait(false);
 
         var clock = Stopwatch.StartNew();
+        if (script.EndsWith(".js", StringComparison.OrdinalIgnoreCase))
+        {
+            var js = await CheckJavaScript.LoadAsync(script, args, plugins.Current, timeout, errors).ConfigureAwait(false);
+            if (js is null) return 1;
+            using (js)
+            {
+                await errors.WriteLineAsync($"{script}: loaded in {clock.ElapsedMilliseconds} ms as {js.Version} ({(js.IsPrensio ? "prensio contract: function transform(cdc_event)" : "native contract: function transform(event)")}); " +
+                                            $"helpers: {HelperList(plugins.Current)}").ConfigureAwait(false);
+                return await RunSamplesAsync(js, samples, timeout, output, errors, "transform returned null, [] or ACTION_DROP").ConfigureAwait(false);
+            }
+        }
         var build = ScriptCompiler.Compile(script, await File.ReadAllTextAsync(script).ConfigureAwait(false), plugins.Current);
         foreach (var d in build.Diagnostics.OrderBy(d => d.IsError ? 0 : 1).ThenBy(d => d.Line))
             await errors.WriteLineAsync(d.ToString()).ConfigureAwait(false);
@@ -103,6 +116,15 @@ internal static class CheckCommand
         using (transform)
         {
             await errors.WriteLineAsync($"{script}: compiled in {clock.ElapsedMilliseconds} ms as {transform.Version} ({Describe(transform.Shape)}); helpers: {HelperList(plugins.Current)}").ConfigureAwait(false);
+            return await RunSamplesAsync(transform, samples, timeout, output, errors,
+                $"Transform returned {(transform.Shape == TransformShape.Many ? "no events" : "null")}").ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Runs each sample through <paramref name="transform"/>, printing results on stdout and drops, destinations and errors on stderr.</summary>
+    private static async Task<int> RunSamplesAsync(IEventTransform transform, List<ChangeEvent> samples, TimeSpan timeout, TextWriter output, TextWriter errors, string dropped)
+    {
+        {
             var exit = 0;
             var results = new List<ChangeEvent>();
             for (var i = 0; i < samples.Count; i++)
@@ -130,11 +152,12 @@ internal static class CheckCommand
                     exit = 1;
                     continue;
                 }
-                if (results.Count == 0) await errors.WriteLineAsync($"event {i + 1}: dropped (Transform returned {(transform.Shape == TransformShape.Many ? "no events" : "null")})").ConfigureAwait(false);
+                if (results.Count == 0) await errors.WriteLineAsync($"event {i + 1}: dropped ({dropped})").ConfigureAwait(false);
                 foreach (var r in results)
                 {
                     await output.WriteLineAsync(ChangeEventJson.Serialize(r)).ConfigureAwait(false);
                     if (r.Destination != null) await errors.WriteLineAsync($"event {i + 1}: destination {r.Destination}").ConfigureAwait(false); // not part of the event JSON
+                    if (r.Key != null) await errors.WriteLineAsync($"event {i + 1}: key {r.Key}").ConfigureAwait(false);
                 }
             }
             await output.FlushAsync().ConfigureAwait(false);
@@ -145,7 +168,7 @@ internal static class CheckCommand
     private static bool IsOptionValue(IReadOnlyList<string> args, string value)
     {
         for (var i = 1; i < args.Count; i++)
-            if (ReferenceEquals(args[i], value) && args[i - 1] is "--event" or "--plugins" or "--config" or "-c" or "--timeout") return true;
+            if (ReferenceEquals(args[i], value) && args[i - 1] is "--event" or "--plugins" or "--config" or "-c" or "--timeout" or "--contract") return true;
         return false;
     }
 
