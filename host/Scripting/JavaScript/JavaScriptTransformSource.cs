@@ -88,7 +88,7 @@ internal sealed class JavaScriptTransformSource : ITransformSource
         }
         catch (ScriptPreparationException e) when (e.InnerException is Acornima.ParseErrorException p)
         {
-            diagnostics.Add(new ScriptDiagnostic(path, Math.Max(1, p.LineNumber), Math.Max(1, p.Column), "error", "JS1001", p.Message));
+            diagnostics.Add(new ScriptDiagnostic(path, Math.Max(1, p.LineNumber), p.Column + 1, "error", "JS1001", p.Message));
             return null;
         }
         catch (ScriptPreparationException e)
@@ -103,7 +103,8 @@ internal sealed class JavaScriptTransformSource : ITransformSource
             engine.SetValue("ACTION_DROP", 1);
             JsHelpers.Register(engine, functions);
             engine.Execute(prepared);
-            var function = engine.GetValue("transform");
+            // A function declaration, or a top-level const/let/var holding one (an arrow function), as written.
+            var function = engine.Evaluate("typeof transform === 'function' ? transform : undefined");
             if (function is not Jint.Native.Function.Function)
             {
                 diagnostics.Add(new ScriptDiagnostic(path, 1, 1, "error", "JS0001",
@@ -124,10 +125,13 @@ internal sealed class JavaScriptTransformSource : ITransformSource
         }
     }
 
-    /// <summary>An engine with the per-event limits (Jint resets them at every call).</summary>
-    public static Engine NewEngine(TimeSpan timeout) => new(options => options
-        .TimeoutInterval(timeout)
-        .MaxStatements(MaxStatements)
-        .LimitMemory(MemoryLimit)
-        .LimitRecursion(MaxRecursion));
+    /// <summary>
+    /// An engine with the per-event limits (Jint resets them at every call); its stack guard turns a recursion the
+    /// thread's stack cannot hold (before the depth limit, on a small stack) into a <c>RangeError</c>, not a crash.
+    /// </summary>
+    public static Engine NewEngine(TimeSpan timeout) => new(options =>
+    {
+        options.TimeoutInterval(timeout).MaxStatements(MaxStatements).LimitMemory(MemoryLimit).LimitRecursion(MaxRecursion);
+        options.Constraints.StackOverflowGuard = true;
+    });
 }

@@ -52,7 +52,7 @@ internal static class JsValues
                 return value.AsBoolean();
             case Jint.Runtime.Types.Number:
                 var d = value.AsNumber();
-                return Math.Abs(d) <= MaxExactInteger && Math.Floor(d) == d && !(d == 0 && double.IsNegative(d)) ? (long)d : d;
+                return Math.Abs(d) <= MaxExactInteger && Math.Floor(d) == d && !(d == 0 && double.IsNegative(d)) ? (object)(long)d : d;
             case Jint.Runtime.Types.BigInt:
                 return value.ToString();
             case Jint.Runtime.Types.Object when value is JsArray or ObjectInstance:
