@@ -50,8 +50,9 @@ internal static class PrensioEvent
         o.FastSetDataProperty("schema", new JsString(e.Database));
         o.FastSetDataProperty("table", new JsString(e.Table));
         o.FastSetDataProperty("action", new JsString(Action(e.Op)));
-        o.FastSetDataProperty("before", e.Before is { } b ? new JsArray(engine, [rows.ToJs(engine, b)]) : JsValue.Null);
-        o.FastSetDataProperty("after", e.After is { } a ? new JsArray(engine, [rows.ToJs(engine, a)]) : JsValue.Null);
+        // An absent image is an empty array (not null): README scripts call cdc_event.after.forEach on deletes too.
+        o.FastSetDataProperty("before", e.Before is { } b ? new JsArray(engine, [rows.ToJs(engine, b)]) : new JsArray(engine));
+        o.FastSetDataProperty("after", e.After is { } a ? new JsArray(engine, [rows.ToJs(engine, a)]) : new JsArray(engine));
         var meta = new JsObject(engine);
         meta.FastSetDataProperty("timestamp", JsNumber.Create((e.Timestamp.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10));
         meta.FastSetDataProperty("pipeline", new JsString(pipeline));
