@@ -40,8 +40,7 @@ internal static class TransformRules
         }
         var bindErrors = new List<SinkConfigurationException>();
         var options = SettingsBinder.Bind<TransformOptions>(value, bindErrors, "transform");
-        foreach (var e in bindErrors) error(e.Key, e.Message[(e.Key.Length + 2)..]);
-        if (bindErrors.Count > 0) return;
+        foreach (var e in bindErrors) error(e.Key, e.Message[(e.Key.Length + 2)..]); // and the rest is checked too
         if (!string.Equals(options.Language, "javascript", StringComparison.OrdinalIgnoreCase) && !string.Equals(options.Language, "js", StringComparison.OrdinalIgnoreCase))
             error("transform.language", $"'{options.Language}' is not supported: rules are javascript");
         if (options.Rules.Count == 0) error("transform.rules", "is required: a list of rules (name, match_schema, match_table, file or script)");
