@@ -14,5 +14,6 @@ internal sealed record TransformRule(string Name, Regex MatchSchema, Regex Match
     public string DisplayName => File ?? $"{Name} (inline)";
 
     /// <summary>True when the rule applies to <paramref name="schema"/>.<paramref name="table"/>.</summary>
-    public bool Matches(string schema, string table) => MatchSchema.IsMatch(schema) && MatchTable.IsMatch(table);
+    public bool Matches(string schema, string table) =>
+        (MatchSchema.ToString().Length == 0 || MatchSchema.IsMatch(schema)) && (MatchTable.ToString().Length == 0 || MatchTable.IsMatch(table));
 }
