@@ -45,6 +45,9 @@ public sealed class ChangeEvent
     /// <summary>Destination chosen by a transform (e.g. a Kafka topic); null lets the sink decide.</summary>
     public string? Destination { get; set; }
 
+    /// <summary>The message key a transform chose (Kafka: the record key; a prensio rule chain sets <c>kafka.key</c> here); null: the sink's own.</summary>
+    public string? Key { get; set; }
+
     /// <summary>Extra fields, written as top-level fields of the event JSON (the event's own field names are refused: <see cref="ExtraFields"/>).</summary>
     public ExtraFields Extra => _extra ??= new ExtraFields();
 
@@ -118,6 +121,7 @@ public sealed class ChangeEvent
         TransactionId = source.TransactionId;
         IndexInTransaction = source.IndexInTransaction;
         Destination = source.Destination;
+        Key = source.Key;
         Before = CopyRow(source.Before, ref _beforeStore);
         After = CopyRow(source.After, ref _afterStore);
         if (source._extra is { Count: > 0 } extra) (_extra ??= new ExtraFields()).CopyFrom(extra);

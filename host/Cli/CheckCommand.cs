@@ -11,7 +11,7 @@ using PluginHost.Sdk;
 namespace PluginHost.Cli;
 
 /// <summary>
-/// <c>pluginhost check SCRIPT.csx [--event SAMPLE.json] [--plugins DIR | --config FILE] [--timeout DURATION]</c>:
+/// <c>pluginhost check SCRIPT.csx|SCRIPT.js [--event SAMPLE.json] [--plugins DIR | --config FILE] [--timeout DURATION]</c>:
 /// compiles a transform script exactly as a pipeline would (same helper plugins, same implicit usings, same loop
 /// guards) and runs it on a sample event (a built-in one unless <c>--event</c> names a file holding one event, a JSON
 /// array of events or JSON lines). Prints each resulting event as event JSON on stdout, one per line; diagnostics,
@@ -25,26 +25,32 @@ internal static class CheckCommand
         """;
 
     /// <summary>What <c>check</c> was asked to do.</summary>
-    public sealed record Request(string Script, string? EventFile, string? PluginsDirectory, string? ConfigPath, string? Timeout);
+    public sealed record Request(string Script, string? EventFile, string? PluginsDirectory, string? ConfigPath, string? Timeout, string? Contract = null);
 
     /// <summary><c>check SCRIPT.csx [--event FILE] [--plugins DIR | --config FILE] [--timeout DURATION]</c>.</summary>
     public static Command Create()
     {
-        var script = new Argument<string>("SCRIPT") { Description = "The transform script (.csx) to compile and run", Arity = ArgumentArity.ZeroOrOne };
+        var script = new Argument<string>("SCRIPT") { Description = "The transform script (.csx, or .js) to compile or load and run", Arity = ArgumentArity.ZeroOrOne };
         var sample = new Option<string>("--event") { Description = "A sample: one event JSON, an array of them or JSON lines (default: a built-in update of shop.users)", HelpName = "FILE" };
         var plugins = new Option<string>("--plugins") { Description = "Take helper functions from the plugins in DIR (default: the config's plugins_dir, else the built plugins)", HelpName = "DIR" };
         var config = CliOptions.Config("Take helper functions from this configuration's plugins_dir");
         var pikachuConfig = CliOptions.PikachuConfig();
         var timeout = new Option<string>("--timeout") { Description = "The transform's time limit per event (default 1s)", HelpName = "DURATION" };
+        var contract = new Option<string>("--contract")
+        {
+            Description = "A .js's contract: prensio (function transform(cdc_event), ACTION_CONT/ACTION_DROP) or native (function transform(event)); default: prensio when the script reads like one",
+            HelpName = "native|prensio",
+        };
+        contract.AcceptOnlyFromAmong("native", "prensio");
         var command = new Command("check", "Compile a transform script as a pipeline would and run it on a sample event, printing the resulting " +
                                            "event JSON (stdout) or the compiler's diagnostics (stderr); with --config and no script, read " +
-                                           "the configuration (YAML, pikachu, go-mysql-kafka TOML file or folder) as run would and list every problem") { script, sample, plugins, config, pikachuConfig, timeout };
+                                           "the configuration (YAML, pikachu, go-mysql-kafka TOML file or folder) as run would and list every problem") { script, sample, plugins, config, pikachuConfig, timeout, contract };
         command.SetAction((r, _) => r.GetValue(script) is null
             ? r.GetConfig(config, pikachuConfig) is { } configOnly
                 // check --config FILE|DIR without a script: read the configuration as run would and list every problem.
                 ? ConfigCheck.RunAsync(configOnly, r.InvocationConfiguration.Output, r.InvocationConfiguration.Error)
                 : MissingScriptAsync(r.InvocationConfiguration.Error)
-            : RunAsync(new Request(r.GetValue(script)!, r.GetValue(sample), r.GetValue(plugins), r.GetConfig(config, pikachuConfig), r.GetValue(timeout)),
+            : RunAsync(new Request(r.GetValue(script)!, r.GetValue(sample), r.GetValue(plugins), r.GetConfig(config, pikachuConfig), r.GetValue(timeout), r.GetValue(contract)),
             r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
         return command;
     }
@@ -106,6 +112,17 @@ internal static class CheckCommand
             await errors.WriteLineAsync($"pluginhost check: warning: plugin {failed.Name} did not load: {failed.Error}").ConfigureAwait(false);
 
         var clock = Stopwatch.StartNew();
+        if (script.EndsWith(".js", StringComparison.OrdinalIgnoreCase))
+        {
+            var js = await CheckJavaScript.LoadAsync(script, request.Contract, plugins.Current, timeout, errors).ConfigureAwait(false);
+            if (js is null) return 1;
+            using (js)
+            {
+                await errors.WriteLineAsync($"{script}: loaded in {clock.ElapsedMilliseconds} ms as {js.Version} ({(js.IsPrensio ? "prensio contract: function transform(cdc_event)" : "native contract: function transform(event)")}); " +
+                                            $"helpers: {HelperList(plugins.Current)}").ConfigureAwait(false);
+                return await RunSamplesAsync(js, samples, timeout, output, errors, "transform returned null, [] or ACTION_DROP").ConfigureAwait(false);
+            }
+        }
         var build = ScriptCompiler.Compile(script, await File.ReadAllTextAsync(script).ConfigureAwait(false), plugins.Current);
         foreach (var d in build.Diagnostics.OrderBy(d => d.IsError ? 0 : 1).ThenBy(d => d.Line))
             await errors.WriteLineAsync(d.ToString()).ConfigureAwait(false);
@@ -127,6 +144,15 @@ internal static class CheckCommand
         using (transform)
         {
             await errors.WriteLineAsync($"{script}: compiled in {clock.ElapsedMilliseconds} ms as {transform.Version} ({Describe(transform.Shape)}); helpers: {HelperList(plugins.Current)}").ConfigureAwait(false);
+            return await RunSamplesAsync(transform, samples, timeout, output, errors,
+                $"Transform returned {(transform.Shape == TransformShape.Many ? "no events" : "null")}").ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Runs each sample through <paramref name="transform"/>, printing results on stdout and drops, destinations and errors on stderr.</summary>
+    private static async Task<int> RunSamplesAsync(IEventTransform transform, List<ChangeEvent> samples, TimeSpan timeout, TextWriter output, TextWriter errors, string dropped)
+    {
+        {
             var exit = 0;
             var results = new List<ChangeEvent>();
             for (var i = 0; i < samples.Count; i++)
@@ -154,11 +180,12 @@ internal static class CheckCommand
                     exit = 1;
                     continue;
                 }
-                if (results.Count == 0) await errors.WriteLineAsync($"event {i + 1}: dropped (Transform returned {(transform.Shape == TransformShape.Many ? "no events" : "null")})").ConfigureAwait(false);
+                if (results.Count == 0) await errors.WriteLineAsync($"event {i + 1}: dropped ({dropped})").ConfigureAwait(false);
                 foreach (var r in results)
                 {
                     await output.WriteLineAsync(ChangeEventJson.Serialize(r)).ConfigureAwait(false);
                     if (r.Destination != null) await errors.WriteLineAsync($"event {i + 1}: destination {r.Destination}").ConfigureAwait(false); // not part of the event JSON
+                    if (r.Key != null) await errors.WriteLineAsync($"event {i + 1}: key {r.Key}").ConfigureAwait(false);
                 }
             }
             await output.FlushAsync().ConfigureAwait(false);

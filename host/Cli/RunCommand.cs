@@ -57,7 +57,7 @@ internal static class RunCommand
     {
         foreach (var p in config.Pipelines)
         {
-            if (p.TransformPath is not { } path || !p.Options.Enabled) continue;
+            if (p.TransformPath is not { } path || !p.Options.Enabled || !path.EndsWith(".csx", StringComparison.OrdinalIgnoreCase)) continue;
             try
             {
                 Scripting.ScriptCompiler.Precompile(path, File.ReadAllText(config.ResolveTransform(path)), helpers.Current,

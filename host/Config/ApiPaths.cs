@@ -63,6 +63,8 @@ internal static class ApiPaths
             }
         }
         if (definition.TransformPath is { } transform) Try(() => Transform(config, transform));
+        foreach (var rule in definition.TransformRules ?? [])
+            if (rule.File is { } file) Try(() => Transform(config, file));
         if (definition.DeadLetterPath is { } deadLetter) Try(() => Output(config, "dead_letter", deadLetter));
         return errors;
     }
@@ -80,13 +82,14 @@ internal static class ApiPaths
 
     /// <summary>
     /// True when compiler messages about <paramref name="scriptFile"/> may quote it: the file it really is (links
-    /// followed) is a <c>.csx</c> file. Messages about anything else (a link to a token file) show codes and positions only.
+    /// followed) is a <c>.csx</c> or <c>.js</c> file. Messages about anything else (a link to a token file) show codes and positions only.
     /// </summary>
     public static bool QuotesSource(string scriptFile)
     {
         try
         {
-            return Canonical(scriptFile).EndsWith(".csx", StringComparison.OrdinalIgnoreCase);
+            var real = Canonical(scriptFile);
+            return real.EndsWith(".csx", StringComparison.OrdinalIgnoreCase) || real.EndsWith(".js", StringComparison.OrdinalIgnoreCase);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {

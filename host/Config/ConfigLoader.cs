@@ -271,8 +271,7 @@ internal static partial class ConfigLoader
                 if (sinkTypes != null && !sinkTypes.Contains(sinkType))
                     Error("sink.type", $"unknown sink type '{sinkType}' (known: {string.Join(", ", sinkTypes.Order())})");
             }
-            if (p.Transform is { Length: > 0 } tr && !tr.EndsWith(".csx", StringComparison.OrdinalIgnoreCase))
-                Error("transform", "must be a .csx file");
+            TransformRules.Validate(p.Transform, Error, out var transformPath, out var transformRules);
 
             var connection = new ConnectionOptions
             {
@@ -286,7 +285,7 @@ internal static partial class ConfigLoader
             };
             result.Add(new PipelineDefinition(p, connection, start ?? BinlogStart.Latest,
                 new EventFilter(p.Filter.Include, p.Filter.Exclude, ops, regex), sinkType, p.Sink.ValueKind == JsonValueKind.Object ? p.Sink.Clone() : default,
-                string.IsNullOrEmpty(p.Transform) ? null : p.Transform, onError ?? OnErrorPolicy.Stop, p.DeadLetter) { Snapshot = snapshot });
+                transformPath, onError ?? OnErrorPolicy.Stop, p.DeadLetter) { Snapshot = snapshot, TransformRules = transformRules });
         }
         return result;
     }

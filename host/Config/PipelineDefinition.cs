@@ -21,6 +21,9 @@ internal sealed record PipelineDefinition(
     /// <summary>Defined over the REST API (not the configuration file): its paths are confined (<see cref="ApiPaths"/>).</summary>
     public bool FromApi { get; init; }
 
+    /// <summary>The JavaScript rule chain of a <c>transform:</c> mapping (null: none, or the single file of <see cref="TransformPath"/>).</summary>
+    public IReadOnlyList<TransformRule>? TransformRules { get; init; }
+
     /// <summary>The validated <c>snapshot:</c> block (<see cref="SnapshotSettings.None"/> when absent).</summary>
     public SnapshotSettings Snapshot { get; init; } = SnapshotSettings.None;
 }

@@ -9,8 +9,11 @@ internal sealed class PipelineOptions
     public SourceOptions Source { get; set; } = new();
     public FilterOptions Filter { get; set; } = new();
 
-    /// <summary>Path of a .csx transform script (relative to the config file), or null.</summary>
-    public string? Transform { get; set; }
+    /// <summary>
+    /// A .csx or .js transform script (a file name, see <see cref="HostConfig.ResolveTransform"/>), or a mapping with a
+    /// chain of JavaScript rules (<see cref="TransformOptions"/>); absent: none.
+    /// </summary>
+    public System.Text.Json.JsonElement Transform { get; set; }
 
     /// <summary>What a failing transform does: stop, skip or dead_letter.</summary>
     public string OnError { get; set; } = "stop";

@@ -96,12 +96,13 @@ internal sealed class PipelineService : BackgroundService
         }
         // Saved checkpoints are noted in the pipeline's history (state_dir), whatever the store.
         var store = new HistoryRecordingStore(opened, new CheckpointHistory(_config.StateDirectory), Definition.Options.Checkpoint.HistoryInterval, _logger);
-        string? deadLetterPath, transformPath;
+        string? deadLetterPath;
+        ITransformSource? transformSource;
         try
         {
             // A pipeline set over the REST API is confined (checked when it was sent; again here, in case links moved since).
             deadLetterPath = Definition.DeadLetterPath is not { } dl ? null : Definition.FromApi ? ApiPaths.Output(_config, "dead_letter", dl) : _config.Resolve(dl);
-            transformPath = Definition.TransformPath is not { } t ? null : Definition.FromApi ? ApiPaths.Transform(_config, t) : _config.ResolveTransform(t);
+            transformSource = TransformSourceOf(Definition, _config);
         }
         catch (Exception e) when (e is SinkConfigurationException or IOException or UnauthorizedAccessException)
         {
@@ -114,11 +115,11 @@ internal sealed class PipelineService : BackgroundService
         }
         DeadLetterFile? deadLetter = deadLetterPath is { } dlp ? new DeadLetterFile(dlp, Secrets.ValuesOf(Definition)) : null;
         // The transform script: compiled before the first event (waits for a fix if it does not compile), then hot-reloaded.
-        var scripts = Scripts = transformPath is { } file
-            ? new Scripting.ScriptTransformHost(file, Definition.TransformPath!, Helpers, Definition.Options.TransformTimeout, Status, _logger)
+        var scripts = Scripts = transformSource is { } source
+            ? new Scripting.ScriptTransformHost(source, Definition.TransformPath ?? "transform.rules", Helpers, Definition.Options.TransformTimeout, Status, _logger)
             {
                 Cache = Scripting.CompiledScriptCache.ForStateDirectory(_config.StateDirectory),
-                QuotesSource = ApiPaths.QuotesSource(file),
+                QuotesSource = source.Files.All(ApiPaths.QuotesSource),
             }
             : null;
         // Every compile attempt counts on /metrics (pluginhost_transform_reloads_total); first of the listeners.
@@ -167,6 +168,18 @@ internal sealed class PipelineService : BackgroundService
             }
             scripts?.Dispose();
         }
+    }
+
+    /// <summary>The pipeline's transform: a <c>.csx</c>, a <c>.js</c> (native contract) or a JavaScript rule chain; null: none.</summary>
+    private static ITransformSource? TransformSourceOf(PipelineDefinition definition, HostConfig config)
+    {
+        string Resolve(string path) => definition.FromApi ? ApiPaths.Transform(config, path) : config.ResolveTransform(path);
+        if (definition.TransformRules is { } rules) return Scripting.JavaScript.JavaScriptTransformSource.Rules(definition.Name, rules, Resolve);
+        if (definition.TransformPath is not { } t) return null;
+        var file = Resolve(t);
+        return t.EndsWith(".js", StringComparison.OrdinalIgnoreCase)
+            ? Scripting.JavaScript.JavaScriptTransformSource.Native(definition.Name, file)
+            : new CSharpTransformSource(Path.GetFullPath(file));
     }
 
     /// <summary>Compiles the first version (waiting for a fix if it does not compile), then hands later versions to the runner.</summary>

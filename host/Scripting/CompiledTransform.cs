@@ -10,7 +10,7 @@ namespace PluginHost.Scripting;
 /// <see cref="Apply"/> is a plain delegate call plus two field writes for the <see cref="TransformWatchdog"/>.
 /// Called by one thread at a time (the pipeline's writer).
 /// </summary>
-internal sealed class CompiledTransform : IEventTransform, IDisposable
+internal sealed class CompiledTransform : ITransformVersion
 {
     private static long _versions;
 

@@ -10,10 +10,10 @@ namespace PluginHost.Scripting;
 /// <param name="Reason">What triggered it: start, file changed, helper plugin changed, request.</param>
 /// <param name="CompileTime">Compile and load time.</param>
 /// <param name="Unchanged">True when the script and its helpers were unchanged, so nothing was compiled.</param>
-internal sealed record ScriptReload(bool Success, CompiledTransform? Version, IReadOnlyList<ScriptDiagnostic> Diagnostics, string Reason, TimeSpan CompileTime, bool Unchanged = false);
+internal sealed record ScriptReload(bool Success, ITransformVersion? Version, IReadOnlyList<ScriptDiagnostic> Diagnostics, string Reason, TimeSpan CompileTime, bool Unchanged = false);
 
 /// <summary>
-/// The transform of one pipeline: compiles its <c>.csx</c> off the event path, watches the file (debounced) and the
+/// The transform of one pipeline: builds its <c>.csx</c>, <c>.js</c> or JavaScript rule chain (<see cref="ITransformSource"/>) off the event path, watches the file (debounced) and the
 /// helper plugins, recompiles in the background and hands each new version to the pipeline, which switches at the
 /// next transaction boundary (<see cref="PipelineRunner.SwapTransform"/>). A script that does not compile leaves the
 /// running version in place and reports its diagnostics (log and <see cref="ITransformStatus.TransformDiagnostics"/>).
@@ -21,17 +21,17 @@ internal sealed record ScriptReload(bool Success, CompiledTransform? Version, IR
 /// </summary>
 internal sealed class ScriptTransformHost : IDisposable
 {
-    private readonly string _file;
+    private readonly ITransformSource _source;
     private readonly IHelperAssemblySource? _helpers;
     private readonly TimeSpan _timeout;
     private readonly ITransformStatus _status;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _compileGate = new(1, 1);
     private readonly object _gate = new();
-    private readonly List<CompiledTransform> _handed = []; // given to the pipeline, oldest first; [0] is (or was) live
+    private readonly List<ITransformVersion> _handed = []; // given to the pipeline, oldest first; [0] is (or was) live
     private readonly TaskCompletionSource _firstGood = new(TaskCreationOptions.RunContinuationsAsynchronously); // no result: must not keep a version alive
     private readonly Timer _helperDebounce;
-    private CompiledTransform? _current;
+    private ITransformVersion? _current;
     private Action<IEventTransform?>? _swap;
     private IDisposable? _watch;
     private Timer? _maintenance;
@@ -50,8 +50,19 @@ internal sealed class ScriptTransformHost : IDisposable
     /// <param name="status">The pipeline's status (diagnostics are published there; its TransformVersion tells which version is live).</param>
     /// <param name="logger">The pipeline's logger.</param>
     public ScriptTransformHost(string scriptPath, string displayPath, IHelperAssemblySource? helpers, TimeSpan timeout, ITransformStatus status, ILogger logger)
+        : this(new CSharpTransformSource(Path.GetFullPath(scriptPath)), displayPath, helpers, timeout, status, logger)
     {
-        _file = Path.GetFullPath(scriptPath);
+    }
+
+    /// <param name="source">What to watch, read and build.</param>
+    /// <param name="displayPath">The name used in logs.</param>
+    /// <param name="helpers">Helper plugins (null: none).</param>
+    /// <param name="timeout">Per-event time limit.</param>
+    /// <param name="status">The pipeline's status.</param>
+    /// <param name="logger">The pipeline's logger.</param>
+    public ScriptTransformHost(ITransformSource source, string displayPath, IHelperAssemblySource? helpers, TimeSpan timeout, ITransformStatus status, ILogger logger)
+    {
+        _source = source;
         DisplayPath = displayPath;
         _helpers = helpers;
         _timeout = timeout;
@@ -86,7 +97,7 @@ internal sealed class ScriptTransformHost : IDisposable
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>The newest version that compiled (handed to the pipeline, possibly not live yet).</summary>
-    public CompiledTransform? Current
+    public ITransformVersion? Current
     {
         get { lock (_gate) return _current; }
     }
@@ -110,13 +121,14 @@ internal sealed class ScriptTransformHost : IDisposable
     /// diagnostics, and this waits until a saved fix compiles (or <paramref name="cancellationToken"/>): the pipeline never
     /// runs without its transform.
     /// </summary>
-    public async Task<CompiledTransform> StartAsync(CancellationToken cancellationToken)
+    public async Task<ITransformVersion> StartAsync(CancellationToken cancellationToken)
     {
         if (WatchFile)
         {
             try
             {
-                _watch = ScriptFileWatcher.Subscribe(_file, Debounce, () => ReloadInBackground("file changed"));
+                var watches = _source.Files.Distinct().Select(f => ScriptFileWatcher.Subscribe(f, Debounce, () => ReloadInBackground("file changed"))).ToList();
+                _watch = new Watches(watches);
             }
             catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException)
             {
@@ -149,7 +161,7 @@ internal sealed class ScriptTransformHost : IDisposable
         lock (_gate)
         {
             _swap = swap;
-            if (initial is CompiledTransform c && !_handed.Contains(c)) _handed.Add(c);
+            if (initial is ITransformVersion c && !_handed.Contains(c)) _handed.Add(c);
             if (_current != null && !ReferenceEquals(_current, initial))
             {
                 _handed.Add(_current);
@@ -167,19 +179,17 @@ internal sealed class ScriptTransformHost : IDisposable
             if (_disposed) return new ScriptReload(false, null, [], reason, TimeSpan.Zero, Unchanged: true);
             var clock = Stopwatch.StartNew();
             var helpers = _helpers?.Current ?? [];
-            ScriptBuild build;
             string? text = null;
             try
             {
-                text = ReadScript(_file);
+                text = _source.Read();
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                build = ScriptCompiler.Unreadable(DisplayPath, $"cannot read the script: {e.Message}", helpers);
-                return Report(build, null, build.Diagnostics, reason, clock);
+                return Report(false, null, ScriptCompiler.Unreadable(DisplayPath, $"cannot read the script: {e.Message}", helpers).Diagnostics, reason, clock);
             }
             _lastSeenText = text;
-            var hash = ScriptCompiler.HashOf(text, helpers);
+            var hash = _source.Hash(text, helpers);
             if (!force && _current is { } running && hash == running.ContentHash)
             {
                 if (_lastFailed) ShowRunningAgain(running, reason); // a broken save undone: its errors are no longer true
@@ -188,32 +198,21 @@ internal sealed class ScriptTransformHost : IDisposable
             if (!force && hash == _lastAttemptHash && _lastFailed)
                 return new ScriptReload(false, null, Diagnostics, reason, clock.Elapsed, Unchanged: true);
             _lastAttemptHash = hash;
-            CompiledTransform? loaded = null;
+            ITransformVersion? loaded = null;
             IReadOnlyList<ScriptDiagnostic> diagnostics;
+            var fromCache = false;
             try
             {
-                build = await ScriptCompiler.CompileOrTakePrecompiled(DisplayPath, text, helpers, Cache).ConfigureAwait(false);
-                diagnostics = build.Diagnostics;
-                if (build.Success)
-                {
-                    try
-                    {
-                        loaded = CompiledTransform.Load(build, _timeout);
-                    }
-                    catch (ScriptCompilationException e)
-                    {
-                        diagnostics = [.. build.Diagnostics, .. e.Diagnostics];
-                    }
-                }
+                var build = await _source.BuildAsync(DisplayPath, text, helpers, _timeout, Cache).ConfigureAwait(false);
+                (loaded, diagnostics, fromCache) = (build.Loaded, build.Diagnostics, build.FromCache);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 // Anything else compiling or loading can throw (a helper that does not resolve, a type that fails to
                 // load): reported like a compile error, so the running version stays and the reason is shown.
-                build = ScriptCompiler.Unreadable(DisplayPath, $"compiling or loading the script failed: {e.GetType().Name}: {e.Message}", helpers);
-                diagnostics = build.Diagnostics;
+                diagnostics = ScriptCompiler.Unreadable(DisplayPath, $"compiling or loading the script failed: {e.GetType().Name}: {e.Message}", helpers).Diagnostics;
             }
-            return Report(build, loaded, diagnostics, reason, clock);
+            return Report(fromCache, loaded, diagnostics, reason, clock);
         }
         finally
         {
@@ -222,7 +221,7 @@ internal sealed class ScriptTransformHost : IDisposable
     }
 
     /// <summary>The file is back to the running version's text after a save that did not compile: its warnings, not the errors, are shown.</summary>
-    private void ShowRunningAgain(CompiledTransform running, string reason)
+    private void ShowRunningAgain(ITransformVersion running, string reason)
     {
         _lastFailed = false;
         _lastAttemptHash = null;
@@ -231,7 +230,7 @@ internal sealed class ScriptTransformHost : IDisposable
         _logger.TransformBackToRunningVersion(Pipeline, DisplayPath, running.Version, reason);
     }
 
-    private ScriptReload Report(ScriptBuild build, CompiledTransform? loaded, IReadOnlyList<ScriptDiagnostic> diagnostics, string reason, Stopwatch clock)
+    private ScriptReload Report(bool fromCache, ITransformVersion? loaded, IReadOnlyList<ScriptDiagnostic> diagnostics, string reason, Stopwatch clock)
     {
         if (!QuotesSource)
             diagnostics = diagnostics.Select(d => d with { Message = "(message not shown: the file is not a .csx transform, symbolic links followed)" }).ToList();
@@ -247,7 +246,7 @@ internal sealed class ScriptTransformHost : IDisposable
             _lastFailed = false;
             loaded.Stuck = OnStuck;
             loaded.Recovered = OnRecovered;
-            CompiledTransform? unused = null;
+            ITransformVersion? unused = null;
             var orphan = false;
             lock (_gate)
             {
@@ -272,7 +271,7 @@ internal sealed class ScriptTransformHost : IDisposable
                 return new ScriptReload(false, null, diagnostics, reason, clock.Elapsed);
             }
             unused?.Unload();
-            _logger.TransformLoaded(Pipeline, DisplayPath, build.FromCache ? "loaded from the transform cache" : "compiled", loaded.Version, (long)clock.Elapsed.TotalMilliseconds, reason,
+            _logger.TransformLoaded(Pipeline, DisplayPath, fromCache ? "loaded from the transform cache" : "compiled", loaded.Version, (long)clock.Elapsed.TotalMilliseconds, reason,
                 diagnostics.Count == 0 ? "" : "\n" + ScriptDiagnostic.Format(diagnostics));
             _firstGood.TrySetResult();
         }
@@ -289,23 +288,6 @@ internal sealed class ScriptTransformHost : IDisposable
         return result;
     }
 
-    private static string ReadScript(string path)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-                using var reader = new StreamReader(stream, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-                return reader.ReadToEnd();
-            }
-            catch (IOException) when (attempt < 4 && File.Exists(path))
-            {
-                Thread.Sleep(25 * attempt); // being replaced
-            }
-        }
-    }
-
     /// <summary>The polling fallback of the file watcher (see <see cref="PollInterval"/>).</summary>
     private void Poll()
     {
@@ -313,7 +295,7 @@ internal sealed class ScriptTransformHost : IDisposable
         string text;
         try
         {
-            text = ReadScript(_file);
+            text = _source.Read();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -340,8 +322,7 @@ internal sealed class ScriptTransformHost : IDisposable
         if (_disposed || _helpers is null) return;
         var now = _helpers.Current;
         var current = Current;
-        var dependent = current is null || _lastFailed ||
-                        current.UsedHelpers.Any(used => !now.Any(h => ReferenceEquals(h, used) || h.PluginName == used.PluginName && h.Version == used.Version));
+        var dependent = current is null || _lastFailed || _source.DependsOnChanged(current, now);
         if (dependent) ReloadInBackground("helper plugin changed");
     }
 
@@ -359,7 +340,7 @@ internal sealed class ScriptTransformHost : IDisposable
     internal void RetireUnused()
     {
         var live = _status.TransformVersion;
-        List<CompiledTransform> retired;
+        List<ITransformVersion> retired;
         lock (_gate)
         {
             var index = _handed.FindIndex(v => v.Version == live);
@@ -381,7 +362,7 @@ internal sealed class ScriptTransformHost : IDisposable
     public IReadOnlyList<string> VersionsUsing(HelperAssembly helper)
     {
         lock (_gate)
-            return _handed.Append(_current).OfType<CompiledTransform>().Distinct()
+            return _handed.Append(_current).OfType<ITransformVersion>().Distinct()
                 .Where(v => !v.IsUnloaded && v.UsedHelpers.Any(h => ReferenceEquals(h, helper))).Select(v => v.Version).ToList();
     }
 
@@ -410,7 +391,7 @@ internal sealed class ScriptTransformHost : IDisposable
         _maintenance?.Dispose();
         _poll?.Dispose();
         _firstGood.TrySetCanceled();
-        List<CompiledTransform> all;
+        List<ITransformVersion> all;
         lock (_gate)
         {
             all = [.. _handed];
@@ -419,5 +400,14 @@ internal sealed class ScriptTransformHost : IDisposable
             _current = null;
         }
         foreach (var v in all) v.Unload();
+    }
+
+    /// <summary>The file watches of a source with several files, disposed together.</summary>
+    private sealed class Watches(List<IDisposable> watches) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var w in watches) w.Dispose();
+        }
     }
 }

@@ -24,7 +24,7 @@ internal sealed class PrensioMessage(string pipeline, TopicNames topics)
     private string KeyText(ChangeEvent e)
     {
         Topic(e);
-        return _key ??= PrensioCdcEvent.Key(e, _topic!);
+        return _key ??= e.Key ?? PrensioCdcEvent.Key(e, _topic!);
     }
 
     // Key and value of one event are asked for one after the other: the topic and key are worked out once per event.

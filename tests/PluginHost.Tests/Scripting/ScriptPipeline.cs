@@ -13,8 +13,9 @@ namespace PluginHost.Tests.Scripting;
 /// <summary>One pipeline with a transform script, reading the test MariaDB into a file sink in a temp directory.</summary>
 internal sealed class ScriptPipeline : IAsyncDisposable
 {
-    private ScriptPipeline(string dir, PipelineService service, RecordingLoggerProvider logs)
+    private ScriptPipeline(string dir, PipelineService service, RecordingLoggerProvider logs, string scriptFile)
     {
+        ScriptPath = Path.Combine(dir, "transforms", scriptFile);
         Directory = dir;
         Service = service;
         Logs = logs;
@@ -25,23 +26,26 @@ internal sealed class ScriptPipeline : IAsyncDisposable
     public RecordingLoggerProvider Logs { get; }
     public PipelineStatus Status => Service.Status;
     public string OutputPath => Path.Combine(Directory, "out.jsonl");
-    public string ScriptPath => Path.Combine(Directory, "transforms", "t.csx");
+    public string ScriptPath { get; }
     public string DeadLetterPath => Path.Combine(Directory, "dead.jsonl");
 
-    /// <summary>Writes the script to <c>transforms/t.csx</c>, builds the pipeline from YAML and starts it.</summary>
+    /// <summary>
+    /// Writes the script to <c>transforms/t.csx</c> (or <paramref name="scriptFile"/>), builds the pipeline from YAML
+    /// (its <c>transform:</c> names the script, or is <paramref name="transform"/>) and starts it.
+    /// </summary>
     public static async Task<ScriptPipeline> StartAsync(MariaDbServer db, string name, uint serverId, string database, string script,
-        IHelperAssemblySource? helpers, string onError = "stop", string extra = "")
+        IHelperAssemblySource? helpers, string onError = "stop", string extra = "", string scriptFile = "t.csx", string? transform = null)
     {
         var dir = ScriptTestKit.TempDir();
         System.IO.Directory.CreateDirectory(Path.Combine(dir, "transforms"));
-        await File.WriteAllTextAsync(Path.Combine(dir, "transforms", "t.csx"), script);
+        await File.WriteAllTextAsync(Path.Combine(dir, "transforms", scriptFile), script);
         var start = db.Sql("SHOW MASTER STATUS;").Split('\t');
         var yaml = $$"""
             pipelines:
               - name: {{name}}
                 source: { host: {{db.Host}}, port: {{db.Port}}, user: root, password: "", server_id: {{serverId}}, ssl: none, heartbeat: 1s, start: { file: {{start[0]}}, pos: {{start[1].Trim()}} } }
                 filter: { include: ["{{database}}.*"] }
-                transform: transforms/t.csx
+                transform: {{transform ?? "transforms/" + scriptFile}}
                 on_error: {{onError}}
                 dead_letter: dead.jsonl
                 sink: { type: file, path: out.jsonl, fsync: false }
@@ -52,7 +56,7 @@ internal sealed class ScriptPipeline : IAsyncDisposable
         var service = new PipelineService(config.Pipelines[0], config, PluginHostServiceCollectionExtensions.CreateSinkCatalog(),
             new FileCheckpointStore(config.StateDirectory), logs) { Helpers = helpers };
         await service.StartAsync(CancellationToken.None);
-        return new ScriptPipeline(dir, service, logs);
+        return new ScriptPipeline(dir, service, logs, scriptFile);
     }
 
     /// <summary>The events written so far.</summary>

@@ -1,6 +1,3 @@
-// After merging js19: rename this file to PrensioRulesPipelineTests.cs (it needs JavaScript rule chains, and
-// plugins/Kafka/PrensioMessage.cs taking the key from ChangeEvent.Key: `_key ??= e.Key ?? PrensioCdcEvent.Key(e, _topic!)`).
-// It passed on a trial merge of toml19 + js19 with those two edits.
 using System.Text.Json.Nodes;
 using PluginHost.Tests.Support;
 using static PluginHost.Tests.Kafka.KafkaPipelineKit;

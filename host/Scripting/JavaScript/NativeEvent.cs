@@ -1,0 +1,100 @@
+using Jint;
+using Jint.Native;
+using Jint.Native.Object;
+using PluginHost.Sdk;
+
+namespace PluginHost.Scripting.JavaScript;
+
+/// <summary>
+/// Our event as a JavaScript object for the native contract (<c>function transform(event)</c>): the fields of the
+/// event JSON plus <c>destination</c> and <c>key</c>; any other field is an extra top-level field.
+/// </summary>
+internal static class NativeEvent
+{
+    private static readonly HashSet<string> OwnFields = ["op", "database", "table", "before", "after", "gtid", "file", "pos", "ts", "destination", "key"];
+
+    /// <summary>The event as a JavaScript object.</summary>
+    public static JsObject ToJs(Engine engine, ChangeEvent e, JsRows rows)
+    {
+        var o = new JsObject(engine);
+        o.FastSetDataProperty("op", new JsString(ChangeEventJson.OpName(e.Op)));
+        o.FastSetDataProperty("database", new JsString(e.Database));
+        o.FastSetDataProperty("table", new JsString(e.Table));
+        o.FastSetDataProperty("before", rows.ToJs(engine, e.Before));
+        o.FastSetDataProperty("after", rows.ToJs(engine, e.After));
+        o.FastSetDataProperty("gtid", e.Gtid is null ? JsValue.Null : new JsString(e.Gtid));
+        o.FastSetDataProperty("file", e.File is null ? JsValue.Null : new JsString(e.File));
+        o.FastSetDataProperty("pos", JsNumber.Create(e.Position));
+        o.FastSetDataProperty("ts", new JsString(e.Timestamp.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture)));
+        o.FastSetDataProperty("destination", e.Destination is null ? JsValue.Null : new JsString(e.Destination));
+        o.FastSetDataProperty("key", e.Key is null ? JsValue.Null : new JsString(e.Key));
+        if (e.HasExtra)
+            foreach (var (name, value) in e.Extra)
+                o.FastSetDataProperty(name, JsValues.ToJs(value));
+        return o;
+    }
+
+    /// <summary>Reads an event object the script returned (or changed) into <paramref name="e"/>.</summary>
+    public static void FromJs(JsValue value, ChangeEvent e, JsRows rows, string field)
+    {
+        if (value is not ObjectInstance o || value is JsArray || (o is Jint.Native.Function.Function))
+            throw new InvalidOperationException($"{field} must be an event object, null or an array of events, not {JsRows.Describe(value)}");
+        var op = JsValues.Text(o.Get("op"));
+        if (op != ChangeEventJson.OpName(e.Op))
+            e.Op = op switch
+            {
+                "insert" => ChangeOperation.Insert,
+                "update" => ChangeOperation.Update,
+                "delete" => ChangeOperation.Delete,
+                "read" => ChangeOperation.Read,
+                _ => throw new InvalidOperationException($"{field}.op must be \"insert\", \"update\", \"delete\" or \"read\", not {(op is null ? "null" : $"\"{op}\"")}"),
+            };
+        e.Database = JsValues.Text(o.Get("database")) ?? throw new InvalidOperationException($"{field}.database must be a string");
+        e.Table = JsValues.Text(o.Get("table")) ?? throw new InvalidOperationException($"{field}.table must be a string");
+        e.Before = rows.FromJs(o.Get("before"), field + ".before");
+        e.After = rows.FromJs(o.Get("after"), field + ".after");
+        e.Destination = JsValues.Text(o.Get("destination"));
+        e.Key = JsValues.Text(o.Get("key"));
+        if (e.HasExtra) e.Extra.Clear();
+        foreach (var (key, _) in o.GetOwnProperties())
+        {
+            if (!key.IsString()) continue;
+            var name = key.AsString();
+            if (OwnFields.Contains(name) || ExtraFields.IsReserved(name)) continue;
+            e.Extra[name] = JsValues.FromJs(o.Get(key));
+        }
+    }
+
+    /// <summary>Adds what <c>transform(event)</c> returned to <paramref name="output"/>: the event, none (null), each element of an array.</summary>
+    public static void Emit(JsValue result, JsObject original, ChangeEvent e, JsRows rows, List<ChangeEvent> output)
+    {
+        if (result.IsNull()) return;
+        if (result.IsUndefined())
+        {
+            FromJs(original, e, rows, "event");
+            output.Add(e);
+            return;
+        }
+        if (result is not JsArray array)
+        {
+            FromJs(result, e, rows, "the returned event");
+            output.Add(e);
+            return;
+        }
+        var length = array.Length;
+        if (length > 100_000) throw new InvalidOperationException($"transform returned {length} events: at most 100000");
+        // Copies of the event as read for every element but the first, taken before any element is read back.
+        var items = new List<(JsValue Value, ChangeEvent Target)>((int)length);
+        for (uint i = 0; i < length; i++)
+        {
+            var item = array.Get(i);
+            if (item.IsNull() || item.IsUndefined()) continue;
+            items.Add((item, items.Count == 0 ? e : e.Clone()));
+        }
+        for (var i = 0; i < items.Count; i++)
+        {
+            FromJs(items[i].Value, items[i].Target, rows, $"the returned array[{i}]");
+            output.Add(items[i].Target);
+        }
+    }
+}
