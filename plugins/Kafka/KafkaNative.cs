@@ -31,7 +31,6 @@ public static class KafkaNative
         {
             if (_registered) return;
             _registered = true;
-            if (Configured() is { } path) Confluent.Kafka.Library.Load(path);
             foreach (var assembly in new[] { typeof(Confluent.Kafka.Library).Assembly, typeof(KafkaNative).Assembly })
             {
                 try
@@ -43,6 +42,8 @@ public static class KafkaNative
                     // Someone (the host's plugin loader, a test) already set one for this assembly: theirs wins.
                 }
             }
+            // After the resolvers: Confluent.Kafka then binds its imports through them to this file.
+            if (Configured() is { } path) Confluent.Kafka.Library.Load(path);
         }
     }
 
