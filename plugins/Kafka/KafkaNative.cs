@@ -42,8 +42,8 @@ public static class KafkaNative
                     // Someone (the host's plugin loader, a test) already set one for this assembly: theirs wins.
                 }
             }
-            // After the resolvers: Confluent.Kafka then binds its imports through them to this file.
-            if (Configured() is { } path) Confluent.Kafka.Library.Load(path);
+            // A configured path reaches Confluent.Kafka through the resolver above, not Library.Load(path): that one
+            // imports "libdl", which glibc 2.34+ (Debian 12) no longer provides under that name.
         }
     }
 
@@ -85,7 +85,11 @@ public static class KafkaNative
     private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath)
     {
         if (!name.Contains("librdkafka", StringComparison.Ordinal)) return IntPtr.Zero;
-        if (Configured() is { } path) return NativeLibrary.Load(path);
+        if (Configured() is { } path)
+        {
+            _loadedFrom = path;
+            return NativeLibrary.Load(path);
+        }
         // Confluent.Kafka's own imports take the runtime's probing; ours follow the file it loaded.
         return assembly == typeof(KafkaNative).Assembly ? Handle() : IntPtr.Zero;
     }
