@@ -5,9 +5,9 @@ namespace PluginHost.Cli;
 
 /// <summary>
 /// The mock-cluster entry points of librdkafka, loaded as the Kafka plugin loads it, so <c>kafka-mock</c> runs the
-/// library the sink will talk to: <c>PLUGINHOST_LIBRDKAFKA</c> (a path); the plugin folder's own copy (<c>librdkafka.so</c>
-/// beside it or under <c>runtimes/RID/native/</c>, as the librdkafka.redist package puts it); then the system's
-/// <c>librdkafka.so.1</c> (Debian librdkafka1).
+/// library the sink will talk to: <c>PLUGINHOST_LIBRDKAFKA</c> (a path); the plugin folder's own copies (<c>librdkafka.so</c>,
+/// then <c>centos8-librdkafka.so</c>, beside it or under <c>runtimes/RID/native/</c>, in Confluent.Kafka's order); then a
+/// system <c>librdkafka.so.1</c>.
 /// </summary>
 internal sealed unsafe class KafkaMockNative
 {
@@ -52,18 +52,21 @@ internal sealed unsafe class KafkaMockNative
             if (NativeLibrary.TryLoad(candidate, out var handle)) return new KafkaMockNative(handle, candidate);
         }
         throw new InvalidOperationException("the native Kafka library librdkafka was not found (tried " + string.Join(", ", tried) +
-                                            "); install it (Debian/Ubuntu: apt-get install librdkafka1) or set PLUGINHOST_LIBRDKAFKA to its path");
+                                            "); build the Kafka plugin (it brings librdkafka from the librdkafka.redist package) or set PLUGINHOST_LIBRDKAFKA to a librdkafka.so");
     }
 
     private static IEnumerable<string> Candidates(string pluginFolder)
     {
         if (Environment.GetEnvironmentVariable("PLUGINHOST_LIBRDKAFKA") is { Length: > 0 } configured) yield return configured;
-        var rid = $"linux-{RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant()}";
-        foreach (var file in new[] { "librdkafka.so", Path.Combine("runtimes", rid, "native", "librdkafka.so") })
-            if (File.Exists(Path.Combine(pluginFolder, file))) yield return Path.Combine(pluginFolder, file);
-        yield return "librdkafka.so.1";
-        foreach (var dir in new[] { "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/local/lib", "/usr/lib64", "/usr/lib" })
-            yield return Path.Combine(dir, "librdkafka.so.1");
+        // The builds librdkafka.redist ships, in the order Confluent.Kafka (and so the plugin) tries them: the main
+        // build needs libsasl2.so.3, which Debian 12 lacks, so there the centos8 build (no GSSAPI) is the one that loads.
+        var alpine = File.Exists("/etc/alpine-release");
+        string[] builds = alpine ? ["alpine-librdkafka.so"] : ["librdkafka.so", "centos8-librdkafka.so"];
+        var rid = $"linux-{(alpine ? "musl-" : "")}{RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant()}";
+        foreach (var dir in new[] { pluginFolder, Path.Combine(pluginFolder, "runtimes", rid, "native") })
+            foreach (var build in builds)
+                if (File.Exists(Path.Combine(dir, build))) yield return Path.Combine(dir, build);
+        yield return "librdkafka.so.1"; // a system library (Debian's librdkafka1), when the plugin folder has none
     }
 
     /// <summary>Starts a mock cluster of <paramref name="brokers"/> brokers.</summary>

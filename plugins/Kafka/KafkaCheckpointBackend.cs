@@ -124,8 +124,7 @@ public sealed class KafkaCheckpointBackend : ICheckpointBackend
             .SetErrorHandler((_, _) => { })
             .Build();
         int partitions;
-        // A dependent admin client (the consumer's connection, no second bootstrap): it spins while it lives, which
-        // for one metadata call is nothing; long-lived admin clients are standalone (KafkaClients.BuildAdmin).
+        // A dependent admin client (the consumer's connection, no second bootstrap) for one metadata call.
         using (var admin = new DependentAdminClientBuilder(consumer.Handle).Build())
         {
             var metadata = admin.GetMetadata(_options.Topic, timeout);

@@ -4,32 +4,33 @@ using System.Runtime.InteropServices;
 namespace PluginHost.Plugins.Kafka;
 
 /// <summary>
-/// Finds the native librdkafka for Confluent.Kafka and for the sink's own producer. Both import <c>librdkafka</c>, which the runtime
-/// looks for as <c>librdkafka.so</c> — a name only the -dev package (or the librdkafka.redist NuGet package) provides.
-/// We register a resolver on Confluent.Kafka's assembly that tries, in order: <c>PLUGINHOST_LIBRDKAFKA</c> (a path),
-/// the normal probing (a <c>librdkafka.so</c> beside the plugin, in its <c>runtimes/</c> folder or on the library path),
-/// then the run-time library names packages install (<c>librdkafka.so.1</c>, <c>librdkafka.1.dylib</c>).
+/// Makes the sink's own librdkafka imports (<see cref="NativeProducer"/>, the tests' mock cluster) load exactly the file
+/// Confluent.Kafka loaded. The <c>librdkafka.redist</c> package ships three Linux x64 builds; Confluent.Kafka imports
+/// <c>librdkafka</c> and, when that fails to load, <c>centos8-librdkafka</c> (on Alpine only <c>alpine-librdkafka</c>).
+/// On Debian 12 the main build fails (it needs <c>libsasl2.so.3</c>) and the CentOS 8 build, without GSSAPI, runs; a
+/// plain <c>[DllImport("librdkafka")]</c> would then throw <see cref="DllNotFoundException"/>. <c>PLUGINHOST_LIBRDKAFKA</c>
+/// (a path) overrides the choice for both.
 /// </summary>
 public static class KafkaNative
 {
-    /// <summary>Environment variable naming the librdkafka file to load (overrides the search).</summary>
+    /// <summary>Environment variable naming the librdkafka file to load (overrides the package's builds).</summary>
     public const string PathVariable = "PLUGINHOST_LIBRDKAFKA";
 
     private static readonly object Gate = new();
     private static bool _registered;
+    private static IntPtr _handle;
     private static string? _loadedFrom;
 
-    /// <summary>Where librdkafka was loaded from (after the first client was created), for logs.</summary>
+    /// <summary>Which build was loaded (<c>librdkafka</c>, <c>centos8-librdkafka</c>, … or the configured path), once known.</summary>
     public static string? LoadedFrom => _loadedFrom;
 
-    /// <summary>Registers the resolver once for this copy of Confluent.Kafka. Call before creating any client.</summary>
+    /// <summary>Registers the resolvers once for this copy of the plugin. Call before creating any client.</summary>
     public static void EnsureResolver()
     {
         lock (Gate)
         {
             if (_registered) return;
             _registered = true;
-            // Confluent.Kafka's imports, and ours (the sink's producer calls librdkafka directly).
             foreach (var assembly in new[] { typeof(Confluent.Kafka.Library).Assembly, typeof(KafkaNative).Assembly })
             {
                 try
@@ -41,48 +42,83 @@ public static class KafkaNative
                     // Someone (the host's plugin loader, a test) already set one for this assembly: theirs wins.
                 }
             }
+            // A configured path reaches Confluent.Kafka through the resolver above, not Library.Load(path): that one
+            // imports "libdl", which glibc 2.34+ (Debian 12) no longer provides under that name.
+        }
+    }
+
+    /// <summary>The handle of the librdkafka Confluent.Kafka uses (loading it first).</summary>
+    /// <exception cref="DllNotFoundException">No build loads on this machine.</exception>
+    public static IntPtr Handle()
+    {
+        EnsureResolver();
+        lock (Gate)
+        {
+            if (_handle != IntPtr.Zero) return _handle;
+            Confluent.Kafka.Library.Load(); // Confluent's own fallback: our choice below repeats it, so both agree
+            var confluent = typeof(Confluent.Kafka.Library).Assembly;
+            if (Configured() is { } path)
+                return Remember(NativeLibrary.Load(path), path);
+            foreach (var name in ConfluentOrder())
+                if (TryLoad(name, confluent, out var handle)) return Remember(handle, name);
+            throw new DllNotFoundException($"none of {string.Join(", ", ConfluentOrder())} loads, though Confluent.Kafka loaded one");
         }
     }
 
     /// <summary>The error to show when the library cannot be found.</summary>
     public static string NotFoundMessage(DllNotFoundException e) =>
-        $"the native Kafka library librdkafka was not found ({e.Message}); install it (Debian/Ubuntu: apt-get install librdkafka1; " +
-        $"macOS: brew install librdkafka), put librdkafka.so beside the plugin, or set {PathVariable} to its path";
+        $"the native Kafka library librdkafka was not found or does not load ({e.Message}); the plugin folder needs the " +
+        $"librdkafka.redist build for this platform (see docs/kafka.md, \"The native library\"), or set {PathVariable} to a librdkafka file";
+
+    /// <summary>The names Confluent.Kafka 2.x imports, in the order it tries them on this system.</summary>
+    internal static IReadOnlyList<string> ConfluentOrder() =>
+        !OperatingSystem.IsLinux() ? ["librdkafka"]
+        : IsAlpine() ? ["alpine-librdkafka"]
+        : ["librdkafka", "centos8-librdkafka"];
+
+    private static IntPtr Remember(IntPtr handle, string from)
+    {
+        _loadedFrom = from;
+        return _handle = handle;
+    }
 
     private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath)
     {
-        if (!name.StartsWith("librdkafka", StringComparison.Ordinal)) return IntPtr.Zero;
-        foreach (var candidate in Candidates(name))
+        if (!name.Contains("librdkafka", StringComparison.Ordinal)) return IntPtr.Zero;
+        if (Configured() is { } path)
         {
-            if (candidate is { } path ? NativeLibrary.TryLoad(path, out var handle) : NativeLibrary.TryLoad(name, assembly, searchPath, out handle))
-            {
-                _loadedFrom ??= candidate ?? name;
-                return handle;
-            }
+            _loadedFrom = path;
+            return NativeLibrary.Load(path);
         }
-        return IntPtr.Zero; // let the runtime fail with its own DllNotFoundException listing what it tried
+        // Confluent.Kafka's own imports take the runtime's probing; ours follow the file it loaded.
+        return assembly == typeof(KafkaNative).Assembly ? Handle() : IntPtr.Zero;
     }
 
-    /// <summary>Paths to try; null stands for the runtime's normal probing of <paramref name="name"/>.</summary>
-    private static IEnumerable<string?> Candidates(string name)
+    private static bool TryLoad(string name, Assembly assembly, out IntPtr handle)
     {
-        if (Environment.GetEnvironmentVariable(PathVariable) is { Length: > 0 } configured) yield return configured;
-        yield return null; // normal probing: librdkafka.so next to the plugin, runtimes/…/native, LD_LIBRARY_PATH, -dev symlink
-        if (OperatingSystem.IsLinux())
+        try
         {
-            yield return "librdkafka.so.1";
-            foreach (var dir in new[] { "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/local/lib", "/usr/lib64", "/usr/lib" })
-                yield return Path.Combine(dir, "librdkafka.so.1");
+            return NativeLibrary.TryLoad(name, assembly, null, out handle);
         }
-        else if (OperatingSystem.IsMacOS())
+        catch (DllNotFoundException)
         {
-            yield return "librdkafka.1.dylib";
-            yield return "/opt/homebrew/lib/librdkafka.1.dylib";
-            yield return "/usr/local/lib/librdkafka.1.dylib";
+            // a plugin load context resolved the name to a file that does not load (a missing dependency)
+            handle = IntPtr.Zero;
+            return false;
         }
-        else if (OperatingSystem.IsWindows())
+    }
+
+    private static string? Configured() => Environment.GetEnvironmentVariable(PathVariable) is { Length: > 0 } p ? p : null;
+
+    private static bool IsAlpine()
+    {
+        try
         {
-            yield return "librdkafka.dll";
+            return File.ReadLines("/etc/os-release").Any(l => l.Trim() is "ID=alpine" or "ID=\"alpine\"");
+        }
+        catch (IOException)
+        {
+            return false;
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.Hashing;
 using PluginHost.Binlog.Events;
 using PluginHost.Binlog.Gtid;
 using PluginHost.Binlog.Native;
@@ -14,6 +15,7 @@ namespace PluginHost.Binlog.Decoding;
 public sealed partial class BinlogEventDecoder
 {
     private readonly Dictionary<ulong, TableMapEvent> _tables = new();
+    private readonly Crc32 _crc = new();
     private FormatDescriptionEvent? _format;
 
     /// <param name="checksum">Checksum of events before the first FORMAT_DESCRIPTION (what the replication stream negotiated).</param>
@@ -191,13 +193,16 @@ public sealed partial class BinlogEventDecoder
     private void Verify(BinlogEventHeader header, ReadOnlySpan<byte> data)
     {
         var expected = BinaryPrimitives.ReadUInt32LittleEndian(data[^4..]);
-        uint actual;
+        _crc.Reset();
         if (header.EventType == BinlogEventType.FormatDescription && (header.Flags & 1) != 0)
         {
             // The server sets LOG_EVENT_BINLOG_IN_USE_F in a file's format description after checksumming it.
-            actual = Crc32.Append(Crc32.Append(Crc32.Compute(data[..17]), [(byte)(data[17] & 0xFE)]), data[18..^4]);
+            _crc.Append(data[..17]);
+            _crc.Append([(byte)(data[17] & 0xFE)]);
+            _crc.Append(data[18..^4]);
         }
-        else actual = Crc32.Compute(data[..^4]);
+        else _crc.Append(data[..^4]);
+        var actual = _crc.GetCurrentHashAsUInt32();
         if (expected != actual)
             throw new BinlogFormatException(
                 $"{header.EventType} event at position {header.Position}: CRC32 checksum mismatch (stored 0x{expected:X8}, computed 0x{actual:X8}); the binlog is corrupt or was damaged in transit");

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.Hashing;
 using System.Text;
 using PluginHost.Binlog;
 
@@ -18,7 +19,7 @@ internal static class BinlogEventBuilder
         BinaryPrimitives.WriteUInt32LittleEndian(e.AsSpan(9), (uint)length);
         BinaryPrimitives.WriteUInt32LittleEndian(e.AsSpan(13), nextPosition);
         body.CopyTo(e, 19);
-        if (crc) BinaryPrimitives.WriteUInt32LittleEndian(e.AsSpan(length - 4), Crc32.Compute(e.AsSpan(0, length - 4)));
+        if (crc) BinaryPrimitives.WriteUInt32LittleEndian(e.AsSpan(length - 4), Crc32.HashToUInt32(e.AsSpan(0, length - 4)));
         return e;
     }
 

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.Hashing;
 using System.Text;
 using PluginHost.Binlog;
 using static PluginHost.Tests.Support.BinlogEventBuilder;
@@ -111,7 +112,7 @@ internal static class ControlEventBuilder
             }
             position += e.Length;
             BinaryPrimitives.WriteUInt32LittleEndian(e.AsSpan(13), (uint)position);
-            if (crc) BinaryPrimitives.WriteUInt32LittleEndian(e.AsSpan(e.Length - 4), Crc32.Compute(e.AsSpan(0, e.Length - 4)));
+            if (crc) BinaryPrimitives.WriteUInt32LittleEndian(e.AsSpan(e.Length - 4), Crc32.HashToUInt32(e.AsSpan(0, e.Length - 4)));
             result.Add(e);
         }
         return result;

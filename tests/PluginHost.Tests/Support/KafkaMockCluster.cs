@@ -8,8 +8,8 @@ namespace PluginHost.Tests.Support;
 
 /// <summary>
 /// librdkafka's mock cluster (real Kafka wire protocol, in this process) with three brokers on loopback ports, driven
-/// through P/Invoke into the system librdkafka. Known limits (librdkafka 2.0.2): no CreateTopics/DeleteTopics (topics
-/// are auto-created with 4 partitions unless made with <see cref="CreateTopic"/>), no compaction, aborted
+/// through P/Invoke into the librdkafka build Confluent.Kafka loaded (librdkafka.redist 2.16). Known limits as used here:
+/// topics are auto-created with 4 partitions unless made with <see cref="CreateTopic"/>, no compaction, aborted
 /// transactions stay visible, each partition keeps only its newest 5 MB / 100,000 message sets. Broker ids are 1…N.
 /// </summary>
 public sealed unsafe class KafkaMockCluster : IDisposable
@@ -124,10 +124,7 @@ public sealed unsafe class KafkaMockCluster : IDisposable
         return result;
     }
 
-    /// <summary>
-    /// A standalone admin client: a dependent one (on a consumer's handle) spins a core for as long as it lives with
-    /// Confluent.Kafka 1.9 on librdkafka 2.0, which in the benchmark took half the machine from the cluster.
-    /// </summary>
+    /// <summary>A standalone admin client on the cluster.</summary>
     private IAdminClient NewAdmin() =>
         new AdminClientBuilder(new AdminClientConfig { BootstrapServers = BootstrapServers }).SetLogHandler((_, _) => { }).SetErrorHandler((_, _) => { }).Build();
 
@@ -216,7 +213,7 @@ public sealed unsafe class KafkaMockCluster : IDisposable
 
     private static string CString(byte[] b) => Encoding.UTF8.GetString(b, 0, Math.Max(0, Array.IndexOf(b, (byte)0)));
 
-    /// <summary>The mock-cluster entry points of the system librdkafka (the same library the clients load).</summary>
+    /// <summary>The mock-cluster entry points of the librdkafka the clients load.</summary>
     private sealed class Native
     {
         public readonly delegate* unmanaged[Cdecl]<IntPtr> ConfNew;
@@ -250,11 +247,7 @@ public sealed unsafe class KafkaMockCluster : IDisposable
             MockClearRequestErrors = (delegate* unmanaged[Cdecl]<IntPtr, short, void>)F("rd_kafka_mock_clear_request_errors");
         }
 
-        private static IntPtr Load()
-        {
-            foreach (var name in new[] { Environment.GetEnvironmentVariable(KafkaNative.PathVariable), "librdkafka.so.1", "/usr/lib/x86_64-linux-gnu/librdkafka.so.1", "librdkafka.so", "librdkafka.1.dylib" })
-                if (!string.IsNullOrEmpty(name) && NativeLibrary.TryLoad(name, out var h)) return h;
-            throw new InvalidOperationException("librdkafka (librdkafka.so.1) was not found: run scripts/setup.sh (apt-get install librdkafka1)");
-        }
+        /// <summary>The librdkafka build Confluent.Kafka loaded (on Debian 12 the package's CentOS 8 one).</summary>
+        private static IntPtr Load() => KafkaNative.Handle();
     }
 }

@@ -1,3 +1,4 @@
+using System.IO.Hashing;
 using System.Text;
 using System.Text.Json;
 using PluginHost.Binlog;
@@ -129,7 +130,7 @@ public sealed class ControlEventTests
         {
             heartbeat = [.. heartbeat, 0, 0, 0, 0];
             BitConverter.GetBytes((uint)heartbeat.Length).CopyTo(heartbeat, 9);
-            BitConverter.GetBytes(Crc32.Compute(heartbeat.AsSpan(0, heartbeat.Length - 4))).CopyTo(heartbeat, heartbeat.Length - 4);
+            BitConverter.GetBytes(Crc32.HashToUInt32(heartbeat.AsSpan(0, heartbeat.Length - 4))).CopyTo(heartbeat, heartbeat.Length - 4);
         }
         var e = Assert.IsType<HeartbeatEvent>(decoder.Decode(heartbeat));
         Assert.Equal("log-bin.1000139", e.LogFile);

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.Hashing;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -127,7 +128,7 @@ public sealed class MariaDbCompressedEventTests(MariaDbServer plain, CompressedM
         var record = offset + BinlogEventHeader.Size + 8 + 1 + (table.Columns.Count + 7) / 8;
         Assert.Equal(0x80, bytes[record] & 0xF0);
         bytes[record] |= 0x10;
-        var crc = Crc32.Compute(bytes.AsSpan((int)offset, length - 4));
+        var crc = Crc32.HashToUInt32(bytes.AsSpan((int)offset, length - 4));
         BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan((int)offset + length - 4), crc);
         await File.WriteAllBytesAsync(path, bytes);
 

@@ -55,7 +55,7 @@ internal sealed class OracleRun
 
     public Dictionary<long, string[]> Select(MariaDbServer db, OracleTable t)
     {
-        var text = db.Sql($"SET SESSION time_zone='+00:00'; SELECT `id`, {string.Join(", ", t.Columns.Select(c => c.SelectExpression))} FROM `{t.Name}` ORDER BY `id`;", Database);
+        var text = db.ClientSql($"SET SESSION time_zone='+00:00'; SELECT `id`, {string.Join(", ", t.Columns.Select(c => c.SelectExpression))} FROM `{t.Name}` ORDER BY `id`;", Database);
         return text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('\t')).ToDictionary(f => long.Parse(f[0]));
     }
 

@@ -1,3 +1,4 @@
+using System.IO.Hashing;
 using System.Text;
 using PluginHost.Binlog;
 using PluginHost.Binlog.Decoding;
@@ -220,7 +221,7 @@ public sealed class MySqlFlavorTests
     {
         byte[] r = [.. e, 0, 0, 0, 0];
         BitConverter.GetBytes((uint)r.Length).CopyTo(r, 9);
-        BitConverter.GetBytes(Crc32.Compute(r.AsSpan(0, r.Length - 4))).CopyTo(r, r.Length - 4);
+        BitConverter.GetBytes(Crc32.HashToUInt32(r.AsSpan(0, r.Length - 4))).CopyTo(r, r.Length - 4);
         return r;
     }
 
