@@ -18,6 +18,10 @@ internal static class KafkaBenchmark
         var rows = IntOption(args, "--rows", 1_000_000);
         var format = StringOption(args, "--format", "json");
         var transform = !args.Contains("--no-transform");
+        // --transform FILE: another transform than obfuscate.csx (a .js on the native contract, say); --rule FILE: a
+        // JavaScript rule chain of one prensio rule (go-mysql-kafka's contract), e.g. transforms/readme.js.
+        var transformFile = StringOption(args, "--transform", "transforms/obfuscate.csx");
+        var ruleFile = StringOption(args, "--rule", "");
         var partitions = IntOption(args, "--partitions", 6);
         var minutes = IntOption(args, "--minutes", 5);
         var headers = args.Contains("--no-headers") ? ", headers: []" : "";
@@ -62,11 +66,11 @@ internal static class KafkaBenchmark
                   - name: bench
                     source: { host: 127.0.0.1, port: {{db.Port}}, user: root, password: "", server_id: 778, ssl: none, start: { file: {{start[0]}}, pos: {{start[1].Trim()}} } }
                     filter: { include: ["bench.*"] }
-                {{(transform ? $"    transform: {Path.Combine(root, "transforms", "obfuscate.csx")}" : "")}}
+                {{TransformLine(root, transform, transformFile, ruleFile)}}
                     sink: { type: kafka, bootstrap_servers: "{{cluster.BootstrapServers}}", format: {{format}}, create_topics: false{{headers}}{{(producer.Length > 0 ? $", producer: {{ {producer} }}" : "")}} }
                     checkpoint: { type: kafka, settings: { create_topic: false } }
                 """);
-            var describe = $"format {format}, {(transform ? "obfuscate.csx transform" : "no transform")}, {(headers.Length > 0 ? "no headers" : "4 headers")}" +
+            var describe = $"format {format}, {(!transform ? "no transform" : ruleFile.Length > 0 ? $"JavaScript rule {ruleFile}" : transformFile)}, {(headers.Length > 0 ? "no headers" : "4 headers")}" +
                            $"{(producer.Length > 0 ? ", producer: " + producer : "")}, {partitions} partitions, 3 mock brokers";
             Console.WriteLine($"{Environment.ProcessorCount} cores, .NET {Environment.Version}; {describe}");
 
@@ -88,6 +92,11 @@ internal static class KafkaBenchmark
             try { Directory.Delete(dir, true); } catch (IOException) { }
         }
     }
+
+    private static string TransformLine(string root, bool transform, string file, string rule) =>
+        !transform ? ""
+        : rule.Length > 0 ? $"    transform: {{ rules: [ {{ name: bench, file: {Path.Combine(root, rule)} }} ] }}"
+        : $"    transform: {Path.Combine(root, file)}";
 
     private static void WriteBacklog(ThrowawayMariaDb db, int rows, int offset)
     {
