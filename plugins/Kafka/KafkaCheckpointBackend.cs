@@ -42,6 +42,7 @@ public sealed class KafkaCheckpointBackend : ICheckpointBackend
         _producerConfig["linger.ms"] = "0";
         _producerConfig["message.timeout.ms"] = ((long)o.Timeout.TotalMilliseconds).ToString();
         _producerConfig.Remove("dotnet.producer.delivery.report.fields");
+        if (!string.IsNullOrWhiteSpace(o.TransactionalId)) _producerConfig["transactional.id"] = o.TransactionalId;
         _consumerConfig = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["bootstrap.servers"] = o.BootstrapServers,
@@ -84,11 +85,26 @@ public sealed class KafkaCheckpointBackend : ICheckpointBackend
             ? b.GetString()
             : null;
 
-    private IProducer<byte[], byte[]?> BuildProducer() =>
-        new ProducerBuilder<byte[], byte[]?>(_producerConfig)
+    private IProducer<byte[], byte[]?> BuildProducer()
+    {
+        var producer = new ProducerBuilder<byte[], byte[]?>(_producerConfig)
             .SetLogHandler(KafkaClients.LogHandler(_logger))
             .SetErrorHandler((_, e) => { if (e.IsFatal) _logger.Error($"Kafka checkpoint producer: fatal error: {KafkaClients.Describe(e)}"); })
             .Build();
+        if (_options.TransactionalId is { Length: > 0 })
+        {
+            try
+            {
+                producer.InitTransactions(_options.Timeout); // fences any older producer of this pipeline
+            }
+            catch
+            {
+                producer.Dispose();
+                throw;
+            }
+        }
+        return producer;
+    }
 
     /// <summary>The partition of the state topic that holds <paramref name="pipeline"/>'s records.</summary>
     public static int PartitionOf(string pipeline, int partitions) => Murmur2.Partition(Encoding.UTF8.GetBytes(pipeline), partitions);
@@ -100,6 +116,9 @@ public sealed class KafkaCheckpointBackend : ICheckpointBackend
         {
             try
             {
+                // A transactional store fences the pipeline's previous owner first: its open transaction is aborted,
+                // so the read below is not held up behind it and sees only what that owner committed.
+                if (_options.TransactionalId is { Length: > 0 } && FencedBecause is null) await Task.Run(() => Producer, cancellationToken).ConfigureAwait(false);
                 var (found, missing) = await Task.Run(() => LoadOnce(pipeline, cancellationToken), cancellationToken).ConfigureAwait(false);
                 if (missing) await EnsureTopicAsync(cancellationToken).ConfigureAwait(false);
                 _topicChecked = true;
@@ -205,6 +224,11 @@ public sealed class KafkaCheckpointBackend : ICheckpointBackend
                 _topicChecked = true;
             }
             var message = new Message<byte[], byte[]?> { Key = Encoding.UTF8.GetBytes(pipeline), Value = value };
+            if (_options.TransactionalId is { Length: > 0 })
+            {
+                await Task.Run(() => KafkaTransactionalSave.Save(this, _options, pipeline, message), cancellationToken).ConfigureAwait(false);
+                return;
+            }
             DeliveryResult<byte[], byte[]?> result;
             try
             {
@@ -229,7 +253,10 @@ public sealed class KafkaCheckpointBackend : ICheckpointBackend
         }
     }
 
-    private IProducer<byte[], byte[]?> Producer => _producer ??= BuildProducer();
+    internal IProducer<byte[], byte[]?> Producer => _producer ??= BuildProducer();
+
+    /// <summary>Set once another store with the same transactional id fenced this one: it never saves again.</summary>
+    internal string? FencedBecause { get; set; }
 
     private void ReplaceProducer()
     {
