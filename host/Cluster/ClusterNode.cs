@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using PluginHost.Checkpoints;
 using PluginHost.Config;
 using PluginHost.Control;
 using PluginHost.Plugins;
@@ -23,6 +24,7 @@ internal sealed class ClusterNode : IHostedService, IClusterListener, IDisposabl
     private readonly ILogger _logger;
     private readonly object _gate = new();
     private readonly HashSet<int> _slots = [];
+    private readonly HashSet<int> _lost = [];
     private IClusterMembership? _membership;
     private Timer? _watchdog;
     private DateTimeOffset _lastConfirmed = DateTimeOffset.UtcNow;
@@ -35,8 +37,9 @@ internal sealed class ClusterNode : IHostedService, IClusterListener, IDisposabl
     private Dictionary<string, int> _placement = new(StringComparer.Ordinal);
     private string _names = "";
 
-    public ClusterNode(ClusterOptions options, PipelineControl control, SinkCatalog sinks, ILoggerFactory loggers)
+    public ClusterNode(ClusterOptions options, PipelineControl control, SinkCatalog sinks, CheckpointStoreCatalog stores, ILoggerFactory loggers)
     {
+        stores.WriteGuard = MayWrite;
         _options = options;
         _control = control;
         _sinks = sinks;
@@ -63,6 +66,23 @@ internal sealed class ClusterNode : IHostedService, IClusterListener, IDisposabl
     public string? Problem
     {
         get { lock (_gate) return _fenced ?? (_membership is null ? _trouble : null); }
+    }
+
+    /// <summary>
+    /// The checkpoint stores' guard: no write while this node is fenced, its membership is not confirmed within
+    /// <see cref="ClusterOptions.SelfFenceAfter"/>, or the pipeline's slot was lost (the group may have given it away).
+    /// A graceful revocation still writes the final checkpoint (the slot is not given away before it returns).
+    /// </summary>
+    private string? MayWrite(string pipeline)
+    {
+        lock (_gate)
+        {
+            if (_fenced != null) return _fenced;
+            var silent = DateTimeOffset.UtcNow - _lastConfirmed;
+            if (silent >= _options.SelfFenceAfter) return $"this node's membership was not confirmed for {silent.TotalSeconds:0.0} s";
+            if (_placement.TryGetValue(pipeline, out var s) && _lost.Contains(s)) return "its slot was lost to the group (another node may own it)";
+            return null;
+        }
     }
 
     private bool Owns(string pipeline)
@@ -153,6 +173,7 @@ internal sealed class ClusterNode : IHostedService, IClusterListener, IDisposabl
         {
             if (_fenced != null) return; // a rejoin follows; its assignment is the one that counts
             _slots.UnionWith(slots);
+            _lost.ExceptWith(slots);
             _rebalances++;
             _lastRebalance = DateTimeOffset.UtcNow;
             _lastConfirmed = DateTimeOffset.UtcNow;
@@ -167,6 +188,7 @@ internal sealed class ClusterNode : IHostedService, IClusterListener, IDisposabl
         lock (_gate)
         {
             _slots.ExceptWith(slots);
+            if (lost) _lost.UnionWith(slots);
             _rebalances++;
             _lastRebalance = DateTimeOffset.UtcNow;
         }

@@ -62,7 +62,7 @@ internal static class PluginHostBuilder
     {
         if (config.Options.Cluster is not { } cluster) return;
         services.AddSingleton(sp => new ClusterNode(cluster, sp.GetRequiredService<PipelineControl>(), sp.GetRequiredService<SinkCatalog>(),
-            sp.GetRequiredService<ILoggerFactory>()));
+            sp.GetRequiredService<CheckpointStoreCatalog>(), sp.GetRequiredService<ILoggerFactory>()));
         services.AddHostedService(sp =>
         {
             sp.GetRequiredService<PipelineManager>().DeferStart = true;

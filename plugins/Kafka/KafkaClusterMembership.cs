@@ -82,6 +82,7 @@ public sealed class KafkaClusterMembership : IClusterMembership
     public void Start(IClusterListener listener)
     {
         _listener = listener;
+        EnsureSlotsTopic();
         _consumer = new ConsumerBuilder<Ignore, Ignore>(_config)
             .SetLogHandler(KafkaClients.LogHandler(_context.Logger))
             .SetErrorHandler((_, e) => listener.Trouble(KafkaClients.Describe(e)))
@@ -94,6 +95,25 @@ public sealed class KafkaClusterMembership : IClusterMembership
         _thread = new Thread(Poll) { IsBackground = true, Name = "cluster-membership" };
         _thread.Start();
     }
+
+    /// <summary>Creates the slots topic with one partition per slot when it does not exist (a cluster that refuses leaves it to the operator).</summary>
+    private void EnsureSlotsTopic()
+    {
+        using var creator = new TopicCreator(() => KafkaClients.BuildAdmin(AdminConfig(), _context.Logger), _config["bootstrap.servers"], _context.Slots, -1,
+            [], _context.Logger, TimeSpan.FromSeconds(10));
+        try
+        {
+            creator.EnsureAsync([SlotsTopic], _stop.Token).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is KafkaException or TimeoutException or OperationCanceledException)
+        {
+            _context.Logger.Warning($"cannot create the slots topic '{SlotsTopic}': {e.Message}; create it with {_context.Slots} partitions");
+        }
+    }
+
+    private Dictionary<string, string> AdminConfig() =>
+        _config.Where(kv => kv.Key is not ("group.id" or "session.timeout.ms" or "heartbeat.interval.ms" or "partition.assignment.strategy"
+            or "enable.auto.commit" or "statistics.interval.ms")).ToDictionary(kv => kv.Key, kv => kv.Value);
 
     private static List<int> Slots(IEnumerable<TopicPartition> ps) => ps.Select(p => p.Partition.Value).Order().ToList();
 
@@ -159,8 +179,7 @@ public sealed class KafkaClusterMembership : IClusterMembership
     {
         try
         {
-            _admin ??= KafkaClients.BuildAdmin(_config.Where(kv => kv.Key is not ("group.id" or "session.timeout.ms" or "heartbeat.interval.ms" or "partition.assignment.strategy"
-                or "enable.auto.commit" or "statistics.interval.ms")).ToDictionary(kv => kv.Key, kv => kv.Value), _context.Logger);
+            _admin ??= KafkaClients.BuildAdmin(AdminConfig(), _context.Logger);
             var group = _admin.ListGroup(GroupOf(_context.Cluster), TimeSpan.FromSeconds(2));
             return group?.Members.Select(m => m.ClientId).Order(StringComparer.Ordinal).ToList();
         }

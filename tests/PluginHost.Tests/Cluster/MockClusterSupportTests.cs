@@ -14,7 +14,7 @@ namespace PluginHost.Tests.Cluster;
 [Trait("Category", "Integration")]
 public sealed class MockClusterSupportTests(ITestOutputHelper output)
 {
-    private static IConsumer<byte[], byte[]> Member(KafkaMockCluster cluster, string group, List<string> events, string name, int sessionMs = 3000)
+    private static IConsumer<byte[], byte[]> Member(KafkaMockCluster cluster, string group, List<string> events, string name, int sessionMs = 3000, int? maxPollMs = null)
     {
         KafkaNative.EnsureResolver();
         var config = new ConsumerConfig
@@ -26,6 +26,7 @@ public sealed class MockClusterSupportTests(ITestOutputHelper output)
             HeartbeatIntervalMs = 500,
             PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
             EnableAutoCommit = false,
+            MaxPollIntervalMs = maxPollMs,
         };
         return new ConsumerBuilder<byte[], byte[]>(config)
             .SetLogHandler((_, _) => { })
@@ -61,13 +62,15 @@ public sealed class MockClusterSupportTests(ITestOutputHelper output)
         var aBefore = a.Assignment.Select(p => p.Partition.Value).ToHashSet();
 
         // A third member joins: cooperative-sticky moves only what it must; nobody loses a partition it keeps.
-        using var c = Member(cluster, "g1", events, "c");
+        using var c = Member(cluster, "g1", events, "c", maxPollMs: 3000);
         c.Subscribe("slots");
         PollUntil(() => c.Assignment.Count == 4 && a.Assignment.Count == 4 && b.Assignment.Count == 4, TimeSpan.FromSeconds(30), a, b, c);
         Assert.Subset(aBefore, a.Assignment.Select(p => p.Partition.Value).ToHashSet());
         lock (events) output.WriteLine(string.Join("\n", events));
 
-        // c stops polling (as a SIGSTOPped process would): after the session timeout a and b take its partitions.
+        // c stops polling. librdkafka heartbeats from its own thread, so a member that merely stops polling stays in the
+        // group until max.poll.interval.ms (3 s here); a stopped process (SIGSTOP) also stops heartbeating and is dropped
+        // after the session timeout (the process tests show that). Either way a and b take its partitions.
         var sw = Stopwatch.StartNew();
         PollUntil(() => a.Assignment.Count + b.Assignment.Count == 12, TimeSpan.FromSeconds(30), a, b);
         output.WriteLine($"c's partitions moved after {sw.Elapsed.TotalSeconds:0.0} s");
@@ -77,8 +80,12 @@ public sealed class MockClusterSupportTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void A_second_producer_with_the_same_transactional_id_fences_the_first()
+    public void The_mock_does_not_fence_an_older_producer_with_the_same_transactional_id()
     {
+        // A real broker bumps the epoch of the transactional id on InitTransactions and refuses the older producer
+        // (PRODUCER_FENCED). librdkafka's mock (2.0.2 here, and its code up to 2.x) gives every new producer a new
+        // producer id instead, so the older one goes on committing: fencing by transactions cannot be shown on it
+        // (docs/cluster.md). This test pins that, so a librdkafka that starts fencing is noticed.
         using var cluster = new KafkaMockCluster();
         cluster.CreateTopic("out", 1);
         KafkaNative.EnsureResolver();
@@ -90,31 +97,16 @@ public sealed class MockClusterSupportTests(ITestOutputHelper output)
         }).SetLogHandler((_, _) => { }).SetErrorHandler((_, _) => { }).Build();
         using var old = Producer();
         old.InitTransactions(TimeSpan.FromSeconds(20));
-        old.BeginTransaction();
-        old.ProduceAsync("out", new Message<byte[], byte[]> { Key = [1], Value = [1] }).GetAwaiter().GetResult();
-        old.CommitTransaction(TimeSpan.FromSeconds(20));
-
         using var successor = Producer();
         successor.InitTransactions(TimeSpan.FromSeconds(20));
         old.BeginTransaction();
-        var fenced = Assert.ThrowsAny<KafkaException>(() =>
-        {
-            old.ProduceAsync("out", new Message<byte[], byte[]> { Key = [2], Value = [2] }).GetAwaiter().GetResult();
-            old.CommitTransaction(TimeSpan.FromSeconds(20));
-        });
-        output.WriteLine($"old producer: {fenced.Error.Code} fatal={fenced.Error.IsFatal}: {fenced.Error.Reason}");
-        successor.BeginTransaction();
-        successor.ProduceAsync("out", new Message<byte[], byte[]> { Key = [3], Value = [3] }).GetAwaiter().GetResult();
-        successor.CommitTransaction(TimeSpan.FromSeconds(20));
-
-        // A read_committed consumer sees the committed records only.
-        var seen = ReadCommitted(cluster, "out");
-        output.WriteLine("read_committed: " + string.Join(",", seen));
-        Assert.Equal([1, 3], seen);
+        old.ProduceAsync("out", new Message<byte[], byte[]> { Key = [2], Value = [2] }).GetAwaiter().GetResult();
+        old.CommitTransaction(TimeSpan.FromSeconds(20));
+        Assert.Equal([2], ReadCommitted(cluster, "out"));
     }
 
     [Fact]
-    public void An_aborted_transaction_is_invisible_to_a_read_committed_consumer()
+    public void The_mock_shows_an_aborted_transaction_to_a_read_committed_consumer()
     {
         using var cluster = new KafkaMockCluster();
         cluster.CreateTopic("out", 1);
@@ -128,9 +120,10 @@ public sealed class MockClusterSupportTests(ITestOutputHelper output)
         p.BeginTransaction();
         p.ProduceAsync("out", new Message<byte[], byte[]> { Key = [2], Value = [2] }).GetAwaiter().GetResult();
         p.CommitTransaction(TimeSpan.FromSeconds(20));
+        // The mock keeps aborted records visible to read_committed consumers (librdkafka 2.0.2): 1 shows too.
         var seen = ReadCommitted(cluster, "out");
         output.WriteLine("read_committed after abort+commit: " + string.Join(",", seen));
-        Assert.Contains(2, seen);
+        Assert.Equal([1, 2], seen);
     }
 
     internal static List<int> ReadCommitted(KafkaMockCluster cluster, string topic)

@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using PluginHost.Binlog.Protocol;
+using PluginHost.Tests.Support;
+using Xunit.Abstractions;
+
+namespace PluginHost.Tests.Cluster;
+
+/// <summary>
+/// Three real host processes form a cluster on the mock Kafka cluster and share nine pipelines (real MariaDB, Kafka
+/// sink, checkpoints in the cluster's topic): each pipeline runs on exactly one node; kill -9 of a node during a
+/// stream moves its pipelines to the others from their checkpoints and every change arrives; the node coming back
+/// takes over only a share.
+/// </summary>
+[Collection(MariaDbCollection.Name)]
+[Trait("Category", "Integration")]
+public sealed class ClusterFailoverTests(MariaDbServer db, ITestOutputHelper output)
+{
+    private const int Pipelines = 9;
+    private const int Rounds = 300;
+
+    [Fact]
+    public async Task Three_nodes_run_each_pipeline_once_and_a_killed_node_s_pipelines_resume_elsewhere_with_nothing_lost()
+    {
+        using var kafka = new KafkaMockCluster();
+        var names = Enumerable.Range(1, Pipelines).Select(i => $"p{i}").ToList();
+        db.Sql("DROP DATABASE IF EXISTS clu; CREATE DATABASE clu; " +
+               string.Concat(Enumerable.Range(1, Pipelines).Select(i => $"CREATE TABLE clu.t{i} (id INT PRIMARY KEY, v INT NOT NULL);")));
+        for (var i = 1; i <= Pipelines; i++) kafka.CreateTopic($"clu.t{i}", 1);
+        var start = db.Sql("SHOW MASTER STATUS;").Split('\t');
+        var yaml = string.Join("\n", Enumerable.Range(1, Pipelines).Select(i => $$"""
+              - name: p{{i}}
+                source: { host: {{db.Host}}, port: {{db.Port}}, user: root, password: "", server_id: {{5100 + i}}, ssl: none, start: { file: {{start[0]}}, pos: {{start[1].Trim()}} } }
+                filter: { include: ["clu.t{{i}}"] }
+                batch_size: 50
+                sink: { type: kafka, bootstrap_servers: "{{kafka.BootstrapServers}}", create_topics: false }
+            """));
+        using var kit = new ClusterKit(kafka, "cl1", yaml, slots: Pipelines, session: TimeSpan.FromSeconds(4));
+        string[] all = ["n1", "n2", "n3"];
+        foreach (var n in all) kit.Start(n);
+
+        var owners = await kit.WaitForEachOnce(all, names, TimeSpan.FromSeconds(120), minEach: 3);
+        output.WriteLine("all up: " + ClusterKit.Describe(owners));
+        Assert.All(owners.Values, v => Assert.Equal(3, v.Count)); // nine slots, three nodes: three pipelines each
+
+        var go = new TaskCompletionSource();
+        var writer = Task.Run(async () =>
+        {
+            await go.Task;
+            await using var c = await MySqlProtocolConnection.OpenAsync(new ConnectionOptions { Host = db.Host, Port = db.Port, User = "root", SslMode = SslMode.None });
+            for (var r = 1; r <= Rounds; r++)
+            {
+                for (var i = 1; i <= Pipelines; i++) await c.ExecuteAsync($"INSERT INTO clu.t{i} VALUES ({r}, {r})");
+                await Task.Delay(70);
+            }
+        });
+        go.SetResult();
+
+        // While all nodes are up: every row once in every topic (no pipeline runs twice).
+        await WaitFor(() => writer.IsFaulted ? throw writer.Exception! : Enumerable.Range(1, Pipelines).All(i => kafka.Count($"clu.t{i}") >= 20), TimeSpan.FromSeconds(60),
+            () => "30 rows in every topic: " + string.Join(",", Enumerable.Range(1, Pipelines).Select(i => kafka.Count($"clu.t{i}"))) + "\n" + kit.Logs());
+        foreach (var i in Enumerable.Range(1, Pipelines))
+        {
+            var ids = Ids(kafka, $"clu.t{i}");
+            Assert.Equal(ids.Count, ids.Distinct().Count());
+        }
+
+        // kill -9 the node with p1's slot… whichever runs it.
+        var victim = owners.First(kv => kv.Value.Contains("p1")).Key;
+        var moved = owners[victim];
+        Assert.False(writer.IsCompleted, "the kill must land while changes are still being written");
+        var before = moved.ToDictionary(p => p, p => kafka.Count("clu.t" + p[1..]));
+        kit.Nodes[victim].Process.KillHard();
+        var sw = Stopwatch.StartNew();
+        var rest = all.Where(n => n != victim).ToList();
+        var after = await kit.WaitForEachOnce(rest, names, TimeSpan.FromSeconds(60));
+        var owned = sw.Elapsed;
+        await WaitFor(() => moved.All(p => kafka.Count("clu.t" + p[1..]) > before[p]), TimeSpan.FromSeconds(60), () => "the moved pipelines deliver again\n" + kit.Logs());
+        var resumed = sw.Elapsed;
+        output.WriteLine($"kill -9 {victim} ({string.Join(",", moved)}): owned elsewhere after {owned.TotalSeconds:0.0} s, delivering again after {resumed.TotalSeconds:0.0} s; {ClusterKit.Describe(after)}");
+        Assert.True(resumed < TimeSpan.FromSeconds(30), $"resume took {resumed.TotalSeconds:0.0} s");
+
+        await writer;
+        foreach (var i in Enumerable.Range(1, Pipelines))
+            await WaitFor(() => Ids(kafka, $"clu.t{i}").Distinct().Count() >= Rounds, TimeSpan.FromSeconds(60), () => $"every row of t{i}\n{kit.Logs()}");
+        foreach (var i in Enumerable.Range(1, Pipelines))
+            Assert.Equal(Enumerable.Range(1, Rounds), Ids(kafka, $"clu.t{i}").Distinct().Order());
+
+        // The node comes back: it takes a share (three pipelines); the others keep the rest.
+        kit.Start(victim);
+        var back = await kit.WaitForEachOnce(all, names, TimeSpan.FromSeconds(90), minEach: 3);
+        var changed = names.Count(p => back.First(kv => kv.Value.Contains(p)).Key != after.First(kv => kv.Value.Contains(p)).Key);
+        output.WriteLine($"{victim} back: {ClusterKit.Describe(back)}; {changed} pipeline(s) moved");
+        Assert.Equal(3, changed);
+        Assert.All(back.Values, v => Assert.Equal(3, v.Count));
+    }
+
+    private static List<int> Ids(KafkaMockCluster kafka, string topic) =>
+        kafka.ReadAll(topic).Select(r => JsonNode.Parse(r.Value!)!["after"]!["id"]!.GetValue<int>()).ToList();
+
+    private static async Task WaitFor(Func<bool> done, TimeSpan limit, Func<string> what)
+    {
+        var sw = Stopwatch.StartNew();
+        while (!done())
+        {
+            if (sw.Elapsed > limit) throw new TimeoutException($"not within {limit}: {what()}");
+            await Task.Delay(250);
+        }
+    }
+}
