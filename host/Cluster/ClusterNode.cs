@@ -180,7 +180,7 @@ internal sealed class ClusterNode : IHostedService, IClusterListener, IDisposabl
             _everConfirmed = true;
         }
         Apply();
-        _logger.Assigned(string.Join(",", slots), string.Join(",", View().Pipelines));
+        if (slots.Count > 0) _logger.Assigned(string.Join(",", slots), string.Join(",", View().Pipelines));
     }
 
     public void Revoked(IReadOnlyList<int> slots, bool lost)
@@ -192,7 +192,7 @@ internal sealed class ClusterNode : IHostedService, IClusterListener, IDisposabl
             _rebalances++;
             _lastRebalance = DateTimeOffset.UtcNow;
         }
-        _logger.Revoked(string.Join(",", slots), lost ? "lost (the group may have given them away)" : "revoked");
+        if (slots.Count > 0) _logger.Revoked(string.Join(",", slots), lost ? "lost (the group may have given them away)" : "revoked");
         // Returns only when their pipelines stopped: the group gives the slots to another node after this.
         Apply();
     }

@@ -23,18 +23,7 @@ public sealed class ClusterFailoverTests(MariaDbServer db, ITestOutputHelper out
     public async Task Three_nodes_run_each_pipeline_once_and_a_killed_node_s_pipelines_resume_elsewhere_with_nothing_lost()
     {
         using var kafka = new KafkaMockCluster();
-        var names = Enumerable.Range(1, Pipelines).Select(i => $"p{i}").ToList();
-        db.Sql("DROP DATABASE IF EXISTS clu; CREATE DATABASE clu; " +
-               string.Concat(Enumerable.Range(1, Pipelines).Select(i => $"CREATE TABLE clu.t{i} (id INT PRIMARY KEY, v INT NOT NULL);")));
-        for (var i = 1; i <= Pipelines; i++) kafka.CreateTopic($"clu.t{i}", 1);
-        var start = db.Sql("SHOW MASTER STATUS;").Split('\t');
-        var yaml = string.Join("\n", Enumerable.Range(1, Pipelines).Select(i => $$"""
-              - name: p{{i}}
-                source: { host: {{db.Host}}, port: {{db.Port}}, user: root, password: "", server_id: {{5100 + i}}, ssl: none, start: { file: {{start[0]}}, pos: {{start[1].Trim()}} } }
-                filter: { include: ["clu.t{{i}}"] }
-                batch_size: 50
-                sink: { type: kafka, bootstrap_servers: "{{kafka.BootstrapServers}}", create_topics: false }
-            """));
+        var (names, yaml) = Setup(kafka, "clu");
         using var kit = new ClusterKit(kafka, "cl1", yaml, slots: Pipelines, session: TimeSpan.FromSeconds(4));
         string[] all = ["n1", "n2", "n3"];
         foreach (var n in all) kit.Start(n);
@@ -43,18 +32,7 @@ public sealed class ClusterFailoverTests(MariaDbServer db, ITestOutputHelper out
         output.WriteLine("all up: " + ClusterKit.Describe(owners));
         Assert.All(owners.Values, v => Assert.Equal(3, v.Count)); // nine slots, three nodes: three pipelines each
 
-        var go = new TaskCompletionSource();
-        var writer = Task.Run(async () =>
-        {
-            await go.Task;
-            await using var c = await MySqlProtocolConnection.OpenAsync(new ConnectionOptions { Host = db.Host, Port = db.Port, User = "root", SslMode = SslMode.None });
-            for (var r = 1; r <= Rounds; r++)
-            {
-                for (var i = 1; i <= Pipelines; i++) await c.ExecuteAsync($"INSERT INTO clu.t{i} VALUES ({r}, {r})");
-                await Task.Delay(70);
-            }
-        });
-        go.SetResult();
+        var writer = Write("clu", Rounds);
 
         // While all nodes are up: every row once in every topic (no pipeline runs twice).
         await WaitFor(() => writer.IsFaulted ? throw writer.Exception! : Enumerable.Range(1, Pipelines).All(i => kafka.Count($"clu.t{i}") >= 20), TimeSpan.FromSeconds(60),
@@ -94,6 +72,99 @@ public sealed class ClusterFailoverTests(MariaDbServer db, ITestOutputHelper out
         Assert.Equal(3, changed);
         Assert.All(back.Values, v => Assert.Equal(3, v.Count));
     }
+
+    [Fact]
+    public async Task A_stopped_node_fences_itself_and_its_late_checkpoint_writes_are_refused()
+    {
+        using var kafka = new KafkaMockCluster();
+        var (names, yaml) = Setup(kafka, "zom");
+        using var kit = new ClusterKit(kafka, "cl2", yaml, slots: Pipelines, session: TimeSpan.FromSeconds(4));
+        string[] all = ["z1", "z2", "z3"];
+        foreach (var n in all) kit.Start(n);
+        var owners = await kit.WaitForEachOnce(all, names, TimeSpan.FromSeconds(120), minEach: 3);
+        var writer = Write("zom", Rounds);
+        await WaitFor(() => Enumerable.Range(1, Pipelines).All(i => kafka.Count($"zom.t{i}") >= 20), TimeSpan.FromSeconds(60), () => kit.Logs());
+
+        // SIGSTOP one node for longer than the session timeout: the others take its pipelines.
+        var zombie = all[1];
+        var (process, port) = kit.Nodes[zombie];
+        Assert.Equal(0, Posix.Kill(process.Id, 19)); // SIGSTOP
+        var sw = Stopwatch.StartNew();
+        var rest = all.Where(n => n != zombie).ToList();
+        try
+        {
+            await kit.WaitForEachOnce(rest, names, TimeSpan.FromSeconds(60));
+            output.WriteLine($"{zombie} stopped: its pipelines ({string.Join(",", owners[zombie])}) taken over after {sw.Elapsed.TotalSeconds:0.0} s");
+            await Task.Delay(TimeSpan.FromSeconds(3)); // the new owners write checkpoints
+        }
+        finally
+        {
+            Posix.Kill(process.Id, 18); // SIGCONT
+        }
+
+        // Awake again, it must not write for the pipelines it ran: it fences itself (or learns it lost its slots).
+        var fenced = await WaitForLog(process, ["[10003]", "lost (the group may have given them away)"], TimeSpan.FromSeconds(30));
+        output.WriteLine($"{zombie} after SIGCONT: {fenced}");
+        await writer;
+        var back = await kit.WaitForEachOnce(all, names, TimeSpan.FromSeconds(90), minEach: 3);
+        output.WriteLine("after it rejoined: " + ClusterKit.Describe(back));
+        foreach (var i in Enumerable.Range(1, Pipelines))
+            await WaitFor(() => Ids(kafka, $"zom.t{i}").Distinct().Count() >= Rounds, TimeSpan.FromSeconds(60), () => $"every row of zom.t{i}\n{kit.Logs()}");
+
+        // No checkpoint of a pipeline ever went back: a late write of the zombie would have.
+        var records = kafka.ReadAll("cl2.checkpoints");
+        foreach (var p in owners[zombie])
+        {
+            var positions = records.Where(r => r.Key == p).OrderBy(r => r.Partition).ThenBy(r => r.Offset)
+                .Select(r => JsonNode.Parse(r.Value!)!["position"]!.GetValue<long>()).ToList();
+            Assert.NotEmpty(positions);
+            for (var k = 1; k < positions.Count; k++)
+                Assert.True(positions[k] >= positions[k - 1], $"checkpoint of {p} went back from {positions[k - 1]} to {positions[k]}: {string.Join(",", positions)}");
+        }
+        var log = process.ReadLog();
+        output.WriteLine(string.Join("\n", log.Split('\n').Where(l => l.Contains("[100") || l.Contains("not written")).TakeLast(20)));
+    }
+
+    private static async Task<string> WaitForLog(HostProcess process, string[] any, TimeSpan limit)
+    {
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed < limit)
+        {
+            var line = process.ReadLog().Split('\n').FirstOrDefault(l => any.Any(a => l.Contains(a, StringComparison.Ordinal)));
+            if (line != null) return line;
+            await Task.Delay(250);
+        }
+        throw new TimeoutException($"none of {string.Join(" | ", any)} in the log within {limit}:\n{process.ReadLog()}");
+    }
+
+    /// <summary>Nine tables in database <paramref name="database"/>, their topics, and nine pipelines reading one each into Kafka.</summary>
+    private (List<string> Names, string Yaml) Setup(KafkaMockCluster kafka, string database)
+    {
+        var names = Enumerable.Range(1, Pipelines).Select(i => $"p{i}").ToList();
+        db.Sql($"DROP DATABASE IF EXISTS {database}; CREATE DATABASE {database}; " +
+               string.Concat(Enumerable.Range(1, Pipelines).Select(i => $"CREATE TABLE {database}.t{i} (id INT PRIMARY KEY, v INT NOT NULL);")));
+        for (var i = 1; i <= Pipelines; i++) kafka.CreateTopic($"{database}.t{i}", 1);
+        var start = db.Sql("SHOW MASTER STATUS;").Split('\t');
+        var yaml = string.Join("\n", Enumerable.Range(1, Pipelines).Select(i => $$"""
+              - name: p{{i}}
+                source: { host: {{db.Host}}, port: {{db.Port}}, user: root, password: "", server_id: {{5100 + i}}, ssl: none, start: { file: {{start[0]}}, pos: {{start[1].Trim()}} } }
+                filter: { include: ["{{database}}.t{{i}}"] }
+                batch_size: 50
+                sink: { type: kafka, bootstrap_servers: "{{kafka.BootstrapServers}}", create_topics: false }
+            """));
+        return (names, yaml);
+    }
+
+    /// <summary>Inserts row r (1…rounds) into every table, paced.</summary>
+    private Task Write(string database, int rounds) => Task.Run(async () =>
+    {
+        await using var c = await MySqlProtocolConnection.OpenAsync(new ConnectionOptions { Host = db.Host, Port = db.Port, User = "root", SslMode = SslMode.None });
+        for (var r = 1; r <= rounds; r++)
+        {
+            for (var i = 1; i <= Pipelines; i++) await c.ExecuteAsync($"INSERT INTO {database}.t{i} VALUES ({r}, {r})");
+            await Task.Delay(70);
+        }
+    });
 
     private static List<int> Ids(KafkaMockCluster kafka, string topic) =>
         kafka.ReadAll(topic).Select(r => JsonNode.Parse(r.Value!)!["after"]!["id"]!.GetValue<int>()).ToList();
