@@ -48,7 +48,7 @@ public sealed class MockClusterSupportTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Group_members_share_partitions_cooperatively_and_a_silent_member_is_dropped_after_the_session_timeout()
+    public void Group_members_share_partitions_cooperatively_and_a_member_that_stops_polling_is_dropped()
     {
         using var cluster = new KafkaMockCluster();
         cluster.CreateTopic("slots", 12);
