@@ -53,12 +53,13 @@ internal sealed class ClusterNode : IHostedService, IClusterListener, IDisposabl
     /// <summary>This node's view now.</summary>
     public ClusterView View()
     {
+        var members = _membership?.Members(); // never under the lock: the checkpoint guard takes it
         lock (_gate)
         {
             var slots = _slots.Order().ToList();
             var pipelines = _placement.Where(kv => _slots.Contains(kv.Value)).Select(kv => kv.Key).Order(StringComparer.Ordinal).ToList();
             return new ClusterView(_options.Name, _options.EffectiveNodeId, _options.AdvertisedUrl, _membership?.MemberId ?? "", slots, pipelines,
-                _rebalances, _lastRebalance, _everConfirmed ? _lastConfirmed : null, _fenced ?? (_membership is null ? _trouble : null), _membership?.Members());
+                _rebalances, _lastRebalance, _everConfirmed ? _lastConfirmed : null, _fenced ?? (_membership is null ? _trouble : null), members);
         }
     }
 

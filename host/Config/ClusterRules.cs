@@ -60,6 +60,9 @@ internal static partial class ClusterRules
         var s = p.Checkpoint.Settings;
         s.TryAdd("bootstrap_servers", JsonSerializer.SerializeToElement(c.Kafka.BootstrapServers));
         if (c.Kafka.Client.Count > 0) s.TryAdd("client", JsonSerializer.SerializeToElement(c.Kafka.Client));
+        // A save (or the fencing InitTransactions) that cannot reach Kafka gives up within the session timeout, so a
+        // node cut off from Kafka stops its pipelines in about that time too.
+        s.TryAdd("timeout", JsonSerializer.SerializeToElement($"{Math.Max(1, (int)c.SessionTimeout.TotalSeconds)}s"));
         s["topic"] = JsonSerializer.SerializeToElement(c.CheckpointTopic);
         s["transactional_id"] = JsonSerializer.SerializeToElement(c.TransactionalId(p.Name));
     }

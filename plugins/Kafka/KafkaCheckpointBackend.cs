@@ -118,7 +118,7 @@ public sealed class KafkaCheckpointBackend : ICheckpointBackend
             {
                 // A transactional store fences the pipeline's previous owner first: its open transaction is aborted,
                 // so the read below is not held up behind it and sees only what that owner committed.
-                if (_options.TransactionalId is { Length: > 0 } && FencedBecause is null) await Task.Run(() => Producer, cancellationToken).ConfigureAwait(false);
+                if (_options.TransactionalId is { Length: > 0 } && FencedBecause is null) await InitTransactionsAsync(cancellationToken).ConfigureAwait(false);
                 var (found, missing) = await Task.Run(() => LoadOnce(pipeline, cancellationToken), cancellationToken).ConfigureAwait(false);
                 if (missing) await EnsureTopicAsync(cancellationToken).ConfigureAwait(false);
                 _topicChecked = true;
@@ -130,6 +130,24 @@ public sealed class KafkaCheckpointBackend : ICheckpointBackend
                 await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
                 delay = TimeSpan.FromSeconds(Math.Min(delay.TotalSeconds * 2, 30));
             }
+        }
+    }
+
+    /// <summary>
+    /// Builds the transactional producer (its <c>InitTransactions</c> fences the previous owner) under the gate, and
+    /// waits for it even when cancelled: librdkafka aborts the process when a producer is destroyed during a
+    /// transactional call, so <see cref="DisposeAsync"/> must not run while one is in progress.
+    /// </summary>
+    private async Task InitTransactionsAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await Task.Run(() => Producer, CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
         }
     }
 
@@ -226,7 +244,7 @@ public sealed class KafkaCheckpointBackend : ICheckpointBackend
             var message = new Message<byte[], byte[]?> { Key = Encoding.UTF8.GetBytes(pipeline), Value = value };
             if (_options.TransactionalId is { Length: > 0 })
             {
-                await Task.Run(() => KafkaTransactionalSave.Save(this, _options, pipeline, message), cancellationToken).ConfigureAwait(false);
+                await Task.Run(() => KafkaTransactionalSave.Save(this, _options, pipeline, message), CancellationToken.None).ConfigureAwait(false);
                 return;
             }
             DeliveryResult<byte[], byte[]?> result;
@@ -265,13 +283,15 @@ public sealed class KafkaCheckpointBackend : ICheckpointBackend
         old?.Dispose();
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         _creator?.Dispose();
+        // A save or InitTransactions in progress finishes first (bounded by timeout): destroying a transactional
+        // producer during one aborts the process inside librdkafka.
+        await _gate.WaitAsync().ConfigureAwait(false);
         _producer?.Dispose();
         _producer = null;
         _gate.Dispose();
-        return ValueTask.CompletedTask;
     }
 
     /// <summary>The record value: the checkpoint plus the pipeline name (for people reading the topic). Records without

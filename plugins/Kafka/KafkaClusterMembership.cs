@@ -175,18 +175,36 @@ public sealed class KafkaClusterMembership : IClusterMembership
         }
     }
 
+    private volatile IReadOnlyList<string>? _members;
+    private long _membersAsked;
+    private int _refreshing;
+
+    /// <summary>The group's members as last listed (refreshed in the background at most every 5 s; never blocks).</summary>
     public IReadOnlyList<string>? Members()
     {
-        try
+        var now = Environment.TickCount64;
+        if (now - Interlocked.Read(ref _membersAsked) > 5000 && Interlocked.CompareExchange(ref _refreshing, 1, 0) == 0)
         {
-            _admin ??= KafkaClients.BuildAdmin(AdminConfig(), _context.Logger);
-            var group = _admin.ListGroup(GroupOf(_context.Cluster), TimeSpan.FromSeconds(2));
-            return group?.Members.Select(m => m.ClientId).Order(StringComparer.Ordinal).ToList();
+            Interlocked.Exchange(ref _membersAsked, now);
+            _ = Task.Run(() =>
+            {
+                try
+                {
+                    _admin ??= KafkaClients.BuildAdmin(AdminConfig(), _context.Logger);
+                    var group = _admin.ListGroup(GroupOf(_context.Cluster), TimeSpan.FromSeconds(2));
+                    _members = group?.Members.Select(m => m.ClientId).Order(StringComparer.Ordinal).ToList();
+                }
+                catch (Exception e) when (e is KafkaException or InvalidOperationException or ObjectDisposedException)
+                {
+                    _members = null;
+                }
+                finally
+                {
+                    Volatile.Write(ref _refreshing, 0);
+                }
+            });
         }
-        catch (Exception e) when (e is KafkaException or InvalidOperationException)
-        {
-            return null;
-        }
+        return _members;
     }
 
     public ValueTask DisposeAsync()
