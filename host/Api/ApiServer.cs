@@ -121,6 +121,7 @@ internal sealed class ApiServer
                 await next(http).ConfigureAwait(false);
             });
         app.MapPluginHostApi(_auth!);
+        app.MapClusterApi();
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("PluginHost.Api");
         var tokenSet = _tokenSet;

@@ -93,8 +93,12 @@ internal sealed class CheckpointStoreCatalog(SinkCatalog? sinks = null)
         {
             throw new SinkConfigurationException(e.Key is "type" ? "type" : "settings." + e.Key, e.Message[(e.Key.Length + 2)..]);
         }
-        return new BackendCheckpointStore(backend);
+        var store = new BackendCheckpointStore(backend);
+        return WriteGuard is { } guard ? new GuardedCheckpointStore(store, guard) : store;
     }
+
+    /// <summary>Asked before every write of a plugin store: a refusal reason (the write throws) or null (cluster mode sets it).</summary>
+    public Func<string, string?>? WriteGuard { get; set; }
 
     /// <summary>Opens (then disposes) each pipeline's store so unknown types and bad settings are reported at start, all together.</summary>
     public void Validate(HostConfig config, List<ConfigError> errors)

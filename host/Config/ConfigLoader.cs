@@ -45,12 +45,14 @@ internal static partial class ConfigLoader
             throw new ConfigException([.. errors, new ConfigError(fileName, null, "(root)", "the file must be a YAML mapping")]);
         ApplyEnvironmentOverrides(obj, env);
         Substitute(obj, "", fileName, env, errors, secretsOptional);
+        ClusterRules.ApplyDefaults(obj);
         var bindErrors = new List<SinkConfigurationException>();
         var options = SettingsBinder.Bind<HostOptions>(JsonSerializer.SerializeToElement(obj), bindErrors);
         foreach (var e in bindErrors) errors.Add(new ConfigError(fileName, null, e.Key, e.Message[(e.Key.Length + 2)..]));
         // Errors found before binding (YAML, ${…}) and by the binder name the pipeline by its index: name it.
         for (var i = 0; i < errors.Count; i++)
             if (errors[i].Pipeline is null) errors[i] = ToConfigError(fileName, errors[i].Key, errors[i].Message, obj);
+        ClusterRules.Validate(options, fileName, errors);
         var pipelines = Validate(options, fileName, sinkTypes, errors, secretsOptional);
         if (errors.Count > 0) throw new ConfigException(errors) { Partial = new HostConfig(options, fileName, pipelines) };
         return new HostConfig(options, fileName, pipelines);
@@ -68,10 +70,12 @@ internal static partial class ConfigLoader
         }
         var env = ReadEnvironment();
         Substitute(obj, "", source, env, errors, false);
+        if (current.Options.Cluster != null) ClusterRules.ApplyPipelineDefaults(obj);
         var bindErrors = new List<SinkConfigurationException>();
         var p = SettingsBinder.Bind<PipelineOptions>(JsonSerializer.SerializeToElement(obj), bindErrors);
         foreach (var e in bindErrors) errors.Add(new ConfigError(source, p.Name.Length > 0 ? p.Name : null, e.Key, e.Message[(e.Key.Length + 2)..]));
-        var options = new HostOptions { Pipelines = [p] };
+        if (current.Options.Cluster is { } cluster) ClusterRules.ValidatePipeline(cluster, p, source, errors);
+        var options = new HostOptions { Pipelines = [p], Cluster = current.Options.Cluster };
         var defs = Validate(options, source, sinkTypes, errors);
         if (errors.Count > 0) throw new ConfigException(errors);
         return defs[0];
@@ -256,6 +260,7 @@ internal static partial class ConfigLoader
             if (p.InFlightBytes is < 64 * 1024 or > 64L << 30) Error("in_flight_bytes", "must be 65536-68719476736 (bytes)");
             if (p.DrainTimeout < TimeSpan.Zero || p.DrainTimeout > TimeSpan.FromHours(1)) Error("drain_timeout", "must be 0s-1h");
             if (p.Checkpoint.Type.Length == 0) Error("checkpoint.type", "is required");
+            if (options.Cluster != null) ClusterRules.Complete(options.Cluster, p);
             if (p.Checkpoint.HistoryInterval < TimeSpan.Zero || p.Checkpoint.HistoryInterval > TimeSpan.FromDays(1))
                 Error("checkpoint.history_interval", "must be 0s-24h");
 

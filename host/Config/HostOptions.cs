@@ -7,6 +7,9 @@ internal sealed class HostOptions
     public LogOptions Log { get; set; } = new();
     public MemoryOptions Memory { get; set; } = new();
 
+    /// <summary>Cluster mode (docs/cluster.md); null: this host runs every pipeline itself.</summary>
+    public ClusterOptions? Cluster { get; set; }
+
     /// <summary>
     /// Folder of plugin folders (each holding a plugin DLL and its dependencies), relative to the configuration file.
     /// Null (not set): the plugins shipped or built with the host (<see cref="PluginDirectories.BuiltPlugins"/>).

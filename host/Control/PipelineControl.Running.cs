@@ -97,6 +97,7 @@ internal sealed partial class PipelineControl
     /// <summary>Starts (or replaces) a pipeline in the manager; its status shows the checkpoint it resumes from at once.</summary>
     private async Task StartAsync(PipelineDefinition definition)
     {
+        if (!Owns(definition.Name)) return; // cluster mode: another node runs it
         await _manager.StartPipelineAsync(definition, CancellationToken.None).ConfigureAwait(false);
         try
         {

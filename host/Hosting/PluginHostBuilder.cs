@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using PluginHost.Api;
 using PluginHost.Checkpoints;
+using PluginHost.Cluster;
 using PluginHost.Config;
 using PluginHost.Control;
 using PluginHost.Pipelines;
@@ -33,6 +34,7 @@ internal static class PluginHostBuilder
             builder.Logging.AddPluginHostLogging(config.Options.Log);
             AddControl(builder.Services, prepared);
             builder.Services.AddPluginHost(prepared.Effective, sinks);
+            AddCluster(builder.Services, config);
             configure?.Invoke(builder);
             return builder.Build();
         }
@@ -43,12 +45,29 @@ internal static class PluginHostBuilder
         api.AddLogging(web.Logging);
         AddControl(web.Services, prepared);
         web.Services.AddPluginHost(prepared.Effective, sinks);
+        AddCluster(web.Services, config);
         api.AddServices(web);
         configure?.Invoke(web);
 
         var app = web.Build();
         api.Map(app);
         return app;
+    }
+
+    /// <summary>
+    /// Cluster mode (<c>cluster:</c>): no pipeline starts with the host; the node, registered after the pipelines (so it
+    /// starts once plugins are loaded and stops first, leaving the group), runs those the group assigns it.
+    /// </summary>
+    private static void AddCluster(IServiceCollection services, HostConfig config)
+    {
+        if (config.Options.Cluster is not { } cluster) return;
+        services.AddSingleton(sp => new ClusterNode(cluster, sp.GetRequiredService<PipelineControl>(), sp.GetRequiredService<SinkCatalog>(),
+            sp.GetRequiredService<CheckpointStoreCatalog>(), sp.GetRequiredService<ILoggerFactory>()));
+        services.AddHostedService(sp =>
+        {
+            sp.GetRequiredService<PipelineManager>().DeferStart = true;
+            return sp.GetRequiredService<ClusterNode>();
+        });
     }
 
     /// <summary>

@@ -2,7 +2,7 @@ namespace PluginHost.Logging;
 
 /// <summary>
 /// Event ids of the host's log lines, one range per room: Pipelines 1000, Checkpoints 2000, Scripting 3000, Plugins 4000,
-/// Config 5000, Control 6000, Api 7000, Cli 8000, Schema 9000. Ids are never reused; a retired message keeps its number.
+/// Config 5000, Control 6000, Api 7000, Cli 8000, Schema 9000, Cluster 10000. Ids are never reused; a retired message keeps its number.
 /// </summary>
 internal static class EventIds
 {
@@ -112,4 +112,13 @@ internal static class EventIds
     public const int SchemaTableUncertain = 9002;
     public const int SchemaTableKnownAgain = 9003;
     public const int SchemaRowMetadataNotFull = 9004;
+
+    // Cluster (10000-10999)
+    public const int ClusterJoining = 10000;
+    public const int ClusterAssigned = 10001;
+    public const int ClusterRevoked = 10002;
+    public const int ClusterSelfFenced = 10003;
+    public const int ClusterRejoining = 10004;
+    public const int ClusterTrouble = 10005;
+    public const int ClusterNoMembership = 10006;
 }

@@ -61,8 +61,12 @@ internal sealed partial class PipelineManager : IHostedService
         lock (_services) return _services.GetValueOrDefault(name);
     }
 
+    /// <summary>Cluster mode: no pipeline starts with the host; the cluster starts those this node owns.</summary>
+    public bool DeferStart { get; set; }
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        if (DeferStart) return;
         foreach (var p in Config.Pipelines.Where(p => p.Options.Enabled))
             await StartPipelineAsync(p, cancellationToken).ConfigureAwait(false);
         _logger.PipelinesStarted(_services.Count, Config.FilePath);

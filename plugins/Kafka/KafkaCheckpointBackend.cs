@@ -42,6 +42,7 @@ public sealed class KafkaCheckpointBackend : ICheckpointBackend
         _producerConfig["linger.ms"] = "0";
         _producerConfig["message.timeout.ms"] = ((long)o.Timeout.TotalMilliseconds).ToString();
         _producerConfig.Remove("dotnet.producer.delivery.report.fields");
+        if (!string.IsNullOrWhiteSpace(o.TransactionalId)) _producerConfig["transactional.id"] = o.TransactionalId;
         _consumerConfig = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["bootstrap.servers"] = o.BootstrapServers,
@@ -84,11 +85,26 @@ public sealed class KafkaCheckpointBackend : ICheckpointBackend
             ? b.GetString()
             : null;
 
-    private IProducer<byte[], byte[]?> BuildProducer() =>
-        new ProducerBuilder<byte[], byte[]?>(_producerConfig)
+    private IProducer<byte[], byte[]?> BuildProducer()
+    {
+        var producer = new ProducerBuilder<byte[], byte[]?>(_producerConfig)
             .SetLogHandler(KafkaClients.LogHandler(_logger))
             .SetErrorHandler((_, e) => { if (e.IsFatal) _logger.Error($"Kafka checkpoint producer: fatal error: {KafkaClients.Describe(e)}"); })
             .Build();
+        if (_options.TransactionalId is { Length: > 0 })
+        {
+            try
+            {
+                producer.InitTransactions(_options.Timeout); // fences any older producer of this pipeline
+            }
+            catch
+            {
+                producer.Dispose();
+                throw;
+            }
+        }
+        return producer;
+    }
 
     /// <summary>The partition of the state topic that holds <paramref name="pipeline"/>'s records.</summary>
     public static int PartitionOf(string pipeline, int partitions) => Murmur2.Partition(Encoding.UTF8.GetBytes(pipeline), partitions);
@@ -100,6 +116,9 @@ public sealed class KafkaCheckpointBackend : ICheckpointBackend
         {
             try
             {
+                // A transactional store fences the pipeline's previous owner first: its open transaction is aborted,
+                // so the read below is not held up behind it and sees only what that owner committed.
+                if (_options.TransactionalId is { Length: > 0 } && FencedBecause is null) await InitTransactionsAsync(cancellationToken).ConfigureAwait(false);
                 var (found, missing) = await Task.Run(() => LoadOnce(pipeline, cancellationToken), cancellationToken).ConfigureAwait(false);
                 if (missing) await EnsureTopicAsync(cancellationToken).ConfigureAwait(false);
                 _topicChecked = true;
@@ -111,6 +130,24 @@ public sealed class KafkaCheckpointBackend : ICheckpointBackend
                 await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
                 delay = TimeSpan.FromSeconds(Math.Min(delay.TotalSeconds * 2, 30));
             }
+        }
+    }
+
+    /// <summary>
+    /// Builds the transactional producer (its <c>InitTransactions</c> fences the previous owner) under the gate, and
+    /// waits for it even when cancelled: librdkafka aborts the process when a producer is destroyed during a
+    /// transactional call, so <see cref="DisposeAsync"/> must not run while one is in progress.
+    /// </summary>
+    private async Task InitTransactionsAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await Task.Run(() => Producer, CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
         }
     }
 
@@ -204,6 +241,11 @@ public sealed class KafkaCheckpointBackend : ICheckpointBackend
                 _topicChecked = true;
             }
             var message = new Message<byte[], byte[]?> { Key = Encoding.UTF8.GetBytes(pipeline), Value = value };
+            if (_options.TransactionalId is { Length: > 0 })
+            {
+                await Task.Run(() => KafkaTransactionalSave.Save(this, _options, pipeline, message), CancellationToken.None).ConfigureAwait(false);
+                return;
+            }
             DeliveryResult<byte[], byte[]?> result;
             try
             {
@@ -228,7 +270,10 @@ public sealed class KafkaCheckpointBackend : ICheckpointBackend
         }
     }
 
-    private IProducer<byte[], byte[]?> Producer => _producer ??= BuildProducer();
+    internal IProducer<byte[], byte[]?> Producer => _producer ??= BuildProducer();
+
+    /// <summary>Set once another store with the same transactional id fenced this one: it never saves again.</summary>
+    internal string? FencedBecause { get; set; }
 
     private void ReplaceProducer()
     {
@@ -237,13 +282,15 @@ public sealed class KafkaCheckpointBackend : ICheckpointBackend
         old?.Dispose();
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         _creator?.Dispose();
+        // A save or InitTransactions in progress finishes first (bounded by timeout): destroying a transactional
+        // producer during one aborts the process inside librdkafka.
+        await _gate.WaitAsync().ConfigureAwait(false);
         _producer?.Dispose();
         _producer = null;
         _gate.Dispose();
-        return ValueTask.CompletedTask;
     }
 
     /// <summary>The record value: the checkpoint plus the pipeline name (for people reading the topic). Records without

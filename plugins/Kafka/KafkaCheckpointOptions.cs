@@ -24,6 +24,12 @@ public sealed class KafkaCheckpointOptions
     /// <summary>librdkafka settings for the store's producer and consumer (e.g. <c>security.protocol</c>, <c>sasl.*</c>).</summary>
     public Dictionary<string, string> Client { get; set; } = [];
 
+    /// <summary>
+    /// Saves go through a transactional producer with this <c>transactional.id</c> (cluster mode sets
+    /// <c>&lt;cluster&gt;-&lt;pipeline&gt;</c>): a newer store with the same id fences this one, whose saves then fail.
+    /// </summary>
+    public string? TransactionalId { get; set; }
+
     /// <summary>How long one save (or one read at start) may take before it fails (a failed save holds the pipeline).</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
 }

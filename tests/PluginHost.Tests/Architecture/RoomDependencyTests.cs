@@ -14,7 +14,7 @@ public sealed partial class RoomDependencyTests
 {
     /// <summary>The rooms, lowest first. The sdk and the binlog library are projects of their own, below them all.</summary>
     public static readonly string[] Order =
-        ["Logging", "Demo", "Config", "Schema", "Scripting", "Plugins", "Checkpoints", "Sinks", "Snapshots", "Pipelines", "Control", "Api", "Hosting", "Cli"];
+        ["Logging", "Demo", "Config", "Schema", "Scripting", "Plugins", "Checkpoints", "Sinks", "Snapshots", "Pipelines", "Control", "Cluster", "Api", "Hosting", "Cli"];
 
     private static string HostDirectory => Path.Combine(RepoPaths.RepoRoot, "host");
 
