@@ -34,6 +34,8 @@ internal static class ApiEndpoints
             .WithSummary("The dashboard's live feed: server-sent events, one DashboardSnapshot (JSON) a second")
             .Produces<DashboardSnapshot>(200, "text/event-stream").WithTags("dashboard");
 
+        app.MapGet("/history", (HostTelemetry telemetry) => TypedResults.Ok(telemetry.RecentHistory()))
+            .WithSummary("Each pipeline's events/s and lag, one point a second for the last 15 minutes (the dashboard's charts start from it)").WithTags("dashboard");
         app.MapGet("/health", (PipelineControl control, HostTelemetry telemetry) =>
             {
                 var health = HealthReports.Health(control, telemetry);

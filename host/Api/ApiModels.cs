@@ -16,6 +16,7 @@ namespace PluginHost.Api;
 /// <param name="LagSeconds">Seconds between now and the binlog time of the newest delivered change.</param>
 /// <param name="EventsPerSecond">Events the sink took per second over the last second.</param>
 /// <param name="EventsPerSecondHistory">The same, once a second for the last minute, oldest first.</param>
+/// <param name="Tables">Events per table (database.table) since the run began: in (read, past the filter) and out (handed to the sink).</param>
 /// <param name="Config">The pipeline's definition with secrets masked (only in <c>GET /pipelines/{name}</c>).</param>
 internal sealed record PipelineInfo(
     string Name,
@@ -28,6 +29,7 @@ internal sealed record PipelineInfo(
     double LagSeconds,
     DateTimeOffset? LastEventTime,
     EventCounters Events,
+    IReadOnlyList<TableEvents> Tables,
     long SinkRetries,
     long Transactions,
     int Reconnects,
@@ -100,6 +102,19 @@ internal sealed record CheckpointHistoryInfo(long Id, DateTimeOffset At, string 
 /// <param name="DeadLettered">Events dead-lettered: by the transform (on_error: dead_letter) or by the sink plugin (e.g. a webhook dead_letter file).</param>
 internal sealed record EventCounters(long In, long Out, long Filtered, long Dropped, long Skipped, long DeadLettered);
 
+/// <summary>One table's events in a pipeline.</summary>
+/// <param name="Table">database.table (after the transform for <paramref name="Out"/>).</param>
+/// <param name="In">Rows read that passed the filter (snapshot rows included).</param>
+/// <param name="Out">Events handed to the sink.</param>
+internal sealed record TableEvents(string Table, long In, long Out);
+
+/// <summary>One second of a pipeline's history (<c>GET /history</c>).</summary>
+/// <param name="T">Unix time, seconds (UTC).</param>
+internal sealed record HistoryPoint(long T, double EventsPerSecond, double LagSeconds);
+
+/// <summary>A pipeline's last 15 minutes, oldest first (<c>GET /history</c>).</summary>
+internal sealed record PipelineHistory(string Name, IReadOnlyList<HistoryPoint> Points);
+
 internal sealed record ErrorInfo(string Message, DateTimeOffset? At);
 
 /// <param name="Version">The transform version live in the pipeline.</param>
@@ -141,6 +156,7 @@ internal static class ApiModels
             st.LagSeconds,
             st.LastEventTime,
             new EventCounters(st.EventsIn, st.EventsOut, st.EventsFiltered, st.EventsDropped, st.EventsSkipped, st.EventsDeadLettered),
+            st.Tables.Snapshot().Select(t => new TableEvents(t.Table, t.In, t.Out)).ToList(),
             st.SinkRetries,
             st.Transactions,
             st.Reconnects,

@@ -3,7 +3,8 @@ namespace PluginHost.Api;
 /// <summary>
 /// The live dashboard served at <c>GET /</c>: one self-contained page (no build step, no external resources). It follows
 /// <c>GET /stream</c> (server-sent events, a snapshot a second) and shows every pipeline's state, events/s sparkline,
-/// counters, lag, position, last error and transform diagnostics, with pause / resume / restart / seek buttons that
+/// counters, lag, position, last error and transform diagnostics, events/s and lag charts over the last 15 minutes (a
+/// ring of 900 points in the page, begun from <c>GET /history</c>), events per table, with pause / resume / restart / seek buttons that
 /// ask for the admin token when the API wants one (kept in the tab's sessionStorage only).
 /// </summary>
 internal static class Dashboard
@@ -64,6 +65,18 @@ internal static class Dashboard
   .spark { width:100%; height:34px; }
   .spark polyline { fill:none; stroke:var(--accent); stroke-width:1.6; vector-effect:non-scaling-stroke; }
   .spark .area { fill:rgba(47,111,222,.10); stroke:none; }
+  .charts { display:grid; grid-template-columns:repeat(auto-fit,minmax(min(240px,100%),1fr)); gap:8px 14px; margin-top:10px; }
+  .chart label, .per-table label { display:block; font-size:11px; color:var(--muted); text-transform:uppercase; letter-spacing:.4px; }
+  .chart svg { display:block; width:100%; height:130px; }
+  .chart .axis { stroke:#9ca3af; stroke-width:1; }
+  .chart .grid-line { stroke:var(--line); stroke-width:1; }
+  .chart .series { fill:none; stroke:var(--accent); stroke-width:1.5; }
+  .chart-lag .series { stroke:var(--warn); }
+  .chart text { font-size:10px; fill:var(--muted); font-family:system-ui,sans-serif; }
+  .per-table { margin-top:10px; padding-top:8px; border-top:1px dashed var(--line); overflow-x:auto; }
+  .per-table table { border-collapse:collapse; font-size:12px; width:100%; }
+  .per-table th, .per-table td { text-align:right; padding:1px 8px; font-variant-numeric:tabular-nums; }
+  .per-table th:first-child, .per-table td:first-child { text-align:left; word-break:break-all; }
   .error, .transform { margin-top:10px; padding-top:8px; border-top:1px dashed var(--line); }
   .error pre { color:var(--bad); }
   .diagnostics.rejected { color:var(--warn); background:#fffbeb; border-left:3px solid var(--warn); padding:4px 8px; }
@@ -127,6 +140,12 @@ internal static class Dashboard
       <div class="stat wide small targets-box" hidden><label>sink targets failing</label><span class="targets"></span></div>
       <div class="stat wide small held-box" hidden><label>held</label><span class="held"></span></div>
     </div>
+    <div class="charts">
+      <div class="chart chart-eps"><label>events/s · last 15 min (UTC)</label><svg role="img" aria-label="events per second, last 15 minutes"></svg></div>
+      <div class="chart chart-lag"><label>lag (s) · last 15 min (UTC)</label><svg role="img" aria-label="lag in seconds, last 15 minutes"></svg></div>
+    </div>
+    <div class="per-table" hidden><label>events per table (in · out)</label>
+      <table><thead><tr><th>table</th><th>in</th><th>out</th></tr></thead><tbody></tbody></table></div>
     <div class="snapshot" hidden><label>snapshot <span class="snapshot-meta"></span> <button type="button" class="snap-cancel" hidden>Cancel</button></label><div class="snapshot-tables"></div></div>
     <div class="error" hidden><label>last error <span class="error-at"></span></label><pre class="error-text"></pre></div>
     <div class="transform" hidden><label>transform</label><span class="transform-info mono"></span><pre class="diagnostics" hidden></pre></div>
@@ -167,6 +186,94 @@ function spark(svg, values) {
   const xy = points.map((v, i) => (i * step).toFixed(1) + "," + (h - 2 - (v / max) * (h - 4)).toFixed(1));
   q(svg, "polyline").setAttribute("points", xy.join(" "));
   q(svg, "polygon").setAttribute("points", "0," + h + " " + xy.join(" ") + " " + ((points.length - 1) * step).toFixed(1) + "," + h);
+}
+
+// 15 minutes of events/s and lag per pipeline, a point a second (Unix seconds), begun from GET /history.
+const RING = 900;
+const rings = new Map();
+const SVG = "http://www.w3.org/2000/svg";
+function svgEl(parent, tag, attrs, text) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  parent.appendChild(e);
+  return e;
+}
+
+function remember(name, point) {
+  let ring = rings.get(name);
+  if (!ring) rings.set(name, ring = []);
+  if (ring.length && ring[ring.length - 1].t >= point.t) ring[ring.length - 1] = point; else ring.push(point);
+  while (ring.length > RING || ring.length && ring[0].t < point.t - RING) ring.shift();
+  return ring;
+}
+
+// A round top for the value axis: 1, 2, 5 × 10^n.
+function niceMax(v) {
+  if (!(v > 0)) return 1;
+  const p = Math.pow(10, Math.floor(Math.log10(v)));
+  return [1, 2, 5, 10].map(m => m * p).find(m => m >= v);
+}
+
+function shortNumber(v) {
+  if (v >= 1e6) return (v / 1e6).toFixed(v % 1e6 ? 1 : 0) + "M";
+  if (v >= 1e3) return (v / 1e3).toFixed(v % 1e3 ? 1 : 0) + "k";
+  return String(Math.round(v * 100) / 100);
+}
+
+const hhmm = t => new Date(t * 1000).toISOString().slice(11, 16);
+
+// A line chart with a time axis (HH:MM UTC, every 5 minutes) and a value axis (0, half, top), over the last 15 minutes.
+function chart(svg, ring, key, now) {
+  const w = Math.max(160, Math.round(svg.getBoundingClientRect().width) || 300), h = 130;
+  const left = 38, right = 8, top = 8, bottom = 20, pw = w - left - right, ph = h - top - bottom;
+  const from = now - RING, max = niceMax(Math.max(0, ...ring.map(p => p[key])));
+  const x = t => left + (t - from) / RING * pw, y = v => top + ph - v / max * ph;
+  svg.setAttribute("viewBox", "0 0 " + w + " " + h);
+  svg.replaceChildren();
+  for (const v of [0, max / 2, max]) {
+    svgEl(svg, "line", { class: "grid-line", x1: left, x2: left + pw, y1: y(v), y2: y(v) });
+    svgEl(svg, "text", { class: "y-label", x: left - 4, y: y(v) + 3, "text-anchor": "end" }, shortNumber(v));
+  }
+  const step = pw < 220 ? 600 : 300;
+  for (let t = Math.ceil(from / step) * step; t <= now; t += step) {
+    svgEl(svg, "line", { class: "axis", x1: x(t), x2: x(t), y1: top + ph, y2: top + ph + 3 });
+    svgEl(svg, "text", { class: "x-label", x: x(t), y: h - 5, "text-anchor": "middle" }, hhmm(t));
+  }
+  svgEl(svg, "line", { class: "axis x-axis", x1: left, x2: left + pw, y1: top + ph, y2: top + ph });
+  svgEl(svg, "line", { class: "axis y-axis", x1: left, x2: left, y1: top, y2: top + ph });
+  const points = ring.filter(p => p.t >= from).map(p => x(p.t).toFixed(1) + "," + y(p[key]).toFixed(1));
+  if (points.length) svgEl(svg, "polyline", { class: "series", points: points.join(" ") });
+}
+
+function perTable(card, tables) {
+  const box = q(card, ".per-table");
+  box.hidden = !tables || tables.length === 0;
+  if (box.hidden) return;
+  q(box, "tbody").replaceChildren(...tables.map(t => {
+    const row = document.createElement("tr");
+    row.dataset.table = t.table;
+    for (const [cls, text] of [["name mono", t.table], ["in", number(t.in)], ["out", number(t.out)]]) {
+      const cell = document.createElement("td");
+      cell.className = cls;
+      cell.textContent = text;
+      row.appendChild(cell);
+    }
+    return row;
+  }));
+}
+
+async function loadHistory() {
+  try {
+    const response = await fetch("history");
+    if (!response.ok) return;
+    for (const h of await response.json()) {
+      const ring = rings.get(h.name) || [];
+      const first = ring.length ? ring[0].t : Infinity;
+      const older = h.points.filter(p => p.t < first).map(p => ({ t: p.t, eps: p.events_per_second, lag: p.lag_seconds }));
+      rings.set(h.name, older.concat(ring).slice(-RING));
+    }
+  } catch (e) { }
 }
 
 function createCard(name) {
@@ -243,6 +350,11 @@ function update(card, p) {
   q(card, ".origin").title = p.origin === "api" ? "created or changed over the REST API" : "defined in the configuration file";
   q(card, ".eps").textContent = (p.events_per_second || 0).toFixed(1);
   spark(q(card, ".spark"), p.events_per_second_history);
+  const now = Math.floor(Date.now() / 1000);
+  const ring = remember(p.name, { t: now, eps: p.events_per_second || 0, lag: p.lag_seconds || 0 });
+  chart(q(card, ".chart-eps svg"), ring, "eps", now);
+  chart(q(card, ".chart-lag svg"), ring, "lag", now);
+  perTable(card, p.tables);
   q(card, ".events-in").textContent = number(p.events.in);
   q(card, ".events-out").textContent = number(p.events.out);
   q(card, ".lag").textContent = lag(p.lag_seconds);
@@ -347,10 +459,13 @@ document.getElementById("token-button").addEventListener("click", () => {
 });
 
 const conn = document.getElementById("conn");
-const events = new EventSource("stream");
-events.onopen = () => { conn.textContent = "live"; conn.className = "conn live"; };
-events.onerror = () => { conn.textContent = "reconnecting…"; conn.className = "conn down"; };
-events.onmessage = e => render(JSON.parse(e.data));
+// The history first (it is small and quick), so the charts open with the last 15 minutes.
+loadHistory().finally(() => {
+  const events = new EventSource("stream");
+  events.onopen = () => { conn.textContent = "live"; conn.className = "conn live"; };
+  events.onerror = () => { conn.textContent = "reconnecting…"; conn.className = "conn down"; };
+  events.onmessage = e => render(JSON.parse(e.data));
+});
 </script>
 </body>
 </html>

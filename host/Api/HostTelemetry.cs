@@ -12,12 +12,13 @@ namespace PluginHost.Api;
 /// The host's metrics and the pipeline state log. Owns this host's instruments on the <c>PluginHost</c> meter (observed
 /// from <see cref="PipelineStatus"/> at scrape time, so they cost nothing between scrapes), listens to them and to the
 /// data path's own (<see cref="PipelineMetrics"/>) with a <see cref="MeterListener"/>, and every 250 ms notes each
-/// pipeline's state — logging one line per change — and every second its events/s (kept for a minute, for the
-/// dashboard's sparklines). Transform reloads are counted by each pipeline as its transform reports them (<see cref="PipelineMetrics.TransformReloads"/>).
+/// pipeline's state — logging one line per change — and every second its events/s and lag (kept for 15 minutes, for
+/// the dashboard's charts). Transform reloads are counted by each pipeline as its transform reports them (<see cref="PipelineMetrics.TransformReloads"/>).
 /// </summary>
 internal sealed class HostTelemetry : IHostedService, IDisposable
 {
-    private const int HistoryLength = 60;
+    private const int HistoryLength = 900; // 15 minutes, one point a second
+    private const int SparkLength = 60;
 
     private readonly PipelineControl _control;
     private readonly PluginManager? _plugins;
@@ -40,7 +41,7 @@ internal sealed class HostTelemetry : IHostedService, IDisposable
         public PipelineStatus? Status;
         public long Out;
         public long SampledAt;
-        public readonly Queue<double> Rates = new();
+        public readonly Queue<HistoryPoint> Points = new();
         public double Rate;
     }
 
@@ -167,7 +168,13 @@ internal sealed class HostTelemetry : IHostedService, IDisposable
     /// <summary>Events per second, one value a second, oldest first (up to a minute).</summary>
     public IReadOnlyList<double> History(string pipeline)
     {
-        lock (_watch) return _watch.TryGetValue(pipeline, out var w) ? w.Rates.ToList() : [];
+        lock (_watch) return _watch.TryGetValue(pipeline, out var w) ? w.Points.Skip(Math.Max(0, w.Points.Count - SparkLength)).Select(p => p.EventsPerSecond).ToList() : [];
+    }
+
+    /// <summary>Events/s and lag of each pipeline, one point a second, oldest first (up to 15 minutes).</summary>
+    public IReadOnlyList<PipelineHistory> RecentHistory()
+    {
+        lock (_watch) return _watch.Select(w => new PipelineHistory(w.Key, w.Value.Points.ToList())).ToList();
     }
 
     /// <summary>The whole exposition (observable instruments are observed now).</summary>
@@ -259,6 +266,12 @@ internal sealed class HostTelemetry : IHostedService, IDisposable
             "Sink destinations (webhook tasks, the Kafka cluster) failing now; their events wait");
         _meter.CreateObservableGauge("pluginhost.schema.uncertain_tables", () => Each(s => s.Runner?.UncertainTables ?? 0), "{table}",
             "Tables whose columns the pipeline's schema history does not know for certain (after a DDL it could not read): their events carry positional names @1..@n");
+        _meter.CreateObservableCounter("pluginhost.table.events", () => _control.List().SelectMany(s => s.Status.Tables.Snapshot().SelectMany(t => new[]
+            {
+                new Measurement<long>(t.In, new KeyValuePair<string, object?>("pipeline", s.Name), new("table", t.Table), new("direction", "in")),
+                new Measurement<long>(t.Out, new KeyValuePair<string, object?>("pipeline", s.Name), new("table", t.Table), new("direction", "out")),
+            })), "{event}",
+            "Events per table (database.table) and direction: in (rows read that passed the filter), out (events handed to the sink, by their table after the transform); since the pipeline's run began");
         IEnumerable<Measurement<long>> EachTable(Func<SnapshotTableStatus, long> value) => _control.List()
             .SelectMany(s => s.Status.Snapshot?.Tables.Select(t => (s.Name, Table: t)) ?? [])
             .Select(x => new Measurement<long>(value(x.Table), new KeyValuePair<string, object?>("pipeline", x.Name), new("table", x.Table.Database + "." + x.Table.Table)));
@@ -376,8 +389,8 @@ internal sealed class HostTelemetry : IHostedService, IDisposable
             lock (_watch)
             {
                 w.Rate = rate;
-                w.Rates.Enqueue(Math.Round(rate, 2));
-                while (w.Rates.Count > HistoryLength) w.Rates.Dequeue();
+                w.Points.Enqueue(new HistoryPoint(DateTimeOffset.UtcNow.ToUnixTimeSeconds(), Math.Round(rate, 2), Math.Round(s.Runner is null ? 0 : s.Status.LagSeconds, 1)));
+                while (w.Points.Count > HistoryLength) w.Points.Dequeue();
             }
             (w.Status, w.Out, w.SampledAt) = (s.Status, current, now);
         }

@@ -127,6 +127,7 @@ internal sealed partial class PipelineRunner
                 traceRead?.Invoke(TraceStage.Read, e, readAt);
             }
             Status.AddIn(rows.Rows.Count);
+            Status.Tables.AddIn(rows.Table.Database, rows.Table.Table, rows.Rows.Count);
             chunk.LastEventTime = rows.Header.Timestamp;
             return true;
         }
@@ -197,6 +198,7 @@ internal sealed partial class PipelineRunner
                 }
                 handoff.Delivered(delivery, n, done, lastKey, completedKeepsRecord: _definition.Snapshot.Mode == Config.SnapshotMode.InitialOnly);
                 Status.AddIn(n);
+                Status.Tables.AddIn(table.Database, table.Table, n);
                 chunk.TransactionEnd = boundary; // checkpointable here: the stream resumes at the boundary, the snapshot after this chunk
                 await Push().ConfigureAwait(false);
                 delivery.Done();

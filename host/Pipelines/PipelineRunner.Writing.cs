@@ -152,6 +152,7 @@ internal sealed partial class PipelineRunner
                 }
                 else await SinkCallAsync(() => _versions.Sink.WriteAsync(batch, ct), ct).ConfigureAwait(false);
                 PipelineMetrics.BatchWritten(_definition.Name, batch, writeStarted); // per batch, not per event
+                Status.Tables.AddOut(batch);
                 if (trace != null) PipelineTrace.Stamp(trace, TraceStage.Written, batch);
             }
             if (end != null)

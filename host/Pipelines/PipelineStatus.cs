@@ -86,6 +86,9 @@ internal sealed class PipelineStatus(string name) : ITransformStatus
     /// <summary>How each destination of the running sink is doing (null when the sink does not say, or nothing runs).</summary>
     public Func<IReadOnlyList<Sdk.SinkTargetHealth>?>? SinkTargets { get; set; }
 
+    /// <summary>Events per table, in and out.</summary>
+    public TableCounts Tables { get; } = new();
+
     public int Reconnects { get; set; }
     public string? SinkType { get; set; }
     public string? TransformVersion { get; set; }

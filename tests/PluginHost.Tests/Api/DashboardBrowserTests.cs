@@ -282,4 +282,84 @@ public sealed class DashboardBrowserTests(MariaDbServer db, ITestOutputHelper ou
         Directory.CreateDirectory(shots);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(shots, "dashboard-420px.png"), FullPage = true });
     }
+
+    [Fact]
+    public async Task The_charts_have_time_and_value_axes_and_the_counts_per_table_show_at_420_px()
+    {
+        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: run scripts/setup.sh (Debian package chromium)");
+        var database = "api_" + Guid.NewGuid().ToString("N")[..8];
+        db.Sql($"CREATE DATABASE {database}; USE {database}; CREATE TABLE orders (id INT PRIMARY KEY); CREATE TABLE items (id INT PRIMARY KEY);");
+        await using var host = await ApiTestHost.StartNewAsync(ApiTestHost.PipelineYaml(db, "shop", database));
+        await host.WaitForStateAsync("shop", "running");
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 420, Height = 900 } });
+        var consoleErrors = new List<string>();
+        page.Console += (_, m) => { if (m.Type == "error") consoleErrors.Add(m.Text); };
+        page.PageError += (_, e) => consoleErrors.Add(e);
+        await page.GotoAsync(host.Http.BaseAddress!.ToString());
+        var card = page.Locator("section.card[data-pipeline='shop']");
+        await Expect(card.Locator(".state")).ToHaveTextAsync("running", new() { Timeout = 15_000 });
+        await Expect(card.Locator(".per-table")).ToBeHiddenAsync(); // nothing read yet
+
+        // A few seconds of rows into two tables: 4 × 3 into orders, 4 × 2 into items.
+        for (var i = 0; i < 4; i++)
+        {
+            db.Sql($"INSERT INTO orders VALUES ({i * 10 + 1}),({i * 10 + 2}),({i * 10 + 3}); INSERT INTO items VALUES ({i * 10 + 1}),({i * 10 + 2});", database);
+            await Task.Delay(700);
+        }
+        await Expect(card.Locator(".events-out")).ToHaveTextAsync("20", new() { Timeout = 15_000 });
+        var orders = card.Locator($".per-table tr[data-table='{database}.orders']");
+        var items = card.Locator($".per-table tr[data-table='{database}.items']");
+        await Expect(orders.Locator(".in")).ToHaveTextAsync("12");
+        await Expect(orders.Locator(".out")).ToHaveTextAsync("12");
+        await Expect(items.Locator(".in")).ToHaveTextAsync("8");
+        await Expect(items.Locator(".out")).ToHaveTextAsync("8");
+        await Expect(card.Locator(".per-table tbody tr")).ToHaveCountAsync(2);
+
+        // Both charts: axes, time labels (HH:MM, UTC, every 5 minutes over the last 15), value labels (0, half, top), a line.
+        foreach (var name in new[] { "eps", "lag" })
+        {
+            var svg = card.Locator($".chart-{name} svg");
+            await Expect(svg.Locator("line.x-axis")).ToHaveCountAsync(1);
+            await Expect(svg.Locator("line.y-axis")).ToHaveCountAsync(1);
+            await Expect(svg.Locator("text.y-label")).ToHaveCountAsync(3);
+            await Expect(svg.Locator("text.y-label").First).ToHaveTextAsync("0");
+            await Expect(svg.Locator("polyline.series")).ToHaveCountAsync(1);
+            var before = DateTime.UtcNow;
+            var labels = await svg.Locator("text.x-label").AllTextContentsAsync();
+            var after = DateTime.UtcNow;
+            Assert.InRange(labels.Count, 2, 4);
+            Assert.All(labels, l => Assert.Matches(@"^\d{2}:\d{2}$", l));
+            static string Slot(DateTime t) => new DateTime(t.Year, t.Month, t.Day, t.Hour, t.Minute / 5 * 5, 0, DateTimeKind.Utc).ToString("HH:mm");
+            Assert.True(labels[^1] == Slot(before) || labels[^1] == Slot(after), $"{name}: the last time label {labels[^1]} is not now's 5 minutes in UTC ({Slot(after)})");
+        }
+        // The events/s line rose above 0 while rows came: its top value label is above 0 and the line has seconds of points.
+        var top = await card.Locator(".chart-eps svg text.y-label").Last.TextContentAsync();
+        Assert.True(double.Parse(top!.TrimEnd('k', 'M'), System.Globalization.CultureInfo.InvariantCulture) > 0);
+        await page.WaitForFunctionAsync("() => document.querySelector(\"section.card[data-pipeline='shop'] .chart-eps polyline\").getAttribute('points').split(' ').length >= 5");
+
+        // A reload starts the charts from the host's history (GET /history), not from nothing.
+        await page.ReloadAsync();
+        await Expect(card.Locator(".state")).ToHaveTextAsync("running", new() { Timeout = 15_000 });
+        Assert.True(await page.EvaluateAsync<int>("() => document.querySelector(\"section.card[data-pipeline='shop'] .chart-eps polyline\").getAttribute('points').split(' ').length") >= 5,
+            "the chart did not start from the host's history");
+
+        // 420 px wide: the charts and the table fit.
+        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= 420"),
+            "the page is wider than 420 px: " + await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth"));
+        Assert.True(await page.EvaluateAsync<bool>("() => [...document.querySelectorAll('.chart svg')].every(s => s.getBoundingClientRect().right <= 420 && s.getBoundingClientRect().width > 150)"));
+        var shots = Path.Combine(AppContext.BaseDirectory, "screenshots");
+        Directory.CreateDirectory(shots);
+        var shot = Path.Combine(shots, "dashboard-charts-420px.png");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = shot, FullPage = true });
+        output.WriteLine($"screenshot: {shot}");
+        Assert.Empty(consoleErrors);
+    }
 }
