@@ -126,8 +126,9 @@ public sealed class SnapshotPipelineTests(MariaDbServer db, ITestOutputHelper ou
         var events = Kit.Events(Out("busy.jsonl"));
         var reads = events.Count(e => e.Op == ChangeOperation.Read);
         output.WriteLine($"{statements} statements during the snapshot; {reads} reads, {events.Count - reads} changes");
-        // Watermarks drop every chunk row the stream touched in the second before its read (its newer image was delivered).
-        Assert.True(reads > 10_000, $"only {reads} reads");
+        // Watermarks drop every chunk row the stream touched in the second before its read (its newer image was delivered):
+        // a snapshot that takes a second or two under this writer, which touches thousands of rows a second, keeps fewer.
+        Assert.True(reads > (consistency == "watermark" ? 3_000 : 10_000), $"only {reads} reads");
         Assert.True(events.Count - reads > 100, "the writer's changes did not interleave with the snapshot");
         AssertSame(Select(db, database, "t"), Replay(events, "t"));
         Assert.Null(p.Status.Checkpoint!.Snapshot); // done: the checkpoint no longer carries it
