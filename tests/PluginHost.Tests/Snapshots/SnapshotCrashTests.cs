@@ -42,10 +42,15 @@ public sealed partial class SnapshotCrashTests(MariaDbServer db, ITestOutputHelp
                 source: { host: {{db.Host}}, port: {{db.Port}}, user: {{db.User}}, password: "", server_id: 4343, ssl: none, heartbeat: 1s }
                 filter: { include: ["{{Database}}.*"] }
                 snapshot: { mode: initial, chunk_size: {{ChunkSize}} }
+                transform: transforms/pace.csx
                 batch_size: {{BatchSize}}
                 in_flight_events: {{InFlightEvents}}
                 sink: { type: file, path: out.jsonl }
             """);
+        // A snapshot of 200,000 rows takes about a second now: a transform that sleeps 1 ms every 40 events paces it
+        // (about 5 s), so the kill reliably lands in its middle.
+        Directory.CreateDirectory(Path.Combine(dir, "transforms"));
+        File.WriteAllText(Path.Combine(dir, "transforms", "pace.csx"), "int n;\nChangeEvent Transform(ChangeEvent e) { if (++n % 40 == 0) System.Threading.Thread.Sleep(1); return e; }\n");
         var log = Path.Combine(dir, "host.log");
         using var writing = new CancellationTokenSource();
         var touched = new HashSet<long>(); // ids of the original rows the writer changed (those may rightly not be read)
