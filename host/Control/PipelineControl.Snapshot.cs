@@ -75,14 +75,21 @@ internal sealed partial class PipelineControl
         return SnapshotOf(Get(name));
     });
 
-    /// <summary>Cancels the pipeline's snapshot (its stream goes on); 409 when none is in progress.</summary>
-    public Task<PipelineSnapshot> CancelSnapshotAsync(string name, CancellationToken ct) => Locked(ct, () =>
+    /// <summary>
+    /// Cancels the pipeline's snapshot (its stream goes on); 409 when none is in progress. Answers once the saved
+    /// checkpoint no longer carries the snapshot (a few seconds at most): a restart or stop right after the cancel,
+    /// which waits for this call, must not find the snapshot in the checkpoint and read it again.
+    /// </summary>
+    public Task<PipelineSnapshot> CancelSnapshotAsync(string name, CancellationToken ct) => Locked(ct, async () =>
     {
         var e = Usable(name);
         var shown = SnapshotOf(e);
         if (shown.Runner is not { } runner || !runner.CancelSnapshot())
             throw ControlException.Conflict($"pipeline '{name}' has no snapshot in progress");
-        return Task.FromResult(SnapshotOf(Get(name)));
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (runner.Status.Checkpoint?.Snapshot is { Completed: false } && waited.Elapsed < TimeSpan.FromSeconds(5) && runner.Status.State is PipelineState.Running or PipelineState.Degraded or PipelineState.Retrying)
+            await Task.Delay(20, ct).ConfigureAwait(false);
+        return SnapshotOf(Get(name));
     });
 
     private static ControlException Invalid(string field, string message) =>

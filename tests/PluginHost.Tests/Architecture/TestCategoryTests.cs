@@ -14,7 +14,7 @@ public sealed partial class TestCategoryTests
     /// <summary>What makes a test class an integration test, matched in its code (comments left out).</summary>
     internal static readonly string[] Markers =
     [
-        nameof(MariaDbServer), nameof(MariaDbCollection), "ThrowawayMariaDb", nameof(MariaDbBinlogOracle), nameof(HostProcess),
+        nameof(MariaDbServer), nameof(MariaDbCollection), nameof(SecondMariaDbCollection), "ThrowawayMariaDb", nameof(MariaDbBinlogOracle), nameof(HostProcess),
         nameof(HostCommand), nameof(ApiTestHost), nameof(WebhookReceiver), "WebApplication", "UseKestrel", nameof(KafkaMockCluster),
         "Playwright", "FakeMySqlServer", nameof(ThirdPartyPlugins), "TcpListener", "TcpClient", "Socket", "Process.Start", "ProcessStartInfo",
     ];

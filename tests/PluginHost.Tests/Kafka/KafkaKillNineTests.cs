@@ -12,7 +12,7 @@ namespace PluginHost.Tests.Kafka;
 /// restarted. Every committed change must be in the topic, the first arrival of each in commit order per row, and
 /// duplicates within what was in flight at each kill.
 /// </summary>
-[Collection(MariaDbCollection.Name)]
+[Collection(SecondMariaDbCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class KafkaKillNineTests(MariaDbServer db, ITestOutputHelper output)
 {

@@ -11,7 +11,7 @@ namespace PluginHost.Tests.Kafka;
 /// Whole pipelines: MariaDB binlog → PluginHost → Kafka sink → librdkafka's mock cluster (three brokers, in this
 /// process), with the checkpoint in Kafka too. Topics are read back with Confluent.Kafka consumers.
 /// </summary>
-[Collection(MariaDbCollection.Name)]
+[Collection(SecondMariaDbCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class KafkaPipelineTests(MariaDbServer db, ITestOutputHelper output) : IDisposable
 {

@@ -15,7 +15,7 @@ namespace PluginHost.Tests.Kafka;
 /// TOML file → Kafka sink with <c>format: prensio</c> → the mock cluster, read back with a consumer and with kcat; and
 /// the first start continuing after the GTID of a prensio state record written into the cluster.
 /// </summary>
-[Collection(MariaDbCollection.Name)]
+[Collection(SecondMariaDbCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class PrensioPipelineTests(MariaDbServer db, ITestOutputHelper output) : IDisposable
 {

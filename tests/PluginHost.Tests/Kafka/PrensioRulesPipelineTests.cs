@@ -8,7 +8,7 @@ namespace PluginHost.Tests.Kafka;
 /// prensio's sample with its two JavaScript rules and source_rules, and the README's transform, unchanged, run by the
 /// host process from a directory into the mock cluster: masked values, dropped rows absent, rerouted messages, keys.
 /// </summary>
-[Collection(MariaDbCollection.Name)]
+[Collection(SecondMariaDbCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class PrensioRulesPipelineTests(MariaDbServer db) : IDisposable
 {

@@ -15,7 +15,7 @@ namespace PluginHost.Tests.Plugins;
 /// through the new sink (or through a transform calling the new helper). Slow (restores, builds, tests and publishes a
 /// solution: about 2 minutes each on a busy 2-core machine, most of it dotnet build): one test per template.
 /// </summary>
-[Collection(MariaDbCollection.Name)]
+[Collection(SecondMariaDbCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class TemplateTests(MariaDbServer db, ITestOutputHelper output)
 {

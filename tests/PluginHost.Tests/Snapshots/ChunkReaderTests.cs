@@ -10,7 +10,7 @@ namespace PluginHost.Tests.Snapshots;
 
 /// <summary>The chunk reader on the real MariaDB: keyset paging, chunk keys, keyless tables, bad input, positions.</summary>
 [Trait("Category", "Integration")]
-[Collection(MariaDbCollection.Name)]
+[Collection(SecondMariaDbCollection.Name)]
 public sealed class ChunkReaderTests(MariaDbServer db)
 {
     private const string Db = "snap_chunks";

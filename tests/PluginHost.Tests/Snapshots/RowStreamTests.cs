@@ -8,7 +8,7 @@ namespace PluginHost.Tests.Snapshots;
 
 /// <summary>The protocol client's streaming query (<see cref="MySqlProtocolConnection.QueryRowsAsync"/>) on the real MariaDB.</summary>
 [Trait("Category", "Integration")]
-[Collection(MariaDbCollection.Name)]
+[Collection(SecondMariaDbCollection.Name)]
 public sealed class RowStreamTests(MariaDbServer db)
 {
     [Fact]

@@ -11,7 +11,7 @@ namespace PluginHost.Tests.Snapshots;
 /// <c>POST</c>/<c>DELETE /pipelines/{name}/snapshot</c>, the progress in <c>GET /pipelines/{name}</c> and
 /// <c>/metrics</c>, the rows in the file sink, and every refusal (named field, nothing changed).
 /// </summary>
-[Collection(MariaDbCollection.Name)]
+[Collection(SecondMariaDbCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class SnapshotApiTests(MariaDbServer db, ITestOutputHelper output)
 {

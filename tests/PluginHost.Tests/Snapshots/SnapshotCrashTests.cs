@@ -14,7 +14,7 @@ namespace PluginHost.Tests.Snapshots;
 /// rows meanwhile), then a restart: the snapshot continues after the last checkpointed chunk instead of starting
 /// over, every row is read, the repeats stay within what was in flight, and the consumer's replay equals the table.
 /// </summary>
-[Collection(MariaDbCollection.Name)]
+[Collection(SecondMariaDbCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed partial class SnapshotCrashTests(MariaDbServer db, ITestOutputHelper output)
 {

@@ -10,7 +10,7 @@ namespace PluginHost.Tests.Snapshots;
 /// completed the process exits 0 (and a restart, already completed, exits again at once, writing nothing). With a
 /// pipeline that streams on, the process keeps running.
 /// </summary>
-[Collection(MariaDbCollection.Name)]
+[Collection(SecondMariaDbCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class SnapshotOneShotProcessTests(MariaDbServer db, ITestOutputHelper output)
 {

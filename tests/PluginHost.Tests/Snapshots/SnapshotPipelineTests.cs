@@ -14,7 +14,7 @@ namespace PluginHost.Tests.Snapshots;
 /// changes the table as fast as it can (the replay equals the table), both placements (exact position, watermarks),
 /// on demand while another table streams, initial_only, and when_needed after the checkpoint's binlog is purged.
 /// </summary>
-[Collection(MariaDbCollection.Name)]
+[Collection(SecondMariaDbCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class SnapshotPipelineTests(MariaDbServer db, ITestOutputHelper output) : IDisposable
 {

@@ -16,7 +16,7 @@ namespace PluginHost.Tests.Snapshots;
 /// nothing repeated, each event carries the version in force, the replay equals the table), and stop the pipeline
 /// gracefully and start it again (it continues at the next chunk and repeats nothing).
 /// </summary>
-[Collection(MariaDbCollection.Name)]
+[Collection(SecondMariaDbCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class SnapshotReloadTests(MariaDbServer db, ITestOutputHelper output) : IDisposable
 {

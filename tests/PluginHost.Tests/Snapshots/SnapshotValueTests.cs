@@ -15,7 +15,7 @@ namespace PluginHost.Tests.Snapshots;
 /// binlog (BinlogClient + ChangeEventFactory, as the pipeline reads it), column by column, for every column type.
 /// </summary>
 [Trait("Category", "Integration")]
-[Collection(MariaDbCollection.Name)]
+[Collection(SecondMariaDbCollection.Name)]
 public sealed class SnapshotValueTests(MariaDbServer db, ITestOutputHelper output)
 {
     private const string Db = "snap_values";

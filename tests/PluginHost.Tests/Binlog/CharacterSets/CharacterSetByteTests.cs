@@ -10,7 +10,7 @@ namespace PluginHost.Tests.Binlog.CharacterSets;
 /// multi-byte one, decodes as the live MariaDB decodes it (<c>CONVERT(... USING utf8mb4)</c>).
 /// </summary>
 [Trait("Category", "Integration")]
-[Collection(MariaDbCollection.Name)]
+[Collection(SecondMariaDbCollection.Name)]
 public sealed class CharacterSetByteTests(MariaDbServer db)
 {
     [Fact]

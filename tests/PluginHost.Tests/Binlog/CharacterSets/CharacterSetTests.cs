@@ -13,7 +13,7 @@ namespace PluginHost.Tests.Binlog.CharacterSets;
 /// (utf8mb4 client), through the binlog file and the replication stream.
 /// </summary>
 [Trait("Category", "Integration")]
-[Collection(MariaDbCollection.Name)]
+[Collection(SecondMariaDbCollection.Name)]
 public sealed class CharacterSetTests(MariaDbServer db, ITestOutputHelper output)
 {
     /// <summary>Characters a sample may take, each kept for a set only when the server round-trips it through that set.</summary>

@@ -5,7 +5,7 @@ using PluginHost.Tests.Support;
 namespace PluginHost.Tests.Scripting.JavaScript;
 
 /// <summary>JavaScript transforms in real pipelines on a real MariaDB into the file sink: rules, native, reload, broken save, limits.</summary>
-[Collection(MariaDbCollection.Name)]
+[Collection(SecondMariaDbCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class JavaScriptPipelineTests(MariaDbServer db)
 {
