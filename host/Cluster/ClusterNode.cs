@@ -28,6 +28,7 @@ internal sealed class ClusterNode : IHostedService, IClusterListener, IDisposabl
     private IClusterMembership? _membership;
     private Timer? _watchdog;
     private DateTimeOffset _lastConfirmed = DateTimeOffset.UtcNow;
+    private long _lastTick = System.Diagnostics.Stopwatch.GetTimestamp(); // the watchdog's last run: a gap means the process was paused
     private bool _everConfirmed;
     private DateTimeOffset? _lastRebalance;
     private long _rebalances;
@@ -79,6 +80,10 @@ internal sealed class ClusterNode : IHostedService, IClusterListener, IDisposabl
         lock (_gate)
         {
             if (_fenced != null) return _fenced;
+            // The watchdog has not run for a while: the process was paused (SIGSTOP, a long GC pause) and a confirmation
+            // that came in meanwhile may be stale (librdkafka's state from before the pause).
+            var sinceTick = System.Diagnostics.Stopwatch.GetElapsedTime(_lastTick);
+            if (sinceTick >= PauseLimit) return $"this node's watchdog did not run for {sinceTick.TotalSeconds:0.0} s (the process was paused?)";
             var silent = DateTimeOffset.UtcNow - _lastConfirmed;
             if (silent >= _options.SelfFenceAfter) return $"this node's membership was not confirmed for {silent.TotalSeconds:0.0} s";
             if (_placement.TryGetValue(pipeline, out var s) && _lost.Contains(s)) return "its slot was lost to the group (another node may own it)";
@@ -200,11 +205,17 @@ internal sealed class ClusterNode : IHostedService, IClusterListener, IDisposabl
 
     private void Apply() => _control.ApplyOwnershipAsync(Elsewhere, CancellationToken.None).GetAwaiter().GetResult();
 
+    /// <summary>The longest gap between two runs of the watchdog (every 200 ms) that is not taken as a pause of the process.</summary>
+    private TimeSpan PauseLimit => TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(1).Ticks, _options.SelfFenceAfter.Ticks / 2));
+
     public void Confirmed(DateTimeOffset at)
     {
         bool rejoin;
         lock (_gate)
         {
+            // After a pause, librdkafka may report the group "up" from its state before the pause: only a confirmation
+            // once the watchdog has run again (and fenced this node if the pause was long) counts.
+            if (System.Diagnostics.Stopwatch.GetElapsedTime(_lastTick) >= PauseLimit) return;
             _lastConfirmed = at;
             _everConfirmed = true;
             _trouble = null;
@@ -237,11 +248,23 @@ internal sealed class ClusterNode : IHostedService, IClusterListener, IDisposabl
         double seconds;
         lock (_gate)
         {
+            var now = System.Diagnostics.Stopwatch.GetTimestamp();
+            var gap = System.Diagnostics.Stopwatch.GetElapsedTime(_lastTick, now);
+            _lastTick = now;
             if (_fenced != null || _slots.Count == 0) return;
             var silent = DateTimeOffset.UtcNow - _lastConfirmed;
-            if (silent < _options.SelfFenceAfter) return;
-            seconds = silent.TotalSeconds;
-            why = _trouble ?? "the group coordinator did not answer";
+            if (gap >= PauseLimit)
+            {
+                // Paused long enough for the group to have moved on: whatever librdkafka says now may predate the pause.
+                seconds = gap.TotalSeconds;
+                why = "this process was paused (SIGSTOP, a long GC pause or starvation): the group may have given its slots away";
+            }
+            else if (silent < _options.SelfFenceAfter) return;
+            else
+            {
+                seconds = silent.TotalSeconds;
+                why = _trouble ?? "the group coordinator did not answer";
+            }
             _fenced = $"self-fenced: membership not confirmed for {seconds:0.0} s ({why})";
             _slots.Clear();
         }

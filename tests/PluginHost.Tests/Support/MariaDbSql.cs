@@ -32,7 +32,7 @@ public static class MariaDbSql
         try
         {
             using var connection = new MySqlConnection(builder.ConnectionString);
-            connection.Open();
+            Open(connection);
             using var command = new MySqlCommand(sql, connection);
             using var reader = command.ExecuteReader();
             var text = new StringBuilder();
@@ -55,6 +55,27 @@ public static class MariaDbSql
         catch (MySqlException e)
         {
             throw new InvalidOperationException($"SQL failed ({e.ErrorCode}, {e.Number}): {e.Message}\nSQL: {(sql.Length > 500 ? sql[..500] + "…" : sql)}", e);
+        }
+    }
+
+    /// <summary>
+    /// Opens, retrying for a few seconds while the server cannot be reached: a server just started (the fixture waits
+    /// for its port and socket file) was seen refusing its first socket connection once, with two servers starting at once.
+    /// </summary>
+    private static void Open(MySqlConnection connection)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                connection.Open();
+                return;
+            }
+            catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.UnableToConnectToHost && clock.Elapsed < TimeSpan.FromSeconds(15))
+            {
+                Thread.Sleep(100);
+            }
         }
     }
 
