@@ -29,7 +29,8 @@ public sealed class KafkaMockCommandTests
 
         Assert.True(mock.Terminate(TimeSpan.FromSeconds(30)), "kafka-mock did not stop on SIGTERM");
         Assert.Equal(0, mock.ExitCode);
-        Assert.Contains("kafka-mock: stopped", mock.ReadLog());
+        // The last stderr line may reach the log a moment after the exit (the output is drained asynchronously).
+        await Poll.UntilAsync(() => mock.ReadLog().Contains("kafka-mock: stopped"), TimeSpan.FromSeconds(10), () => "the stopped line:\n" + mock.ReadLog());
     }
 
     /// <summary>The first line of the log that is a bootstrap server list (the command's only stdout line).</summary>
