@@ -79,7 +79,7 @@ public sealed class KafkaKillNineTests(MariaDbServer db, ITestOutputHelper outpu
                     lock (expected) for (var i = from; i < from + 100; i++) expected[i].Add("u" + ++versions[i]);
                 }
                 await c.ExecuteAsync(sql);
-                await Task.Delay(40);
+                await Task.Delay(80); // about 25 s of changes: both kills must land while they are written, restarts included
             }
         });
 
