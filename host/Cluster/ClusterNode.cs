@@ -251,7 +251,9 @@ internal sealed class ClusterNode : IHostedService, IClusterListener, IDisposabl
             var now = System.Diagnostics.Stopwatch.GetTimestamp();
             var gap = System.Diagnostics.Stopwatch.GetElapsedTime(_lastTick, now);
             _lastTick = now;
-            if (_fenced != null || _slots.Count == 0) return;
+            // A node with no slots and none lost has nothing to fence; one whose slots were lost (the coordinator went
+            // away) still reports that it is out of the group rather than a healthy member with nothing to do.
+            if (_fenced != null || (_slots.Count == 0 && _lost.Count == 0)) return;
             var silent = DateTimeOffset.UtcNow - _lastConfirmed;
             if (gap >= PauseLimit)
             {
