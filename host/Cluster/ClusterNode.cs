@@ -251,11 +251,11 @@ internal sealed class ClusterNode : IHostedService, IClusterListener, IDisposabl
             var now = System.Diagnostics.Stopwatch.GetTimestamp();
             var gap = System.Diagnostics.Stopwatch.GetElapsedTime(_lastTick, now);
             _lastTick = now;
-            // A node with no slots and none lost has nothing to fence; one whose slots were lost (the coordinator went
-            // away) still reports that it is out of the group rather than a healthy member with nothing to do.
-            if (_fenced != null || (_slots.Count == 0 && _lost.Count == 0)) return;
+            // A node that was a member and goes silent is fenced whether or not it holds slots now (its slots may have
+            // been lost when the coordinator went away): it says it is out of the group, not a healthy idle member.
+            if (_fenced != null || (_slots.Count == 0 && !_everConfirmed)) return;
             var silent = DateTimeOffset.UtcNow - _lastConfirmed;
-            if (gap >= PauseLimit)
+            if (gap >= PauseLimit && _slots.Count > 0)
             {
                 // Paused long enough for the group to have moved on: whatever librdkafka says now may predate the pause.
                 seconds = gap.TotalSeconds;

@@ -83,7 +83,15 @@ public sealed class KafkaClusterMembership : IClusterMembership
     {
         _listener = listener;
         EnsureSlotsTopic();
-        _consumer = new ConsumerBuilder<Ignore, Ignore>(_config)
+        _consumer = Join(listener);
+        _thread = new Thread(Poll) { IsBackground = true, Name = "cluster-membership" };
+        _thread.Start();
+    }
+
+    /// <summary>A consumer of its own (a new member of the group) subscribed to the slots topic.</summary>
+    private IConsumer<Ignore, Ignore> Join(IClusterListener listener)
+    {
+        var consumer = new ConsumerBuilder<Ignore, Ignore>(_config)
             .SetLogHandler(KafkaClients.LogHandler(_context.Logger))
             .SetErrorHandler((_, e) => listener.Trouble(KafkaClients.Describe(e)))
             .SetStatisticsHandler((_, json) => OnStatistics(json))
@@ -91,9 +99,8 @@ public sealed class KafkaClusterMembership : IClusterMembership
             .SetPartitionsRevokedHandler((_, ps) => listener.Revoked(Slots(ps.Select(p => p.TopicPartition)), false))
             .SetPartitionsLostHandler((_, ps) => listener.Revoked(Slots(ps.Select(p => p.TopicPartition)), true))
             .Build();
-        _consumer.Subscribe(SlotsTopic);
-        _thread = new Thread(Poll) { IsBackground = true, Name = "cluster-membership" };
-        _thread.Start();
+        consumer.Subscribe(SlotsTopic);
+        return consumer;
     }
 
     /// <summary>Creates the slots topic with one partition per slot when it does not exist (a cluster that refuses leaves it to the operator).</summary>
@@ -129,9 +136,15 @@ public sealed class KafkaClusterMembership : IClusterMembership
             {
                 if (_rejoin is { } rejoined)
                 {
+                    // A new member replaces the old one: closing leaves the group (serving the revocation itself), where an
+                    // unsubscribe and subscribe on the same consumer could stall the poll thread behind a pending rebalance
+                    // (seen under heavy load: the node kept its slots in the group and ran nothing).
                     _rejoin = null;
-                    _consumer!.Unsubscribe(); // revokes what the group still gives this node
-                    _consumer.Subscribe(SlotsTopic);
+                    var old = _consumer!;
+                    try { old.Close(); }
+                    catch (KafkaException e) { _listener!.Trouble(KafkaClients.Describe(e.Error)); }
+                    old.Dispose();
+                    _consumer = Join(_listener!);
                     rejoined();
                 }
                 _consumer!.Consume(TimeSpan.FromMilliseconds(100));
