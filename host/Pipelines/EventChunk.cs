@@ -12,6 +12,9 @@ namespace PluginHost.Pipelines;
 internal sealed class EventChunk(int capacity)
 {
     public List<ChangeEvent> Rows { get; } = new(capacity);
+
+    /// <summary>Snapshot rows held raw instead of <see cref="Rows"/> (which is then empty), made into events or JSON by the writer.</summary>
+    public SnapshotSlice? Raw { get; set; }
     public BinlogPosition? TransactionEnd { get; set; }
 
     /// <summary>The snapshot's progress as of <see cref="TransactionEnd"/> (what its checkpoint carries), null when none.</summary>

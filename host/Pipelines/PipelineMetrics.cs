@@ -63,6 +63,14 @@ internal static class PipelineMetrics
         Add(pipeline, database, table, op, run);
     }
 
+    /// <summary><see cref="BatchWritten"/> for <paramref name="count"/> snapshot rows of one table handed over as JSON lines.</summary>
+    public static void LinesWritten(string pipeline, string database, string table, long count, long startTimestamp)
+    {
+        if (SinkDuration.Enabled)
+            SinkDuration.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds, new KeyValuePair<string, object?>("pipeline", pipeline), new("call", "write"));
+        if (Events.Enabled && count > 0) Add(pipeline, database, table, ChangeOperation.Read, count);
+    }
+
     /// <summary>After a successful <c>ISink.FlushAsync</c> that began at <paramref name="startTimestamp"/>.</summary>
     public static void Flushed(string pipeline, long startTimestamp)
     {

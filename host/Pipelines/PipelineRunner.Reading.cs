@@ -190,6 +190,24 @@ internal sealed partial class PipelineRunner
                     if (result.Exact) handoff.SuppressUpTo(table, result.Position);
                     done = true;
                 }
+                else if (delivery.Chunk!.Raw is { } raw)
+                {
+                    // Rows held raw go on raw, in slices of at most a queue chunk each; the writer makes them events or JSON.
+                    var delivered = delivery.RawRowsToDeliver();
+                    var total = delivered?.Count ?? raw.Count;
+                    var perRow = delivery.BytesPerRow > 0 ? delivery.BytesPerRow : 1;
+                    var perSlice = (int)Math.Clamp(chunkBytes / perRow, 1, ChunkSize);
+                    for (var start = 0; start < total; start += perSlice)
+                    {
+                        if (start > 0) await Push().ConfigureAwait(false);
+                        var count = Math.Min(perSlice, total - start);
+                        chunk.Raw = new SnapshotSlice(raw, delivered, start, count, boundary.File, boundary.Position, id);
+                        chunk.Bytes += count * perRow;
+                    }
+                    n = total;
+                    done = delivery.Chunk.Exhausted;
+                    lastKey = delivery.Chunk.LastKey;
+                }
                 else
                 {
                     foreach (var e in delivery.RowsToDeliver()) await Add(e).ConfigureAwait(false);

@@ -4,6 +4,7 @@ using PluginHost.Binlog.Replication;
 using PluginHost.Config;
 using PluginHost.Scripting;
 using PluginHost.Sdk;
+using PluginHost.Sinks;
 
 namespace PluginHost.Pipelines;
 
@@ -93,6 +94,9 @@ internal sealed partial class PipelineRunner
             var eventsToEnd = 0;
             var transactions = 0;
             long newestEventTime = 0, bytes = 0;
+            IEventLines? lines = null; // snapshot rows as JSON lines (then the batch is empty)
+            string linesDatabase = "", linesTable = "";
+            long linesTime = 0;
             while (batch.Count < batchSize)
             {
                 EventChunk? chunk = partial;
@@ -100,6 +104,42 @@ internal sealed partial class PipelineRunner
                 if (chunk is null && !input.TryRead(out chunk)) break;
                 partial = null;
                 partialOffset = 0;
+                if (chunk.Raw is { } raw)
+                {
+                    if (_versions.Transform is null && _versions.Sink is IEventLinesSink && raw.CanWriteLines)
+                    {
+                        // Snapshot rows written as JSON lines straight from their raw values, in a batch of their own.
+                        if (batch.Count > 0 || lines != null)
+                        {
+                            (partial, partialOffset) = (chunk, first);
+                            break;
+                        }
+                        var n = Math.Min(batchSize, raw.Count - first);
+                        lines = raw.Lines(first, n);
+                        (linesDatabase, linesTable) = (raw.Database, raw.Table);
+                        linesTime = raw.Timestamp.ToUnixTimeSeconds();
+                        bytes += chunk.Bytes * n / Math.Max(1, raw.Count);
+                        if (first + n < raw.Count)
+                        {
+                            (partial, partialOffset) = (chunk, first + n);
+                            atBoundary = false;
+                            break;
+                        }
+                        budget.Give(chunk.Bytes);
+                        atBoundary = chunk.TransactionEnd != null;
+                        if (chunk.TransactionEnd != null)
+                        {
+                            end = chunk.TransactionEnd;
+                            snapshotAtEnd = chunk.Snapshot;
+                            eventsToEnd = n;
+                            transactions += chunk.Transactions;
+                        }
+                        break;
+                    }
+                    // A transform, or a sink that takes events: the rows become the events the reader would have made.
+                    raw.AddEvents(chunk.Rows);
+                    chunk.Raw = null;
+                }
                 var pendingRows = chunk.Rows;
                 if (PipelineTrace.Listener is { } traceTaken) PipelineTrace.Stamp(traceTaken, TraceStage.Taken, pendingRows, first); // (benchmarks only)
                 var i = first;
@@ -137,7 +177,7 @@ internal sealed partial class PipelineRunner
                 }
             }
             Status.QueueDepth = input.CanCount ? input.Count : 0; // what waits while this batch is written (0 once idle)
-            if (batch.Count == 0 && end is null) continue;
+            if (batch.Count == 0 && end is null && lines is null) continue;
             var acknowledged = Task.CompletedTask;
             long handedAt = 0;
             var trace = PipelineTrace.Listener; // (benchmarks only: per-event stage times)
@@ -154,6 +194,14 @@ internal sealed partial class PipelineRunner
                 PipelineMetrics.BatchWritten(_definition.Name, batch, writeStarted); // per batch, not per event
                 Status.Tables.AddOut(batch);
                 if (trace != null) PipelineTrace.Stamp(trace, TraceStage.Written, batch);
+            }
+            else if (lines != null)
+            {
+                handedAt = Stopwatch.GetTimestamp();
+                var linesSink = (IEventLinesSink)_versions.Sink;
+                acknowledged = await SinkCallAsync(() => linesSink.SendLinesAsync(lines, ct), ct).ConfigureAwait(false);
+                PipelineMetrics.LinesWritten(_definition.Name, linesDatabase, linesTable, lines.Count, handedAt);
+                Status.Tables.AddOut(linesDatabase, linesTable, lines.Count);
             }
             if (end != null)
             {
@@ -173,16 +221,16 @@ internal sealed partial class PipelineRunner
                 End = end,
                 DeliveredAtEnd = _written + eventsToEnd,
                 SnapshotAtEnd = snapshotAtEnd,
-                Events = batch.Count,
+                Events = batch.Count + (lines?.Count ?? 0),
                 Bytes = bytes,
                 Transactions = transactions,
-                OldestEventTime = batch.Count > 0 ? batch[0].Timestamp.ToUnixTimeSeconds() : newestEventTime,
+                OldestEventTime = batch.Count > 0 ? batch[0].Timestamp.ToUnixTimeSeconds() : lines != null ? linesTime : newestEventTime,
                 NewestEventTime = newestEventTime,
                 HandedAt = handedAt,
                 Traced = trace != null ? batch : null,
             });
             // Part of a long transaction (events after the last end): delivered, checkpointable at its end.
-            _written += batch.Count;
+            _written += batch.Count + (lines?.Count ?? 0);
             _gen0Budget.Check(Volatile.Read(ref _handoff)?.Progress is { Completed: false } ? YoungGenerationBudget.SnapshotFloor : 0);
         }
     }

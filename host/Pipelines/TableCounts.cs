@@ -22,6 +22,12 @@ internal sealed class TableCounts
         if (n > 0) Interlocked.Add(ref Of(database, table).In, n);
     }
 
+    /// <summary><paramref name="n"/> events of one table the sink took.</summary>
+    public void AddOut(string database, string table, long n)
+    {
+        if (n > 0) Interlocked.Add(ref Of(database, table).Out, n);
+    }
+
     /// <summary>A batch the sink took, counted in runs of one table.</summary>
     public void AddOut(List<ChangeEvent> batch)
     {

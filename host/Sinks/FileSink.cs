@@ -10,7 +10,7 @@ namespace PluginHost.Sinks;
 /// <see cref="FileSync"/>), so the pipeline checkpoints only what is on disk without waiting on the disk itself.
 /// <see cref="FlushAsync"/> writes and fsyncs at once.
 /// </summary>
-internal sealed class FileSink : IAcknowledgingSink
+internal sealed class FileSink : IAcknowledgingSink, IEventLinesSink
 {
     private readonly Stream _stream;
     private readonly bool _fsync;
@@ -90,12 +90,32 @@ internal sealed class FileSink : IAcknowledgingSink
     public ValueTask<Task> SendAsync(IReadOnlyList<ChangeEvent> batch, CancellationToken cancellationToken)
     {
         WriteLines(batch);
+        return Acknowledge();
+    }
+
+    private ValueTask<Task> Acknowledge()
+    {
+        Drain(); // visible to readers now; durable after the next fsync
         if (_sync is null)
         {
             _stream.Flush();
             return ValueTask.FromResult(Task.CompletedTask);
         }
         return ValueTask.FromResult(_sync.Request());
+    }
+
+    public ValueTask<Task> SendLinesAsync(IEventLines lines, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < lines.Count; i++)
+        {
+            _writer.Reset(_buffer);
+            lines.Write(i, _writer, _buffer);
+            _buffer.GetSpan(1)[0] = (byte)'\n';
+            _buffer.Advance(1);
+            if (_buffer.WrittenCount >= 1 << 20) Drain();
+        }
+        _writer.Reset(_buffer);
+        return Acknowledge();
     }
 
     public ValueTask WriteAsync(IReadOnlyList<ChangeEvent> batch, CancellationToken cancellationToken)

@@ -97,11 +97,72 @@ internal sealed class ChunkReader : IAsyncDisposable
     /// </summary>
     /// <exception cref="SnapshotWhereException"><paramref name="where"/> is refused or rejected.</exception>
     /// <exception cref="SnapshotTableNotFoundException">The table no longer exists.</exception>
-    public async Task<ChunkResult> ReadChunkAsync(SnapshotTable table, SnapshotKey? afterKey, string? where, int limit,
+    public Task<ChunkResult> ReadChunkAsync(SnapshotTable table, SnapshotKey? afterKey, string? where, int limit,
         Func<ChangeEvent, CancellationToken, ValueTask> onRow, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(table);
         ArgumentNullException.ThrowIfNull(onRow);
+        var columns = table.Columns;
+        var layout = table.Info.RowLayout;
+        var count = 0;
+        return ReadCoreAsync(table, afterKey, where, limit, (row, collations, position, timestamp) =>
+        {
+            Row after;
+            if (layout is not null)
+            {
+                var values = new object?[columns.Count + 1]; // room for one column a transform adds, as the stream's rows
+                for (var i = 0; i < columns.Count; i++)
+                    values[i] = row.IsNull(i) ? null : SnapshotValues.ToObject(columns[i], row[i], collations[i]);
+                after = new Row(layout, values);
+            }
+            else
+            {
+                after = new Row(columns.Count);
+                for (var i = 0; i < columns.Count; i++)
+                    after.Add(columns[i].Name, row.IsNull(i) ? null : SnapshotValues.ToObject(columns[i], row[i], collations[i]));
+            }
+            var e = new ChangeEvent
+            {
+                Op = ChangeOperation.Read,
+                Database = table.Database,
+                Table = table.Table,
+                After = after,
+                Schema = table.Info,
+                File = position.File,
+                Position = position.Offset,
+                Gtid = position.Gtid,
+                Timestamp = timestamp,
+                IndexInTransaction = count++,
+            };
+            return onRow(e, ct);
+        }, ct);
+    }
+
+    /// <summary>
+    /// Reads one chunk of a keyed table into <see cref="SnapshotRows"/>: the values as the server sent them, turned into
+    /// events or JSON only where they are written. Same reads, positions and errors as the other overloads.
+    /// </summary>
+    public async Task<(SnapshotRows Rows, ChunkResult Result)> ReadRowsAsync(SnapshotTable table, SnapshotKey? afterKey, string? where, int limit,
+        CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        if (table.ChunkKey.Count == 0)
+            throw new InvalidOperationException($"{table.FullName} has no primary key or unique NOT NULL key: it is read in one streamed pass, not into a list.");
+        SnapshotRows? rows = null;
+        var result = await ReadCoreAsync(table, afterKey, where, limit, (row, collations, position, timestamp) =>
+        {
+            (rows ??= new SnapshotRows(table, collations, position, timestamp, limit)).Add(row);
+            return ValueTask.CompletedTask;
+        }, ct).ConfigureAwait(false);
+        return (rows ?? new SnapshotRows(table, table.Columns.Select(c => c.Collation).ToArray(), result.LowWatermark, Now(), 1), result);
+    }
+
+    private delegate ValueTask RawRowHandler(RawRow row, int[] collations, SnapshotPosition position, DateTimeOffset timestamp);
+
+    private static DateTimeOffset Now() => DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+
+    private async Task<ChunkResult> ReadCoreAsync(SnapshotTable table, SnapshotKey? afterKey, string? where, int limit, RawRowHandler onRow, CancellationToken ct)
+    {
         var keyed = table.ChunkKey.Count > 0;
         if (keyed && limit <= 0) throw new ArgumentOutOfRangeException(nameof(limit), limit, "A chunk has at least one row.");
         if (!keyed && afterKey is not null) throw new ArgumentException($"{table.FullName} has no chunk key: it is read in one pass, without a resume key.", nameof(afterKey));
@@ -150,50 +211,21 @@ internal sealed class ChunkReader : IAsyncDisposable
     }
 
     private static async Task<(int Rows, SnapshotKey? LastKey)> SelectAsync(MySqlProtocolConnection c, SnapshotTable table, string sql,
-        SnapshotPosition position, Func<ChangeEvent, CancellationToken, ValueTask> onRow, CancellationToken ct)
+        SnapshotPosition position, RawRowHandler onRow, CancellationToken ct)
     {
         await using var reader = await c.QueryRowsAsync(sql, ct).ConfigureAwait(false);
-        var columns = table.Columns;
-        if (reader.Columns.Count != columns.Count)
-            throw new SnapshotException($"{table.FullName} returned {reader.Columns.Count} columns where {columns.Count} were described (the table changed?).");
+        if (reader.Columns.Count != table.Columns.Count)
+            throw new SnapshotException($"{table.FullName} returned {reader.Columns.Count} columns where {table.Columns.Count} were described (the table changed?).");
         var collations = reader.Columns.Select(d => d.CharacterSet).ToArray();
-        var layout = table.Info.RowLayout;
         var key = new KeyCapture(table.ChunkKey);
-        var timestamp = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        var timestamp = Now();
         var count = 0;
         while (await reader.ReadAsync(ct).ConfigureAwait(false))
         {
             var row = reader.Row;
-            Row after;
-            if (layout is not null)
-            {
-                var values = new object?[columns.Count + 1]; // room for one column a transform adds, as the stream's rows
-                for (var i = 0; i < columns.Count; i++)
-                    values[i] = row.IsNull(i) ? null : SnapshotValues.ToObject(columns[i], row[i], collations[i]);
-                after = new Row(layout, values);
-            }
-            else
-            {
-                after = new Row(columns.Count);
-                for (var i = 0; i < columns.Count; i++)
-                    after.Add(columns[i].Name, row.IsNull(i) ? null : SnapshotValues.ToObject(columns[i], row[i], collations[i]));
-            }
             key.Capture(row);
-            var e = new ChangeEvent
-            {
-                Op = ChangeOperation.Read,
-                Database = table.Database,
-                Table = table.Table,
-                After = after,
-                Schema = table.Info,
-                File = position.File,
-                Position = position.Offset,
-                Gtid = position.Gtid,
-                Timestamp = timestamp,
-                IndexInTransaction = count,
-            };
             count++;
-            await onRow(e, ct).ConfigureAwait(false);
+            await onRow(row, collations, position, timestamp).ConfigureAwait(false);
         }
         return (count, count == 0 ? null : key.ToKey());
     }

@@ -3,7 +3,6 @@ using PluginHost.Binlog.Replication;
 using PluginHost.Config;
 using PluginHost.Sdk;
 using PluginHost.Snapshots;
-using ReadChunk = PluginHost.Snapshots.SnapshotChunk;
 
 namespace PluginHost.Pipelines;
 
@@ -75,10 +74,10 @@ internal sealed class ChunkReaderSource : ISnapshotSource
 
     public async Task<SnapshotChunk> ReadChunkAsync(SnapshotTableHandle table, string? afterKey, string? where, int limit, CancellationToken ct)
     {
-        ReadChunk chunk;
+        (SnapshotRows Rows, ChunkResult Result) chunk;
         try
         {
-            chunk = await _reader.ReadChunkAsync((SnapshotTable)table.Handle, afterKey is null ? null : SnapshotKey.Parse(afterKey), where, limit, ct).ConfigureAwait(false);
+            chunk = await _reader.ReadRowsAsync((SnapshotTable)table.Handle, afterKey is null ? null : SnapshotKey.Parse(afterKey), where, limit, ct).ConfigureAwait(false);
         }
         catch (SnapshotWhereException e)
         {
@@ -89,7 +88,10 @@ internal sealed class ChunkReaderSource : ISnapshotSource
             throw new SnapshotInputException("tables", e.Message);
         }
         var r = chunk.Result;
-        return new SnapshotChunk(chunk.Events, r.LastKey?.ToString() ?? afterKey, r.IsExhausted, new BinlogPosition(r.Position.File, r.Position.Offset, r.Position.Gtid), r.Position.IsExact);
+        return new SnapshotChunk([], r.LastKey?.ToString() ?? afterKey, r.IsExhausted, new BinlogPosition(r.Position.File, r.Position.Offset, r.Position.Gtid), r.Position.IsExact)
+        {
+            Raw = chunk.Rows,
+        };
     }
 
     public async Task<SnapshotPass> ReadAllAsync(SnapshotTableHandle table, string? where, Func<ChangeEvent, ValueTask> row, CancellationToken ct)

@@ -39,9 +39,16 @@ internal sealed record SnapshotTableHandle(string Database, string Table, IReadO
 }
 
 /// <summary>One chunk's rows (events with op read), the key of its last row, and where it stands in the binlog.</summary>
+/// <param name="Rows">The rows as events (empty when they are held as <see cref="Raw"/>).</param>
 /// <param name="Exhausted">No rows after this chunk.</param>
 /// <param name="Position">The binlog position the rows are consistent with (exact), or a high watermark.</param>
-internal sealed record SnapshotChunk(IReadOnlyList<ChangeEvent> Rows, string? LastKey, bool Exhausted, BinlogPosition Position, bool Exact);
+internal sealed record SnapshotChunk(IReadOnlyList<ChangeEvent> Rows, string? LastKey, bool Exhausted, BinlogPosition Position, bool Exact)
+{
+    /// <summary>The rows as the server sent them, made into events (or JSON lines) only where they are written.</summary>
+    public Snapshots.SnapshotRows? Raw { get; init; }
+
+    public int Count => Raw?.Count ?? Rows.Count;
+}
 
 /// <summary>A whole-table pass: rows handed on, and the position they are consistent with.</summary>
 internal sealed record SnapshotPass(long Rows, BinlogPosition Position, bool Exact);

@@ -24,6 +24,18 @@ internal static class RowKey
         return text.ToString();
     }
 
+    /// <summary>The key text of the key columns' values, in key order (a snapshot row not made into an event).</summary>
+    public static string OfValues(IEnumerable<object?> values)
+    {
+        var text = new StringBuilder(32);
+        foreach (var value in values)
+        {
+            text.Append('\u001f');
+            Append(text, value);
+        }
+        return text.ToString();
+    }
+
     private static void Append(StringBuilder text, object? value)
     {
         switch (value)

@@ -115,7 +115,7 @@ internal sealed class SnapshotCoordinator(string pipeline, SnapshotSettings sett
                 // chunk the reader is placing meanwhile (it prunes only what is at or before its own chunk's position).
                 var openedAt = SnapshotDelivery.GraceTimestamp();
                 var chunk = await source.ReadChunkAsync(table, lastKey, t.Where, limit, ct).ConfigureAwait(false);
-                var (next, perRow) = SnapshotRowSize.Measure(chunk.Rows, limit, settings.ChunkSize);
+                var (next, perRow) = SnapshotRowSize.Measure(chunk, limit, settings.ChunkSize);
                 if (previous != null) await previous.WaitAsync(ct).ConfigureAwait(false);
                 previous = handoff.HandOver(new SnapshotDelivery
                 {

@@ -276,6 +276,25 @@ internal sealed class SnapshotDelivery
         return keep;
     }
 
+    /// <summary>
+    /// <see cref="RowsToDeliver"/> for a chunk held as <see cref="SnapshotChunk.Raw"/>: the indexes of the rows to
+    /// deliver, null for all; prunes the window.
+    /// </summary>
+    public IReadOnlyList<int>? RawRowsToDeliver()
+    {
+        var chunk = Chunk!;
+        var raw = chunk.Raw!;
+        if (Window is not { Count: > 0 } window) return null;
+        var exact = chunk.Exact ? chunk.Position : null;
+        var key = raw.Table.ChunkKey;
+        var keep = new List<int>(raw.Count);
+        for (var r = 0; r < raw.Count; r++)
+            if (!window.ChangedAfter(RowKey.OfValues(key.Select(c => raw.ValueObject(r, c))), exact, OpenedAt))
+                keep.Add(r);
+        window.Prune(exact, OpenedAt);
+        return keep;
+    }
+
     public void Done() => _queued.TrySetResult();
 
     public void Fail(Exception e) => _queued.TrySetException(e);

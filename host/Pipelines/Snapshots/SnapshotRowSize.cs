@@ -31,6 +31,14 @@ internal static class SnapshotRowSize
     /// <see cref="NextLimit"/> and the chunk's mean row size (0 for no rows), measured in one pass: the reader charges
     /// the queue that much per row of the chunk instead of measuring every row again.
     /// </summary>
+    public static (int NextLimit, long PerRow) Measure(SnapshotChunk chunk, int last, int chunkSize)
+    {
+        if (chunk.Raw is not { Count: > 0 } raw) return Measure(chunk.Rows, last, chunkSize);
+        // What the rows hold once they are events (they become events where a transform runs): as Of, from the raw text.
+        var perRow = Math.Max(1, 160 + 72 + 32L * raw.Table.Columns.Count + 2 * raw.DataBytes / raw.Count);
+        return ((int)Math.Clamp(ChunkBytes / perRow, 1, Math.Min(chunkSize, (long)last * 8)), perRow);
+    }
+
     public static (int NextLimit, long PerRow) Measure(IReadOnlyList<ChangeEvent> lastRows, int last, int chunkSize)
     {
         if (lastRows.Count == 0) return (Math.Min(chunkSize, Math.Max(last, FirstChunkRows)), 0);

@@ -20,7 +20,7 @@ public sealed class SnapshotValueTests(MariaDbServer db, ITestOutputHelper outpu
 {
     private const string Db = "snap_values";
 
-    private const string Table = """
+    internal const string Table = """
         CREATE TABLE every (
           id INT NOT NULL PRIMARY KEY,
           ti TINYINT, tiu TINYINT UNSIGNED, si SMALLINT, siu SMALLINT UNSIGNED, mi MEDIUMINT, miu MEDIUMINT UNSIGNED,
@@ -40,7 +40,7 @@ public sealed class SnapshotValueTests(MariaDbServer db, ITestOutputHelper outpu
         ) DEFAULT CHARSET utf8mb4;
         """;
 
-    private static readonly string[] Rows =
+    internal static readonly string[] Rows =
     [
         "(1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, " +
         "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, " +
