@@ -82,7 +82,7 @@ public sealed partial class DemoSmokeTests(ITestOutputHelper output)
         Assert.DoesNotContain("    // e.Extra", edited);
         var file = Path.Combine(TestTemp.CreateSubdirectory("pluginhost-demo-transform-").FullName, "demo.csx");
         await File.WriteAllTextAsync(file, edited);
-        var check = await HostCommand.RunAsync(Patience, "check", file, "--plugins", PluginDirectories.BuiltPlugins);
+        var check = await HostCommand.RunAsync(TimeSpan.FromMinutes(4), "check", file, "--plugins", PluginDirectories.BuiltPlugins);
         Assert.True(check.ExitCode == 0, check.StandardOutput + check.StandardError);
         Assert.Contains("\"seen_by\":\"demo\"", check.StandardOutput);
     }
