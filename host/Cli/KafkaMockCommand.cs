@@ -65,7 +65,8 @@ internal static class KafkaMockCommand
         await output.FlushAsync().ConfigureAwait(false);
         await error.WriteLineAsync($"""
             kafka-mock: {brokers} broker(s) at {cluster.BootstrapServers} (librdkafka {native.Version} from {native.LoadedFrom}); nothing is kept; Ctrl+C stops
-            kafka-mock: a pipeline's sink: {"{"} type: kafka, bootstrap_servers: "{cluster.BootstrapServers}" {"}"}   (docs/cli.md#a-local-kafka)
+            kafka-mock: a pipeline's sink: {"{"} type: kafka, bootstrap_servers: "{cluster.BootstrapServers}" {"}"}   (docs/cli.md#a-local-kafka-kafka-mock)
+            kafka-mock: other topics are made on first use with 4 partitions; a pipeline's warning that the cluster refuses to create topics is expected with the mock
             kafka-mock: read a topic: kcat -C -b {cluster.BootstrapServers} -t TOPIC -f '%k %s\n'
             """).ConfigureAwait(false);
 

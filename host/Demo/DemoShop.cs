@@ -27,16 +27,16 @@ public static class DemoShop
     public const string Transform = """
         // The demo pipeline's transform: edit and save this file while `pluginhost demo` runs, and the next events use
         // the new version (hot reload, between two transactions). A save that does not compile is reported with the
-        // compiler's message, and the running version goes on. Things to try:
-        //   - keep the domain readable: row["email"] = tMaskEmail(email);
-        //   - add a field to every event: e.Extra["seen_by"] = "demo";
-        //   - drop the orders: if (e.Table == "orders") return null;
+        // compiler's message, and the running version goes on. Things to try: remove the `//` in front of a line marked
+        // `try:` below and save; or write tMaskEmail instead of tObfString, which keeps the domain readable.
         // tObfString and tMaskEmail come from the UserFunctions helper plugin (plugins/UserFunctions), in scope unqualified.
 
         ChangeEvent? Transform(ChangeEvent e)
         {
             Mask(e.Before);
             Mask(e.After);
+            // e.Extra["seen_by"] = "demo";            // try: a field added to every event
+            // if (e.Table == "orders") return null;   // try: the orders dropped (null: no event)
             return e;
         }
 

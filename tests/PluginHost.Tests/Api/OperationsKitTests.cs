@@ -67,6 +67,7 @@ public sealed partial class OperationsKitTests(MariaDbServer db, ITestOutputHelp
             .SelectMany(x => MetricName().Matches(x.Item2).Select(m => (File: x.Item1, Metric: m.Value))).ToList();
         Assert.Contains(named, n => n.Metric == "pluginhost_sink_duration_seconds_bucket");
         Assert.Contains(named, n => n.Metric == "pluginhost_snapshot_rows_estimated");
+        Assert.Contains(named, n => n.Metric == "pluginhost_table_events_total"); // the per-table counts
         var missing = named.Where(n => !exported.Contains(n.Metric)).Distinct().ToList();
         Assert.True(missing.Count == 0, "not exported by the host: " + string.Join(", ", missing.Select(m => $"{m.Metric} ({m.File})")));
 
@@ -104,7 +105,7 @@ public sealed partial class OperationsKitTests(MariaDbServer db, ITestOutputHelp
             .SelectMany(p => p.GetProperty("targets").EnumerateArray()).Select(t => t.GetProperty("expr").GetString()!).ToList();
         foreach (var v in root.GetProperty("templating").GetProperty("list").EnumerateArray())
             if (v.TryGetProperty("definition", out var d) && LabelValues().Match(d.GetString()!) is { Success: true } m) queries.Add(m.Groups["metric"].Value);
-        Assert.True(queries.Count >= 13, $"only {queries.Count} queries in the dashboard");
+        Assert.True(queries.Count >= 15, $"only {queries.Count} queries in the dashboard");
         return queries;
     }
 

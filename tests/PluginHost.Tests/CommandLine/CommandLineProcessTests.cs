@@ -5,7 +5,8 @@ namespace PluginHost.Tests.CommandLine;
 
 /// <summary>
 /// The real <c>pluginhost</c> process: <c>--version</c>, pikachu's <c>-config</c>, bad usage's exit code, the bash
-/// completion script driving the program, and decode's progress line on a terminal (a pty from util-linux's script).
+/// completion script driving the program, and the progress line of decode and deadletter replay on a terminal (a pty
+/// from util-linux's script).
 /// </summary>
 [Trait("Category", "Integration")]
 public sealed class CommandLineProcessTests
@@ -112,5 +113,45 @@ public sealed class CommandLineProcessTests
         Assert.Contains("\rdecode: file 1 of 2: " + crc, terminal);
         Assert.Contains("\rdecode: file 2 of 2: " + none, terminal);
         Assert.EndsWith("\r", terminal.TrimEnd('\n').Replace(" ", "")); // the line is cleared at the end
+    }
+
+    [Fact]
+    public async Task Deadletter_replay_shows_progress_on_a_terminal_and_none_when_stderr_is_redirected()
+    {
+        // 2,500 dead letters of a file-sink pipeline (replay takes any sink): handed over in chunks of 1,000.
+        var dir = TestTemp.CreateSubdirectory("pluginhost-replay-progress-").FullName;
+        var config = Path.Combine(dir, "pluginhost.yaml");
+        await File.WriteAllTextAsync(config, """
+            pipelines:
+              - name: p
+                source: { host: 127.0.0.1, port: 3306, user: u, password: "", server_id: 7 }
+                sink: { type: file, path: out.jsonl, fsync: false }
+            """);
+        string Letters(string name)
+        {
+            var file = Path.Combine(dir, name);
+            File.WriteAllLines(file, Enumerable.Range(1, 2500).Select(i =>
+                $$"""{"event":{"op":"insert","database":"shop","table":"t","before":null,"after":{"id":{{i}}},"gtid":null,"file":"mysql-bin.000001","pos":4,"ts":"2026-12-06T10:24:40Z"},"task":"t","error":"refused"}"""));
+            return file;
+        }
+
+        var redirected = await HostCommand.RunAsync(HangGuard, "deadletter", "replay", Letters("a.jsonl"), "--config", config, "--delete");
+        Assert.True(redirected.ExitCode == 0, redirected.StandardError);
+        Assert.Contains("replayed 2500 event(s)", redirected.StandardError);
+        Assert.DoesNotContain("\r", redirected.StandardError);
+        Assert.DoesNotContain("handed to the sink", redirected.StandardError);
+        Assert.Equal(2500, File.ReadAllLines(Path.Combine(dir, "out.jsonl")).Length);
+
+        // util-linux's script gives the command a pseudo-terminal for stdout and stderr alike.
+        var psi = new ProcessStartInfo("script", ["-qec", $"dotnet '{HostDll}' deadletter replay '{Letters("b.jsonl")}' --config '{config}' --delete", "/dev/null"])
+            { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var script = Process.Start(psi)!;
+        var terminal = await script.StandardOutput.ReadToEndAsync();
+        await script.WaitForExitAsync();
+        Assert.True(script.ExitCode == 0, terminal);
+        Assert.Contains("\rdeadletter replay: 1000 of 2500 event(s) handed to the sink", terminal);
+        Assert.Contains("\rdeadletter replay: waiting for the sink to deliver the last of 2500 event(s)", terminal);
+        Assert.Contains("replayed 2500 event(s)", terminal);
+        Assert.Equal(5000, File.ReadAllLines(Path.Combine(dir, "out.jsonl")).Length);
     }
 }

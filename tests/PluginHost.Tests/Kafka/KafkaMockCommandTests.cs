@@ -20,6 +20,7 @@ public sealed class KafkaMockCommandTests
         Assert.True(bootstrap != null, mock.ReadLog());
         Assert.Matches(@"^127\.0\.0\.1:\d+$", bootstrap);
         Assert.Contains("kafka-mock: a pipeline's sink: { type: kafka, bootstrap_servers: \"" + bootstrap + "\" }", mock.ReadLog());
+        Assert.Contains("a pipeline's warning that the cluster refuses to create topics is expected with the mock", mock.ReadLog());
 
         var metadata = await KcatAsync(null, "-L", "-b", bootstrap!, "-t", "orders");
         Assert.Contains("topic \"orders\" with 2 partitions", metadata);

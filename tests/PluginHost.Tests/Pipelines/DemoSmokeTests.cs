@@ -1,4 +1,6 @@
 using System.Text.RegularExpressions;
+using PluginHost.Config;
+using PluginHost.Demo;
 using PluginHost.Sdk;
 using PluginHost.Tests.Support;
 using Xunit.Abstractions;
@@ -66,6 +68,23 @@ public sealed partial class DemoSmokeTests(ITestOutputHelper output)
         {
             output.WriteLine(demo.ReadLog());
         }
+    }
+
+    [Fact]
+    public async Task Each_change_the_demo_transform_invites_compiles_where_it_stands()
+    {
+        // The invitations are lines to uncomment in place (a field added in Mask, where `e` is not in scope, did not
+        // compile when tried from the fresh clone) and tMaskEmail for tObfString: all of them at once compile and run.
+        var tries = DemoShop.Transform.Split('\n').Where(l => l.Contains("// try:", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, tries.Count);
+        var edited = tries.Aggregate(DemoShop.Transform, (text, line) => text.Replace(line, line.Replace("// e.", "e.").Replace("// if", "if")))
+            .Replace("row[\"email\"] = tObfString(email);", "row[\"email\"] = tMaskEmail(email);");
+        Assert.DoesNotContain("    // e.Extra", edited);
+        var file = Path.Combine(TestTemp.CreateSubdirectory("pluginhost-demo-transform-").FullName, "demo.csx");
+        await File.WriteAllTextAsync(file, edited);
+        var check = await HostCommand.RunAsync(TimeSpan.FromMinutes(4), "check", file, "--plugins", PluginDirectories.BuiltPlugins);
+        Assert.True(check.ExitCode == 0, check.StandardOutput + check.StandardError);
+        Assert.Contains("\"seen_by\":\"demo\"", check.StandardOutput);
     }
 
     private static List<ChangeEvent> Events(HostProcess demo, string contains = "") =>
