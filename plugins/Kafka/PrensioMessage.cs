@@ -15,8 +15,16 @@ internal sealed class PrensioMessage(string pipeline, TopicNames topics)
     private string? _key;
     private ChangeEvent? _for;
 
-    /// <summary>The key as UTF-8 text.</summary>
-    public byte[] Key(ChangeEvent e) => Encoding.UTF8.GetBytes(KeyText(e));
+    private byte[] _keyBytes = new byte[64];
+
+    /// <summary>The key as UTF-8 text, in the message's own buffer (valid until the next key).</summary>
+    public ReadOnlySpan<byte> Key(ChangeEvent e)
+    {
+        var text = KeyText(e);
+        var most = Encoding.UTF8.GetMaxByteCount(text.Length);
+        if (most > _keyBytes.Length) _keyBytes = new byte[Math.Max(most, _keyBytes.Length * 2)];
+        return _keyBytes.AsSpan(0, Encoding.UTF8.GetBytes(text, _keyBytes));
+    }
 
     /// <summary>Writes the <c>cdc_event</c> JSON of <paramref name="e"/>.</summary>
     public void WriteValue(Utf8JsonWriter w, ChangeEvent e) => PrensioCdcEvent.Write(w, e, pipeline, Topic(e), KeyText(e));

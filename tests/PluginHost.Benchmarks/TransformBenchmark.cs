@@ -22,7 +22,7 @@ namespace PluginHost.Benchmarks;
 public static class TransformBenchmark
 {
     /// <summary>go-mysql-kafka's README example as it is written there (Jint 4.x runs modern ECMAScript: the arrow function stays).</summary>
-    private const string JavaScript = """
+    internal const string JavaScript = """
         function transform(cdc_event) {
         	cdc_event.ext = 1
         	cdc_event.after.forEach((e) => {
@@ -36,7 +36,7 @@ public static class TransformBenchmark
         """;
 
     /// <summary>The README logic on the native contract (<c>function transform(event)</c>, one row object).</summary>
-    private const string NativeJavaScript = """
+    internal const string NativeJavaScript = """
         function transform(event) {
           event.ext = 1;
           const e = event.after;
@@ -54,6 +54,7 @@ public static class TransformBenchmark
         var rounds = Option(args, "--rounds", 5);
         var reloads = Option(args, "--reloads", 10);
         var repo = FindRepo();
+        if (args.Contains("--js-only")) return await JsTransformCost.RunAsync(events, rounds);
         Console.WriteLine($"transform benchmark: {events:N0} events x {rounds} rounds, {reloads} reloads; {Environment.ProcessorCount} cores, .NET {Environment.Version}");
 
         // tObfString from the real helper plugin, loaded as the host loads it.
@@ -158,6 +159,9 @@ public static class TransformBenchmark
         Console.WriteLine($"  targets: C# < 1000 ns/event {(csNs < 1000 ? "met" : "MISSED")}; >= 20x the JavaScript transform's per-event cost " +
                           $"{(jsFullNs / csNs >= 20 ? "met" : "MISSED")} (the call alone: {(jsNs / csNs >= 20 ? "also met" : "not met")})");
 
+        Console.WriteLine();
+        await JsTransformCost.ReportAsync(plugins.Current, events, rounds);
+
         // Save → live.
         Console.WriteLine();
         var live = await MeasureReloadsAsync(plugins, reloads);
@@ -174,7 +178,7 @@ public static class TransformBenchmark
     private static readonly RowLayout UsersLayout = new(["id", "name", "email", "text_col", "n", "created_at"]);
 
     /// <summary>Events as the pipeline's reader makes them: rows over their table's shared layout, with room for one added column.</summary>
-    private static List<ChangeEvent> MakeEvents(int n)
+    internal static List<ChangeEvent> MakeEvents(int n)
     {
         var list = new List<ChangeEvent>(n);
         var ts = DateTimeOffset.FromUnixTimeSeconds(1_780_000_000);

@@ -12,27 +12,48 @@ namespace PluginHost.Scripting.JavaScript;
 /// </summary>
 internal sealed class JsRows
 {
-    private sealed class Entry(JsObject js, Row row, string[] names, JsValue[] values)
+    // Entries and their arrays are reused event after event (one transform, one thread): no allocation but the objects.
+    private sealed class Entry
     {
-        public readonly JsObject Js = js;
-        public readonly Row Row = row;
-        public readonly string[] Names = names;
-        public readonly JsValue[] Values = values;
+        public JsObject Js = null!;
+        public Row Row = null!;
+        public string[] Names = [];
+        public JsValue[] Values = [];
+        public int Count;
         public bool Taken;
     }
 
-    private readonly List<Entry> _entries = new(2);
+    private readonly List<Entry> _pool = new(2);
+    private int _used;
 
     /// <summary>Forgets the previous event's rows.</summary>
-    public void Clear() => _entries.Clear();
+    public void Clear()
+    {
+        for (var i = 0; i < _used; i++)
+        {
+            var e = _pool[i];
+            e.Js = null!;
+            e.Row = null!;
+            Array.Clear(e.Values, 0, e.Count);
+        }
+        _used = 0;
+    }
 
     /// <summary>The row as a JavaScript object (null as null).</summary>
     public JsValue ToJs(Engine engine, Row? row)
     {
         if (row is null) return JsValue.Null;
         var js = new JsObject(engine);
-        var names = new string[row.Count];
-        var values = new JsValue[row.Count];
+        if (_used == _pool.Count) _pool.Add(new Entry());
+        var entry = _pool[_used++];
+        var count = row.Count;
+        if (entry.Names.Length < count)
+        {
+            entry.Names = new string[count];
+            entry.Values = new JsValue[count];
+        }
+        var names = entry.Names;
+        var values = entry.Values;
         var i = 0;
         foreach (var (name, value) in row)
         {
@@ -41,18 +62,25 @@ internal sealed class JsRows
             values[i++] = v;
             js.FastSetDataProperty(name, v);
         }
-        _entries.Add(new Entry(js, row, names, values));
+        entry.Js = js;
+        entry.Row = row;
+        entry.Count = count;
+        entry.Taken = false;
         return js;
     }
 
-    /// <summary>The row a script left in <paramref name="value"/> (null for null/undefined); <paramref name="field"/> names it in errors.</summary>
-    public Row? FromJs(JsValue value, string field)
+    /// <summary>
+    /// The row a script left in <paramref name="value"/> (null for null/undefined); <paramref name="field"/> followed by
+    /// <paramref name="suffix"/> names it in errors (joined only then).
+    /// </summary>
+    public Row? FromJs(JsValue value, string field, string suffix = "")
     {
         if (value.IsNull() || value.IsUndefined()) return null;
         if (value is not ObjectInstance o || value is JsArray || (o is Jint.Native.Function.Function))
-            throw new InvalidOperationException($"{field} must be a row object (column → value) or null, not {Describe(value)}");
-        foreach (var e in _entries)
+            throw new InvalidOperationException($"{field}{suffix} must be a row object (column → value) or null, not {Describe(value)}");
+        for (var i = 0; i < _used; i++)
         {
+            var e = _pool[i];
             if (!ReferenceEquals(e.Js, o)) continue;
             if (e.Taken) return WriteBack(e, e.Row.Clone()); // the same object emitted twice: a copy (as read back now)
             e.Taken = true;
@@ -74,7 +102,7 @@ internal sealed class JsRows
             if (!key.IsString()) continue;
             var name = key.AsString();
             var value = o.Get(key);
-            var index = position < e.Names.Length && e.Names[position] == name ? position : Array.IndexOf(e.Names, name);
+            var index = position < e.Count && e.Names[position] == name ? position : Array.IndexOf(e.Names, name, 0, e.Count);
             position++;
             if (index < 0)
             {
@@ -87,8 +115,8 @@ internal sealed class JsRows
             var next = JsValues.FromJs(value, e.Values[index], original);
             if (!ReferenceEquals(next, original)) row[name] = next;
         }
-        if (matched < e.Names.Length)
-            foreach (var name in e.Names)
+        if (matched < e.Count)
+            foreach (var name in e.Names.AsSpan(0, e.Count))
                 if (o.GetOwnProperty(name) == Jint.Runtime.Descriptors.PropertyDescriptor.Undefined) row.Remove(name); // deleted by the script
         return row;
     }

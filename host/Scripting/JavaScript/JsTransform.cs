@@ -21,7 +21,7 @@ internal sealed record JsScript(TransformRule? Rule, string Path, Engine Engine,
 internal sealed class JsTransform : ITransformVersion
 {
     private static long _versions;
-    private readonly string _pipeline;
+    private readonly PrensioEvent _prensio;
     private readonly JsRows _rows = new();
     private readonly TimeSpan _timeout;
     private JsScript[] _scripts;
@@ -31,7 +31,7 @@ internal sealed class JsTransform : ITransformVersion
     {
         _scripts = scripts;
         IsPrensio = prensio;
-        _pipeline = pipeline;
+        _prensio = new PrensioEvent(pipeline);
         _timeout = timeout;
         ContentHash = contentHash;
         UsedHelpers = usedHelpers;
@@ -81,13 +81,13 @@ internal sealed class JsTransform : ITransformVersion
         {
             if (!s.Rule!.Matches(change.Database, change.Table)) continue;
             _rows.Clear();
-            var cdc = PrensioEvent.ToJs(s.Engine, change, _pipeline, _rows);
+            var cdc = _prensio.ToJs(s.Engine, change, _rows);
             var verdict = Call(s, cdc);
             var drop = Verdict(s, verdict, cdc);
-            PrensioEvent.FromJs(cdc, change, _rows);
+            _prensio.FromJs(cdc, change, _rows);
             if (drop) return; // the first ACTION_DROP ends the chain: the event goes nowhere
         }
-        change.Destination ??= PrensioEvent.DefaultTopic(change);
+        change.Destination ??= _prensio.CachedDefaultTopic(change);
         change.Key ??= PrensioEvent.DefaultKey(change);
         output.Add(change);
     }

@@ -13,6 +13,24 @@ internal static class NativeEvent
 {
     private static readonly HashSet<string> OwnFields = ["op", "database", "table", "before", "after", "gtid", "file", "pos", "ts", "destination", "key"];
 
+    // Property names as JsString, made once: a string argument to Get would be wrapped anew on every call.
+    private static readonly JsString Op = new("op"), Database = new("database"), Table = new("table"), Before = new("before"), After = new("after"),
+        Destination = new("destination"), Key = new("key");
+
+    // The events of one transaction share their timestamp: its text is made once (one transform, one thread).
+    [ThreadStatic] private static long _lastTicks;
+    [ThreadStatic] private static JsString? _lastTs;
+
+    private static JsString Ts(DateTimeOffset t)
+    {
+        if (_lastTs is null || t.UtcTicks != _lastTicks)
+        {
+            _lastTicks = t.UtcTicks;
+            _lastTs = new JsString(t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture));
+        }
+        return _lastTs;
+    }
+
     /// <summary>The event as a JavaScript object.</summary>
     public static JsObject ToJs(Engine engine, ChangeEvent e, JsRows rows)
     {
@@ -25,7 +43,7 @@ internal static class NativeEvent
         o.FastSetDataProperty("gtid", e.Gtid is null ? JsValue.Null : new JsString(e.Gtid));
         o.FastSetDataProperty("file", e.File is null ? JsValue.Null : new JsString(e.File));
         o.FastSetDataProperty("pos", JsNumber.Create(e.Position));
-        o.FastSetDataProperty("ts", new JsString(e.Timestamp.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture)));
+        o.FastSetDataProperty("ts", Ts(e.Timestamp));
         o.FastSetDataProperty("destination", e.Destination is null ? JsValue.Null : new JsString(e.Destination));
         o.FastSetDataProperty("key", e.Key is null ? JsValue.Null : new JsString(e.Key));
         if (e.HasExtra)
@@ -39,7 +57,7 @@ internal static class NativeEvent
     {
         if (value is not ObjectInstance o || value is JsArray || (o is Jint.Native.Function.Function))
             throw new InvalidOperationException($"{field} must be an event object, null or an array of events, not {JsRows.Describe(value)}");
-        var op = JsValues.Text(o.Get("op"));
+        var op = JsValues.Text(o.Get(Op));
         if (op != ChangeEventJson.OpName(e.Op))
             e.Op = op switch
             {
@@ -49,12 +67,12 @@ internal static class NativeEvent
                 "read" => ChangeOperation.Read,
                 _ => throw new InvalidOperationException($"{field}.op must be \"insert\", \"update\", \"delete\" or \"read\", not {(op is null ? "null" : $"\"{op}\"")}"),
             };
-        e.Database = JsValues.Text(o.Get("database")) ?? throw new InvalidOperationException($"{field}.database must be a string");
-        e.Table = JsValues.Text(o.Get("table")) ?? throw new InvalidOperationException($"{field}.table must be a string");
-        e.Before = rows.FromJs(o.Get("before"), field + ".before");
-        e.After = rows.FromJs(o.Get("after"), field + ".after");
-        e.Destination = JsValues.Text(o.Get("destination"));
-        e.Key = JsValues.Text(o.Get("key"));
+        e.Database = JsValues.Text(o.Get(Database)) ?? throw new InvalidOperationException($"{field}.database must be a string");
+        e.Table = JsValues.Text(o.Get(Table)) ?? throw new InvalidOperationException($"{field}.table must be a string");
+        e.Before = rows.FromJs(o.Get(Before), field, ".before");
+        e.After = rows.FromJs(o.Get(After), field, ".after");
+        e.Destination = JsValues.Text(o.Get(Destination));
+        e.Key = JsValues.Text(o.Get(Key));
         if (e.HasExtra) e.Extra.Clear();
         foreach (var (key, _) in o.GetOwnProperties())
         {

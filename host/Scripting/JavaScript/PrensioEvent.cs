@@ -10,34 +10,62 @@ namespace PluginHost.Scripting.JavaScript;
 /// ran (schema, table, action, the rows, <c>kafka.topic</c> → <see cref="ChangeEvent.Destination"/>, <c>kafka.key</c> →
 /// <see cref="ChangeEvent.Key"/>, added fields → <see cref="ChangeEvent.Extra"/>).
 /// </summary>
-internal static class PrensioEvent
+internal sealed class PrensioEvent(string pipeline)
 {
-    private static readonly HashSet<string> OwnFields = ["schema", "table", "action", "before", "after", "meta", "kafka"];
+    // Property names as JsString, made once: a string argument to Get would be wrapped anew on every call.
+    private static readonly JsString Schema = new("schema"), Table = new("table"), ActionKey = new("action"), Before = new("before"), After = new("after"),
+        Kafka = new("kafka"), Topic = new("topic"), Key = new("key");
+    private static readonly JsString Insert = new("insert"), Update = new("update"), Delete = new("delete");
+
+    private readonly JsString _pipeline = new(pipeline);
+
+    // The last event's table (its names are the reader's shared strings, so a reference check finds a repeat): its
+    // names and default topic as JavaScript strings, made once per table instead of once per event.
+    private string? _database, _table, _defaultTopic;
+    private JsString? _databaseJs, _tableJs, _defaultTopicJs;
 
     // Action, default topic and default key are the sdk's (PrensioCdcEvent), shared with the Kafka sink's format: prensio.
     private static string Action(ChangeOperation op) => PrensioCdcEvent.Action(op);
+
+    private static JsString ActionJs(ChangeOperation op) => op switch { ChangeOperation.Update => Update, ChangeOperation.Delete => Delete, _ => Insert };
 
     public static string DefaultTopic(ChangeEvent e) => PrensioCdcEvent.DefaultTopic(e);
 
     public static string DefaultKey(ChangeEvent e) => PrensioCdcEvent.Key(e, PrensioCdcEvent.DefaultTopic(e));
 
-    /// <summary>The event as a <c>cdc_event</c> object.</summary>
-    public static JsObject ToJs(Engine engine, ChangeEvent e, string pipeline, JsRows rows)
+    /// <summary>The default topic of <paramref name="e"/> (<c>schema.table</c>), kept for the table's next events.</summary>
+    public string CachedDefaultTopic(ChangeEvent e)
     {
+        if (!ReferenceEquals(e.Database, _database) || !ReferenceEquals(e.Table, _table))
+        {
+            _database = e.Database;
+            _table = e.Table;
+            _databaseJs = new JsString(e.Database);
+            _tableJs = new JsString(e.Table);
+            _defaultTopic = PrensioCdcEvent.DefaultTopic(e);
+            _defaultTopicJs = new JsString(_defaultTopic);
+        }
+        return _defaultTopic!;
+    }
+
+    /// <summary>The event as a <c>cdc_event</c> object.</summary>
+    public JsObject ToJs(Engine engine, ChangeEvent e, JsRows rows)
+    {
+        var defaultTopic = CachedDefaultTopic(e);
         var o = new JsObject(engine);
-        o.FastSetDataProperty("schema", new JsString(e.Database));
-        o.FastSetDataProperty("table", new JsString(e.Table));
-        o.FastSetDataProperty("action", new JsString(Action(e.Op)));
+        o.FastSetDataProperty("schema", _databaseJs!);
+        o.FastSetDataProperty("table", _tableJs!);
+        o.FastSetDataProperty("action", ActionJs(e.Op));
         // An absent image is an empty array (not null): README scripts call cdc_event.after.forEach on deletes too.
         o.FastSetDataProperty("before", e.Before is { } b ? new JsArray(engine, [rows.ToJs(engine, b)]) : new JsArray(engine));
         o.FastSetDataProperty("after", e.After is { } a ? new JsArray(engine, [rows.ToJs(engine, a)]) : new JsArray(engine));
         var meta = new JsObject(engine);
-        meta.FastSetDataProperty("timestamp", JsNumber.Create((e.Timestamp.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10));
-        meta.FastSetDataProperty("pipeline", new JsString(pipeline));
+        meta.FastSetDataProperty("timestamp", JsNumber.Create(PrensioCdcEvent.Microseconds(e.Timestamp)));
+        meta.FastSetDataProperty("pipeline", _pipeline);
         o.FastSetDataProperty("meta", meta);
         var kafka = new JsObject(engine);
-        kafka.FastSetDataProperty("topic", new JsString(e.Destination ?? DefaultTopic(e)));
-        kafka.FastSetDataProperty("key", new JsString(e.Key ?? DefaultKey(e)));
+        kafka.FastSetDataProperty("topic", e.Destination is { } destination ? new JsString(destination) : _defaultTopicJs!);
+        kafka.FastSetDataProperty("key", new JsString(e.Key ?? PrensioCdcEvent.Key(e, defaultTopic)));
         o.FastSetDataProperty("kafka", kafka);
         if (e.HasExtra)
             foreach (var (name, value) in e.Extra)
@@ -46,26 +74,32 @@ internal static class PrensioEvent
     }
 
     /// <summary>Reads what the rule left in <paramref name="o"/> back into <paramref name="e"/>.</summary>
-    public static void FromJs(ObjectInstance o, ChangeEvent e, JsRows rows)
+    public void FromJs(ObjectInstance o, ChangeEvent e, JsRows rows)
     {
-        e.Database = RequiredText(o.Get("schema"), "cdc_event.schema");
-        e.Table = RequiredText(o.Get("table"), "cdc_event.table");
-        var action = RequiredText(o.Get("action"), "cdc_event.action");
-        if (action != Action(e.Op))
-            e.Op = action switch
-            {
-                "insert" => ChangeOperation.Insert,
-                "update" => ChangeOperation.Update,
-                "delete" => ChangeOperation.Delete,
-                _ => throw new InvalidOperationException($"cdc_event.action must be \"insert\", \"update\" or \"delete\", not \"{action}\""),
-            };
-        e.Before = OneRow(o.Get("before"), "cdc_event.before", rows);
-        e.After = OneRow(o.Get("after"), "cdc_event.after", rows);
-        var kafka = o.Get("kafka");
+        var schema = o.Get(Schema);
+        if (!ReferenceEquals(schema, _databaseJs)) e.Database = RequiredText(schema, "cdc_event.schema");
+        var table = o.Get(Table);
+        if (!ReferenceEquals(table, _tableJs)) e.Table = RequiredText(table, "cdc_event.table");
+        var actionJs = o.Get(ActionKey);
+        if (!ReferenceEquals(actionJs, ActionJs(e.Op)))
+        {
+            var action = RequiredText(actionJs, "cdc_event.action");
+            if (action != Action(e.Op))
+                e.Op = action switch
+                {
+                    "insert" => ChangeOperation.Insert,
+                    "update" => ChangeOperation.Update,
+                    "delete" => ChangeOperation.Delete,
+                    _ => throw new InvalidOperationException($"cdc_event.action must be \"insert\", \"update\" or \"delete\", not \"{action}\""),
+                };
+        }
+        e.Before = OneRow(o.Get(Before), "cdc_event.before", rows);
+        e.After = OneRow(o.Get(After), "cdc_event.after", rows);
+        var kafka = o.Get(Kafka);
         if (kafka is ObjectInstance k && !kafka.IsNull())
         {
-            e.Destination = JsValues.Text(k.Get("topic")) ?? DefaultTopic(e);
-            e.Key = JsValues.Text(k.Get("key")) ?? DefaultKey(e);
+            e.Destination = JsValues.Text(k.Get(Topic)) ?? DefaultTopic(e);
+            e.Key = JsValues.Text(k.Get(Key)) ?? DefaultKey(e);
         }
         else
         {
@@ -77,11 +111,10 @@ internal static class PrensioEvent
         {
             if (!key.IsString()) continue;
             var name = key.AsString();
-            if (OwnFields.Contains(name) || ExtraFields.IsReserved(name)) continue;
+            if (name is "schema" or "table" or "action" or "before" or "after" or "meta" or "kafka" || ExtraFields.IsReserved(name)) continue;
             e.Extra[name] = JsValues.FromJs(o.Get(key));
         }
     }
-
     private static Row? OneRow(JsValue value, string field, JsRows rows)
     {
         if (value.IsNull() || value.IsUndefined()) return null;
@@ -89,7 +122,7 @@ internal static class PrensioEvent
         return array.Length switch
         {
             0 => null,
-            1 => rows.FromJs(array.Get(0), field + "[0]"),
+            1 => rows.FromJs(array.Get(0), field, "[0]"),
             var n => throw new InvalidOperationException($"{field} has {n} rows: a cdc_event carries one row"),
         };
     }
