@@ -72,6 +72,7 @@ internal static class EventIds
     public const int PluginFilesRejected = 4014;
     public const int PluginFailedToLoad = 4015;
     public const int PluginRemoved = 4016;
+    public const int PluginWaitingForFiles = 4017;
     public const int PluginPipelineSwitching = 4020;
     public const int PluginPipelineCannotCreateSink = 4021;
     public const int PluginSinkDisposeFailed = 4022;

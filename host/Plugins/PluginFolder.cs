@@ -31,6 +31,11 @@ internal static class PluginFolder
             .Where(IsPluginName).Order(StringComparer.Ordinal).ToList();
     }
 
+    /// <summary>True when the folder holds any DLL but the sdk's (a candidate for <see cref="FindMainAssembly"/>).</summary>
+    public static bool HasAnyDll(string folder) =>
+        System.IO.Directory.Exists(folder) && System.IO.Directory.EnumerateFiles(folder, "*.dll", SearchOption.TopDirectoryOnly)
+            .Any(p => !Path.GetFileNameWithoutExtension(p).Equals(SdkAssemblyName, StringComparison.OrdinalIgnoreCase));
+
     /// <summary>Finds the main DLL of a plugin folder per the rule above, or throws <see cref="PluginLoadException"/>.</summary>
     public static string FindMainAssembly(string folder)
     {

@@ -66,6 +66,19 @@ internal sealed partial class PluginManager
         }
         entry.Fingerprint = fingerprint;
         var previous = entry.Current;
+        if (previous is null && !PluginFolder.HasAnyDll(folder))
+        {
+            // A new folder whose files are still being copied (dotnet publish, cp -r): not an error yet. GET /plugins
+            // shows why nothing is loaded; the copy's own changes bring the load.
+            lock (_stateLock)
+            {
+                entry.Error = $"no .dll in {folder} yet (a plugin folder holds the plugin's DLL, its .deps.json and its dependencies)";
+                entry.ErrorAt = DateTimeOffset.UtcNow;
+            }
+            _logger.WaitingForFiles(name, folder);
+            Publish(entry);
+            return;
+        }
 
         LoadedPlugin next;
         try

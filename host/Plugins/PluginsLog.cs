@@ -37,6 +37,10 @@ internal static partial class PluginsLog
     [LoggerMessage(EventIds.PluginFilesUnchanged, LogLevel.Debug, "plugin {Plugin}: files unchanged, not reloaded")]
     public static partial void FilesUnchanged(this ILogger logger, string plugin);
 
+    [LoggerMessage(EventIds.PluginWaitingForFiles, LogLevel.Information,
+        "plugin {Plugin}: no .dll in {Folder} yet (files still being copied?); it loads when they arrive")]
+    public static partial void WaitingForFiles(this ILogger logger, string plugin, string folder);
+
     [LoggerMessage(EventIds.PluginLoaded, LogLevel.Information, "plugin {Plugin} {Version} loaded ({File}): sinks [{Sinks}], helpers [{Helpers}]")]
     public static partial void PluginLoaded(this ILogger logger, string plugin, string version, string file, string sinks, string helpers);
 
