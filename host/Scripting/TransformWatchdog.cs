@@ -14,13 +14,20 @@ namespace PluginHost.Scripting;
 /// </summary>
 internal static class TransformWatchdog
 {
+    /// <summary>A loaded transform version the watchdog samples.</summary>
+    internal interface IWatched
+    {
+        /// <summary>The watchdog's look at the version (every <see cref="Tick"/>, on the watchdog thread).</summary>
+        void Observe(long now);
+    }
+
     public static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(20);
 
-    private static readonly List<CompiledTransform> Watched = [];
-    private static CompiledTransform[] _snapshot = [];
+    private static readonly List<IWatched> Watched = [];
+    private static IWatched[] _snapshot = [];
     private static Thread? _thread;
 
-    public static void Watch(CompiledTransform t)
+    public static void Watch(IWatched t)
     {
         lock (Watched)
         {
@@ -51,7 +58,7 @@ internal static class TransformWatchdog
         }
     }
 
-    public static void Unwatch(CompiledTransform t)
+    public static void Unwatch(IWatched t)
     {
         lock (Watched)
         {
