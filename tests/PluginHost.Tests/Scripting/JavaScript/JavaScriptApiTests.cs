@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.CodeAnalysis;
+using Microsoft.Playwright;
 using Microsoft.CodeAnalysis.CSharp;
 using PluginHost.Config;
 using PluginHost.Sdk;
@@ -10,7 +11,8 @@ namespace PluginHost.Tests.Scripting.JavaScript;
 /// <summary>
 /// A JavaScript rule chain in a whole host (REST API, health) on the real MariaDB, with a helper plugin loaded from its
 /// folder: the rules and their compile state in <c>GET /pipelines/{name}</c>, and a helper function that blocks shown
-/// stuck (naming the rule and the helper) in the API and <c>/health</c>, the stream going on once it returns.
+/// stuck (naming the rule and the helper) in the API and <c>/health</c>, the stream going on once it returns; the
+/// dashboard (in Debian's chromium) lists the rules.
 /// </summary>
 [Collection(SecondMariaDbCollection.Name)]
 [Trait("Category", "Integration")]
@@ -104,5 +106,18 @@ public sealed class JavaScriptApiTests(MariaDbServer db)
         Assert.StartsWith("tag.js(2,14): error JS1001: Unexpected token ';'", tag.GetProperty("error").GetString());
         Assert.Equal(JsonValueKind.Null, p.GetProperty("transform").GetProperty("rules")[0].GetProperty("error").ValueKind);
         Assert.Equal(version, p.GetProperty("transform").GetProperty("version").GetString());
+
+        // The dashboard lists the rules with their state.
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = PluginHost.Tests.Api.DashboardBrowserTests.Chromium,
+            Headless = true,
+            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(host.Http.BaseAddress!.ToString());
+        var rules = page.Locator("section.card[data-pipeline='jsapi'] .transform .rules");
+        await Assertions.Expect(rules).ToHaveTextAsync("ok  mask  ·  inline  ·  schema // table /^t$/\nerror  tag  ·  tag.js  ·  schema /^jsapi_/ table //");
     }
 }
