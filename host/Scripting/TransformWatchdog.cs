@@ -10,7 +10,8 @@ namespace PluginHost.Scripting;
 /// on_error policy handles it like any other failure. Code that never reaches a check (a blocking call, a helper
 /// function spinning) cannot be stopped — .NET has no thread abort — so when it keeps running past twice the limit
 /// the transform reports itself stuck (the pipeline shows it failed); if it ever returns, the event fails with a
-/// timeout.
+/// timeout. JavaScript versions are sampled the same way around their helper function calls (<c>JsHelperWatch</c>):
+/// Jint stops the script's own code itself, but not a .NET call.
 /// </summary>
 internal static class TransformWatchdog
 {
