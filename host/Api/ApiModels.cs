@@ -117,10 +117,6 @@ internal sealed record PipelineHistory(string Name, IReadOnlyList<HistoryPoint> 
 
 internal sealed record ErrorInfo(string Message, DateTimeOffset? At);
 
-/// <param name="Version">The transform version live in the pipeline.</param>
-/// <param name="Diagnostics">Compiler messages of the last compile, one per line (errors first).</param>
-internal sealed record TransformInfo(string Path, string? Version, string? Diagnostics);
-
 /// <param name="Origin">built-in, or the plugin it comes from (<c>plugin NAME VERSION</c>).</param>
 /// <param name="Targets">How each destination is doing (webhook tasks), when the sink tells.</param>
 internal sealed record SinkInfo(string Type, string? Origin, string? Plugin, string? PluginVersion, IReadOnlyList<Sdk.SinkTargetHealth>? Targets);
@@ -167,9 +163,7 @@ internal static class ApiModels
             s.Runner is null ? 0 : Math.Round(telemetry.EventsPerSecond(s.Name), 2),
             telemetry.History(s.Name),
             error,
-            def?.TransformPath is { } path || st.TransformVersion != null || st.TransformDiagnostics != null
-                ? new TransformInfo(def?.TransformPath ?? "", st.TransformVersion, Secrets.Scrub(st.TransformDiagnostics, secrets))
-                : null,
+            TransformInfo.Of(def, st, secrets),
             new SinkInfo(sinkType, sinks.OriginOf(sinkType), plugin?.Name, plugin?.Version, s.Runner is null ? null : MaskTargets(st.SinkTargets?.Invoke(), secrets)),
             st.StartedAt,
             withConfig ? Secrets.Redact(PipelineOptionsJson.OptionsJson(s.Entry)) : null);

@@ -79,6 +79,7 @@ internal static class Dashboard
   .per-table th:first-child, .per-table td:first-child { text-align:left; word-break:break-all; }
   .error, .transform { margin-top:10px; padding-top:8px; border-top:1px dashed var(--line); }
   .error pre { color:var(--bad); }
+  .transform .rules { white-space:pre-wrap; font-size:12px; margin:4px 0 0; }
   .diagnostics.rejected { color:var(--warn); background:#fffbeb; border-left:3px solid var(--warn); padding:4px 8px; }
   @media (max-width:600px) {
     header { flex-wrap:wrap; padding:10px 12px; }
@@ -148,7 +149,7 @@ internal static class Dashboard
       <table><thead><tr><th>table</th><th>in</th><th>out</th></tr></thead><tbody></tbody></table></div>
     <div class="snapshot" hidden><label>snapshot <span class="snapshot-meta"></span> <button type="button" class="snap-cancel" hidden>Cancel</button></label><div class="snapshot-tables"></div></div>
     <div class="error" hidden><label>last error <span class="error-at"></span></label><pre class="error-text"></pre></div>
-    <div class="transform" hidden><label>transform</label><span class="transform-info mono"></span><pre class="diagnostics" hidden></pre></div>
+    <div class="transform" hidden><label>transform</label><span class="transform-info mono"></span><pre class="rules" hidden></pre><pre class="diagnostics" hidden></pre></div>
   </section>
 </template>
 
@@ -382,6 +383,10 @@ function update(card, p) {
   transform.hidden = !p.transform;
   if (p.transform) {
     q(card, ".transform-info").textContent = (p.transform.path || "(transform)") + "  ·  version " + (p.transform.version || "none live");
+    // A JavaScript rule chain: each rule, what it matches and whether it compiled (its errors are in the diagnostics below).
+    const rules = q(card, ".rules"), list = p.transform.rules || [];
+    rules.hidden = list.length === 0;
+    rules.textContent = list.map(r => r.state + "  " + r.name + "  ·  " + (r.file || "inline") + "  ·  schema /" + r.match_schema + "/ table /" + r.match_table + "/").join("\n");
     const diagnostics = q(card, ".diagnostics");
     diagnostics.hidden = !p.transform.diagnostics;
     diagnostics.textContent = p.transform.diagnostics || "";

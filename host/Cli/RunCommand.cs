@@ -15,14 +15,17 @@ internal static class RunCommand
     /// <summary><c>run</c>: <c>--config FILE</c>, or the embedded demo (with a note saying so) when no configuration is named.</summary>
     public static Command Create()
     {
-        var config = CliOptions.Config("The configuration: pluginhost.yaml, or pikachu's config.yaml (with its tasks.yaml). Without it: the embedded demo");
+        var config = CliOptions.Config("The configuration: pluginhost.yaml, pikachu's config.yaml (with its tasks.yaml), or go-mysql-kafka's " +
+                                       "FILE.toml or a folder of them. Without it: the embedded demo");
         var pikachuConfig = CliOptions.PikachuConfig();
         var seconds = CliOptions.Seconds();
+        var listen = CliOptions.Listen();
         var command = new Command("run", "Run every pipeline of a configuration until stopped (Ctrl+C, SIGTERM), with the REST API, " +
-                                         "health, metrics and dashboard on server.listen") { config, pikachuConfig, seconds };
+                                         "health, metrics and dashboard on server.listen") { config, pikachuConfig, seconds, listen };
         command.SetAction(async (result, _) =>
         {
-            if (result.GetConfig(config, pikachuConfig) is { } path) return await RunAsync(path, result.GetValue(seconds)).ConfigureAwait(false);
+            if (result.GetConfig(config, pikachuConfig) is { } path)
+                return await RunAsync(path, result.GetValue(seconds), result.GetValue(listen)).ConfigureAwait(false);
             await result.InvocationConfiguration.Error.WriteLineAsync(
                 "pluginhost run: no --config FILE given: starting the embedded demo (pluginhost run --config FILE runs your pipelines)").ConfigureAwait(false);
             return await DemoCommand.RunAsync(result.GetValue(seconds)).ConfigureAwait(false);
@@ -30,15 +33,18 @@ internal static class RunCommand
         return command;
     }
 
-    /// <summary>Loads <paramref name="path"/> and runs its pipelines until stopped (or for <paramref name="seconds"/> when above 0).</summary>
-    public static async Task<int> RunAsync(string path, int seconds = 0)
+    /// <summary>
+    /// Loads <paramref name="path"/> and runs its pipelines until stopped (or for <paramref name="seconds"/> when above 0);
+    /// <paramref name="listen"/> (<c>--listen</c>) overrides <c>server.listen</c>.
+    /// </summary>
+    public static async Task<int> RunAsync(string path, int seconds = 0, string? listen = null)
     {
         var sinks = PluginHostServiceCollectionExtensions.CreateSinkCatalog();
         HostConfig config;
         try
         {
             // Sink types and settings are validated by RunHostAsync, once the plugins that provide them are loaded.
-            config = ConfigLoader.Load(path);
+            config = ConfigLoader.Load(path, CliOptions.ListenEnvironment(listen));
             foreach (var warning in config.Warnings) await Console.Error.WriteLineAsync($"pluginhost: {path}: {warning}").ConfigureAwait(false);
         }
         catch (ConfigException e)

@@ -10,7 +10,7 @@ namespace PluginHost.Scripting;
 /// <see cref="Apply"/> is a plain delegate call plus two field writes for the <see cref="TransformWatchdog"/>.
 /// Called by one thread at a time (the pipeline's writer).
 /// </summary>
-internal sealed class CompiledTransform : ITransformVersion
+internal sealed class CompiledTransform : ITransformVersion, TransformWatchdog.IWatched
 {
     private static long _versions;
 
@@ -254,7 +254,7 @@ internal sealed class CompiledTransform : ITransformVersion
     }
 
     /// <summary>The watchdog's look at this transform (every tick).</summary>
-    internal void Observe(long now)
+    public void Observe(long now)
     {
         var active = Volatile.Read(ref _active);
         if (active == 0 || active != _watchToken)

@@ -10,17 +10,25 @@ namespace PluginHost.Scripting;
 /// on_error policy handles it like any other failure. Code that never reaches a check (a blocking call, a helper
 /// function spinning) cannot be stopped — .NET has no thread abort — so when it keeps running past twice the limit
 /// the transform reports itself stuck (the pipeline shows it failed); if it ever returns, the event fails with a
-/// timeout.
+/// timeout. JavaScript versions are sampled the same way around their helper function calls (<c>JsHelperWatch</c>):
+/// Jint stops the script's own code itself, but not a .NET call.
 /// </summary>
 internal static class TransformWatchdog
 {
+    /// <summary>A loaded transform version the watchdog samples.</summary>
+    internal interface IWatched
+    {
+        /// <summary>The watchdog's look at the version (every <see cref="Tick"/>, on the watchdog thread).</summary>
+        void Observe(long now);
+    }
+
     public static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(20);
 
-    private static readonly List<CompiledTransform> Watched = [];
-    private static CompiledTransform[] _snapshot = [];
+    private static readonly List<IWatched> Watched = [];
+    private static IWatched[] _snapshot = [];
     private static Thread? _thread;
 
-    public static void Watch(CompiledTransform t)
+    public static void Watch(IWatched t)
     {
         lock (Watched)
         {
@@ -51,7 +59,7 @@ internal static class TransformWatchdog
         }
     }
 
-    public static void Unwatch(CompiledTransform t)
+    public static void Unwatch(IWatched t)
     {
         lock (Watched)
         {

@@ -60,7 +60,6 @@ internal static partial class PrensioConfig
 
         var json = new JsonObject
         {
-            ["server"] = new JsonObject { ["enabled"] = "false" },
             ["state_dir"] = "state",
             ["plugins_dir"] = PluginDirectories.BuiltPlugins,
             ["pipelines"] = pipelines,

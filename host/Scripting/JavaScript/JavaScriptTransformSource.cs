@@ -61,9 +61,11 @@ internal sealed class JavaScriptTransformSource : ITransformSource
         var diagnostics = new List<ScriptDiagnostic>();
         var scripts = new List<JsScript>();
         var used = new List<HelperAssembly>();
+        var watch = new JsHelperWatch(timeout);
+        watch.Start(); // top-level code's helper calls are timed too
         foreach (var (rule, path, source) in sources)
         {
-            if (Load(rule, path, source, functions, timeout, diagnostics) is { } script)
+            if (Load(rule, path, source, functions, watch, timeout, diagnostics) is { } script)
             {
                 scripts.Add(script);
                 used.AddRange(JsHelpers.UsedBy(source, functions));
@@ -72,14 +74,15 @@ internal sealed class JavaScriptTransformSource : ITransformSource
         if (diagnostics.Count > 0 || scripts.Count != sources.Count)
         {
             foreach (var s in scripts) s.Engine.Dispose();
+            watch.Stop();
             return new TransformBuild(null, diagnostics);
         }
-        var version = new JsTransform(displayPath, Hash(text, helpers), [.. scripts], _rules != null, _pipeline, timeout, used.Distinct().ToList(), []);
+        var version = new JsTransform(displayPath, Hash(text, helpers), [.. scripts], _rules != null, _pipeline, timeout, used.Distinct().ToList(), [], watch);
         return new TransformBuild(version, []);
     }
 
     private static JsScript? Load(TransformRule? rule, string path, string source, Dictionary<string, (HelperAssembly Helper, System.Reflection.MethodInfo[] Overloads)> functions,
-        TimeSpan timeout, List<ScriptDiagnostic> diagnostics)
+        JsHelperWatch watch, TimeSpan timeout, List<ScriptDiagnostic> diagnostics)
     {
         Prepared<Acornima.Ast.Script> prepared;
         try
@@ -101,7 +104,7 @@ internal sealed class JavaScriptTransformSource : ITransformSource
         {
             engine.SetValue("ACTION_CONT", 0);
             engine.SetValue("ACTION_DROP", 1);
-            JsHelpers.Register(engine, functions);
+            JsHelpers.Register(engine, functions, watch, path);
             engine.Execute(prepared);
             // A function declaration, or a top-level const/let/var holding one (an arrow function), as written.
             var function = engine.Evaluate("typeof transform === 'function' ? transform : undefined");
@@ -115,7 +118,7 @@ internal sealed class JavaScriptTransformSource : ITransformSource
             }
             return new JsScript(rule, path, engine, function);
         }
-        catch (Exception e) when (JsTransform.Translate(e, path, timeout) is { } failure)
+        catch (Exception e) when ((e as TransformTimeoutException ?? JsTransform.Translate(e, path, timeout)) is { } failure)
         {
             var line = e is JavaScriptException js ? js.Location.Start.Line : 1;
             var column = e is JavaScriptException j2 ? j2.Location.Start.Column + 1 : 1;
@@ -127,11 +130,13 @@ internal sealed class JavaScriptTransformSource : ITransformSource
 
     /// <summary>
     /// An engine with the per-event limits (Jint resets them at every call); its stack guard turns a recursion the
-    /// thread's stack cannot hold (before the depth limit, on a small stack) into a <c>RangeError</c>, not a crash.
+    /// thread's stack cannot hold (before the depth limit, on a small stack) into a <c>RangeError</c>, not a crash. One
+    /// regular expression match may run as long as the event (Jint's default is 10 s, whatever the limit).
     /// </summary>
     public static Engine NewEngine(TimeSpan timeout) => new(options =>
     {
         options.TimeoutInterval(timeout).MaxStatements(MaxStatements).LimitMemory(MemoryLimit).LimitRecursion(MaxRecursion);
         options.Constraints.StackOverflowGuard = true;
+        options.Constraints.RegexTimeout = timeout;
     });
 }

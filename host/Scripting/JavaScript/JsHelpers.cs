@@ -31,29 +31,41 @@ internal static class JsHelpers
     public static IReadOnlyList<HelperAssembly> UsedBy(string source, Dictionary<string, (HelperAssembly Helper, MethodInfo[] Overloads)> functions) =>
         functions.Where(f => Regex.IsMatch(source, $@"(?<![\w$]){Regex.Escape(f.Key)}(?![\w$])")).Select(f => f.Value.Helper).Distinct().ToList();
 
-    /// <summary>Declares every function of <paramref name="functions"/> in <paramref name="engine"/>.</summary>
-    public static void Register(Engine engine, Dictionary<string, (HelperAssembly Helper, MethodInfo[] Overloads)> functions)
+    /// <summary>
+    /// Declares every function of <paramref name="functions"/> in <paramref name="engine"/>; with <paramref name="watch"/>
+    /// each call is timed by it (<paramref name="script"/> names the caller in its messages).
+    /// </summary>
+    public static void Register(Engine engine, Dictionary<string, (HelperAssembly Helper, MethodInfo[] Overloads)> functions, JsHelperWatch? watch = null, string script = "")
     {
-        foreach (var (name, (_, overloads)) in functions)
+        foreach (var (name, (helper, overloads)) in functions)
         {
             var invokers = overloads.Select(m => (Method: m, Parameters: m.GetParameters(), Invoker: MethodInvoker.Create(m))).ToArray();
-            engine.SetValue(name, new ClrFunction(engine, name, (_, args) => Call(name, invokers, args), invokers[0].Parameters.Length));
+            var site = new JsHelperSite(script, name, helper.PluginName);
+            engine.SetValue(name, new ClrFunction(engine, name, (_, args) => Call(name, invokers, args, watch, site), invokers[0].Parameters.Length));
         }
     }
 
-    private static JsValue Call(string name, (MethodInfo Method, ParameterInfo[] Parameters, MethodInvoker Invoker)[] overloads, JsValue[] args)
+    private static JsValue Call(string name, (MethodInfo Method, ParameterInfo[] Parameters, MethodInvoker Invoker)[] overloads, JsValue[] args,
+        JsHelperWatch? watch, JsHelperSite site)
     {
         foreach (var (method, parameters, invoker) in overloads)
         {
             if (!TryConvert(parameters, args, out var values)) continue;
             object? result;
+            var token = watch?.Enter(site) ?? 0;
+            var threw = true;
             try
             {
                 result = invoker.Invoke(null, new Span<object?>(values));
+                threw = false;
             }
             catch (TargetInvocationException e) when (e.InnerException is { } inner)
             {
                 throw inner;
+            }
+            finally
+            {
+                watch?.Exit(token, threw); // throws when the call outlasted the limit: the event fails with a timeout
             }
             return method.ReturnType == typeof(void) ? JsValue.Undefined : JsValues.ToJs(result);
         }

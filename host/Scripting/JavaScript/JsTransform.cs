@@ -24,12 +24,14 @@ internal sealed class JsTransform : ITransformVersion
     private readonly PrensioEvent _prensio;
     private readonly JsRows _rows = new();
     private readonly TimeSpan _timeout;
+    private readonly JsHelperWatch? _watch;
     private JsScript[] _scripts;
 
     public JsTransform(string displayPath, string contentHash, JsScript[] scripts, bool prensio, string pipeline, TimeSpan timeout,
-        IReadOnlyList<HelperAssembly> usedHelpers, IReadOnlyList<ScriptDiagnostic> warnings)
+        IReadOnlyList<HelperAssembly> usedHelpers, IReadOnlyList<ScriptDiagnostic> warnings, JsHelperWatch? watch = null)
     {
         _scripts = scripts;
+        _watch = watch;
         IsPrensio = prensio;
         _prensio = new PrensioEvent(pipeline);
         _timeout = timeout;
@@ -49,8 +51,18 @@ internal sealed class JsTransform : ITransformVersion
     public IReadOnlyList<HelperAssembly> UsedHelpers { get; private set; }
     public bool IsUnloaded => _unloaded;
     public WeakReference ContextReference { get; }
-    public Action<string>? Stuck { get; set; }
-    public Action? Recovered { get; set; }
+    /// <summary>Raised when a helper function call keeps running well past the limit (<see cref="JsHelperWatch"/>).</summary>
+    public Action<string>? Stuck
+    {
+        get => _watch?.Stuck;
+        set { if (_watch != null) _watch.Stuck = value; }
+    }
+
+    public Action? Recovered
+    {
+        get => _watch?.Recovered;
+        set { if (_watch != null) _watch.Recovered = value; }
+    }
     private bool _unloaded;
 
     /// <inheritdoc />
@@ -140,10 +152,9 @@ internal sealed class JsTransform : ITransformVersion
         var scripts = Interlocked.Exchange(ref _scripts, []);
         if (_unloaded) return;
         _unloaded = true;
+        _watch?.Stop();
         foreach (var s in scripts) s.Engine.Dispose();
         UsedHelpers = [];
-        Stuck = null;
-        Recovered = null;
     }
 
     public void Dispose() => Unload();

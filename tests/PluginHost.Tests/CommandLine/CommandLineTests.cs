@@ -51,6 +51,7 @@ public sealed class CommandLineTests
     [InlineData(new[] { "decode", "--fast", "mysql-bin.000001" }, "pluginhost decode: unknown option '--fast' (a file whose name starts with '-' goes after --)")]
     [InlineData(new[] { "check", "t.csx", "--evnt", "e.json" }, "pluginhost check: unknown option '--evnt'; did you mean '--event'?")]
     [InlineData(new[] { "demo", "--seconds", "soon" }, "pluginhost demo: --seconds soon: not a whole number of seconds (0 or more)")]
+    [InlineData(new[] { "run", "--config", "p.toml", "--listen", "8080" }, "pluginhost run: --listen 8080: not HOST:PORT (e.g. 127.0.0.1:8080, 0.0.0.0:9090, [::1]:8080) or off")]
     [InlineData(new[] { "deadletter", "replay" }, "pluginhost deadletter replay: Required argument missing for command: 'replay'.")]
     [InlineData(new[] { "check" }, "pluginhost check: SCRIPT is missing")]
     [InlineData(new[] { "completion", "fish" }, "pluginhost completion: Argument 'fish' not recognized.")]

@@ -68,6 +68,20 @@ public sealed class PrensioConfigTests : IDisposable
     }
 
     [Fact]
+    public void A_prensio_file_gets_the_rest_server_a_yaml_file_gets_and_listen_moves_or_turns_it_off()
+    {
+        var path = Write("orders.toml", Minimal);
+        var server = ConfigLoader.Load(path, NoEnv).Options.Server;
+        Assert.Equal((true, "127.0.0.1:8080", null), (server.Enabled, server.Listen, server.AdminToken)); // YAML's defaults: token generated into state/
+        server = ConfigLoader.Load(path, CliOptions.ListenEnvironment("0.0.0.0:9191")).Options.Server;
+        Assert.Equal((true, "0.0.0.0:9191"), (server.Enabled, server.Listen));
+        Assert.False(ConfigLoader.Load(path, CliOptions.ListenEnvironment("off")).Options.Server.Enabled);
+        var env = new Dictionary<string, string> { ["PLUGINHOST__SERVER__LISTEN"] = "127.0.0.1:9292", ["PLUGINHOST__SERVER__ADMIN_TOKEN"] = "from-the-environment-1234" };
+        server = ConfigLoader.Load(path, env).Options.Server;
+        Assert.Equal(("127.0.0.1:9292", "from-the-environment-1234"), (server.Listen, server.AdminToken));
+    }
+
+    [Fact]
     public void Prensio_sample_configs_are_read_as_written_with_a_warning_for_each_ignored_key()
     {
         var config = ConfigLoader.Load(Sample("simple_test.toml"), NoEnv);

@@ -236,7 +236,10 @@ public sealed class PrensioPipelineTests(MariaDbServer db, ITestOutputHelper out
         }
         File.Delete(broken);
 
-        using var host = HostProcess.Start(Path.Combine(_dir, "host.log"), Env("simple-test-d", cluster), "run", "--config", confs);
+        // The REST API, health, metrics and dashboard as a YAML configuration has them (--listen: a free port, not 8080).
+        var port = MariaDbServer.FreePort();
+        using var host = HostProcess.Start(Path.Combine(_dir, "host.log"), Env("simple-test-d", cluster), "run", "--config", confs, "--listen", $"127.0.0.1:{port}");
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(30) };
         try
         {
             await Poll.UntilAsync(() => host.ReadLog().Contains("streaming binlog", StringComparison.Ordinal), TimeSpan.FromSeconds(60), () => host.ReadLog(), 100);
@@ -246,6 +249,29 @@ public sealed class PrensioPipelineTests(MariaDbServer db, ITestOutputHelper out
             Assert.Equal(["1", "1", "2", "2"], records.Select(r => r.Key!).Order());
             Assert.All(records, r => Assert.Equal("simple-test-d", JsonNode.Parse(r.Value!)!["meta"]!["pipeline"]!.GetValue<string>()));
             Assert.Contains("mysql.port: ignored", host.ReadLog());
+
+            var pipelines = JsonNode.Parse(await http.GetStringAsync("pipelines"))!.AsArray();
+            var pipeline = Assert.Single(pipelines)!;
+            Assert.Equal("simple-test-d", (string?)pipeline["name"]);
+            Assert.Equal("running", (string?)pipeline["state"]);
+            Assert.Equal("kafka", (string?)pipeline["sink"]!["type"]);
+            Assert.True((long)pipeline["events"]!["out"]! >= 4, pipeline.ToJsonString());
+            var health = JsonNode.Parse(await http.GetStringAsync("health"))!;
+            Assert.Equal("UP", (string?)health["status"]);
+            Assert.Equal("running", (string?)health["pipelines"]!["simple-test-d"]!["state"]);
+            var metrics = await http.GetStringAsync("metrics");
+            Assert.Contains("pluginhost_events_received_total{pipeline=\"simple-test-d\"}", metrics);
+            Assert.Contains("<title>", await http.GetStringAsync("/"));
+            // Changes need the admin token, generated at first start beside the files (state/admin-token), as for a YAML file.
+            using var pause = new HttpRequestMessage(HttpMethod.Post, "pipelines/simple-test-d/pause");
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await http.SendAsync(pause)).StatusCode);
+            var token = (await File.ReadAllTextAsync(Path.Combine(confs, "state", "admin-token"))).Trim();
+            using var authorized = new HttpRequestMessage(HttpMethod.Post, "pipelines/simple-test-d/pause") { Headers = { { "Authorization", "Bearer " + token } } };
+            Assert.True((await http.SendAsync(authorized)).IsSuccessStatusCode);
+            string? state = null;
+            for (var i = 0; i < 200 && state != "paused"; i++, await Task.Delay(100))
+                state = (string?)JsonNode.Parse(await http.GetStringAsync("pipelines/simple-test-d"))!["state"];
+            Assert.Equal("paused", state);
         }
         finally
         {

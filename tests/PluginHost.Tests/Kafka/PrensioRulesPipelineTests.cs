@@ -53,7 +53,11 @@ public sealed class PrensioRulesPipelineTests(MariaDbServer db) : IDisposable
         File.Copy(Path.Combine(RepoPaths.RepoRoot, "samples", "prensio", "prensio_dev_default.toml"), Path.Combine(confs, "prensio_dev_default.toml"));
         File.Copy(Path.Combine(RepoPaths.RepoRoot, "samples", "prensio-readme", "readme_transform.toml"), Path.Combine(confs, "readme_transform.toml"));
         var env = Env("tenant_db_1234", cluster, 8791).Concat(Env("readme-transform", cluster, 8792)).ToDictionary();
+        // The REST server runs for TOML files as for YAML (on by default); only its port is moved off 8080 here.
+        var port = MariaDbServer.FreePort();
+        env["PLUGINHOST__SERVER__LISTEN"] = $"127.0.0.1:{port}";
         using var host = HostProcess.Start(Path.Combine(_dir, "host.log"), env, "run", "--config", confs);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(30) };
         try
         {
             await Poll.UntilAsync(() => host.ReadLog().Split("streaming binlog").Length > 2, TimeSpan.FromSeconds(60), () => host.ReadLog(), 100);
@@ -95,6 +99,15 @@ public sealed class PrensioRulesPipelineTests(MariaDbServer db) : IDisposable
             Assert.Contains(shop, r => JsonNode.Parse(r.Value!)!["after"]![0]!["text_col"]!.GetValue<string>() == "Bo");
             Assert.Contains(shop, r => JsonNode.Parse(r.Value!)!["after"]![0]!["text_col"]!.GetValue<string>() == "B*******s");
             Assert.Contains("source_rules: applied", host.ReadLog());
+
+            // GET /pipelines/{name} shows the migrated [[transform_rule]] chain: each rule, what it matches, compiled.
+            var transform = JsonNode.Parse(await http.GetStringAsync("pipelines/tenant_db_1234"))!["transform"]!;
+            Assert.Equal("transform.rules", (string?)transform["path"]);
+            Assert.Equal(["generic test_.* test_.* true ok", "another-rule tenant_.* entity_1 true ok"],
+                transform["rules"]!.AsArray().Select(r => $"{r!["name"]} {r["match_schema"]} {r["match_table"]} {r["inline"]} {r["state"]}"));
+            var readme = JsonNode.Parse(await http.GetStringAsync("pipelines/readme-transform"))!["transform"]!["rules"]!.AsArray();
+            Assert.Equal("readme", (string?)Assert.Single(readme)!["name"]);
+            Assert.Null(readme[0]!["error"]);
         }
         finally
         {
