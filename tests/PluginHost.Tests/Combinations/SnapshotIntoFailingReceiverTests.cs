@@ -110,6 +110,90 @@ public sealed class SnapshotIntoFailingReceiverTests(MariaDbServer db, ITestOutp
         }
     }
 
+    [Fact]
+    public async Task Cancelling_the_snapshot_while_a_receiver_owes_it_and_restarting_loses_no_change_and_does_not_resume_it()
+    {
+        const int bigRows = 40_000;
+        var database = "combo_cancel_" + Guid.NewGuid().ToString("N")[..8];
+        db.Sql($"""
+            CREATE DATABASE {database}; USE {database};
+            CREATE TABLE big (id INT PRIMARY KEY, v VARCHAR(20) NOT NULL);
+            CREATE TABLE live (id INT PRIMARY KEY, v VARCHAR(20) NOT NULL);
+            INSERT INTO big SELECT seq, CONCAT('b', seq) FROM seq_1_to_{bigRows};
+            """);
+        await using var good = await WebhookReceiver.StartAsync();
+        await using var bad = await WebhookReceiver.StartAsync();
+        var badDown = 0;
+        bad.Respond = _ => Volatile.Read(ref badDown) == 1 ? new Reply(500) : new Reply();
+        const string name = "cancelowed";
+        var dir = ApiTestHost.WriteConfig(null, MariaDbServer.FreePort(), ApiTestHost.Token, $$"""
+              - name: {{name}}
+                source: { host: 127.0.0.1, port: {{db.Port}}, user: root, password: "", server_id: {{ApiTestHost.NextServerId()}}, ssl: none }
+                filter: { include: ["{{database}}.*"] }
+                snapshot: { chunk_size: 20 }
+                drain_timeout: 1s
+                sink:
+                  type: webhook
+                  worker_count: 4
+                  batch_size: 50
+                  max_retries: 1000000
+                  retry_base_delay: 50ms
+                  retry_max_delay: 300ms
+                  probe_interval: 500ms
+                  tasks:
+                    - { id: good, table: "*", url: "{{good.BaseUrl}}/good" }
+                    - { id: bad, table: "*", url: "{{bad.BaseUrl}}/bad" }
+            """);
+        var checkpointPath = Path.Combine(dir, "state", name + ".checkpoint.json");
+        var liveId = 0;
+        var host = await ApiTestHost.StartAsync(dir);
+        try
+        {
+            await host.WaitForStateAsync(name, "running", seconds: 60);
+            db.Sql("INSERT INTO live VALUES (0, 'before');", database);
+            await host.WaitForCheckpointAsync(name, 1, seconds: 60);
+
+            // /bad fails; a snapshot starts, changes come, the snapshot is cancelled part-way, more changes come.
+            Volatile.Write(ref badDown, 1);
+            var (status, body, _) = await host.PostAsync($"pipelines/{name}/snapshot", JsonSerializer.Serialize(new { tables = new[] { $"{database}.big" } }));
+            Assert.True(status == HttpStatusCode.Accepted, $"{status}: {body}");
+            for (var i = 0; i < 10; i++) db.Sql($"INSERT INTO live VALUES ({++liveId}, 'during');", database);
+            await host.WaitForAsync(name, p => p.GetProperty("snapshot") is { ValueKind: JsonValueKind.Object } s && s.GetProperty("active").GetBoolean()
+                                               && s.GetProperty("tables")[0].GetProperty("chunks").GetInt64() >= 3, "the snapshot part-way", seconds: 60);
+            var (cancelled, cancelBody, _) = await host.SendAsync(HttpMethod.Delete, $"pipelines/{name}/snapshot");
+            Assert.True(cancelled == HttpStatusCode.OK, $"{cancelled}: {cancelBody}");
+            for (var i = 0; i < 10; i++) db.Sql($"INSERT INTO live VALUES ({++liveId}, 'after cancel');", database);
+            await Wait.UntilAsync(() => Live(good).Distinct().Count() >= liveId + 1, TimeSpan.FromSeconds(60),
+                () => $"good: {Live(good).Count} live rows\n{host.Logs.Text}");
+            Assert.Single(Live(bad));
+            // The checkpoint stayed before what /bad owes, and holds no progress of the cancelled snapshot.
+            var held = await host.PipelineAsync(name);
+            output.WriteLine($"after the cancel, /bad failing: position {held.GetProperty("position")}; snapshot {held.GetProperty("snapshot")}");
+            Assert.Equal(1, held.GetProperty("position").GetProperty("events_delivered").GetInt64());
+            Assert.True(SnapshotRowsIn(checkpointPath) <= 0, File.ReadAllText(checkpointPath));
+
+            // A restart with /bad still failing, then /bad recovers: every change reaches it; the cancelled snapshot is not resumed.
+            await host.DisposeAsync();
+            host = await ApiTestHost.StartAsync(dir);
+            await host.WaitForAsync(name, p => p.GetProperty("state").GetString() is "running" or "degraded", "the restarted pipeline", seconds: 60);
+            Volatile.Write(ref badDown, 0);
+            await Wait.UntilAsync(() => Live(bad).Distinct().Count() >= liveId + 1, TimeSpan.FromSeconds(120),
+                () => $"bad: {Live(bad).Count} live rows\n{host.Logs.Text}");
+            var end = Kit.MasterStatus(db);
+            await host.WaitForAsync(name, p => p.GetProperty("position") is { ValueKind: JsonValueKind.Object } cp
+                                               && cp.GetProperty("file").GetString() == end.File && cp.GetProperty("pos").GetInt64() >= end.Position,
+                $"the checkpoint to reach {end}", seconds: 60);
+            Assert.Equal(-1, SnapshotRowsIn(checkpointPath));
+            Assert.DoesNotContain($"snapshot of {database}.big", host.Logs.Text, StringComparison.Ordinal);
+            foreach (var r in new[] { good, bad }) Assert.Equal(Enumerable.Range(0, liveId + 1), Live(r).Distinct().Order());
+            output.WriteLine($"bad got {Reads(bad).Distinct().Count()} snapshot rows of the cancelled snapshot, good {Reads(good).Distinct().Count()}");
+        }
+        finally
+        {
+            await host.DisposeAsync();
+        }
+    }
+
     /// <summary>Ids of the snapshot rows a receiver accepted (one entry per distinct webhook-id's event).</summary>
     private static List<int> Reads(WebhookReceiver r) =>
         r.Events().Where(e => e.Event["op"]!.GetValue<string>() == "read").Select(e => e.Event["after"]!["id"]!.GetValue<int>()).ToList();
