@@ -28,7 +28,7 @@ internal static class ExactlyOnceSink
     /// <summary>The sink's <c>bootstrap_servers</c> when it is a Kafka sink with <c>exactly_once: true</c>, else null.</summary>
     public static string? Of(JsonElement sink) =>
         sink.ValueKind == JsonValueKind.Object && sink.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String && t.GetString() == "kafka" &&
-        sink.TryGetProperty("exactly_once", out var e) && e.ValueKind == JsonValueKind.True
+        sink.TryGetProperty("exactly_once", out var e) && (e.ValueKind == JsonValueKind.True || e.ValueKind == JsonValueKind.String && e.GetString() is "true" or "True")
             ? sink.TryGetProperty("bootstrap_servers", out var b) && b.ValueKind == JsonValueKind.String ? b.GetString() ?? "" : ""
             : null;
 
