@@ -18,7 +18,7 @@ internal sealed partial class PipelineRunner
     private async Task WriteLoopAsync(ChannelReader<EventChunk> input, QueueByteBudget budget, CancellationToken hardStop)
     {
         var ledger = new InFlightLedger(_definition.Options.InFlightEvents, _definition.Options.InFlightBytes);
-        _committingSink = null; // offered the checkpoint store again: the sink starts this run from the saved checkpoint
+        _committingSink = _plainSink = null; // offered the checkpoint store again: the sink starts this run from the saved checkpoint
         Volatile.Write(ref _ledger, ledger);
         using var sinkFailed = CancellationTokenSource.CreateLinkedTokenSource(hardStop);
         var acknowledger = Task.Run(() => AcknowledgeLoopAsync(ledger, sinkFailed), CancellationToken.None);
@@ -201,6 +201,7 @@ internal sealed partial class PipelineRunner
     }
 
     private ISink? _committingSink; // the sink that commits this run's checkpoints itself (exactly once), once it joined
+    private ISink? _plainSink; // a transactional-capable sink that declined this run (asked once)
 
     /// <summary>
     /// The sink as an <see cref="ITransactionalSink"/> that commits the checkpoints itself, or null. It is offered the
@@ -208,9 +209,13 @@ internal sealed partial class PipelineRunner
     /// </summary>
     private ITransactionalSink? WritesCheckpoints(ISink sink)
     {
-        if (sink is not ITransactionalSink t) return null;
+        if (sink is not ITransactionalSink t || ReferenceEquals(sink, _plainSink)) return null;
         if (ReferenceEquals(sink, _committingSink)) return t;
-        if (Checkpoints.SharedCheckpointBackend.Of(_store) is not { } shared || !shared.Join(t, _definition.Name)) return null;
+        if (Checkpoints.SharedCheckpointBackend.Of(_store) is not { } shared || !shared.Join(t, _definition.Name))
+        {
+            _plainSink = sink;
+            return null;
+        }
         _committingSink = sink;
         return t;
     }

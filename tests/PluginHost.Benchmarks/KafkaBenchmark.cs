@@ -28,6 +28,7 @@ internal static class KafkaBenchmark
         var producer = StringOption(args, "--producer", ""); // e.g. "compression.type: lz4"
         var gen0Budget = StringOption(args, "--gen0-budget", ""); // memory.gen0_budget (bytes; 0: the runtime decides)
         var restart = !args.Contains("--first-start-only");
+        var txRows = IntOption(args, "--tx-rows", 100_000); // rows per binlog transaction of the backlog
         // --exactly-once: the sink's exactly_once (events and checkpoint in one Kafka transaction per --commit-interval).
         var exactlyOnce = args.Contains("--exactly-once") ? $", exactly_once: true, commit_interval: {StringOption(args, "--commit-interval", "100ms")}" : "";
         var root = RepoRoot();
@@ -81,7 +82,7 @@ internal static class KafkaBenchmark
             var runs = restart ? new[] { "first start", "restart" } : ["first start"];
             for (var run = 0; run < runs.Length; run++)
             {
-                WriteBacklog(db, rows, run * rows);
+                WriteBacklog(db, rows, run * rows, txRows);
                 await MeasureAsync(Path.Combine(dir, "pluginhost.yaml"), cluster, rows, (run + 1L) * rows, runs[run], minutes, exactlyOnce.Length > 0);
             }
             var sample = cluster.ReadAll("bench.orders", TimeSpan.FromSeconds(60)).Take(1).Select(r => $"{r.Key} {r.Value}").FirstOrDefault();
@@ -100,13 +101,21 @@ internal static class KafkaBenchmark
         : rule.Length > 0 ? $"    transform: {{ rules: [ {{ name: bench, file: {Path.Combine(root, rule)} }} ] }}"
         : $"    transform: {Path.Combine(root, file)}";
 
-    private static void WriteBacklog(ThrowawayMariaDb db, int rows, int offset)
+    private static void WriteBacklog(ThrowawayMariaDb db, int rows, int offset, int txRows)
     {
-        Console.WriteLine($"writing a backlog of {rows:N0} row changes …");
+        Console.WriteLine($"writing a backlog of {rows:N0} row changes in transactions of {txRows:N0} rows …");
         var sw = Stopwatch.StartNew();
-        for (var from = offset + 1; from <= offset + rows; from += 100_000)
-            db.Sql($"INSERT INTO bench.orders SELECT seq, CONCAT('customer-', seq % 997), (seq % 100000) / 100, seq % 50, '2026-01-01' + INTERVAL (seq % 86400) SECOND, " +
-                   $"CONCAT('secret text ', seq) FROM seq_{from}_to_{Math.Min(offset + rows, from + 99_999)};", "bench");
+        var script = new System.Text.StringBuilder();
+        for (var from = offset + 1; from <= offset + rows; from += txRows)
+        {
+            script.Append($"INSERT INTO bench.orders SELECT seq, CONCAT('customer-', seq % 997), (seq % 100000) / 100, seq % 50, '2026-01-01' + INTERVAL (seq % 86400) SECOND, " +
+                          $"CONCAT('secret text ', seq) FROM seq_{from}_to_{Math.Min(offset + rows, from + txRows - 1)};\n");
+            if (script.Length > 1 << 20 || from + txRows > offset + rows)
+            {
+                db.Sql(script.ToString(), "bench");
+                script.Clear();
+            }
+        }
         Console.WriteLine($"backlog written in {sw.Elapsed.TotalSeconds:F1} s");
     }
 
