@@ -6,6 +6,12 @@ namespace PluginHost.Checkpoints;
 /// </summary>
 internal sealed class GuardedCheckpointStore(ICheckpointStore inner, Func<string, string?> guard) : ICheckpointStore, IAsyncDisposable
 {
+    /// <summary>The guarded store.</summary>
+    public ICheckpointStore Inner => inner;
+
+    /// <summary>Why this node may not write for <paramref name="pipeline"/> now, or null.</summary>
+    public string? Refusal(string pipeline) => guard(pipeline);
+
     public Task<Checkpoint?> LoadAsync(string pipeline, CancellationToken cancellationToken) => inner.LoadAsync(pipeline, cancellationToken);
 
     public Task SaveAsync(string pipeline, Checkpoint checkpoint, CancellationToken cancellationToken)

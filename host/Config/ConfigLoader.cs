@@ -275,6 +275,9 @@ internal static partial class ConfigLoader
                 sinkType = t.GetString()!;
                 if (sinkTypes != null && !sinkTypes.Contains(sinkType))
                     Error("sink.type", $"unknown sink type '{sinkType}' (known: {string.Join(", ", sinkTypes.Order())})");
+                if (p.Sink.TryGetProperty("exactly_once", out var eos) && (eos.ValueKind == JsonValueKind.True || eos.ValueKind == JsonValueKind.String && eos.GetString() is "true" or "True") &&
+                    p.Checkpoint.Type != "kafka")
+                    Error("sink.exactly_once", $"needs the checkpoint in Kafka (checkpoint: {{ type: kafka }}, or cluster mode): the '{p.Checkpoint.Type}' store cannot be committed in the sink's transaction");
             }
             TransformRules.Validate(p.Transform, Error, out var transformPath, out var transformRules);
 

@@ -19,6 +19,7 @@ internal sealed partial class PipelineRunner
     private async Task WriteLoopAsync(ChannelReader<EventChunk> input, QueueByteBudget budget, CancellationToken hardStop)
     {
         var ledger = new InFlightLedger(_definition.Options.InFlightEvents, _definition.Options.InFlightBytes);
+        _committingSink = _plainSink = null; // offered the checkpoint store again: the sink starts this run from the saved checkpoint
         Volatile.Write(ref _ledger, ledger);
         using var sinkFailed = CancellationTokenSource.CreateLinkedTokenSource(hardStop);
         var acknowledger = Task.Run(() => AcknowledgeLoopAsync(ledger, sinkFailed), CancellationToken.None);
@@ -182,10 +183,22 @@ internal sealed partial class PipelineRunner
             long handedAt = 0;
             var trace = PipelineTrace.Listener; // (benchmarks only: per-event stage times)
             if (trace != null) PipelineTrace.Stamp(trace, TraceStage.Transformed, batch);
-            if (batch.Count > 0)
+            var committing = WritesCheckpoints(_versions.Sink);
+            if (batch.Count > 0 || committing is not null && end != null)
             {
                 var writeStarted = Stopwatch.GetTimestamp();
-                if (_versions.Sink is IAcknowledgingSink acking)
+                if (committing is not null)
+                {
+                    // Exactly once: the sink commits the checkpoint of the batch's last transaction end with the events before it.
+                    handedAt = writeStarted;
+                    var at = end is null ? null : new CheckpointState(end.File, end.Position, end.Gtid, DateTimeOffset.UtcNow, _written + eventsToEnd)
+                    {
+                        LastEventTime = newestEventTime != 0 ? DateTimeOffset.FromUnixTimeSeconds(newestEventTime) : null,
+                        Snapshot = snapshotAtEnd?.ToJson(),
+                    };
+                    acknowledged = await SinkCallAsync(() => committing.SendAsync(batch, at, eventsToEnd, ct), ct).ConfigureAwait(false);
+                }
+                else if (_versions.Sink is IAcknowledgingSink acking)
                 {
                     handedAt = writeStarted;
                     acknowledged = await SinkCallAsync(() => acking.SendAsync(batch, ct), ct).ConfigureAwait(false);
@@ -233,6 +246,26 @@ internal sealed partial class PipelineRunner
             _written += batch.Count + (lines?.Count ?? 0);
             _gen0Budget.Check(Volatile.Read(ref _handoff)?.Progress is { Completed: false } ? YoungGenerationBudget.SnapshotFloor : 0);
         }
+    }
+
+    private ISink? _committingSink; // the sink that commits this run's checkpoints itself (exactly once), once it joined
+    private ISink? _plainSink; // a transactional-capable sink that declined this run (asked once)
+
+    /// <summary>
+    /// The sink as an <see cref="ITransactionalSink"/> that commits the checkpoints itself, or null. It is offered the
+    /// pipeline's plugin checkpoint store before its first batch of each run (a sink swapped in is offered it too).
+    /// </summary>
+    private ITransactionalSink? WritesCheckpoints(ISink sink)
+    {
+        if (sink is not ITransactionalSink t || ReferenceEquals(sink, _plainSink)) return null;
+        if (ReferenceEquals(sink, _committingSink)) return t;
+        if (Checkpoints.SharedCheckpointBackend.Of(_store) is not { } shared || !shared.Join(t, _definition.Name))
+        {
+            _plainSink = sink;
+            return null;
+        }
+        _committingSink = sink;
+        return t;
     }
 
     /// <summary>Flushes the sink being replaced (a failure ends the run like any sink call).</summary>

@@ -37,6 +37,14 @@ public sealed class KafkaCheckpointBackend : ICheckpointBackend
         if (o.Partitions is 0 or < -1) throw new SinkConfigurationException("partitions", "must be ≥ 1 (or -1 for the broker's default)");
         if (o.ReplicationFactor is 0 or < -1 or > short.MaxValue) throw new SinkConfigurationException("replication_factor", "must be ≥ 1 (or -1 for the broker's default)");
         if (o.Timeout < TimeSpan.FromSeconds(1)) throw new SinkConfigurationException("timeout", "must be at least 1s");
+        if (ExactlyOnceSink.Of(context.SinkSettings) is { } sink)
+        {
+            // The sink commits the checkpoint in its own transactions: same cluster, and a transactional id (the pipeline's).
+            if (!ExactlyOnceSink.SameCluster(sink, o.BootstrapServers))
+                throw new SinkConfigurationException("bootstrap_servers", $"'{o.BootstrapServers}' is not the Kafka cluster of the sink ('{sink}'): " +
+                                                                          "sink.exactly_once commits events and checkpoint in one transaction, so both must be on one cluster");
+            if (string.IsNullOrWhiteSpace(o.TransactionalId)) o.TransactionalId = "pluginhost-" + context.PipelineName;
+        }
 
         _producerConfig = KafkaClients.ReliableProducerDefaults(o.BootstrapServers, $"pluginhost-state-{context.PipelineName}");
         _producerConfig["linger.ms"] = "0";
@@ -171,6 +179,7 @@ public sealed class KafkaCheckpointBackend : ICheckpointBackend
             if (topic.Error.IsError) throw new KafkaException(topic.Error);
             partitions = topic.Partitions.Count;
         }
+        StatePartitions = partitions;
         var tp = new TopicPartition(_options.Topic, PartitionOf(pipeline, partitions));
         var marks = consumer.QueryWatermarkOffsets(tp, timeout);
         if (marks.High.Value <= marks.Low.Value) return (null, false);
@@ -222,10 +231,28 @@ public sealed class KafkaCheckpointBackend : ICheckpointBackend
 
     public Task SaveAsync(string pipeline, CheckpointState checkpoint, CancellationToken cancellationToken)
     {
-        var value = JsonSerializer.SerializeToUtf8Bytes(new Record(pipeline, checkpoint.File, checkpoint.Position, checkpoint.Gtid,
-            checkpoint.UpdatedAt, checkpoint.EventsDelivered, checkpoint.LastEventTime, checkpoint.Snapshot), Json);
-        return ProduceAsync(pipeline, value, cancellationToken);
+        if (CommittedBySink is { } sink)
+        {
+            // Exactly once: the sink committed the checkpoint with its events before it acknowledged them; this only confirms it.
+            return sink.Covers(checkpoint)
+                ? Task.CompletedTask
+                : Task.FromException(new KafkaSinkException($"the checkpoint of '{pipeline}' at {checkpoint.File}:{checkpoint.Position} was not committed with its events (exactly_once)"));
+        }
+        return ProduceAsync(pipeline, RecordValue(pipeline, checkpoint), cancellationToken);
     }
+
+    /// <summary>The record value of a checkpoint (what <see cref="SaveAsync"/> produces).</summary>
+    internal static byte[] RecordValue(string pipeline, CheckpointState checkpoint) =>
+        JsonSerializer.SerializeToUtf8Bytes(new Record(pipeline, checkpoint.File, checkpoint.Position, checkpoint.Gtid,
+            checkpoint.UpdatedAt, checkpoint.EventsDelivered, checkpoint.LastEventTime, checkpoint.Snapshot), Json);
+
+    /// <summary>Set when an exactly-once sink commits this pipeline's checkpoints in its transactions.</summary>
+    internal ExactlyOnceCommits? CommittedBySink { get; set; }
+
+    /// <summary>Partitions of the state topic as read at load (0: unknown, the topic did not exist).</summary>
+    internal int StatePartitions { get; private set; }
+
+    internal KafkaCheckpointOptions Options => _options;
 
     public Task DeleteAsync(string pipeline, CancellationToken cancellationToken) => ProduceAsync(pipeline, null, cancellationToken);
 

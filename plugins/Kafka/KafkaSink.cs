@@ -13,7 +13,7 @@ namespace PluginHost.Plugins.Kafka;
 /// pile up copies. Through <see cref="SendAsync"/> each batch is acknowledged on its own as the cluster acknowledges
 /// its messages (each message carries its batch's tag), so the host never stops to flush between batches.
 /// </summary>
-public sealed class KafkaSink : IAcknowledgingSink, ISinkHealth
+public sealed partial class KafkaSink : ITransactionalSink, ISinkHealth
 {
     private readonly KafkaSinkOptions _options;
     private readonly IPluginLogger _logger;
@@ -26,7 +26,8 @@ public sealed class KafkaSink : IAcknowledgingSink, ISinkHealth
     private readonly MessageHeader[] _headers = new MessageHeader[4];
     private readonly HashSet<string> _newTopics = new(StringComparer.Ordinal);
     private readonly KafkaClients.Throttle _errorThrottle = new(TimeSpan.FromSeconds(30));
-    private NativeProducer _producer;
+    private readonly string _pipeline;
+    private NativeProducer _producer = null!; // exactly once: made when the sink joins the checkpoint store
     private TaskCompletionSource? _zero;
     private long _outstanding;
     private int _failures;
@@ -53,6 +54,9 @@ public sealed class KafkaSink : IAcknowledgingSink, ISinkHealth
         if (o.Partitions is 0 or < -1) throw new SinkConfigurationException("partitions", "must be ≥ 1 (or -1 for the broker's default)");
         if (o.ReplicationFactor is 0 or < -1 or > short.MaxValue) throw new SinkConfigurationException("replication_factor", "must be ≥ 1 (or -1 for the broker's default)");
         if (o.FlushTimeout <= TimeSpan.Zero) throw new SinkConfigurationException("flush_timeout", "must be positive");
+        if (o.CommitInterval < TimeSpan.FromMilliseconds(1) || o.CommitInterval > TimeSpan.FromMinutes(1))
+            throw new SinkConfigurationException("commit_interval", "must be 1ms-1m");
+        _pipeline = context.PipelineName;
         _config = KafkaClients.ReliableProducerDefaults(o.BootstrapServers, $"pluginhost-{context.PipelineName}");
         foreach (var (k, v) in o.Producer) _config[k] = v;
         KafkaClients.WarnAboutWeakSettings(o.Producer, _logger, "producer");
@@ -60,7 +64,24 @@ public sealed class KafkaSink : IAcknowledgingSink, ISinkHealth
             throw new SinkConfigurationException("headers", $"'{unknownHeader}' is not a header the sink can send (known: {string.Join(", ", EventEncoder.KnownHeaders)})");
         _topics = new TopicNames(o.Topic, context.PipelineName);
         _encoder = new EventEncoder(o.Format, context.PipelineName, o.Headers, _topics);
-        _producer = Build();
+        if (o.ExactlyOnce)
+        {
+            // A transactional producer's messages time out with the transaction (librdkafka refuses message.timeout.ms=0 there).
+            if (_config.GetValueOrDefault("message.timeout.ms") == "0") _config.Remove("message.timeout.ms");
+            try
+            {
+                NativeProducer.ValidateSettings(new Dictionary<string, string>(_config) { ["transactional.id"] = "pluginhost-validate" });
+            }
+            catch (DllNotFoundException e)
+            {
+                throw new SinkConfigurationException("type", KafkaNative.NotFoundMessage(e));
+            }
+            catch (ArgumentException e)
+            {
+                throw new SinkConfigurationException("producer", $"{e.Message} (with exactly_once: true the producer is transactional)");
+            }
+        }
+        else _producer = Build();
         if (o.CreateTopics)
             _creator = new TopicCreator(() => KafkaClients.BuildAdmin(_config, _logger), _config["bootstrap.servers"], o.Partitions, o.ReplicationFactor,
                 o.TopicConfig, _logger, TimeSpan.FromSeconds(15));
@@ -97,6 +118,8 @@ public sealed class KafkaSink : IAcknowledgingSink, ISinkHealth
 
     public async ValueTask<Task> SendAsync(IReadOnlyList<ChangeEvent> batch, CancellationToken cancellationToken)
     {
+        if (_options.ExactlyOnce)
+            throw new KafkaSinkException("exactly_once: true needs the pipeline's checkpoint in Kafka (checkpoint: { type: kafka }); the host did not offer it");
         var owed = new OwedBatch(_nextTag++);
         lock (_owedGate) _owed.Add(owed.Tag, owed);
         _current = owed;
@@ -182,6 +205,11 @@ public sealed class KafkaSink : IAcknowledgingSink, ISinkHealth
 
     public async ValueTask FlushAsync(CancellationToken cancellationToken)
     {
+        if (_options.ExactlyOnce)
+        {
+            await FlushTransactionAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
         await PrepareAsync(cancellationToken).ConfigureAwait(false);
         if (!await DrainAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -228,6 +256,8 @@ public sealed class KafkaSink : IAcknowledgingSink, ISinkHealth
     /// <summary>Before producing: replaces a producer that hit a fatal error; after a timed-out flush, waits for what is still queued.</summary>
     private async ValueTask PrepareAsync(CancellationToken cancellationToken)
     {
+        if (_fatal && _options.ExactlyOnce)
+            throw new KafkaSinkException($"the transactional producer hit a fatal error ({KafkaClients.Describe(_firstError ?? new Error(ErrorCode.Local_Fatal))}); it is not replaced (a new one would fence the pipeline's owner): restart the pipeline");
         if (_fatal)
         {
             _logger.Warning($"the Kafka producer hit a fatal error ({KafkaClients.Describe(_firstError ?? new Error(ErrorCode.Local_Fatal))}); replacing it " +
@@ -409,8 +439,9 @@ public sealed class KafkaSink : IAcknowledgingSink, ISinkHealth
     public async ValueTask DisposeAsync()
     {
         _creator?.Dispose();
+        if (_options.ExactlyOnce) await StopTransactionsAsync().ConfigureAwait(false);
         var producer = _producer;
-        await Task.Run(producer.Dispose).ConfigureAwait(false);
+        if (producer != null) await Task.Run(producer.Dispose).ConfigureAwait(false);
         SettleAll(new ObjectDisposedException(nameof(KafkaSink)));
     }
 

@@ -49,6 +49,15 @@ public sealed class KafkaSinkOptions
     /// <summary>Message headers to send: any of <c>op</c>, <c>pipeline</c>, <c>gtid</c>, <c>position</c> (all by default; <c>[]</c> for none).</summary>
     public List<string> Headers { get; set; } = ["op", "pipeline", "gtid", "position"];
 
+    /// <summary>
+    /// Exactly once: the events of many transactions and the pipeline's checkpoint are committed in one Kafka
+    /// transaction (the checkpoint must be in Kafka, on the same cluster; its transactional id is the producer's).
+    /// </summary>
+    public bool ExactlyOnce { get; set; }
+
+    /// <summary>With <see cref="ExactlyOnce"/>: how long a Kafka transaction collects events before it commits (at the next transaction end).</summary>
+    public TimeSpan CommitInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>librdkafka producer settings, passed through as given (they override the sink's defaults).</summary>
     public Dictionary<string, string> Producer { get; set; } = [];
 }

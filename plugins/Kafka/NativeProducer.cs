@@ -11,12 +11,12 @@ namespace PluginHost.Plugins.Kafka;
 /// copies what it keeps), and delivery reports arrive as events of many reports each, counted on the poll thread. Settings are librdkafka's
 /// own names, as with Confluent.Kafka (its <c>dotnet.*</c> keys are ignored).
 /// </summary>
-internal sealed unsafe class NativeProducer : IDisposable
+internal sealed unsafe partial class NativeProducer : IDisposable
 {
     /// <summary>librdkafka error codes the sink tells apart.</summary>
     public const int NoError = 0, QueueFull = -184, Fatal = -150;
 
-    private const int VtypeEnd = 0, VtypeRkt = 2, VtypeValue = 4, VtypeKey = 5, VtypeOpaque = 6, VtypeMsgFlags = 7, VtypeHeader = 9;
+    private const int VtypeEnd = 0, VtypeRkt = 2, VtypePartition = 3, VtypeValue = 4, VtypeKey = 5, VtypeOpaque = 6, VtypeMsgFlags = 7, VtypeHeader = 9;
 
     /// <summary>Offset of <c>_private</c> (a producer message's opaque) in <c>rd_kafka_message_t</c> on 64-bit platforms.</summary>
     private const int MessageOpaqueOffset = 64;
@@ -140,10 +140,10 @@ internal sealed unsafe class NativeProducer : IDisposable
     /// error code with its reason. <paramref name="tag"/> comes back with the message's delivery report.
     /// </summary>
     public int Produce(string topic, ReadOnlySpan<byte> key, bool hasKey, ReadOnlySpan<byte> value, bool hasValue,
-        ReadOnlySpan<MessageHeader> headers, long tag, out string? reason, out bool fatal)
+        ReadOnlySpan<MessageHeader> headers, long tag, out string? reason, out bool fatal, int partition = -1)
     {
         var rkt = Topic(topic);
-        var vus = stackalloc Vu[6 + headers.Length];
+        var vus = stackalloc Vu[7 + headers.Length];
         var n = 0;
         fixed (byte* k = key, v = value)
         {
@@ -151,6 +151,11 @@ internal sealed unsafe class NativeProducer : IDisposable
             vus[n++].P0 = rkt;
             vus[n].Type = VtypeMsgFlags;
             vus[n++].I = MsgFlagCopy;
+            if (partition >= 0)
+            {
+                vus[n].Type = VtypePartition;
+                vus[n++].I = partition;
+            }
             vus[n].Type = VtypeOpaque;
             vus[n++].P0 = (IntPtr)tag;
             if (hasKey)

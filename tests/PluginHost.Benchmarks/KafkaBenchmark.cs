@@ -28,6 +28,9 @@ internal static class KafkaBenchmark
         var producer = StringOption(args, "--producer", ""); // e.g. "compression.type: lz4"
         var gen0Budget = StringOption(args, "--gen0-budget", ""); // memory.gen0_budget (bytes; 0: the runtime decides)
         var restart = !args.Contains("--first-start-only");
+        var txRows = IntOption(args, "--tx-rows", 100_000); // rows per binlog transaction of the backlog
+        // --exactly-once: the sink's exactly_once (events and checkpoint in one Kafka transaction per --commit-interval).
+        var exactlyOnce = args.Contains("--exactly-once") ? $", exactly_once: true, commit_interval: {StringOption(args, "--commit-interval", "100ms")}" : "";
         var root = RepoRoot();
         var plugins = Path.Combine(root, "artifacts", "plugins");
         if (!File.Exists(Path.Combine(plugins, "Kafka", "PluginHost.Plugins.Kafka.dll")))
@@ -67,11 +70,11 @@ internal static class KafkaBenchmark
                     source: { host: 127.0.0.1, port: {{db.Port}}, user: root, password: "", server_id: 778, ssl: none, start: { file: {{start[0]}}, pos: {{start[1].Trim()}} } }
                     filter: { include: ["bench.*"] }
                 {{TransformLine(root, transform, transformFile, ruleFile)}}
-                    sink: { type: kafka, bootstrap_servers: "{{cluster.BootstrapServers}}", format: {{format}}, create_topics: false{{headers}}{{(producer.Length > 0 ? $", producer: {{ {producer} }}" : "")}} }
+                    sink: { type: kafka, bootstrap_servers: "{{cluster.BootstrapServers}}", format: {{format}}, create_topics: false{{exactlyOnce}}{{headers}}{{(producer.Length > 0 ? $", producer: {{ {producer} }}" : "")}} }
                     checkpoint: { type: kafka, settings: { create_topic: false } }
                 """);
             var describe = $"format {format}, {(!transform ? "no transform" : ruleFile.Length > 0 ? $"JavaScript rule {ruleFile}" : transformFile)}, {(headers.Length > 0 ? "no headers" : "4 headers")}" +
-                           $"{(producer.Length > 0 ? ", producer: " + producer : "")}, {partitions} partitions, 3 mock brokers";
+                           $"{(producer.Length > 0 ? ", producer: " + producer : "")}{exactlyOnce}, {partitions} partitions, 3 mock brokers";
             Console.WriteLine($"{Environment.ProcessorCount} cores, .NET {Environment.Version}; {describe}");
 
             // 1. First start: no checkpoint, nothing compiled before. 2. Restart after downtime: the host resumes from
@@ -79,8 +82,8 @@ internal static class KafkaBenchmark
             var runs = restart ? new[] { "first start", "restart" } : ["first start"];
             for (var run = 0; run < runs.Length; run++)
             {
-                WriteBacklog(db, rows, run * rows);
-                await MeasureAsync(Path.Combine(dir, "pluginhost.yaml"), cluster, rows, (run + 1L) * rows, runs[run], minutes);
+                WriteBacklog(db, rows, run * rows, txRows);
+                await MeasureAsync(Path.Combine(dir, "pluginhost.yaml"), cluster, rows, (run + 1L) * rows, runs[run], minutes, exactlyOnce.Length > 0);
             }
             var sample = cluster.ReadAll("bench.orders", TimeSpan.FromSeconds(60)).Take(1).Select(r => $"{r.Key} {r.Value}").FirstOrDefault();
             Console.WriteLine($"(wall-clock figures depend on what else runs on the machine: the load average is printed with each run)");
@@ -98,18 +101,30 @@ internal static class KafkaBenchmark
         : rule.Length > 0 ? $"    transform: {{ rules: [ {{ name: bench, file: {Path.Combine(root, rule)} }} ] }}"
         : $"    transform: {Path.Combine(root, file)}";
 
-    private static void WriteBacklog(ThrowawayMariaDb db, int rows, int offset)
+    private static void WriteBacklog(ThrowawayMariaDb db, int rows, int offset, int txRows)
     {
-        Console.WriteLine($"writing a backlog of {rows:N0} row changes …");
+        Console.WriteLine($"writing a backlog of {rows:N0} row changes in transactions of {txRows:N0} rows …");
         var sw = Stopwatch.StartNew();
-        for (var from = offset + 1; from <= offset + rows; from += 100_000)
-            db.Sql($"INSERT INTO bench.orders SELECT seq, CONCAT('customer-', seq % 997), (seq % 100000) / 100, seq % 50, '2026-01-01' + INTERVAL (seq % 86400) SECOND, " +
-                   $"CONCAT('secret text ', seq) FROM seq_{from}_to_{Math.Min(offset + rows, from + 99_999)};", "bench");
+        var script = new System.Text.StringBuilder();
+        for (var from = offset + 1; from <= offset + rows; from += txRows)
+        {
+            script.Append($"INSERT INTO bench.orders SELECT seq, CONCAT('customer-', seq % 997), (seq % 100000) / 100, seq % 50, '2026-01-01' + INTERVAL (seq % 86400) SECOND, " +
+                          $"CONCAT('secret text ', seq) FROM seq_{from}_to_{Math.Min(offset + rows, from + txRows - 1)};\n");
+            if (script.Length > 1 << 20 || from + txRows > offset + rows)
+            {
+                db.Sql(script.ToString(), "bench");
+                script.Clear();
+            }
+        }
         Console.WriteLine($"backlog written in {sw.Elapsed.TotalSeconds:F1} s");
     }
 
+    /// <summary>events_delivered of the newest checkpoint record (0 when none).</summary>
+    private static long Delivered(KafkaMockCluster cluster) =>
+        cluster.ReadAll("pluginhost.state").MaxBy(r => r.Offset)?.Value is { } v ? JsonNode.Parse(v)!["events_delivered"]!.GetValue<long>() : 0;
+
     /// <summary>Starts the host, waits until the topic holds <paramref name="target"/> records and the checkpoint says so, stops the host.</summary>
-    private static async Task MeasureAsync(string config, KafkaMockCluster cluster, int rows, long target, string run, int minutes)
+    private static async Task MeasureAsync(string config, KafkaMockCluster cluster, int rows, long target, string run, int minutes, bool exactlyOnce)
     {
         var before = cluster.Count("bench.orders");
         using var host = StartHost(config);
@@ -142,6 +157,13 @@ internal static class KafkaBenchmark
                 if (sw.Elapsed > TimeSpan.FromMinutes(minutes)) throw new TimeoutException($"only {count - before:N0} of {rows:N0} events after {minutes} minutes");
                 await Task.Delay(50);
             }
+            // Exactly once: the log's count includes a commit marker per partition and transaction, so the run ends when
+            // the checkpoint (committed with the events) says every event is committed.
+            while (exactlyOnce && Delivered(cluster) < target)
+            {
+                if (sw.Elapsed > TimeSpan.FromMinutes(minutes)) throw new TimeoutException($"not every event committed after {minutes} minutes");
+                await Task.Delay(50);
+            }
             var total = sw.Elapsed.TotalSeconds;
             var steady = sinceFirst?.Elapsed.TotalSeconds ?? total;
             host.Refresh();
@@ -155,8 +177,7 @@ internal static class KafkaBenchmark
             var wait = Stopwatch.StartNew();
             while (delivered < target && wait.Elapsed < TimeSpan.FromSeconds(30))
             {
-                var last = cluster.ReadAll("pluginhost.state").MaxBy(r => r.Offset);
-                delivered = last?.Value is { } v ? JsonNode.Parse(v)!["events_delivered"]!.GetValue<long>() : 0;
+                delivered = Delivered(cluster);
                 if (delivered < target) await Task.Delay(200);
             }
             if (run != "first start") delivered -= target - rows; // the counter is the pipeline's total

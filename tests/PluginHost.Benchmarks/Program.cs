@@ -25,7 +25,7 @@ static int Usage()
                                           --neighbour: stress-ng --cpu 1 beside it while latency is measured)
           transform [--events N] [--rounds N] [--reloads N]
                                          obfuscate.csx per event vs the same JavaScript in Jint; save-to-live reload time
-          kafka [--rows N] [--format json|debezium|prensio] [--partitions N] [--no-transform | --transform FILE | --rule FILE.js] [--no-headers] [--producer "k: v"]
+          kafka [--rows N] [--format json|debezium|prensio] [--partitions N] [--no-transform | --transform FILE | --rule FILE.js] [--no-headers] [--producer "k: v"] [--tx-rows N] [--exactly-once [--commit-interval 100ms]]
                                          MariaDB backlog → host (obfuscate.csx) → Kafka mock cluster: events/s
           snapshot [--rows N] [--chunk N] [--rounds N] [--host-only] [--pipeline "k: v"] [--sink "k: v"]
                                          snapshot reader → JSON lines file (in-process) and pluginhost run (initial_only →
