@@ -37,7 +37,7 @@ internal sealed partial class PipelineControl
         {
             // Cluster mode: the API's pipelines are the cluster's (its pipelines topic), not this node's file.
             notes.Add($"{store.Path}: its {store.Pipelines.Count} pipeline(s) and {store.Deleted.Count} deletion(s) are ignored in cluster mode " +
-                      "(pipelines created over the API are kept in the cluster's pipelines topic): create them again over the API");
+                      "(pipelines created over the API are kept in the cluster's pipelines topic; the file keeps only paused names from its next write on): create them again over the API");
             store.Clear();
         }
         foreach (var p in file.Pipelines)
