@@ -51,7 +51,7 @@ public sealed class KafkaClusterTable : IClusterTable
             ["enable.auto.commit"] = "false",
             ["enable.partition.eof"] = "true",
             ["auto.offset.reset"] = "earliest",
-            ["fetch.wait.max.ms"] = "100",
+            ["fetch.wait.max.ms"] = "500", // a long poll: six idle followers per three nodes cost the brokers little
         };
         foreach (var (k, v) in o.Client)
         {
