@@ -36,12 +36,12 @@ internal static class ApiEndpoints
 
         app.MapGet("/history", (HostTelemetry telemetry) => TypedResults.Ok(telemetry.RecentHistory()))
             .WithSummary("Each pipeline's events/s and lag, one point a second for the last 15 minutes (the dashboard's charts start from it)").WithTags("dashboard");
-        app.MapGet("/health", (PipelineControl control, HostTelemetry telemetry) =>
+        app.MapGet("/health", (PipelineControl control, HostTelemetry telemetry, ClusterPipelines cluster) =>
             {
-                var health = HealthReports.Health(control, telemetry);
+                var health = HealthReports.Health(control, telemetry, s => cluster.Elsewhere(s), cluster.Self);
                 return Results.Json(health, ApiJson.Options, statusCode: health.Status == "DOWN" ? 503 : 200);
             })
-            .WithSummary("Host health (pikachu's shape) with one entry per pipeline; 503 when any pipeline failed")
+            .WithSummary("Host health (pikachu's shape) with one entry per pipeline (in cluster mode every pipeline of the cluster, with its node); 503 when any pipeline failed")
             .Produces<HealthInfo>(200).Produces<HealthInfo>(503).WithTags("health");
         app.MapGet("/health/live", () => TypedResults.Ok(new ProbeInfo("UP")))
             .WithSummary("Liveness: the process serves requests").WithTags("health");
@@ -72,12 +72,10 @@ internal static class ApiEndpoints
 
         // ---- pipelines: reading
         var read = app.MapGroup("").AddEndpointFilter(Problems).WithTags("pipelines");
-        read.MapGet("/pipelines", (PipelineControl control, HostTelemetry telemetry, SinkCatalog sinks, IServiceProvider services) =>
-                TypedResults.Ok(control.List().Select(s => ApiModels.Build(s, telemetry, sinks, services.GetService<PluginManager>(), false)).ToList()))
-            .WithSummary("Every pipeline: state, position, GTID, lag, counters, last error, transform, sink");
-        read.MapGet("/pipelines/{name}", (string name, PipelineControl control, HostTelemetry telemetry, SinkCatalog sinks, IServiceProvider services) =>
-                TypedResults.Ok(ApiModels.Build(control.Find(name) ?? throw ControlException.NotFound(name), telemetry, sinks,
-                    services.GetService<PluginManager>(), true)))
+        read.MapGet("/pipelines", (ClusterPipelines cluster) => TypedResults.Ok(cluster.List()))
+            .WithSummary("Every pipeline: state, position, GTID, lag, counters, last error, transform, sink (cluster mode: every pipeline of the cluster, with its node)");
+        read.MapGet("/pipelines/{name}", (string name, PipelineControl control, ClusterPipelines cluster) =>
+                TypedResults.Ok(cluster.Show(control.Find(name) ?? throw ControlException.NotFound(name), true)))
             .WithSummary("One pipeline, with its definition (secrets masked)")
             .ProducesProblem(404);
         read.MapGet("/pipelines/{name}/checkpoints", async (string name, PipelineControl control, HttpContext http) =>
@@ -112,15 +110,19 @@ internal static class ApiEndpoints
                 await control.DeleteAsync(name, forget ?? false, http.RequestAborted);
                 return TypedResults.NoContent();
             })
+            .AddEndpointFilter(Forward)
             .WithSummary("Stops and removes a pipeline; ?forget=true deletes its checkpoint too")
             .ProducesProblem(404);
         admin.MapPost("/pipelines/{name}/pause", Action((c, n, ct) => c.PauseAsync(n, ct)))
+            .AddEndpointFilter(Forward)
             .WithSummary("Stops the pipeline gracefully (checkpoint written) and keeps it paused, across restarts too")
             .Produces<PipelineInfo>(200).ProducesProblem(404).ProducesProblem(409);
         admin.MapPost("/pipelines/{name}/resume", Action((c, n, ct) => c.ResumeAsync(n, ct)))
+            .AddEndpointFilter(Forward)
             .WithSummary("Starts a paused (or stopped or failed) pipeline from its checkpoint")
             .Produces<PipelineInfo>(200).ProducesProblem(404).ProducesProblem(409);
         admin.MapPost("/pipelines/{name}/restart", Action((c, n, ct) => c.RestartAsync(n, ct)))
+            .AddEndpointFilter(Forward)
             .WithSummary("Stops the pipeline gracefully and starts it again from its checkpoint")
             .Produces<PipelineInfo>(200).ProducesProblem(404).ProducesProblem(409);
         admin.MapPost("/pipelines/{name}/seek", async (string name, HttpRequest request, PipelineControl control, HostTelemetry telemetry, SinkCatalog sinks,
@@ -131,6 +133,7 @@ internal static class ApiEndpoints
                 return TypedResults.Ok(ApiModels.Build(moved, telemetry, sinks, services.GetService<PluginManager>(), false));
             })
             .WithRequestBody("\"latest\", \"earliest\", {\"start\": …}, {\"gtid\": …}, {\"file\": …, \"pos\": …} or {\"checkpoint\": ID}", "application/json")
+            .AddEndpointFilter(Forward)
             .WithSummary("Moves the pipeline (checked against the server first; the replaced position stays in its history): {\"gtid\": \"0-1-42\"}, " +
                          "{\"file\": \"mysql-bin.000003\", \"pos\": 4}, \"latest\" / {\"start\": \"latest\"}, \"earliest\" or {\"checkpoint\": ID} (from GET …/checkpoints)")
             .Produces<PipelineInfo>(200).ProducesValidationProblem().ProducesProblem(404).ProducesProblem(409).ProducesProblem(502);
@@ -142,9 +145,11 @@ internal static class ApiEndpoints
                 return TypedResults.Accepted($"/pipelines/{Uri.EscapeDataString(name)}", ApiModels.Build(shown, telemetry, sinks, services.GetService<PluginManager>(), false));
             })
             .WithRequestBody("{\"tables\": [\"shop.orders\"], \"where\": \"created_at > '2026-01-01'\"} (where optional)", "application/json")
+            .AddEndpointFilter(Forward)
             .WithSummary("Reads tables' existing rows into the running pipeline (op read) without pausing its stream; progress in GET /pipelines/{name}")
             .Produces<PipelineInfo>(202).ProducesValidationProblem().ProducesProblem(404).ProducesProblem(409).ProducesProblem(502);
         admin.MapDelete("/pipelines/{name}/snapshot", Action((c, n, ct) => c.CancelSnapshotAsync(n, ct)))
+            .AddEndpointFilter(Forward)
             .WithSummary("Cancels the pipeline's snapshot in progress; its stream goes on")
             .Produces<PipelineInfo>(200).ProducesProblem(404).ProducesProblem(409);
         admin.MapPost("/reload", async (PipelineControl control, HttpContext http) => TypedResults.Ok(await control.ReloadAsync(http.RequestAborted)))
@@ -154,6 +159,9 @@ internal static class ApiEndpoints
 
         app.MapOpenApi("/openapi/{documentName}.json");
     }
+
+    /// <summary>Cluster mode: a call for a pipeline another node runs goes to that node.</summary>
+    private static readonly ClusterForwarding Forward = new();
 
     private static Func<string, PipelineControl, HostTelemetry, SinkCatalog, IServiceProvider, HttpContext, Task<Ok<PipelineInfo>>> Action(
         Func<PipelineControl, string, CancellationToken, Task<PipelineSnapshot>> action) =>
@@ -204,22 +212,20 @@ internal static class ApiEndpoints
     }
 
     /// <summary>Server-sent events: a snapshot of every pipeline each second, until the client goes or the host stops.</summary>
-    private static async Task StreamAsync(HttpContext http, PipelineControl control, HostTelemetry telemetry, SinkCatalog sinks, AdminAuth auth,
+    private static async Task StreamAsync(HttpContext http, PipelineControl control, HostTelemetry telemetry, ClusterPipelines cluster, AdminAuth auth,
         IHostApplicationLifetime lifetime)
     {
         http.Response.Headers.ContentType = "text/event-stream";
         http.Response.Headers.CacheControl = "no-cache";
         http.Response.Headers["X-Accel-Buffering"] = "no";
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping);
-        var plugins = http.RequestServices.GetService<PluginManager>();
         try
         {
             await http.Response.WriteAsync("retry: 2000\n\n", stop.Token).ConfigureAwait(false);
             while (!stop.IsCancellationRequested)
             {
-                var health = HealthReports.Health(control, telemetry);
-                var snapshot = new DashboardSnapshot(health.Status, health.Version, health.Uptime, auth.TokenRequired,
-                    control.List().Select(s => ApiModels.Build(s, telemetry, sinks, plugins, false)).ToList());
+                var health = HealthReports.Health(control, telemetry, s => cluster.Elsewhere(s), cluster.Self);
+                var snapshot = new DashboardSnapshot(health.Status, health.Version, health.Uptime, auth.TokenRequired, cluster.List());
                 await http.Response.WriteAsync("data: " + JsonSerializer.Serialize(snapshot, ApiJson.Options) + "\n\n", stop.Token).ConfigureAwait(false);
                 await http.Response.Body.FlushAsync(stop.Token).ConfigureAwait(false);
                 await Task.Delay(1000, stop.Token).ConfigureAwait(false);

@@ -18,6 +18,7 @@ namespace PluginHost.Api;
 /// <param name="EventsPerSecondHistory">The same, once a second for the last minute, oldest first.</param>
 /// <param name="Tables">Events per table (database.table) since the run began: in (read, past the filter) and out (handed to the sink).</param>
 /// <param name="Config">The pipeline's definition with secrets masked (only in <c>GET /pipelines/{name}</c>).</param>
+/// <param name="Node">Cluster mode: the node that runs it (null when no node reported it lately: then the state is unknown).</param>
 internal sealed record PipelineInfo(
     string Name,
     string State,
@@ -43,7 +44,8 @@ internal sealed record PipelineInfo(
     TransformInfo? Transform,
     SinkInfo Sink,
     DateTimeOffset StartedAt,
-    JsonNode? Config);
+    JsonNode? Config,
+    string? Node = null);
 
 /// <summary>A pipeline's snapshot (the one in progress, or the last one of this run).</summary>
 /// <param name="Kind">initial or on_demand.</param>

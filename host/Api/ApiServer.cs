@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.OpenApi;
+using PluginHost.Cluster;
 using PluginHost.Config;
 using PluginHost.Control;
 
@@ -61,6 +62,7 @@ internal sealed class ApiServer
         _token = AdminToken.For(_config);
         _auth = new AdminAuth(_token.Value);
         web.Services.AddSingleton(_auth);
+        web.Services.AddSingleton<ClusterPipelines>();
         web.Services.AddProblemDetails();
         web.Services.ConfigureHttpJsonOptions(o => ControlJson.Configure(o.SerializerOptions));
         web.Services.AddOpenApi(o =>
@@ -122,6 +124,11 @@ internal sealed class ApiServer
             });
         app.MapPluginHostApi(_auth!);
         app.MapClusterApi();
+        if (app.Services.GetService<ClusterNode>() is { } node)
+        {
+            var cluster = app.Services.GetRequiredService<ClusterPipelines>();
+            node.Statuses = cluster.Statuses;
+        }
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("PluginHost.Api");
         var tokenSet = _tokenSet;

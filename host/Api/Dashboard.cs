@@ -347,7 +347,7 @@ function update(card, p) {
   const state = q(card, ".state");
   state.textContent = p.state;
   state.dataset.state = p.state;
-  q(card, ".origin").textContent = p.origin === "api" ? "via API" : "config file";
+  q(card, ".origin").textContent = (p.origin === "api" ? "via API" : "config file") + (p.node ? " · node " + p.node : "");
   q(card, ".origin").title = p.origin === "api" ? "created or changed over the REST API" : "defined in the configuration file";
   q(card, ".eps").textContent = (p.events_per_second || 0).toFixed(1);
   spark(q(card, ".spark"), p.events_per_second_history);

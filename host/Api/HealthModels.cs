@@ -20,8 +20,9 @@ internal sealed record HealthInfo(
 /// <param name="Status">UP; DEGRADED while a sink destination fails (its events wait, the others flow) or the in-flight
 /// budget is full; DOWN when the pipeline failed.</param>
 /// <param name="HeldBy">Set while the in-flight budget is full: which sink destination the pipeline waits for.</param>
+/// <param name="Node">Cluster mode: the node that runs it (status UNKNOWN and null when no node reported it lately).</param>
 internal sealed record PipelineHealth(string Status, string State, DateTimeOffset? LastEventTime, double LagSeconds, int EventQueueSize,
-    string? LastError, DateTimeOffset? LastErrorAt, long InFlightEvents, string? HeldBy);
+    string? LastError, DateTimeOffset? LastErrorAt, long InFlightEvents, string? HeldBy, string? Node = null);
 
 /// <summary><c>GET /health/live</c> and <c>/health/ready</c>.</summary>
 internal sealed record ProbeInfo(string Status, string? Reason = null);
@@ -73,16 +74,18 @@ internal static class HealthReports
     private static string StatusOf(PipelineSnapshot s) =>
         s.IsFailed ? "DOWN" : s.State == PipelineDisplayState.Degraded || s.Runner != null && s.Status.HeldBy != null ? "DEGRADED" : "UP";
 
-    public static HealthInfo Health(PipelineControl control, HostTelemetry telemetry)
+    /// <param name="elsewhere">Cluster mode: a pipeline another node runs as that node reported it (or unknown); null for this node's own.</param>
+    /// <param name="self">Cluster mode: this node's id (shown with its own pipelines).</param>
+    public static HealthInfo Health(PipelineControl control, HostTelemetry telemetry, Func<PipelineSnapshot, PipelineInfo?>? elsewhere = null, string? self = null)
     {
         var list = control.List();
         var uptime = DateTimeOffset.UtcNow - telemetry.StartedAt;
-        var pipelines = list.ToDictionary(s => s.Name, s => new PipelineHealth(
+        var pipelines = list.ToDictionary(s => s.Name, s => elsewhere?.Invoke(s) is { } info ? Of(info) : new PipelineHealth(
             StatusOf(s), s.State.ToText(), s.Status.LastEventTime, s.Status.LagSeconds, s.QueueDepth,
             Secrets.Scrub(s.Status.LastError, Secrets.ValuesOf(s.Entry.Definition)), s.Status.LastErrorAt,
-            s.Runner is null ? 0 : s.Status.InFlightEvents, s.Runner is null ? null : s.Status.HeldBy), StringComparer.Ordinal);
+            s.Runner is null ? 0 : s.Status.InFlightEvents, s.Runner is null ? null : s.Status.HeldBy, self), StringComparer.Ordinal);
         return new HealthInfo(
-            list.Any(s => s.IsFailed) ? "DOWN" : pipelines.Values.Any(p => p.Status == "DEGRADED") ? "DEGRADED" : "UP",
+            pipelines.Values.Any(p => p.Status == "DOWN") ? "DOWN" : pipelines.Values.Any(p => p.Status == "DEGRADED") ? "DEGRADED" : "UP",
             list.Any(s => s.State.IsReading()),
             list.Any(s => s.State.IsDelivering()),
             list.Sum(s => s.QueueDepth),
@@ -92,6 +95,11 @@ internal static class HealthReports
             ApiModels.Version,
             pipelines);
     }
+
+    /// <summary>A pipeline as another node reported it (or unknown).</summary>
+    private static PipelineHealth Of(PipelineInfo p) => new(
+        p.State switch { "failed" => "DOWN", "degraded" => "DEGRADED", "unknown" => "UNKNOWN", _ => p.InFlight.HeldBy != null ? "DEGRADED" : "UP" },
+        p.State, p.LastEventTime, p.LagSeconds, p.QueueDepth, p.LastError?.Message, p.LastError?.At, p.InFlight.Events, p.InFlight.HeldBy, p.Node);
 
     public static MetricsJson Metrics(PipelineControl control, HostTelemetry telemetry)
     {

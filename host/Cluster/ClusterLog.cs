@@ -26,4 +26,16 @@ internal static partial class ClusterLog
 
     [LoggerMessage(EventIds.ClusterNoMembership, LogLevel.Error, "cluster: cannot join: {Reason}; this node runs no pipeline")]
     public static partial void NoMembership(this ILogger logger, string reason);
+
+    [LoggerMessage(EventIds.ClusterDefinitionsRead, LogLevel.Information, "cluster: {Count} pipeline definition(s) read from topic {Topic}")]
+    public static partial void DefinitionsRead(this ILogger logger, int count, string topic);
+
+    [LoggerMessage(EventIds.ClusterDefinitionRefused, LogLevel.Error, "cluster: {Reason}")]
+    public static partial void DefinitionRefused(this ILogger logger, string reason);
+
+    [LoggerMessage(EventIds.ClusterPlaintextSecret, LogLevel.Warning, "cluster: pipeline {Pipeline}: {Keys} written to topic {Topic} as sent (plain text); use ${{ENV}} references to keep secrets out of the topic")]
+    public static partial void PlaintextSecret(this ILogger logger, string pipeline, string keys, string topic);
+
+    [LoggerMessage(EventIds.ClusterForwarded, LogLevel.Information, "cluster: {Method} {Path} forwarded to node {Node} ({Url}): {Status}")]
+    public static partial void Forwarded(this ILogger logger, string method, string path, string node, string url, int status);
 }

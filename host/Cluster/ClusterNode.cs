@@ -15,7 +15,7 @@ namespace PluginHost.Cluster;
 /// itself when it cannot confirm its membership for <see cref="ClusterOptions.SelfFenceAfter"/>, before the group may
 /// give them to another node. The checkpoint stores' transactions fence what it still writes after that.
 /// </summary>
-internal sealed class ClusterNode : IHostedService, IClusterListener, IDisposable
+internal sealed partial class ClusterNode : IHostedService, IClusterListener, IDisposable
 {
     private readonly ClusterOptions _options;
     private readonly PipelineControl _control;
@@ -101,22 +101,25 @@ internal sealed class ClusterNode : IHostedService, IClusterListener, IDisposabl
         RefreshPlacement();
         await _control.ApplyOwnershipAsync(Elsewhere, cancellationToken).ConfigureAwait(false);
         _control.Changed += OnControlChanged;
-        var factory = FindFactory();
-        if (factory is null)
+        var factory = Find<IClusterMembershipFactory>(f => f.Type == "kafka");
+        var tables = Find<IClusterTableFactory>(f => f.Type == "kafka");
+        if (factory is null || tables is null)
         {
             Fail("no cluster membership provider is loaded: cluster mode needs the kafka plugin in plugins_dir");
             return;
         }
+        // Definitions first (every node must place the same pipelines), then the group; in the background, so a node
+        // that cannot reach Kafka yet starts its API and says why.
+        _joining = Task.Run(() => JoinAsync(factory, tables, _stopping.Token), CancellationToken.None);
+    }
+
+    /// <summary>Joins the group (after the pipeline definitions are read: see <see cref="ReadSharedAsync"/>).</summary>
+    private void Join(IClusterMembershipFactory factory)
+    {
         try
         {
-            var settings = JsonSerializer.SerializeToElement(new Dictionary<string, object>
-            {
-                ["bootstrap_servers"] = _options.Kafka.BootstrapServers,
-                ["client"] = _options.Kafka.Client,
-            });
-            var logger = new PluginLogger(_loggers.CreateLogger("PluginHost.Cluster.kafka"), "(cluster)",
-                _options.Kafka.Client.Where(kv => Secrets.IsSecretKey(kv.Key)).Select(kv => kv.Value).ToList());
-            var membership = factory.Create(new ClusterMembershipContext(_options.Name, _options.EffectiveNodeId, _options.Slots, _options.SessionTimeout, settings, logger));
+            var logger = new PluginLogger(_loggers.CreateLogger("PluginHost.Cluster.kafka"), "(cluster)", SecretValues);
+            var membership = factory.Create(new ClusterMembershipContext(_options.Name, _options.EffectiveNodeId, _options.Slots, _options.SessionTimeout, KafkaSettings, logger));
             _logger.Joining(_options.Name, _options.EffectiveNodeId, _options.Slots, _options.SessionTimeout);
             lock (_gate) _lastConfirmed = DateTimeOffset.UtcNow;
             _membership = membership;
@@ -130,6 +133,14 @@ internal sealed class ClusterNode : IHostedService, IClusterListener, IDisposabl
         _watchdog = new Timer(_ => Watch(), null, TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(200));
     }
 
+    private JsonElement KafkaSettings => JsonSerializer.SerializeToElement(new Dictionary<string, object>
+    {
+        ["bootstrap_servers"] = _options.Kafka.BootstrapServers,
+        ["client"] = _options.Kafka.Client,
+    });
+
+    private List<string> SecretValues => _options.Kafka.Client.Where(kv => Secrets.IsSecretKey(kv.Key)).Select(kv => kv.Value).ToList();
+
     private void Fail(string reason)
     {
         lock (_gate) _trouble = reason;
@@ -138,7 +149,8 @@ internal sealed class ClusterNode : IHostedService, IClusterListener, IDisposabl
 
     private string Elsewhere => $"runs on another node of cluster '{_options.Name}' (see GET /cluster)";
 
-    private IClusterMembershipFactory? FindFactory()
+    /// <summary>A provider of <typeparamref name="T"/> in the loaded plugins (the Kafka plugin's).</summary>
+    private T? Find<T>(Func<T, bool> wanted) where T : class
     {
         foreach (var assembly in _sinks.Types.Select(_sinks.Find).OfType<ISinkFactory>().Select(f => f.GetType().Assembly).Distinct())
         {
@@ -146,8 +158,8 @@ internal sealed class ClusterNode : IHostedService, IClusterListener, IDisposabl
             try { types = assembly.GetTypes(); }
             catch (System.Reflection.ReflectionTypeLoadException e) { types = e.Types.OfType<Type>().ToArray(); }
             foreach (var t in types)
-                if (typeof(IClusterMembershipFactory).IsAssignableFrom(t) && !t.IsAbstract && !t.IsInterface && t.GetConstructor(Type.EmptyTypes) != null &&
-                    Activator.CreateInstance(t) is IClusterMembershipFactory f && f.Type == "kafka")
+                if (typeof(T).IsAssignableFrom(t) && !t.IsAbstract && !t.IsInterface && t.GetConstructor(Type.EmptyTypes) != null &&
+                    Activator.CreateInstance(t) is T f && wanted(f))
                     return f;
         }
         return null;
@@ -170,7 +182,11 @@ internal sealed class ClusterNode : IHostedService, IClusterListener, IDisposabl
     private void OnControlChanged()
     {
         // A pipeline created or deleted over the API: placement may change; apply it outside the operation that raised this.
-        if (RefreshPlacement()) _ = Task.Run(() => _control.ApplyOwnershipAsync(Elsewhere, CancellationToken.None));
+        if (RefreshPlacement()) _ = Task.Run(async () =>
+        {
+            await _control.ApplyOwnershipAsync(Elsewhere, CancellationToken.None).ConfigureAwait(false);
+            Board?.Nudge();
+        });
     }
 
     public void Assigned(IReadOnlyList<int> slots)
@@ -203,7 +219,11 @@ internal sealed class ClusterNode : IHostedService, IClusterListener, IDisposabl
         Apply();
     }
 
-    private void Apply() => _control.ApplyOwnershipAsync(Elsewhere, CancellationToken.None).GetAwaiter().GetResult();
+    private void Apply()
+    {
+        _control.ApplyOwnershipAsync(Elsewhere, CancellationToken.None).GetAwaiter().GetResult();
+        Board?.Nudge();
+    }
 
     /// <summary>The longest gap between two runs of the watchdog (every 200 ms) that is not taken as a pause of the process.</summary>
     private TimeSpan PauseLimit => TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(1).Ticks, _options.SelfFenceAfter.Ticks / 2));
@@ -277,10 +297,13 @@ internal sealed class ClusterNode : IHostedService, IClusterListener, IDisposabl
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _control.Changed -= OnControlChanged;
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_joining != null) await _joining.ConfigureAwait(false);
         if (_watchdog != null) await _watchdog.DisposeAsync().ConfigureAwait(false);
         // Leaving revokes this node's slots (their pipelines stop and checkpoint) so the others take them at once.
         if (_membership != null) await _membership.DisposeAsync().ConfigureAwait(false);
         _membership = null;
+        await DisposeSharedAsync().ConfigureAwait(false);
     }
 
     public void Dispose() => _watchdog?.Dispose();

@@ -41,6 +41,13 @@ internal sealed class ApiPipelineStore
         else _pipelines.Add(pipeline);
     }
 
+    /// <summary>Forgets the pipelines and deletions (cluster mode keeps them elsewhere); paused names stay.</summary>
+    public void Clear()
+    {
+        _pipelines.Clear();
+        Deleted.Clear();
+    }
+
     public bool Remove(string name) => _pipelines.RemoveAll(p => NameOf(p) == name) > 0;
 
     public static string? NameOf(JsonObject pipeline) =>

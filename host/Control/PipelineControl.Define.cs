@@ -12,12 +12,13 @@ internal sealed partial class PipelineControl
     {
         var (def, raw) = ParseDefinition(pipeline, null);
         if (Entries().Any(e => e.Name == def.Name))
+        {
+            RefuseFileName(def.Name, "created");
             throw ControlException.Conflict($"a pipeline named '{def.Name}' exists: PUT /pipelines/{def.Name} replaces it");
+        }
         await ValidateAsync(def).ConfigureAwait(false);
-        _store.Put(raw);
-        _store.Deleted.Remove(def.Name);
-        _store.Paused.Remove(def.Name);
-        _store.Save();
+        if (_store.Paused.Remove(def.Name)) _store.Save();
+        await KeepAsync(def.Name, raw, ct).ConfigureAwait(false);
         var entry = new PipelineEntry(def.Name, PipelineOrigin.Api, def, raw, null, false, null);
         Replace(entry);
         await ApplyAsync(null, entry).ConfigureAwait(false);
@@ -29,11 +30,10 @@ internal sealed partial class PipelineControl
     public Task<(PipelineSnapshot Pipeline, bool Created)> PutAsync(string name, JsonObject pipeline, CancellationToken ct) => Locked(ct, async () =>
     {
         var (def, raw) = ParseDefinition(pipeline, name);
+        RefuseFileName(name, "replaced");
         var old = Entries().FirstOrDefault(e => e.Name == name);
         await ValidateAsync(def).ConfigureAwait(false);
-        _store.Put(raw);
-        _store.Deleted.Remove(name);
-        _store.Save();
+        await KeepAsync(name, raw, ct).ConfigureAwait(false);
         var entry = new PipelineEntry(name, PipelineOrigin.Api, def, raw, null, old?.Paused ?? false, old?.Paused == true ? old.Detached : null);
         Replace(entry);
         await ApplyAsync(old, entry).ConfigureAwait(false);

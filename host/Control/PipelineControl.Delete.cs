@@ -9,6 +9,9 @@ internal sealed partial class PipelineControl
     public Task DeleteAsync(string name, bool forget, CancellationToken ct) => Locked(ct, async () =>
     {
         Get(name);
+        RefuseFileName(name, "deleted");
+        var shared = Publish != null;
+        if (shared) await KeepAsync(name, null, ct).ConfigureAwait(false); // first: a refusal of the cluster changes nothing
         var definition = Get(name).Definition;
         var wasRunning = _manager.Find(name) != null;
         await StopAsync(name).ConfigureAwait(false);
@@ -21,10 +24,12 @@ internal sealed partial class PipelineControl
                 await store.DeleteAsync(name, CancellationToken.None).ConfigureAwait(false);
                 return true;
             }).ConfigureAwait(false);
-        _store.Remove(name);
-        _store.Paused.Remove(name);
-        if (_fileConfig.Pipelines.Any(p => p.Name == name)) _store.Deleted.Add(name);
-        _store.Save();
+        if (shared && _store.Paused.Remove(name)) _store.Save();
+        if (!shared)
+        {
+            _store.Paused.Remove(name);
+            await KeepAsync(name, null, ct).ConfigureAwait(false);
+        }
         RemoveEntry(name);
         _logger.Deleted(name, forget ? " (checkpoint deleted)" : "");
         return true;

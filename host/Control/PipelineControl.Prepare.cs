@@ -33,6 +33,13 @@ internal sealed partial class PipelineControl
     {
         var entries = new List<PipelineEntry>();
         var fromApi = new HashSet<string>(StringComparer.Ordinal);
+        if (file.Options.Cluster != null && (store.Pipelines.Count > 0 || store.Deleted.Count > 0))
+        {
+            // Cluster mode: the API's pipelines are the cluster's (its pipelines topic), not this node's file.
+            notes.Add($"{store.Path}: its {store.Pipelines.Count} pipeline(s) and {store.Deleted.Count} deletion(s) are ignored in cluster mode " +
+                      "(pipelines created over the API are kept in the cluster's pipelines topic; the file keeps only paused names from its next write on): create them again over the API");
+            store.Clear();
+        }
         foreach (var p in file.Pipelines)
         {
             if (store.Deleted.Contains(p.Name)) continue;

@@ -122,4 +122,8 @@ internal static class EventIds
     public const int ClusterRejoining = 10004;
     public const int ClusterTrouble = 10005;
     public const int ClusterNoMembership = 10006;
+    public const int ClusterDefinitionsRead = 10007;
+    public const int ClusterDefinitionRefused = 10008;
+    public const int ClusterPlaintextSecret = 10009;
+    public const int ClusterForwarded = 10010;
 }

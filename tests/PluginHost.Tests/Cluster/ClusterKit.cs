@@ -11,23 +11,29 @@ namespace PluginHost.Tests.Cluster;
 internal sealed class ClusterKit : IDisposable
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(3) };
-    private readonly string _pipelines;
+    private readonly string? _token;
     private readonly string _name;
     private readonly KafkaMockCluster _kafka;
     private readonly TimeSpan _session;
     private readonly int _slots;
 
-    public ClusterKit(KafkaMockCluster kafka, string name, string pipelinesYaml, int slots, TimeSpan session)
+    public ClusterKit(KafkaMockCluster kafka, string name, string pipelinesYaml, int slots, TimeSpan session, string? token = null)
     {
         _kafka = kafka;
         _name = name;
-        _pipelines = pipelinesYaml;
+        Pipelines = pipelinesYaml;
+        _token = token;
         _slots = slots;
         _session = session;
         Dir = TestTemp.CreateSubdirectory("pluginhost-cluster-").FullName;
         kafka.CreateTopic(name + ".slots", slots);
         kafka.CreateTopic(name + ".checkpoints", 3);
+        kafka.CreateTopic(name + ".pipelines", 1); // the mock cannot create topics: the nodes would wait for these
+        kafka.CreateTopic(name + ".status", 1);
     }
+
+    /// <summary>The configuration file's pipelines (YAML list items), as the next <see cref="Start"/> writes them.</summary>
+    public string Pipelines { get; set; }
 
     public string Dir { get; }
 
@@ -53,7 +59,7 @@ internal sealed class ClusterKit : IDisposable
         File.WriteAllText(config, $$"""
             state_dir: state
             plugins_dir: {{Plugins}}
-            server: { listen: "127.0.0.1:{{port}}" }
+            server: { listen: "127.0.0.1:{{port}}"{{(_token is null ? "" : $", admin_token: \"{_token}\"")}} }
             cluster:
               name: {{_name}}
               node_id: {{node}}
@@ -62,7 +68,7 @@ internal sealed class ClusterKit : IDisposable
               advertised_url: "http://127.0.0.1:{{port}}"
               kafka: { bootstrap_servers: "{{_kafka.BootstrapServers}}" }
             pipelines:
-            {{_pipelines}}
+            {{Pipelines}}
             """);
         var host = HostProcess.Start(Path.Combine(Dir, node + ".log"), "run", "--config", config);
         Nodes[node] = (host, port);
