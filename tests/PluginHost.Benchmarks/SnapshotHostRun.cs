@@ -37,9 +37,12 @@ internal static class SnapshotHostRun
         var completed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var failed = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         var tail = new Queue<string>();
+        var echo = Environment.GetEnvironmentVariable("PLUGINHOST_BENCH_LOG") is { Length: > 0 }; // diagnosis: each host line with its time since start
+        var clock = Stopwatch.StartNew();
         void OnLine(string? line)
         {
             if (line is null) return;
+            if (echo) Console.Error.WriteLine($"  +{clock.Elapsed.TotalSeconds:0.000} s {line}");
             lock (tail)
             {
                 tail.Enqueue(line);
@@ -50,7 +53,7 @@ internal static class SnapshotHostRun
         }
         var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var a in new[] { HostDll(), "run", "--config", config }) psi.ArgumentList.Add(a);
-        var clock = Stopwatch.StartNew();
+        clock.Restart();
         using var host = Process.Start(psi)!;
         host.ErrorDataReceived += (_, e) => OnLine(e.Data);
         host.OutputDataReceived += (_, e) => OnLine(e.Data);
