@@ -23,6 +23,7 @@ public sealed class KafkaExactlyOnceKillNineTests(MariaDbServer db, ITestOutputH
     [Fact]
     public async Task Kill_minus_nine_with_exactly_once_leaves_each_change_committed_once()
     {
+        var t0 = Stopwatch.StartNew();
         using var cluster = new KafkaMockCluster();
         cluster.CreateTopic("kfk_eos.items", Partitions);
         cluster.CreateTopic("pluginhost.state", 1);
@@ -112,14 +113,20 @@ public sealed class KafkaExactlyOnceKillNineTests(MariaDbServer db, ITestOutputH
                     resumedFromOpen.Add(lastCheckpoint.ProducerId);
                     output.WriteLine($"kill {kills}: the newest checkpoint record (offset {lastCheckpoint.Offset}) is in a transaction the kill left open; the mock shows it, so the restart resumes from it");
                 }
-                output.WriteLine($"kill {kills} after {cluster.Count("kfk_eos.items")} records in the log");
+                output.WriteLine($"{t0.Elapsed.TotalSeconds:0.0} s: kill {kills} after {cluster.Count("kfk_eos.items")} records in the log");
                 host = HostProcess.Start(log, "run", "--config", config);
             }
             await writer;
+            output.WriteLine($"{t0.Elapsed.TotalSeconds:0.0} s: the writer is done");
             var total = expected.Values.Sum(v => v.Count);
             var deadline = Stopwatch.StartNew();
-            while (CommittedChanges(cluster, resumedFromOpen).Count < total && deadline.Elapsed < TimeSpan.FromSeconds(90)) await Task.Delay(500);
+            // Wait on the small checkpoint topic first (reading and parsing every record of the items each time is costly),
+            // then on the items themselves.
+            while (deadline.Elapsed < TimeSpan.FromSeconds(60) && !Delivered(cluster, total)) await Task.Delay(500);
+            while (CommittedChanges(cluster, resumedFromOpen).Count < total && deadline.Elapsed < TimeSpan.FromSeconds(90)) await Task.Delay(2000);
+            output.WriteLine($"{t0.Elapsed.TotalSeconds:0.0} s: every change committed");
             Assert.True(host!.Terminate(TimeSpan.FromSeconds(30)), "the host did not stop on SIGTERM");
+            output.WriteLine($"{t0.Elapsed.TotalSeconds:0.0} s: the host stopped");
 
             var committed = CommittedChanges(cluster, resumedFromOpen);
             var shown = cluster.ReadAll("kfk_eos.items").Count; // what the mock shows a read_committed consumer (everything)
@@ -150,6 +157,13 @@ public sealed class KafkaExactlyOnceKillNineTests(MariaDbServer db, ITestOutputH
             .SelectMany(p => KafkaLogReader.Committed(KafkaLogReader.Read(cluster.BootstrapServers, "kfk_eos.items", p), alsoCommitted))
             .Select(e => Parse(e.Value!))
             .ToList();
+
+    /// <summary>True once the newest committed checkpoint counts at least <paramref name="total"/> events delivered.</summary>
+    private static bool Delivered(KafkaMockCluster cluster, int total)
+    {
+        var committed = KafkaLogReader.Committed(KafkaLogReader.Read(cluster.BootstrapServers, "pluginhost.state", 0));
+        return committed.Count > 0 && JsonNode.Parse(committed[^1].Value!)!["events_delivered"]!.GetValue<long>() >= total;
+    }
 
     private static (int Id, string Change) Parse(byte[] value)
     {
