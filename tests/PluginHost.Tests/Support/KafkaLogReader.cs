@@ -20,19 +20,22 @@ public static class KafkaLogReader
     /// <summary>One stored record: a data record (<see cref="Control"/> null) or a marker (<see cref="Control"/> true: commit, false: abort).</summary>
     public sealed record Entry(long Offset, long ProducerId, bool Transactional, bool? Control, byte[]? Key, byte[]? Value);
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Servers, string Topic, int Partition), (string Host, int Port)> Leaders = new();
+
     /// <summary>Every entry of <paramref name="topic"/>/<paramref name="partition"/> from offset 0 to the end, markers included.</summary>
     public static List<Entry> Read(string bootstrapServers, string topic, int partition)
     {
-        KafkaNative.EnsureResolver();
-        string host;
-        int port;
-        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrapServers }).SetLogHandler((_, _) => { }).Build())
+        // The partition's leader, asked once per cluster, topic and partition (an admin client per read cost about a
+        // second each, and the exactly-once test reads often).
+        var (host, port) = Leaders.GetOrAdd((bootstrapServers, topic, partition), static k =>
         {
-            var md = admin.GetMetadata(topic, TimeSpan.FromSeconds(10));
-            var leader = md.Topics.Single(t => t.Topic == topic).Partitions.Single(p => p.PartitionId == partition).Leader;
+            KafkaNative.EnsureResolver();
+            using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = k.Servers }).SetLogHandler((_, _) => { }).Build();
+            var md = admin.GetMetadata(k.Topic, TimeSpan.FromSeconds(10));
+            var leader = md.Topics.Single(t => t.Topic == k.Topic).Partitions.Single(p => p.PartitionId == k.Partition).Leader;
             var broker = md.Brokers.Single(b => b.BrokerId == leader);
-            (host, port) = (broker.Host, broker.Port);
-        }
+            return (broker.Host, broker.Port);
+        });
         using var tcp = new TcpClient(host, port);
         using var stream = tcp.GetStream();
         var entries = new List<Entry>();
