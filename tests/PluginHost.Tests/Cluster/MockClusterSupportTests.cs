@@ -80,7 +80,7 @@ public sealed class MockClusterSupportTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void The_mock_does_not_fence_an_older_producer_with_the_same_transactional_id()
+    public async Task The_mock_does_not_fence_an_older_producer_with_the_same_transactional_id()
     {
         // A real broker bumps the epoch of the transactional id on InitTransactions and refuses the older producer
         // (PRODUCER_FENCED). librdkafka's mock (2.0.2 here, and its code up to 2.x) gives every new producer a new
@@ -100,13 +100,13 @@ public sealed class MockClusterSupportTests(ITestOutputHelper output)
         using var successor = Producer();
         successor.InitTransactions(TimeSpan.FromSeconds(20));
         old.BeginTransaction();
-        old.ProduceAsync("out", new Message<byte[], byte[]> { Key = [2], Value = [2] }).GetAwaiter().GetResult();
+        await old.ProduceAsync("out", new Message<byte[], byte[]> { Key = [2], Value = [2] });
         old.CommitTransaction(TimeSpan.FromSeconds(20));
         Assert.Equal([2], ReadCommitted(cluster, "out"));
     }
 
     [Fact]
-    public void The_mock_shows_an_aborted_transaction_to_a_read_committed_consumer()
+    public async Task The_mock_shows_an_aborted_transaction_to_a_read_committed_consumer()
     {
         using var cluster = new KafkaMockCluster();
         cluster.CreateTopic("out", 1);
@@ -115,14 +115,17 @@ public sealed class MockClusterSupportTests(ITestOutputHelper output)
             .SetLogHandler((_, _) => { }).Build();
         p.InitTransactions(TimeSpan.FromSeconds(20));
         p.BeginTransaction();
-        p.ProduceAsync("out", new Message<byte[], byte[]> { Key = [1], Value = [1] }).GetAwaiter().GetResult();
+        await p.ProduceAsync("out", new Message<byte[], byte[]> { Key = [1], Value = [1] });
         p.AbortTransaction(TimeSpan.FromSeconds(20));
         p.BeginTransaction();
-        p.ProduceAsync("out", new Message<byte[], byte[]> { Key = [2], Value = [2] }).GetAwaiter().GetResult();
+        await p.ProduceAsync("out", new Message<byte[], byte[]> { Key = [2], Value = [2] });
         p.CommitTransaction(TimeSpan.FromSeconds(20));
         // The mock keeps aborted records visible to read_committed consumers (librdkafka 2.0.2): 1 shows too.
         var seen = ReadCommitted(cluster, "out");
         output.WriteLine("read_committed after abort+commit: " + string.Join(",", seen));
+        // This is why the exactly-once tests read the raw log with Support/KafkaLogReader, which applies the aborted
+        // transactions itself: should a newer mock hide 1, this fails and the reader can become an ordinary consumer.
+        Assert.Equal([1, 2], seen);
         Assert.Equal([1, 2], seen);
     }
 

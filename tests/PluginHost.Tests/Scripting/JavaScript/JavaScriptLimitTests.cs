@@ -69,10 +69,10 @@ public sealed class JavaScriptLimitTests
 public sealed class JavaScriptRecursionLimitTests
 {
     [Fact]
-    public void A_deep_recursion_on_a_pool_thread_hits_the_recursion_limit()
+    public async Task A_deep_recursion_on_a_pool_thread_hits_the_recursion_limit()
     {
         using var t = Native("function transform(e) { const f = (n) => f(n + 1) + 1; f(0); }", path: "transforms/deep.js");
-        var e = Assert.ThrowsAsync<ScriptException>(() => Task.Run(() => Run(t, Update(3, "a")))).GetAwaiter().GetResult();
+        var e = await Assert.ThrowsAsync<ScriptException>(() => Task.Run(() => Run(t, Update(3, "a"))));
         Assert.StartsWith("RecursionDepthOverflowException: the transform recursed too deep (transforms/deep.js)", e.Message);
     }
 }
