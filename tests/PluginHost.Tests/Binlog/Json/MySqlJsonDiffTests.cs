@@ -85,6 +85,7 @@ public class MySqlJsonDiffTests
     {
         var r = new Random(99);
         var valid = Hex(ThreeDiffs);
+        int decoded = 0, refused = 0;
         for (var i = 0; i < 20_000; i++)
         {
             var data = (byte[])valid.Clone();
@@ -93,10 +94,14 @@ public class MySqlJsonDiffTests
             try
             {
                 MySqlJsonDiff.Decode(data);
+                decoded++;
             }
             catch (MySqlJsonFormatException)
             {
+                refused++;
             }
         }
+        // Any other exception fails the test; both outcomes must occur, or the fuzzing did not reach the decoder.
+        Assert.True(decoded > 0 && refused > 0, $"decoded {decoded}, refused {refused}");
     }
 }
