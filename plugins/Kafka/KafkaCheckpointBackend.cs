@@ -168,41 +168,16 @@ public sealed class KafkaCheckpointBackend : ICheckpointBackend
             .SetLogHandler(KafkaClients.LogHandler(_logger))
             .SetErrorHandler((_, _) => { })
             .Build();
-        int partitions;
-        // A dependent admin client (the consumer's connection, no second bootstrap) for one metadata call.
-        using (var admin = new DependentAdminClientBuilder(consumer.Handle).Build())
-        {
-            var metadata = admin.GetMetadata(_options.Topic, timeout);
-            var topic = metadata.Topics.FirstOrDefault(t => t.Topic == _options.Topic);
-            if (topic is null || topic.Error.Code == ErrorCode.UnknownTopicOrPart || topic.Partitions.Count == 0 && !topic.Error.IsError)
-                return (null, true);
-            if (topic.Error.IsError) throw new KafkaException(topic.Error);
-            partitions = topic.Partitions.Count;
-        }
+        if (KafkaPartitionScan.PartitionCount(consumer, _options.Topic, timeout) is not { } partitions) return (null, true);
         StatePartitions = partitions;
         var tp = new TopicPartition(_options.Topic, PartitionOf(pipeline, partitions));
-        var marks = consumer.QueryWatermarkOffsets(tp, timeout);
-        if (marks.High.Value <= marks.Low.Value) return (null, false);
-        consumer.Assign(new TopicPartitionOffset(tp, marks.Low));
         var key = Encoding.UTF8.GetBytes(pipeline);
         CheckpointState? last = null;
-        while (true)
+        KafkaPartitionScan.ReadToEnd(consumer, tp, deadline, timeout, cancellationToken, r =>
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var left = deadline - DateTime.UtcNow;
-            if (left <= TimeSpan.Zero)
-                throw new KafkaException(new Error(ErrorCode.Local_TimedOut, $"reading {tp} up to offset {marks.High.Value} took longer than {timeout.TotalSeconds:0} s"));
-            var r = consumer.Consume(left < TimeSpan.FromMilliseconds(500) ? left : TimeSpan.FromMilliseconds(500));
-            if (r is null) continue;
-            if (r.IsPartitionEOF)
-            {
-                if (r.Offset.Value >= marks.High.Value) break;
-                continue;
-            }
             if (r.Message.Key is { } k && k.AsSpan().SequenceEqual(key))
                 last = r.Message.Value is null ? null : Parse(r.Message.Value, tp, r.Offset);
-            if (r.Offset.Value >= marks.High.Value - 1) break;
-        }
+        });
         consumer.Close();
         return (last, false);
     }

@@ -20,34 +20,12 @@ internal static class PrensioStateReader
     {
         var deadline = DateTime.UtcNow + timeout;
         using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(consumerConfig).SetLogHandler((_, _) => { }).SetErrorHandler((_, _) => { }).Build();
-        using (var admin = new DependentAdminClientBuilder(consumer.Handle).Build())
-        {
-            var metadata = admin.GetMetadata(topic, timeout);
-            var t = metadata.Topics.FirstOrDefault(x => x.Topic == topic);
-            if (t is null || t.Error.Code == ErrorCode.UnknownTopicOrPart || t.Partitions.Count == 0 && !t.Error.IsError) return null;
-            if (t.Error.IsError) throw new KafkaException(t.Error);
-        }
-        var tp = new TopicPartition(topic, 0);
-        var marks = consumer.QueryWatermarkOffsets(tp, timeout);
-        if (marks.High.Value <= marks.Low.Value) return null;
-        consumer.Assign(new TopicPartitionOffset(tp, marks.Low));
+        if (KafkaPartitionScan.PartitionCount(consumer, topic, timeout) is null) return null;
         State? last = null;
-        while (true)
+        KafkaPartitionScan.ReadToEnd(consumer, new TopicPartition(topic, 0), deadline, timeout, cancellationToken, r =>
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var left = deadline - DateTime.UtcNow;
-            if (left <= TimeSpan.Zero)
-                throw new KafkaException(new Error(ErrorCode.Local_TimedOut, $"reading {tp} up to offset {marks.High.Value} took longer than {timeout.TotalSeconds:0} s"));
-            var r = consumer.Consume(left < TimeSpan.FromMilliseconds(500) ? left : TimeSpan.FromMilliseconds(500));
-            if (r is null) continue;
-            if (r.IsPartitionEOF)
-            {
-                if (r.Offset.Value >= marks.High.Value) break;
-                continue;
-            }
             if (r.Message.Value is { Length: > 0 } value && Parse(value, r.Offset.Value) is { } s && s.Name == name && s.Gtid.Length > 0) last = s;
-            if (r.Offset.Value >= marks.High.Value - 1) break;
-        }
+        });
         consumer.Close();
         return last;
     }
