@@ -22,13 +22,7 @@ public sealed class SnapshotIntoFailingReceiverTests(MariaDbServer db, ITestOutp
     [Fact]
     public async Task The_healthy_receiver_gets_the_snapshot_and_the_stream_while_the_other_fails_and_the_checkpoint_waits_for_it()
     {
-        var database = "combo_fail_" + Guid.NewGuid().ToString("N")[..8];
-        db.Sql($"""
-            CREATE DATABASE {database}; USE {database};
-            CREATE TABLE big (id INT PRIMARY KEY, v VARCHAR(20) NOT NULL);
-            CREATE TABLE live (id INT PRIMARY KEY, v VARCHAR(20) NOT NULL);
-            INSERT INTO big SELECT seq, CONCAT('b', seq) FROM seq_1_to_{Rows};
-            """);
+        var database = NewDatabase("combo_fail_", Rows);
         await using var good = await WebhookReceiver.StartAsync();
         await using var bad = await WebhookReceiver.StartAsync();
         var badDown = 0;
@@ -114,13 +108,7 @@ public sealed class SnapshotIntoFailingReceiverTests(MariaDbServer db, ITestOutp
     public async Task Cancelling_the_snapshot_while_a_receiver_owes_it_and_restarting_loses_no_change_and_does_not_resume_it()
     {
         const int bigRows = 40_000;
-        var database = "combo_cancel_" + Guid.NewGuid().ToString("N")[..8];
-        db.Sql($"""
-            CREATE DATABASE {database}; USE {database};
-            CREATE TABLE big (id INT PRIMARY KEY, v VARCHAR(20) NOT NULL);
-            CREATE TABLE live (id INT PRIMARY KEY, v VARCHAR(20) NOT NULL);
-            INSERT INTO big SELECT seq, CONCAT('b', seq) FROM seq_1_to_{bigRows};
-            """);
+        var database = NewDatabase("combo_cancel_", bigRows);
         await using var good = await WebhookReceiver.StartAsync();
         await using var bad = await WebhookReceiver.StartAsync();
         var badDown = 0;
@@ -209,5 +197,18 @@ public sealed class SnapshotIntoFailingReceiverTests(MariaDbServer db, ITestOutp
         return doc.RootElement.TryGetProperty("snapshot", out var s) && s.ValueKind == JsonValueKind.Object
             ? s.GetProperty("tables").EnumerateArray().Sum(t => t.GetProperty("rows").GetInt64())
             : -1;
+    }
+
+    /// <summary>A new database with a table <c>big</c> of <paramref name="rows"/> rows and an empty table <c>live</c>.</summary>
+    private string NewDatabase(string prefix, int rows)
+    {
+        var database = prefix + Guid.NewGuid().ToString("N")[..8];
+        db.Sql($"""
+            CREATE DATABASE {database}; USE {database};
+            CREATE TABLE big (id INT PRIMARY KEY, v VARCHAR(20) NOT NULL);
+            CREATE TABLE live (id INT PRIMARY KEY, v VARCHAR(20) NOT NULL);
+            INSERT INTO big SELECT seq, CONCAT('b', seq) FROM seq_1_to_{rows};
+            """);
+        return database;
     }
 }
