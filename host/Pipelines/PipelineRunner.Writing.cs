@@ -219,7 +219,8 @@ internal sealed partial class PipelineRunner
             });
             // Part of a long transaction (events after the last end): delivered, checkpointable at its end.
             _written += batch.Count + (lines?.Count ?? 0);
-            _gen0Budget.Check(Volatile.Read(ref _handoff)?.Progress is { Completed: false } ? YoungGenerationBudget.SnapshotFloor : 0);
+            _gen0Budget.Check(Math.Max(Volatile.Read(ref _handoff)?.Progress is { Completed: false } ? YoungGenerationBudget.SnapshotFloor : 0,
+                _versions.Transform is Scripting.JavaScript.JsTransform ? YoungGenerationBudget.JavaScriptFloor : 0));
         }
     }
 

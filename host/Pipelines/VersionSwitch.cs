@@ -36,8 +36,14 @@ internal sealed class VersionSwitch
     /// <summary>The sink in use.</summary>
     public ISink Sink => Volatile.Read(ref _sink);
 
-    /// <summary>The transform in use (null: none); the transform stage's.</summary>
-    public IEventTransform? Transform { get; private set; }
+    /// <summary>The transform in use (null: none): the transform stage's (the writer reads only its kind).</summary>
+    public IEventTransform? Transform
+    {
+        get => Volatile.Read(ref _transform);
+        private set => Volatile.Write(ref _transform, value);
+    }
+
+    private IEventTransform? _transform;
 
     /// <summary>Completes at the next hand-over; read it before looking for work.</summary>
     public Task Handed => Volatile.Read(ref _wake).Task;
