@@ -100,8 +100,6 @@ internal sealed partial class PipelineRunner
         chunk.ReplaceRows(output);
     }
 
-    private List<ChangeEvent>? _transformed; // the stage's: one event's output
-
     private bool Transform(IEventTransform transform, ChangeEvent e, List<ChangeEvent> output)
     {
         // The script mutates the event in place: a dead-letter pipeline keeps a copy of it as read (rows and Extra

@@ -45,7 +45,7 @@ internal sealed partial class PipelineRunner
         }
     }
 
-    /// <summary>Reads chunks, transforms their events and hands them to the sink in batches, within the in-flight budget.</summary>
+    /// <summary>Reads the transform stage's chunks and hands their events to the sink in batches, within the in-flight budget.</summary>
     private async Task WriteBatchesAsync(ChannelReader<EventChunk> input, ChannelReader<EventChunk>? queued, QueueByteBudget budget, InFlightLedger ledger, CancellationToken ct)
     {
         var batchSize = _definition.Options.BatchSize;
@@ -54,7 +54,7 @@ internal sealed partial class PipelineRunner
         var partialOffset = 0;
         while (true)
         {
-            // Wait for events; while idle at a boundary, pending version switches happen at once.
+            // Wait for events; while idle at a boundary, a pending sink switch happens at once.
             var wake = _versions.Handed;
             if (atBoundary) await _versions.SwitchAsync(ledger, FlushOldSink, ct).ConfigureAwait(false);
             var ready = partial != null ? new ValueTask<bool>(true) : input.WaitToReadAsync(ct);

@@ -46,6 +46,7 @@ internal sealed partial class PipelineRunner
     // The transform stage's.
     private bool _initialTransformApplied;
     private ChangeEvent? _deadLetterCopy; // the event as read, kept by Transform for a dead letter
+    private List<ChangeEvent>? _transformed; // one event's output
 
     // The acknowledgement loop's (read by RunAsync between runs).
     private CheckpointSaver _saver = null!; // made in RunAsync (it needs RetryDelay)
