@@ -63,6 +63,7 @@ internal sealed partial class PipelineRunner
                 if (!await ready.ConfigureAwait(false)) break;
                 while (input.TryRead(out var chunk))
                 {
+                    if (PipelineTrace.Listener is { } trace) PipelineTrace.Stamp(trace, TraceStage.Taken, chunk.Rows); // (benchmarks only)
                     if (_versions.Transform is { } transform) TransformChunk(chunk, transform);
                     await output.WriteAsync(chunk, ct).ConfigureAwait(false);
                     atBoundary = chunk.TransactionEnd != null;
@@ -86,6 +87,7 @@ internal sealed partial class PipelineRunner
         {
             raw.AddEvents(chunk.Rows);
             chunk.Raw = null;
+            if (PipelineTrace.Listener is { } trace) PipelineTrace.Stamp(trace, TraceStage.Taken, chunk.Rows); // (benchmarks only)
         }
         var rows = chunk.Rows;
         if (rows.Count == 0) return;

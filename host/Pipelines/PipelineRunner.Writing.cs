@@ -125,9 +125,9 @@ internal sealed partial class PipelineRunner
                     // A sink that takes events: the rows become the events the reader would have made.
                     raw.AddEvents(chunk.Rows);
                     chunk.Raw = null;
+                    if (PipelineTrace.Listener is { } traceTaken) PipelineTrace.Stamp(traceTaken, TraceStage.Taken, chunk.Rows); // (benchmarks only)
                 }
                 var pendingRows = chunk.Rows;
-                if (PipelineTrace.Listener is { } traceTaken) PipelineTrace.Stamp(traceTaken, TraceStage.Taken, pendingRows, first); // (benchmarks only)
                 var i = first;
                 for (; i < pendingRows.Count && batch.Count < batchSize; i++) batch.Add(pendingRows[i]); // (transformed by the stage)
                 bytes += chunk.Bytes * (i - first) / Math.Max(1, pendingRows.Count); // the share of the chunk's memory taken into this batch
