@@ -11,7 +11,10 @@ namespace PluginHost.Pipelines;
 /// </summary>
 internal sealed class EventChunk(int capacity)
 {
-    public List<ChangeEvent> Rows { get; } = new(capacity);
+    public List<ChangeEvent> Rows { get; private set; } = new(capacity);
+
+    /// <summary>The transform stage's output in place of the rows read (fewer when dropped, more when fanned out).</summary>
+    public void ReplaceRows(List<ChangeEvent> transformed) => Rows = transformed;
 
     /// <summary>Snapshot rows held raw instead of <see cref="Rows"/> (which is then empty), made into events or JSON by the writer.</summary>
     public SnapshotSlice? Raw { get; set; }

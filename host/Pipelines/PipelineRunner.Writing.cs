@@ -8,7 +8,7 @@ using PluginHost.Sinks;
 
 namespace PluginHost.Pipelines;
 
-/// <summary>The writer: chunks into transformed batches handed to the sink within the in-flight budget; versions switched (<see cref="VersionSwitch"/>) at transaction boundaries.</summary>
+/// <summary>The writer: transformed chunks into batches handed to the sink within the in-flight budget; sink versions switched (<see cref="VersionSwitch"/>) at transaction boundaries.</summary>
 internal sealed partial class PipelineRunner
 {
     /// <summary>
@@ -16,7 +16,9 @@ internal sealed partial class PipelineRunner
     /// takes them off the in-flight ledger as the sink acknowledges them, in order, and moves the checkpoint. A sink
     /// that gives up on a batch ends the run (it starts over from the checkpoint).
     /// </summary>
-    private async Task WriteLoopAsync(ChannelReader<EventChunk> input, QueueByteBudget budget, CancellationToken hardStop)
+    /// <param name="input">The transform stage's chunks.</param>
+    /// <param name="queued">The reader's queue before the stage (for the queue depth shown).</param>
+    private async Task WriteLoopAsync(ChannelReader<EventChunk> input, ChannelReader<EventChunk>? queued, QueueByteBudget budget, CancellationToken hardStop)
     {
         var ledger = new InFlightLedger(_definition.Options.InFlightEvents, _definition.Options.InFlightBytes);
         _committingSink = _plainSink = null; // offered the checkpoint store again: the sink starts this run from the saved checkpoint
@@ -25,7 +27,7 @@ internal sealed partial class PipelineRunner
         var acknowledger = Task.Run(() => AcknowledgeLoopAsync(ledger, sinkFailed), CancellationToken.None);
         try
         {
-            await WriteBatchesAsync(input, budget, ledger, sinkFailed.Token).ConfigureAwait(false);
+            await WriteBatchesAsync(input, queued, budget, ledger, sinkFailed.Token).ConfigureAwait(false);
             ledger.Complete();
             await acknowledger.ConfigureAwait(false); // every batch acknowledged, its checkpoint queued
             // Final flush so nothing accepted stays buffered, and the last checkpoint saved.
@@ -43,34 +45,16 @@ internal sealed partial class PipelineRunner
         }
     }
 
-    /// <summary>Reads chunks, transforms their events and hands them to the sink in batches, within the in-flight budget.</summary>
-    private async Task WriteBatchesAsync(ChannelReader<EventChunk> input, QueueByteBudget budget, InFlightLedger ledger, CancellationToken ct)
+    /// <summary>Reads the transform stage's chunks and hands their events to the sink in batches, within the in-flight budget.</summary>
+    private async Task WriteBatchesAsync(ChannelReader<EventChunk> input, ChannelReader<EventChunk>? queued, QueueByteBudget budget, InFlightLedger ledger, CancellationToken ct)
     {
         var batchSize = _definition.Options.BatchSize;
-        var transformed = new List<ChangeEvent>(4);
         var atBoundary = true; // everything handed to the sink so far ends at a transaction boundary
         EventChunk? partial = null; // a chunk the last batch took only the first rows of (batch_size reached)
         var partialOffset = 0;
-        if (InitialTransform is { } initial && !_initialTransformApplied)
-        {
-            // The transform compiled while the checkpoint was loaded and the reader connected; no event passes without it.
-            IEventTransform? first;
-            try
-            {
-                first = await initial.WaitAsync(ct).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return; // stopped before the transform was ready: nothing was handed to the sink
-            }
-            _initialTransformApplied = true;
-            _versions.StartWith(first);
-            // The reader connected while the script compiled: running now, not at the next event or heartbeat.
-            if (_reading && Status.State == PipelineState.Starting) Status.State = PipelineState.Running;
-        }
         while (true)
         {
-            // Wait for events; while idle at a boundary, pending version switches happen at once.
+            // Wait for events; while idle at a boundary, a pending sink switch happens at once.
             var wake = _versions.Handed;
             if (atBoundary) await _versions.SwitchAsync(ledger, FlushOldSink, ct).ConfigureAwait(false);
             var ready = partial != null ? new ValueTask<bool>(true) : input.WaitToReadAsync(ct);
@@ -107,7 +91,8 @@ internal sealed partial class PipelineRunner
                 partialOffset = 0;
                 if (chunk.Raw is { } raw)
                 {
-                    if (_versions.Transform is null && _versions.Sink is IEventLinesSink && raw.CanWriteLines)
+                    // (Raw only when no transform ran on it: the transform stage makes a transformed chunk's rows events.)
+                    if (_versions.Sink is IEventLinesSink && raw.CanWriteLines)
                     {
                         // Snapshot rows written as JSON lines straight from their raw values, in a batch of their own.
                         if (batch.Count > 0 || lines != null)
@@ -137,24 +122,14 @@ internal sealed partial class PipelineRunner
                         }
                         break;
                     }
-                    // A transform, or a sink that takes events: the rows become the events the reader would have made.
+                    // A sink that takes events: the rows become the events the reader would have made.
                     raw.AddEvents(chunk.Rows);
                     chunk.Raw = null;
+                    if (PipelineTrace.Listener is { } traceTaken) PipelineTrace.Stamp(traceTaken, TraceStage.Taken, chunk.Rows); // (benchmarks only)
                 }
                 var pendingRows = chunk.Rows;
-                if (PipelineTrace.Listener is { } traceTaken) PipelineTrace.Stamp(traceTaken, TraceStage.Taken, pendingRows, first); // (benchmarks only)
                 var i = first;
-                for (; i < pendingRows.Count && batch.Count < batchSize; i++)
-                {
-                    var e = pendingRows[i];
-                    if (_versions.Transform is null)
-                    {
-                        batch.Add(e);
-                        continue;
-                    }
-                    transformed.Clear();
-                    if (Transform(e, transformed)) batch.AddRange(transformed);
-                }
+                for (; i < pendingRows.Count && batch.Count < batchSize; i++) batch.Add(pendingRows[i]); // (transformed by the stage)
                 bytes += chunk.Bytes * (i - first) / Math.Max(1, pendingRows.Count); // the share of the chunk's memory taken into this batch
                 if (i < pendingRows.Count)
                 {
@@ -174,10 +149,10 @@ internal sealed partial class PipelineRunner
                     snapshotAtEnd = chunk.Snapshot;
                     eventsToEnd = batch.Count;
                     transactions += chunk.Transactions;
-                    if (_versions.AtTransactionEnd()) break; // a new sink waits: cut the batch here so the old sink gets exactly what precedes the boundary
+                    if (_versions.SinkWaiting) break; // a new sink waits: cut the batch here so the old sink gets exactly what precedes the boundary
                 }
             }
-            Status.QueueDepth = input.CanCount ? input.Count : 0; // what waits while this batch is written (0 once idle)
+            Status.QueueDepth = (input.CanCount ? input.Count : 0) + (queued is { CanCount: true } ? queued.Count : 0); // what waits while this batch is written (0 once idle)
             if (batch.Count == 0 && end is null && lines is null) continue;
             var acknowledged = Task.CompletedTask;
             long handedAt = 0;
@@ -244,7 +219,8 @@ internal sealed partial class PipelineRunner
             });
             // Part of a long transaction (events after the last end): delivered, checkpointable at its end.
             _written += batch.Count + (lines?.Count ?? 0);
-            _gen0Budget.Check(Volatile.Read(ref _handoff)?.Progress is { Completed: false } ? YoungGenerationBudget.SnapshotFloor : 0);
+            _gen0Budget.Check(Math.Max(Volatile.Read(ref _handoff)?.Progress is { Completed: false } ? YoungGenerationBudget.SnapshotFloor : 0,
+                _versions.Transform is Scripting.JavaScript.JsTransform ? YoungGenerationBudget.JavaScriptFloor : 0));
         }
     }
 
@@ -270,36 +246,4 @@ internal sealed partial class PipelineRunner
 
     /// <summary>Flushes the sink being replaced (a failure ends the run like any sink call).</summary>
     private static readonly Func<ISink, CancellationToken, Task> FlushOldSink = static (sink, ct) => SinkCallAsync(() => sink.FlushAsync(ct), ct);
-
-    private bool Transform(ChangeEvent e, List<ChangeEvent> output)
-    {
-        // The script mutates the event in place: a dead-letter pipeline keeps a copy of it as read (rows and Extra
-        // copied, values shared) to write if the script fails half-way. One copy, reused event after event (the
-        // dead letter is written at once): no allocation per event.
-        ChangeEvent? original = null;
-        if (_definition.OnError == OnErrorPolicy.DeadLetter && _deadLetter != null) (original = _deadLetterCopy ??= new ChangeEvent()).CopyFrom(e);
-        try
-        {
-            _versions.Transform!.Apply(e, output);
-            if (output.Count == 0) Status.AddDropped(1);
-            return output.Count > 0;
-        }
-        catch (Exception ex)
-        {
-            switch (_definition.OnError)
-            {
-                case OnErrorPolicy.Skip:
-                    Status.AddSkipped(1);
-                    _logger.TransformFailedSkipped(_definition.Name, e.Table, ex.Message);
-                    return false;
-                case OnErrorPolicy.DeadLetter when _deadLetter != null:
-                    output.Clear();
-                    _deadLetter.Write(original ?? e, "transform", ex);
-                    Status.AddDeadLettered(1);
-                    return false;
-                default:
-                    throw new TransformFailedException($"transform failed on {e.Database}.{e.Table} ({e.Gtid ?? e.File + ":" + e.Position}): {ex.Message}", ex);
-            }
-        }
-    }
 }

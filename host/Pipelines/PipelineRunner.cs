@@ -14,7 +14,7 @@ using PluginHost.Sdk;
 namespace PluginHost.Pipelines;
 
 /// <summary>
-/// Runs one pipeline: binlog reader → filter → events → (bounded queue) → transform → sink → flush → checkpoint.
+/// Runs one pipeline: binlog reader → filter → events → (bounded queue) → transform stage → writer: sink → flush → checkpoint.
 /// The checkpoint only ever moves to the end of a transaction whose every event the sink acknowledged, so a crash
 /// at any moment loses nothing and repeats at most the transactions after the last checkpoint. Transform and sink
 /// versions are switched only between transactions.
@@ -42,8 +42,11 @@ internal sealed partial class PipelineRunner
 
     // The writer's (and, between runs, RunAsync's).
     private long _written;
+
+    // The transform stage's.
     private bool _initialTransformApplied;
     private ChangeEvent? _deadLetterCopy; // the event as read, kept by Transform for a dead letter
+    private List<ChangeEvent>? _transformed; // one event's output
 
     // The acknowledgement loop's (read by RunAsync between runs).
     private CheckpointSaver _saver = null!; // made in RunAsync (it needs RetryDelay)
@@ -320,15 +323,31 @@ internal sealed partial class PipelineRunner
                 channel.Writer.TryComplete();
             }
         }, CancellationToken.None);
+        // The transform stage between the queue and the writer: it drains the queue on a graceful stop like the writer
+        // (so not the reader's stop), and ends with a hard stop or the writer.
+        var transformed = Channel.CreateBounded<EventChunk>(new BoundedChannelOptions(TransformedChunks)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        using var stageStop = CancellationTokenSource.CreateLinkedTokenSource(hardStop.Token);
+        var stage = Task.Run(async () =>
+        {
+            if (!await TransformLoopAsync(channel.Reader, transformed.Writer, stageStop.Token).ConfigureAwait(false))
+                readStop.Cancel(); // failed: the reader must not wait on a full queue
+        }, CancellationToken.None);
         var writer = Task.Run(async () =>
         {
             try
             {
-                await WriteLoopAsync(channel.Reader, budget, hardStop.Token).ConfigureAwait(false);
+                await WriteLoopAsync(transformed.Reader, channel.Reader, budget, hardStop.Token).ConfigureAwait(false);
             }
             finally
             {
                 readStop.Cancel(); // a failed writer must not leave the reader blocked on a full queue
+                stageStop.Cancel(); // nor the stage on a full hand-over
+                await stage.ConfigureAwait(false);
             }
         }, CancellationToken.None);
 

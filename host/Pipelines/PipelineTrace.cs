@@ -9,7 +9,7 @@ internal enum TraceStage
     Read,
     /// <summary>Its chunk was handed to the queue between reader and writer.</summary>
     Queued,
-    /// <summary>The writer took it off the queue.</summary>
+    /// <summary>The transform stage took it off the queue (the writer, for snapshot rows it makes events of).</summary>
     Taken,
     /// <summary>Transformed (or passed through); part of a batch about to be handed to the sink.</summary>
     Transformed,

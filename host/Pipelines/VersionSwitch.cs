@@ -6,8 +6,9 @@ namespace PluginHost.Pipelines;
 
 /// <summary>
 /// The transform and sink versions a pipeline's writer uses, and the ones handed over to replace them (script watcher,
-/// plugin reload, API). The writer switches only at transaction boundaries (<see cref="AtTransactionEnd"/>,
-/// <see cref="SwitchAsync"/>): no event is seen by two versions, and none by no version.
+/// plugin reload, API). The transform stage switches transforms (<see cref="SwitchTransform"/>) and the writer sinks
+/// (<see cref="SinkWaiting"/>, <see cref="SwitchAsync"/>), each only at transaction boundaries: no event is seen by two
+/// versions, and none by no version.
 /// </summary>
 internal sealed class VersionSwitch
 {
@@ -35,8 +36,14 @@ internal sealed class VersionSwitch
     /// <summary>The sink in use.</summary>
     public ISink Sink => Volatile.Read(ref _sink);
 
-    /// <summary>The transform in use (null: none).</summary>
-    public IEventTransform? Transform { get; private set; }
+    /// <summary>The transform in use (null: none): the transform stage's (the writer reads only its kind).</summary>
+    public IEventTransform? Transform
+    {
+        get => Volatile.Read(ref _transform);
+        private set => Volatile.Write(ref _transform, value);
+    }
+
+    private IEventTransform? _transform;
 
     /// <summary>Completes at the next hand-over; read it before looking for work.</summary>
     public Task Handed => Volatile.Read(ref _wake).Task;
@@ -71,21 +78,16 @@ internal sealed class VersionSwitch
         _status.TransformVersion = transform?.Version;
     }
 
-    /// <summary>At a transaction end inside a batch: a pending transform goes live. True when a new sink waits (cut the batch here).</summary>
-    public bool AtTransactionEnd()
-    {
-        SwitchTransform();
-        return Volatile.Read(ref _pendingSink) != null;
-    }
+    /// <summary>At a transaction end inside a batch (the writer): true when a new sink waits (cut the batch here).</summary>
+    public bool SinkWaiting => Volatile.Read(ref _pendingSink) != null;
 
     /// <summary>
-    /// At a transaction boundary with nothing else handed to the sink: a pending transform goes live, then a pending
-    /// sink once the old one has acknowledged (<paramref name="ledger"/> empty) and flushed (<paramref name="flush"/>)
-    /// everything it was given.
+    /// At a transaction boundary with nothing else handed to the sink (the writer): a pending sink goes live once the
+    /// old one has acknowledged (<paramref name="ledger"/> empty) and flushed (<paramref name="flush"/>) everything it
+    /// was given. Transforms are switched by the transform stage (<see cref="SwitchTransform"/>).
     /// </summary>
     public async Task SwitchAsync(InFlightLedger ledger, Func<ISink, CancellationToken, Task> flush, CancellationToken ct)
     {
-        SwitchTransform();
         if (Volatile.Read(ref _pendingSink) is null) return;
         await ledger.WaitUntilEmptyAsync(ct).ConfigureAwait(false);
         await flush(_sink, ct).ConfigureAwait(false);
@@ -112,7 +114,11 @@ internal sealed class VersionSwitch
         pending.Done.TrySetCanceled();
     }
 
-    private void SwitchTransform()
+    /// <summary>
+    /// At a transaction boundary of the transform stage (the only thread that calls <see cref="Transform"/>'s
+    /// versions): a pending transform goes live, so the events after the boundary see it and none before.
+    /// </summary>
+    public void SwitchTransform()
     {
         if (Interlocked.Exchange(ref _pendingTransform, null) is not { } t) return;
         Transform = t.Value;

@@ -36,6 +36,14 @@ internal sealed class YoungGenerationBudget(long budget = YoungGenerationBudget.
     /// </summary>
     public const long SnapshotFloor = 4 * SnapshotRowSize.ChunkBytes;
 
+    /// <summary>
+    /// The least budget while a JavaScript transform runs: it allocates ~4 KB of short-lived interpreter objects per
+    /// event, and a collection's pause grows with the count of objects it sweeps, not just the survivors (measured on
+    /// the kafka benchmark with the README rule: 8 MiB 133 collections of ~10 ms for 300,000 events, 32 MiB 44 of
+    /// ~15 ms; 17.7 → 15.6 µs of host CPU per event; docs/benchmarks.md#kafka).
+    /// </summary>
+    public const long JavaScriptFloor = 32L << 20;
+
     /// <summary>Collects gen0 when more than <see cref="Budget"/> (at least <paramref name="floor"/>) bytes were allocated since the last collection.</summary>
     public void Check(long floor = 0)
     {

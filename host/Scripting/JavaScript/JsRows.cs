@@ -1,6 +1,7 @@
 using Jint;
 using Jint.Native;
 using Jint.Native.Object;
+using Jint.Runtime.Descriptors;
 using PluginHost.Sdk;
 
 namespace PluginHost.Scripting.JavaScript;
@@ -87,8 +88,8 @@ internal sealed class JsRows
             return WriteBack(e, e.Row);
         }
         var row = new Row(8);
-        foreach (var (key, _) in o.GetOwnProperties())
-            if (key.IsString()) row[key.AsString()] = JsValues.FromJs(o.Get(key));
+        foreach (var (key, descriptor) in o.GetOwnProperties())
+            if (key.IsString()) row[key.AsString()] = JsValues.FromJs(ValueOf(o, key, descriptor));
         return row;
     }
 
@@ -97,11 +98,11 @@ internal sealed class JsRows
         var o = e.Js;
         var position = 0;
         var matched = 0;
-        foreach (var (key, _) in o.GetOwnProperties())
+        foreach (var (key, descriptor) in o.GetOwnProperties())
         {
             if (!key.IsString()) continue;
             var name = key.AsString();
-            var value = o.Get(key);
+            var value = ValueOf(o, key, descriptor);
             var index = position < e.Count && e.Names[position] == name ? position : Array.IndexOf(e.Names, name, 0, e.Count);
             position++;
             if (index < 0)
@@ -120,6 +121,13 @@ internal sealed class JsRows
                 if (o.GetOwnProperty(name) == Jint.Runtime.Descriptors.PropertyDescriptor.Undefined) row.Remove(name); // deleted by the script
         return row;
     }
+
+    /// <summary>
+    /// An own property's value from the descriptor the enumeration gave (a data property: no second lookup by name);
+    /// a getter is called as <c>o[key]</c> would.
+    /// </summary>
+    public static JsValue ValueOf(ObjectInstance o, JsValue key, PropertyDescriptor descriptor) =>
+        descriptor.IsAccessorDescriptor() ? o.Get(key) : descriptor.Value ?? JsValue.Undefined;
 
     /// <summary>A value's kind for an error message.</summary>
     public static string Describe(JsValue value) => value switch

@@ -107,12 +107,12 @@ internal sealed class PrensioEvent(string pipeline)
             e.Key = DefaultKey(e);
         }
         if (e.HasExtra) e.Extra.Clear();
-        foreach (var (key, _) in o.GetOwnProperties())
+        foreach (var (key, descriptor) in o.GetOwnProperties())
         {
             if (!key.IsString()) continue;
             var name = key.AsString();
             if (name is "schema" or "table" or "action" or "before" or "after" or "meta" or "kafka" || ExtraFields.IsReserved(name)) continue;
-            e.Extra[name] = JsValues.FromJs(o.Get(key));
+            e.Extra[name] = JsValues.FromJs(JsRows.ValueOf(o, key, descriptor));
         }
     }
     private static Row? OneRow(JsValue value, string field, JsRows rows)

@@ -27,6 +27,24 @@ public sealed class JavaScriptContractTests
     }
 
     [Fact]
+    public void Getters_a_rule_defines_on_a_row_or_on_cdc_event_are_read_back_as_their_values()
+    {
+        using var t = Rules(null, null, Rule("getters", """
+            function transform(cdc_event) {
+              const row = cdc_event.after[0];
+              Object.defineProperty(row, 'text_col', { get: () => 'from a getter', enumerable: true, configurable: true });
+              Object.defineProperty(row, 'added', { get: () => row.id * 2, enumerable: true });
+              Object.defineProperty(cdc_event, 'extra', { get: () => ({ n: 1 }), enumerable: true });
+            }
+            """));
+        var result = Assert.Single(Run(t, Update(21, "hello")));
+        Assert.Equal("from a getter", result.After!["text_col"]);
+        Assert.Equal(42L, result.After["added"]);
+        Assert.Equal("{\"n\":1}", ((System.Text.Json.Nodes.JsonNode)result.Extra["extra"]!).ToJsonString());
+        Assert.Equal("hello", result.Before!["text_col"]);
+    }
+
+    [Fact]
     public void Rules_run_in_order_on_matching_events_and_the_first_drop_stops_the_chain()
     {
         using var t = Rules(null, null,
