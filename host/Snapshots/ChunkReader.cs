@@ -151,9 +151,10 @@ internal sealed class ChunkReader : IAsyncDisposable
         SnapshotRows? rows = null;
         var result = await ReadCoreAsync(table, afterKey, where, limit, (row, collations, position, timestamp) =>
         {
-            (rows ??= new SnapshotRows(table, collations, position, timestamp, limit)).Add(row);
+            (rows ??= new SnapshotRows(table, collations, position, timestamp, limit, _options.PooledRows, table.RowBytesHint)).Add(row);
             return ValueTask.CompletedTask;
         }, ct).ConfigureAwait(false);
+        if (rows is { Count: > 0 }) table.RowBytesHint = (int)Math.Min(1 << 20, rows.DataBytes / rows.Count);
         return (rows ?? new SnapshotRows(table, table.Columns.Select(c => c.Collation).ToArray(), result.LowWatermark, Now(), 1), result);
     }
 
