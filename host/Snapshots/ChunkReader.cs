@@ -221,7 +221,7 @@ internal sealed class ChunkReader : IAsyncDisposable
         var key = new KeyCapture(table.ChunkKey);
         var timestamp = Now();
         var count = 0;
-        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        while (reader.TryRead() || await reader.ReadAsync(ct).ConfigureAwait(false))
         {
             var row = reader.Row;
             key.Capture(row);

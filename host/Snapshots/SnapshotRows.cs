@@ -74,20 +74,16 @@ internal sealed class SnapshotRows
             _starts = Grow(_starts, _starts.Length * 2, at);
             _lengths = Grow(_lengths, _lengths.Length * 2, at);
         }
+        // The packet whole, in one copy (its length bytes too): each value is where the packet had it.
+        var packet = row.Packet;
+        if (_used + packet.Length > _data.Length) _data = Grow(_data, Math.Max(_used + packet.Length, _data.Length * 2), _used);
+        packet.CopyTo(_data.AsSpan(_used));
         for (var c = 0; c < _columns; c++)
         {
-            if (row.IsNull(c))
-            {
-                _lengths[at + c] = -1;
-                continue;
-            }
-            var value = row[c];
-            if (_used + value.Length > _data.Length) _data = Grow(_data, Math.Max(_used + value.Length, _data.Length * 2), _used);
-            value.CopyTo(_data.AsSpan(_used));
-            _starts[at + c] = _used;
-            _lengths[at + c] = value.Length;
-            _used += value.Length;
+            _starts[at + c] = _used + row.OffsetOf(c);
+            _lengths[at + c] = row.LengthOf(c);
         }
+        _used += packet.Length;
         Count++;
     }
 
