@@ -102,40 +102,10 @@ internal sealed class ChunkReader : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(table);
         ArgumentNullException.ThrowIfNull(onRow);
-        var columns = table.Columns;
-        var layout = table.Info.RowLayout;
         var count = 0;
         return ReadCoreAsync(table, afterKey, where, limit, (row, collations, position, timestamp) =>
-        {
-            Row after;
-            if (layout is not null)
-            {
-                var values = new object?[columns.Count + 1]; // room for one column a transform adds, as the stream's rows
-                for (var i = 0; i < columns.Count; i++)
-                    values[i] = row.IsNull(i) ? null : SnapshotValues.ToObject(columns[i], row[i], collations[i]);
-                after = new Row(layout, values);
-            }
-            else
-            {
-                after = new Row(columns.Count);
-                for (var i = 0; i < columns.Count; i++)
-                    after.Add(columns[i].Name, row.IsNull(i) ? null : SnapshotValues.ToObject(columns[i], row[i], collations[i]));
-            }
-            var e = new ChangeEvent
-            {
-                Op = ChangeOperation.Read,
-                Database = table.Database,
-                Table = table.Table,
-                After = after,
-                Schema = table.Info,
-                File = position.File,
-                Position = position.Offset,
-                Gtid = position.Gtid,
-                Timestamp = timestamp,
-                IndexInTransaction = count++,
-            };
-            return onRow(e, ct);
-        }, ct);
+            onRow(SnapshotEvent.Create(table, position, timestamp, count++, (table.Columns, row, collations),
+                static (s, i) => s.row.IsNull(i) ? null : SnapshotValues.ToObject(s.Columns[i], s.row[i], s.collations[i])), ct), ct);
     }
 
     /// <summary>

@@ -134,33 +134,6 @@ internal sealed class SnapshotRows
         IsNull(row, column) ? null : SnapshotValues.ToObject(Table.Columns[column], Value(row, column), Collations[column]);
 
     /// <summary>The row as the sdk event the chunk reader makes of it (<see cref="ChunkReader"/>), with op read.</summary>
-    public ChangeEvent ToEvent(int row)
-    {
-        var columns = Table.Columns;
-        Row after;
-        if (Table.Info.RowLayout is { } layout)
-        {
-            var values = new object?[columns.Count + 1]; // room for one column a transform adds, as the stream's rows
-            for (var c = 0; c < columns.Count; c++) values[c] = ValueObject(row, c);
-            after = new Row(layout, values);
-        }
-        else
-        {
-            after = new Row(columns.Count);
-            for (var c = 0; c < columns.Count; c++) after.Add(columns[c].Name, ValueObject(row, c));
-        }
-        return new ChangeEvent
-        {
-            Op = ChangeOperation.Read,
-            Database = Table.Database,
-            Table = Table.Table,
-            After = after,
-            Schema = Table.Info,
-            File = Position.File,
-            Position = Position.Offset,
-            Gtid = Position.Gtid,
-            Timestamp = Timestamp,
-            IndexInTransaction = row,
-        };
-    }
+    public ChangeEvent ToEvent(int row) =>
+        SnapshotEvent.Create(Table, Position, Timestamp, row, (Rows: this, Row: row), static (s, c) => s.Rows.ValueObject(s.Row, c));
 }
