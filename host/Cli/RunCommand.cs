@@ -94,9 +94,14 @@ internal static class RunCommand
         }
         using var host = built;
         // Plugins first: pipelines need their sink types, and sink settings can only be validated once they are known.
+        // A host that needs none of them to start (no API to list them) loads them beside its pipelines' start.
         var plugins = host.Services.GetRequiredService<Plugins.PluginManager>();
-        await plugins.LoadAllAsync(cancellationToken).ConfigureAwait(false);
-        PrecompileTransforms(config, plugins);
+        if (PluginsNeededToStart(host.Services.GetRequiredService<HostConfig>(), sinks))
+        {
+            await plugins.LoadAllAsync(cancellationToken).ConfigureAwait(false);
+            PrecompileTransforms(config, plugins);
+        }
+        else plugins.BeginLoadAll(cancellationToken);
         try
         {
             ValidateSinks(config, sinks);
@@ -121,6 +126,16 @@ internal static class RunCommand
         }
         return ExitCodes.Ok;
     }
+
+    /// <summary>
+    /// Whether the host must load its plugins before it starts: it serves the API (which lists them), runs a cluster
+    /// node, or one of its pipelines (<paramref name="effective"/>: the file's and the API's) has a transform (which
+    /// may call their helper functions), or a sink or checkpoint store type that is not built in.
+    /// </summary>
+    internal static bool PluginsNeededToStart(HostConfig effective, Plugins.SinkCatalog sinks) =>
+        effective.Options.Server.Enabled || effective.Options.Cluster != null ||
+        effective.Pipelines.Any(p => p.TransformPath != null || p.TransformRules != null || sinks.Find(p.SinkType) is null ||
+                                     !p.Options.Checkpoint.Type.Equals("file", StringComparison.Ordinal));
 
     /// <summary>Creates each pipeline's sink once (then disposes it) so bad sink settings are reported at start, all together.</summary>
     public static void ValidateSinks(HostConfig config, Plugins.SinkCatalog sinks, Checkpoints.CheckpointStoreCatalog? checkpoints = null)

@@ -30,7 +30,7 @@ internal static class PluginHostBuilder
         var prepared = PipelineControl.Prepare(config);
         if (!config.Options.Server.Enabled)
         {
-            var builder = Host.CreateApplicationBuilder();
+            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = HostArgs });
             builder.Logging.AddPluginHostLogging(config.Options.Log);
             AddControl(builder.Services, prepared);
             builder.Services.AddPluginHost(prepared.Effective, sinks);
@@ -40,7 +40,7 @@ internal static class PluginHostBuilder
         }
 
         var api = ApiServer.For(config);
-        var web = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ApplicationName = "pluginhost" });
+        var web = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = HostArgs, ApplicationName = "pluginhost" });
         web.Logging.AddPluginHostLogging(config.Options.Log);
         api.AddLogging(web.Logging);
         AddControl(web.Services, prepared);
@@ -53,6 +53,13 @@ internal static class PluginHostBuilder
         api.Map(app);
         return app;
     }
+
+    /// <summary>
+    /// The framework's host settings: its optional <c>appsettings.json</c> in the working directory is read once, not
+    /// watched. Watching it meant watching the whole working directory tree (an inotify watch per folder: about 200
+    /// folders and 15 ms of a start from a source checkout, thousands started from a home or root folder).
+    /// </summary>
+    private static readonly string[] HostArgs = ["--hostBuilder:reloadConfigOnChange=false"];
 
     /// <summary>
     /// Cluster mode (<c>cluster:</c>): no pipeline starts with the host; the node, registered after the pipelines (so it

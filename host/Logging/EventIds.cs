@@ -63,6 +63,7 @@ internal static class EventIds
     public const int PluginsCannotWatch = 4003;
     public const int PluginsWatching = 4004;
     public const int PluginsWatcherLostEvents = 4005;
+    public const int PluginsBackgroundLoadFailed = 4008;
     public const int PluginHelperHandlerFailed = 4006;
     public const int PluginStatusHandlerFailed = 4007;
     public const int PluginReloadFailedUnexpectedly = 4010;

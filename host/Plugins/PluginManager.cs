@@ -42,8 +42,10 @@ internal sealed partial class PluginManager : IHelperAssemblySource, IHostedServ
     private volatile IReadOnlyList<HelperAssembly> _helpers = [];
     private volatile IReadOnlyList<PluginStatus> _snapshot = [];
 
-    // Host start and stop: the hot-reload watcher.
+    // Host start and stop: the hot-reload watcher; a load begun in the background (BeginLoadAll) and the watcher's
+    // start after it.
     private PluginWatchService? _watch;
+    private Task? _loading, _watchAfterLoading;
 
     public PluginManager(PluginManagerOptions options, SinkCatalog catalog, ILoggerFactory loggers)
     {
@@ -141,10 +143,51 @@ internal sealed partial class PluginManager : IHelperAssemblySource, IHostedServ
         return Find(name);
     }
 
-    /// <summary>Loads every plugin (awaited: the host starts its pipelines only after this), then starts watching when asked.</summary>
+    /// <summary>
+    /// Begins <see cref="LoadAllAsync"/> on the thread pool, for a host none of whose pipelines needs a plugin to start
+    /// (the host goes on starting meanwhile; <see cref="StartAsync"/> then does not wait for it). Later calls do nothing.
+    /// </summary>
+    public void BeginLoadAll(CancellationToken cancellationToken)
+    {
+        lock (_stateLock) _loading ??= Task.Run(() => LoadAllAsync(cancellationToken), CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Loads every plugin (awaited: the host starts its pipelines only after this), then starts watching when asked.
+    /// After <see cref="BeginLoadAll"/> it returns at once and the watching starts when that load is done.
+    /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        Task? loading;
+        lock (_stateLock) loading = _loading;
+        if (loading != null)
+        {
+            _watchAfterLoading ??= WatchAfterAsync(loading);
+            return;
+        }
         await LoadAllAsync(cancellationToken).ConfigureAwait(false);
+        await WatchAsync().ConfigureAwait(false);
+    }
+
+    private async Task WatchAfterAsync(Task loading)
+    {
+        try
+        {
+            await loading.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return; // stopped while loading
+        }
+        catch (Exception e)
+        {
+            _logger.PluginsBackgroundLoadFailed(e, Directory, e.Message);
+        }
+        await WatchAsync().ConfigureAwait(false);
+    }
+
+    private async Task WatchAsync()
+    {
         if (!_options.Watch || _watch != null) return;
         PluginWatcher watcher;
         try
@@ -165,6 +208,7 @@ internal sealed partial class PluginManager : IHelperAssemblySource, IHostedServ
     /// <summary>Stops watching (the loaded plugins stay).</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        if (_watchAfterLoading is { } starting) await starting.ConfigureAwait(false); // (a background load: its watcher is stopped too)
         if (_watch is not { } watch) return;
         await watch.StopAsync(cancellationToken).ConfigureAwait(false);
         watch.Dispose();

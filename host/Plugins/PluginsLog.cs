@@ -25,6 +25,9 @@ internal static partial class PluginsLog
     [LoggerMessage(EventIds.PluginsWatcherLostEvents, LogLevel.Warning, "the plugins directory watcher lost events; rescanning {Directory}")]
     public static partial void PluginsWatcherLostEvents(this ILogger logger, string directory);
 
+    [LoggerMessage(EventIds.PluginsBackgroundLoadFailed, LogLevel.Error, "loading the plugins of {Directory} failed: {Error}; no plugin is loaded (no pipeline needed one to start)")]
+    public static partial void PluginsBackgroundLoadFailed(this ILogger logger, Exception exception, string directory, string error);
+
     [LoggerMessage(EventIds.PluginHelperHandlerFailed, LogLevel.Error, "a helper-assembly change handler failed: {Error}")]
     public static partial void HelperHandlerFailed(this ILogger logger, Exception exception, string error);
 

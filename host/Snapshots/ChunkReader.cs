@@ -102,40 +102,10 @@ internal sealed class ChunkReader : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(table);
         ArgumentNullException.ThrowIfNull(onRow);
-        var columns = table.Columns;
-        var layout = table.Info.RowLayout;
         var count = 0;
         return ReadCoreAsync(table, afterKey, where, limit, (row, collations, position, timestamp) =>
-        {
-            Row after;
-            if (layout is not null)
-            {
-                var values = new object?[columns.Count + 1]; // room for one column a transform adds, as the stream's rows
-                for (var i = 0; i < columns.Count; i++)
-                    values[i] = row.IsNull(i) ? null : SnapshotValues.ToObject(columns[i], row[i], collations[i]);
-                after = new Row(layout, values);
-            }
-            else
-            {
-                after = new Row(columns.Count);
-                for (var i = 0; i < columns.Count; i++)
-                    after.Add(columns[i].Name, row.IsNull(i) ? null : SnapshotValues.ToObject(columns[i], row[i], collations[i]));
-            }
-            var e = new ChangeEvent
-            {
-                Op = ChangeOperation.Read,
-                Database = table.Database,
-                Table = table.Table,
-                After = after,
-                Schema = table.Info,
-                File = position.File,
-                Position = position.Offset,
-                Gtid = position.Gtid,
-                Timestamp = timestamp,
-                IndexInTransaction = count++,
-            };
-            return onRow(e, ct);
-        }, ct);
+            onRow(SnapshotEvent.Create(table, position, timestamp, count++, (table.Columns, row, collations),
+                static (s, i) => s.row.IsNull(i) ? null : SnapshotValues.ToObject(s.Columns[i], s.row[i], s.collations[i])), ct), ct);
     }
 
     /// <summary>
@@ -151,9 +121,10 @@ internal sealed class ChunkReader : IAsyncDisposable
         SnapshotRows? rows = null;
         var result = await ReadCoreAsync(table, afterKey, where, limit, (row, collations, position, timestamp) =>
         {
-            (rows ??= new SnapshotRows(table, collations, position, timestamp, limit)).Add(row);
+            (rows ??= new SnapshotRows(table, collations, position, timestamp, limit, _options.PooledRows, table.RowBytesHint)).Add(row);
             return ValueTask.CompletedTask;
         }, ct).ConfigureAwait(false);
+        if (rows is { Count: > 0 }) table.RowBytesHint = (int)Math.Min(1 << 20, rows.DataBytes / rows.Count);
         return (rows ?? new SnapshotRows(table, table.Columns.Select(c => c.Collation).ToArray(), result.LowWatermark, Now(), 1), result);
     }
 
@@ -220,7 +191,7 @@ internal sealed class ChunkReader : IAsyncDisposable
         var key = new KeyCapture(table.ChunkKey);
         var timestamp = Now();
         var count = 0;
-        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        while (reader.TryRead() || await reader.ReadAsync(ct).ConfigureAwait(false))
         {
             var row = reader.Row;
             key.Capture(row);

@@ -14,6 +14,12 @@ internal sealed record ChunkReaderOptions
     /// whose consumer is slow); also the server's <c>net_write_timeout</c> for the session.</summary>
     public TimeSpan ReadTimeout { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// <see cref="ChunkReader.ReadRowsAsync"/> keeps rows in pooled arrays (<see cref="SnapshotRows"/>): for a reader whose
+    /// every row handed on is taken exactly once (a pipeline's).
+    /// </summary>
+    public bool PooledRows { get; init; }
+
     /// <summary>Test hook: runs once the chunk's snapshot or low watermark is taken, before its SELECT.</summary>
     internal Func<CancellationToken, Task>? BeforeSelect { get; init; }
 }

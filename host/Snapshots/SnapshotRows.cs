@@ -1,3 +1,4 @@
+using System.Buffers;
 using PluginHost.Binlog.Protocol;
 using PluginHost.Sdk;
 
@@ -6,27 +7,37 @@ namespace PluginHost.Snapshots;
 /// <summary>
 /// A chunk's rows as the server sent them (text-protocol values, copied into one buffer): about a third of the memory of
 /// sdk events. Each row becomes an sdk event (<see cref="ToEvent"/>) or its JSON (<see cref="SnapshotRowJson"/>) only
-/// where it is written, with exactly the values of <see cref="SnapshotValues"/>.
+/// where it is written, with exactly the values of <see cref="SnapshotValues"/>. A pipeline's chunks keep their values
+/// in pooled arrays (<c>pooled</c>), given back once every row handed on was taken (<see cref="Expect"/>,
+/// <see cref="Taken"/>): a chunk's arrays are large (a million rows in chunks of 10,000 allocated about 250 MB of them),
+/// and allocated per chunk they made every garbage collection a full one.
 /// </summary>
 internal sealed class SnapshotRows
 {
     private readonly int _columns;
+    private readonly bool _pooled;
     private byte[] _data;
     private int _used;
     private int[] _starts; // per value (row * columns + column); length -1: NULL
     private int[] _lengths;
+    private int _outstanding, _expected;
 
-    public SnapshotRows(SnapshotTable table, int[] collations, SnapshotPosition position, DateTimeOffset timestamp, int capacity)
+    /// <param name="pooled">The arrays come from (and go back to) the shared pools: only rows whose every row handed on is
+    /// taken exactly once (a pipeline's chunks) may be pooled; others are left to the garbage collector.</param>
+    /// <param name="bytesPerRow">The expected size of a row's values (the table's last chunk), to size the value buffer.</param>
+    public SnapshotRows(SnapshotTable table, int[] collations, SnapshotPosition position, DateTimeOffset timestamp, int capacity,
+        bool pooled = false, int bytesPerRow = 64)
     {
         Table = table;
         Collations = collations;
         Position = position;
         Timestamp = timestamp;
         _columns = table.Columns.Count;
+        _pooled = pooled;
         capacity = Math.Clamp(capacity, 1, 65_536);
-        _starts = new int[capacity * _columns];
-        _lengths = new int[capacity * _columns];
-        _data = new byte[Math.Min(capacity * 64, 1 << 20)];
+        _starts = Ints(capacity * _columns);
+        _lengths = Ints(capacity * _columns);
+        _data = Bytes((int)Math.Min((long)capacity * Math.Max(16, bytesPerRow + bytesPerRow / 8), 1 << 20));
     }
 
     public SnapshotTable Table { get; }
@@ -60,24 +71,62 @@ internal sealed class SnapshotRows
         var at = Count * _columns;
         if (at + _columns > _starts.Length)
         {
-            Array.Resize(ref _starts, _starts.Length * 2);
-            Array.Resize(ref _lengths, _lengths.Length * 2);
+            _starts = Grow(_starts, _starts.Length * 2, at);
+            _lengths = Grow(_lengths, _lengths.Length * 2, at);
         }
+        // The packet whole, in one copy (its length bytes too): each value is where the packet had it.
+        var packet = row.Packet;
+        if (_used + packet.Length > _data.Length) _data = Grow(_data, Math.Max(_used + packet.Length, _data.Length * 2), _used);
+        packet.CopyTo(_data.AsSpan(_used));
         for (var c = 0; c < _columns; c++)
         {
-            if (row.IsNull(c))
-            {
-                _lengths[at + c] = -1;
-                continue;
-            }
-            var value = row[c];
-            if (_used + value.Length > _data.Length) Array.Resize(ref _data, Math.Max(_used + value.Length, _data.Length * 2));
-            value.CopyTo(_data.AsSpan(_used));
-            _starts[at + c] = _used;
-            _lengths[at + c] = value.Length;
-            _used += value.Length;
+            _starts[at + c] = _used + row.OffsetOf(c);
+            _lengths[at + c] = row.LengthOf(c);
         }
+        _used += packet.Length;
         Count++;
+    }
+
+    /// <summary>
+    /// The rows handed on (all of them, or those the window let through): once that many were taken, the arrays go back
+    /// to the pool. Counted once; rows never handed on leave the arrays to the garbage collector.
+    /// </summary>
+    public void Expect(int rows)
+    {
+        if (!_pooled || rows <= 0 || Interlocked.Exchange(ref _expected, 1) != 0) return;
+        if (Interlocked.Add(ref _outstanding, rows) == 0) Release();
+    }
+
+    /// <summary><paramref name="rows"/> rows were taken (written as JSON or made events): their values are no longer read.</summary>
+    public void Taken(int rows)
+    {
+        if (_pooled && rows > 0 && Interlocked.Add(ref _outstanding, -rows) == 0 && Volatile.Read(ref _expected) != 0) Release();
+    }
+
+    /// <summary>The arrays went back to the pool (tests).</summary>
+    internal bool Released => _data is null;
+
+    private void Release()
+    {
+        ArrayPool<byte>.Shared.Return(_data);
+        ArrayPool<int>.Shared.Return(_starts);
+        ArrayPool<int>.Shared.Return(_lengths);
+        // Any later read fails loudly instead of reading another chunk's values.
+        _data = null!;
+        _starts = null!;
+        _lengths = null!;
+    }
+
+    private int[] Ints(int length) => _pooled ? ArrayPool<int>.Shared.Rent(length) : GC.AllocateUninitializedArray<int>(length);
+
+    private byte[] Bytes(int length) => _pooled ? ArrayPool<byte>.Shared.Rent(length) : GC.AllocateUninitializedArray<byte>(length);
+
+    private T[] Grow<T>(T[] old, int length, int used)
+    {
+        var next = typeof(T) == typeof(byte) ? (T[])(object)Bytes(length) : (T[])(object)Ints(length);
+        old.AsSpan(0, used).CopyTo(next);
+        if (_pooled) ArrayPool<T>.Shared.Return(old);
+        return next;
     }
 
     /// <summary>The sdk value of one column of a row.</summary>
@@ -85,33 +134,6 @@ internal sealed class SnapshotRows
         IsNull(row, column) ? null : SnapshotValues.ToObject(Table.Columns[column], Value(row, column), Collations[column]);
 
     /// <summary>The row as the sdk event the chunk reader makes of it (<see cref="ChunkReader"/>), with op read.</summary>
-    public ChangeEvent ToEvent(int row)
-    {
-        var columns = Table.Columns;
-        Row after;
-        if (Table.Info.RowLayout is { } layout)
-        {
-            var values = new object?[columns.Count + 1]; // room for one column a transform adds, as the stream's rows
-            for (var c = 0; c < columns.Count; c++) values[c] = ValueObject(row, c);
-            after = new Row(layout, values);
-        }
-        else
-        {
-            after = new Row(columns.Count);
-            for (var c = 0; c < columns.Count; c++) after.Add(columns[c].Name, ValueObject(row, c));
-        }
-        return new ChangeEvent
-        {
-            Op = ChangeOperation.Read,
-            Database = Table.Database,
-            Table = Table.Table,
-            After = after,
-            Schema = Table.Info,
-            File = Position.File,
-            Position = Position.Offset,
-            Gtid = Position.Gtid,
-            Timestamp = Timestamp,
-            IndexInTransaction = row,
-        };
-    }
+    public ChangeEvent ToEvent(int row) =>
+        SnapshotEvent.Create(Table, Position, Timestamp, row, (Rows: this, Row: row), static (s, c) => s.Rows.ValueObject(s.Row, c));
 }

@@ -43,6 +43,9 @@ internal sealed class SnapshotTable
     /// <summary>The columns in their table order.</summary>
     public IReadOnlyList<SnapshotColumn> Columns { get; }
 
+    /// <summary>The mean size of a row's values in the last chunk read (sizes the next chunk's buffer).</summary>
+    internal int RowBytesHint { get; set; } = 64;
+
     /// <summary>The sdk table description, the same shape the stream builds (names, kinds, primary key, fraction digits).</summary>
     public TableInfo Info { get; }
 

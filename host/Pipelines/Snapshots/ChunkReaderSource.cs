@@ -28,7 +28,7 @@ internal sealed class ChunkReaderSource : ISnapshotSource
             SnapshotConsistency.Watermark => SnapshotPositionMode.Watermark,
             _ => SnapshotPositionMode.Auto,
         };
-        var reader = await ChunkReader.OpenAsync(connection, new ChunkReaderOptions { PositionMode = mode }, ct).ConfigureAwait(false);
+        var reader = await ChunkReader.OpenAsync(connection, new ChunkReaderOptions { PositionMode = mode, PooledRows = true }, ct).ConfigureAwait(false);
         return new ChunkReaderSource(reader, connection);
     }
 

@@ -10,11 +10,25 @@ namespace PluginHost.Pipelines;
 /// Rows of a snapshot chunk held raw (<see cref="SnapshotRows"/>) as they go through the queue: the rows
 /// <c>[start, start + count)</c> of the delivered ones, placed at <c>file:position</c> with the chunk's transaction id.
 /// The writer makes them sdk events (<see cref="AddEvents"/>) exactly as the reader would have, or — no transform, a
-/// sink that writes JSON lines — writes their JSON lines straight from the raw values (<see cref="Lines"/>).
+/// sink that writes JSON lines — writes their JSON lines straight from the raw values (<see cref="Lines"/>). The
+/// chunk's slices cover its delivered rows from the first on; each row taken is counted (<see cref="SnapshotRows.Taken"/>),
+/// so the chunk's pooled arrays go back once the last one is written.
 /// </summary>
-internal sealed class SnapshotSlice(SnapshotRows rows, IReadOnlyList<int>? delivered, int start, int count, string file, long position, string transactionId)
+internal sealed class SnapshotSlice
 {
+    private readonly SnapshotRows rows;
+    private readonly IReadOnlyList<int>? delivered;
+    private readonly int start, count;
+    private readonly string file, transactionId;
+    private readonly long position;
     private byte[]? _prefix, _suffix, _plans;
+    private int _taken; // rows [0, _taken) of the slice were taken
+
+    public SnapshotSlice(SnapshotRows rows, IReadOnlyList<int>? delivered, int start, int count, string file, long position, string transactionId)
+    {
+        (this.rows, this.delivered, this.start, this.count, this.file, this.position, this.transactionId) = (rows, delivered, start, count, file, position, transactionId);
+        if (start == 0) rows.Expect(delivered?.Count ?? rows.Count); // the first slice of the chunk: its rows handed on
+    }
 
     public int Count => count;
 
@@ -33,6 +47,16 @@ internal sealed class SnapshotSlice(SnapshotRows rows, IReadOnlyList<int>? deliv
     public void AddEvents(List<ChangeEvent> into, int from = 0)
     {
         for (var k = from; k < count; k++) into.Add(EventAt(k));
+        Take(from, count);
+    }
+
+    /// <summary>Rows <c>[from, to)</c> were taken; counted once each (a slice is taken from its start on, in order).</summary>
+    private void Take(int from, int to)
+    {
+        if (from > _taken || to <= _taken) return;
+        var n = to - _taken;
+        _taken = to;
+        rows.Taken(n);
     }
 
     private ChangeEvent EventAt(int k)
@@ -76,8 +100,14 @@ internal sealed class SnapshotSlice(SnapshotRows rows, IReadOnlyList<int>? deliv
 
     private sealed class Range(SnapshotSlice slice, int from, int n) : IEventLines
     {
+        private int _written;
+
         public int Count => n;
 
-        public void Write(int index, Utf8JsonWriter writer, IBufferWriter<byte> output) => slice.WriteLine(from + index, writer, output);
+        public void Write(int index, Utf8JsonWriter writer, IBufferWriter<byte> output)
+        {
+            slice.WriteLine(from + index, writer, output);
+            if (++_written == n) slice.Take(from, from + n); // every line of the range is in the sink's buffer
+        }
     }
 }

@@ -78,6 +78,31 @@ public sealed partial class MySqlProtocolConnection
         }
     }
 
+    /// <summary>
+    /// The next row packet when it is already received whole (no wait): true with the row, or true with
+    /// <paramref name="ended"/> at the result's terminator; false when it has not arrived yet.
+    /// </summary>
+    internal bool TryReadBufferedRowPacket(out ReadOnlyMemory<byte> packet, out bool ended)
+    {
+        ended = false;
+        try
+        {
+            if (!_channel.TryReadBufferedPacket(out packet)) return false;
+            if (TextResultParser.TryParseTerminator(packet.Span, _deprecateEof, out ServerStatusFlags status))
+            {
+                _rowsStatus = status;
+                _rowsEnded = true;
+                ended = true;
+            }
+
+            return true;
+        }
+        catch (Exception ex) when (OnFailure(ex))
+        {
+            throw;
+        }
+    }
+
     /// <summary>After the rows: reads and discards further result sets, then frees the connection.</summary>
     internal async ValueTask EndRowsAsync()
     {

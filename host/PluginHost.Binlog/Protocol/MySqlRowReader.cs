@@ -53,6 +53,33 @@ public sealed class MySqlRowReader : IAsyncDisposable
         return true;
     }
 
+    /// <summary>
+    /// Moves to the next row when it is already received (no wait, no asynchronous step): a loop over a large result
+    /// spends most rows here. False when the result ended or the next row has not arrived: then call
+    /// <see cref="ReadAsync"/> (<c>while (r.TryRead() || await r.ReadAsync())</c>).
+    /// </summary>
+    public bool TryRead()
+    {
+        if (_done || !_connection.TryReadBufferedRowPacket(out ReadOnlyMemory<byte> row, out bool ended)) return false;
+        if (ended)
+        {
+            _done = true;
+            return false;
+        }
+
+        try
+        {
+            Row.Load(row);
+        }
+        catch (MySqlProtocolException ex) when (_connection.Fail(ex))
+        {
+            throw;
+        }
+
+        RowsRead++;
+        return true;
+    }
+
     /// <summary>Reads the rows left (and any further result sets) so that the connection can run the next command.</summary>
     public async ValueTask DisposeAsync()
     {

@@ -26,6 +26,15 @@ public sealed class RawRow
     /// <summary>The bytes of value <paramref name="index"/> (empty for NULL and for the empty string).</summary>
     public ReadOnlySpan<byte> this[int index] => _lengths[index] < 0 ? default : _packet.Span.Slice(_starts[index], _lengths[index]);
 
+    /// <summary>The whole row packet: every value, each after its length (valid until the next read).</summary>
+    public ReadOnlySpan<byte> Packet => _packet.Span;
+
+    /// <summary>Where value <paramref name="index"/> starts in <see cref="Packet"/>.</summary>
+    public int OffsetOf(int index) => _starts[index];
+
+    /// <summary>The length of value <paramref name="index"/>; -1 for NULL.</summary>
+    public int LengthOf(int index) => _lengths[index];
+
     /// <summary>The bytes of value <paramref name="index"/> as memory (valid until the next read).</summary>
     public ReadOnlyMemory<byte> GetMemory(int index) => _lengths[index] < 0 ? default : _packet.Slice(_starts[index], _lengths[index]);
 

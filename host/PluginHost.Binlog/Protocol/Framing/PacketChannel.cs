@@ -115,7 +115,14 @@ internal sealed class PacketChannel : IDisposable
     /// Reads the next logical packet (joining split packets) and returns its payload. The memory is valid
     /// only until the next read on this channel.
     /// </summary>
-    public ValueTask<ReadOnlyMemory<byte>> ReadPacketAsync(CancellationToken cancellationToken)
+    public ValueTask<ReadOnlyMemory<byte>> ReadPacketAsync(CancellationToken cancellationToken) =>
+        TryReadBufferedPacket(out ReadOnlyMemory<byte> payload) ? new ValueTask<ReadOnlyMemory<byte>>(payload) : ReadPacketSlowAsync(cancellationToken);
+
+    /// <summary>
+    /// Takes the next packet when it is already received whole (one packet, no wait), like <see cref="ReadPacketAsync"/>;
+    /// false when it is not (then read it with <see cref="ReadPacketAsync"/>).
+    /// </summary>
+    public bool TryReadBufferedPacket(out ReadOnlyMemory<byte> payload)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_largePayload is not null)
@@ -133,17 +140,18 @@ internal sealed class PacketChannel : IDisposable
             {
                 AcceptSequence(buffer[pos + 3]);
                 _readPos = pos + HeaderSize + length;
-                var payload = new ReadOnlyMemory<byte>(buffer, pos + HeaderSize, length);
+                payload = new ReadOnlyMemory<byte>(buffer, pos + HeaderSize, length);
                 if (_sequenceMismatch)
                 {
                     ThrowIfMismatchNotError(payload.Span);
                 }
 
-                return new ValueTask<ReadOnlyMemory<byte>>(payload);
+                return true;
             }
         }
 
-        return ReadPacketSlowAsync(cancellationToken);
+        payload = default;
+        return false;
     }
 
     /// <summary>Sends the payload built in <paramref name="writer"/>, splitting it at 0xFFFFFF bytes, then flushes.</summary>
