@@ -27,6 +27,10 @@ internal sealed class JsRows
     private readonly List<Entry> _pool = new(2);
     private int _used;
 
+    // The last row's columns and their layout: rows of one table share it (one hidden class, no per-property descriptor).
+    private string[] _layoutNames = [];
+    private JsObjectLayout? _layout;
+
     /// <summary>Forgets the previous event's rows.</summary>
     public void Clear()
     {
@@ -44,7 +48,6 @@ internal sealed class JsRows
     public JsValue ToJs(Engine engine, Row? row)
     {
         if (row is null) return JsValue.Null;
-        var js = new JsObject(engine);
         if (_used == _pool.Count) _pool.Add(new Entry());
         var entry = _pool[_used++];
         var count = row.Count;
@@ -55,19 +58,34 @@ internal sealed class JsRows
         }
         var names = entry.Names;
         var values = entry.Values;
+        var same = count == _layoutNames.Length;
         var i = 0;
         foreach (var (name, value) in row)
         {
-            var v = JsValues.ToJs(value);
             names[i] = name;
-            values[i++] = v;
-            js.FastSetDataProperty(name, v);
+            same = same && (ReferenceEquals(name, _layoutNames[i]) || name == _layoutNames[i]);
+            values[i++] = JsValues.ToJs(value);
+        }
+        if (!same) NewLayout(names, count);
+        JsObject js;
+        if (_layout != null) js = JsObject.Create(engine, _layout, values.AsSpan(0, count)!);
+        else
+        {
+            js = new JsObject(engine);
+            for (var k = 0; k < count; k++) js.FastSetDataProperty(names[k], values[k]);
         }
         entry.Js = js;
         entry.Row = row;
         entry.Count = count;
         entry.Taken = false;
         return js;
+    }
+
+    /// <summary>A layout for these columns, or none where a layout cannot hold them (over 64, an empty or index-like name).</summary>
+    private void NewLayout(string[] names, int count)
+    {
+        _layoutNames = names.AsSpan(0, count).ToArray();
+        _layout = count is > 0 and <= 64 && _layoutNames.All(n => n.Length > 0 && !char.IsAsciiDigit(n[0])) ? new JsObjectLayout(_layoutNames) : null;
     }
 
     /// <summary>

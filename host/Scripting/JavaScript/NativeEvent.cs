@@ -17,6 +17,9 @@ internal static class NativeEvent
     private static readonly JsString Op = new("op"), Database = new("database"), Table = new("table"), Before = new("before"), After = new("after"),
         Destination = new("destination"), Key = new("key");
 
+    // The event object built straight into one hidden class (property order as before).
+    private static readonly JsObjectLayout EventLayout = new("op", "database", "table", "before", "after", "gtid", "file", "pos", "ts", "destination", "key");
+
     // The events of one transaction share their timestamp: its text is made once (one transform, one thread).
     [ThreadStatic] private static long _lastTicks;
     [ThreadStatic] private static JsString? _lastTs;
@@ -34,18 +37,13 @@ internal static class NativeEvent
     /// <summary>The event as a JavaScript object.</summary>
     public static JsObject ToJs(Engine engine, ChangeEvent e, JsRows rows)
     {
-        var o = new JsObject(engine);
-        o.FastSetDataProperty("op", new JsString(ChangeEventJson.OpName(e.Op)));
-        o.FastSetDataProperty("database", new JsString(e.Database));
-        o.FastSetDataProperty("table", new JsString(e.Table));
-        o.FastSetDataProperty("before", rows.ToJs(engine, e.Before));
-        o.FastSetDataProperty("after", rows.ToJs(engine, e.After));
-        o.FastSetDataProperty("gtid", e.Gtid is null ? JsValue.Null : new JsString(e.Gtid));
-        o.FastSetDataProperty("file", e.File is null ? JsValue.Null : new JsString(e.File));
-        o.FastSetDataProperty("pos", JsNumber.Create(e.Position));
-        o.FastSetDataProperty("ts", Ts(e.Timestamp));
-        o.FastSetDataProperty("destination", e.Destination is null ? JsValue.Null : new JsString(e.Destination));
-        o.FastSetDataProperty("key", e.Key is null ? JsValue.Null : new JsString(e.Key));
+        var before = rows.ToJs(engine, e.Before);
+        var after = rows.ToJs(engine, e.After);
+        var o = JsObject.Create(engine, EventLayout, [
+            new JsString(ChangeEventJson.OpName(e.Op)), new JsString(e.Database), new JsString(e.Table), before, after,
+            e.Gtid is null ? JsValue.Null : new JsString(e.Gtid), e.File is null ? JsValue.Null : new JsString(e.File),
+            JsNumber.Create(e.Position), Ts(e.Timestamp),
+            e.Destination is null ? JsValue.Null : new JsString(e.Destination), e.Key is null ? JsValue.Null : new JsString(e.Key)]);
         if (e.HasExtra)
             foreach (var (name, value) in e.Extra)
                 o.FastSetDataProperty(name, JsValues.ToJs(value));

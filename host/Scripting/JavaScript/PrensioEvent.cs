@@ -19,6 +19,10 @@ internal sealed class PrensioEvent(string pipeline)
 
     private readonly JsString _pipeline = new(pipeline);
 
+    // cdc_event and its meta and kafka objects built straight into one hidden class each (property order as before).
+    private static readonly JsObjectLayout EventLayout = new("schema", "table", "action", "before", "after", "meta", "kafka"),
+        MetaLayout = new("timestamp", "pipeline"), KafkaLayout = new("topic", "key");
+
     // The last event's table (its names are the reader's shared strings, so a reference check finds a repeat): its
     // names and default topic as JavaScript strings, made once per table instead of once per event.
     private string? _database, _table, _defaultTopic;
@@ -52,21 +56,13 @@ internal sealed class PrensioEvent(string pipeline)
     public JsObject ToJs(Engine engine, ChangeEvent e, JsRows rows)
     {
         var defaultTopic = CachedDefaultTopic(e);
-        var o = new JsObject(engine);
-        o.FastSetDataProperty("schema", _databaseJs!);
-        o.FastSetDataProperty("table", _tableJs!);
-        o.FastSetDataProperty("action", ActionJs(e.Op));
         // An absent image is an empty array (not null): README scripts call cdc_event.after.forEach on deletes too.
-        o.FastSetDataProperty("before", e.Before is { } b ? new JsArray(engine, [rows.ToJs(engine, b)]) : new JsArray(engine));
-        o.FastSetDataProperty("after", e.After is { } a ? new JsArray(engine, [rows.ToJs(engine, a)]) : new JsArray(engine));
-        var meta = new JsObject(engine);
-        meta.FastSetDataProperty("timestamp", JsNumber.Create(PrensioCdcEvent.Microseconds(e.Timestamp)));
-        meta.FastSetDataProperty("pipeline", _pipeline);
-        o.FastSetDataProperty("meta", meta);
-        var kafka = new JsObject(engine);
-        kafka.FastSetDataProperty("topic", e.Destination is { } destination ? new JsString(destination) : _defaultTopicJs!);
-        kafka.FastSetDataProperty("key", new JsString(e.Key ?? PrensioCdcEvent.Key(e, defaultTopic)));
-        o.FastSetDataProperty("kafka", kafka);
+        var before = e.Before is { } b ? new JsArray(engine, [rows.ToJs(engine, b)]) : new JsArray(engine);
+        var after = e.After is { } a ? new JsArray(engine, [rows.ToJs(engine, a)]) : new JsArray(engine);
+        var meta = JsObject.Create(engine, MetaLayout, [JsNumber.Create(PrensioCdcEvent.Microseconds(e.Timestamp)), _pipeline]);
+        var kafka = JsObject.Create(engine, KafkaLayout,
+            [e.Destination is { } destination ? new JsString(destination) : _defaultTopicJs!, new JsString(e.Key ?? PrensioCdcEvent.Key(e, defaultTopic))]);
+        var o = JsObject.Create(engine, EventLayout, [_databaseJs!, _tableJs!, ActionJs(e.Op), before, after, meta, kafka]);
         if (e.HasExtra)
             foreach (var (name, value) in e.Extra)
                 o.FastSetDataProperty(name, JsValues.ToJs(value));
