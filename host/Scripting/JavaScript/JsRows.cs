@@ -25,11 +25,12 @@ internal sealed class JsRows
     }
 
     private readonly List<Entry> _pool = new(2);
+
+    /// <summary>The reader of own properties this event's read-back shares.</summary>
+    public JsOwnProperties Own { get; } = new();
     private int _used;
 
-    // The last row's columns and their layout: rows of one table share it (one hidden class, no per-property descriptor).
-    private string[] _layoutNames = [];
-    private JsObjectLayout? _layout;
+    private KeyValuePair<string, JsValue>[] _entries = [];
 
     /// <summary>Forgets the previous event's rows.</summary>
     public void Clear()
@@ -58,22 +59,17 @@ internal sealed class JsRows
         }
         var names = entry.Names;
         var values = entry.Values;
-        var same = count == _layoutNames.Length;
+        if (_entries.Length < count) _entries = new KeyValuePair<string, JsValue>[count];
         var i = 0;
         foreach (var (name, value) in row)
         {
+            var v = JsValues.ToJs(value);
             names[i] = name;
-            same = same && (ReferenceEquals(name, _layoutNames[i]) || name == _layoutNames[i]);
-            values[i++] = JsValues.ToJs(value);
+            values[i] = v;
+            _entries[i++] = new(name, v);
         }
-        if (!same) NewLayout(names, count);
-        JsObject js;
-        if (_layout != null) js = JsObject.Create(engine, _layout, values.AsSpan(0, count)!);
-        else
-        {
-            js = new JsObject(engine);
-            for (var k = 0; k < count; k++) js.FastSetDataProperty(names[k], values[k]);
-        }
+        var js = Build(engine, _entries.AsSpan(0, count));
+        Array.Clear(_entries, 0, count);
         entry.Js = js;
         entry.Row = row;
         entry.Count = count;
@@ -81,12 +77,12 @@ internal sealed class JsRows
         return js;
     }
 
-    /// <summary>A layout for these columns, or none where a layout cannot hold them (over 64, an empty or index-like name).</summary>
-    private void NewLayout(string[] names, int count)
-    {
-        _layoutNames = names.AsSpan(0, count).ToArray();
-        _layout = count is > 0 and <= 64 && _layoutNames.All(n => n.Length > 0 && !char.IsAsciiDigit(n[0])) ? new JsObjectLayout(_layoutNames) : null;
-    }
+    /// <summary>
+    /// An object with these properties, in this order, built as a shaped (hidden-class) object that stays shaped when
+    /// the script adds a property (objects built the same way share their shapes); as an object literal would be.
+    /// </summary>
+    public static JsObject Build(Engine engine, ReadOnlySpan<KeyValuePair<string, JsValue>> properties) =>
+        JsObject.CreateFromEntries(engine, properties);
 
     /// <summary>
     /// The row a script left in <paramref name="value"/> (null for null/undefined); <paramref name="field"/> followed by
@@ -111,16 +107,13 @@ internal sealed class JsRows
         return row;
     }
 
-    private static Row WriteBack(Entry e, Row row)
+    private Row WriteBack(Entry e, Row row)
     {
         var o = e.Js;
         var position = 0;
         var matched = 0;
-        foreach (var (key, descriptor) in o.GetOwnProperties())
+        foreach (var (name, value) in Own.Read(o))
         {
-            if (!key.IsString()) continue;
-            var name = key.AsString();
-            var value = ValueOf(o, key, descriptor);
             var index = position < e.Count && e.Names[position] == name ? position : Array.IndexOf(e.Names, name, 0, e.Count);
             position++;
             if (index < 0)

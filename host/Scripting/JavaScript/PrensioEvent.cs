@@ -19,9 +19,10 @@ internal sealed class PrensioEvent(string pipeline)
 
     private readonly JsString _pipeline = new(pipeline);
 
-    // cdc_event and its meta and kafka objects built straight into one hidden class each (property order as before).
-    private static readonly JsObjectLayout EventLayout = new("schema", "table", "action", "before", "after", "meta", "kafka"),
-        MetaLayout = new("timestamp", "pipeline"), KafkaLayout = new("topic", "key");
+    // meta and kafka built straight into one hidden class each (property order as before);
+    // cdc_event itself from entries: a script adding a field (cdc_event.ext = 1) keeps it shaped.
+    private static readonly JsObjectLayout MetaLayout = new("timestamp", "pipeline"), KafkaLayout = new("topic", "key");
+    private readonly KeyValuePair<string, JsValue>[] _entries = new KeyValuePair<string, JsValue>[7];
 
     // The last event's table (its names are the reader's shared strings, so a reference check finds a repeat): its
     // names and default topic as JavaScript strings, made once per table instead of once per event.
@@ -62,7 +63,15 @@ internal sealed class PrensioEvent(string pipeline)
         var meta = JsObject.Create(engine, MetaLayout, [JsNumber.Create(PrensioCdcEvent.Microseconds(e.Timestamp)), _pipeline]);
         var kafka = JsObject.Create(engine, KafkaLayout,
             [e.Destination is { } destination ? new JsString(destination) : _defaultTopicJs!, new JsString(e.Key ?? PrensioCdcEvent.Key(e, defaultTopic))]);
-        var o = JsObject.Create(engine, EventLayout, [_databaseJs!, _tableJs!, ActionJs(e.Op), before, after, meta, kafka]);
+        _entries[0] = new("schema", _databaseJs!);
+        _entries[1] = new("table", _tableJs!);
+        _entries[2] = new("action", ActionJs(e.Op));
+        _entries[3] = new("before", before);
+        _entries[4] = new("after", after);
+        _entries[5] = new("meta", meta);
+        _entries[6] = new("kafka", kafka);
+        var o = JsRows.Build(engine, _entries);
+        Array.Clear(_entries);
         if (e.HasExtra)
             foreach (var (name, value) in e.Extra)
                 o.FastSetDataProperty(name, JsValues.ToJs(value));
@@ -103,14 +112,12 @@ internal sealed class PrensioEvent(string pipeline)
             e.Key = DefaultKey(e);
         }
         if (e.HasExtra) e.Extra.Clear();
-        foreach (var (key, descriptor) in o.GetOwnProperties())
-        {
-            if (!key.IsString()) continue;
-            var name = key.AsString();
-            if (name is "schema" or "table" or "action" or "before" or "after" or "meta" or "kafka" || ExtraFields.IsReserved(name)) continue;
-            e.Extra[name] = JsValues.FromJs(JsRows.ValueOf(o, key, descriptor));
-        }
+        foreach (var (name, value) in rows.Own.Read(o, NotExtra))
+            e.Extra[name] = JsValues.FromJs(value);
     }
+    private static readonly Func<string, bool> NotExtra = name =>
+        name is "schema" or "table" or "action" or "before" or "after" or "meta" or "kafka" || ExtraFields.IsReserved(name);
+
     private static Row? OneRow(JsValue value, string field, JsRows rows)
     {
         if (value.IsNull() || value.IsUndefined()) return null;
