@@ -25,7 +25,12 @@ internal sealed class JsRows
     }
 
     private readonly List<Entry> _pool = new(2);
+
+    /// <summary>The reader of own properties this event's read-back shares.</summary>
+    public JsOwnProperties Own { get; } = new();
     private int _used;
+
+    private KeyValuePair<string, JsValue>[] _entries = [];
 
     /// <summary>Forgets the previous event's rows.</summary>
     public void Clear()
@@ -44,7 +49,6 @@ internal sealed class JsRows
     public JsValue ToJs(Engine engine, Row? row)
     {
         if (row is null) return JsValue.Null;
-        var js = new JsObject(engine);
         if (_used == _pool.Count) _pool.Add(new Entry());
         var entry = _pool[_used++];
         var count = row.Count;
@@ -55,20 +59,30 @@ internal sealed class JsRows
         }
         var names = entry.Names;
         var values = entry.Values;
+        if (_entries.Length < count) _entries = new KeyValuePair<string, JsValue>[count];
         var i = 0;
         foreach (var (name, value) in row)
         {
             var v = JsValues.ToJs(value);
             names[i] = name;
-            values[i++] = v;
-            js.FastSetDataProperty(name, v);
+            values[i] = v;
+            _entries[i++] = new(name, v);
         }
+        var js = Build(engine, _entries.AsSpan(0, count));
+        Array.Clear(_entries, 0, count);
         entry.Js = js;
         entry.Row = row;
         entry.Count = count;
         entry.Taken = false;
         return js;
     }
+
+    /// <summary>
+    /// An object with these properties, in this order, built as a shaped (hidden-class) object that stays shaped when
+    /// the script adds a property (objects built the same way share their shapes); as an object literal would be.
+    /// </summary>
+    public static JsObject Build(Engine engine, ReadOnlySpan<KeyValuePair<string, JsValue>> properties) =>
+        JsObject.CreateFromEntries(engine, properties);
 
     /// <summary>
     /// The row a script left in <paramref name="value"/> (null for null/undefined); <paramref name="field"/> followed by
@@ -93,16 +107,13 @@ internal sealed class JsRows
         return row;
     }
 
-    private static Row WriteBack(Entry e, Row row)
+    private Row WriteBack(Entry e, Row row)
     {
         var o = e.Js;
         var position = 0;
         var matched = 0;
-        foreach (var (key, descriptor) in o.GetOwnProperties())
+        foreach (var (name, value) in Own.Read(o))
         {
-            if (!key.IsString()) continue;
-            var name = key.AsString();
-            var value = ValueOf(o, key, descriptor);
             var index = position < e.Count && e.Names[position] == name ? position : Array.IndexOf(e.Names, name, 0, e.Count);
             position++;
             if (index < 0)

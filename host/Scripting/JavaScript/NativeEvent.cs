@@ -13,6 +13,8 @@ internal static class NativeEvent
 {
     private static readonly HashSet<string> OwnFields = ["op", "database", "table", "before", "after", "gtid", "file", "pos", "ts", "destination", "key"];
 
+    private static readonly Func<string, bool> NotExtra = name => OwnFields.Contains(name) || ExtraFields.IsReserved(name);
+
     // Property names as JsString, made once: a string argument to Get would be wrapped anew on every call.
     private static readonly JsString Op = new("op"), Database = new("database"), Table = new("table"), Before = new("before"), After = new("after"),
         Destination = new("destination"), Key = new("key");
@@ -34,18 +36,13 @@ internal static class NativeEvent
     /// <summary>The event as a JavaScript object.</summary>
     public static JsObject ToJs(Engine engine, ChangeEvent e, JsRows rows)
     {
-        var o = new JsObject(engine);
-        o.FastSetDataProperty("op", new JsString(ChangeEventJson.OpName(e.Op)));
-        o.FastSetDataProperty("database", new JsString(e.Database));
-        o.FastSetDataProperty("table", new JsString(e.Table));
-        o.FastSetDataProperty("before", rows.ToJs(engine, e.Before));
-        o.FastSetDataProperty("after", rows.ToJs(engine, e.After));
-        o.FastSetDataProperty("gtid", e.Gtid is null ? JsValue.Null : new JsString(e.Gtid));
-        o.FastSetDataProperty("file", e.File is null ? JsValue.Null : new JsString(e.File));
-        o.FastSetDataProperty("pos", JsNumber.Create(e.Position));
-        o.FastSetDataProperty("ts", Ts(e.Timestamp));
-        o.FastSetDataProperty("destination", e.Destination is null ? JsValue.Null : new JsString(e.Destination));
-        o.FastSetDataProperty("key", e.Key is null ? JsValue.Null : new JsString(e.Key));
+        var before = rows.ToJs(engine, e.Before);
+        var after = rows.ToJs(engine, e.After);
+        var o = JsRows.Build(engine, [
+            new("op", new JsString(ChangeEventJson.OpName(e.Op))), new("database", new JsString(e.Database)), new("table", new JsString(e.Table)),
+            new("before", before), new("after", after), new("gtid", e.Gtid is null ? JsValue.Null : new JsString(e.Gtid)),
+            new("file", e.File is null ? JsValue.Null : new JsString(e.File)), new("pos", JsNumber.Create(e.Position)), new("ts", Ts(e.Timestamp)),
+            new("destination", e.Destination is null ? JsValue.Null : new JsString(e.Destination)), new("key", e.Key is null ? JsValue.Null : new JsString(e.Key))]);
         if (e.HasExtra)
             foreach (var (name, value) in e.Extra)
                 o.FastSetDataProperty(name, JsValues.ToJs(value));
@@ -74,13 +71,8 @@ internal static class NativeEvent
         e.Destination = JsValues.Text(o.Get(Destination));
         e.Key = JsValues.Text(o.Get(Key));
         if (e.HasExtra) e.Extra.Clear();
-        foreach (var (key, _) in o.GetOwnProperties())
-        {
-            if (!key.IsString()) continue;
-            var name = key.AsString();
-            if (OwnFields.Contains(name) || ExtraFields.IsReserved(name)) continue;
-            e.Extra[name] = JsValues.FromJs(o.Get(key));
-        }
+        foreach (var (name, extra) in rows.Own.Read(o, NotExtra))
+            e.Extra[name] = JsValues.FromJs(extra);
     }
 
     /// <summary>Adds what <c>transform(event)</c> returned to <paramref name="output"/>: the event, none (null), each element of an array.</summary>

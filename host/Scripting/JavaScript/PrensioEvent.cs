@@ -19,6 +19,11 @@ internal sealed class PrensioEvent(string pipeline)
 
     private readonly JsString _pipeline = new(pipeline);
 
+    // meta and kafka built straight into one hidden class each (property order as before);
+    // cdc_event itself from entries: a script adding a field (cdc_event.ext = 1) keeps it shaped.
+    private static readonly JsObjectLayout MetaLayout = new("timestamp", "pipeline"), KafkaLayout = new("topic", "key");
+    private readonly KeyValuePair<string, JsValue>[] _entries = new KeyValuePair<string, JsValue>[7];
+
     // The last event's table (its names are the reader's shared strings, so a reference check finds a repeat): its
     // names and default topic as JavaScript strings, made once per table instead of once per event.
     private string? _database, _table, _defaultTopic;
@@ -52,21 +57,21 @@ internal sealed class PrensioEvent(string pipeline)
     public JsObject ToJs(Engine engine, ChangeEvent e, JsRows rows)
     {
         var defaultTopic = CachedDefaultTopic(e);
-        var o = new JsObject(engine);
-        o.FastSetDataProperty("schema", _databaseJs!);
-        o.FastSetDataProperty("table", _tableJs!);
-        o.FastSetDataProperty("action", ActionJs(e.Op));
         // An absent image is an empty array (not null): README scripts call cdc_event.after.forEach on deletes too.
-        o.FastSetDataProperty("before", e.Before is { } b ? new JsArray(engine, [rows.ToJs(engine, b)]) : new JsArray(engine));
-        o.FastSetDataProperty("after", e.After is { } a ? new JsArray(engine, [rows.ToJs(engine, a)]) : new JsArray(engine));
-        var meta = new JsObject(engine);
-        meta.FastSetDataProperty("timestamp", JsNumber.Create(PrensioCdcEvent.Microseconds(e.Timestamp)));
-        meta.FastSetDataProperty("pipeline", _pipeline);
-        o.FastSetDataProperty("meta", meta);
-        var kafka = new JsObject(engine);
-        kafka.FastSetDataProperty("topic", e.Destination is { } destination ? new JsString(destination) : _defaultTopicJs!);
-        kafka.FastSetDataProperty("key", new JsString(e.Key ?? PrensioCdcEvent.Key(e, defaultTopic)));
-        o.FastSetDataProperty("kafka", kafka);
+        var before = e.Before is { } b ? new JsArray(engine, [rows.ToJs(engine, b)]) : new JsArray(engine);
+        var after = e.After is { } a ? new JsArray(engine, [rows.ToJs(engine, a)]) : new JsArray(engine);
+        var meta = JsObject.Create(engine, MetaLayout, [JsNumber.Create(PrensioCdcEvent.Microseconds(e.Timestamp)), _pipeline]);
+        var kafka = JsObject.Create(engine, KafkaLayout,
+            [e.Destination is { } destination ? new JsString(destination) : _defaultTopicJs!, new JsString(e.Key ?? PrensioCdcEvent.Key(e, defaultTopic))]);
+        _entries[0] = new("schema", _databaseJs!);
+        _entries[1] = new("table", _tableJs!);
+        _entries[2] = new("action", ActionJs(e.Op));
+        _entries[3] = new("before", before);
+        _entries[4] = new("after", after);
+        _entries[5] = new("meta", meta);
+        _entries[6] = new("kafka", kafka);
+        var o = JsRows.Build(engine, _entries);
+        Array.Clear(_entries);
         if (e.HasExtra)
             foreach (var (name, value) in e.Extra)
                 o.FastSetDataProperty(name, JsValues.ToJs(value));
@@ -107,14 +112,12 @@ internal sealed class PrensioEvent(string pipeline)
             e.Key = DefaultKey(e);
         }
         if (e.HasExtra) e.Extra.Clear();
-        foreach (var (key, descriptor) in o.GetOwnProperties())
-        {
-            if (!key.IsString()) continue;
-            var name = key.AsString();
-            if (name is "schema" or "table" or "action" or "before" or "after" or "meta" or "kafka" || ExtraFields.IsReserved(name)) continue;
-            e.Extra[name] = JsValues.FromJs(JsRows.ValueOf(o, key, descriptor));
-        }
+        foreach (var (name, value) in rows.Own.Read(o, NotExtra))
+            e.Extra[name] = JsValues.FromJs(value);
     }
+    private static readonly Func<string, bool> NotExtra = name =>
+        name is "schema" or "table" or "action" or "before" or "after" or "meta" or "kafka" || ExtraFields.IsReserved(name);
+
     private static Row? OneRow(JsValue value, string field, JsRows rows)
     {
         if (value.IsNull() || value.IsUndefined()) return null;

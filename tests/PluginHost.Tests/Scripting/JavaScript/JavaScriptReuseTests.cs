@@ -67,4 +67,29 @@ public sealed class JavaScriptReuseTests
         Assert.All(fanned, f => Assert.Equal("id=3, v=z", f.After!.ToString()));
         Assert.Equal("id=2, v=w", Assert.Single(Run(t, Insert("shop", "tags", new Row { ["id"] = 2L, ["v"] = "w" }))).After!.ToString());
     }
+
+    [Fact]
+    public void Columns_and_fields_a_script_adds_keep_the_order_it_added_them_in_event_after_event_index_like_names_included()
+    {
+        using var rules = Rules(null, null, Rule("add", """
+            function transform(cdc_event) {
+              const row = cdc_event.after[0];
+              row.z = 1; row.a = 2;
+              if (row.id % 2 === 0) row['9'] = 3;
+              cdc_event.b = 1; cdc_event.a = 2;
+              if (row.id % 2 === 0) cdc_event['7'] = 3;
+            }
+            """));
+        using var native = Native("function transform(e) { e.after.z = 1; if (e.after.id % 2 === 0) e.after['9'] = 3; e.b = 1; return e; }");
+        for (var id = 1L; id <= 4; id++)
+        {
+            var even = id % 2 == 0;
+            var r = Assert.Single(Run(rules, Update(id, "t")));
+            Assert.Equal(even ? $"id={id}, text_col=t!, n=2, z=1, a=2, 9=3" : $"id={id}, text_col=t!, n=2, z=1, a=2", r.After!.ToString());
+            Assert.Equal(even ? ["b", "a", "7"] : ["b", "a"], r.Extra.Keys.ToArray());
+            var n = Assert.Single(Run(native, Update(id, "t")));
+            Assert.Equal(even ? $"id={id}, text_col=t!, n=2, z=1, 9=3" : $"id={id}, text_col=t!, n=2, z=1", n.After!.ToString());
+            Assert.Equal(["b"], n.Extra.Keys.ToArray());
+        }
+    }
 }
