@@ -40,17 +40,7 @@ public sealed class MySqlRowReader : IAsyncDisposable
             return false;
         }
 
-        try
-        {
-            Row.Load(row);
-        }
-        catch (MySqlProtocolException ex) when (_connection.Fail(ex))
-        {
-            throw;
-        }
-
-        RowsRead++;
-        return true;
+        return Accept(row);
     }
 
     /// <summary>
@@ -67,6 +57,11 @@ public sealed class MySqlRowReader : IAsyncDisposable
             return false;
         }
 
+        return Accept(row);
+    }
+
+    private bool Accept(ReadOnlyMemory<byte> row)
+    {
         try
         {
             Row.Load(row);
