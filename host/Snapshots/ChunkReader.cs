@@ -43,6 +43,15 @@ internal sealed class ChunkReader : IAsyncDisposable
         return reader;
     }
 
+    /// <summary>Every base table the user can see, ordered by database and name; on the reader's own connection (no second one).</summary>
+    public async Task<IReadOnlyList<(string Database, string Table)>> ListTablesAsync(CancellationToken ct = default)
+    {
+        var c = await ConnectionAsync(ct).ConfigureAwait(false);
+        var result = await c.QueryAsync("SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' " +
+                                        "ORDER BY TABLE_SCHEMA, TABLE_NAME", ct).ConfigureAwait(false);
+        return result.Rows.Select(r => (r[0]!, r[1]!)).ToArray();
+    }
+
     /// <summary>Describes a table: columns, chunk key, estimated rows.</summary>
     /// <exception cref="SnapshotTableNotFoundException">No such table (or the user cannot see it), or a view.</exception>
     public async Task<SnapshotTable> DescribeAsync(string database, string table, CancellationToken ct = default)

@@ -124,6 +124,21 @@ public sealed class ChunkReaderTests(MariaDbServer db)
     }
 
     [Fact]
+    public async Task The_table_list_is_read_on_the_readers_connection_base_tables_only_in_order()
+    {
+        Setup();
+        db.Sql($"CREATE TABLE {Db}.`zoë` (id INT PRIMARY KEY); INSERT INTO {Db}.`zoë` VALUES (1), (2);");
+        await using var reader = await ChunkReader.OpenAsync(Repl.Connection(db));
+        var tables = await reader.ListTablesAsync();
+        var ours = tables.Where(t => t.Database == Db).Select(t => t.Table).ToArray();
+        Assert.Equal(["bin", "comp", "dt", "nokey", "uk", "zoë"], ours); // no view; names decoded from the session's raw results
+        Assert.DoesNotContain(tables, t => t.Database.Equals("information_schema", StringComparison.OrdinalIgnoreCase));
+        // The same connection then reads chunks with its session settings intact.
+        var chunk = await reader.ReadChunkAsync(await reader.DescribeAsync(Db, "zoë"), null, null, 10);
+        Assert.Equal(2, chunk.Events.Count);
+    }
+
+    [Fact]
     public async Task A_bad_where_and_a_missing_table_are_clear_errors_that_change_nothing()
     {
         Setup();
