@@ -254,8 +254,13 @@ internal sealed partial class PipelineRunner
                     var waiting = next.AsTask();
                     while (!waiting.IsCompleted)
                     {
-                        await Task.WhenAny(waiting, handoff.Signal).ConfigureAwait(false);
-                        if (!waiting.IsCompleted && (handoff.HasPending || handoff.Forgotten)) await InjectDueAsync().ConfigureAwait(false);
+                        // The signal is taken before looking for a chunk: one handed over after the look completes it. (Taken
+                        // after, a chunk handed over between the look and the wait slept until the next binlog event, a
+                        // heartbeat away on an idle server.)
+                        // A chunk not due yet waits for the signal too: no spinning.
+                        var signal = handoff.Signal;
+                        if (handoff.HasPending || handoff.Forgotten) await InjectDueAsync().ConfigureAwait(false);
+                        if (!waiting.IsCompleted) await Task.WhenAny(waiting, signal).ConfigureAwait(false);
                     }
                     next = new ValueTask<bool>(waiting);
                 }

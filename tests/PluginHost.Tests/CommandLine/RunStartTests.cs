@@ -12,6 +12,7 @@ namespace PluginHost.Tests.CommandLine;
 /// framework's <c>appsettings.json</c> reload watched the whole tree), and a host none of whose pipelines needs a
 /// plugin to start loads its plugins beside its pipelines' start, still listing and hot-reloading them.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class RunStartTests(ITestOutputHelper output)
 {
     [Fact]
