@@ -111,7 +111,11 @@ public sealed class PendingUnloadProcessTests(MariaDbServer db, ITestOutputHelpe
             output.WriteLine($"old versions gone {clock.ElapsedMilliseconds} ms after the reload");
             Assert.True(sawPending, "no old version was ever seen pending");
             Assert.All(reasons, r => Assert.Matches("(waiting for (the garbage collector|pipeline\\(s\\) hooks to switch|transform version .* of pipeline masked to retire))|still referenced after", r));
-            Assert.Contains(reasons, r => r.StartsWith("UserFunctions", StringComparison.Ordinal) && r.Contains("transform version obfuscate.csx@", StringComparison.Ordinal));
+            // The old helper version was seen retiring with its reason. Its wait for the old transform version lasts only
+            // while the transform recompiles against the new helpers (well under a second): a loaded machine can answer
+            // the first GET /plugins after it (seen in CI: the first answer came 1.3 s after the reload), so that reason
+            // is checked when seen (the pattern above) and the garbage collector's is accepted in its place.
+            Assert.Contains(reasons, r => r.StartsWith("UserFunctions", StringComparison.Ordinal));
 
             // The new versions work.
             db.Sql("INSERT INTO t VALUES (2, 'hello there', 2);", database);
