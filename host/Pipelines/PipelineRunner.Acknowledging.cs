@@ -109,8 +109,9 @@ internal sealed partial class PipelineRunner
         {
             if (Status.State is PipelineState.Running or PipelineState.Degraded)
             {
-                Status.State = PipelineState.Degraded;
+                // The error first: a reader that sees the state degraded sees why (/health read it in between once).
                 Status.SetError($"{_definition.SinkType} target '{failing.Name}' failing since {failing.FailingSince:u}: {failing.LastError} ({failing.Pending} event(s) waiting)");
+                Status.State = PipelineState.Degraded;
             }
         }
         else if (Status.State == PipelineState.Degraded)
