@@ -15,7 +15,7 @@ namespace PluginHost.Tests.Cluster;
 /// calls for a pipeline another node runs are forwarded to it (the token checked); a name of the configuration file is
 /// refused over the API and, found in the topic at start, logged with its key while the file's definition runs.
 /// </summary>
-[Collection(MariaDbCollection.Name)] // the first chain: the second one had grown to the longer by about three minutes
+[Collection(SecondMariaDbCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class ClusterDefinitionsTests(MariaDbServer db, ITestOutputHelper output)
 {

@@ -12,7 +12,7 @@ namespace PluginHost.Tests.Cluster;
 /// stream moves its pipelines to the others from their checkpoints and every change arrives; the node coming back
 /// takes over only a share.
 /// </summary>
-[Collection(SecondMariaDbCollection.Name)]
+[Collection(ThirdMariaDbCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class ClusterFailoverTests(MariaDbServer db, ITestOutputHelper output)
 {

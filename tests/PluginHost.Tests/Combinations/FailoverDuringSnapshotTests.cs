@@ -13,7 +13,7 @@ namespace PluginHost.Tests.Combinations;
 /// which continues the snapshot from the checkpoint in the cluster's topic (not from row 0): every row arrives, the
 /// repeats stay within what was in flight, and the other pipeline's changes all arrive.
 /// </summary>
-[Collection(MariaDbCollection.Name)] // the first chain: the second one had grown to the longer by about three minutes
+[Collection(SecondMariaDbCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed partial class FailoverDuringSnapshotTests(MariaDbServer db, ITestOutputHelper output)
 {

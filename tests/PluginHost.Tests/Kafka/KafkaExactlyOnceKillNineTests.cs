@@ -13,7 +13,7 @@ namespace PluginHost.Tests.Kafka;
 /// (<see cref="KafkaLogReader"/>: the mock writes commit markers but shows aborted and never-ended transactions to
 /// read_committed consumers): every change exactly once, in commit order per row.
 /// </summary>
-[Collection(SecondMariaDbCollection.Name)]
+[Collection(ThirdMariaDbCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class KafkaExactlyOnceKillNineTests(MariaDbServer db, ITestOutputHelper output)
 {

@@ -14,7 +14,8 @@ public sealed class HotReloadTests
     public async Task Copying_a_new_version_file_by_file_is_one_reload()
     {
         var built = await ThirdPartyPlugins.GetAsync();
-        await using var box = new PluginSandbox(watch: true, debounce: TimeSpan.FromMilliseconds(300));
+        // A quiet period far above the 50 ms between files: a CI run at load 13 paused the copy for over 300 ms.
+        await using var box = new PluginSandbox(watch: true, debounce: TimeSpan.FromMilliseconds(1200));
         ThirdPartyPlugins.CopyTo(built.SinkV1, box.PluginFolder("testsink"));
         var events = new ConcurrentQueue<PluginStatus>();
         var helperChanges = 0;
@@ -30,7 +31,7 @@ public sealed class HotReloadTests
         ThirdPartyPlugins.CopyTo(built.SinkV2, box.PluginFolder("testsink"), TimeSpan.FromMilliseconds(50));
 
         await Wait.UntilAsync(() => box.Manager.Find("testsink")?.Version == "2.0.0", Timeout, "version 2.0.0");
-        await Task.Delay(700); // nothing else may follow
+        await Task.Delay(1500); // nothing else may follow
         var reload = Assert.Single(events);
         Assert.Equal(PluginState.Loaded, reload.State);
         Assert.Equal("2.0.0", reload.Version);
