@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using PluginHost.Sdk;
 
 namespace PluginHost.Plugins;
 
@@ -180,18 +181,19 @@ internal sealed partial class PluginManager
         if (retired.Count == 0) return;
         foreach (var pipeline in _pipelines.Running())
         {
-            if (PluginRetirement.ContextOf(pipeline.Sink) is not PluginLoadContext context || !retired.Contains(context)) continue;
-            var swapper = _pipelines.SwapperFor(pipeline);
-            if (swapper.Busy) continue;
-            if (!_entries.TryGetValue(context.PluginName, out var entry) || entry.Current?.FactoryFor(pipeline.SinkType) is not { } factory) continue;
+            Entry? entry = null;
+            ISinkFactory? factory = null;
+            bool Stale(ISink sink) =>
+                PluginRetirement.ContextOf(sink) is PluginLoadContext context && retired.Contains(context)
+                && _entries.TryGetValue(context.PluginName, out entry) && (factory = entry.Current?.FactoryFor(pipeline.SinkType)) != null;
             try
             {
-                swapper.Swap(pipeline.CreateSink(factory));
-                _logger.PipelineSwitching(pipeline.Pipeline, entry.Name, entry.Current!.Version);
+                if (_pipelines.SwapperFor(pipeline).SwapIfStale(Stale, () => pipeline.CreateSink(factory!)))
+                    _logger.PipelineSwitching(pipeline.Pipeline, entry!.Name, entry.Current!.Version);
             }
-            catch (Exception e)
+            catch (Exception e) when (entry?.Current is { } current)
             {
-                _logger.PipelineCannotCreateSink(pipeline.Pipeline, pipeline.SinkType, entry.Name, entry.Current!.Version, e.Message);
+                _logger.PipelineCannotCreateSink(pipeline.Pipeline, pipeline.SinkType, entry.Name, current.Version, e.Message);
             }
         }
     }

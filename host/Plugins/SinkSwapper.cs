@@ -49,6 +49,20 @@ internal sealed class SinkSwapper
         get { lock (_gate) return _inFlight != null || _queued != null; }
     }
 
+    /// <summary>
+    /// Swaps in a sink from <paramref name="create"/> when nothing is handed over or queued and the live sink is
+    /// <paramref name="stale"/> (from a retired plugin version). Returns whether it did. The live sink is read only
+    /// once no swap is in flight: read before, it could be the sink a hand-over is replacing that very moment, and
+    /// the pipeline would switch twice to the same version. Callers serialize with <see cref="Swap"/> (the plugin
+    /// manager's gate), so nothing else issues a swap in between.
+    /// </summary>
+    public bool SwapIfStale(Func<ISink, bool> stale, Func<ISink> create)
+    {
+        if (Busy || !stale(_pipeline.Sink)) return false;
+        Swap(create());
+        return true;
+    }
+
     /// <summary>Makes <paramref name="next"/> this pipeline's sink from its next transaction boundary on (or after the pending swap).</summary>
     public void Swap(ISink next)
     {
