@@ -24,6 +24,8 @@ internal static class BenchmarkSupport
     /// </summary>
     public static string HostDll()
     {
+        // PLUGINHOST_BENCH_HOST=DLL: another build of the host (a copy of an older one, say), for before/after runs.
+        if (Environment.GetEnvironmentVariable("PLUGINHOST_BENCH_HOST") is { Length: > 0 } other) return other;
         var built = Path.Combine(RepoRoot(), "host", "bin", "Release", "net10.0", "pluginhost.dll");
         return File.Exists(built) ? built : Path.Combine(AppContext.BaseDirectory, "pluginhost.dll");
     }
@@ -34,7 +36,9 @@ internal static class BenchmarkSupport
         var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var a in new[] { HostDll(), "run", "--config", config }) psi.ArgumentList.Add(a);
         var host = System.Diagnostics.Process.Start(psi)!;
-        host.ErrorDataReceived += (_, e) => { if (e.Data != null) Console.Error.WriteLine("host: " + e.Data); };
+        // PLUGINHOST_BENCH_TRACE=1: each line stamped with the time it arrived (ms), to see where a start goes.
+        var stamp = Environment.GetEnvironmentVariable("PLUGINHOST_BENCH_TRACE") == "1";
+        host.ErrorDataReceived += (_, e) => { if (e.Data != null) Console.Error.WriteLine((stamp ? $"{DateTime.UtcNow:HH:mm:ss.fff} " : "") + "host: " + e.Data); };
         host.OutputDataReceived += (_, _) => { };
         host.BeginErrorReadLine();
         host.BeginOutputReadLine();

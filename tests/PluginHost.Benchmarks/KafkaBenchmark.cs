@@ -129,6 +129,11 @@ internal static class KafkaBenchmark
         var before = cluster.Count("bench.orders");
         using var host = StartHost(config);
         if (Environment.GetEnvironmentVariable("PLUGINHOST_BENCH_TRACE") == "1") Console.WriteLine($"host process started at {DateTime.UtcNow:HH:mm:ss.fff}Z");
+        // Diagnosis: PLUGINHOST_BENCH_PERF=FILE records the host with perf until the last event is acknowledged (run with
+        // DOTNET_PerfMapEnabled=1 for .NET names).
+        using var perf = Environment.GetEnvironmentVariable("PLUGINHOST_BENCH_PERF") is { Length: > 0 } perfFile
+            ? Process.Start(new ProcessStartInfo("perf") { ArgumentList = { "record", "-F", "999", "-g", "-p", host.Id.ToString(), "-o", perfFile }, RedirectStandardError = true })
+            : null;
         try
         {
             var sw = Stopwatch.StartNew();
@@ -152,6 +157,7 @@ internal static class KafkaBenchmark
                     host.Refresh();
                     hostCpuAtFirst = host.TotalProcessorTime; // start-up and compile done: what follows is per-event work
                     countAtFirst = count - before;
+                    if (Environment.GetEnvironmentVariable("PLUGINHOST_BENCH_TRACE") == "1") Console.WriteLine($"first event acknowledged at {DateTime.UtcNow:HH:mm:ss.fff}Z");
                 }
                 if (host.HasExited) throw new InvalidOperationException($"the host exited ({host.ExitCode})");
                 if (sw.Elapsed > TimeSpan.FromMinutes(minutes)) throw new TimeoutException($"only {count - before:N0} of {rows:N0} events after {minutes} minutes");
@@ -194,6 +200,14 @@ internal static class KafkaBenchmark
         }
         finally
         {
+            if (perf is { HasExited: false })
+            {
+                // Stopped, not killed: the runtime writes the rest of its perf map (the methods jitted last) on the way out.
+                Process.Start("kill", ["-TERM", host.Id.ToString()])!.WaitForExit();
+                host.WaitForExit(10_000);
+                Process.Start("kill", ["-INT", perf.Id.ToString()])!.WaitForExit();
+                perf.WaitForExit(60_000);
+            }
             if (!host.HasExited) host.Kill(true);
             await host.WaitForExitAsync();
         }
