@@ -54,6 +54,9 @@ internal static class SnapshotHostRun
         }
         var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var a in new[] { hostDll ?? HostDll(), "run", "--config", config }) psi.ArgumentList.Add(a);
+        // Diagnosis: PLUGINHOST_BENCH_HOST_ENV="NAME=VALUE;…" sets variables for the host only (e.g. DOTNET_JitStdOutFile).
+        foreach (var pair in (Environment.GetEnvironmentVariable("PLUGINHOST_BENCH_HOST_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
+            psi.Environment[pair[..pair.IndexOf('=')]] = pair[(pair.IndexOf('=') + 1)..];
         clock.Restart();
         using var host = Process.Start(psi)!;
         host.ErrorDataReceived += (_, e) => OnLine(e.Data);
