@@ -52,10 +52,16 @@ internal static class SnapshotHostRun
             if (line.Contains("initial_only snapshot completed", StringComparison.Ordinal)) completed.TrySetResult();
             else if (line.Contains("pipeline snap: failed", StringComparison.Ordinal)) failed.TrySetResult(line);
         }
-        var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        // Diagnosis: PLUGINHOST_BENCH_PERF_START=FILE runs the host under perf from its first instruction (its RSS and CPU are then perf's).
+        var perfStart = Environment.GetEnvironmentVariable("PLUGINHOST_BENCH_PERF_START");
+        var psi = new ProcessStartInfo(perfStart is { Length: > 0 } ? "perf" : "dotnet") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        if (perfStart is { Length: > 0 })
+            foreach (var a in new[] { "record", "-F", Environment.GetEnvironmentVariable("PLUGINHOST_BENCH_PERF_FREQ") ?? "499", "-g", "-o", perfStart, "--", "dotnet" }) psi.ArgumentList.Add(a);
+        // A build given as DLL@NAME=VALUE;… runs with those variables (to compare runtime settings on one build).
+        var env = hostDll?.Split('@', 2) is [var dll, var vars] ? (hostDll = dll, vars).vars : "";
         foreach (var a in new[] { hostDll ?? HostDll(), "run", "--config", config }) psi.ArgumentList.Add(a);
         // Diagnosis: PLUGINHOST_BENCH_HOST_ENV="NAME=VALUE;…" sets variables for the host only (e.g. DOTNET_JitStdOutFile).
-        foreach (var pair in (Environment.GetEnvironmentVariable("PLUGINHOST_BENCH_HOST_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
+        foreach (var pair in (Environment.GetEnvironmentVariable("PLUGINHOST_BENCH_HOST_ENV") + ";" + env).Split(';', StringSplitOptions.RemoveEmptyEntries))
             psi.Environment[pair[..pair.IndexOf('=')]] = pair[(pair.IndexOf('=') + 1)..];
         clock.Restart();
         using var host = Process.Start(psi)!;
