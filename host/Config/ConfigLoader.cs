@@ -47,7 +47,7 @@ internal static partial class ConfigLoader
         Substitute(obj, "", fileName, env, errors, secretsOptional);
         ClusterRules.ApplyDefaults(obj);
         var bindErrors = new List<SinkConfigurationException>();
-        var options = SettingsBinder.Bind<HostOptions>(JsonSerializer.SerializeToElement(obj), bindErrors);
+        var options = SettingsBinder.Bind<HostOptions>(ToElement(obj), bindErrors);
         foreach (var e in bindErrors) errors.Add(new ConfigError(fileName, null, e.Key, e.Message[(e.Key.Length + 2)..]));
         // Errors found before binding (YAML, ${…}) and by the binder name the pipeline by its index: name it.
         for (var i = 0; i < errors.Count; i++)
@@ -56,6 +56,18 @@ internal static partial class ConfigLoader
         var pipelines = Validate(options, fileName, sinkTypes, errors, secretsOptional);
         if (errors.Count > 0) throw new ConfigException(errors) { Partial = new HostConfig(options, fileName, pipelines) };
         return new HostConfig(options, fileName, pipelines);
+    }
+
+    /// <summary>
+    /// The node as the element the serializer made of it (<c>JsonSerializer.SerializeToElement</c>: the node written
+    /// and read back), without starting the serializer's reflection on the way to a start (its converters' JIT).
+    /// </summary>
+    private static JsonElement ToElement(JsonNode node)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer)) node.WriteTo(w);
+        using var document = JsonDocument.Parse(buffer.WrittenMemory);
+        return document.RootElement.Clone();
     }
 
     /// <summary>Parses one pipeline (e.g. from the REST API, JSON or YAML) with the same rules as the file.</summary>
@@ -72,7 +84,7 @@ internal static partial class ConfigLoader
         Substitute(obj, "", source, env, errors, false);
         if (current.Options.Cluster != null) ClusterRules.ApplyPipelineDefaults(obj);
         var bindErrors = new List<SinkConfigurationException>();
-        var p = SettingsBinder.Bind<PipelineOptions>(JsonSerializer.SerializeToElement(obj), bindErrors);
+        var p = SettingsBinder.Bind<PipelineOptions>(ToElement(obj), bindErrors);
         foreach (var e in bindErrors) errors.Add(new ConfigError(source, p.Name.Length > 0 ? p.Name : null, e.Key, e.Message[(e.Key.Length + 2)..]));
         if (current.Options.Cluster is { } cluster) ClusterRules.ValidatePipeline(cluster, p, source, errors);
         var options = new HostOptions { Pipelines = [p], Cluster = current.Options.Cluster };

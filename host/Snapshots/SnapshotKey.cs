@@ -23,7 +23,7 @@ internal sealed class SnapshotKey : IEquatable<SnapshotKey>
     public IReadOnlyList<byte[]> Values => _values;
 
     /// <summary>A JSON array of the values in hex, e.g. <c>["3432","616263"]</c>.</summary>
-    public override string ToString() => JsonSerializer.Serialize(_values.Select(Convert.ToHexString).ToArray());
+    public override string ToString() => "[\"" + string.Join("\",\"", _values.Select(Convert.ToHexString)) + "\"]"; // (hex needs no escaping)
 
     /// <summary>Reads <see cref="ToString"/>'s form.</summary>
     /// <exception cref="FormatException">The text is not a non-empty JSON array of hex strings.</exception>

@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using PluginHost.Binlog.Values;
 using PluginHost.Sdk;
@@ -38,6 +39,91 @@ internal static class SnapshotRowJson
                 ChangeEventJson.WriteValue(w, SnapshotValues.ToObject(rows.Table.Columns[c], raw, rows.Collations[c]), columns[c]);
         }
         w.WriteEndObject();
+    }
+
+    /// <summary>
+    /// Writes the row's object into <paramref name="dest"/> by copying, without a JSON writer, when every value is NULL
+    /// or copied from the text (the bytes <see cref="Write"/> gives: the writer's separators, its encoded names, and a
+    /// text the encoder leaves as is); false when a value is not, or <paramref name="dest"/> is too small (then
+    /// <see cref="Write"/> writes the row).
+    /// </summary>
+    public static bool TryCopy(Span<byte> dest, SnapshotRows rows, int row, byte[] plans, out int written)
+    {
+        written = 0;
+        var info = rows.Table.Info;
+        var names = info.JsonNames;
+        var columns = info.ColumnArray;
+        var encoder = ChangeEventJson.WriterOptions.Encoder!;
+        if (dest.Length < 2) return false;
+        var at = 0;
+        dest[at++] = (byte)'{';
+        for (var c = 0; c < names.Length; c++)
+        {
+            var name = names[c].EncodedUtf8Bytes;
+            var raw = rows.Value(row, c);
+            // comma, quoted name, colon, the value quoted with a T and a Z at most (or null), the closing brace
+            if (at + name.Length + raw.Length + 10 > dest.Length) return false;
+            if (c > 0) dest[at++] = (byte)',';
+            dest[at++] = (byte)'"';
+            name.CopyTo(dest[at..]);
+            at += name.Length;
+            dest[at++] = (byte)'"';
+            dest[at++] = (byte)':';
+            if (rows.IsNull(row, c))
+            {
+                "null"u8.CopyTo(dest[at..]);
+                at += 4;
+                continue;
+            }
+            var n = Copy(dest[at..], (Plan)plans[c], raw, columns[c].FractionDigits, encoder);
+            if (n < 0) return false;
+            at += n;
+        }
+        dest[at++] = (byte)'}';
+        written = at;
+        return true;
+    }
+
+    /// <summary>The value's JSON copied into <paramref name="dest"/> (its length), or -1 where <see cref="TryWrite"/> would not copy it as is.</summary>
+    private static int Copy(Span<byte> dest, Plan plan, ReadOnlySpan<byte> raw, int fractionDigits, JavaScriptEncoder encoder)
+    {
+        switch (plan)
+        {
+            case Plan.Integer:
+                if (!IsCanonicalInteger(raw)) return -1;
+                raw.CopyTo(dest);
+                return raw.Length;
+            case Plan.Decimal:
+                return IsCanonicalDecimal(raw) ? Quoted(dest, raw, default, raw.Length) : -1;
+            case Plan.Text:
+                return System.Text.Unicode.Utf8.IsValid(raw) && encoder.FindFirstCharacterToEncodeUtf8(raw) < 0 ? Quoted(dest, raw, default, raw.Length) : -1;
+            case Plan.AsciiText:
+                return raw.IndexOfAnyExceptInRange((byte)0, (byte)0x7F) < 0 && encoder.FindFirstCharacterToEncodeUtf8(raw) < 0
+                    ? Quoted(dest, raw, default, raw.Length)
+                    : -1;
+            case Plan.Date:
+                return raw.Length == 10 && IsValidDate(raw) ? Quoted(dest, raw, default, raw.Length) : -1;
+            case Plan.DateTime:
+                return IsValidDateTime(raw, fractionDigits) ? Quoted(dest, raw, default, raw.Length) : -1;
+            case Plan.Timestamp:
+                return IsValidDateTime(raw, fractionDigits) && !(raw.StartsWith("1970-01-01 00:00:00"u8) && IsZeroFraction(raw[19..]))
+                    ? Quoted(dest, raw, "Z"u8, 10)
+                    : -1;
+            default:
+                return -1;
+        }
+    }
+
+    /// <summary><see cref="WriteQuoted"/>'s bytes, copied into <paramref name="dest"/>: their length.</summary>
+    private static int Quoted(Span<byte> dest, ReadOnlySpan<byte> raw, ReadOnlySpan<byte> suffix, int separator)
+    {
+        dest[0] = (byte)'"';
+        raw.CopyTo(dest[1..]);
+        if (separator < raw.Length) dest[1 + separator] = (byte)'T';
+        suffix.CopyTo(dest[(1 + raw.Length)..]);
+        var n = 1 + raw.Length + suffix.Length;
+        dest[n] = (byte)'"';
+        return n + 1;
     }
 
     /// <summary>How each column of <paramref name="rows"/> is written (per chunk: the collations are the result's).</summary>

@@ -65,6 +65,14 @@ internal sealed class SnapshotRows
         return _lengths[i] < 0 ? default : _data.AsSpan(_starts[i], _lengths[i]);
     }
 
+    /// <summary>Bytes of a row's values.</summary>
+    public int RowBytes(int row)
+    {
+        var n = 0;
+        for (int i = row * _columns, end = i + _columns; i < end; i++) n += Math.Max(0, _lengths[i]);
+        return n;
+    }
+
     /// <summary>Copies a row's values (the reader reuses <paramref name="row"/>).</summary>
     public void Add(RawRow row)
     {

@@ -26,6 +26,8 @@ internal static class SnapshotBenchmark
         var hostOnly = args.Contains("--host-only"); // diagnosis: only the client and the host process
         var pipelineExtra = StringOption(args, "--pipeline", ""); // diagnosis: more pipeline keys for the host run, e.g. "queue_bytes: 64MiB"
         var sinkExtra = StringOption(args, "--sink", ""); // diagnosis: more file sink keys, e.g. "fsync: false"
+        // Comparison: --hosts A.dll,B.dll runs each build in every round (their order alternating), beside the same client.
+        string?[] hosts = StringOption(args, "--hosts", "") is { Length: > 0 } list ? list.Split(',') : new string?[] { null };
         PrintLoad();
         using var db = new ThrowawayMariaDb();
         db.Sql("CREATE DATABASE bench; CREATE TABLE bench.orders (id INT NOT NULL PRIMARY KEY, customer VARCHAR(40) NOT NULL, amount DECIMAL(10,2) NOT NULL, " +
@@ -50,12 +52,17 @@ internal static class SnapshotBenchmark
                                       $"= {rate / cli:P0} of the client; {bytes / 1e6:F0} MB written; peak RSS during the read {rss:F0} MB");
                     File.Delete(Path.Combine(dir, "out.jsonl"));
                 }
-                var host = await SnapshotHostRun.RunAsync(db.Port, Path.Combine(dir, "host-" + round), rows, chunkSize, pipelineExtra, sinkExtra);
-                var cliAfter = Cli(db, rows);
-                var extra = pipelineExtra.Length + sinkExtra.Length > 0 ? $" ({pipelineExtra} {sinkExtra})" : "";
-                Console.WriteLine($"pluginhost run, snapshot initial_only, chunks of {chunkSize:N0} → file sink{extra} (whole process): {rows / host.FromStart:N0} rows/s from process start " +
-                                  $"to state completed ({host.FromStart:F2} s) = {rows / host.FromStart / cli:P0} of the client; to the process's exit {host.ToExit:F2} s; {rows / host.FromFirstRow:N0} rows/s from the first row written; " +
-                                  $"{host.Bytes / 1e6:F0} MB written; host peak RSS {host.PeakRssMb:F0} MB, CPU {host.CpuSeconds:F1} s; the client again after it: {cliAfter:N0} rows/s");
+                foreach (var hostDll in round % 2 == 1 ? hosts : hosts.Reverse())
+                {
+                    var host = await SnapshotHostRun.RunAsync(db.Port, Path.Combine(dir, $"host-{round}-{Array.IndexOf(hosts, hostDll)}"), rows, chunkSize, pipelineExtra, sinkExtra, hostDll);
+                    var cliAfter = Cli(db, rows);
+                    var extra = pipelineExtra.Length + sinkExtra.Length > 0 ? $" ({pipelineExtra} {sinkExtra})" : "";
+                    var build = hostDll is null ? "" : $" [{hostDll}]";
+                    Console.WriteLine($"pluginhost run{build}, snapshot initial_only, chunks of {chunkSize:N0} → file sink{extra} (whole process): {rows / host.FromStart:N0} rows/s from process start " +
+                                      $"to state completed ({host.FromStart:F2} s) = {rows / host.FromStart / cli:P0} of the client; to the process's exit {host.ToExit:F2} s; {rows / host.FromFirstRow:N0} rows/s from the first row written " +
+                                      $"({rows / host.FromFirstRow / cli:P0}); {host.Bytes / 1e6:F0} MB written; host peak RSS {host.PeakRssMb:F0} MB, CPU {host.CpuSeconds:F2} s; the client again after it: {cliAfter:N0} rows/s");
+                    if (hosts.Length > 1) Directory.Delete(Path.Combine(dir, $"host-{round}-{Array.IndexOf(hosts, hostDll)}"), true);
+                }
                 PrintLoad();
                 if (hostOnly) continue;
                 var raw = await ProtocolAsync(connection, rows, convert: false);

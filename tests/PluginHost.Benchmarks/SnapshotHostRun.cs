@@ -18,7 +18,8 @@ internal static class SnapshotHostRun
 
     /// <param name="pipelineExtra">More keys of the pipeline (one YAML line, e.g. <c>queue_bytes: 64MiB</c>), for diagnosis.</param>
     /// <param name="sinkExtra">More keys of the file sink (e.g. <c>fsync: false</c>), for diagnosis.</param>
-    public static async Task<Result> RunAsync(int port, string dir, int rows, int chunkSize, string pipelineExtra = "", string sinkExtra = "")
+    /// <param name="hostDll">The host build to run (default <see cref="HostDll"/>): another build, to compare two in one run.</param>
+    public static async Task<Result> RunAsync(int port, string dir, int rows, int chunkSize, string pipelineExtra = "", string sinkExtra = "", string? hostDll = null)
     {
         Directory.CreateDirectory(dir);
         var config = Path.Combine(dir, "pluginhost.yaml");
@@ -51,8 +52,17 @@ internal static class SnapshotHostRun
             if (line.Contains("initial_only snapshot completed", StringComparison.Ordinal)) completed.TrySetResult();
             else if (line.Contains("pipeline snap: failed", StringComparison.Ordinal)) failed.TrySetResult(line);
         }
-        var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in new[] { HostDll(), "run", "--config", config }) psi.ArgumentList.Add(a);
+        // Diagnosis: PLUGINHOST_BENCH_PERF_START=FILE runs the host under perf from its first instruction (its RSS and CPU are then perf's).
+        var perfStart = Environment.GetEnvironmentVariable("PLUGINHOST_BENCH_PERF_START");
+        var psi = new ProcessStartInfo(perfStart is { Length: > 0 } ? "perf" : "dotnet") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        if (perfStart is { Length: > 0 })
+            foreach (var a in new[] { "record", "-F", Environment.GetEnvironmentVariable("PLUGINHOST_BENCH_PERF_FREQ") ?? "499", "-g", "-o", perfStart, "--", "dotnet" }) psi.ArgumentList.Add(a);
+        // A build given as DLL@NAME=VALUE;… runs with those variables (to compare runtime settings on one build).
+        var env = hostDll?.Split('@', 2) is [var dll, var vars] ? (hostDll = dll, vars).vars : "";
+        foreach (var a in new[] { hostDll ?? HostDll(), "run", "--config", config }) psi.ArgumentList.Add(a);
+        // Diagnosis: PLUGINHOST_BENCH_HOST_ENV="NAME=VALUE;…" sets variables for the host only (e.g. DOTNET_JitStdOutFile).
+        foreach (var pair in (Environment.GetEnvironmentVariable("PLUGINHOST_BENCH_HOST_ENV") + ";" + env).Split(';', StringSplitOptions.RemoveEmptyEntries))
+            psi.Environment[pair[..pair.IndexOf('=')]] = pair[(pair.IndexOf('=') + 1)..];
         clock.Restart();
         using var host = Process.Start(psi)!;
         host.ErrorDataReceived += (_, e) => OnLine(e.Data);
@@ -61,7 +71,7 @@ internal static class SnapshotHostRun
         host.BeginOutputReadLine();
         // Diagnosis: PLUGINHOST_BENCH_PERF=FILE records the host with perf (run with DOTNET_PerfMapEnabled=1 for .NET names).
         using var perf = Environment.GetEnvironmentVariable("PLUGINHOST_BENCH_PERF") is { Length: > 0 } perfFile
-            ? Process.Start(new ProcessStartInfo("perf") { ArgumentList = { "record", "-F", "499", "-g", "-p", host.Id.ToString(), "-o", perfFile }, RedirectStandardError = true })
+            ? Process.Start(new ProcessStartInfo("perf") { ArgumentList = { "record", "-F", Environment.GetEnvironmentVariable("PLUGINHOST_BENCH_PERF_FREQ") ?? "499", "-g", "-p", host.Id.ToString(), "-o", perfFile }, RedirectStandardError = true })
             : null;
         try
         {

@@ -22,6 +22,7 @@ internal sealed class SnapshotSlice
     private readonly string file, transactionId;
     private readonly long position;
     private byte[]? _prefix, _suffix, _plans;
+    private int _rowOverhead; // the most a row's JSON adds to its values' bytes when copied (SnapshotRowJson.TryCopy)
     private int _taken; // rows [0, _taken) of the slice were taken
 
     public SnapshotSlice(SnapshotRows rows, IReadOnlyList<int>? delivered, int start, int count, string file, long position, string transactionId)
@@ -75,9 +76,19 @@ internal sealed class SnapshotSlice
     private void WriteLine(int k, Utf8JsonWriter writer, IBufferWriter<byte> output)
     {
         if (_prefix is null) Envelope();
+        var row = RowAt(k);
+        // The line in one piece where every value is copied from the text; else through the JSON writer.
+        var span = output.GetSpan(_prefix!.Length + _rowOverhead + rows.RowBytes(row) + _suffix!.Length);
+        if (SnapshotRowJson.TryCopy(span[_prefix.Length..^_suffix.Length], rows, row, _plans!, out var n))
+        {
+            _prefix.CopyTo(span);
+            _suffix.CopyTo(span[(_prefix.Length + n)..]);
+            output.Advance(_prefix.Length + n + _suffix.Length);
+            return;
+        }
         output.Write(_prefix);
         writer.Reset(output);
-        SnapshotRowJson.Write(writer, rows, RowAt(k), _plans!);
+        SnapshotRowJson.Write(writer, rows, row, _plans!);
         writer.Flush();
         output.Write(_suffix);
     }
@@ -94,6 +105,7 @@ internal sealed class SnapshotSlice
         var at = json.AsSpan().IndexOf("\"before\":null,\"after\":"u8) + "\"before\":null,\"after\":"u8.Length;
         if (!json.AsSpan(at).StartsWith("null"u8)) throw new InvalidOperationException("unexpected event JSON: " + System.Text.Encoding.UTF8.GetString(json));
         _plans = SnapshotRowJson.Plans(rows);
+        _rowOverhead = 2 + rows.Table.Info.JsonNames.Sum(name => name.EncodedUtf8Bytes.Length + 10);
         _suffix = json[(at + 4)..];
         _prefix = json[..at];
     }

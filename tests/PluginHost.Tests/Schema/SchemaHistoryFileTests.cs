@@ -1,4 +1,7 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging.Abstractions;
+using PluginHost.Binlog.Events;
 using PluginHost.Binlog.History;
 using PluginHost.Binlog.Replication;
 using PluginHost.Schema;
@@ -78,4 +81,54 @@ public sealed class SchemaHistoryFileTests : IDisposable
         Assert.Equal(0, history.UncertainCount);
         Assert.Equal(SchemaHistoryState.Untracked, history.Find("n", "t").State);
     }
+
+    [Fact]
+    public void Lines_are_written_byte_for_byte_as_the_serializer_wrote_them_and_read_back()
+    {
+        var columns = new[]
+        {
+            new SchemaColumn("id", "int", true, 0, null),
+            new SchemaColumn("näme \"q\" <x>", "varchar", false, 224, null),
+            new SchemaColumn("e", "enum", false, 45, ["a", "b c", "\"é\"\u2028", ""]),
+            new SchemaColumn("ts", "timestamp", false, 0, null, 6),
+            new SchemaColumn("j", "longtext", false, 46, null, 0, true),
+        };
+        var entries = new List<SchemaHistoryEntry>
+        {
+            new(new BinlogPosition("mysql-bin.000002", 100, "0-1-12"), SchemaHistoryEntryKind.Database, "m", "", Collation: 45),
+            new(new BinlogPosition("mysql-bin.000002", 100), SchemaHistoryEntryKind.Table, "m", "t ü", new TableSchema("m", "t ü", columns, [0, 2], 224)),
+            new(new BinlogPosition("mysql-bin.000002", 0), SchemaHistoryEntryKind.Table, "m", "empty", new TableSchema("m", "empty", [], [])),
+            new(new BinlogPosition("", 300), SchemaHistoryEntryKind.Uncertain, "m", "u", Reason: "ALTER … 'x' \\ \n"),
+            new(new BinlogPosition("mysql-bin.000003", 4), SchemaHistoryEntryKind.Dropped, "m", "t ü"),
+        };
+        var path = Path.Combine(_dir, "w.schema-history.jsonl");
+        var file = new SchemaHistoryFile(path);
+        file.Write(entries);
+        var expected = string.Concat(entries.Select(e => JsonSerializer.Serialize(OldLine.Of(e), OldJson) + "\n"));
+        Assert.Equal(expected, File.ReadAllText(path));
+        Assert.Equal(entries.Select(Describe), file.Read().Select(Describe));
+    }
+
+    private static string Describe(SchemaHistoryEntry e) =>
+        $"{e.Position} {e.Kind} {e.Database}.{e.Table} {e.Reason} {e.Collation} {e.Schema?.DefaultCollation} " +
+        string.Join("|", e.Schema?.Columns.Select(c => $"{c} {string.Join(",", c.Labels ?? [])}") ?? []) + " " + string.Join(",", e.Schema?.PrimaryKey ?? []);
+
+    // The file's lines as the serializer wrote them before (SchemaHistoryFile's Line and options, copied).
+    private static readonly JsonSerializerOptions OldJson = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingDefault,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+
+    private sealed record OldLine(string File, long Pos, string? Gtid, SchemaHistoryEntryKind Kind, string Db, string? Table,
+        int Collation, List<OldColumn>? Columns, int[]? Pk, string? Reason)
+    {
+        public static OldLine Of(SchemaHistoryEntry e) => new(e.Position.File, e.Position.Position, e.Position.Gtid, e.Kind, e.Database,
+            e.Table.Length == 0 ? null : e.Table, e.Schema?.DefaultCollation ?? e.Collation,
+            e.Schema?.Columns.Select(c => new OldColumn(c.Name, c.DataType, c.IsUnsigned, c.Collation, c.Labels, c.FractionalDigits, c.IsJson)).ToList(),
+            e.Schema?.PrimaryKey.ToArray(), e.Reason);
+    }
+
+    private sealed record OldColumn(string Name, string Type, bool Unsigned, int Collation, string[]? Labels, int Fsp, bool Json);
 }

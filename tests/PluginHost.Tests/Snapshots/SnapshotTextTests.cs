@@ -69,4 +69,15 @@ public sealed class SnapshotTextTests
         Assert.Throws<FormatException>(() => SnapshotKey.Parse("[]"));
         Assert.Throws<FormatException>(() => SnapshotKey.Parse("[\"zz\"]"));
     }
+
+    [Fact]
+    public void A_key_s_text_is_the_serializer_s_json_array_of_hex_strings_and_reads_back()
+    {
+        foreach (var values in new[] { new[] { "42"u8.ToArray() }, [[], [0x00, 0xFF, 0x22, 0x5C]], [[0x7F], [0x80], "abc"u8.ToArray()] })
+        {
+            var key = new SnapshotKey(values);
+            Assert.Equal(System.Text.Json.JsonSerializer.Serialize(values.Select(Convert.ToHexString).ToArray()), key.ToString());
+            Assert.Equal(key, SnapshotKey.Parse(key.ToString()));
+        }
+    }
 }
