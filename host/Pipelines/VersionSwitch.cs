@@ -93,7 +93,8 @@ internal sealed class VersionSwitch
         await flush(_sink, ct).ConfigureAwait(false);
         if (Interlocked.Exchange(ref _pendingSink, null) is not { } next) return;
         var old = _sink;
-        Volatile.Write(ref _sink, next.Sink);
+        // The old sink stays the pipeline's until its disposal is done: the plugin layer unloads a retired version's
+        // context once no pipeline shows a sink of it, and that must not happen while the sink's DisposeAsync runs.
         try
         {
             await old.DisposeAsync().ConfigureAwait(false);
@@ -102,6 +103,7 @@ internal sealed class VersionSwitch
         {
             _logger.OldSinkDisposeFailed(_pipeline, e.Message);
         }
+        Volatile.Write(ref _sink, next.Sink);
         next.Done.TrySetResult();
         _logger.SwitchedSink(_pipeline);
     }
