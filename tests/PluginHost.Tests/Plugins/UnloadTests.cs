@@ -55,11 +55,15 @@ public sealed class UnloadTests(ITestOutputHelper output)
                          $"after 110: {processHalfway / 1024} KiB; after {reloads}: {processAfterAll / 1024} KiB");
         Assert.True(afterAll - afterFirst20 < 2 * 1024 * 1024,
             $"managed memory grew by {(afterAll - afterFirst20) / 1024} KiB between reload 20 and reload {reloads}");
-        // Generous: the runtime keeps a few MiB of pages after the first unloads (here ~3 MiB by reload 110, then level),
-        // so this catches native memory leaked per reload (an image, a native library or a context's loader heaps never
-        // freed: ~100 KiB or more each time), while the weak references above catch leaked contexts.
-        Assert.True(processAfterAll - processAfterFirst20 < ProcessGrowthBound,
-            $"process memory outside the managed heap grew by {(processAfterAll - processAfterFirst20) / 1024} KiB between reload 20 and reload {reloads}");
+        // Native memory leaked per reload (an image, a native library or a context's loader heaps never freed: ~100 KiB
+        // or more each time) grows both halves, reloads 20-110 and 110-200, by 90 times that; the weak references above
+        // catch leaked contexts. The runtime keeps a few MiB of pages after the first unloads (~3 MiB by reload 110, then
+        // level), and the process's other work can add a one-off step to one half (a CI run with three tests at once
+        // before this class: +15 MiB by reload 110, +1.9 MiB after), so the smaller half is what is bounded.
+        var firstHalf = processHalfway - processAfterFirst20;
+        var secondHalf = processAfterAll - processHalfway;
+        Assert.True(Math.Min(firstHalf, secondHalf) < HalfGrowthBound,
+            $"process memory outside the managed heap grew by {firstHalf / 1024} KiB over reloads 20-110 and {secondHalf / 1024} KiB over reloads 110-{reloads}");
     }
 
     /// <summary>Reloads and uses the new version (creates a sink, writes, calls a helper) without keeping any reference to it.</summary>
@@ -75,7 +79,7 @@ public sealed class UnloadTests(ITestOutputHelper output)
         Assert.Equal("HI!", PluginLoadingTests.Invoke(box.Manager.Current[0].Assembly, "ThirdParty.Sink.SinkHelpers", "tShout", "hi"));
     }
 
-    private const long ProcessGrowthBound = 16 * 1024 * 1024;
+    private const long HalfGrowthBound = 8 * 1024 * 1024; // 90 reloads of ~91 KiB
 
     /// <summary>
     /// The process's resident private memory outside the managed heap: <c>RssAnon</c> of <c>/proc/self/status</c>
