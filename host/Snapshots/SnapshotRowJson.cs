@@ -186,13 +186,7 @@ internal static class SnapshotRowJson
     {
         Span<byte> buf = stackalloc byte[80];
         if (raw.Length + suffix.Length + 2 > buf.Length) return false;
-        buf[0] = (byte)'"';
-        raw.CopyTo(buf[1..]);
-        if (separator < raw.Length) buf[1 + separator] = (byte)'T';
-        suffix.CopyTo(buf[(1 + raw.Length)..]);
-        var n = 1 + raw.Length + suffix.Length;
-        buf[n] = (byte)'"';
-        w.WriteRawValue(buf[..(n + 1)], skipInputValidation: true);
+        w.WriteRawValue(buf[..Quoted(buf, raw, suffix, separator)], skipInputValidation: true);
         return true;
     }
 
