@@ -70,7 +70,11 @@ public sealed class HostProcess : IDisposable
     {
         if (_process.HasExited) return true;
         Posix.Kill(_process.Id, 15);
-        return _process.WaitForExit(timeout);
+        if (!_process.WaitForExit(timeout)) return false;
+        // A wait with a timeout does not wait for the redirected output: the last lines (the drain warning, written just
+        // before exit) could still be in the pipe when the caller reads the log (a CI run missed one).
+        _process.WaitForExit();
+        return true;
     }
 
     public string ReadLog()
