@@ -31,9 +31,10 @@ internal static class BenchmarkSupport
     }
 
     /// <summary>Starts <c>pluginhost run --config CONFIG</c> (see <see cref="HostDll"/>), its log lines on our stderr.</summary>
-    public static System.Diagnostics.Process StartHost(string config)
+    public static System.Diagnostics.Process StartHost(string config, IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
         foreach (var a in new[] { HostDll(), "run", "--config", config }) psi.ArgumentList.Add(a);
         var host = System.Diagnostics.Process.Start(psi)!;
         // PLUGINHOST_BENCH_TRACE=1: each line stamped with the time it arrived (ms), to see where a start goes.
@@ -43,6 +44,16 @@ internal static class BenchmarkSupport
         host.BeginErrorReadLine();
         host.BeginOutputReadLine();
         return host;
+    }
+
+    /// <summary>A loopback TCP port free right now.</summary>
+    public static int FreePort()
+    {
+        var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        l.Start();
+        var port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
     }
 
     public static int IntOption(string[] args, string name, int fallback)

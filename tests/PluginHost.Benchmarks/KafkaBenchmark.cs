@@ -31,6 +31,17 @@ internal static class KafkaBenchmark
         var txRows = IntOption(args, "--tx-rows", 100_000); // rows per binlog transaction of the backlog
         // --exactly-once: the sink's exactly_once (events and checkpoint in one Kafka transaction per --commit-interval).
         var exactlyOnce = args.Contains("--exactly-once") ? $", exactly_once: true, commit_interval: {StringOption(args, "--commit-interval", "100ms")}" : "";
+        // --toml: what a go-mysql-kafka user runs after switching: prensio's pipeline file with the seed README's transform
+        // (samples/prensio-readme/readme_transform.toml, only its addresses and schema changed), `pluginhost run --config
+        // FILE.toml`: format prensio, no headers (prensio sent none), the checkpoint in Kafka beside prensio's state topic.
+        var toml = args.Contains("--toml");
+        if (toml)
+        {
+            format = "prensio";
+            transform = true;
+            ruleFile = "samples/prensio-readme/readme_transform.toml";
+            headers = ", headers: []";
+        }
         var root = RepoRoot();
         var plugins = Path.Combine(root, "artifacts", "plugins");
         if (!File.Exists(Path.Combine(plugins, "Kafka", "PluginHost.Plugins.Kafka.dll")))
@@ -44,6 +55,7 @@ internal static class KafkaBenchmark
         using var cluster = new KafkaMockCluster();
         cluster.CreateTopic("bench.orders", partitions);
         cluster.CreateTopic("pluginhost.state", 1);
+        if (toml) cluster.CreateTopic("prensio-readme-transform-state", 1); // prensio's state topic, empty: no prensio ran before
         var dir = Directory.CreateTempSubdirectory("pluginhost-kafka-bench-").FullName;
         try
         {
@@ -73,7 +85,29 @@ internal static class KafkaBenchmark
                     sink: { type: kafka, bootstrap_servers: "{{cluster.BootstrapServers}}", format: {{format}}, create_topics: false{{exactlyOnce}}{{headers}}{{(producer.Length > 0 ? $", producer: {{ {producer} }}" : "")}} }
                     checkpoint: { type: kafka, settings: { create_topic: false } }
                 """);
-            var describe = $"format {format}, {(!transform ? "no transform" : ruleFile.Length > 0 ? $"JavaScript rule {ruleFile}" : transformFile)}, {(headers.Length > 0 ? "no headers" : "4 headers")}" +
+            string config;
+            Dictionary<string, string>? environment = null;
+            if (toml)
+            {
+                config = Path.Combine(dir, "readme_transform.toml");
+                File.WriteAllText(config, File.ReadAllText(Path.Combine(root, ruleFile))
+                    .Replace("127.0.0.1:3306", $"127.0.0.1:{db.Port}").Replace("pass = \"root\"", "pass = \"\"")
+                    .Replace("127.0.0.1:9092", cluster.BootstrapServers).Replace("^shop$", "^bench$"));
+                // The host's own settings a TOML file has no keys for, as a user sets them: environment variables.
+                environment = new Dictionary<string, string>
+                {
+                    ["PLUGINHOST__PLUGINS_DIR"] = pluginCopy, ["PLUGINHOST__STATE_DIR"] = Path.Combine(dir, "state"),
+                    ["PLUGINHOST__LOG__LEVEL"] = StringOption(args, "--log", "warn"),
+                    ["PLUGINHOST__SERVER__LISTEN"] = $"127.0.0.1:{FreePort()}",
+                    ["PLUGINHOST__PIPELINES__readme-transform__SOURCE__SSL"] = "none",
+                    // The mock cluster does not answer admin requests (no controller): the sink's topic creation would
+                    // wait 3 s for its timeout where a real broker answers "exists" in one round trip. The topic exists.
+                    ["PLUGINHOST__PIPELINES__readme-transform__SINK__CREATE_TOPICS"] = "false",
+                };
+                if (gen0Budget.Length > 0) environment["PLUGINHOST__MEMORY__GEN0_BUDGET"] = gen0Budget;
+            }
+            else config = Path.Combine(dir, "pluginhost.yaml");
+            var describe = toml ? $"{ruleFile} (go-mysql-kafka's file; format prensio, the README's transform, no headers), {partitions} partitions, 3 mock brokers" : $"format {format}, {(!transform ? "no transform" : ruleFile.Length > 0 ? $"JavaScript rule {ruleFile}" : transformFile)}, {(headers.Length > 0 ? "no headers" : "4 headers")}" +
                            $"{(producer.Length > 0 ? ", producer: " + producer : "")}{exactlyOnce}, {partitions} partitions, 3 mock brokers";
             Console.WriteLine($"{Environment.ProcessorCount} cores, .NET {Environment.Version}; {describe}");
 
@@ -83,7 +117,7 @@ internal static class KafkaBenchmark
             for (var run = 0; run < runs.Length; run++)
             {
                 WriteBacklog(db, rows, run * rows, txRows);
-                await MeasureAsync(Path.Combine(dir, "pluginhost.yaml"), cluster, rows, (run + 1L) * rows, runs[run], minutes, exactlyOnce.Length > 0);
+                await MeasureAsync(config, environment, cluster, rows, (run + 1L) * rows, runs[run], minutes, exactlyOnce.Length > 0);
             }
             var sample = cluster.ReadAll("bench.orders", TimeSpan.FromSeconds(60)).Take(1).Select(r => $"{r.Key} {r.Value}").FirstOrDefault();
             Console.WriteLine($"(wall-clock figures depend on what else runs on the machine: the load average is printed with each run)");
@@ -124,10 +158,10 @@ internal static class KafkaBenchmark
         cluster.ReadAll("pluginhost.state").MaxBy(r => r.Offset)?.Value is { } v ? JsonNode.Parse(v)!["events_delivered"]!.GetValue<long>() : 0;
 
     /// <summary>Starts the host, waits until the topic holds <paramref name="target"/> records and the checkpoint says so, stops the host.</summary>
-    private static async Task MeasureAsync(string config, KafkaMockCluster cluster, int rows, long target, string run, int minutes, bool exactlyOnce)
+    private static async Task MeasureAsync(string config, IReadOnlyDictionary<string, string>? environment, KafkaMockCluster cluster, int rows, long target, string run, int minutes, bool exactlyOnce)
     {
         var before = cluster.Count("bench.orders");
-        using var host = StartHost(config);
+        using var host = StartHost(config, environment);
         if (Environment.GetEnvironmentVariable("PLUGINHOST_BENCH_TRACE") == "1") Console.WriteLine($"host process started at {DateTime.UtcNow:HH:mm:ss.fff}Z");
         // Diagnosis: PLUGINHOST_BENCH_PERF=FILE records the host with perf until the last event is acknowledged (run with
         // DOTNET_PerfMapEnabled=1 for .NET names).

@@ -379,15 +379,6 @@ internal static class WebhookBenchmark
             return self;
         }
 
-        private static int FreePort()
-        {
-            var l = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-            l.Start();
-            var port = ((IPEndPoint)l.LocalEndpoint).Port;
-            l.Stop();
-            return port;
-        }
-
         public async ValueTask DisposeAsync()
         {
             await _app.StopAsync();
