@@ -297,6 +297,14 @@ internal sealed class HostTelemetry : IHostedService, IDisposable
             "Bytes of managed memory in use");
         _meter.CreateObservableCounter("pluginhost.gc.gen0_requested", () => new Measurement<long>(_gen0Budget?.Induced ?? 0), "{collection}",
             "Youngest-generation collections the host asked for to keep memory.gen0_budget");
+        _meter.CreateObservableCounter("pluginhost.gc.collections", () => new[]
+            {
+                new Measurement<long>(GC.CollectionCount(0), new KeyValuePair<string, object?>("generation", "0")),
+                new Measurement<long>(GC.CollectionCount(1), new KeyValuePair<string, object?>("generation", "1")),
+                new Measurement<long>(GC.CollectionCount(2), new KeyValuePair<string, object?>("generation", "2")),
+            }, "{collection}", "Garbage collections of each generation (a collection of generation 1 or 2 also counts for the younger ones)");
+        _meter.CreateObservableCounter("pluginhost.gc.pause", () => new Measurement<double>(GC.GetTotalPauseDuration().TotalSeconds), "s",
+            "Time the runtime paused the process's threads for garbage collections");
     }
 
     private void OnPluginStatus(PluginStatus status)

@@ -87,6 +87,7 @@ internal static class KafkaBenchmark
                 """);
             string config;
             Dictionary<string, string>? environment = null;
+            string? metricsAt = null; // the TOML run serves its API (as it does for users): its /metrics tells the GC's work
             if (toml)
             {
                 config = Path.Combine(dir, "readme_transform.toml");
@@ -98,7 +99,7 @@ internal static class KafkaBenchmark
                 {
                     ["PLUGINHOST__PLUGINS_DIR"] = pluginCopy, ["PLUGINHOST__STATE_DIR"] = Path.Combine(dir, "state"),
                     ["PLUGINHOST__LOG__LEVEL"] = StringOption(args, "--log", "warn"),
-                    ["PLUGINHOST__SERVER__LISTEN"] = $"127.0.0.1:{FreePort()}",
+                    ["PLUGINHOST__SERVER__LISTEN"] = metricsAt = $"127.0.0.1:{FreePort()}",
                     ["PLUGINHOST__PIPELINES__readme-transform__SOURCE__SSL"] = "none",
                     // The mock cluster does not answer admin requests (no controller): the sink's topic creation would
                     // wait 3 s for its timeout where a real broker answers "exists" in one round trip. The topic exists.
@@ -117,7 +118,7 @@ internal static class KafkaBenchmark
             for (var run = 0; run < runs.Length; run++)
             {
                 WriteBacklog(db, rows, run * rows, txRows);
-                await MeasureAsync(config, environment, cluster, rows, (run + 1L) * rows, runs[run], minutes, exactlyOnce.Length > 0);
+                await MeasureAsync(config, environment, metricsAt, cluster, rows, (run + 1L) * rows, runs[run], minutes, exactlyOnce.Length > 0);
             }
             var sample = cluster.ReadAll("bench.orders", TimeSpan.FromSeconds(60)).Take(1).Select(r => $"{r.Key} {r.Value}").FirstOrDefault();
             Console.WriteLine($"(wall-clock figures depend on what else runs on the machine: the load average is printed with each run)");
@@ -153,12 +154,32 @@ internal static class KafkaBenchmark
         Console.WriteLine($"backlog written in {sw.Elapsed.TotalSeconds:F1} s");
     }
 
+    /// <summary>The host's collections and their pauses from its /metrics (null when it does not answer).</summary>
+    private static async Task<string?> GcLineAsync(string listen, double seconds)
+    {
+        try
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+            var text = await http.GetStringAsync($"http://{listen}/metrics");
+            double Value(string series) => text.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal)) is { } line
+                ? double.Parse(line[(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture) : double.NaN;
+            var pause = Value("pluginhost_gc_pause_seconds_total");
+            return $"{Value("pluginhost_gc_collections_total{generation=\"0\"}"):N0} collections of gen0 " +
+                   $"({Value("pluginhost_gc_gen0_requested_total"):N0} asked for by memory.gen0_budget), {Value("pluginhost_gc_collections_total{generation=\"1\"}"):N0} of gen1, " +
+                   $"{Value("pluginhost_gc_collections_total{generation=\"2\"}"):N0} of gen2; paused {pause:F2} s ({pause / seconds:P0} of the run from host start)";
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>events_delivered of the newest checkpoint record (0 when none).</summary>
     private static long Delivered(KafkaMockCluster cluster) =>
         cluster.ReadAll("pluginhost.state").MaxBy(r => r.Offset)?.Value is { } v ? JsonNode.Parse(v)!["events_delivered"]!.GetValue<long>() : 0;
 
     /// <summary>Starts the host, waits until the topic holds <paramref name="target"/> records and the checkpoint says so, stops the host.</summary>
-    private static async Task MeasureAsync(string config, IReadOnlyDictionary<string, string>? environment, KafkaMockCluster cluster, int rows, long target, string run, int minutes, bool exactlyOnce)
+    private static async Task MeasureAsync(string config, IReadOnlyDictionary<string, string>? environment, string? metricsAt, KafkaMockCluster cluster, int rows, long target, string run, int minutes, bool exactlyOnce)
     {
         var before = cluster.Count("bench.orders");
         using var host = StartHost(config, environment);
@@ -211,6 +232,7 @@ internal static class KafkaBenchmark
             self.Refresh();
             var clusterCpu = (self.TotalProcessorTime - selfCpu0).TotalSeconds;
             var rss = PeakRssMb(host.Id);
+            var gc = metricsAt != null ? await GcLineAsync(metricsAt, total) : null;
 
             // The checkpoint follows the last acknowledged transaction: wait for it to reach the end.
             long delivered = 0;
@@ -230,6 +252,7 @@ internal static class KafkaBenchmark
                               $"{steadyCpu:F1} µs/event after the first acknowledged event), " +
                               $"mock cluster + this process {clusterCpu:F1} s ({clusterCpu / rows * 1e6:F1} µs/event); host peak RSS {rss:F0} MB; " +
                               $"checkpoint in Kafka: events_delivered = {delivered:N0}");
+            if (gc != null) Console.WriteLine($"  GC (the host's /metrics): {gc}");
             Console.WriteLine();
         }
         finally

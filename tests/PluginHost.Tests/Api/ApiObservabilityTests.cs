@@ -91,6 +91,10 @@ public sealed class ApiObservabilityTests(MariaDbServer db, ITestOutputHelper ou
         foreach (var name in new[] { "pluginhost_lag_seconds", "pluginhost_queue_depth", "pluginhost_sink_retries_total", "pluginhost_errors_total",
                      "pluginhost_events_dead_lettered_total", "pluginhost_transactions_total", "pluginhost_pipeline_state", "pluginhost_uptime_seconds" })
             Assert.Contains($"# TYPE {name} ", text);
+        // The runtime's collections and their pauses (what memory.gen0_budget trades memory for).
+        Assert.Matches("pluginhost_gc_collections_total\\{generation=\"0\"\\} [1-9]", text);
+        Assert.Contains("pluginhost_gc_collections_total{generation=\"2\"} ", text);
+        Assert.Matches("pluginhost_gc_pause_seconds_total [0-9.eE+-]+\\n", text);
         Assert.DoesNotContain("pipeline=\"fine\"", text); // another host's pipelines (same process) are not ours
 
         // promtool, the Prometheus project's own checker, accepts it (syntax and lint).
