@@ -41,10 +41,19 @@ internal static class JsShapes
     {
         var o = new JsObject(engine);
         StartShapeBuilding(o, shape);
-        InitShape(o, shape);
+        // Slots past the object's four inline ones in an array sized as adding them one by one sizes it (4, 8, 16 …):
+        // a property the script adds then usually fits without growing it.
+        if (values.Length > InlineSlots)
+        {
+            var size = InlineSlots;
+            while (size < values.Length - InlineSlots) size *= 2;
+            Overflow(o) = new JsValue[size];
+        }
         for (var i = 0; i < values.Length; i++) SetSlot(o, i, values[i]);
         return o;
     }
+
+    private const int InlineSlots = 4; // JsObject's in-object slots
 
     [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "get_ShapeOf")]
     [return: UnsafeAccessorType(ShapeType)]
@@ -65,8 +74,8 @@ internal static class JsShapes
     [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "StartShapeBuilding")]
     private static extern void StartShapeBuilding(JsObject o, [UnsafeAccessorType(ShapeType)] object emptyRoot);
 
-    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "InitShape")]
-    private static extern void InitShape(JsObject o, [UnsafeAccessorType(ShapeType)] object shape);
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_overflow")]
+    private static extern ref JsValue[]? Overflow(JsObject o);
 
     /// <summary>Every accessor, and what a script then sees of an object made from a shape, on a throwaway engine.</summary>
     private static bool Probe()
@@ -84,7 +93,12 @@ internal static class JsShapes
             if (ShapeOf(made) is not { } grown || SlotCount(grown) != 3 || ReferenceEquals(grown, shape) || !GetSlot(made, 2).Equals(JsNumber.Create(3)))
                 return false;
             engine.Evaluate("delete o.a");
-            return ShapeOf(made) is null;
+            if (ShapeOf(made) is not null) return false;
+            // Past the inline slots: six properties made, four more added.
+            var wide = JsObject.CreateFromEntries(engine, [new("a", JsValue.Null), new("b", JsValue.Null), new("c", JsValue.Null), new("d", JsValue.Null), new("e", JsValue.Null), new("f", JsValue.Null)]);
+            if (ShapeOf(wide) is not { } wideShape) return false;
+            engine.SetValue("w", Create(engine, wideShape, [JsNumber.Create(1), JsNumber.Create(2), JsNumber.Create(3), JsNumber.Create(4), JsNumber.Create(5), JsNumber.Create(6)]));
+            return engine.Evaluate("w.g = 7; w.h = 8; w.i = 9; w.j = 10; JSON.stringify(w)").ToString() == """{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10}""";
         }
         catch (Exception e) when (e is MissingMemberException or NotSupportedException or InvalidCastException or TypeLoadException or JintException)
         {
