@@ -14,6 +14,9 @@ internal sealed record JsScript(TransformRule? Rule, string Path, Engine Engine,
 {
     /// <summary>The shapes of the objects built for this script's engine.</summary>
     public JsShapeCache Shapes { get; } = new(Engine);
+
+    /// <summary>Calls <see cref="Function"/> (a function: checked when the script loaded).</summary>
+    public JsCall Call { get; } = new(Engine, (Jint.Native.Function.Function)Function);
 }
 
 /// <summary>
@@ -124,7 +127,7 @@ internal sealed class JsTransform : ITransformVersion
     {
         try
         {
-            return s.Function.Call(argument); // the engine's call with its arguments array from its own pool
+            return s.Call.Invoke(argument);
         }
         catch (Exception e) when (Translate(e, s.Path, _timeout) is { } translated)
         {

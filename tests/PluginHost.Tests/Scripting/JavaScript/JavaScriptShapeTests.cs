@@ -30,6 +30,7 @@ public sealed class JavaScriptShapeTests
     {
         // A Jint upgrade that moves them leaves the crossing on the public API (correct, slower): this says so.
         Assert.True(JsShapes.Available);
+        Assert.True(JsCall.Available);
     }
 
     [Fact]
