@@ -100,7 +100,7 @@ internal static class JsShapes
             engine.SetValue("w", Create(engine, wideShape, [JsNumber.Create(1), JsNumber.Create(2), JsNumber.Create(3), JsNumber.Create(4), JsNumber.Create(5), JsNumber.Create(6)]));
             return engine.Evaluate("w.g = 7; w.h = 8; w.i = 9; w.j = 10; JSON.stringify(w)").ToString() == """{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10}""";
         }
-        catch (Exception e) when (e is MissingMemberException or NotSupportedException or InvalidCastException or TypeLoadException or JintException)
+        catch (Exception) // whatever failed: Jint is not as expected, and the public API serves
         {
             return false;
         }
