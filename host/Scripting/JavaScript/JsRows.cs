@@ -17,6 +17,7 @@ internal sealed class JsRows
     private sealed class Entry
     {
         public JsObject Js = null!;
+        public object? Shape; // the object's shape as built (null: none, or no JsShapes)
         public Row Row = null!;
         public string[] Names = [];
         public JsValue[] Values = [];
@@ -30,8 +31,6 @@ internal sealed class JsRows
     public JsOwnProperties Own { get; } = new();
     private int _used;
 
-    private KeyValuePair<string, JsValue>[] _entries = [];
-
     /// <summary>Forgets the previous event's rows.</summary>
     public void Clear()
     {
@@ -39,6 +38,7 @@ internal sealed class JsRows
         {
             var e = _pool[i];
             e.Js = null!;
+            e.Shape = null;
             e.Row = null!;
             Array.Clear(e.Values, 0, e.Count);
         }
@@ -46,7 +46,7 @@ internal sealed class JsRows
     }
 
     /// <summary>The row as a JavaScript object (null as null).</summary>
-    public JsValue ToJs(Engine engine, Row? row)
+    public JsValue ToJs(JsShapeCache shapes, Row? row)
     {
         if (row is null) return JsValue.Null;
         if (_used == _pool.Count) _pool.Add(new Entry());
@@ -59,30 +59,20 @@ internal sealed class JsRows
         }
         var names = entry.Names;
         var values = entry.Values;
-        if (_entries.Length < count) _entries = new KeyValuePair<string, JsValue>[count];
         var i = 0;
         foreach (var (name, value) in row)
         {
-            var v = JsValues.ToJs(value);
             names[i] = name;
-            values[i] = v;
-            _entries[i++] = new(name, v);
+            values[i++] = JsValues.ToJs(value);
         }
-        var js = Build(engine, _entries.AsSpan(0, count));
-        Array.Clear(_entries, 0, count);
+        var js = shapes.Row(row, names.AsSpan(0, count), values.AsSpan(0, count));
         entry.Js = js;
+        entry.Shape = JsShapes.Available ? JsShapes.Of(js) : null;
         entry.Row = row;
         entry.Count = count;
         entry.Taken = false;
         return js;
     }
-
-    /// <summary>
-    /// An object with these properties, in this order, built as a shaped (hidden-class) object that stays shaped when
-    /// the script adds a property (objects built the same way share their shapes); as an object literal would be.
-    /// </summary>
-    public static JsObject Build(Engine engine, ReadOnlySpan<KeyValuePair<string, JsValue>> properties) =>
-        JsObject.CreateFromEntries(engine, properties);
 
     /// <summary>
     /// The row a script left in <paramref name="value"/> (null for null/undefined); <paramref name="field"/> followed by
@@ -112,24 +102,52 @@ internal sealed class JsRows
         var o = e.Js;
         var position = 0;
         var matched = 0;
-        foreach (var (name, value) in Own.Read(o))
+        if (e.Shape is { } built && JsShapes.Of(o) is { } shape)
         {
-            var index = position < e.Count && e.Names[position] == name ? position : Array.IndexOf(e.Names, name, 0, e.Count);
-            position++;
-            if (index < 0)
+            if (ReferenceEquals(shape, built))
             {
-                row[name] = JsValues.FromJs(value); // a column the script added
-                continue;
+                // The same properties in the same order as built: only values can differ.
+                for (var i = 0; i < e.Count; i++)
+                    if (JsShapes.Slot(o, i) is var value && !ReferenceEquals(value, e.Values[i])) Update(e, row, i, value);
+                return row;
             }
-            matched++;
-            if (ReferenceEquals(value, e.Values[index])) continue;
-            var original = row[name];
-            var next = JsValues.FromJs(value, e.Values[index], original);
-            if (!ReferenceEquals(next, original)) row[name] = next;
+            if (JsShapes.TryKeys(shape, out var keys))
+            {
+                for (var i = 0; i < keys!.Length; i++) Take(e, row, keys[i].AsString(), JsShapes.Slot(o, i), ref position, ref matched);
+                return Deleted(e, row, matched);
+            }
         }
+        foreach (var (name, value) in Own.Read(o)) Take(e, row, name, value, ref position, ref matched);
+        return Deleted(e, row, matched);
+    }
+
+    // One own property of a row object read back: a column's value (kept when unchanged) or a column the script added.
+    private static void Take(Entry e, Row row, string name, JsValue value, ref int position, ref int matched)
+    {
+        var index = position < e.Count && e.Names[position] == name ? position : Array.IndexOf(e.Names, name, 0, e.Count);
+        position++;
+        if (index < 0)
+        {
+            row[name] = JsValues.FromJs(value); // a column the script added
+            return;
+        }
+        matched++;
+        if (!ReferenceEquals(value, e.Values[index])) Update(e, row, index, value);
+    }
+
+    private static void Update(Entry e, Row row, int index, JsValue value)
+    {
+        var name = e.Names[index];
+        var original = row[name];
+        var next = JsValues.FromJs(value, e.Values[index], original);
+        if (!ReferenceEquals(next, original)) row[name] = next;
+    }
+
+    private static Row Deleted(Entry e, Row row, int matched)
+    {
         if (matched < e.Count)
             foreach (var name in e.Names.AsSpan(0, e.Count))
-                if (o.GetOwnProperty(name) == Jint.Runtime.Descriptors.PropertyDescriptor.Undefined) row.Remove(name); // deleted by the script
+                if (e.Js.GetOwnProperty(name) == PropertyDescriptor.Undefined) row.Remove(name); // deleted by the script
         return row;
     }
 

@@ -10,7 +10,14 @@ namespace PluginHost.Scripting.JavaScript;
 /// <summary>One loaded script of a JavaScript version: its engine (one per script, reused for every event) and <c>transform</c>.</summary>
 /// <param name="Rule">The rule it runs for (null: the native contract's single script).</param>
 /// <param name="Path">The script as named in messages.</param>
-internal sealed record JsScript(TransformRule? Rule, string Path, Engine Engine, JsValue Function);
+internal sealed record JsScript(TransformRule? Rule, string Path, Engine Engine, JsValue Function)
+{
+    /// <summary>The shapes of the objects built for this script's engine.</summary>
+    public JsShapeCache Shapes { get; } = new(Engine);
+
+    /// <summary>Calls <see cref="Function"/> (a function: checked when the script loaded).</summary>
+    public JsCall Call { get; } = new(Engine, (Jint.Native.Function.Function)Function);
+}
 
 /// <summary>
 /// One version of a JavaScript transform: a native-contract script (<c>function transform(event)</c>) or a chain of
@@ -76,7 +83,7 @@ internal sealed class JsTransform : ITransformVersion
             else
             {
                 var s = scripts[0];
-                var js = NativeEvent.ToJs(s.Engine, change, _rows);
+                var js = NativeEvent.ToJs(s.Shapes, change, _rows);
                 var result = Call(s, js);
                 NativeEvent.Emit(result, js, change, _rows, output);
             }
@@ -93,10 +100,10 @@ internal sealed class JsTransform : ITransformVersion
         {
             if (!s.Rule!.Matches(change.Database, change.Table)) continue;
             _rows.Clear();
-            var cdc = _prensio.ToJs(s.Engine, change, _rows);
+            var cdc = _prensio.ToJs(s.Shapes, change, _rows);
             var verdict = Call(s, cdc);
             var drop = Verdict(s, verdict, cdc);
-            _prensio.FromJs(cdc, change, _rows);
+            _prensio.FromJs(s.Shapes, cdc, change, _rows);
             if (drop) return; // the first ACTION_DROP ends the chain: the event goes nowhere
         }
         change.Destination ??= _prensio.CachedDefaultTopic(change);
@@ -120,7 +127,7 @@ internal sealed class JsTransform : ITransformVersion
     {
         try
         {
-            return s.Engine.Call(s.Function, argument);
+            return s.Call.Invoke(argument);
         }
         catch (Exception e) when (Translate(e, s.Path, _timeout) is { } translated)
         {

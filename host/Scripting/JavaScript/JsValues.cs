@@ -12,6 +12,10 @@ internal static class JsValues
 {
     private const double MaxExactInteger = 9007199254740992d; // 2^53
 
+    // 0 … 255 boxed once: the flags and counters scripts set (e.changed = 1) need no box per event.
+    private const int SmallCount = 256;
+    private static readonly object[] Small = Enumerable.Range(0, SmallCount).Select(i => (object)(long)i).ToArray();
+
     /// <summary>A .NET value as JavaScript: numbers as numbers, text as strings, anything else as its event-JSON text.</summary>
     public static JsValue ToJs(object? value) => value switch
     {
@@ -52,7 +56,9 @@ internal static class JsValues
                 return value.AsBoolean();
             case Jint.Runtime.Types.Number:
                 var d = value.AsNumber();
-                return Math.Abs(d) <= MaxExactInteger && Math.Floor(d) == d && !(d == 0 && double.IsNegative(d)) ? (object)(long)d : d;
+                if (!(Math.Abs(d) <= MaxExactInteger && Math.Floor(d) == d && !(d == 0 && double.IsNegative(d)))) return d;
+                var l = (long)d;
+                return l is >= 0 and < SmallCount ? Small[l] : l;
             case Jint.Runtime.Types.BigInt:
                 return value.ToString();
             case Jint.Runtime.Types.Object when value is JsArray or ObjectInstance:

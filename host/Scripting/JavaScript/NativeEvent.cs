@@ -33,16 +33,18 @@ internal static class NativeEvent
         return _lastTs;
     }
 
+    // The event's own fields in the order the object is built with (straight into its shape after the first).
+    private static readonly string[] Names = ["op", "database", "table", "before", "after", "gtid", "file", "pos", "ts", "destination", "key"];
+
     /// <summary>The event as a JavaScript object.</summary>
-    public static JsObject ToJs(Engine engine, ChangeEvent e, JsRows rows)
+    public static JsObject ToJs(JsShapeCache shapes, ChangeEvent e, JsRows rows)
     {
-        var before = rows.ToJs(engine, e.Before);
-        var after = rows.ToJs(engine, e.After);
-        var o = JsRows.Build(engine, [
-            new("op", new JsString(ChangeEventJson.OpName(e.Op))), new("database", new JsString(e.Database)), new("table", new JsString(e.Table)),
-            new("before", before), new("after", after), new("gtid", e.Gtid is null ? JsValue.Null : new JsString(e.Gtid)),
-            new("file", e.File is null ? JsValue.Null : new JsString(e.File)), new("pos", JsNumber.Create(e.Position)), new("ts", Ts(e.Timestamp)),
-            new("destination", e.Destination is null ? JsValue.Null : new JsString(e.Destination)), new("key", e.Key is null ? JsValue.Null : new JsString(e.Key))]);
+        var before = rows.ToJs(shapes, e.Before);
+        var after = rows.ToJs(shapes, e.After);
+        var o = shapes.Build(ref shapes.Native, Names, [
+            new JsString(ChangeEventJson.OpName(e.Op)), new JsString(e.Database), new JsString(e.Table), before, after,
+            e.Gtid is null ? JsValue.Null : new JsString(e.Gtid), e.File is null ? JsValue.Null : new JsString(e.File), JsNumber.Create(e.Position),
+            Ts(e.Timestamp), e.Destination is null ? JsValue.Null : new JsString(e.Destination), e.Key is null ? JsValue.Null : new JsString(e.Key)]);
         if (e.HasExtra)
             foreach (var (name, value) in e.Extra)
                 o.FastSetDataProperty(name, JsValues.ToJs(value));

@@ -19,10 +19,15 @@ internal sealed class PrensioEvent(string pipeline)
 
     private readonly JsString _pipeline = new(pipeline);
 
-    // meta and kafka built straight into one hidden class each (property order as before);
-    // cdc_event itself from entries: a script adding a field (cdc_event.ext = 1) keeps it shaped.
-    private static readonly JsObjectLayout MetaLayout = new("timestamp", "pipeline"), KafkaLayout = new("topic", "key");
-    private readonly KeyValuePair<string, JsValue>[] _entries = new KeyValuePair<string, JsValue>[7];
+    // Property names in the order cdc_event, meta and kafka are built with (each straight into its shape after the first).
+    private static readonly string[] CdcNames = ["schema", "table", "action", "before", "after", "meta", "kafka"], MetaNames = ["timestamp", "pipeline"],
+        KafkaNames = ["topic", "key"];
+    private readonly JsValue[] _values = new JsValue[7];
+    private readonly List<KeyValuePair<string, JsValue>> _extras = new(4); // added fields read from a shaped cdc_event
+
+    // The last timestamp as a JavaScript number: the events of one transaction share it.
+    private long _micros = -1;
+    private JsNumber? _microsJs;
 
     // The last event's table (its names are the reader's shared strings, so a reference check finds a repeat): its
     // names and default topic as JavaScript strings, made once per table instead of once per event.
@@ -54,24 +59,31 @@ internal sealed class PrensioEvent(string pipeline)
     }
 
     /// <summary>The event as a <c>cdc_event</c> object.</summary>
-    public JsObject ToJs(Engine engine, ChangeEvent e, JsRows rows)
+    public JsObject ToJs(JsShapeCache shapes, ChangeEvent e, JsRows rows)
     {
+        var engine = shapes.Engine;
         var defaultTopic = CachedDefaultTopic(e);
+        var micros = PrensioCdcEvent.Microseconds(e.Timestamp);
+        if (micros != _micros || _microsJs is null)
+        {
+            _micros = micros;
+            _microsJs = JsNumber.Create(micros);
+        }
+        var v = _values;
         // An absent image is an empty array (not null): README scripts call cdc_event.after.forEach on deletes too.
-        var before = e.Before is { } b ? new JsArray(engine, [rows.ToJs(engine, b)]) : new JsArray(engine);
-        var after = e.After is { } a ? new JsArray(engine, [rows.ToJs(engine, a)]) : new JsArray(engine);
-        var meta = JsObject.Create(engine, MetaLayout, [JsNumber.Create(PrensioCdcEvent.Microseconds(e.Timestamp)), _pipeline]);
-        var kafka = JsObject.Create(engine, KafkaLayout,
-            [e.Destination is { } destination ? new JsString(destination) : _defaultTopicJs!, new JsString(e.Key ?? PrensioCdcEvent.Key(e, defaultTopic))]);
-        _entries[0] = new("schema", _databaseJs!);
-        _entries[1] = new("table", _tableJs!);
-        _entries[2] = new("action", ActionJs(e.Op));
-        _entries[3] = new("before", before);
-        _entries[4] = new("after", after);
-        _entries[5] = new("meta", meta);
-        _entries[6] = new("kafka", kafka);
-        var o = JsRows.Build(engine, _entries);
-        Array.Clear(_entries);
+        v[3] = e.Before is { } b ? new JsArray(engine, [rows.ToJs(shapes, b)]) : new JsArray(engine);
+        v[4] = e.After is { } a ? new JsArray(engine, [rows.ToJs(shapes, a)]) : new JsArray(engine);
+        v[0] = _microsJs;
+        v[1] = _pipeline;
+        v[5] = shapes.Build(ref shapes.Meta, MetaNames, v.AsSpan(0, 2));
+        v[0] = e.Destination is { } destination ? new JsString(destination) : _defaultTopicJs!;
+        v[1] = new JsString(e.Key ?? PrensioCdcEvent.Key(e, defaultTopic));
+        v[6] = shapes.Build(ref shapes.Kafka, KafkaNames, v.AsSpan(0, 2));
+        v[0] = _databaseJs!;
+        v[1] = _tableJs!;
+        v[2] = ActionJs(e.Op);
+        var o = shapes.Build(ref shapes.Cdc, CdcNames, v);
+        Array.Clear(v);
         if (e.HasExtra)
             foreach (var (name, value) in e.Extra)
                 o.FastSetDataProperty(name, JsValues.ToJs(value));
@@ -79,32 +91,58 @@ internal sealed class PrensioEvent(string pipeline)
     }
 
     /// <summary>Reads what the rule left in <paramref name="o"/> back into <paramref name="e"/>.</summary>
-    public void FromJs(ObjectInstance o, ChangeEvent e, JsRows rows)
+    public void FromJs(JsShapeCache shapes, ObjectInstance o, ChangeEvent e, JsRows rows)
     {
-        var schema = o.Get(Schema);
-        if (!ReferenceEquals(schema, _databaseJs)) e.Database = RequiredText(schema, "cdc_event.schema");
-        var table = o.Get(Table);
-        if (!ReferenceEquals(table, _tableJs)) e.Table = RequiredText(table, "cdc_event.table");
-        var actionJs = o.Get(ActionKey);
-        if (!ReferenceEquals(actionJs, ActionJs(e.Op)))
+        JsValue? schema = null, table = null, action = null, before = null, after = null, kafka = null;
+        var shapedRead = false;
+        _extras.Clear();
+        if (o is JsObject shaped && JsShapes.Available && JsShapes.Of(shaped) is { } shape && JsShapes.TryKeys(shape, out var keys))
         {
-            var action = RequiredText(actionJs, "cdc_event.action");
-            if (action != Action(e.Op))
-                e.Op = action switch
+            // Shaped (no property deleted, no accessor): its properties are its slots, in order; nothing runs on a read.
+            shapedRead = true;
+            for (var i = 0; i < keys!.Length; i++)
+            {
+                var value = JsShapes.Slot(shaped, i);
+                switch (keys[i].AsString())
+                {
+                    case "schema": schema = value; break;
+                    case "table": table = value; break;
+                    case "action": action = value; break;
+                    case "before": before = value; break;
+                    case "after": after = value; break;
+                    case "kafka": kafka = value; break;
+                    case var name when !NotExtra(name): _extras.Add(new(name, value)); break;
+                }
+            }
+        }
+        // Otherwise (or a field missing) each is read where it is used, in this order, as o[name] (a getter runs then).
+        schema ??= o.Get(Schema);
+        if (!ReferenceEquals(schema, _databaseJs)) e.Database = RequiredText(schema, "cdc_event.schema");
+        table ??= o.Get(Table);
+        if (!ReferenceEquals(table, _tableJs)) e.Table = RequiredText(table, "cdc_event.table");
+        action ??= o.Get(ActionKey);
+        if (!ReferenceEquals(action, ActionJs(e.Op)))
+        {
+            var text = RequiredText(action, "cdc_event.action");
+            if (text != Action(e.Op))
+                e.Op = text switch
                 {
                     "insert" => ChangeOperation.Insert,
                     "update" => ChangeOperation.Update,
                     "delete" => ChangeOperation.Delete,
-                    _ => throw new InvalidOperationException($"cdc_event.action must be \"insert\", \"update\" or \"delete\", not \"{action}\""),
+                    _ => throw new InvalidOperationException($"cdc_event.action must be \"insert\", \"update\" or \"delete\", not \"{text}\""),
                 };
         }
-        e.Before = OneRow(o.Get(Before), "cdc_event.before", rows);
-        e.After = OneRow(o.Get(After), "cdc_event.after", rows);
-        var kafka = o.Get(Kafka);
+        e.Before = OneRow(before ?? o.Get(Before), "cdc_event.before", rows);
+        e.After = OneRow(after ?? o.Get(After), "cdc_event.after", rows);
+        kafka ??= o.Get(Kafka);
         if (kafka is ObjectInstance k && !kafka.IsNull())
         {
-            e.Destination = JsValues.Text(k.Get(Topic)) ?? DefaultTopic(e);
-            e.Key = JsValues.Text(k.Get(Key)) ?? DefaultKey(e);
+            // As built (the shape of kafka objects): topic and key are its two slots.
+            var kafkaShape = JsShapeCache.ShapeOf(shapes.Kafka);
+            var same = kafkaShape is not null && k is JsObject kj && ReferenceEquals(JsShapes.Of(kj), kafkaShape);
+            e.Destination = JsValues.Text(same ? JsShapes.Slot((JsObject)k, 0) : k.Get(Topic)) ?? DefaultTopic(e);
+            e.Key = JsValues.Text(same ? JsShapes.Slot((JsObject)k, 1) : k.Get(Key)) ?? DefaultKey(e);
         }
         else
         {
@@ -112,8 +150,9 @@ internal sealed class PrensioEvent(string pipeline)
             e.Key = DefaultKey(e);
         }
         if (e.HasExtra) e.Extra.Clear();
-        foreach (var (name, value) in rows.Own.Read(o, NotExtra))
+        foreach (var (name, value) in shapedRead ? _extras : rows.Own.Read(o, NotExtra))
             e.Extra[name] = JsValues.FromJs(value);
+        _extras.Clear();
     }
     private static readonly Func<string, bool> NotExtra = name =>
         name is "schema" or "table" or "action" or "before" or "after" or "meta" or "kafka" || ExtraFields.IsReserved(name);
