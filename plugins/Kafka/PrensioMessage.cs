@@ -16,6 +16,11 @@ internal sealed class PrensioMessage(string pipeline, TopicNames topics)
 {
     private static readonly JsonEncodedText Insert = Encode("insert"), Update = Encode("update"), Delete = Encode("delete");
 
+    // Property names encoded once: written without the escaping check a raw name gets each time.
+    private static readonly JsonEncodedText SchemaName = Encode("schema"), TableName = Encode("table"), ActionName = Encode("action"),
+        BeforeName = Encode("before"), AfterName = Encode("after"), MetaName = Encode("meta"), TimestampName = Encode("timestamp"),
+        PipelineName = Encode("pipeline"), KafkaName = Encode("kafka"), TopicName = Encode("topic"), KeyName = Encode("key");
+
     private readonly JsonEncodedText _pipeline = Encode(pipeline);
     private readonly Texts _database = new(), _table = new(), _topicText = new();
     private string? _topic;
@@ -35,20 +40,20 @@ internal sealed class PrensioMessage(string pipeline, TopicNames topics)
     {
         For(e);
         w.WriteStartObject();
-        w.WriteString("schema"u8, _database.Of(e.Database));
-        w.WriteString("table"u8, _table.Of(e.Table));
-        w.WriteString("action"u8, e.Op switch { ChangeOperation.Update => Update, ChangeOperation.Delete => Delete, _ => Insert });
-        w.WritePropertyName("before"u8);
+        w.WriteString(SchemaName, _database.Of(e.Database));
+        w.WriteString(TableName, _table.Of(e.Table));
+        w.WriteString(ActionName, e.Op switch { ChangeOperation.Update => Update, ChangeOperation.Delete => Delete, _ => Insert });
+        w.WritePropertyName(BeforeName);
         WriteRows(w, e.Before, e.Schema);
-        w.WritePropertyName("after"u8);
+        w.WritePropertyName(AfterName);
         WriteRows(w, e.After, e.Schema);
-        w.WriteStartObject("meta"u8);
-        w.WriteNumber("timestamp"u8, PrensioCdcEvent.Microseconds(e.Timestamp));
-        w.WriteString("pipeline"u8, _pipeline);
+        w.WriteStartObject(MetaName);
+        w.WriteNumber(TimestampName, PrensioCdcEvent.Microseconds(e.Timestamp));
+        w.WriteString(PipelineName, _pipeline);
         w.WriteEndObject();
-        w.WriteStartObject("kafka"u8);
-        w.WriteString("topic"u8, _topicText.Of(_topic!));
-        w.WriteString("key"u8, _keyBytes.AsSpan(0, _keyLength));
+        w.WriteStartObject(KafkaName);
+        w.WriteString(TopicName, _topicText.Of(_topic!));
+        w.WriteString(KeyName, _keyBytes.AsSpan(0, _keyLength));
         w.WriteEndObject();
         if (e.HasExtra)
             foreach (var kv in e.Extra)
