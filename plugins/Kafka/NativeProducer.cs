@@ -8,7 +8,7 @@ namespace PluginHost.Plugins.Kafka;
 /// The sink's producer, straight on librdkafka (the same native library Confluent.Kafka drives). Confluent.Kafka's
 /// <c>Produce</c> costs a GC handle, a delivery-report object graph and native header lists per message, which made
 /// the .NET side the bottleneck; here a message is one <c>rd_kafka_produceva</c> call over stack memory (librdkafka
-/// copies what it keeps), and delivery reports arrive as events of many reports each, counted on the poll thread. Settings are librdkafka's
+/// copies what it keeps), and delivery reports arrive as events of many reports each, counted on the producing thread while it writes, else on the poll thread. Settings are librdkafka's
 /// own names, as with Confluent.Kafka (its <c>dotnet.*</c> keys are ignored).
 /// </summary>
 internal sealed unsafe partial class NativeProducer : IDisposable
@@ -53,9 +53,9 @@ internal sealed unsafe partial class NativeProducer : IDisposable
     private volatile bool _stopping;
 
     /// <param name="config">librdkafka producer settings.</param>
-    /// <param name="onAcknowledged">Called on the poll thread with a message tag (see <see cref="Produce"/>) and how many messages
+    /// <param name="onAcknowledged">Called (on the producing or the poll thread) with a message tag (see <see cref="Produce"/>) and how many messages
     /// of that tag the cluster acknowledged (one call per run of reports with the same tag).</param>
-    /// <param name="onFailed">Called on the poll thread for each message that failed: its tag, its error code and the producer handle.</param>
+    /// <param name="onFailed">Called (on either thread) for each message that failed: its tag, its error code and the producer handle.</param>
     /// <param name="onError">Client-level errors: code, reason, fatal.</param>
     /// <exception cref="ArgumentException">A setting librdkafka refuses (names it).</exception>
     public NativeProducer(IReadOnlyDictionary<string, string> config, IPluginLogger logger, Action<long, int> onAcknowledged, Action<long, int, IntPtr> onFailed,
@@ -221,7 +221,15 @@ internal sealed unsafe partial class NativeProducer : IDisposable
         {
             try
             {
-                Serve(100, messages);
+                // While the producing thread serves reports itself, stay out of its way (see ServeWaitingReports).
+                var quiet = System.Diagnostics.Stopwatch.GetElapsedTime(Volatile.Read(ref _producerServedAt));
+                if (quiet < HandOver)
+                {
+                    _handOver.Wait(HandOver - quiet + TimeSpan.FromMilliseconds(1));
+                    _handOver.Reset();
+                    continue;
+                }
+                if (Serve(100, messages)) Interlocked.Increment(ref _servedByPoller);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -239,10 +247,36 @@ internal sealed unsafe partial class NativeProducer : IDisposable
     public void ServeWaitingReports()
     {
         _scratch ??= new IntPtr[1024];
-        for (var i = 0; i < 64 && Serve(0, _scratch); i++) { }
+        Volatile.Write(ref _producerServedAt, System.Diagnostics.Stopwatch.GetTimestamp());
+        var served = 0;
+        while (served < 1024 && Serve(0, _scratch)) served++;
+        _servedByProducer += served;
     }
 
     private IntPtr[]? _scratch; // the producing thread's report buffer (the poll thread has its own)
+
+    /// <summary>
+    /// How long after the producing thread last served reports the poll thread leaves them to it: while a pipeline
+    /// writes, reports are served (and their messages freed) where the messages were allocated; when it stops, the
+    /// poll thread serves them again within this time.
+    /// </summary>
+    private static readonly TimeSpan HandOver = TimeSpan.FromMilliseconds(2);
+    private long _producerServedAt;
+    private readonly ManualResetEventSlim _handOver = new(false, 0);
+
+    /// <summary>
+    /// The producing thread is about to wait for reports it cannot serve while it waits (a flush, a transaction's
+    /// commit): the poll thread serves them from now on, without waiting out <see cref="HandOver"/>.
+    /// </summary>
+    public void HandOverReports()
+    {
+        Volatile.Write(ref _producerServedAt, 0);
+        _handOver.Set();
+    }
+    private long _servedByProducer, _servedByPoller;
+
+    /// <summary>Report events served by the producing thread and by the poll thread (for tests and diagnosis).</summary>
+    public (long Producer, long Poller) ReportEventsServed => (Volatile.Read(ref _servedByProducer), Interlocked.Read(ref _servedByPoller));
 
     /// <summary>Waits up to <paramref name="timeoutMs"/> for one event and handles it; false when none came.</summary>
     private bool Serve(int timeoutMs, IntPtr[] messages)
@@ -318,8 +352,10 @@ internal sealed unsafe partial class NativeProducer : IDisposable
     {
         if (_rk == IntPtr.Zero) return;
         _stopping = true;
+        _handOver.Set();
         Native.rd_kafka_queue_yield(_queue); // ends the poll thread's wait now, not at its timeout
         _poller.Join();
+        _handOver.Dispose();
         // Nothing waits for the purged messages' reports any more: destroying the queue and the handle frees them.
         Native.rd_kafka_purge(_rk, PurgeQueue | PurgeInflight);
         Native.rd_kafka_queue_destroy(_queue);

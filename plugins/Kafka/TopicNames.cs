@@ -36,13 +36,18 @@ internal sealed class TopicNames
             if (!_byDestination.TryGetValue(destination, out var t)) _byDestination[destination] = t = Sanitize(destination);
             return t;
         }
+        // Events of one table come in runs, their names the same strings: the last table's topic without hashing.
+        if (ReferenceEquals(e.Database, _lastDatabase) && ReferenceEquals(e.Table, _lastTable)) return _lastTopic!;
         if (!_byTable.TryGetValue((e.Database, e.Table), out var topic))
         {
             topic = Sanitize(_template.Replace("{database}", e.Database).Replace("{table}", e.Table).Replace("{pipeline}", _pipeline));
             _byTable[(e.Database, e.Table)] = topic;
         }
+        (_lastDatabase, _lastTable, _lastTopic) = (e.Database, e.Table, topic);
         return topic;
     }
+
+    private string? _lastDatabase, _lastTable, _lastTopic;
 
     /// <summary>A legal Kafka topic name.</summary>
     public static string Sanitize(string name)

@@ -68,6 +68,55 @@ public sealed class PrensioFormatTests
         Assert.Equal("insert", Encode(Event(ChangeOperation.Read, null, R(1, 1, "a"))).Value["action"]!.GetValue<string>());
     }
 
+    [Fact]
+    public void The_sinks_value_and_key_are_the_bytes_of_the_sdks_cdc_event_writer_event_after_event()
+    {
+        // The sink writes prensio's message with its own texts cached from event to event: byte for byte what
+        // PrensioCdcEvent.Write gives (with PrensioCdcEvent.Key as key), whatever the names, values and keys.
+        var odd = new TableInfo("sh\"öp", "tä<b>le 日本", [new ColumnInfo("id", ColumnKind.Integer, true), new ColumnInfo("na\"me", ColumnKind.Text)]);
+        var dated = new TableInfo("shop", "orders", [new ColumnInfo("id", ColumnKind.Integer, true), new ColumnInfo("at", ColumnKind.DateTime),
+            new ColumnInfo("amount", ColumnKind.Decimal), new ColumnInfo("note", ColumnKind.Text), new ColumnInfo("gone", ColumnKind.Text)]);
+        var noKey = new TableInfo("shop", "log", [new ColumnInfo("note", ColumnKind.Text)]);
+        var text = new TableInfo("shop", "tags", [new ColumnInfo("tag", ColumnKind.Text, true)]);
+        var events = new List<ChangeEvent>
+        {
+            Event(ChangeOperation.Insert, null, new Row { ["id"] = 42L, ["at"] = new DateTime(2026, 1, 2, 3, 4, 5), ["amount"] = 12.50m, ["note"] = "say \"hi\" \\ <b>&amp; ü 😀\n", ["gone"] = null }, dated),
+            Event(ChangeOperation.Insert, null, new Row { ["id"] = long.MinValue, ["at"] = DateTime.MinValue, ["amount"] = -0.01m, ["note"] = "", ["gone"] = "x" }, dated),
+            Event(ChangeOperation.Update, new Row { ["id"] = 7, ["na\"me"] = "a" }, new Row { ["id"] = 8, ["na\"me"] = "b" }, odd),
+            Event(ChangeOperation.Delete, R(9, 1, "x"), null),
+            Event(ChangeOperation.Read, null, R(-3, 4, "r")),
+            Event(ChangeOperation.Insert, null, new Row { ["note"] = "n" }, noKey),
+            Event(ChangeOperation.Insert, null, new Row { ["tag"] = "t\"ag ✓" }, text),
+            Event(ChangeOperation.Update, new Row { ["id"] = 1L, ["na\"me"] = "a" }, new Row { ["id"] = 1L, ["na\"me"] = "c" }, odd),
+        };
+        events[2].Database = odd.Database;
+        events[2].Table = odd.Table;
+        events[7].Database = new string(odd.Database); // equal names in another string
+        events[7].Table = new string(odd.Table);
+        events[6].Table = "tags";
+        var routed = Event(ChangeOperation.Insert, null, R(5, 5, "d"));
+        routed.Destination = "to/some where";
+        routed.Key = "a \"rule's\" key ✓";
+        routed.Extra["ext"] = 1L;
+        routed.Extra["schema"] = "ignored";
+        events.Add(routed);
+        events.Add(events[0]); // the same event again
+        events.Add(Event(ChangeOperation.Insert, null, R(6, 1, "after a destination")));
+
+        var topics = new TopicNames("{database}.{table}", "p1");
+        var encoder = new EventEncoder(KafkaFormat.Prensio, "p1 ✓", [], new TopicNames("{database}.{table}", "p1"));
+        foreach (var e in events)
+        {
+            var topic = topics.For(e);
+            var key = e.Key ?? PrensioCdcEvent.Key(e, topic);
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+            using (var w = new System.Text.Json.Utf8JsonWriter(buffer, ChangeEventJson.WriterOptions)) PrensioCdcEvent.Write(w, e, "p1 ✓", topic, key);
+            Assert.Equal(key, Encoding.UTF8.GetString(encoder.Key(e)!));
+            Assert.Equal(Encoding.UTF8.GetString(buffer.WrittenSpan), Encoding.UTF8.GetString(encoder.ValueSpan(e)));
+            Assert.Equal(Encoding.UTF8.GetString(buffer.WrittenSpan), Encoding.UTF8.GetString(encoder.ValueSpan(e))); // asked twice
+        }
+    }
+
     [Theory]
     [InlineData("fa632d10-864b-11ed-843e-0242c0a86002:27", "fa632d10-864b-11ed-843e-0242c0a86002:1-27")]
     [InlineData("fa632d10-864b-11ed-843e-0242c0a86002:1-27", "fa632d10-864b-11ed-843e-0242c0a86002:1-27")]
