@@ -46,6 +46,7 @@ internal static partial class ConfigLoader
         ApplyEnvironmentOverrides(obj, env);
         Substitute(obj, "", fileName, env, errors, secretsOptional);
         ClusterRules.ApplyDefaults(obj);
+        QueueDefaults.Apply(obj);
         var bindErrors = new List<SinkConfigurationException>();
         var options = SettingsBinder.Bind<HostOptions>(ToElement(obj), bindErrors);
         foreach (var e in bindErrors) errors.Add(new ConfigError(fileName, null, e.Key, e.Message[(e.Key.Length + 2)..]));
@@ -83,6 +84,7 @@ internal static partial class ConfigLoader
         var env = ReadEnvironment();
         Substitute(obj, "", source, env, errors, false);
         if (current.Options.Cluster != null) ClusterRules.ApplyPipelineDefaults(obj);
+        QueueDefaults.ApplyPipeline(obj);
         var bindErrors = new List<SinkConfigurationException>();
         var p = SettingsBinder.Bind<PipelineOptions>(ToElement(obj), bindErrors);
         foreach (var e in bindErrors) errors.Add(new ConfigError(source, p.Name.Length > 0 ? p.Name : null, e.Key, e.Message[(e.Key.Length + 2)..]));

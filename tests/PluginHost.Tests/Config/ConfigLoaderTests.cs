@@ -371,6 +371,25 @@ public sealed class ConfigLoaderTests
     }
 
     [Fact]
+    public void A_javascript_transforms_queue_defaults_to_512_KiB_unless_queue_bytes_is_given()
+    {
+        static string Pipeline(string name, string extra) =>
+            $"  - name: {name}\n    source: {{ host: {name}, user: u, server_id: 7 }}\n    sink: {{ type: file, path: {name}.jsonl }}\n{extra}";
+        var config = Parse("pipelines:\n" + Pipeline("js", "    transform: mask.js\n") +
+                           Pipeline("rules", "    transform: { rules: [ { name: r, script: 'function transform(e) {}' } ] }\n") +
+                           Pipeline("csx", "    transform: mask.csx\n") + Pipeline("none", "") +
+                           Pipeline("given", "    transform: mask.JS\n    queue_bytes: 2097152\n"));
+        Assert.Equal([512L << 10, 512L << 10, 2L << 20, 2L << 20, 2L << 20], config.Pipelines.Select(p => p.Options.QueueBytes));
+        // The environment's value counts as given.
+        var env = new Dictionary<string, string> { ["PLUGINHOST__PIPELINES__js__QUEUE_BYTES"] = "1048576" };
+        Assert.Equal(1L << 20, Parse("pipelines:\n" + Pipeline("js", "    transform: mask.js\n"), env).Pipelines[0].Options.QueueBytes);
+        // A pipeline added through the API gets the same default.
+        var api = ConfigLoader.ParsePipeline("""{"name":"api","source":{"host":"db","user":"u","server_id":4},"sink":{"type":"file","path":"x.jsonl"},"transform":"a.js"}""",
+            "REST", Parse("pipelines: []"), SinkTypes);
+        Assert.Equal(512L << 10, api.Options.QueueBytes);
+    }
+
+    [Fact]
     public void A_single_pipeline_parses_with_the_same_rules()
     {
         var current = Parse("pipelines: []");
