@@ -59,14 +59,20 @@ public static class PrensioCdcEvent
         w.WriteString("topic"u8, topic);
         w.WriteString("key"u8, key);
         w.WriteEndObject();
-        if (e.HasExtra)
-            foreach (var kv in e.Extra)
-            {
-                if (kv.Key is "schema" or "action" or "meta" or "kafka") continue; // prensio's own fields are written above
-                w.WritePropertyName(kv.Key);
-                ChangeEventJson.WriteValue(w, kv.Value, null);
-            }
+        WriteExtras(w, e);
         w.WriteEndObject();
+    }
+
+    /// <summary>The fields a rule added to the <c>cdc_event</c> (<see cref="ChangeEvent.Extra"/>), but prensio's own.</summary>
+    public static void WriteExtras(Utf8JsonWriter w, ChangeEvent e)
+    {
+        if (!e.HasExtra) return;
+        foreach (var kv in e.Extra)
+        {
+            if (kv.Key is "schema" or "action" or "meta" or "kafka") continue; // prensio's own fields are written before
+            w.WritePropertyName(kv.Key);
+            ChangeEventJson.WriteValue(w, kv.Value, null);
+        }
     }
 
     /// <summary>The <c>cdc_event</c> as a JSON string, with the default topic and key.</summary>

@@ -55,13 +55,7 @@ internal sealed class PrensioMessage(string pipeline, TopicNames topics)
         w.WriteString(TopicName, _topicText.Of(_topic!));
         w.WriteString(KeyName, _keyBytes.AsSpan(0, _keyLength));
         w.WriteEndObject();
-        if (e.HasExtra)
-            foreach (var kv in e.Extra)
-            {
-                if (kv.Key is "schema" or "action" or "meta" or "kafka") continue; // prensio's own fields are written above
-                w.WritePropertyName(kv.Key);
-                ChangeEventJson.WriteValue(w, kv.Value, null);
-            }
+        PrensioCdcEvent.WriteExtras(w, e);
         w.WriteEndObject();
     }
 
