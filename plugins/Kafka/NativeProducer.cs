@@ -8,7 +8,7 @@ namespace PluginHost.Plugins.Kafka;
 /// The sink's producer, straight on librdkafka (the same native library Confluent.Kafka drives). Confluent.Kafka's
 /// <c>Produce</c> costs a GC handle, a delivery-report object graph and native header lists per message, which made
 /// the .NET side the bottleneck; here a message is one <c>rd_kafka_produceva</c> call over stack memory (librdkafka
-/// copies what it keeps), and delivery reports arrive as events of many reports each, counted on the producing thread while it writes, else on the poll thread. Settings are librdkafka's
+/// copies what it keeps), and delivery reports arrive as events of many reports each, counted on the poll thread. Settings are librdkafka's
 /// own names, as with Confluent.Kafka (its <c>dotnet.*</c> keys are ignored).
 /// </summary>
 internal sealed unsafe partial class NativeProducer : IDisposable
@@ -53,9 +53,9 @@ internal sealed unsafe partial class NativeProducer : IDisposable
     private volatile bool _stopping;
 
     /// <param name="config">librdkafka producer settings.</param>
-    /// <param name="onAcknowledged">Called (on the producing or the poll thread) with a message tag (see <see cref="Produce"/>) and how many messages
+    /// <param name="onAcknowledged">Called on the poll thread with a message tag (see <see cref="Produce"/>) and how many messages
     /// of that tag the cluster acknowledged (one call per run of reports with the same tag).</param>
-    /// <param name="onFailed">Called (on either thread) for each message that failed: its tag, its error code and the producer handle.</param>
+    /// <param name="onFailed">Called on the poll thread for each message that failed: its tag, its error code and the producer handle.</param>
     /// <param name="onError">Client-level errors: code, reason, fatal.</param>
     /// <exception cref="ArgumentException">A setting librdkafka refuses (names it).</exception>
     public NativeProducer(IReadOnlyDictionary<string, string> config, IPluginLogger logger, Action<long, int> onAcknowledged, Action<long, int, IntPtr> onFailed,
