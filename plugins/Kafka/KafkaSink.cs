@@ -230,7 +230,7 @@ public sealed partial class KafkaSink : ITransactionalSink, ISinkHealth
     private async Task<bool> DrainAsync(CancellationToken cancellationToken)
     {
         var deadline = Environment.TickCount64 + (long)_options.FlushTimeout.TotalMilliseconds;
-        _producer?.HandOverReports(); // (the poll thread serves while this one waits)
+        _producer.HandOverReports();
         while (true)
         {
             TaskCompletionSource wait;
