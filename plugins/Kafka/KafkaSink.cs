@@ -230,7 +230,6 @@ public sealed partial class KafkaSink : ITransactionalSink, ISinkHealth
     private async Task<bool> DrainAsync(CancellationToken cancellationToken)
     {
         var deadline = Environment.TickCount64 + (long)_options.FlushTimeout.TotalMilliseconds;
-        _producer.HandOverReports();
         while (true)
         {
             TaskCompletionSource wait;
@@ -335,7 +334,6 @@ public sealed partial class KafkaSink : ITransactionalSink, ISinkHealth
                 throw new KafkaSinkException($"the producer queue stayed full for {_options.FlushTimeout.TotalSeconds:0.#} s" +
                                              (RecentClientError() is { } err ? $" ({KafkaClients.Describe(err)})" : "") + "; holding");
             }
-            _producer.HandOverReports(); // (served by the poll thread while this one waits)
             await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
             delay = Math.Min(delay * 2, 50);
         }

@@ -11,17 +11,9 @@ internal sealed unsafe partial class NativeProducer
     public void BeginTransaction() => Check(TxnNative.rd_kafka_begin_transaction(_rk), "begin_transaction");
 
     /// <summary>Flushes every message of the transaction, then commits it; throws <see cref="KafkaTransactionException"/> (see its flags) when it could not.</summary>
-    public void CommitTransaction(TimeSpan timeout)
-    {
-        HandOverReports(); // the flush waits for reports the calling thread cannot serve while it waits
-        Check(TxnNative.rd_kafka_commit_transaction(_rk, Ms(timeout)), "commit_transaction");
-    }
+    public void CommitTransaction(TimeSpan timeout) => Check(TxnNative.rd_kafka_commit_transaction(_rk, Ms(timeout)), "commit_transaction");
 
-    public void AbortTransaction(TimeSpan timeout)
-    {
-        HandOverReports();
-        Check(TxnNative.rd_kafka_abort_transaction(_rk, Ms(timeout)), "abort_transaction");
-    }
+    public void AbortTransaction(TimeSpan timeout) => Check(TxnNative.rd_kafka_abort_transaction(_rk, Ms(timeout)), "abort_transaction");
 
     private static int Ms(TimeSpan t) => (int)Math.Clamp(t.TotalMilliseconds, 1, int.MaxValue);
 

@@ -225,8 +225,7 @@ internal sealed unsafe partial class NativeProducer : IDisposable
                 var quiet = System.Diagnostics.Stopwatch.GetElapsedTime(Volatile.Read(ref _producerServedAt));
                 if (quiet < HandOver)
                 {
-                    _handOver.Wait(HandOver - quiet + TimeSpan.FromMilliseconds(1));
-                    _handOver.Reset();
+                    Thread.Sleep(HandOver - quiet + TimeSpan.FromMilliseconds(1));
                     continue;
                 }
                 if (Serve(100, messages)) Interlocked.Increment(ref _servedByPoller);
@@ -262,17 +261,6 @@ internal sealed unsafe partial class NativeProducer : IDisposable
     /// </summary>
     private static readonly TimeSpan HandOver = TimeSpan.FromMilliseconds(2);
     private long _producerServedAt;
-    private readonly ManualResetEventSlim _handOver = new(false, 0);
-
-    /// <summary>
-    /// The producing thread is about to wait for reports it cannot serve while it waits (a flush, a transaction's
-    /// commit): the poll thread serves them from now on, without waiting out <see cref="HandOver"/>.
-    /// </summary>
-    public void HandOverReports()
-    {
-        Volatile.Write(ref _producerServedAt, 0);
-        _handOver.Set();
-    }
     private long _servedByProducer, _servedByPoller;
 
     /// <summary>Report events served by the producing thread and by the poll thread (for tests and diagnosis).</summary>
@@ -352,10 +340,8 @@ internal sealed unsafe partial class NativeProducer : IDisposable
     {
         if (_rk == IntPtr.Zero) return;
         _stopping = true;
-        _handOver.Set();
         Native.rd_kafka_queue_yield(_queue); // ends the poll thread's wait now, not at its timeout
         _poller.Join();
-        _handOver.Dispose();
         // Nothing waits for the purged messages' reports any more: destroying the queue and the handle frees them.
         Native.rd_kafka_purge(_rk, PurgeQueue | PurgeInflight);
         Native.rd_kafka_queue_destroy(_queue);
