@@ -42,7 +42,6 @@ public sealed partial class KafkaSink : ITransactionalSink, ISinkHealth
     private OwedBatch? _current; // the batch being produced (producing thread only)
     private (Error Error, long At)? _lastClientError;
     private long _produced, _acknowledged;
-    private int _sinceServed;
 
     public KafkaSink(SinkContext context)
     {
@@ -96,9 +95,6 @@ public sealed partial class KafkaSink : ITransactionalSink, ISinkHealth
 
     /// <summary>Messages produced and not yet acknowledged (or failed).</summary>
     public long Outstanding => Interlocked.Read(ref _outstanding);
-
-    /// <summary>Delivery-report events the producing thread and the poll thread served (see <see cref="NativeProducer.ServeWaitingReports"/>).</summary>
-    internal (long Producer, long Poller) ReportEventsServed => _producer.ReportEventsServed;
 
     private NativeProducer Build()
     {
@@ -169,7 +165,6 @@ public sealed partial class KafkaSink : ITransactionalSink, ISinkHealth
                 var headers = _encoder.Headers(e, e.Op, _headers);
                 if (!TryProduce(topic, key, hasKey, value, true, _headers.AsSpan(0, headers)))
                     await ProduceWhenRoomAsync(new PendingMessage(topic, hasKey ? key.ToArray() : null, value.ToArray(), _headers[..headers]), cancellationToken).ConfigureAwait(false);
-                if ((++_sinceServed & 255) == 0) _producer.ServeWaitingReports(); // frees earlier messages where they were allocated
                 continue;
             }
             Encode(e);
@@ -324,10 +319,8 @@ public sealed partial class KafkaSink : ITransactionalSink, ISinkHealth
     {
         var deadline = Environment.TickCount64 + (long)_options.FlushTimeout.TotalMilliseconds;
         var delay = 1;
-        while (true)
+        do
         {
-            _producer.ServeWaitingReports(); // reports waiting to be served hold room in the producer's queue
-            if (TryProduce(message.Topic, message.Key, message.Key != null, message.Value, message.Value != null, message.Headers)) return;
             if (Environment.TickCount64 >= deadline)
             {
                 _drainFirst = true;
@@ -336,7 +329,7 @@ public sealed partial class KafkaSink : ITransactionalSink, ISinkHealth
             }
             await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
             delay = Math.Min(delay * 2, 50);
-        }
+        } while (!TryProduce(message.Topic, message.Key, message.Key != null, message.Value, message.Value != null, message.Headers));
     }
 
     /// <summary>Delivery reports (poll thread): <paramref name="count"/> messages of batch <paramref name="tag"/> acknowledged.</summary>

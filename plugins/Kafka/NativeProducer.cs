@@ -221,14 +221,7 @@ internal sealed unsafe partial class NativeProducer : IDisposable
         {
             try
             {
-                // While the producing thread serves reports itself, stay out of its way (see ServeWaitingReports).
-                var quiet = System.Diagnostics.Stopwatch.GetElapsedTime(Volatile.Read(ref _producerServedAt));
-                if (quiet < HandOver)
-                {
-                    Thread.Sleep(HandOver - quiet + TimeSpan.FromMilliseconds(1));
-                    continue;
-                }
-                if (Serve(100, messages)) Interlocked.Increment(ref _servedByPoller);
+                Serve(100, messages);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -246,25 +239,10 @@ internal sealed unsafe partial class NativeProducer : IDisposable
     public void ServeWaitingReports()
     {
         _scratch ??= new IntPtr[1024];
-        Volatile.Write(ref _producerServedAt, System.Diagnostics.Stopwatch.GetTimestamp());
-        var served = 0;
-        while (served < 1024 && Serve(0, _scratch)) served++;
-        _servedByProducer += served;
+        for (var i = 0; i < 64 && Serve(0, _scratch); i++) { }
     }
 
     private IntPtr[]? _scratch; // the producing thread's report buffer (the poll thread has its own)
-
-    /// <summary>
-    /// How long after the producing thread last served reports the poll thread leaves them to it: while a pipeline
-    /// writes, reports are served (and their messages freed) where the messages were allocated; when it stops, the
-    /// poll thread serves them again within this time.
-    /// </summary>
-    private static readonly TimeSpan HandOver = TimeSpan.FromMilliseconds(2);
-    private long _producerServedAt;
-    private long _servedByProducer, _servedByPoller;
-
-    /// <summary>Report events served by the producing thread and by the poll thread (for tests and diagnosis).</summary>
-    public (long Producer, long Poller) ReportEventsServed => (Volatile.Read(ref _servedByProducer), Interlocked.Read(ref _servedByPoller));
 
     /// <summary>Waits up to <paramref name="timeoutMs"/> for one event and handles it; false when none came.</summary>
     private bool Serve(int timeoutMs, IntPtr[] messages)

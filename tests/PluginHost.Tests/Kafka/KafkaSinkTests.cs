@@ -62,39 +62,6 @@ public sealed class KafkaSinkTests
     }
 
     [Fact]
-    public async Task While_batches_keep_coming_the_producing_thread_serves_the_delivery_reports_and_every_batch_is_acknowledged()
-    {
-        // librdkafka frees a message on the thread that serves its report: serving them where they were produced keeps
-        // malloc on its per-thread path. The poll thread steps in only when the producing thread stops.
-        using var cluster = new KafkaMockCluster();
-        cluster.CreateTopic("shop.users", 3);
-        await using var sink = Sink(cluster, """, "format": "prensio" """);
-        var kafka = (KafkaSink)sink;
-        var acks = new List<Task>();
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        var id = 0;
-        while (sw.ElapsedMilliseconds < 1500 || acks.Count < 20)
-        {
-            var batch = Enumerable.Range(0, 500).Select(_ => Event(ChangeOperation.Insert, ++id, "n", id)).ToList();
-            acks.Add(await ((IAcknowledgingSink)sink).SendAsync(batch, CancellationToken.None));
-        }
-        var whileWriting = kafka.ReportEventsServed;
-        await Task.WhenAll(acks).WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.Equal(id, kafka.Acknowledged);
-        Assert.Equal(id, cluster.Count("shop.users"));
-        // (Both threads serve while writing: the producing thread between messages, the poll thread while it waits for room.)
-        Assert.True(whileWriting.Producer > 0, $"report events served while writing: producing thread {whileWriting.Producer}, poll thread {whileWriting.Poller}");
-
-        // Once the writes stop, the poll thread serves what comes.
-        var before = kafka.ReportEventsServed;
-        await sink.WriteAsync([Event(ChangeOperation.Insert, ++id, "last", 0)], CancellationToken.None);
-        await Task.Delay(20);
-        await sink.FlushAsync(CancellationToken.None);
-        Assert.Equal(id, kafka.Acknowledged);
-        Assert.True(kafka.ReportEventsServed.Poller > before.Poller);
-    }
-
-    [Fact]
     public async Task Routes_by_template_and_by_the_transforms_destination_with_legal_topic_names()
     {
         using var cluster = new KafkaMockCluster();
