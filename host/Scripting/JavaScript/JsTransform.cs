@@ -96,9 +96,11 @@ internal sealed class JsTransform : ITransformVersion
 
     private void ApplyRules(JsScript[] scripts, ChangeEvent change, List<ChangeEvent> output)
     {
-        foreach (var s in scripts)
+        var matching = Matching(scripts, change.Database, change.Table);
+        for (var i = 0; i < scripts.Length; i++)
         {
-            if (!s.Rule!.Matches(change.Database, change.Table)) continue;
+            if (!matching[i]) continue;
+            var s = scripts[i];
             _rows.Clear();
             var cdc = _prensio.ToJs(s.Shapes, change, _rows);
             var verdict = Call(s, cdc);
@@ -109,6 +111,22 @@ internal sealed class JsTransform : ITransformVersion
         change.Destination ??= _prensio.CachedDefaultTopic(change);
         change.Key ??= PrensioEvent.DefaultKey(change);
         output.Add(change);
+    }
+
+    // Which rules match the last table seen: events come table after table, so the patterns run once per table change,
+    // not per event (two regular expression searches per rule and event otherwise).
+    private JsScript[]? _matchedScripts;
+    private string? _matchedDatabase, _matchedTable;
+    private bool[] _matched = [];
+
+    private bool[] Matching(JsScript[] scripts, string database, string table)
+    {
+        if (ReferenceEquals(scripts, _matchedScripts) && string.Equals(database, _matchedDatabase, StringComparison.Ordinal) && string.Equals(table, _matchedTable, StringComparison.Ordinal))
+            return _matched;
+        var matched = new bool[scripts.Length];
+        for (var i = 0; i < scripts.Length; i++) matched[i] = scripts[i].Rule!.Matches(database, table);
+        (_matchedScripts, _matchedDatabase, _matchedTable, _matched) = (scripts, database, table, matched);
+        return matched;
     }
 
     private static bool Verdict(JsScript s, JsValue verdict, ObjectInstance cdc)

@@ -62,6 +62,17 @@ public sealed class JavaScriptContractTests
         var audit = Update(8, "a");
         audit.Table = "audit";
         Assert.Empty(Run(t, audit)); // dropped by the second rule; the third never ran
+
+        // Tables taking turns: each event meets its own table's rules (which rules match is kept per table in a row).
+        var again = Assert.Single(Run(t, Update(9, "s")));
+        Assert.Equal(("x", "users-update", "k9"), (again.After!["text_col"], again.Destination, again.Key));
+        audit = Update(10, "a");
+        audit.Table = "audit";
+        Assert.Empty(Run(t, audit));
+        var crm = Update(11, "c");
+        crm.Database = "crm";
+        crm.Table = "orders";
+        Assert.StartsWith("Error: matched another schema (at other_schema (inline)", Assert.Throws<ScriptException>(() => Run(t, crm)).Message);
     }
 
     [Fact]
