@@ -11,7 +11,7 @@ esac
 bash scripts/setup.sh
 log=$(mktemp)
 set +e
-# A test that runs longer than 6 minutes (the longest take about one) is taken as hung: the test host is stopped and
+# A test still running after 6 minutes is taken as hung: the test host is stopped and
 # the tests that were running are named in the log, instead of the run waiting forever.
 dotnet test "$target" -c Release --nologo "${filter[@]}" --blame-hang-timeout 6m --blame-hang-dump-type none 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}

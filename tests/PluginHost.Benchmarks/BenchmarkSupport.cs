@@ -35,9 +35,7 @@ internal static class BenchmarkSupport
     {
         var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
-        // Diagnosis: PLUGINHOST_BENCH_HOST_ENV="NAME=VALUE;…" sets variables for the host only (runtime settings, say).
-        foreach (var pair in (Environment.GetEnvironmentVariable("PLUGINHOST_BENCH_HOST_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
-            psi.Environment[pair[..pair.IndexOf('=')]] = pair[(pair.IndexOf('=') + 1)..];
+        SetHostEnvironment(psi);
         foreach (var a in new[] { HostDll(), "run", "--config", config }) psi.ArgumentList.Add(a);
         var host = System.Diagnostics.Process.Start(psi)!;
         // PLUGINHOST_BENCH_TRACE=1: each line stamped with the time it arrived (ms), to see where a start goes.
@@ -47,6 +45,16 @@ internal static class BenchmarkSupport
         host.BeginErrorReadLine();
         host.BeginOutputReadLine();
         return host;
+    }
+
+    /// <summary>
+    /// Diagnosis: PLUGINHOST_BENCH_HOST_ENV="NAME=VALUE;…" sets variables for the host process only (runtime settings,
+    /// DOTNET_JitStdOutFile, …), then <paramref name="more"/> in the same form.
+    /// </summary>
+    public static void SetHostEnvironment(System.Diagnostics.ProcessStartInfo psi, string? more = null)
+    {
+        foreach (var pair in (Environment.GetEnvironmentVariable("PLUGINHOST_BENCH_HOST_ENV") + ";" + more).Split(';', StringSplitOptions.RemoveEmptyEntries))
+            psi.Environment[pair[..pair.IndexOf('=')]] = pair[(pair.IndexOf('=') + 1)..];
     }
 
     /// <summary>A loopback TCP port free right now.</summary>

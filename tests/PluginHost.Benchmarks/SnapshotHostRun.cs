@@ -60,9 +60,7 @@ internal static class SnapshotHostRun
         // A build given as DLL@NAME=VALUE;… runs with those variables (to compare runtime settings on one build).
         var env = hostDll?.Split('@', 2) is [var dll, var vars] ? (hostDll = dll, vars).vars : "";
         foreach (var a in new[] { hostDll ?? HostDll(), "run", "--config", config }) psi.ArgumentList.Add(a);
-        // Diagnosis: PLUGINHOST_BENCH_HOST_ENV="NAME=VALUE;…" sets variables for the host only (e.g. DOTNET_JitStdOutFile).
-        foreach (var pair in (Environment.GetEnvironmentVariable("PLUGINHOST_BENCH_HOST_ENV") + ";" + env).Split(';', StringSplitOptions.RemoveEmptyEntries))
-            psi.Environment[pair[..pair.IndexOf('=')]] = pair[(pair.IndexOf('=') + 1)..];
+        SetHostEnvironment(psi, env);
         clock.Restart();
         using var host = Process.Start(psi)!;
         host.ErrorDataReceived += (_, e) => OnLine(e.Data);
