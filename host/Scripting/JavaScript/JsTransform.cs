@@ -96,10 +96,10 @@ internal sealed class JsTransform : ITransformVersion
 
     private void ApplyRules(JsScript[] scripts, ChangeEvent change, List<ChangeEvent> output)
     {
-        var matching = Matching(scripts, change.Database, change.Table);
         for (var i = 0; i < scripts.Length; i++)
         {
-            if (!matching[i]) continue;
+            // (Against the names as the rules before left them: a rule that renames the table changes which rules follow.)
+            if (!Matching(scripts, change.Database, change.Table)[i]) continue;
             var s = scripts[i];
             _rows.Clear();
             var cdc = _prensio.ToJs(s.Shapes, change, _rows);

@@ -73,6 +73,14 @@ public sealed class JavaScriptContractTests
         crm.Database = "crm";
         crm.Table = "orders";
         Assert.StartsWith("Error: matched another schema (at other_schema (inline)", Assert.Throws<ScriptException>(() => Run(t, crm)).Message);
+
+        // A rule that renames the table changes which rules follow it: they match the names as the rules before left them.
+        using var renaming = Rules(null, null,
+            Rule("to_audit", "function transform(cdc_event) { if (cdc_event.after[0].id % 2 == 0) cdc_event.table = 'audit'; }", table: "^users$"),
+            Rule("drop_audit", "function transform(cdc_event) { return ACTION_DROP; }", table: "^audit$"));
+        Assert.Empty(Run(renaming, Update(12, "r")));
+        Assert.Equal("users", Assert.Single(Run(renaming, Update(13, "r"))).Table);
+        Assert.Empty(Run(renaming, Update(14, "r")));
     }
 
     [Fact]
