@@ -213,6 +213,10 @@ internal sealed partial class ClusterNode : IHostedService, IClusterListener, ID
             if (lost) _lost.UnionWith(slots);
             _rebalances++;
             _lastRebalance = DateTimeOffset.UtcNow;
+            // A revocation (not a loss) is the coordinator's answer in a rebalance this node takes part in: a
+            // confirmation, as an assignment is. Stopping the pipelines below holds the consumer's poll, and with it
+            // librdkafka's statistics (the other confirmations), so the self-fence window counts from here.
+            if (!lost && _fenced is null && slots.Count > 0) _lastConfirmed = DateTimeOffset.UtcNow;
         }
         if (slots.Count > 0) _logger.Revoked(string.Join(",", slots), lost ? "lost (the group may have given them away)" : "revoked");
         // Returns only when their pipelines stopped: the group gives the slots to another node after this.

@@ -64,13 +64,21 @@ public sealed class ClusterFailoverTests(MariaDbServer db, ITestOutputHelper out
         foreach (var i in Enumerable.Range(1, Pipelines))
             Assert.Equal(Enumerable.Range(1, Rounds), Ids(kafka, $"clu.t{i}").Distinct().Order());
 
-        // The node comes back: it takes a share (three pipelines); the others keep the rest.
+        // The node comes back: it takes a share (three pipelines); the others keep the rest — unless a survivor fenced
+        // itself meanwhile (it stops the revoked pipelines one after another while the rebalance holds its consumer's
+        // poll, 1-3 s each here; longer than its self-fence window, it gives up every slot and rejoins) or lost its
+        // slots, which the sticky assignor cannot keep: then only the even spread is required (docs/cluster.md).
+        var lapsesBefore = rest.ToDictionary(n => n, MembershipLapses);
         kit.Start(victim);
         var back = await kit.WaitForEachOnce(all, names, TimeSpan.FromSeconds(90), minEach: 3);
         var changed = names.Count(p => back.First(kv => kv.Value.Contains(p)).Key != after.First(kv => kv.Value.Contains(p)).Key);
-        output.WriteLine($"{victim} back: {ClusterKit.Describe(back)}; {changed} pipeline(s) moved");
-        Assert.Equal(3, changed);
+        var lapsed = rest.Where(n => MembershipLapses(n) > lapsesBefore[n]).ToList();
+        output.WriteLine($"{victim} back: {ClusterKit.Describe(back)}; {changed} pipeline(s) moved" + (lapsed.Count > 0 ? $"; membership lapsed meanwhile on {string.Join(",", lapsed)}" : ""));
+        if (lapsed.Count == 0) Assert.True(changed == 3, $"{changed} pipelines moved where 3 had to\n{kit.Logs()}");
         Assert.All(back.Values, v => Assert.Equal(3, v.Count));
+
+        int MembershipLapses(string node) => File.ReadLines(Path.Combine(kit.Dir, node + ".log"))
+            .Count(l => l.Contains("lost (the group may have given them away)") || l.Contains("no confirmation of this node's membership"));
     }
 
     [Fact]
