@@ -78,7 +78,7 @@ internal sealed partial class PipelineControl
                 ControlException.ErrorsOf(errors, false, Secrets.ValuesOf(def)));
     }
 
-    /// <summary>Creates the sink once (then disposes it) so bad sink settings are refused now, like at start.</summary>
+    /// <summary>Checks the sink settings now, like at start (a file sink without opening its file: the pipeline may be writing it).</summary>
     private async Task<List<ConfigError>> SinkErrorsAsync(PipelineDefinition p, HostConfig config)
     {
         var errors = new List<ConfigError>();
@@ -97,8 +97,7 @@ internal sealed partial class PipelineControl
         }
         try
         {
-            var sink = PipelineService.CreateSink(p, config, _sinks, NullLoggerFactory.Instance);
-            await sink.DisposeAsync().ConfigureAwait(false);
+            await PipelineService.CheckSinkAsync(p, config, _sinks, NullLoggerFactory.Instance).ConfigureAwait(false);
         }
         catch (SinkConfigurationException e)
         {

@@ -7,6 +7,7 @@ using PluginHost.Config;
 using PluginHost.Plugins;
 using PluginHost.Scripting;
 using PluginHost.Sdk;
+using PluginHost.Sinks;
 
 namespace PluginHost.Pipelines;
 
@@ -56,6 +57,20 @@ internal sealed class PipelineService : BackgroundService
 
     /// <summary>Helper plugins the pipeline's transform script compiles against (null: none).</summary>
     public IHelperAssemblySource? Helpers { get; init; }
+
+    /// <summary>
+    /// Checks the pipeline's sink settings as <see cref="CreateSink"/> would, without touching a running pipeline's
+    /// output where the sink can say so (<see cref="ISinkSettingsCheck"/>); other sinks are created and disposed.
+    /// </summary>
+    public static async Task CheckSinkAsync(PipelineDefinition definition, HostConfig config, SinkCatalog sinks, ILoggerFactory loggers)
+    {
+        if (sinks.Find(definition.SinkType) is ISinkSettingsCheck check)
+        {
+            check.Check(ApiPaths.SinkContext(definition, config, new PluginLogger(loggers.CreateLogger($"PluginHost.Sink.{definition.SinkType}"), definition)));
+            return;
+        }
+        await CreateSink(definition, config, sinks, loggers).DisposeAsync().ConfigureAwait(false);
+    }
 
     /// <summary>Creates the pipeline's sink from its settings (throws <see cref="SinkConfigurationException"/> on bad settings).</summary>
     public static ISink CreateSink(PipelineDefinition definition, HostConfig config, SinkCatalog sinks, ILoggerFactory loggers)

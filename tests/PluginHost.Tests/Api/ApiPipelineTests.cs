@@ -221,6 +221,33 @@ public sealed class ApiPipelineTests(MariaDbServer db)
     }
 
     [Fact]
+    public async Task Checking_a_replacement_never_touches_the_running_pipelines_output()
+    {
+        // Validating a PUT once built the sink itself: a file sink opening its file repairs a torn last line, and that cut
+        // the running pipeline's write in progress off (a CI run found zeros where twenty rows belonged). A write in
+        // progress is a torn tail here; a replacement refused only for what the host checks last (a server id another
+        // pipeline uses) went through the sink's check, and must leave the file as it is.
+        var database = NewDatabase();
+        await using var host = await ApiTestHost.StartNewAsync(ApiTestHost.PipelineYaml(db, "writer", database) + ApiTestHost.PipelineYaml(db, "other", database));
+        await host.WaitForStateAsync("writer", "running");
+        db.Sql("INSERT INTO t VALUES (1,'a');", database);
+        await host.WaitForOutputAsync("writer", 1);
+        var path = Path.Combine(host.Dir, "out-writer.jsonl");
+        File.AppendAllText(path, "{\"op\":\"insert\",\"torn"); // (the pipeline is idle: nothing else writes now)
+        var before = File.ReadAllBytes(path);
+        var taken = (await host.PipelineAsync("other")).GetProperty("config").GetProperty("source").GetProperty("server_id").GetInt64();
+        var replacement = $$$"""
+            {"name":"writer","source":{"host":"127.0.0.1","port":{{{db.Port}}},"user":"root","password":"","server_id":{{{taken}}},"ssl":"none"},
+             "filter":{"include":["{{{database}}}.*"]},"sink":{"type":"file","path":"out-writer.jsonl","fsync":false}}
+            """;
+        var (status, problem, _) = await host.SendAsync(HttpMethod.Put, "pipelines/writer", replacement);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.True(problem.GetProperty("errors").TryGetProperty("source.server_id", out _), problem.ToString());
+        Assert.Equal(before, File.ReadAllBytes(path));
+        Assert.Equal("running", (await host.PipelineAsync("writer")).GetProperty("state").GetString());
+    }
+
+    [Fact]
     public async Task Unknown_pipelines_are_404_problems_everywhere()
     {
         await using var host = await ApiTestHost.StartNewAsync("");
